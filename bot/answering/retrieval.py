@@ -1,0 +1,83 @@
+"""Hybrid retrieval: Chroma vector search and BM25 over stemmed terms, fused by reciprocal rank.
+
+USE multilingual finds paraphrases and English questions against German text; BM25 finds exact
+terms, numbers and names. Questions are matched against documents in the asker's language when the
+index has any, so a German question cites the German guide and an English one the English guide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingest.index import KnowledgeIndex
+
+CANDIDATES = 20
+RRF_K = 20  # small lists: a lower constant lets rank 1 count clearly more than rank 5
+VECTOR_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: str
+    title: str
+    source: str
+    section: str
+    text: str
+    language: str
+    score: float  # fused score, comparable within one result list
+    similarity: float  # cosine similarity of question and passage (0 if only BM25 found it)
+    lexical: float  # BM25 score (0 if only the vector search found it)
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    passages: list[Passage]
+    best_similarity: float
+    best_lexical: float
+
+
+class Retriever:
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self.index = index
+
+    def warm_up(self) -> None:
+        """Load the embedder, Chroma and BM25 now rather than on the first question."""
+        self.index.lexical.refresh()
+        _ = self.index.vectors
+        self.index.embedder.embed_one("warm-up")
+
+    def search(self, query: str, language: str, k: int = 5) -> Retrieval:
+        self.index.lexical.refresh()
+        languages = self.index.lexical.languages
+        scope = language if language in languages or not languages else None
+        embedding = self.index.embedder.embed_one(query)
+        vector_hits = self.index.vectors.query(embedding, CANDIDATES, scope)
+        lexical_hits: list[tuple[str, float]] = []
+        for lang in [scope] if scope else sorted(languages):
+            lexical_hits.extend(self.index.lexical.search(query, lang, CANDIDATES))
+        lexical_hits.sort(key=lambda hit: -hit[1])
+
+        fused: dict[str, float] = {}
+        for rank, (cid, _) in enumerate(vector_hits):
+            fused[cid] = fused.get(cid, 0.0) + VECTOR_WEIGHT / (RRF_K + rank + 1)
+        for rank, (cid, _) in enumerate(lexical_hits):
+            fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+        best = sorted(fused, key=lambda cid: -fused[cid])[:k]
+        rows = self.index.chunks_by_id(best)
+        similarity = dict(vector_hits)
+        lexical = dict(lexical_hits)
+        passages = [
+            Passage(
+                chunk_id=cid, title=rows[cid].title, source=rows[cid].source, section=rows[cid].section,
+                text=rows[cid].text, language=rows[cid].language, score=round(fused[cid], 5),
+                similarity=similarity.get(cid, 0.0), lexical=lexical.get(cid, 0.0),
+            )
+            for cid in best
+            if cid in rows
+        ]
+        return Retrieval(
+            passages=passages,
+            best_similarity=max((s for _, s in vector_hits), default=0.0),
+            best_lexical=lexical_hits[0][1] if lexical_hits else 0.0,
+        )

@@ -1,0 +1,138 @@
+"""Answering one question: language, follow-up context, retrieval, the on-topic gate, then an LLM
+answer (when configured) or an extractive one. Channels never call retrieval directly; they go
+through the core, which calls `AnswerService.ask`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.answering.extractive import extractive_answer
+from bot.answering.retrieval import Passage, Retrieval, Retriever
+from bot.core import i18n
+from bot.core.language import detect_language
+from bot.settings import Settings
+from ingest.analysis import Analyzer
+from ingest.index import KnowledgeIndex
+
+# The on-topic gate, calibrated on bench/eval/questions.yaml (see bench/README.md): a question is
+# answered when its best passage is semantically close, or close enough and sharing key terms.
+MIN_SIMILARITY = 0.42
+MIN_SIMILARITY_WITH_TERMS = 0.30
+MIN_LEXICAL = 6.0
+
+_FOLLOW_UP_START = re.compile(
+    r"^(und|aber|also|auch|dafür|davon|dazu|was ist mit|wie ist es mit|und wie|and|but|also|what about|"
+    r"how about|and for|same for)\b",
+    re.IGNORECASE,
+)
+History = list[tuple[str, str]]  # (role, text), oldest first
+
+
+@dataclass
+class Answer:
+    question: str
+    answered: bool
+    answer: str
+    language: str
+    mode: str  # "llm" or "extractive"
+    sources: list[Passage] = field(default_factory=list)
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "answer": self.answer,
+            "language": self.language,
+            "mode": self.mode,
+            "sources": [
+                {"title": p.title, "source": p.source, "section": p.section, "text": p.text, "score": p.score}
+                for p in self.sources
+            ],
+        }
+
+
+def is_follow_up(question: str) -> bool:
+    content = [w for w in re.findall(r"\w+", question.lower()) if len(w) > 3]
+    return bool(_FOLLOW_UP_START.match(question.strip())) or len(content) <= 2
+
+
+def retrieval_query(question: str, history: History) -> str:
+    """A follow-up ("Und pro Monat?") is searched together with the previous question."""
+    previous = [text for role, text in history if role == "user"]
+    if previous and is_follow_up(question):
+        return f"{previous[-1]} {question}"
+    return question
+
+
+class AnswerService:
+    def __init__(self, settings: Settings, index: KnowledgeIndex | None = None) -> None:
+        self.settings = settings
+        self.index = index or KnowledgeIndex(settings)
+        self.retriever = Retriever(self.index)
+        self._llm = None
+        self._analyzers: dict[str, Analyzer] = {}
+
+    @property
+    def mode(self) -> str:
+        return "llm" if self.settings.llm.enabled else "extractive"
+
+    def _llm_answerer(self):
+        if self._llm is None:
+            from bot.answering.llm import LLMAnswerer
+
+            self._llm = LLMAnswerer(self.settings.llm)
+        return self._llm
+
+    def _analyzer(self, language: str) -> Analyzer:
+        if language not in self._analyzers:
+            self._analyzers[language] = Analyzer(language)
+        return self._analyzers[language]
+
+    def on_topic(self, retrieval: Retrieval) -> bool:
+        if not retrieval.passages:
+            return False
+        if retrieval.best_similarity >= MIN_SIMILARITY:
+            return True
+        return retrieval.best_similarity >= MIN_SIMILARITY_WITH_TERMS and retrieval.best_lexical >= MIN_LEXICAL
+
+    def ask(self, question: str, history: History | None = None, language: str | None = None) -> Answer:
+        history = history or []
+        question = " ".join(question.split())
+        previous_language = language or "de"
+        language = detect_language(question, default=previous_language)
+        if not question:
+            return Answer(question, False, i18n.text("empty_question", language), language, self.mode)
+        if len(question) > self.settings.max_question_chars:
+            message = i18n.text(
+                "question_too_long", language, length=len(question), limit=self.settings.max_question_chars
+            )
+            return Answer(question, False, message, language, self.mode)
+        if self.index.chunk_count() == 0:
+            return Answer(question, False, i18n.text("no_knowledge", language), language, self.mode)
+
+        retrieval = self.retriever.search(retrieval_query(question, history), language, self.settings.top_k)
+        passages = retrieval.passages
+        if not self.on_topic(retrieval):
+            return Answer(question, False, i18n.text("not_in_knowledge_base", language), language, self.mode)
+
+        note = None
+        if self.settings.llm.enabled:
+            from bot.answering.llm import LLMUnavailable
+
+            try:
+                text = self._llm_answerer().answer(question, passages, language, history[-6:])
+            except LLMUnavailable as exc:
+                note = i18n.text("llm_fallback_note", language, reason=exc.reason)
+            else:
+                if text is None:
+                    refusal = i18n.text("not_in_knowledge_base", language)
+                    return Answer(question, False, refusal, language, "llm", passages)
+                return Answer(question, True, text, language, "llm", passages)
+
+        text = extractive_answer(question, passages, self.index.embedder, self._analyzer(language))
+        if note:
+            text = f"{text}\n\n{note}"
+        return Answer(question, True, text, language, "extractive", passages, note)

@@ -1,0 +1,54 @@
+"""The terminal channel: `lotse chat`. Interactive with line editing and history on a terminal;
+with piped stdin it reads one message per line, so it can be scripted."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.core import i18n
+from bot.core.messages import Incoming, Reply
+from bot.core.turn import Lotse
+
+QUIT = ("/quit", "/exit", "/beenden")
+
+
+def render(reply: Reply) -> str:
+    lines = [reply.text]
+    if reply.citations:
+        lines.append("")
+        lines.append(f"{i18n.text('sources', reply.language)}:")
+        for c in reply.citations:
+            lines.append(f"  [{c.number}] {c.label} ({c.source})")
+    return "\n".join(lines)
+
+
+def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    interactive = stdin.isatty() and stdout.isatty()
+    if interactive:
+        try:
+            import readline  # noqa: F401  (arrow keys and history for input())
+        except ImportError:
+            pass
+        print(i18n.text("welcome", "de"), file=stdout)
+    language = "de"
+    while True:
+        try:
+            line = input("› ") if interactive else stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and line == "":
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line.lower() in QUIT:
+            break
+        reply = core.handle(Incoming(text=line, user=user, channel="console"))
+        language = reply.language
+        print(render(reply), file=stdout)
+        print(file=stdout)
+        stdout.flush()
+    if interactive:
+        print(i18n.text("goodbye", language), file=stdout)
+    return 0

@@ -1,0 +1,55 @@
+"""One turn of a conversation, channel-neutral: commands, or a question for the answering service.
+The user's message and the reply are stored before the reply is returned."""
+
+from __future__ import annotations
+
+import re
+
+from bot.answering import Answer, AnswerService
+from bot.core import i18n
+from bot.core.language import detect_language
+from bot.core.messages import Citation, Incoming, Reply
+from bot.settings import Settings
+from bot.storage.conversations import ConversationStore
+
+HISTORY_TURNS = 6
+
+
+def _cited(answer: Answer) -> list[Citation]:
+    """Only the passages the answer text refers to, renumbered in order of first mention."""
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    order = list(dict.fromkeys(n for n in numbers if 1 <= n <= len(answer.sources)))
+    return [
+        Citation(n, p.title, p.source, p.section, p.text, p.score)
+        for n, p in ((n, answer.sources[n - 1]) for n in order)
+    ]
+
+
+class Lotse:
+    """The core. Channels build an `Incoming`, call `handle`, and render the `Reply`."""
+
+    def __init__(self, settings: Settings, answers: AnswerService | None = None) -> None:
+        self.settings = settings
+        self.answers = answers or AnswerService(settings)
+        self.conversations = ConversationStore(self.answers.index.db)
+
+    def handle(self, message: Incoming) -> Reply:
+        history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
+        last_language = history[-1].language if history else "de"
+        text = message.text.strip()
+        if text.startswith("/"):
+            return self._command(text, detect_language(text, last_language) if history else last_language)
+
+        answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language)
+        if not text:
+            return Reply(answer.answer, answer.language, answered=False)
+        reply = Reply(answer.answer, answer.language, _cited(answer), answer.answered, answer.mode)
+        self.conversations.append(message.conversation_key, "user", text, answer.language)
+        self.conversations.append(message.conversation_key, "assistant", answer.answer, answer.language)
+        return reply
+
+    def _command(self, text: str, language: str) -> Reply:
+        command = text.split()[0].lower()
+        if command in ("/help", "/hilfe", "/start"):
+            return Reply(i18n.text("help", language), language)
+        return Reply(i18n.text("unknown_command", language, command=command), language, answered=False)

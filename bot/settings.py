@@ -1,0 +1,115 @@
+"""Configuration: environment variables first, then `config/settings.yaml`, then defaults.
+
+Every setting has one name in the environment (``LOTSE_*``, ``OPENAI_*``) and one key in the YAML
+file; the table in the README lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting is missing or has a value Lotse cannot use; the message says which and why."""
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lotse"
+
+
+def _default_knowledge_dir() -> Path:
+    here = Path.cwd() / "knowledge"
+    return here if here.is_dir() else PROJECT_ROOT / "knowledge"
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible chat endpoint; `enabled` is false when neither key nor base URL is set."""
+
+    api_key: str | None = None
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    timeout: float = 20.0
+    max_retries: int = 1
+    temperature: float = 0.1
+    api_version: str | None = None  # set for Azure OpenAI
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+    @property
+    def is_azure(self) -> bool:
+        return bool(self.api_version) or ".openai.azure.com" in (self.base_url or "")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=_default_data_dir)
+    knowledge_dir: Path = field(default_factory=_default_knowledge_dir)
+    database_url: str | None = None
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    top_k: int = 5
+    max_question_chars: int = 2000
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'lotse.db'}"
+
+
+def _yaml_settings(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return data
+
+
+def _number(name: str, raw: Any, kind: type) -> Any:
+    try:
+        return kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{name}={raw!r} is not a {kind.__name__}; fix it in the environment or YAML") from exc
+
+
+def load_settings(env: dict[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Read the settings; `env` defaults to the process environment."""
+    env = dict(os.environ if env is None else env)
+    config_file = config_file or Path(env.get("LOTSE_CONFIG", PROJECT_ROOT / "config" / "settings.yaml"))
+    conf = _yaml_settings(Path(config_file))
+    llm_conf = conf.get("llm") or {}
+
+    def pick(env_name: str, conf_value: Any, default: Any = None) -> Any:
+        value = env.get(env_name)
+        return value if value not in (None, "") else (conf_value if conf_value is not None else default)
+
+    llm = LLMSettings(
+        api_key=pick("OPENAI_API_KEY", None),
+        base_url=pick("OPENAI_BASE_URL", llm_conf.get("base_url")),
+        model=pick("LOTSE_LLM_MODEL", llm_conf.get("model"), "gpt-4o-mini"),
+        timeout=_number("LOTSE_LLM_TIMEOUT", pick("LOTSE_LLM_TIMEOUT", llm_conf.get("timeout"), 20.0), float),
+        max_retries=_number("LOTSE_LLM_RETRIES", pick("LOTSE_LLM_RETRIES", llm_conf.get("retries"), 1), int),
+        api_version=pick("OPENAI_API_VERSION", llm_conf.get("api_version")),
+    )
+    data_dir = pick("LOTSE_DATA_DIR", conf.get("data_dir"))
+    knowledge_dir = pick("LOTSE_KNOWLEDGE_DIR", conf.get("knowledge_dir"))
+    defaults = Settings()
+    return Settings(
+        data_dir=Path(data_dir).expanduser() if data_dir else defaults.data_dir,
+        knowledge_dir=Path(knowledge_dir).expanduser() if knowledge_dir else defaults.knowledge_dir,
+        database_url=pick("LOTSE_DATABASE_URL", conf.get("database_url")),
+        llm=llm,
+        top_k=_number("LOTSE_TOP_K", pick("LOTSE_TOP_K", conf.get("top_k"), 5), int),
+    )

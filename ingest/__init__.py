@@ -1,0 +1,1 @@
+"""Reading documents into Lotse's knowledge index: loaders per format, chunking, the index."""

@@ -1,0 +1,75 @@
+"""Turning text into BM25 terms: lowercase words, stop words out, Snowball stems, and German compounds
+split into the parts the corpus knows ("Weiterbildungsbudget" also yields "weiterbild", "budget").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+import Stemmer
+
+from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
+
+_TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]{3})*(?:,[0-9]+)?|[a-zäöüß]+", re.IGNORECASE)
+_STEMMERS = {"de": "german", "en": "english"}
+_GERMAN_LINKS = ("", "s", "es", "n", "en", "e")  # Fugenelemente between compound parts
+MIN_PART = 4
+
+
+@lru_cache(maxsize=4)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(_STEMMERS.get(language, "german"))
+
+
+def words(text: str) -> list[str]:
+    """Lowercased words and numbers; "2.000" and "2,000" both become "2000"."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok[0].isdigit():
+            tok = re.sub(r"[.,](?=[0-9]{3}\b)", "", tok)
+        out.append(tok)
+    return out
+
+
+class Analyzer:
+    """Text → BM25 terms for one language. `vocabulary` (the corpus' words) enables compound splitting."""
+
+    def __init__(self, language: str, vocabulary: Iterable[str] = ()) -> None:
+        self.language = language
+        self.stop = GERMAN_WORDS | ENGLISH_WORDS
+        self.vocabulary = frozenset(w for w in vocabulary if len(w) >= MIN_PART)
+        self._stem = _stemmer(language).stemWord
+        self._split_cache: dict[str, tuple[str, ...]] = {}
+
+    def terms(self, text: str) -> list[str]:
+        result: list[str] = []
+        for word in words(text):
+            if word in self.stop or (len(word) < 2 and not word.isdigit()):
+                continue
+            result.append(self._stem(word))
+            if len(word) >= 2 * MIN_PART:
+                result.extend(self._stem(part) for part in self.split_compound(word))
+        return result
+
+    def split_compound(self, word: str) -> tuple[str, ...]:
+        """The known head and modifier of a compound, or () when none is found."""
+        cached = self._split_cache.get(word)
+        if cached is not None:
+            return cached
+        parts: tuple[str, ...] = ()
+        for cut in range(len(word) - MIN_PART, MIN_PART - 1, -1):  # longest head first
+            head = word[cut:]
+            if head not in self.vocabulary:
+                continue
+            left = word[:cut]
+            for link in _GERMAN_LINKS:
+                stem = left[: len(left) - len(link)] if link and left.endswith(link) else left
+                if len(stem) >= MIN_PART and stem in self.vocabulary:
+                    parts = (stem, head)
+                    break
+            if parts:
+                break
+        self._split_cache[word] = parts
+        return parts

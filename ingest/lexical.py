@@ -1,0 +1,103 @@
+"""The lexical side of the index: one BM25 index (bm25s) per language over stemmed, decompounded terms.
+
+Built from the chunk table after every ingest and saved under the data folder; a running Lotse
+notices a newer build through a stamp file and reloads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from ingest.analysis import Analyzer, words
+
+
+class LexicalIndex:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._loaded_stamp: str | None = None
+        self._indexes: dict[str, tuple[object, list[str], Analyzer]] = {}
+
+    # -- building ---------------------------------------------------------------------------------
+    def build(self, chunks: Iterable[tuple[str, str, str]]) -> None:
+        """Rebuild from (chunk id, language, indexed text) triples and publish atomically."""
+        import bm25s
+
+        by_language: dict[str, list[tuple[str, str]]] = {}
+        for chunk_id, language, text in chunks:
+            by_language.setdefault(language, []).append((chunk_id, text))
+        stamp = f"{os.getpid()}-{os.urandom(4).hex()}"
+        target = self.directory / stamp
+        for language, items in by_language.items():
+            vocabulary = sorted({w for _, text in items for w in words(text) if not w.isdigit()})
+            analyzer = Analyzer(language, vocabulary)
+            retriever = bm25s.BM25()
+            retriever.index([analyzer.terms(text) for _, text in items], show_progress=False)
+            out = target / language
+            out.mkdir(parents=True, exist_ok=True)
+            retriever.save(str(out), show_progress=False)
+            (out / "lotse.json").write_text(
+                json.dumps({"ids": [cid for cid, _ in items], "vocabulary": vocabulary}), encoding="utf-8"
+            )
+        target.mkdir(parents=True, exist_ok=True)
+        tmp = self.directory / "CURRENT.tmp"
+        tmp.write_text(stamp, encoding="utf-8")
+        tmp.replace(self.directory / "CURRENT")
+        for old in self.directory.iterdir():  # earlier builds; a reader mid-load keeps its open files
+            if old.is_dir() and old.name != stamp:
+                _remove_tree(old)
+
+    # -- searching --------------------------------------------------------------------------------
+    def _current_stamp(self) -> str | None:
+        try:
+            return (self.directory / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+
+    def refresh(self) -> None:
+        stamp = self._current_stamp()
+        if stamp == self._loaded_stamp:
+            return
+        import bm25s
+
+        indexes = {}
+        base = self.directory / stamp if stamp else None
+        if base and base.is_dir():
+            for folder in base.iterdir():
+                meta = json.loads((folder / "lotse.json").read_text(encoding="utf-8"))
+                retriever = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
+                indexes[folder.name] = (retriever, meta["ids"], Analyzer(folder.name, meta["vocabulary"]))
+        self._indexes = indexes
+        self._loaded_stamp = stamp
+
+    @property
+    def languages(self) -> set[str]:
+        return set(self._indexes)
+
+    def search(self, text: str, language: str, k: int) -> list[tuple[str, float]]:
+        """The k best chunks of one language as (chunk id, BM25 score), best first; score > 0 only."""
+        entry = self._indexes.get(language)
+        if entry is None:
+            return []
+        retriever, ids, analyzer = entry
+        terms = [t for t in analyzer.terms(text) if t in retriever.vocab_dict]
+        if not terms:
+            return []
+        scores = retriever.get_scores(terms)
+        k = min(k, len(ids))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(ids) else np.arange(len(ids))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _remove_tree(path: Path) -> None:
+    for child in path.iterdir():
+        if child.is_dir():
+            _remove_tree(child)
+        else:
+            child.unlink(missing_ok=True)
+    path.rmdir()
