@@ -17,6 +17,17 @@ _STEMMERS = {"de": "german", "en": "english"}
 _GERMAN_LINKS = ("", "s", "es", "n", "en", "e")  # Fugenelemente between compound parts
 MIN_PART = 4
 
+# "Woche zwei", "die dritte Woche", "week three": numbers written as words count as digits
+_NUMBER_WORDS = {}
+for _n, (_de, _de_ord, _en, _en_ord) in enumerate(
+    [("eins", "erst", "one", "first"), ("zwei", "zweit", "two", "second"), ("drei", "dritt", "three", "third"),
+     ("vier", "viert", "four", "fourth"), ("fünf", "fünft", "five", "fifth"), ("sechs", "sechst", "six", "sixth"),
+     ("sieben", "siebt", "seven", "seventh"), ("acht", "acht", "eight", "eighth"),
+     ("neun", "neunt", "nine", "ninth"), ("zehn", "zehnt", "ten", "tenth"), ("elf", "elft", "eleven", "eleventh"),
+     ("zwölf", "zwölft", "twelve", "twelfth")], 1):
+    _NUMBER_WORDS.update({_de: str(_n), _en: str(_n), _en_ord: str(_n)})
+    _NUMBER_WORDS.update({_de_ord + end: str(_n) for end in ("e", "en", "er", "es", "em")})
+
 
 @lru_cache(maxsize=4)
 def _stemmer(language: str) -> Stemmer.Stemmer:
@@ -29,7 +40,7 @@ def words(text: str) -> list[str]:
     for tok in _TOKEN.findall(text.lower()):
         if tok[0].isdigit():
             tok = re.sub(r"[.,](?=[0-9]{3}\b)", "", tok)
-        out.append(tok)
+        out.append(_NUMBER_WORDS.get(tok, tok))
     return out
 
 
@@ -46,7 +57,7 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         result: list[str] = []
         for word in words(text):
-            if word in self.stop or (len(word) < 2 and not word.isdigit()):
+            if (word in self.stop and not word.isdigit()) or (len(word) < 2 and not word.isdigit()):
                 continue
             result.append(self._stem(word))
             if len(word) >= 2 * MIN_PART:

@@ -1,8 +1,9 @@
-"""Answers without an LLM: the sentences of the best passages that match the question best, cited.
+"""Answers without an LLM: the part of the best passages that matches the question best, cited.
 
 A short passage (an FAQ answer, a week of the plan) is quoted whole: it was written to answer one
-question. From a longer one, sentences are scored by embedding similarity to the question plus the
-share of the question's terms they contain, and the best few are quoted in their original order.
+question. From a longer one Lotse quotes a contiguous stretch of sentences and list items (so a list
+keeps its lead-in), chosen by embedding similarity to the question and by how many of the question's
+terms the stretch covers.
 """
 
 from __future__ import annotations
@@ -17,64 +18,81 @@ from ingest.analysis import Analyzer
 from ingest.chunking import split_sentences
 from ingest.embedder import Embedder
 
-WHOLE_PASSAGE_WORDS = 90
-ANSWER_WORDS = 80
-MAX_SENTENCES = 3
+WHOLE_PASSAGE_WORDS = 100
+ANSWER_WORDS = 90
 PASSAGES_CONSIDERED = 2
 
 
 @dataclass(frozen=True)
-class _Sentence:
+class _Unit:
     passage: int  # 1-based citation number
-    order: int
     text: str
+    words: int
 
 
-def _sentences(passage: Passage, number: int) -> list[_Sentence]:
-    out: list[_Sentence] = []
+def _units(passage: Passage, number: int) -> list[_Unit]:
+    """Sentences and list items of a passage, in order."""
+    units: list[_Unit] = []
     for line in passage.text.split("\n"):
-        line = re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line).strip()
-        out.extend(_Sentence(number, len(out), s) for s in split_sentences(line) if len(s.split()) >= 3)
-    return out
+        is_item = bool(re.match(r"^\s*(?:[-*•]|\d+[.)])\s+", line))
+        line = line.strip()
+        if not line:
+            continue
+        pieces = [line] if is_item else split_sentences(line)
+        units.extend(_Unit(number, p, len(p.split())) for p in pieces)
+    return units
 
 
-def _cite(text: str, number: int) -> str:
-    text = text.strip()
-    return f"{text} [{number}]"
+def _join(units: list[_Unit]) -> str:
+    text = ""
+    for unit in units:
+        item = re.match(r"^(?:[-*•]|\d+[.)])\s+", unit.text)
+        if item:
+            text += ("\n" if text else "") + "• " + unit.text[item.end():]
+        else:
+            text += ("\n" if text.endswith(("…", ":")) or (text and text.split("\n")[-1].startswith("• "))
+                     else " " if text else "") + unit.text
+    return text.strip()
 
 
 def extractive_answer(question: str, passages: list[Passage], embedder: Embedder, analyzer: Analyzer) -> str:
     """The answer text with [n] citations into `passages` (1-based)."""
     top = passages[0]
     if len(top.text.split()) <= WHOLE_PASSAGE_WORDS:
-        body = " ".join(s.text for s in _sentences(top, 1)) or top.text
-        return _cite(body, 1)
+        return f"{_join(_units(top, 1)) or top.text} [1]"
 
-    candidates = [s for i, p in enumerate(passages[:PASSAGES_CONSIDERED], 1) for s in _sentences(p, i)]
-    if not candidates:
-        return _cite(top.text, 1)
-    vectors = embedder.embed([question] + [s.text for s in candidates])
-    similarity = vectors[1:] @ vectors[0]
     question_terms = set(analyzer.terms(question))
-    overlap = np.array(
-        [len(question_terms & set(analyzer.terms(s.text))) / max(len(question_terms), 1) for s in candidates]
-    )
-    rank_bonus = np.array([0.05 if s.passage == 1 else 0.0 for s in candidates])
-    scores = similarity + 0.5 * overlap + rank_bonus
-
-    chosen: list[_Sentence] = []
-    words = 0
-    for i in np.argsort(-scores):
-        sentence = candidates[int(i)]
-        n = len(sentence.text.split())
-        if chosen and (words + n > ANSWER_WORDS or scores[i] < 0.75 * scores[np.argmax(scores)]):
-            break
-        chosen.append(sentence)
-        words += n
-        if len(chosen) == MAX_SENTENCES:
-            break
-    chosen.sort(key=lambda s: (s.passage, s.order))
-    parts: list[str] = []
-    for number in sorted({s.passage for s in chosen}):
-        parts.append(_cite(" ".join(s.text for s in chosen if s.passage == number), number))
-    return " ".join(parts)
+    best: tuple[float, list[_Unit]] | None = None
+    for number, passage in enumerate(passages[:PASSAGES_CONSIDERED], 1):
+        units = _units(passage, number)
+        if not units:
+            continue
+        vectors = embedder.embed([question] + [u.text for u in units])
+        similarity = vectors[1:] @ vectors[0]
+        terms = [set(analyzer.terms(u.text)) for u in units]
+        for start in range(len(units)):
+            covered: set[str] = set()
+            words = 0
+            for end in range(start, len(units)):
+                words += units[end].words
+                if words > ANSWER_WORDS and end > start:
+                    break
+                covered |= terms[end] & question_terms
+                window = similarity[start : end + 1]
+                score = (
+                    0.6 * float(window.max()) + 0.4 * float(window.mean())
+                    + 0.8 * len(covered) / max(len(question_terms), 1)
+                    + (0.05 if number == 1 else 0.0)
+                )
+                if best is None or score > best[0]:
+                    best = (score, units[start : end + 1])
+    if best is None:
+        return f"{top.text} [1]"
+    chosen = best[1]
+    # a list item needs its lead-in ("… these costs:") to make sense
+    first = chosen[0]
+    units = _units(passages[first.passage - 1], first.passage)
+    index = units.index(first)
+    if first.text.lstrip()[:1] in "-*•" and index > 0 and units[index - 1].text.endswith(":"):
+        chosen = [units[index - 1], *chosen]
+    return f"{_join(chosen)} [{first.passage}]"

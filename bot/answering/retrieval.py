@@ -37,6 +37,16 @@ class Retrieval:
     best_lexical: float
 
 
+def fuse(*ranked_lists: list[tuple[str, float]], weights: tuple[float, ...] = (VECTOR_WEIGHT, LEXICAL_WEIGHT),
+         k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal-rank fusion: each list adds weight / (k + rank) to an item; best first."""
+    fused: dict[str, float] = {}
+    for weight, hits in zip(weights, ranked_lists, strict=False):
+        for rank, (item, _) in enumerate(hits, 1):
+            fused[item] = fused.get(item, 0.0) + weight / (k + rank)
+    return dict(sorted(fused.items(), key=lambda kv: -kv[1]))
+
+
 class Retriever:
     def __init__(self, index: KnowledgeIndex) -> None:
         self.index = index
@@ -58,12 +68,8 @@ class Retriever:
             lexical_hits.extend(self.index.lexical.search(query, lang, CANDIDATES))
         lexical_hits.sort(key=lambda hit: -hit[1])
 
-        fused: dict[str, float] = {}
-        for rank, (cid, _) in enumerate(vector_hits):
-            fused[cid] = fused.get(cid, 0.0) + VECTOR_WEIGHT / (RRF_K + rank + 1)
-        for rank, (cid, _) in enumerate(lexical_hits):
-            fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
-        best = sorted(fused, key=lambda cid: -fused[cid])[:k]
+        fused = fuse(vector_hits, lexical_hits)
+        best = list(fused)[:k]
         rows = self.index.chunks_by_id(best)
         similarity = dict(vector_hits)
         lexical = dict(lexical_hits)

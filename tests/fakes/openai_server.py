@@ -1,0 +1,69 @@
+"""A fake OpenAI-compatible chat completions server on 127.0.0.1, for the real `openai` client.
+
+Tests set `behaviour` ("answer", "no_answer", "error", "slow") and `reply`, then read `requests`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeOpenAI:
+    def __init__(self) -> None:
+        self.behaviour = "answer"
+        self.reply = "Pro Person sind 2.000 bis 5.000 Euro einzuplanen [1]."
+        self.status = 500
+        self.delay = 5.0
+        self.requests: list[dict] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
+                if fake.behaviour == "slow":
+                    time.sleep(fake.delay)
+                if fake.behaviour == "error":
+                    self._send(fake.status, {"error": {"message": "boom", "type": "server_error"}})
+                    return
+                content = "NOT_IN_SOURCES" if fake.behaviour == "no_answer" else fake.reply
+                self._send(200, {
+                    "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+                    "model": fake.requests[-1]["json"].get("model", "test"),
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                })
+
+            def _send(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout tests)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}/v1"
+
+    def __enter__(self) -> FakeOpenAI:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
