@@ -35,12 +35,37 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
 
 
 def words(text: str) -> list[str]:
-    """Lowercased words and numbers; "2.000" and "2,000" both become "2000"."""
+    """Lowercased words and numbers; "2.000" and "2,000" both become "2000", "zwei" becomes "2"."""
     out = []
     for tok in _TOKEN.findall(text.lower()):
         if tok[0].isdigit():
             tok = re.sub(r"[.,](?=[0-9]{3}\b)", "", tok)
+        elif tok.startswith("aller") and tok[5:] in _NUMBER_WORDS:  # "allererste"
+            tok = tok[5:]
         out.append(_NUMBER_WORDS.get(tok, tok))
+    return out
+
+
+_WEEK_WORDS = frozenset({"woche", "wochen", "week", "weeks"})
+_CONNECTORS = frozenset({"bis", "und", "oder", "to", "and", "or"})
+
+
+def week_terms(tokens: list[str]) -> list[str]:
+    """"Woche 5–6", "weeks 9 and 10", "Woche zwei" → "week#5", "week#6" …: a week of the plan is a term
+    of its own, so that "Woche 3" does not match every passage that mentions a 3."""
+    out: list[str] = []
+    for i, tok in enumerate(tokens):
+        if tok not in _WEEK_WORDS:
+            continue
+        numbers: list[int] = []
+        j = i + 1
+        while j < len(tokens) and (tokens[j].isdigit() or (tokens[j] in _CONNECTORS and numbers)):
+            if tokens[j].isdigit():
+                numbers.append(int(tokens[j]))
+            j += 1
+        if len(numbers) == 2 and 0 < numbers[1] - numbers[0] <= 11:
+            numbers = list(range(numbers[0], numbers[1] + 1))
+        out.extend(f"week#{n}" for n in numbers if n <= 52)
     return out
 
 
@@ -55,8 +80,9 @@ class Analyzer:
         self._split_cache: dict[str, tuple[str, ...]] = {}
 
     def terms(self, text: str) -> list[str]:
-        result: list[str] = []
-        for word in words(text):
+        tokens = words(text)
+        result: list[str] = week_terms(tokens)
+        for word in tokens:
             if (word in self.stop and not word.isdigit()) or (len(word) < 2 and not word.isdigit()):
                 continue
             result.append(self._stem(word))

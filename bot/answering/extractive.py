@@ -18,7 +18,7 @@ from ingest.analysis import Analyzer
 from ingest.chunking import split_sentences
 from ingest.embedder import Embedder
 
-WHOLE_PASSAGE_WORDS = 100
+WHOLE_PASSAGE_WORDS = 140  # the guide's sections are 60–140 words: quote them whole
 ANSWER_WORDS = 90
 PASSAGES_CONSIDERED = 2
 
@@ -80,8 +80,8 @@ def extractive_answer(question: str, passages: list[Passage], embedder: Embedder
                 covered |= terms[end] & question_terms
                 window = similarity[start : end + 1]
                 score = (
-                    0.6 * float(window.max()) + 0.4 * float(window.mean())
-                    + 0.8 * len(covered) / max(len(question_terms), 1)
+                    float(window.max()) + 0.8 * len(covered) / max(len(question_terms), 1)
+                    + 0.002 * words
                     + (0.05 if number == 1 else 0.0)
                 )
                 if best is None or score > best[0]:

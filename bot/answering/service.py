@@ -18,8 +18,8 @@ from ingest.index import KnowledgeIndex
 
 # The on-topic gate, calibrated on bench/eval/questions.yaml (see bench/README.md): a question is
 # answered when its best passage is semantically close, or close enough and sharing key terms.
-MIN_SIMILARITY = 0.42
-MIN_SIMILARITY_WITH_TERMS = 0.30
+MIN_SIMILARITY = 0.35
+MIN_SIMILARITY_WITH_TERMS = 0.25
 MIN_LEXICAL = 6.0
 
 _FOLLOW_UP_START = re.compile(
