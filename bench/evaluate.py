@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             refusals["offtopic"] += 1
             refusals["offtopic_refused"] += not answer.answered
             if args.verbose and answer.answered:
-                print(f"NOT REFUSED {q['id']}: {q['question']} (sim {retrieval.best_similarity:.2f}, "
+                print(f"NOT REFUSED {q['id']}: {q['question']} (sim {retrieval.best_similarity:.2f}, cov {retrieval.coverage:.2f}, "
                       f"bm25 {retrieval.best_lexical:.1f})")
             continue
         refusals["ontopic_refused"] += not answer.answered

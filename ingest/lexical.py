@@ -78,6 +78,10 @@ class LexicalIndex:
     def languages(self) -> set[str]:
         return set(self._indexes)
 
+    def analyzer(self, language: str) -> Analyzer:
+        entry = self._indexes.get(language)
+        return entry[2] if entry else Analyzer(language)
+
     def search(self, text: str, language: str, k: int) -> list[tuple[str, float]]:
         """The k best chunks of one language as (chunk id, BM25 score), best first; score > 0 only."""
         entry = self._indexes.get(language)

@@ -37,6 +37,7 @@ class Retrieval:
     passages: list[Passage]
     best_similarity: float
     best_lexical: float
+    coverage: float  # the largest share of the question's terms found in one of the top 3 passages
 
 
 def fuse(*ranked_lists: list[tuple[str, float]], weights: tuple[float, ...] = (VECTOR_WEIGHT, LEXICAL_WEIGHT),
@@ -71,7 +72,8 @@ class Retriever:
         first = pool[max(range(len(pool)), key=scores.__getitem__)]
         return [first] + [c for c in candidates if c != first]
 
-    def search(self, query: str, language: str, k: int = 5) -> Retrieval:
+    def search(self, query: str, language: str, k: int = 5, focus: str | None = None) -> Retrieval:
+        """`focus`: for a follow-up, the new question alone; its heading match picks the first passage."""
         self.index.lexical.refresh()
         languages = self.index.lexical.languages
         scope = language if language in languages or not languages else None
@@ -82,11 +84,18 @@ class Retriever:
             lexical_hits.extend(self.index.lexical.search(query, lang, CANDIDATES))
         lexical_hits.sort(key=lambda hit: -hit[1])
 
-        fused = fuse(vector_hits, lexical_hits)
+        lists, weights = [vector_hits, lexical_hits], [VECTOR_WEIGHT, LEXICAL_WEIGHT]
+        if focus:  # a follow-up: what is new in it must count on its own, not drowned by the topic
+            focus_hits = [hit for lang in ([scope] if scope else sorted(languages))
+                          for hit in self.index.lexical.search(focus, lang, CANDIDATES)]
+            lists.append(sorted(focus_hits, key=lambda hit: -hit[1]))
+            weights.append(LEXICAL_WEIGHT)
+        fused = fuse(*lists, weights=tuple(weights))
         candidates = list(fused)[: max(k, RERANK)]
         rows = self.index.chunks_by_id(candidates)
         candidates = [cid for cid in candidates if cid in rows]
-        best = self._heading_first(embedding, candidates, rows, fused)[:k]
+        focus_embedding = self.index.embedder.embed_one(focus) if focus else embedding
+        best = self._heading_first(focus_embedding, candidates, rows, fused)[:k]
         similarity = dict(vector_hits)
         lexical = dict(lexical_hits)
         passages = [
@@ -98,8 +107,15 @@ class Retriever:
             for cid in best
             if cid in rows
         ]
+        analyzer = self.index.lexical.analyzer(scope or language)
+        asked = set(analyzer.terms(focus or query))
+        coverage = max(
+            (len(asked & set(analyzer.terms(f"{p.title} {p.section} {p.text}"))) / len(asked) for p in passages[:3]),
+            default=0.0,
+        ) if asked else 0.0
         return Retrieval(
             passages=passages,
+            coverage=coverage,
             best_similarity=max((s for _, s in vector_hits), default=0.0),
             best_lexical=lexical_hits[0][1] if lexical_hits else 0.0,
         )

@@ -17,10 +17,11 @@ from ingest.analysis import Analyzer
 from ingest.index import KnowledgeIndex
 
 # The on-topic gate, calibrated on bench/eval/questions.yaml (see bench/README.md): a question is
-# answered when its best passage is semantically close, or close enough and sharing key terms.
+# answered when its best passage is semantically close, or close enough and one of the top passages
+# holds most of the question's terms (short questions such as "Was ist RAG?" embed poorly).
 MIN_SIMILARITY = 0.35
 MIN_SIMILARITY_WITH_TERMS = 0.25
-MIN_LEXICAL = 6.0
+MIN_COVERAGE = 0.6
 
 _FOLLOW_UP_START = re.compile(
     r"^(und|aber|also|auch|dafür|davon|dazu|was ist mit|wie ist es mit|und wie|and|but|also|what about|"
@@ -63,7 +64,7 @@ def retrieval_query(question: str, history: History) -> str:
     """A follow-up ("Und pro Monat?") is searched together with the previous question."""
     previous = [text for role, text in history if role == "user"]
     if previous and is_follow_up(question):
-        return f"{previous[-1]} {question}"
+        return f"{question} {question} {previous[-1]}"
     return question
 
 
@@ -96,9 +97,14 @@ class AnswerService:
             return False
         if retrieval.best_similarity >= MIN_SIMILARITY:
             return True
-        return retrieval.best_similarity >= MIN_SIMILARITY_WITH_TERMS and retrieval.best_lexical >= MIN_LEXICAL
+        return retrieval.best_similarity >= MIN_SIMILARITY_WITH_TERMS and retrieval.coverage >= MIN_COVERAGE
 
-    def ask(self, question: str, history: History | None = None, language: str | None = None) -> Answer:
+    def ask(
+        self, question: str, history: History | None = None, language: str | None = None,
+        answered_before: set[str] | frozenset[str] = frozenset(),
+    ) -> Answer:
+        """Answer `question`. `history` holds the conversation so far; `answered_before` the chunk ids
+        the previous answer cited — a follow-up wants something new, so those rank last."""
         history = history or []
         question = " ".join(question.split())
         previous_language = language or "de"
@@ -113,8 +119,15 @@ class AnswerService:
         if self.index.chunk_count() == 0:
             return Answer(question, False, i18n.text("no_knowledge", language), language, self.mode)
 
-        retrieval = self.retriever.search(retrieval_query(question, history), language, self.settings.top_k)
+        query = retrieval_query(question, history)
+        retrieval = self.retriever.search(
+            query, language, self.settings.top_k, focus=question if query != question else None
+        )
         passages = retrieval.passages
+        if query != question and answered_before:
+            passages = [p for p in passages if p.chunk_id not in answered_before] + [
+                p for p in passages if p.chunk_id in answered_before
+            ]
         if not self.on_topic(retrieval):
             return Answer(question, False, i18n.text("not_in_knowledge_base", language), language, self.mode)
 

@@ -40,12 +40,17 @@ class Lotse:
         if text.startswith("/"):
             return self._command(text, detect_language(text, last_language) if history else last_language)
 
-        answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language)
+        cited_before = set(history[-1].sources.split()) if history and history[-1].role == "assistant" else set()
+        answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language, cited_before)
         if not text:
             return Reply(answer.answer, answer.language, answered=False)
-        reply = Reply(answer.answer, answer.language, _cited(answer), answer.answered, answer.mode)
-        self.conversations.append(message.conversation_key, "user", text, answer.language)
-        self.conversations.append(message.conversation_key, "assistant", answer.answer, answer.language)
+        citations = _cited(answer)
+        reply = Reply(answer.answer, answer.language, citations, answer.answered, answer.mode)
+        key = message.conversation_key
+        self.conversations.append(key, "user", text, answer.language)
+        self.conversations.append(
+            key, "assistant", answer.answer, answer.language, [answer.sources[c.number - 1].chunk_id for c in citations]
+        )
         return reply
 
     def _command(self, text: str, language: str) -> Reply:

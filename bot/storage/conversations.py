@@ -12,9 +12,10 @@ class ConversationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def append(self, conversation: str, role: str, text: str, language: str) -> None:
+    def append(self, conversation: str, role: str, text: str, language: str, sources: list[str] = ()) -> None:
         with self.db.session() as s:
-            s.add(MessageRow(conversation=conversation, role=role, text=text, language=language))
+            s.add(MessageRow(conversation=conversation, role=role, text=text, language=language,
+                             sources=" ".join(sources)))
 
     def recent(self, conversation: str, limit: int = 6) -> list[MessageRow]:
         """The last `limit` turns, oldest first."""

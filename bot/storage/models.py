@@ -57,4 +57,5 @@ class MessageRow(Base):
     role: Mapped[str] = mapped_column(String(16))  # "user" or "assistant"
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="de")
+    sources: Mapped[str] = mapped_column(Text, default="")  # chunk ids an answer cited, space separated
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
