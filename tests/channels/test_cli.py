@@ -1,0 +1,87 @@
+"""The `lotse` command as a script would use it: real subprocesses, no network allowed."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GUARD = '''
+import socket
+_connect = socket.socket.connect
+def _guarded(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in ("127.0.0.1", "::1", "localhost"):
+        raise SystemExit(f"NETWORK ACCESS to {address!r}")
+    return _connect(self, address)
+socket.socket.connect = _guarded
+'''
+
+
+@pytest.fixture(scope="module")
+def guard_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("guard")
+    (folder / "sitecustomize.py").write_text(GUARD)
+    return folder
+
+
+def lotse(args, data_dir, guard_dir, stdin: str | None = None, **env) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_"))}
+    environment.update(LOTSE_DATA_DIR=str(data_dir), PYTHONPATH=f"{guard_dir}{os.pathsep}{ROOT}", **env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
+        env=environment, cwd=ROOT, timeout=120,
+    )
+
+
+def test_ask_json_prints_one_object_with_the_contract_fields(kb_settings, guard_dir):
+    result = lotse(["ask", "Wie viel Budget brauchen wir pro Person für KI-Schulungen?", "--json"],
+                   kb_settings.data_dir, guard_dir)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert data["answered"] is True and data["language"] == "de" and data["mode"] == "extractive"
+    assert "2.000" in data["answer"]
+    assert 1 <= len(data["sources"]) <= 5
+    assert data["sources"][0]["source"].startswith("de/")
+    assert "NETWORK" not in result.stderr
+
+
+def test_ask_batch_answers_each_line_in_order(kb_settings, guard_dir):
+    questions = "Was passiert in Woche 3?\nWie wird das Wetter morgen?\n\nHow long does the roadmap take?\n"
+    result = lotse(["ask", "--json", "--batch"], kb_settings.data_dir, guard_dir, stdin=questions)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [r["question"] for r in rows] == [
+        "Was passiert in Woche 3?", "Wie wird das Wetter morgen?", "How long does the roadmap take?"
+    ]
+    assert [r["answered"] for r in rows] == [True, False, True]
+    assert rows[1]["sources"] == [] and rows[2]["language"] == "en"
+
+
+def test_chat_first_run_indexes_the_knowledge_and_answers_piped_messages(tmp_path, guard_dir):
+    script = "/help\nWie viel Budget brauchen wir pro Person für KI-Schulungen?\nUnd pro Monat?\n/quit\nnot read\n"
+    result = lotse(["chat", "--user", "tester"], tmp_path / "fresh", guard_dir, stdin=script)
+    assert result.returncode == 0, result.stderr
+    assert "First run: indexing" in result.stderr
+    out = result.stdout
+    assert "/quit" in out  # the help text
+    assert "2.000 bis 5.000 Euro" in out and "Quellen:" in out and "[1]" in out
+    assert "Monat" in out.split("Quellen:")[1] or "Monat" in out.split("Quellen:")[2]
+    assert "not read" not in out
+    assert "NETWORK" not in result.stderr
+
+
+def test_ingest_reports_a_missing_path_with_exit_code_2(tmp_path, guard_dir):
+    result = lotse(["ingest", str(tmp_path / "missing")], tmp_path / "d", guard_dir)
+    assert result.returncode == 2 and "missing: no such file or folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_configuration_is_named(tmp_path, guard_dir):
+    result = lotse(["ask", "x"], tmp_path / "d", guard_dir, LOTSE_TOP_K="many")
+    assert result.returncode == 2 and "LOTSE_TOP_K='many'" in result.stderr

@@ -1,0 +1,111 @@
+"""Ingest into a temporary data folder: formats, incremental re-ingest, broken files."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.answering import AnswerService
+from bot.settings import Settings
+from ingest.index import KnowledgeIndex
+from ingest.pipeline import IngestPathError, ingest
+
+GUIDE = """# Leitfaden Drucker
+## Tonerwechsel
+Der Toner des Abteilungsdruckers wird alle 14 Tage durch das Sekretariat gewechselt.
+## Papierstau
+Bei einem Papierstau öffnen Sie Klappe B und ziehen das Blatt vorsichtig nach vorn heraus.
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "drucker.md").write_text(GUIDE, encoding="utf-8")
+    (docs / "kantine.txt").write_text(
+        "Kantine\nDie Kantine öffnet werktags um 11:30 Uhr und schließt um 14 Uhr.\n", encoding="utf-8"
+    )
+    return docs
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> KnowledgeIndex:
+    return KnowledgeIndex(Settings(data_dir=tmp_path / "data"))
+
+
+def sources(index: KnowledgeIndex, question: str) -> list[str]:
+    return [p.source for p in AnswerService(index.settings, index).retriever.search(question, "de", 5).passages]
+
+
+def test_unchanged_files_are_skipped_changed_replaced_deleted_removed(folder, index):
+    first = ingest(index, [folder], progress=False)
+    assert sorted(first.added) == ["drucker.md", "kantine.txt"] and not first.failed
+    assert ingest(index, [folder], progress=False).unchanged == ["drucker.md", "kantine.txt"]
+
+    (folder / "drucker.md").write_text(GUIDE.replace("14 Tage", "21 Tage"), encoding="utf-8")
+    again = ingest(index, [folder], progress=False)
+    assert again.updated == ["drucker.md"] and again.unchanged == ["kantine.txt"]
+    texts = [p.text for p in AnswerService(index.settings, index).retriever.search("Toner", "de", 5).passages]
+    assert any("21 Tage" in t for t in texts) and not any("14 Tage" in t for t in texts)
+
+    (folder / "kantine.txt").unlink()
+    gone = ingest(index, [folder], progress=False)
+    assert gone.removed == ["kantine.txt"]
+    assert "kantine.txt" not in sources(index, "Wann öffnet die Kantine?")
+    assert {d.source for d in index.documents()} == {"drucker.md"}
+
+
+def test_broken_pdf_is_reported_by_name_and_the_rest_is_indexed(folder, index):
+    (folder / "kaputt.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf\n%%EOF")
+    report = ingest(index, [folder], progress=False)
+    assert [name for name, _ in report.failed] == ["kaputt.pdf"]
+    assert "PDF" in report.failed[0][1]
+    assert sorted(report.added) == ["drucker.md", "kantine.txt"]
+
+
+def test_pdf_docx_and_html_are_read_with_their_headings(folder, index):
+    from docx import Document
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.multi_cell(0, 8, "Serverraum\nDer Serverraum wird zweimal im Jahr von der Firma Kältetechnik gewartet.")
+    pdf.output(str(folder / "server.pdf"))
+
+    doc = Document()
+    doc.add_heading("Parkplatz", level=1)
+    doc.add_paragraph("Besucher parken auf den Plätzen 40 bis 45 vor dem Haupteingang.")
+    doc.save(str(folder / "parken.docx"))
+
+    (folder / "wlan.html").write_text(
+        "<html><head><title>WLAN</title></head><body><h2>Gastzugang</h2>"
+        "<p>Das Gäste-WLAN heißt Lotse-Gast und das Passwort erneuert sich jeden Montag.</p></body></html>",
+        encoding="utf-8",
+    )
+    report = ingest(index, [folder], progress=False)
+    assert not report.failed
+    assert sources(index, "Wer wartet den Serverraum?")[0] == "server.pdf"
+    assert sources(index, "Wo parken Besucher?")[0] == "parken.docx"
+    wlan = AnswerService(index.settings, index).retriever.search("Gäste-WLAN Passwort", "de", 1).passages[0]
+    assert (wlan.source, wlan.title, wlan.section) == ("wlan.html", "WLAN", "Gastzugang")
+
+
+def test_unreadable_and_unsupported_files_are_reported(folder, index):
+    bad = folder / "binär.md"
+    bad.write_bytes(b"\x00\x01\x02 not text")
+    report = ingest(index, [folder, folder / "kantine.txt"], progress=False)
+    assert ("binär.md", "binary content where text was expected") in report.failed
+
+
+def test_missing_path_is_an_error_that_names_it(index, tmp_path):
+    with pytest.raises(IngestPathError, match="nowhere"):
+        ingest(index, [tmp_path / "nowhere"], progress=False)
+
+
+def test_language_comes_from_the_folder_or_the_text(tmp_path, index):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "a.md").write_text("# A\nSehr deutscher Text über die Kantine und das Essen.\n")
+    (tmp_path / "b.md").write_text("# B\nThis is an English text about the canteen and the food we serve.\n")
+    ingest(index, [tmp_path], progress=False)
+    assert {d.source: d.language for d in index.documents()} == {"en/a.md": "en", "b.md": "en"}
