@@ -96,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             refusals["offtopic"] += 1
             refusals["offtopic_refused"] += not answer.answered
             if args.verbose and answer.answered:
-                print(f"NOT REFUSED {q['id']}: {q['question']} (sim {retrieval.best_similarity:.2f}, cov {retrieval.coverage:.2f}, "
-                      f"bm25 {retrieval.best_lexical:.1f})")
+                print(
+                    f"NOT REFUSED {q['id']}: {q['question']} (sim {retrieval.best_similarity:.2f}, "
+                    f"cov {retrieval.coverage:.2f}, bm25 {retrieval.best_lexical:.1f})"
+                )
             continue
         refusals["ontopic_refused"] += not answer.answered
         passages = [p.text if not p.section else f"{p.section}\n{p.text}" for p in retrieval.passages]
@@ -107,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         t_rank = first_hit(tutorial(q["question"]), q["expect"])
         rows["tutorial"].append((q, t_rank, None))
         if args.verbose and (rank is None or rank > 1 or not answer_hit):
-            print(f"{'MISS' if rank is None else f'rank {rank}'} answer={'ok' if answer_hit else 'NO'} "
-                  f"{q['id']}: {q['question']}  expect={q['expect']} (sim {retrieval.best_similarity:.2f})")
+            print(
+                f"{'MISS' if rank is None else f'rank {rank}'} answer={'ok' if answer_hit else 'NO'} "
+                f"{q['id']}: {q['question']}  expect={q['expect']} (sim {retrieval.best_similarity:.2f})"
+            )
             if not answer_hit:
                 print("    top:", retrieval.passages[0].section if retrieval.passages else None)
                 print("    answer:", answer.answer[:300].replace("\n", " "))
@@ -124,13 +128,20 @@ def main(argv: list[str] | None = None) -> int:
             "mrr": sum(1 / r for r in ranks if r) / n,
         }
 
-    print(f"\nKnowledge: {args.knowledge} — {report.chunks} chunks (tutorial splitter: {tutorial_chunks} chunks); "
-          f"{len(questions)} questions, {refusals['offtopic']} off-topic\n")
-    print("| retriever | subset | n | hit@1 | hit@3 | hit@5 | MRR | answer-hit | off-topic refused | on-topic refused |")
+    print(
+        f"\nKnowledge: {args.knowledge} — {report.chunks} chunks (tutorial splitter: {tutorial_chunks} chunks); "
+        f"{len(questions)} questions, {refusals['offtopic']} off-topic\n"
+    )
+    print(
+        "| retriever | subset | n | hit@1 | hit@3 | hit@5 | MRR | answer-hit | off-topic refused | on-topic refused |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in ("lotse", "tutorial"):
-        for subset, pred in (("all", lambda q: True), ("de", lambda q: q["lang"] == "de"),
-                             ("en", lambda q: q["lang"] == "en")):
+        for subset, pred in (
+            ("all", lambda q: True),
+            ("de", lambda q: q["lang"] == "de"),
+            ("en", lambda q: q["lang"] == "en"),
+        ):
             items = [row for row in rows[name] if pred(row[0])]
             if not items:
                 continue
@@ -140,14 +151,20 @@ def main(argv: list[str] | None = None) -> int:
                 off = f"{refusals['offtopic_refused']}/{refusals['offtopic']}" if subset == "all" else ""
                 onr = f"{refusals['ontopic_refused']}" if subset == "all" else ""
             else:
-                ah, off, onr = "—", ("0/%d" % refusals["offtopic"]) if subset == "all" else "", ""
-            print(f"| {name} | {subset} | {m['n']} | {m['hit@1']:.2f} | {m['hit@3']:.2f} | {m['hit@5']:.2f} "
-                  f"| {m['mrr']:.2f} | {ah} | {off} | {onr} |")
-    print(f"\nLotse ask latency over the set (warm, extractive): p50 {statistics.median(latencies):.1f} ms, "
-          f"max {max(latencies):.1f} ms")
-    print(f"best cosine similarity — on-topic: min {min(sims['on']):.2f} p10 "
-          f"{statistics.quantiles(sims['on'], n=10)[0]:.2f}; off-topic: max {max(sims['off']):.2f} "
-          f"median {statistics.median(sims['off']):.2f}")
+                ah, off, onr = "—", f"0/{refusals['offtopic']}" if subset == "all" else "", ""
+            print(
+                f"| {name} | {subset} | {m['n']} | {m['hit@1']:.2f} | {m['hit@3']:.2f} | {m['hit@5']:.2f} "
+                f"| {m['mrr']:.2f} | {ah} | {off} | {onr} |"
+            )
+    print(
+        f"\nLotse ask latency over the set (warm, extractive): p50 {statistics.median(latencies):.1f} ms, "
+        f"max {max(latencies):.1f} ms"
+    )
+    print(
+        f"best cosine similarity — on-topic: min {min(sims['on']):.2f} p10 "
+        f"{statistics.quantiles(sims['on'], n=10)[0]:.2f}; off-topic: max {max(sims['off']):.2f} "
+        f"median {statistics.median(sims['off']):.2f}"
+    )
     return 0
 
 

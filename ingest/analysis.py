@@ -20,11 +20,22 @@ MIN_PART = 4
 # "Woche zwei", "die dritte Woche", "week three": numbers written as words count as digits
 _NUMBER_WORDS = {}
 for _n, (_de, _de_ord, _en, _en_ord) in enumerate(
-    [("eins", "erst", "one", "first"), ("zwei", "zweit", "two", "second"), ("drei", "dritt", "three", "third"),
-     ("vier", "viert", "four", "fourth"), ("fünf", "fünft", "five", "fifth"), ("sechs", "sechst", "six", "sixth"),
-     ("sieben", "siebt", "seven", "seventh"), ("acht", "acht", "eight", "eighth"),
-     ("neun", "neunt", "nine", "ninth"), ("zehn", "zehnt", "ten", "tenth"), ("elf", "elft", "eleven", "eleventh"),
-     ("zwölf", "zwölft", "twelve", "twelfth")], 1):
+    [
+        ("eins", "erst", "one", "first"),
+        ("zwei", "zweit", "two", "second"),
+        ("drei", "dritt", "three", "third"),
+        ("vier", "viert", "four", "fourth"),
+        ("fünf", "fünft", "five", "fifth"),
+        ("sechs", "sechst", "six", "sixth"),
+        ("sieben", "siebt", "seven", "seventh"),
+        ("acht", "acht", "eight", "eighth"),
+        ("neun", "neunt", "nine", "ninth"),
+        ("zehn", "zehnt", "ten", "tenth"),
+        ("elf", "elft", "eleven", "eleventh"),
+        ("zwölf", "zwölft", "twelve", "twelfth"),
+    ],
+    1,
+):
     _NUMBER_WORDS.update({_de: str(_n), _en: str(_n), _en_ord: str(_n)})
     _NUMBER_WORDS.update({_de_ord + end: str(_n) for end in ("e", "en", "er", "es", "em")})
 
@@ -51,7 +62,7 @@ _CONNECTORS = frozenset({"bis", "und", "oder", "to", "and", "or"})
 
 
 def week_terms(tokens: list[str]) -> list[str]:
-    """"Woche 5–6", "weeks 9 and 10", "Woche zwei" → "week#5", "week#6" …: a week of the plan is a term
+    """ "Woche 5–6", "weeks 9 and 10", "Woche zwei" → "week#5", "week#6" …: a week of the plan is a term
     of its own, so that "Woche 3" does not match every passage that mentions a 3."""
     out: list[str] = []
     for i, tok in enumerate(tokens):

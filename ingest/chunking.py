@@ -21,6 +21,11 @@ class Chunk:
     position: int
 
     @property
+    def heading(self) -> str:
+        """The chunk's own heading (the last of its path), or the document title."""
+        return self.section.split(" > ")[-1] or self.title
+
+    @property
     def indexed_text(self) -> str:
         """What the embedder and BM25 see: the passage with the headings that frame it."""
         head = " — ".join(p for p in (self.title, self.section.replace(" > ", " — ")) if p)

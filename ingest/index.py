@@ -69,6 +69,7 @@ class KnowledgeIndex:
     def replace_document(self, doc: DocumentRow, chunks: Sequence[Chunk]) -> None:
         """Store a (new or changed) document with its chunks; the old version's chunks go first."""
         embeddings = self.embedder.embed([c.indexed_text for c in chunks])
+        headings = self.embedder.embed([c.heading for c in chunks])
         ids = [f"{doc.id[:20]}-{c.position}" for c in chunks]
         self.vectors.delete_document(doc.id)
         with self.db.session() as s:
@@ -78,10 +79,17 @@ class KnowledgeIndex:
             s.flush()  # the document row must exist before its chunks reference it
             s.add_all(
                 ChunkRow(
-                    id=cid, document_id=doc.id, position=c.position, language=doc.language,
-                    title=c.title, section=c.section, source=doc.source, text=c.text,
+                    id=cid,
+                    document_id=doc.id,
+                    position=c.position,
+                    language=doc.language,
+                    title=c.title,
+                    section=c.section,
+                    source=doc.source,
+                    text=c.text,
+                    heading_vector=heading.astype("float32").tobytes(),
                 )
-                for cid, c in zip(ids, chunks, strict=True)
+                for cid, c, heading in zip(ids, chunks, headings, strict=True)
             )
         if chunks:
             meta = [{"document_id": doc.id, "language": doc.language} for _ in chunks]
@@ -97,7 +105,6 @@ class KnowledgeIndex:
         with self.db.session() as s:
             rows = s.execute(select(ChunkRow.id, ChunkRow.language, ChunkRow.title, ChunkRow.section, ChunkRow.text))
             triples = [
-                (cid, lang, Chunk(title, section, text, 0).indexed_text)
-                for cid, lang, title, section, text in rows
+                (cid, lang, Chunk(title, section, text, 0).indexed_text) for cid, lang, title, section, text in rows
             ]
         self.lexical.build(triples)

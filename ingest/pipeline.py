@@ -42,8 +42,10 @@ class IngestPathError(ValueError):
 
 def _files_below(root: Path) -> list[Path]:
     return sorted(
-        p for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in LOADERS
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in LOADERS
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
@@ -106,8 +108,13 @@ def ingest(index: KnowledgeIndex, paths: Iterable[Path], progress: bool | None =
             continue
         sample = " ".join(c.text for c in chunks[:20])
         doc = DocumentRow(
-            id=document_id(path), path=str(path), root=str(root), source=relative.as_posix(),
-            title=loaded.title, language=_language_of(relative, sample), sha256=sha,
+            id=document_id(path),
+            path=str(path),
+            root=str(root),
+            source=relative.as_posix(),
+            title=loaded.title,
+            language=_language_of(relative, sample),
+            sha256=sha,
         )
         index.replace_document(doc, chunks)
         report.chunks += len(chunks)

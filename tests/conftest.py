@@ -53,7 +53,8 @@ def service(kb_settings, kb_index) -> AnswerService:
 
 def llm_service(kb_settings: Settings, kb_index: KnowledgeIndex, base_url: str, **llm) -> AnswerService:
     settings = Settings(
-        data_dir=kb_settings.data_dir, knowledge_dir=kb_settings.knowledge_dir,
+        data_dir=kb_settings.data_dir,
+        knowledge_dir=kb_settings.knowledge_dir,
         llm=LLMSettings(api_key="test-key", base_url=base_url, model="test-model", **llm),
     )
     return AnswerService(settings, kb_index)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from bot.answering.retrieval import Passage
 from ingest.analysis import Analyzer
 from ingest.chunking import split_sentences
@@ -48,10 +46,15 @@ def _join(units: list[_Unit]) -> str:
     for unit in units:
         item = re.match(r"^(?:[-*•]|\d+[.)])\s+", unit.text)
         if item:
-            text += ("\n" if text else "") + "• " + unit.text[item.end():]
+            text += ("\n" if text else "") + "• " + unit.text[item.end() :]
         else:
-            text += ("\n" if text.endswith(("…", ":")) or (text and text.split("\n")[-1].startswith("• "))
-                     else " " if text else "") + unit.text
+            text += (
+                "\n"
+                if text.endswith(("…", ":")) or (text and text.split("\n")[-1].startswith("• "))
+                else " "
+                if text
+                else ""
+            ) + unit.text
     return text.strip()
 
 
@@ -80,7 +83,8 @@ def extractive_answer(question: str, passages: list[Passage], embedder: Embedder
                 covered |= terms[end] & question_terms
                 window = similarity[start : end + 1]
                 score = (
-                    float(window.max()) + 0.8 * len(covered) / max(len(question_terms), 1)
+                    float(window.max())
+                    + 0.8 * len(covered) / max(len(question_terms), 1)
                     + 0.002 * words
                     + (0.05 if number == 1 else 0.0)
                 )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ingest.index import KnowledgeIndex
 
 CANDIDATES = 20
@@ -40,8 +42,9 @@ class Retrieval:
     coverage: float  # the largest share of the question's terms found in one of the top 3 passages
 
 
-def fuse(*ranked_lists: list[tuple[str, float]], weights: tuple[float, ...] = (VECTOR_WEIGHT, LEXICAL_WEIGHT),
-         k: int = RRF_K) -> dict[str, float]:
+def fuse(
+    *ranked_lists: list[tuple[str, float]], weights: tuple[float, ...] = (VECTOR_WEIGHT, LEXICAL_WEIGHT), k: int = RRF_K
+) -> dict[str, float]:
     """Reciprocal-rank fusion: each list adds weight / (k + rank) to an item; best first."""
     fused: dict[str, float] = {}
     for weight, hits in zip(weights, ranked_lists, strict=False):
@@ -60,14 +63,22 @@ class Retriever:
         _ = self.index.vectors
         self.index.embedder.embed_one("warm-up")
 
+    @staticmethod
+    def _heading(row) -> str:
+        return row.section.split(" > ")[-1] or row.title
+
     def _heading_first(self, embedding, candidates: list[str], rows, fused: dict[str, float]) -> list[str]:
         """Put first the candidate whose heading best matches the question (a heading names what its
         section answers: "Woche 7–8: Prototyp bauen"); the others keep their fused order."""
         if len(candidates) < 2:
             return candidates
         pool = candidates[:RERANK]
-        headings = [rows[c].section.split(" > ")[-1] or rows[c].title for c in pool]
-        similarity = self.index.embedder.embed(headings) @ embedding
+        missing = [c for c in pool if rows[c].heading_vector is None]
+        computed = dict(zip(missing, self.index.embedder.embed([self._heading(rows[c]) for c in missing]), strict=True))
+        vectors = np.stack(
+            [computed[c] if c in computed else np.frombuffer(rows[c].heading_vector, np.float32) for c in pool]
+        )
+        similarity = vectors @ embedding
         scores = [fused[c] + HEADING_WEIGHT * float(sim) for c, sim in zip(pool, similarity, strict=True)]
         first = pool[max(range(len(pool)), key=scores.__getitem__)]
         return [first] + [c for c in candidates if c != first]
@@ -86,8 +97,11 @@ class Retriever:
 
         lists, weights = [vector_hits, lexical_hits], [VECTOR_WEIGHT, LEXICAL_WEIGHT]
         if focus:  # a follow-up: what is new in it must count on its own, not drowned by the topic
-            focus_hits = [hit for lang in ([scope] if scope else sorted(languages))
-                          for hit in self.index.lexical.search(focus, lang, CANDIDATES)]
+            focus_hits = [
+                hit
+                for lang in ([scope] if scope else sorted(languages))
+                for hit in self.index.lexical.search(focus, lang, CANDIDATES)
+            ]
             lists.append(sorted(focus_hits, key=lambda hit: -hit[1]))
             weights.append(LEXICAL_WEIGHT)
         fused = fuse(*lists, weights=tuple(weights))
@@ -100,19 +114,32 @@ class Retriever:
         lexical = dict(lexical_hits)
         passages = [
             Passage(
-                chunk_id=cid, title=rows[cid].title, source=rows[cid].source, section=rows[cid].section,
-                text=rows[cid].text, language=rows[cid].language, score=round(fused[cid], 5),
-                similarity=similarity.get(cid, 0.0), lexical=lexical.get(cid, 0.0),
+                chunk_id=cid,
+                title=rows[cid].title,
+                source=rows[cid].source,
+                section=rows[cid].section,
+                text=rows[cid].text,
+                language=rows[cid].language,
+                score=round(fused[cid], 5),
+                similarity=similarity.get(cid, 0.0),
+                lexical=lexical.get(cid, 0.0),
             )
             for cid in best
             if cid in rows
         ]
         analyzer = self.index.lexical.analyzer(scope or language)
         asked = set(analyzer.terms(focus or query))
-        coverage = max(
-            (len(asked & set(analyzer.terms(f"{p.title} {p.section} {p.text}"))) / len(asked) for p in passages[:3]),
-            default=0.0,
-        ) if asked else 0.0
+        coverage = (
+            max(
+                (
+                    len(asked & set(analyzer.terms(f"{p.title} {p.section} {p.text}"))) / len(asked)
+                    for p in passages[:3]
+                ),
+                default=0.0,
+            )
+            if asked
+            else 0.0
+        )
         return Retrieval(
             passages=passages,
             coverage=coverage,

@@ -100,7 +100,10 @@ class AnswerService:
         return retrieval.best_similarity >= MIN_SIMILARITY_WITH_TERMS and retrieval.coverage >= MIN_COVERAGE
 
     def ask(
-        self, question: str, history: History | None = None, language: str | None = None,
+        self,
+        question: str,
+        history: History | None = None,
+        language: str | None = None,
         answered_before: set[str] | frozenset[str] = frozenset(),
     ) -> Answer:
         """Answer `question`. `history` holds the conversation so far; `answered_before` the chunk ids

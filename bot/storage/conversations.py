@@ -14,8 +14,11 @@ class ConversationStore:
 
     def append(self, conversation: str, role: str, text: str, language: str, sources: list[str] = ()) -> None:
         with self.db.session() as s:
-            s.add(MessageRow(conversation=conversation, role=role, text=text, language=language,
-                             sources=" ".join(sources)))
+            s.add(
+                MessageRow(
+                    conversation=conversation, role=role, text=text, language=language, sources=" ".join(sources)
+                )
+            )
 
     def recent(self, conversation: str, limit: int = 6) -> list[MessageRow]:
         """The last `limit` turns, oldest first."""

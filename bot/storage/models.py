@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -44,6 +44,8 @@ class ChunkRow(Base):
     section: Mapped[str] = mapped_column(Text)  # heading path below the title, " > " separated
     source: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
+    # embedding of the chunk's own heading (float32 bytes), for ranking by heading at query time
+    heading_vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class MessageRow(Base):

@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-GUARD = '''
+GUARD = """
 import socket
 _connect = socket.socket.connect
 def _guarded(self, address):
@@ -18,7 +18,7 @@ def _guarded(self, address):
         raise SystemExit(f"NETWORK ACCESS to {address!r}")
     return _connect(self, address)
 socket.socket.connect = _guarded
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +32,20 @@ def lotse(args, data_dir, guard_dir, stdin: str | None = None, **env) -> subproc
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_"))}
     environment.update(LOTSE_DATA_DIR=str(data_dir), PYTHONPATH=f"{guard_dir}{os.pathsep}{ROOT}", **env)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
-        env=environment, cwd=ROOT, timeout=120,
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=120,
     )
 
 
 def test_ask_json_prints_one_object_with_the_contract_fields(kb_settings, guard_dir):
-    result = lotse(["ask", "Wie viel Budget brauchen wir pro Person für KI-Schulungen?", "--json"],
-                   kb_settings.data_dir, guard_dir)
+    result = lotse(
+        ["ask", "Wie viel Budget brauchen wir pro Person für KI-Schulungen?", "--json"], kb_settings.data_dir, guard_dir
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
@@ -57,7 +63,9 @@ def test_ask_batch_answers_each_line_in_order(kb_settings, guard_dir):
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [r["question"] for r in rows] == [
-        "Was passiert in Woche 3?", "Wie wird das Wetter morgen?", "How long does the roadmap take?"
+        "Was passiert in Woche 3?",
+        "Wie wird das Wetter morgen?",
+        "How long does the roadmap take?",
     ]
     assert [r["answered"] for r in rows] == [True, False, True]
     assert rows[1]["sources"] == [] and rows[2]["language"] == "en"

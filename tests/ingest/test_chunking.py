@@ -9,15 +9,17 @@ def doc(*blocks: Block, title: str = "Leitfaden") -> LoadedDocument:
 
 
 def test_every_chunk_keeps_title_and_heading_path():
-    chunks = chunk_document(doc(
-        Block("Leitfaden", 1),
-        Block("Phase 1", 2),
-        Block("Einleitung zur Phase eins mit genug Wörtern für einen eigenen Abschnitt hier."),
-        Block("Team-Skills", 3),
-        Block("Planen Sie 2.000 bis 5.000 Euro pro Person für Schulungen ein."),
-        Block("Phase 2", 2),
-        Block("Use Cases nach Machbarkeit, Nutzen und Aufwand bewerten, dann priorisieren."),
-    ))
+    chunks = chunk_document(
+        doc(
+            Block("Leitfaden", 1),
+            Block("Phase 1", 2),
+            Block("Einleitung zur Phase eins mit genug Wörtern für einen eigenen Abschnitt hier."),
+            Block("Team-Skills", 3),
+            Block("Planen Sie 2.000 bis 5.000 Euro pro Person für Schulungen ein."),
+            Block("Phase 2", 2),
+            Block("Use Cases nach Machbarkeit, Nutzen und Aufwand bewerten, dann priorisieren."),
+        )
+    )
     assert [(c.title, c.section) for c in chunks] == [
         ("Leitfaden", "Phase 1"),
         ("Leitfaden", "Phase 1 > Team-Skills"),
@@ -54,9 +56,11 @@ def test_markdown_loader_reads_title_headings_and_ignores_markup(tmp_path: Path)
 
 def test_plain_text_short_lines_before_prose_become_headings(tmp_path: Path):
     f = tmp_path / "notes.txt"
-    f.write_text("KI-Notizen\nDiese Notizen sammeln, was wir zur KI-Einführung besprochen haben.\n"
-                 "Quick Wins identifizieren\nSuchen Sie einfache Anwendungsfälle mit schnellen Erfolgen.\n"
-                 "Wie lange dauert es?\nEine vollständige Roadmap dauert 12 bis 18 Monate, Phasen je 3 bis 6.\n")
+    f.write_text(
+        "KI-Notizen\nDiese Notizen sammeln, was wir zur KI-Einführung besprochen haben.\n"
+        "Quick Wins identifizieren\nSuchen Sie einfache Anwendungsfälle mit schnellen Erfolgen.\n"
+        "Wie lange dauert es?\nEine vollständige Roadmap dauert 12 bis 18 Monate, Phasen je 3 bis 6.\n"
+    )
     loaded = load(f)
     assert loaded.title == "KI-Notizen"  # the opening heading line names the text
     chunks = chunk_document(loaded)
