@@ -30,6 +30,7 @@ def _open_service(settings: Settings):
     from ingest.pipeline import ingest
 
     service = AnswerService(settings)
+    service.index.preload()
     if service.index.chunk_count() == 0 and settings.knowledge_dir.is_dir():
         print(f"First run: indexing {settings.knowledge_dir} …", file=sys.stderr)
         _ingest_report(ingest(service.index, [settings.knowledge_dir]))

@@ -4,6 +4,7 @@ BM25 index per language, kept in step by `ingest` and read by retrieval."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,12 +31,18 @@ class KnowledgeIndex:
         self._embedder = embedder
         self.lexical = LexicalIndex(settings.data_dir / "bm25")
         self._vectors: VectorStore | None = None
+        self._embedder_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = Embedder(cache_dir=self.settings.data_dir / "cache")
-        return self._embedder
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = Embedder(cache_dir=self.settings.data_dir / "cache")
+            return self._embedder
+
+    def preload(self) -> None:
+        """Load the embedder in a background thread while the caller opens Chroma (cold start)."""
+        threading.Thread(target=lambda: self.embedder, name="lotse-embedder-load", daemon=True).start()
 
     @property
     def vectors(self) -> VectorStore:
