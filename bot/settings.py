@@ -59,6 +59,7 @@ class Settings:
     llm: LLMSettings = field(default_factory=LLMSettings)
     top_k: int = 5
     max_question_chars: int = 2000
+    embedding_model: str | None = None  # None: USE multilingual from the wheel (offline)
 
     @property
     def db_url(self) -> str:
@@ -112,4 +113,5 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         database_url=pick("LOTSE_DATABASE_URL", conf.get("database_url")),
         llm=llm,
         top_k=_number("LOTSE_TOP_K", pick("LOTSE_TOP_K", conf.get("top_k"), 5), int),
+        embedding_model=pick("LOTSE_EMBEDDING_MODEL", conf.get("embedding_model")),
     )

@@ -55,3 +55,28 @@ class Embedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+
+class OpenAIEmbedder:
+    """Embeddings from an OpenAI-compatible endpoint (optional; set LOTSE_EMBEDDING_MODEL). Changing the
+    model re-creates the vector index on the next ingest, since vectors of two models do not compare."""
+
+    def __init__(self, model: str, api_key: str | None, base_url: str | None, timeout: float = 30.0) -> None:
+        from openai import OpenAI
+
+        self._client = OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=1)
+        self.model = model
+        self.name = f"openai-{model}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        vectors = []
+        for start in range(0, len(texts), 256):
+            response = self._client.embeddings.create(model=self.model, input=list(texts[start : start + 256]))
+            vectors.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
+        array = np.asarray(vectors, dtype=np.float32)
+        return array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]

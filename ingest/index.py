@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from bot.settings import Settings
 from bot.storage import ChunkRow, Database, DocumentRow
 from ingest.chunking import Chunk
-from ingest.embedder import Embedder
+from ingest.embedder import Embedder, OpenAIEmbedder
 from ingest.lexical import LexicalIndex
 from ingest.vector_store import VectorStore
 
@@ -36,7 +36,10 @@ class KnowledgeIndex:
     @property
     def embedder(self) -> Embedder:
         with self._embedder_lock:
-            if self._embedder is None:
+            if self._embedder is None and self.settings.embedding_model:
+                llm = self.settings.llm
+                self._embedder = OpenAIEmbedder(self.settings.embedding_model, llm.api_key, llm.base_url)
+            elif self._embedder is None:
                 self._embedder = Embedder(cache_dir=self.settings.data_dir / "cache")
             return self._embedder
 

@@ -27,6 +27,21 @@ class FakeOpenAI:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
+                if self.path.endswith("/embeddings"):
+                    texts = fake.requests[-1]["json"]["input"]
+                    self._send(
+                        200,
+                        {
+                            "object": "list",
+                            "model": "fake-embed",
+                            "data": [
+                                {"object": "embedding", "index": i, "embedding": fake.embedding(t)}
+                                for i, t in enumerate(texts)
+                            ],
+                            "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                        },
+                    )
+                    return
                 if fake.behaviour == "slow":
                     time.sleep(fake.delay)
                 if fake.behaviour == "error":
@@ -61,6 +76,14 @@ class FakeOpenAI:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @staticmethod
+    def embedding(text: str) -> list[float]:
+        """A deterministic bag-of-words vector: texts sharing words are close."""
+        vector = [0.0] * 64
+        for word in text.lower().split():
+            vector[sum(map(ord, word.strip("?.,!"))) % 64] += 1.0
+        return vector
 
     @property
     def base_url(self) -> str:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.answering import AnswerService
-from bot.settings import Settings
+from bot.settings import LLMSettings, Settings
 from ingest.index import KnowledgeIndex
 from ingest.pipeline import IngestPathError, ingest
 
@@ -109,3 +109,20 @@ def test_language_comes_from_the_folder_or_the_text(tmp_path, index):
     (tmp_path / "b.md").write_text("# B\nThis is an English text about the canteen and the food we serve.\n")
     ingest(index, [tmp_path], progress=False)
     assert {d.source: d.language for d in index.documents()} == {"en/a.md": "en", "b.md": "en"}
+
+
+def test_openai_compatible_embeddings_can_replace_the_bundled_model(folder, tmp_path):
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        settings = Settings(
+            data_dir=tmp_path / "data-openai",
+            embedding_model="fake-embed",
+            llm=LLMSettings(base_url=server.base_url),
+        )
+        index = KnowledgeIndex(settings)
+        assert not ingest(index, [folder], progress=False).failed
+        assert index.embedder.name == "openai-fake-embed"
+        assert sources(index, "Wann öffnet die Kantine werktags?")[0] == "kantine.txt"
+        embedding_calls = [r for r in server.requests if r["path"] == "/v1/embeddings"]
+        assert embedding_calls and embedding_calls[0]["json"]["model"] == "fake-embed"
