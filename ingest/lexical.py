@@ -16,6 +16,12 @@ import numpy as np
 from ingest.analysis import Analyzer, words
 
 
+def _quiet_bm25s() -> None:
+    import logging
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG by itself
+
+
 class LexicalIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -27,6 +33,7 @@ class LexicalIndex:
         """Rebuild from (chunk id, language, indexed text) triples and publish atomically."""
         import bm25s
 
+        _quiet_bm25s()
         by_language: dict[str, list[tuple[str, str]]] = {}
         for chunk_id, language, text in chunks:
             by_language.setdefault(language, []).append((chunk_id, text))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
+from ingest.analysis import words
 from ingest.index import KnowledgeIndex
 
 CANDIDATES = 20
@@ -51,6 +53,18 @@ def fuse(
         for rank, (item, _) in enumerate(hits, 1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return dict(sorted(fused.items(), key=lambda kv: -kv[1]))
+
+
+_FUNCTION_WORDS = (GERMAN_WORDS | ENGLISH_WORDS) - {"woche", "week"}
+
+
+def _coverage(question: str, passages: list[Passage]) -> float:
+    """The largest share of the question's words (not stems: "Meister" must not match "meist")
+    that one passage contains."""
+    asked = {w for w in words(question) if w.isdigit() or (w not in _FUNCTION_WORDS and len(w) > 1)}
+    if not asked:
+        return 0.0
+    return max((len(asked & set(words(f"{p.title} {p.section} {p.text}"))) / len(asked) for p in passages), default=0.0)
 
 
 class Retriever:
@@ -127,19 +141,7 @@ class Retriever:
             for cid in best
             if cid in rows
         ]
-        analyzer = self.index.lexical.analyzer(scope or language)
-        asked = set(analyzer.terms(focus or query))
-        coverage = (
-            max(
-                (
-                    len(asked & set(analyzer.terms(f"{p.title} {p.section} {p.text}"))) / len(asked)
-                    for p in passages[:3]
-                ),
-                default=0.0,
-            )
-            if asked
-            else 0.0
-        )
+        coverage = _coverage(focus or query, passages[:3])
         return Retrieval(
             passages=passages,
             coverage=coverage,

@@ -36,6 +36,7 @@ def test_english_question_is_answered_in_english_from_the_english_guide(service)
         "Wer hat gestern das Spiel Bayern gegen Dortmund gewonnen?",
         "Wie viele Urlaubstage habe ich noch?",
         "Who won the football match last night?",
+        "Wer wird Meister?",  # "Meister" stems like "meist" (mostly): a word match is required
         "What is our company's parental leave policy?",
     ],
 )
