@@ -68,9 +68,9 @@ def cmd_ask(args, settings: Settings) -> int:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
             from bot.channels.console import render
-            from bot.core.turn import Reply, _cited
+            from bot.core.turn import reply_for
 
-            print(render(Reply(answer.answer, answer.language, _cited(answer), answer.answered)), flush=True)
+            print(render(reply_for(answer)), flush=True)
     return 0
 
 

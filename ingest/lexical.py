@@ -65,6 +65,10 @@ class LexicalIndex:
         except FileNotFoundError:
             return None
 
+    @property
+    def is_built(self) -> bool:
+        return self._current_stamp() is not None
+
     def refresh(self) -> None:
         stamp = self._current_stamp()
         if stamp == self._loaded_stamp:

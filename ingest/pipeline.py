@@ -126,7 +126,7 @@ def ingest(index: KnowledgeIndex, paths: Iterable[Path], progress: bool | None =
                 index.remove_document(doc.id)
                 report.removed.append(doc.source)
 
-    if report.changed or not index.lexical._current_stamp():
+    if report.changed or not index.lexical.is_built:
         index.rebuild_lexical()
     report.seconds = time.perf_counter() - started
     return report

@@ -97,6 +97,10 @@ class Retriever:
         first = pool[max(range(len(pool)), key=scores.__getitem__)]
         return [first] + [c for c in candidates if c != first]
 
+    def _lexical(self, text: str, languages: list[str]) -> list[tuple[str, float]]:
+        hits = [hit for lang in languages for hit in self.index.lexical.search(text, lang, CANDIDATES)]
+        return sorted(hits, key=lambda hit: -hit[1])
+
     def search(self, query: str, language: str, k: int = 5, focus: str | None = None) -> Retrieval:
         """`focus`: for a follow-up, the new question alone; its heading match picks the first passage."""
         self.index.lexical.refresh()
@@ -104,19 +108,12 @@ class Retriever:
         scope = language if language in languages or not languages else None
         embedding = self.index.embedder.embed_one(query)
         vector_hits = self.index.vectors.query(embedding, CANDIDATES, scope)
-        lexical_hits: list[tuple[str, float]] = []
-        for lang in [scope] if scope else sorted(languages):
-            lexical_hits.extend(self.index.lexical.search(query, lang, CANDIDATES))
-        lexical_hits.sort(key=lambda hit: -hit[1])
+        searched = [scope] if scope else sorted(languages)
+        lexical_hits = self._lexical(query, searched)
 
         lists, weights = [vector_hits, lexical_hits], [VECTOR_WEIGHT, LEXICAL_WEIGHT]
         if focus:  # a follow-up: what is new in it must count on its own, not drowned by the topic
-            focus_hits = [
-                hit
-                for lang in ([scope] if scope else sorted(languages))
-                for hit in self.index.lexical.search(focus, lang, CANDIDATES)
-            ]
-            lists.append(sorted(focus_hits, key=lambda hit: -hit[1]))
+            lists.append(self._lexical(focus, searched))
             weights.append(LEXICAL_WEIGHT)
         fused = fuse(*lists, weights=tuple(weights))
         candidates = list(fused)[: max(k, RERANK)]

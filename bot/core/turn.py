@@ -15,6 +15,11 @@ from bot.storage.conversations import ConversationStore
 HISTORY_TURNS = 6
 
 
+def reply_for(answer: Answer) -> Reply:
+    """The channel-neutral reply for an answer, citing only what its text refers to."""
+    return Reply(answer.answer, answer.language, _cited(answer), answer.answered, answer.mode)
+
+
 def _cited(answer: Answer) -> list[Citation]:
     """Only the passages the answer text refers to, renumbered in order of first mention."""
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
@@ -44,12 +49,15 @@ class Lotse:
         answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language, cited_before)
         if not text:
             return Reply(answer.answer, answer.language, answered=False)
-        citations = _cited(answer)
-        reply = Reply(answer.answer, answer.language, citations, answer.answered, answer.mode)
+        reply = reply_for(answer)
         key = message.conversation_key
         self.conversations.append(key, "user", text, answer.language)
         self.conversations.append(
-            key, "assistant", answer.answer, answer.language, [answer.sources[c.number - 1].chunk_id for c in citations]
+            key,
+            "assistant",
+            answer.answer,
+            answer.language,
+            [answer.sources[c.number - 1].chunk_id for c in reply.citations],
         )
         return reply
 
