@@ -1,4 +1,4 @@
-"""The `lotse` command: chat, ask, ingest."""
+"""The `lotse` command: chat, ask, assess, ingest."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot import __version__
+from bot.dialogs.spec import AssessmentSpecError
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -77,9 +78,54 @@ def cmd_ask(args, settings: Settings) -> int:
 def cmd_chat(args, settings: Settings) -> int:
     from bot.channels import console
     from bot.core.turn import Lotse
+    from bot.dialogs import load_catalog
 
+    catalog = load_catalog(settings.assessments_dir)  # a broken assessment file stops us before the slow part
     service = _open_service(settings)
-    return console.run(Lotse(settings, service), user=args.user or getpass.getuser())
+    return console.run(Lotse(settings, service, catalog), user=args.user or getpass.getuser())
+
+
+def _results(settings: Settings):
+    from bot.dialogs import Results, load_catalog
+    from bot.storage import Database
+
+    return Results(Database(settings.db_url), load_catalog(settings.assessments_dir), settings.charts_dir)
+
+
+def cmd_assess(args, settings: Settings) -> int:
+    """`lotse assess list|show|export`: the assessments and their stored results, without a chat."""
+    from bot.channels.console import render
+
+    results = _results(settings)
+    if args.action == "list":
+        print(f"{'#':>2}  {'id':<13} {'results':>7}  {'latest':<10}  title")
+        for number, spec in enumerate(results.catalog, 1):
+            rows = results.store.all(spec.id)
+            latest = rows[-1].created_at.strftime("%Y-%m-%d") if rows else "–"
+            print(f"{number:>2}  {spec.id:<13} {len(rows):>7}  {latest:<10}  {spec.title.get(args.lang)}")
+        return 0
+    spec = results.catalog.find(args.name) if args.name else None
+    if args.name and spec is None:
+        print(f"lotse assess: no assessment {args.name!r}; `lotse assess list` shows them", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        if spec is None:
+            print("lotse assess show: name an assessment, e.g. `lotse assess show systems`", file=sys.stderr)
+            return 2
+        rows = results.store.all(spec.id, args.scope)
+        if not rows:
+            print(f"No results for {spec.id} yet; run it with /check {spec.id} in `lotse chat`.", file=sys.stderr)
+            return 1
+        print(f"({rows[-1].scope})")
+        print(render(results.present(spec, rows[-1].id, args.lang)))
+        return 0
+    text = results.export(args.format, spec.id if spec else None, args.scope, args.lang)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,6 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask.add_argument("--batch", action="store_true", help="read questions from stdin, one per line")
     ask.set_defaults(func=cmd_ask)
+
+    assess = sub.add_parser("assess", help="assessments and their results: list, show, export")
+    assess.add_argument("action", choices=("list", "show", "export"))
+    assess.add_argument("name", nargs="?", help="assessment number, id or name (export: all when omitted)")
+    assess.add_argument("--format", choices=("json", "csv"), default="json", help="export format (default json)")
+    assess.add_argument("--output", "-o", help="export into this file instead of stdout")
+    assess.add_argument("--scope", help="only results of this scope, e.g. console:local or slack:T0123")
+    assess.add_argument("--lang", choices=("de", "en"), default="de", help="language of summaries (default de)")
+    assess.set_defaults(func=cmd_assess)
 
     ing = sub.add_parser("ingest", help="index documents (default: the knowledge/ folder)")
     ing.add_argument("paths", nargs="*", help="files or folders: .md .txt .html .pdf .docx")
@@ -116,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args, settings)
+    except AssessmentSpecError as exc:
+        print(f"lotse: assessment file error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -30,6 +30,11 @@ def _default_knowledge_dir() -> Path:
     return here if here.is_dir() else PROJECT_ROOT / "knowledge"
 
 
+def _default_assessments_dir() -> Path:
+    here = Path.cwd() / "config" / "assessments"
+    return here if here.is_dir() else PROJECT_ROOT / "config" / "assessments"
+
+
 @dataclass(frozen=True)
 class LLMSettings:
     """An OpenAI-compatible chat endpoint; `enabled` is false when neither key nor base URL is set."""
@@ -60,6 +65,11 @@ class Settings:
     top_k: int = 5
     max_question_chars: int = 2000
     embedding_model: str | None = None  # None: USE multilingual from the wheel (offline)
+    assessments_dir: Path = field(default_factory=_default_assessments_dir)
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.data_dir / "charts"
 
     @property
     def db_url(self) -> str:
@@ -106,6 +116,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     )
     data_dir = pick("LOTSE_DATA_DIR", conf.get("data_dir"))
     knowledge_dir = pick("LOTSE_KNOWLEDGE_DIR", conf.get("knowledge_dir"))
+    assessments_dir = pick("LOTSE_ASSESSMENTS_DIR", conf.get("assessments_dir"))
     defaults = Settings()
     return Settings(
         data_dir=Path(data_dir).expanduser() if data_dir else defaults.data_dir,
@@ -114,4 +125,5 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         llm=llm,
         top_k=_number("LOTSE_TOP_K", pick("LOTSE_TOP_K", conf.get("top_k"), 5), int),
         embedding_model=pick("LOTSE_EMBEDDING_MODEL", conf.get("embedding_model")),
+        assessments_dir=Path(assessments_dir).expanduser() if assessments_dir else defaults.assessments_dir,
     )

@@ -7,20 +7,36 @@ import sys
 from typing import TextIO
 
 from bot.core import i18n
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, Question, Reply
 from bot.core.turn import Lotse
 
 QUIT = ("/quit", "/exit", "/beenden")
 
 
 def render(reply: Reply) -> str:
-    lines = [reply.text]
+    question = reply.question
+    lines = [f"[{question.progress}]"] if question and question.progress else []
+    lines.append(reply.text)
+    if question is not None:
+        lines.extend(_choices(question))
+        lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")
+    for image in reply.images:
+        lines.append(f"{i18n.text('chart_saved', reply.language)}: {image.path}")
     if reply.citations:
         lines.append("")
         lines.append(f"{i18n.text('sources', reply.language)}:")
         for c in reply.citations:
             lines.append(f"  [{c.number}] {c.label} ({c.source})")
     return "\n".join(lines)
+
+
+def _choices(question: Question) -> list[str]:
+    """Numbered choices (typing the number picks one); ratings as one line of their values."""
+    if question.kind == "rating":
+        return ["  " + "  ".join(f"[{c.label}]" for c in question.choices)]
+    if question.kind in ("yesno", "choice"):
+        return [f"  {n}) {c.label}" for n, c in enumerate(question.choices, 1)]
+    return []
 
 
 def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:

@@ -15,10 +15,16 @@ class Incoming:
     channel: str = "console"
     workspace: str = "local"
     conversation: str = "default"
+    value: str | None = None  # a button's or form's value (Slack/Teams); None for typed text
 
     @property
     def conversation_key(self) -> str:
         return ":".join((self.channel, self.workspace, self.user, self.conversation))
+
+    @property
+    def scope(self) -> str:
+        """Whose assessment results a message sees: the team in one workspace/tenant of one channel."""
+        return f"{self.channel}:{self.workspace}"
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,44 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One button of a question: `value` comes back in `Incoming.value`, `label` is shown."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A dialog question for the channel to render: buttons for choices and ratings, an input for
+    numbers and text. Typing works everywhere too (a number picks a choice)."""
+
+    dialog: str  # assessment id
+    step: str  # step id
+    kind: str  # "yesno", "choice", "rating", "number", "text", "name" (next item of a list)
+    choices: list[Choice] = field(default_factory=list)
+    optional: bool = False
+    can_go_back: bool = False
+    progress: str = ""  # e.g. "Frage 3 von 4" or "System 2 · Frage 5"
+
+
+@dataclass(frozen=True)
+class Image:
+    """A picture (PNG file) to show with a reply, e.g. an assessment chart."""
+
+    path: str
+    alt: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    """What Lotse says: text with [n] markers that refer to `citations`."""
+    """What Lotse says: text with [n] markers that refer to `citations`, and optionally a question to
+    render as buttons/inputs and images to attach."""
 
     text: str
     language: str
     citations: list[Citation] = field(default_factory=list)
     answered: bool = True
-    mode: str | None = None  # "llm" or "extractive" for answers; None for help and notices
+    mode: str | None = None  # "llm" or "extractive" for answers; "dialog" for assessments; None for notices
+    question: Question | None = None
+    images: list[Image] = field(default_factory=list)

@@ -9,6 +9,7 @@ from bot.answering import Answer, AnswerService
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Citation, Incoming, Reply
+from bot.dialogs import Catalog, DialogEngine, Results, load_catalog
 from bot.settings import Settings
 from bot.storage.conversations import ConversationStore
 
@@ -33,17 +34,30 @@ def _cited(answer: Answer) -> list[Citation]:
 class Lotse:
     """The core. Channels build an `Incoming`, call `handle`, and render the `Reply`."""
 
-    def __init__(self, settings: Settings, answers: AnswerService | None = None) -> None:
+    def __init__(self, settings: Settings, answers: AnswerService | None = None, catalog: Catalog | None = None):
         self.settings = settings
         self.answers = answers or AnswerService(settings)
-        self.conversations = ConversationStore(self.answers.index.db)
+        db = self.answers.index.db
+        self.conversations = ConversationStore(db)
+        catalog = catalog if catalog is not None else load_catalog(settings.assessments_dir)
+        self.results = Results(db, catalog, settings.charts_dir)
+        self.dialogs = DialogEngine(db, catalog, self.results)
 
     def handle(self, message: Incoming) -> Reply:
+        """The reply to one message: an open assessment takes it first, then commands, then questions
+        about the team's own results, then the knowledge base."""
         history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
         last_language = history[-1].language if history else "de"
         text = message.text.strip()
+        language = detect_language(text, last_language) if history else last_language
+        reply = self.dialogs.handle(message, language)
+        if reply is not None:
+            return reply
         if text.startswith("/"):
-            return self._command(text, detect_language(text, last_language) if history else last_language)
+            return self._command(text, language)
+        reply = self.results.answer_question(text, message.scope, detect_language(text, last_language))
+        if reply is not None:
+            return reply
 
         cited_before = set(history[-1].sources.split()) if history and history[-1].role == "assistant" else set()
         answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language, cited_before)

@@ -61,3 +61,44 @@ class MessageRow(Base):
     language: Mapped[str] = mapped_column(String(8), default="de")
     sources: Mapped[str] = mapped_column(Text, default="")  # chunk ids an answer cited, space separated
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DialogRow(Base):
+    """A guided assessment in progress (or finished) in one conversation. `trail` is the JSON list of
+    answers in order; everything else about the dialog is replayed from it (bot/dialogs/flow.py)."""
+
+    __tablename__ = "dialogs"
+    __table_args__ = (Index("ix_dialogs_conversation_status", "conversation", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation: Mapped[str] = mapped_column(String(400))  # channel:workspace:user:conversation
+    assessment: Mapped[str] = mapped_column(String(64))
+    spec_version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16))  # active, paused, done, cancelled
+    language: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(200))  # channel:workspace — whose results these are
+    trail: Mapped[str] = mapped_column(Text, default="[]")
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # +1 per saved step; guards concurrent writers
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AssessmentResultRow(Base):
+    """A completed assessment: the answers and the scorer's metrics, for the latest result, the change
+    since the previous run and exports. One per dialog, so a repeated final answer stores nothing twice."""
+
+    __tablename__ = "assessment_results"
+    __table_args__ = (Index("ix_assessment_results_scope", "assessment", "scope", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dialog_id: Mapped[int | None] = mapped_column(ForeignKey("dialogs.id", ondelete="SET NULL"), unique=True)
+    assessment: Mapped[str] = mapped_column(String(64))
+    spec_version: Mapped[int] = mapped_column(Integer, default=1)
+    scope: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    answers: Mapped[str] = mapped_column(Text)  # JSON
+    metrics: Mapped[str] = mapped_column(Text, default="{}")  # JSON: metric key → number
+    chart_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

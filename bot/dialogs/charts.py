@@ -1,0 +1,123 @@
+"""PNG charts of assessment results with matplotlib (Agg backend: no screen needed).
+
+Four kinds cover the six assessments: `bars` (readiness profile, system ratings, team skills),
+`matrix` (use cases: value over effort), `heatmap` (risks: likelihood × impact), `table` (data
+quality per source and dimension). matplotlib is imported on first use; it costs about half a
+second, which chat turns that draw no chart should not pay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.dialogs.outcome import Chart
+
+GREEN, AMBER, RED, GREY = "#2e7d32", "#f9a825", "#c62828", "#9e9e9e"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def render(chart: Chart, path: Path) -> Path:
+    """Draw `chart` into `path` (PNG) and return the path."""
+    plt = _pyplot()
+    draw = {"bars": _bars, "matrix": _matrix, "heatmap": _heatmap, "table": _table}[chart.kind]
+    figure = draw(plt, chart)
+    figure.suptitle(chart.title, fontsize=12, fontweight="bold")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png", dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _bars(plt, chart: Chart):
+    data = chart.data
+    labels, values = data["labels"], data["values"]
+    figure, axes = plt.subplots(figsize=(7, 0.5 * max(len(labels), 3) + 1.2))
+    threshold = data.get("threshold")
+    if data.get("binary"):
+        colors = [GREEN if v else RED for v in values]
+        shown = [1] * len(values)
+    else:
+        colors = [
+            GREEN if threshold is None or v >= threshold else AMBER if v >= threshold - 1 else RED for v in values
+        ]
+        shown = values
+    axes.barh(range(len(labels)), shown, color=colors)
+    axes.set_yticks(range(len(labels)), labels)
+    axes.invert_yaxis()
+    axes.set_xlim(0, data.get("max", max(values, default=1)))
+    if data.get("binary"):
+        axes.set_xticks([])
+        for y, value in enumerate(values):
+            axes.text(0.5, y, "✓" if value else "✗", ha="center", va="center", color="white", fontsize=14)
+    else:
+        for y, value in enumerate(values):
+            axes.text(value + 0.05, y, f"{value:g}", va="center")
+        if threshold is not None:
+            axes.axvline(threshold, color=GREY, linestyle="--", linewidth=1)
+    return figure
+
+
+def _matrix(plt, chart: Chart):
+    data = chart.data
+    figure, axes = plt.subplots(figsize=(7, 5.5))
+    axes.axvspan(0.5, 3, ymin=(3.5 - 0.5) / 5, ymax=1, color=GREEN, alpha=0.08)  # high value, moderate effort
+    for point in data["points"]:
+        color = GREEN if point["highlight"] else "#1565c0"
+        axes.scatter(point["x"], point["y"], s=60 + 40 * point["size"], color=color, alpha=0.75)
+        axes.annotate(point["label"], (point["x"], point["y"]), textcoords="offset points", xytext=(8, 6), fontsize=9)
+    axes.set_xlim(0.5, 5.5)
+    axes.set_ylim(0.5, 5.5)
+    axes.set_xlabel(data["x_label"])
+    axes.set_ylabel(data["y_label"])
+    axes.grid(True, alpha=0.3)
+    return figure
+
+
+def _heatmap(plt, chart: Chart):
+    data = chart.data
+    figure, axes = plt.subplots(figsize=(6.5, 5.5))
+    for x in range(1, 6):
+        for y in range(1, 6):
+            score = x * y
+            color = RED if score >= 15 else AMBER if score >= 8 else GREEN
+            axes.add_patch(plt.Rectangle((x - 0.5, y - 0.5), 1, 1, color=color, alpha=0.35))
+    cells: dict[tuple[int, int], list[str]] = {}
+    for risk in data["risks"]:
+        cells.setdefault((risk["x"], risk["y"]), []).append(str(risk["number"]))
+    for (x, y), numbers in cells.items():
+        axes.text(x, y, ", ".join(numbers), ha="center", va="center", fontsize=10, fontweight="bold")
+    axes.set_xlim(0.5, 5.5)
+    axes.set_ylim(0.5, 5.5)
+    axes.set_xticks(range(1, 6))
+    axes.set_yticks(range(1, 6))
+    axes.set_xlabel(data["x_label"])
+    axes.set_ylabel(data["y_label"])
+    return figure
+
+
+def _table(plt, chart: Chart):
+    data = chart.data
+    rows, columns, values = data["rows"], data["columns"], data["values"]
+    figure, axes = plt.subplots(figsize=(7.5, 0.45 * max(len(rows), 2) + 1.2))
+    axes.axis("off")
+    text = [[f"{v:g}" if isinstance(v, int | float) else "–" for v in row] for row in values]
+    colors = [[_cell_color(v) for v in row] for row in values]
+    if rows:
+        table = axes.table(cellText=text, rowLabels=rows, colLabels=columns, cellColours=colors, loc="center")
+        table.scale(1, 1.4)
+    return figure
+
+
+def _cell_color(value) -> str:
+    if not isinstance(value, int | float):
+        return "white"
+    return "#c8e6c9" if value >= 4 else "#fff9c4" if value >= 3 else "#ffcdd2"

@@ -1,0 +1,270 @@
+"""The dialog engine: runs any assessment of the catalog in any conversation.
+
+One call per user message: load the conversation's active dialog, read the answer (or a command:
+back, skip, pause, cancel, help), store the new state, and return the next question — or, after the
+last answer, store the result and return its summary. State is written before the reply is returned,
+so a crash between two messages loses nothing, and a restart resumes at the same question.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from bot.core import i18n
+from bot.core.messages import Choice, Incoming, Question, Reply
+from bot.dialogs.catalog import Catalog
+from bot.dialogs.flow import Entry, Flow, Position
+from bot.dialogs.inputs import InvalidAnswer, parse
+from bot.dialogs.results import Results
+from bot.dialogs.spec import AssessmentSpec, ChoiceStep, RatingStep, RepeatStep, YesNoStep
+from bot.storage.db import Database
+from bot.storage.dialogs import ACTIVE, CANCELLED, PAUSED, DialogStore, StaleDialog
+from bot.storage.models import DialogRow
+
+log = logging.getLogger(__name__)
+
+# /check keeps the conversation's language; the others say which language they want
+CHECK = {"/check": None, "/bewertung": "de", "/prüfung": "de", "/pruefung": "de", "/assessment": "en", "/assess": "en"}
+RESUME = {"/weiter", "/resume", "/fortsetzen", "/continue"}
+RESULT = {"/ergebnis", "/ergebnisse", "/result", "/results"}
+BACK = {"zurück", "zurueck", "back", "<"}
+SKIP = {"überspringen", "ueberspringen", "skip", "-"}
+PAUSE = {"pause", "später", "spaeter", "later"}
+CANCEL = {"abbrechen", "cancel", "abbruch", "stop"}
+HELP = {"hilfe", "help", "?"}
+DONE = {"fertig", "done", "keine", "keine weiteren", "nein", "no", "ende", "finished", "das wars", "das war's"}
+NAME_LIMIT = 120
+NEW_RUN = {"neu", "new", "restart", "neustart"}
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One message as the engine sees it: the word for commands, the text or button value as answer."""
+
+    text: str
+    word: str
+
+    @classmethod
+    def of(cls, message: Incoming) -> _Turn:
+        text = (message.value if message.value is not None else message.text).strip()
+        return cls(text, text.lower().lstrip("/").strip().rstrip(".!"))
+
+
+class DialogEngine:
+    """Start, continue and finish assessments. `handle` returns None when a message is not for it."""
+
+    def __init__(self, db: Database, catalog: Catalog, results: Results) -> None:
+        self.catalog = catalog
+        self.store = DialogStore(db)
+        self.results = results
+
+    # -- entry point --------------------------------------------------------------------------
+
+    def handle(self, message: Incoming, language: str) -> Reply | None:
+        text = message.text.strip()
+        if text.startswith("/") and message.value is None:
+            command, _, argument = text.partition(" ")
+            command = command.lower()
+            if command in CHECK:
+                return self.check(message, argument.strip(), CHECK[command] or language)
+            if command in RESUME:
+                return self.resume(message, language)
+            if command in RESULT:
+                return self.results.show(argument.strip(), message.scope, language)
+        for _attempt in range(3):
+            row = self.store.active(message.conversation_key)
+            if row is None:
+                return None
+            try:
+                return self._step(row, _Turn.of(message))
+            except StaleDialog:
+                log.info("dialog %s was saved by another process meanwhile; reloading", row.id)
+        return Reply(i18n.text("dialog_busy", language), language, answered=False, mode="dialog")
+
+    # -- commands outside a dialog --------------------------------------------------------------
+
+    def check(self, message: Incoming, argument: str, language: str) -> Reply:
+        words = argument.split()
+        if words and words[-1].lower() in ("de", "en"):
+            language = words.pop().lower()
+        restart = bool(words) and words[-1].lower() in NEW_RUN
+        if restart:
+            words.pop()
+        name = " ".join(words)
+        if not name:
+            return self.overview(message, language)
+        spec = self.catalog.find(name)
+        if spec is None:
+            return Reply(i18n.text("dialog_unknown", language, name=name), language, answered=False, mode="dialog")
+        key = message.conversation_key
+        paused = next((r for r in self.store.paused(key) if r.assessment == spec.id), None)
+        active = self.store.active(key)
+        if not restart and active is not None and active.assessment == spec.id:
+            return self._ask(spec, active, prefix=i18n.text("dialog_already_running", active.language))
+        if not restart and paused is not None:
+            self.store.resume(paused)
+            return self._ask(spec, paused, prefix=self._resumed(spec, paused))
+        row = self.store.start(key, spec.id, spec.version, language, message.user, message.scope)
+        intro = i18n.text(
+            "dialog_started", language, title=spec.title.get(language), summary=spec.summary.get(language)
+        )
+        return self._ask(spec, row, prefix=intro)
+
+    def overview(self, message: Incoming, language: str) -> Reply:
+        lines = [i18n.text("dialog_list", language)]
+        for number, spec in enumerate(self.catalog, 1):
+            lines.append(f"  {number}. {spec.title.get(language)} – {spec.summary.get(language)}")
+        lines.append(i18n.text("dialog_list_start", language))
+        open_runs = [r for r in [self.store.active(message.conversation_key)] if r] + self.store.paused(
+            message.conversation_key
+        )
+        for row in open_runs:
+            spec = self.catalog.get(row.assessment)
+            if spec is not None:
+                count = len(json.loads(row.trail))
+                lines.append(i18n.text("dialog_list_open", language, title=spec.title.get(language), count=count))
+        return Reply("\n".join(lines), language, mode="dialog")
+
+    def resume(self, message: Incoming, language: str) -> Reply:
+        key = message.conversation_key
+        row = self.store.active(key) or next(iter(self.store.paused(key)), None)
+        spec = self.catalog.get(row.assessment) if row else None
+        if row is None or spec is None:
+            return Reply(i18n.text("dialog_nothing_to_resume", language), language, answered=False, mode="dialog")
+        if row.status == PAUSED:
+            self.store.resume(row)
+        return self._ask(spec, row, prefix=self._resumed(spec, row))
+
+    def _resumed(self, spec: AssessmentSpec, row: DialogRow) -> str:
+        count = len(json.loads(row.trail))
+        return i18n.text("dialog_resumed", row.language, title=spec.title.get(row.language), count=count)
+
+    # -- one step ------------------------------------------------------------------------------
+
+    def _step(self, row: DialogRow, turn: _Turn) -> Reply:
+        language = row.language
+        spec = self.catalog.get(row.assessment)
+        if spec is None:  # the file was removed since the dialog started
+            self.store.save(row, json.loads(row.trail), CANCELLED)
+            return Reply(i18n.text("dialog_gone", language, name=row.assessment), language, answered=False)
+        trail = [Entry.from_json(e) for e in json.loads(row.trail)]
+        at = Flow(spec, trail, language).current()
+        if at is None:  # all answered but not finished (e.g. the file gained no steps): finish now
+            return self._finish(spec, row, trail)
+        word = turn.word
+        if word in BACK:
+            if not trail:
+                return self._ask(spec, row, trail, prefix=i18n.text("dialog_at_start", language))
+            trail.pop()
+            self.store.save(row, _dump(trail))
+            return self._ask(spec, row, trail)
+        if word in CANCEL:
+            self.store.save(row, _dump(trail), CANCELLED)
+            return Reply(
+                i18n.text("dialog_cancelled", language, title=spec.title.get(language)), language, mode="dialog"
+            )
+        if word in PAUSE:
+            self.store.save(row, _dump(trail), PAUSED)
+            return Reply(i18n.text("dialog_paused", language, title=spec.title.get(language)), language, mode="dialog")
+        if word in HELP:
+            return self._ask(spec, row, trail, prefix=i18n.text("dialog_help", language))
+        try:
+            value = self._value(spec, trail, at, turn, language)
+        except InvalidAnswer as problem:
+            return self._ask(spec, row, trail, prefix=problem.hint, answered=False)
+        trail.append(Entry(at, value))
+        if Flow(spec, trail, language).current() is None:
+            return self._finish(spec, row, trail)
+        self.store.save(row, _dump(trail))
+        return self._ask(spec, row, trail)
+
+    def _value(self, spec: AssessmentSpec, trail: list[Entry], at: Position, turn: _Turn, language: str):
+        flow = Flow(spec, trail, language)
+        step = flow.step_at(at)
+        top, item, sub = at
+        if isinstance(step, RepeatStep) and sub is None:  # the name of the next item
+            if turn.word in DONE or turn.word in SKIP:
+                named = len(flow.items(top))
+                if named < step.min_items:
+                    raise InvalidAnswer(
+                        i18n.text("dialog_min_items", language, count=step.min_items, item=step.item.get(language))
+                    )
+                return None
+            if not turn.text or len(turn.text) > NAME_LIMIT:
+                raise InvalidAnswer(i18n.text("dialog_hint_name", language, limit=NAME_LIMIT))
+            return turn.text
+        if turn.word in SKIP:
+            if not step.optional:
+                raise InvalidAnswer(i18n.text("dialog_not_optional", language))
+            return None
+        return parse(step, turn.text, language)
+
+    def _finish(self, spec: AssessmentSpec, row: DialogRow, trail: list[Entry]) -> Reply:
+        answers = Flow(spec, trail, row.language).answers
+        outcome = self.catalog.score(spec, answers, row.language)
+        result_id = self.store.finish(row, _dump(trail), answers, outcome.metric_values)
+        return self.results.present(spec, result_id, row.language, done=True)
+
+    # -- rendering a question ------------------------------------------------------------------
+
+    def _ask(
+        self,
+        spec: AssessmentSpec,
+        row: DialogRow,
+        trail: list[Entry] | None = None,
+        prefix: str | None = None,
+        answered: bool = True,
+    ) -> Reply:
+        language = row.language
+        if trail is None:
+            trail = [Entry.from_json(e) for e in json.loads(row.trail)]
+        flow = Flow(spec, trail, language)
+        at = flow.current()
+        if at is None:
+            return self._finish(spec, row, trail)
+        question, text = self._question(spec, flow, at, language, can_go_back=bool(trail))
+        return Reply("\n\n".join(x for x in (prefix, text) if x), language, answered=answered, mode="dialog",
+                     question=question)  # fmt: skip
+
+    def _question(self, spec: AssessmentSpec, flow: Flow, at: Position, language: str, can_go_back: bool):
+        top, item, sub = at
+        step = flow.step_at(at)
+        if isinstance(step, RepeatStep) and sub is None:
+            prompt = step.more_prompt if item and step.more_prompt else step.name_prompt
+            allowed_done = len(flow.items(top)) >= step.min_items
+            choices = [Choice("done", i18n.text("dialog_done_button", language))] if allowed_done else []
+            progress = i18n.text("dialog_progress_new_item", language, item=step.item.get(language), number=item + 1)
+            question = Question(spec.id, step.id, "name", choices, allowed_done, can_go_back, progress)
+            return question, prompt.get(language)
+        name = flow.item_context(top, item).get("name", "") if item is not None else ""
+        text = step.text.get(language).replace("{item}", name)
+        if step.hint:
+            text += "\n" + step.hint.get(language)
+        if item is not None:
+            block = spec.steps[top]
+            progress = i18n.text("dialog_progress_item", language, item=block.item.get(language), number=item + 1,
+                                 name=name)  # fmt: skip
+        else:
+            asked = [s for s in spec.steps if not isinstance(s, RepeatStep)]
+            progress = i18n.text("dialog_progress", language, number=asked.index(step) + 1, total=len(asked))
+        question = Question(spec.id, step.id, step.type, _choices(step, language), step.optional, can_go_back, progress)
+        return question, text
+
+
+def _choices(step, language: str) -> list[Choice]:
+    if isinstance(step, YesNoStep):
+        return [Choice("yes", i18n.text("dialog_yes", language)), Choice("no", i18n.text("dialog_no", language))]
+    if isinstance(step, ChoiceStep):
+        return [Choice(o.value, o.label.get(language)) for o in step.choices]
+    if isinstance(step, RatingStep):
+        return [Choice(str(n), str(n)) for n in range(step.min, step.max + 1)]
+    return []
+
+
+def _dump(trail: list[Entry]) -> list:
+    return [e.to_json() for e in trail]
+
+
+__all__ = ["ACTIVE", "DialogEngine"]

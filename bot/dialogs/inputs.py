@@ -1,0 +1,121 @@
+"""Turning what a user typed (or the value of a button) into a valid answer for one step.
+
+Every parser raises `InvalidAnswer` with a hint in the dialog's language; the engine re-asks the
+question with that hint and keeps the dialog as it was.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core import i18n
+from bot.dialogs.spec import ChoiceStep, NumberStep, RatingStep, TextStep, YesNoStep
+
+YES = frozenset("ja j jo jep jawohl yes y yep yeah true 1 ✓ 👍".split())
+NO = frozenset("nein n nö no nope false 2 ✗ 👎".split())
+_NUMBER = re.compile(r"^[-+]?\d[\d.,'\s]*")
+
+
+class InvalidAnswer(ValueError):
+    """The input does not fit the question; `hint` says what to enter instead."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__(hint)
+        self.hint = hint
+
+
+def parse_yesno(text: str, language: str) -> bool:
+    word = text.strip().lower().rstrip(".!")
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise InvalidAnswer(i18n.text("dialog_hint_yesno", language))
+
+
+def parse_choice(step: ChoiceStep, text: str, language: str) -> str:
+    """A number (1 = first choice), a value, or a label (or its unique beginning) in either language."""
+    raw = text.strip().lower().rstrip(".")
+    if raw.isdigit() and 1 <= int(raw) <= len(step.choices):
+        return step.choices[int(raw) - 1].value
+    for option in step.choices:
+        if raw in (option.value, option.label.de.lower(), option.label.en.lower()):
+            return option.value
+    if len(raw) >= 3:
+        starts = {
+            o.value for o in step.choices if o.label.de.lower().startswith(raw) or o.label.en.lower().startswith(raw)
+        }
+        if len(starts) == 1:
+            return starts.pop()
+    raise InvalidAnswer(i18n.text("dialog_hint_choice", language, count=len(step.choices)))
+
+
+def parse_rating(step: RatingStep, text: str, language: str) -> int:
+    raw = text.strip().rstrip(".")
+    raw = re.sub(r"\s*(/|von|of)\s*\d+$", "", raw)  # "4/5", "4 von 5"
+    if re.fullmatch(r"[-+]?\d+", raw) and step.min <= int(raw) <= step.max:
+        return int(raw)
+    raise InvalidAnswer(i18n.text("dialog_hint_rating", language, low=step.min, high=step.max))
+
+
+def parse_number(step: NumberStep, text: str, language: str) -> float | int:
+    """German and English notation: "1.500", "1,5", "1,500.75", "2 000 €", "15 min"."""
+    match = _NUMBER.match(text.strip())
+    value = _to_float(match.group(0), language) if match else None
+    if value is None:
+        raise InvalidAnswer(_number_hint(step, language))
+    if step.integer:
+        if value != int(value):
+            raise InvalidAnswer(_number_hint(step, language))
+        value = int(value)
+    if (step.min is not None and value < step.min) or (step.max is not None and value > step.max):
+        raise InvalidAnswer(_number_hint(step, language))
+    return value
+
+
+def _to_float(raw: str, language: str) -> float | None:
+    raw = raw.strip().replace(" ", "").replace("'", "").rstrip(".,")
+    if "," in raw and "." in raw:  # the last separator is the decimal one
+        decimal = "," if raw.rfind(",") > raw.rfind(".") else "."
+        raw = raw.replace("." if decimal == "," else ",", "").replace(decimal, ".")
+    elif "," in raw:
+        thousands = language == "en" and re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", raw)
+        raw = raw.replace(",", "") if thousands else raw.replace(",", ".")
+    elif "." in raw and language == "de" and re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})+", raw):
+        raw = raw.replace(".", "")
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def _number_hint(step: NumberStep, language: str) -> str:
+    if step.min is not None and step.max is not None:
+        return i18n.text("dialog_hint_number_range", language, low=f"{step.min:g}", high=f"{step.max:g}")
+    if step.min is not None:
+        return i18n.text("dialog_hint_number_min", language, low=f"{step.min:g}")
+    return i18n.text("dialog_hint_number", language)
+
+
+def parse_text(step: TextStep, text: str, language: str) -> str:
+    value = text.strip()
+    if not value:
+        raise InvalidAnswer(i18n.text("dialog_hint_text", language))
+    if len(value) > step.max_length:
+        raise InvalidAnswer(i18n.text("dialog_hint_text_long", language, limit=step.max_length, length=len(value)))
+    return value
+
+
+def parse(step, text: str, language: str):
+    """The answer for `step` from `text`; raises InvalidAnswer."""
+    if isinstance(step, YesNoStep):
+        return parse_yesno(text, language)
+    if isinstance(step, ChoiceStep):
+        return parse_choice(step, text, language)
+    if isinstance(step, RatingStep):
+        return parse_rating(step, text, language)
+    if isinstance(step, NumberStep):
+        return parse_number(step, text, language)
+    if isinstance(step, TextStep):
+        return parse_text(step, text, language)
+    raise TypeError(f"no parser for {type(step).__name__}")

@@ -1,0 +1,154 @@
+"""Dialog state and assessment results: small repositories over the `dialogs` and
+`assessment_results` tables. Every write commits before the caller replies to the user."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.storage.db import Database
+from bot.storage.models import AssessmentResultRow, DialogRow, utcnow
+
+ACTIVE, PAUSED, DONE, CANCELLED = "active", "paused", "done", "cancelled"
+
+
+class StaleDialog(RuntimeError):
+    """Another process saved a step of this dialog first; reload and try again."""
+
+
+class DialogStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def active(self, conversation: str) -> DialogRow | None:
+        with self.db.session() as s:
+            return s.scalars(
+                select(DialogRow).where(DialogRow.conversation == conversation, DialogRow.status == ACTIVE).limit(1)
+            ).first()
+
+    def paused(self, conversation: str) -> list[DialogRow]:
+        """Paused dialogs, most recently touched first."""
+        with self.db.session() as s:
+            return list(
+                s.scalars(
+                    select(DialogRow)
+                    .where(DialogRow.conversation == conversation, DialogRow.status == PAUSED)
+                    .order_by(DialogRow.updated_at.desc(), DialogRow.id.desc())
+                ).all()
+            )
+
+    def start(self, conversation: str, assessment: str, version: int, language: str, author: str, scope: str):
+        """A new active dialog; an active one in the same conversation is paused, an unfinished run of
+        the same assessment is cancelled (one open run per assessment)."""
+        with self.db.session() as s:
+            s.execute(
+                update(DialogRow)
+                .where(DialogRow.conversation == conversation, DialogRow.status == ACTIVE)
+                .values(status=PAUSED, updated_at=utcnow())
+            )
+            s.execute(
+                update(DialogRow)
+                .where(
+                    DialogRow.conversation == conversation,
+                    DialogRow.assessment == assessment,
+                    DialogRow.status == PAUSED,
+                )
+                .values(status=CANCELLED, updated_at=utcnow())
+            )
+            row = DialogRow(
+                conversation=conversation,
+                assessment=assessment,
+                spec_version=version,
+                status=ACTIVE,
+                language=language,
+                author=author,
+                scope=scope,
+                trail="[]",
+                revision=0,
+            )
+            s.add(row)
+        return row
+
+    def resume(self, row: DialogRow) -> None:
+        with self.db.session() as s:
+            s.execute(
+                update(DialogRow)
+                .where(DialogRow.conversation == row.conversation, DialogRow.status == ACTIVE, DialogRow.id != row.id)
+                .values(status=PAUSED, updated_at=utcnow())
+            )
+            s.execute(update(DialogRow).where(DialogRow.id == row.id).values(status=ACTIVE, updated_at=utcnow()))
+
+    def save(self, row: DialogRow, trail: list, status: str = ACTIVE) -> None:
+        """Store the new trail if nobody else saved a step since `row` was read."""
+        with self.db.session() as s:
+            done = s.execute(
+                update(DialogRow)
+                .where(DialogRow.id == row.id, DialogRow.revision == row.revision)
+                .values(trail=json.dumps(trail), status=status, revision=row.revision + 1, updated_at=utcnow())
+            )
+            if done.rowcount != 1:
+                raise StaleDialog(f"dialog {row.id} changed meanwhile")
+
+    def finish(self, row: DialogRow, trail: list, answers: dict[str, Any], metrics: dict[str, float]) -> int:
+        """Mark the dialog done and store its result in one transaction; returns the result id."""
+        with self.db.session() as s:
+            done = s.execute(
+                update(DialogRow)
+                .where(DialogRow.id == row.id, DialogRow.revision == row.revision)
+                .values(trail=json.dumps(trail), status=DONE, revision=row.revision + 1, updated_at=utcnow())
+            )
+            if done.rowcount != 1:
+                raise StaleDialog(f"dialog {row.id} changed meanwhile")
+            result = AssessmentResultRow(
+                dialog_id=row.id,
+                assessment=row.assessment,
+                spec_version=row.spec_version,
+                scope=row.scope,
+                author=row.author,
+                language=row.language,
+                answers=json.dumps(answers, ensure_ascii=False),
+                metrics=json.dumps(metrics),
+            )
+            s.add(result)
+            s.flush()
+            return result.id
+
+
+class ResultStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def latest(self, assessment: str, scope: str, count: int = 2) -> list[AssessmentResultRow]:
+        """The newest `count` results of an assessment in a scope, newest first."""
+        with self.db.session() as s:
+            return list(
+                s.scalars(
+                    select(AssessmentResultRow)
+                    .where(AssessmentResultRow.assessment == assessment, AssessmentResultRow.scope == scope)
+                    .order_by(AssessmentResultRow.id.desc())
+                    .limit(count)
+                ).all()
+            )
+
+    def all(self, assessment: str | None = None, scope: str | None = None) -> list[AssessmentResultRow]:
+        query = select(AssessmentResultRow).order_by(AssessmentResultRow.id)
+        if assessment:
+            query = query.where(AssessmentResultRow.assessment == assessment)
+        if scope:
+            query = query.where(AssessmentResultRow.scope == scope)
+        with self.db.session() as s:
+            return list(s.scalars(query).all())
+
+    def get(self, result_id: int) -> AssessmentResultRow | None:
+        with self.db.session() as s:
+            return s.get(AssessmentResultRow, result_id)
+
+    def set_chart(self, result_id: int, path: str) -> None:
+        with self.db.session() as s:
+            s.execute(update(AssessmentResultRow).where(AssessmentResultRow.id == result_id).values(chart_path=path))
+
+    def scopes(self) -> list[str]:
+        with self.db.session() as s:
+            return list(s.scalars(select(AssessmentResultRow.scope).distinct()).all())
