@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bot.dialogs import scoring
@@ -27,22 +28,27 @@ class Catalog:
 
     def find(self, name: str) -> AssessmentSpec | None:
         """By number (1-based, as listed), id, alias, title, or an unambiguous beginning of one."""
-        wanted = name.strip().lower()
+        wanted = _squash(name)
         if not wanted:
             return None
         if wanted.isdigit():
             number = int(wanted)
             return self.specs[number - 1] if 1 <= number <= len(self.specs) else None
-        exact = [s for s in self.specs if wanted in s.names]
+        exact = [s for s in self.specs if wanted in {_squash(n) for n in s.names}]
         if exact:
             return exact[0]
-        starts = [s for s in self.specs if any(n.startswith(wanted) for n in s.names)]
+        starts = [s for s in self.specs if any(_squash(n).startswith(wanted) for n in s.names)]
         return starts[0] if len(starts) == 1 else None
 
     def score(self, spec: AssessmentSpec, answers: dict, language: str) -> Outcome:
         if spec.scoring is None:
             return scoring.generic(spec, answers, language)
         return SCORERS[spec.scoring].function(spec, answers, language)
+
+
+def _squash(name: str) -> str:
+    """ "Use cases", "use-cases" and "use_cases" are the same name."""
+    return re.sub(r"[\s_\-]+", "", name.strip().lower())
 
 
 def load_catalog(folder: Path) -> Catalog:

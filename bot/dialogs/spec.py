@@ -201,7 +201,13 @@ def _location(loc: tuple) -> str:
         else:
             out += f".{part}" if out else str(part)
         previous = part
-    return out or "(top level)"
+    return out
+
+
+def _problem(error: dict) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    where = _location(error["loc"])
+    return f"{where}: {message}" if where else message
 
 
 def parse_assessment(path: Path) -> AssessmentSpec:
@@ -217,5 +223,5 @@ def parse_assessment(path: Path) -> AssessmentSpec:
     try:
         return AssessmentSpec.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{_location(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
+        problems = "; ".join(_problem(e) for e in exc.errors(include_url=False))
         raise AssessmentSpecError(f"{path}: {problems}") from None

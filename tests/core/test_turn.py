@@ -1,0 +1,54 @@
+"""The core routes a message: an open assessment first, then commands, then questions about the
+team's own results, then the knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.messages import Incoming
+from bot.core.turn import Lotse
+
+
+@pytest.fixture
+def lotse(kb_settings, service) -> Lotse:
+    return Lotse(kb_settings, service)
+
+
+def say(lotse: Lotse, text: str, workspace: str, user: str = "anna"):
+    return lotse.handle(Incoming(text=text, user=user, channel="test", workspace=workspace))
+
+
+def test_our_systems_question_is_answered_from_the_stored_result(lotse):
+    workspace = "routing-1"
+    before = say(lotse, "Welche unserer Systeme sind KI-bereit?", workspace)
+    assert before.mode != "dialog"  # nothing assessed yet: the guide answers
+    for line in ("/check systeme", "SAP ERP", "5", "-", "Fileserver", "2", "-", "CRM", "4", "-", "fertig"):
+        say(lotse, line, workspace)
+    reply = say(lotse, "Welche unserer Systeme sind KI-bereit?", workspace, user="ben")
+    assert reply.mode == "dialog"
+    assert "Kandidaten für frühe KI-Integrationen (Bewertung 4 oder 5): SAP ERP (5), CRM (4)." in reply.text
+    assert "erfasst von anna" in reply.text and reply.images
+    english = say(lotse, "Which of our systems are ready for AI?", workspace)
+    assert "Candidates for early AI integration (rated 4 or 5): SAP ERP (5), CRM (4)." in english.text
+
+
+def test_a_general_question_about_systems_still_goes_to_the_guide(lotse):
+    workspace = "routing-2"
+    for line in ("/check systeme", "CRM", "4", "-", "fertig"):
+        say(lotse, line, workspace)
+    reply = say(lotse, "Welche Systeme eignen sich für frühe KI-Integrationen?", workspace)
+    assert reply.mode != "dialog" and reply.citations
+
+
+def test_while_a_dialog_runs_its_answers_do_not_reach_the_knowledge_base(lotse):
+    workspace = "routing-3"
+    say(lotse, "/check readiness", workspace)
+    reply = say(lotse, "Was kostet KI im ersten Jahr?", workspace)
+    assert reply.mode == "dialog" and reply.text.startswith("Bitte mit „ja“ oder „nein“ antworten")
+    say(lotse, "pause", workspace)
+    answer = say(lotse, "Was kostet KI im ersten Jahr?", workspace)
+    assert answer.mode == "extractive" and "50.000" in answer.text
+
+
+def test_help_mentions_the_assessments(lotse):
+    assert "/check" in say(lotse, "/help", "routing-4").text

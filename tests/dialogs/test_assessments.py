@@ -1,0 +1,155 @@
+"""Each of the six assessments end to end through the engine, with the guide's scoring rules and
+their edge cases."""
+
+from __future__ import annotations
+
+import json
+
+from bot.storage.dialogs import ResultStore
+
+
+def stored(engine, assessment: str) -> list:
+    return ResultStore(engine.store.db).all(assessment)
+
+
+def test_readiness_exactly_three_of_four_is_ready_in_principle(chat, engine):
+    reply = chat.script("/check readiness", "ja", "ja", "nein", "ja")
+    assert "3 von 4 Prüfpunkten erfüllt" in reply.text
+    assert "grundsätzlich KI-bereit" in reply.text and "noch nicht" not in reply.text
+    assert "Noch offen: Moderne Web-Services." in reply.text
+    assert "Als Erstes: Alte Schnittstellen" in reply.text
+    [result] = stored(engine, "readiness")
+    assert json.loads(result.answers) == {
+        "databases_api": True,
+        "cloud": True,
+        "web_services": False,
+        "backup_security": True,
+    }
+    assert json.loads(result.metrics) == {"checks_met": 3}
+
+
+def test_readiness_two_of_four_is_not_ready_and_names_the_first_step(chat):
+    reply = chat.script("/check 1", "nein", "ja", "ja", "nein")
+    assert "2 von 4 Prüfpunkten erfüllt" in reply.text and "noch nicht KI-bereit" in reply.text
+    assert "Noch offen: Datenbanken mit APIs, Aktuelle Backup- und Sicherheitssysteme." in reply.text
+    assert "Als Erstes: Für die wichtigsten Datenbanken Schnittstellen schaffen" in reply.text
+
+
+def test_readiness_all_four_met(chat):
+    reply = chat.script("/check bereitschaft", "ja", "1", "yes", "j")
+    assert "4 von 4" in reply.text and "Alle vier Prüfpunkte sind erfüllt" in reply.text
+
+
+def test_systems_rated_four_or_five_are_the_candidates_best_first(chat):
+    reply = chat.script(
+        "/check systeme", "Ticketsystem", "4", "überspringen", "SAP ERP", "5", "REST-API da", "Fileserver", "2",
+        "überspringen", "fertig",
+    )  # fmt: skip
+    assert "Kandidaten für frühe KI-Integrationen (Bewertung 4 oder 5): SAP ERP (5), Ticketsystem (4)." in reply.text
+    assert "Fileserver" not in reply.text.splitlines()[1]
+    assert "Durchschnittliche Bewertung: 3,7" in reply.text
+
+
+def test_systems_all_below_four_has_no_candidate_and_names_the_closest(chat):
+    reply = chat.script("/check systems", "CRM", "3", "-", "ERP", "3", "-", "DMS", "1", "-", "fertig")
+    assert "Noch kein System erreicht 4 oder 5" in reply.text
+    assert "Am nächsten dran: CRM (3), ERP (3)." in reply.text
+
+
+def test_data_quality_scores_each_source_lists_tasks_and_flags_rag_archives(chat, engine):
+    reply = chat.script(
+        "/check datenqualität",
+        "ja", "5", "4", "4", "nein", "nein",  # CRM
+        "ja", "2", "3", "3", "ja", "ja",  # ERP: silo and media break
+        "ja", "4", "4", "5", "nein", "nein", "ja",  # archive with metadata
+        "nein",  # e-mail not used
+        "nein",  # project management not used
+        "Fileserver", "2", "3", "3", "3", "nein", "nein", "nein",  # own entry: kind 2 = archive, no metadata
+        "fertig",
+    )  # fmt: skip
+    text = reply.text
+    assert "4 Datenquellen bewertet, Gesamtnote 3,6 von 5." in text
+    assert "CRM-System: 4,3 – gut" in text
+    assert "ERP-Datenbank: 2,7 – schwach" in text
+    assert "Dokumentenarchiv: 4,3 – gut" in text
+    assert "Fileserver: 3,0 – mittel" in text
+    assert "E-Mail" not in text
+    assert "Gute Quellen für RAG (Archiv mit strukturierten Metadaten): Dokumentenarchiv." in text
+    assert "ERP-Datenbank: Datensilo über eine Schnittstelle" in text
+    assert "ERP-Datenbank: Medienbruch beseitigen" in text
+    assert "ERP-Datenbank: Vollständigkeit verbessern (Bewertung 2)" in text
+    assert "Fileserver: strukturierte Metadaten ergänzen" in text
+    [result] = stored(engine, "data_quality")
+    assert json.loads(result.metrics) == {"mean_score": 3.58, "tasks": 4, "rag_sources": 1}
+    sources = json.loads(result.answers)["sources"]
+    names = ["CRM-System", "ERP-Datenbank", "Dokumentenarchiv", "E-Mail-Korrespondenz", "Projektmanagement-Tool"]
+    assert [s["name"] for s in sources] == [*names, "Fileserver"]
+    assert sources[5] == {"name": "Fileserver", "in_use": True, "kind": "archive", "completeness": 3, "timeliness": 3,
+                          "consistency": 3, "silo": False, "media_break": False, "metadata": False}  # fmt: skip
+
+
+def test_skills_finds_gaps_translators_champions_and_the_training_budget(chat):
+    reply = chat.script(
+        "/check team",
+        "Anna, Administration", "4", "3", "5", "2", "2", "3", "ja",  # translator, champion, needs training
+        "Ben, Entwicklung", "5", "5", "2", "3", "3", "4", "nein",
+        "Cem, Support", "2", "1", "4", "1", "2", "2", "ja",
+        "fertig",
+    )  # fmt: skip
+    text = reply.text
+    assert "3 Personen erfasst" in text
+    # team means: api 3.7, programming 3.0, process 3.7, ml_llm 2.0, prompting 2.3, data_etl 3.0
+    assert "Lücken (Team-Durchschnitt unter 3): ML/LLM-Grundlagen (2,0), Prompt Engineering (2,3)." in text
+    assert "„Übersetzer“ zwischen Technik und Fachabteilung: Anna, Administration." in text
+    assert "Mögliche KI-Champions: Anna, Administration, Cem, Support." in text
+    assert "Weiterbildung für 2 Personen (Anna, Administration, Cem, Support): 4.000–10.000 €" in text
+
+
+def test_use_cases_rank_high_value_at_moderate_effort_first_and_share_ranks_on_ties(chat, engine):
+    reply = chat.script(
+        "/check use cases",
+        "Dokumentensuche", "4", "5", "3",  # priority 6, value 5
+        "Ticket-Kategorisierung", "4", "4", "2",  # priority 6, value 4, quick win
+        "Standard-E-Mails", "4", "4", "2",  # identical: tie with the ticket case
+        "Kundenkorrespondenz automatisch", "2", "2", "5",  # avoid
+        "fertig",
+    )  # fmt: skip
+    lines = reply.text.splitlines()
+    ranked = [line for line in lines if line[:2] in ("1.", "2.", "4.")]
+    assert ranked[0].startswith("1. Dokumentensuche – Priorität 6")
+    assert ranked[1].startswith("2. Standard-E-Mails") and ranked[1].endswith("Quick Win")
+    assert ranked[2].startswith("2. Ticket-Kategorisierung") and ranked[2].endswith("Quick Win")
+    assert ranked[3].startswith("4. Kundenkorrespondenz automatisch") and "besser vermeiden" in ranked[3]
+    assert "Gleichauf: Standard-E-Mails und Ticket-Kategorisierung" in reply.text
+    assert "Oben auf der Liste: Dokumentensuche. Quick Wins: 2." in reply.text
+    [result] = stored(engine, "use_cases")
+    assert json.loads(result.metrics) == {"count": 4, "quick_wins": 2}
+
+
+def test_risks_are_sorted_by_likelihood_times_impact_with_their_mitigation(chat):
+    reply = chat.script(
+        "/check risiken",
+        "Unerwartete KI-Antworten", "1", "3", "3", "Quellenpflicht und Freigabe",
+        "Datenschutzverstoß", "rechtlich", "3", "5", "Auftragsverarbeitung prüfen",
+        "Systemausfall", "technisch", "2", "3", "Fallback auf manuellen Prozess",
+        "fertig",
+    )  # fmt: skip
+    lines = [line for line in reply.text.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert lines[0].startswith("1. Datenschutzverstoß (Rechtlich): 3 × 5 = 15, hoch → Maßnahme: Auftragsverarbeitung")
+    assert lines[1].startswith("2. Unerwartete KI-Antworten (Technisch): 3 × 3 = 9, mittel")
+    assert lines[2].startswith("3. Systemausfall (Technisch): 2 × 3 = 6, niedrig")
+    assert "3 Risiken bewertet, davon 1 hoch" in reply.text
+    assert "Noch kein Risiko der Art „Organisatorisch“ erfasst" in reply.text
+
+
+def test_an_english_run_reads_english_and_accepts_english_answers(chat):
+    reply = chat.script("/assessment readiness", "yes", "no", "no", "yes", language="en")
+    assert "2 of 4 checks met" in reply.text and "not ready for AI yet" in reply.text
+    assert "Still open: Stable cloud connection, Modern web services." in reply.text
+
+
+def test_button_values_answer_like_typed_text(chat):
+    chat.say("/check readiness")
+    for value in ("yes", "yes", "no", "yes"):
+        reply = chat.say("", value=value)
+    assert "3 von 4" in reply.text
