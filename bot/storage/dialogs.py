@@ -83,24 +83,12 @@ class DialogStore:
     def save(self, row: DialogRow, trail: list, status: str = ACTIVE) -> None:
         """Store the new trail if nobody else saved a step since `row` was read."""
         with self.db.session() as s:
-            done = s.execute(
-                update(DialogRow)
-                .where(DialogRow.id == row.id, DialogRow.revision == row.revision)
-                .values(trail=json.dumps(trail), status=status, revision=row.revision + 1, updated_at=utcnow())
-            )
-            if done.rowcount != 1:
-                raise StaleDialog(f"dialog {row.id} changed meanwhile")
+            _store_step(s, row, trail, status)
 
     def finish(self, row: DialogRow, trail: list, answers: dict[str, Any], metrics: dict[str, float]) -> int:
         """Mark the dialog done and store its result in one transaction; returns the result id."""
         with self.db.session() as s:
-            done = s.execute(
-                update(DialogRow)
-                .where(DialogRow.id == row.id, DialogRow.revision == row.revision)
-                .values(trail=json.dumps(trail), status=DONE, revision=row.revision + 1, updated_at=utcnow())
-            )
-            if done.rowcount != 1:
-                raise StaleDialog(f"dialog {row.id} changed meanwhile")
+            _store_step(s, row, trail, DONE)
             result = AssessmentResultRow(
                 dialog_id=row.id,
                 assessment=row.assessment,
@@ -114,6 +102,17 @@ class DialogStore:
             s.add(result)
             s.flush()
             return result.id
+
+
+def _store_step(session, row: DialogRow, trail: list, status: str) -> None:
+    """Compare-and-set on the revision: a second process that read the same state loses, not the answer."""
+    done = session.execute(
+        update(DialogRow)
+        .where(DialogRow.id == row.id, DialogRow.revision == row.revision)
+        .values(trail=json.dumps(trail), status=status, revision=row.revision + 1, updated_at=utcnow())
+    )
+    if done.rowcount != 1:
+        raise StaleDialog(f"dialog {row.id} changed meanwhile")
 
 
 class ResultStore:
