@@ -100,7 +100,7 @@ def cmd_assess(args, settings: Settings) -> int:
     if args.action == "list":
         print(f"{'#':>2}  {'id':<13} {'results':>7}  {'latest':<10}  title")
         for number, spec in enumerate(results.catalog, 1):
-            rows = results.store.all(spec.id)
+            rows = results.store.all(spec.id, args.scope)
             latest = rows[-1].created_at.strftime("%Y-%m-%d") if rows else "–"
             print(f"{number:>2}  {spec.id:<13} {len(rows):>7}  {latest:<10}  {spec.title.get(args.lang)}")
         return 0

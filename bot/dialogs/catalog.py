@@ -31,7 +31,7 @@ class Catalog:
         wanted = _squash(name)
         if not wanted:
             return None
-        if wanted.isdigit():
+        if re.fullmatch(r"[0-9]{1,3}", wanted):
             number = int(wanted)
             return self.specs[number - 1] if 1 <= number <= len(self.specs) else None
         exact = [s for s in self.specs if wanted in {_squash(n) for n in s.names}]

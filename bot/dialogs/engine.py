@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 from bot.core import i18n
 from bot.core.messages import Choice, Incoming, Question, Reply
 from bot.dialogs.catalog import Catalog
-from bot.dialogs.flow import Entry, Flow, Position
+from bot.dialogs.flow import Entry, Flow, Position, fits, realign, step_path
 from bot.dialogs.inputs import InvalidAnswer, parse
 from bot.dialogs.results import Results
 from bot.dialogs.spec import AssessmentSpec, ChoiceStep, RatingStep, RepeatStep, YesNoStep
@@ -36,20 +37,30 @@ CANCEL = {"abbrechen", "cancel", "abbruch", "stop"}
 HELP = {"hilfe", "help", "?"}
 DONE = {"fertig", "done", "keine", "keine weiteren", "nein", "no", "ende", "finished", "das wars", "das war's"}
 NAME_LIMIT = 120
+BUTTON = re.compile(r"([0-9]+):(.*)", re.DOTALL)  # a choice's value: "<answers before the question>:<value>"
 NEW_RUN = {"neu", "new", "restart", "neustart"}
 
 
 @dataclass(frozen=True)
 class _Turn:
-    """One message as the engine sees it: the word for commands, the text or button value as answer."""
+    """One message as the engine sees it: the word for commands, the text or button value as answer,
+    and for a button the question it belongs to (how many answers came before it)."""
 
     text: str
     word: str
+    asked_after: int | None = None
 
     @classmethod
     def of(cls, message: Incoming) -> _Turn:
-        text = (message.value if message.value is not None else message.text).strip()
-        return cls(text, text.lower().lstrip("/").strip().rstrip(".!"))
+        asked_after = None
+        text = message.text
+        if message.value is not None:
+            text = message.value
+            tagged = BUTTON.fullmatch(message.value)
+            if tagged:
+                asked_after, text = int(tagged.group(1)), tagged.group(2)
+        text = text.strip()
+        return cls(text, text.lower().lstrip("/").strip().rstrip(".!"), asked_after)
 
 
 class DialogEngine:
@@ -104,7 +115,7 @@ class DialogEngine:
         if not restart and active is not None and active.assessment == spec.id:
             return self._ask(spec, active, prefix=i18n.text("dialog_already_running", active.language))
         if not restart and paused is not None:
-            self.store.resume(paused)
+            paused = self.store.resume(paused)
             return self._ask(spec, paused, prefix=self._resumed(spec, paused))
         row = self.store.start(key, spec.id, spec.version, language, message.user, message.scope)
         intro = i18n.text(
@@ -134,7 +145,7 @@ class DialogEngine:
         if row is None or spec is None:
             return Reply(i18n.text("dialog_nothing_to_resume", language), language, answered=False, mode="dialog")
         if row.status == PAUSED:
-            self.store.resume(row)
+            row = self.store.resume(row)
         return self._ask(spec, row, prefix=self._resumed(spec, row))
 
     def _resumed(self, spec: AssessmentSpec, row: DialogRow) -> str:
@@ -143,16 +154,44 @@ class DialogEngine:
 
     # -- one step ------------------------------------------------------------------------------
 
+    def _load(self, spec: AssessmentSpec, row: DialogRow) -> tuple[list[Entry], str | None] | None:
+        """The dialog's answers, moved by step id if the file changed since it started (with a notice);
+        None if they no longer fit at all."""
+        trail = [Entry.from_json(e) for e in json.loads(row.trail)]
+        if row.spec_version == spec.version and fits(spec, trail):
+            return trail, None
+        moved, dropped = realign(spec, trail)
+        try:
+            Flow(spec, moved, row.language).current()
+        except (IndexError, KeyError, AttributeError, TypeError):
+            return None
+        self.store.save(row, _dump(moved), version=spec.version)
+        row.revision, row.spec_version = row.revision + 1, spec.version
+        return moved, i18n.text("dialog_file_changed", row.language, dropped=dropped)
+
+    def _gone(self, row: DialogRow, spec: AssessmentSpec | None) -> Reply:
+        """The assessment was removed, or changed so that the answers no longer fit: end the run."""
+        self.store.save(row, json.loads(row.trail), CANCELLED)
+        language = row.language
+        if spec is None:
+            return Reply(i18n.text("dialog_gone", language, name=row.assessment), language, answered=False)
+        text = i18n.text("dialog_changed", language, title=spec.title.get(language), id=spec.id)
+        return Reply(text, language, answered=False, mode="dialog")
+
     def _step(self, row: DialogRow, turn: _Turn) -> Reply:
         language = row.language
         spec = self.catalog.get(row.assessment)
-        if spec is None:  # the file was removed since the dialog started
-            self.store.save(row, json.loads(row.trail), CANCELLED)
-            return Reply(i18n.text("dialog_gone", language, name=row.assessment), language, answered=False)
-        trail = [Entry.from_json(e) for e in json.loads(row.trail)]
+        loaded = self._load(spec, row) if spec is not None else None
+        if loaded is None:
+            return self._gone(row, spec)
+        trail, notice = loaded
         at = Flow(spec, trail, language).current()
-        if at is None:  # all answered but not finished (e.g. the file gained no steps): finish now
+        if at is None:  # answered to the end but not finished (the file lost its last questions)
             return self._finish(spec, row, trail)
+        if notice:
+            return self._ask(spec, row, trail, prefix=notice)
+        if turn.asked_after is not None and turn.asked_after != len(trail):
+            return self._ask(spec, row, trail, prefix=i18n.text("dialog_old_button", language), answered=False)
         word = turn.word
         if word in BACK:
             if not trail:
@@ -162,9 +201,8 @@ class DialogEngine:
             return self._ask(spec, row, trail)
         if word in CANCEL:
             self.store.save(row, _dump(trail), CANCELLED)
-            return Reply(
-                i18n.text("dialog_cancelled", language, title=spec.title.get(language)), language, mode="dialog"
-            )
+            text = i18n.text("dialog_cancelled", language, title=spec.title.get(language))
+            return Reply(text, language, mode="dialog")
         if word in PAUSE:
             self.store.save(row, _dump(trail), PAUSED)
             return Reply(i18n.text("dialog_paused", language, title=spec.title.get(language)), language, mode="dialog")
@@ -174,7 +212,7 @@ class DialogEngine:
             value = self._value(spec, trail, at, turn, language)
         except InvalidAnswer as problem:
             return self._ask(spec, row, trail, prefix=problem.hint, answered=False)
-        trail.append(Entry(at, value))
+        trail.append(Entry(at, value, step_path(spec, at)))
         if Flow(spec, trail, language).current() is None:
             return self._finish(spec, row, trail)
         self.store.save(row, _dump(trail))
@@ -202,7 +240,7 @@ class DialogEngine:
         return parse(step, turn.text, language)
 
     def _finish(self, spec: AssessmentSpec, row: DialogRow, trail: list[Entry]) -> Reply:
-        answers = Flow(spec, trail, row.language).answers
+        answers = Flow(spec, trail, row.language).final_answers()
         outcome = self.catalog.score(spec, answers, row.language)
         result_id = self.store.finish(row, _dump(trail), answers, outcome.metric_values)
         return self.results.present(spec, result_id, row.language, done=True)
@@ -219,7 +257,11 @@ class DialogEngine:
     ) -> Reply:
         language = row.language
         if trail is None:
-            trail = [Entry.from_json(e) for e in json.loads(row.trail)]
+            loaded = self._load(spec, row)
+            if loaded is None:
+                return self._gone(row, spec)
+            trail, notice = loaded
+            prefix = "\n\n".join(x for x in (prefix, notice) if x) or None
         flow = Flow(spec, trail, language)
         at = flow.current()
         if at is None:
@@ -234,7 +276,8 @@ class DialogEngine:
         if isinstance(step, RepeatStep) and sub is None:
             prompt = step.more_prompt if item and step.more_prompt else step.name_prompt
             allowed_done = len(flow.items(top)) >= step.min_items
-            choices = [Choice("done", i18n.text("dialog_done_button", language))] if allowed_done else []
+            done = Choice(f"{len(flow.trail)}:done", i18n.text("dialog_done_button", language))
+            choices = [done] if allowed_done else []
             progress = i18n.text("dialog_progress_new_item", language, item=step.item.get(language), number=item + 1)
             question = Question(spec.id, step.id, "name", choices, allowed_done, can_go_back, progress)
             return question, prompt.get(language)
@@ -249,7 +292,8 @@ class DialogEngine:
         else:
             asked = [s for s in spec.steps if not isinstance(s, RepeatStep)]
             progress = i18n.text("dialog_progress", language, number=asked.index(step) + 1, total=len(asked))
-        question = Question(spec.id, step.id, step.type, _choices(step, language), step.optional, can_go_back, progress)
+        choices = [Choice(f"{len(flow.trail)}:{c.value}", c.label) for c in _choices(step, language)]
+        question = Question(spec.id, step.id, step.type, choices, step.optional, can_go_back, progress)
         return question, text
 
 

@@ -24,13 +24,55 @@ Position = tuple[int, int | None, int | None]
 class Entry:
     at: Position
     value: Any  # None: skipped (or, at a name prompt, "no more items")
+    step: str = ""  # id path of the question ("cloud", "systems/rating", "systems/" for a name)
 
     def to_json(self) -> list:
-        return [list(self.at), self.value]
+        return [list(self.at), self.value, self.step]
 
     @classmethod
     def from_json(cls, raw: list) -> Entry:
-        return cls(tuple(raw[0]), raw[1])
+        return cls(tuple(raw[0]), raw[1], raw[2] if len(raw) > 2 else "")
+
+
+def step_path(spec: AssessmentSpec, at: Position) -> str:
+    """The id path of the question at a position; it survives edits of the file, positions do not."""
+    top, item, sub = at
+    step = spec.steps[top]
+    if item is None:
+        return step.id
+    return f"{step.id}/{'' if sub is None else step.steps[sub].id}"
+
+
+def _position_of(spec: AssessmentSpec, path: str, item: int | None) -> Position | None:
+    block, slash, inner = path.partition("/")
+    top = next((i for i, s in enumerate(spec.steps) if s.id == block), None)
+    if top is None or bool(slash) != isinstance(spec.steps[top], RepeatStep) or (slash and item is None):
+        return None
+    if not slash:
+        return (top, None, None)
+    if not inner:
+        return (top, item, None)
+    sub = next((i for i, s in enumerate(spec.steps[top].steps) if s.id == inner), None)
+    return None if sub is None else (top, item, sub)
+
+
+def fits(spec: AssessmentSpec, trail: list[Entry]) -> bool:
+    """Whether every answer still sits at the question it was given to."""
+    try:
+        return all(e.step == step_path(spec, e.at) for e in trail)
+    except (IndexError, AttributeError):
+        return False
+
+
+def realign(spec: AssessmentSpec, trail: list[Entry]) -> tuple[list[Entry], int]:
+    """The answers moved to where their questions are in the (changed) file, by step id; answers
+    whose question is gone are dropped. Returns the new trail and how many were dropped."""
+    kept = []
+    for entry in trail:
+        at = _position_of(spec, entry.step, entry.at[1])
+        if at is not None:
+            kept.append(Entry(at, entry.value, entry.step))
+    return kept, len(trail) - len(kept)
 
 
 def preset_item(preset: PresetItem, language: str) -> dict[str, Any]:
@@ -82,8 +124,24 @@ class Flow:
         self.answers = {**flat, **{n: [f[k] for k in sorted(f)] for n, f in self._items.items()}}
 
     def current(self) -> Position | None:
-        """The position to ask next; None when the dialog is complete."""
-        return self._after(self.trail[-1].at if self.trail else None)
+        """The first question on the way through the dialog that has no answer yet; None when the
+        dialog is complete. (Answers are given in order, so normally this is the one after the last
+        answer; after the file gained a question, it is the new question.)"""
+        answered = {entry.at for entry in self.trail}
+        at = self._after(None)
+        while at is not None and at in answered:
+            at = self._after(at)
+        return at
+
+    def final_answers(self) -> dict[str, Any]:
+        """The answers for scoring: with preset items the dialog passed without asking anything
+        (every question pre-answered by their attributes or excluded by `when`)."""
+        complete = dict(self.answers)
+        for top, step in enumerate(self.spec.steps):
+            if isinstance(step, RepeatStep) and step.items:
+                found = {**{k: preset_item(p, self.language) for k, p in enumerate(step.items)}, **self.items(top)}
+                complete[step.id] = [found[k] for k in sorted(found)]
+        return complete
 
     def items(self, top: int) -> dict[int, dict[str, Any]]:
         """The items of the repeat block at `top` so far, by position."""

@@ -6,6 +6,7 @@ question with that hint and keeps the dialog as it was.
 
 from __future__ import annotations
 
+import math
 import re
 
 from bot.core import i18n
@@ -13,7 +14,11 @@ from bot.dialogs.spec import ChoiceStep, NumberStep, RatingStep, TextStep, YesNo
 
 YES = frozenset("ja j jo jep jawohl yes y yep yeah true 1 ✓ 👍".split())
 NO = frozenset("nein n nö no nope false 2 ✗ 👎".split())
-_NUMBER = re.compile(r"^[-+]?\d[\d.,'\s]*")
+# multipliers after a number ("1,5 Mio. €"); "m" and "billion" are left out as ambiguous
+SCALE = {"k": 1e3, "tsd": 1e3, "tausend": 1e3, "thousand": 1e3, "mio": 1e6, "million": 1e6, "millionen": 1e6,
+         "mrd": 1e9, "milliarden": 1e9}  # fmt: skip
+_NUMBER = re.compile(r"^[-+]?[0-9][0-9.,'\s]*")
+_AFTER_NUMBER = re.compile(r"\s*(?:(?:[€$%£]|[^\W\d_]+\.?)\s*)*")  # units: "€", "Mio. €", "Min. pro Woche"
 
 
 class InvalidAnswer(ValueError):
@@ -36,7 +41,7 @@ def parse_yesno(text: str, language: str) -> bool:
 def parse_choice(step: ChoiceStep, text: str, language: str) -> str:
     """A number (1 = first choice), a value, or a label (or its unique beginning) in either language."""
     raw = text.strip().lower().rstrip(".")
-    if raw.isdigit() and 1 <= int(raw) <= len(step.choices):
+    if re.fullmatch(r"[0-9]+", raw) and 1 <= int(raw) <= len(step.choices):
         return step.choices[int(raw) - 1].value
     for option in step.choices:
         if raw in (option.value, option.label.de.lower(), option.label.en.lower()):
@@ -53,17 +58,20 @@ def parse_choice(step: ChoiceStep, text: str, language: str) -> str:
 def parse_rating(step: RatingStep, text: str, language: str) -> int:
     raw = text.strip().rstrip(".")
     raw = re.sub(r"\s*(/|von|of)\s*\d+$", "", raw)  # "4/5", "4 von 5"
-    if re.fullmatch(r"[-+]?\d+", raw) and step.min <= int(raw) <= step.max:
+    if re.fullmatch(r"[-+]?[0-9]{1,3}", raw) and step.min <= int(raw) <= step.max:
         return int(raw)
     raise InvalidAnswer(i18n.text("dialog_hint_rating", language, low=step.min, high=step.max))
 
 
 def parse_number(step: NumberStep, text: str, language: str) -> float | int:
     """German and English notation: "1.500", "1,5", "1,500.75", "2 000 €", "15 min"."""
-    match = _NUMBER.match(text.strip())
+    text = text.strip().lstrip("€$£ ")
+    match = _NUMBER.match(text)
     value = _to_float(match.group(0), language) if match else None
-    if value is None:
+    if value is None or not math.isfinite(value) or not _AFTER_NUMBER.fullmatch(text[match.end() :]):
         raise InvalidAnswer(_number_hint(step, language))
+    unit = text[match.end() :].strip().lower().split(" ")[0].rstrip(".")
+    value *= SCALE.get(unit, 1)
     if step.integer:
         if value != int(value):
             raise InvalidAnswer(_number_hint(step, language))

@@ -135,7 +135,7 @@ class Results:
             return None
         lowered = text.lower()
         for spec in self.catalog:
-            if any(all(word in lowered for word in group) for group in spec.result_questions):
+            if any(all(_starts_a_word(word, lowered) for word in group) for group in spec.result_questions):
                 return spec
         return None
 
@@ -190,6 +190,11 @@ class Results:
                     writer.writerow([row.id, row.assessment, row.scope, row.author, row.created_at.isoformat(), index,
                                      column, "" if value is None else value])  # fmt: skip
         return out.getvalue()
+
+
+def _starts_a_word(keyword: str, text: str) -> bool:
+    """ "system" matches "Systeme", "rag" does not match "Vertrag", "ready" not "already"."""
+    return re.search(rf"(?<!\w){re.escape(keyword)}", text) is not None
 
 
 def _date(moment: datetime, language: str) -> str:

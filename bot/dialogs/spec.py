@@ -133,10 +133,6 @@ class RepeatStep(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> RepeatStep:
         _unique_ids([s.id for s in self.steps] + ["name"], "steps")
-        known = {"name", *self.named_attributes, *(k for p in self.items for k in p.attributes)}
-        for position, step in enumerate(self.steps):
-            _check_when(step, known, f"steps[{position}]")
-            known.add(step.id)
         if not self.items and not self.more:
             raise ValueError("a repeat block needs preset `items` or `more: true`")
         return self
@@ -160,9 +156,14 @@ class AssessmentSpec(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> AssessmentSpec:
         _unique_ids([s.id for s in self.steps], "steps")
-        known: set[str] = set()
+        known: set[str] = set()  # a `when` may name earlier top-level answers or, in a block, the item's own
         for position, step in enumerate(self.steps):
-            if not isinstance(step, RepeatStep):
+            if isinstance(step, RepeatStep):
+                inner = {"name", *step.named_attributes, *(k for p in step.items for k in p.attributes), *known}
+                for index, sub in enumerate(step.steps):
+                    _check_when(sub, inner, f"steps[{position}].steps[{index}]")
+                    inner.add(sub.id)
+            else:
                 _check_when(step, known, f"steps[{position}]")
             known.add(step.id)
         return self

@@ -25,7 +25,10 @@ class DialogStore:
     def active(self, conversation: str) -> DialogRow | None:
         with self.db.session() as s:
             return s.scalars(
-                select(DialogRow).where(DialogRow.conversation == conversation, DialogRow.status == ACTIVE).limit(1)
+                select(DialogRow)
+                .where(DialogRow.conversation == conversation, DialogRow.status == ACTIVE)
+                .order_by(DialogRow.updated_at.desc(), DialogRow.id.desc())
+                .limit(1)
             ).first()
 
     def paused(self, conversation: str) -> list[DialogRow]:
@@ -43,11 +46,7 @@ class DialogStore:
         """A new active dialog; an active one in the same conversation is paused, an unfinished run of
         the same assessment is cancelled (one open run per assessment)."""
         with self.db.session() as s:
-            s.execute(
-                update(DialogRow)
-                .where(DialogRow.conversation == conversation, DialogRow.status == ACTIVE)
-                .values(status=PAUSED, updated_at=utcnow())
-            )
+            _pause_active(s, conversation)
             s.execute(
                 update(DialogRow)
                 .where(
@@ -55,7 +54,7 @@ class DialogStore:
                     DialogRow.assessment == assessment,
                     DialogRow.status == PAUSED,
                 )
-                .values(status=CANCELLED, updated_at=utcnow())
+                .values(status=CANCELLED, revision=DialogRow.revision + 1, updated_at=utcnow())
             )
             row = DialogRow(
                 conversation=conversation,
@@ -71,19 +70,21 @@ class DialogStore:
             s.add(row)
         return row
 
-    def resume(self, row: DialogRow) -> None:
+    def resume(self, row: DialogRow) -> DialogRow:
+        """Make a paused dialog the active one (pausing any other); returns it as stored now."""
         with self.db.session() as s:
+            _pause_active(s, row.conversation)
             s.execute(
                 update(DialogRow)
-                .where(DialogRow.conversation == row.conversation, DialogRow.status == ACTIVE, DialogRow.id != row.id)
-                .values(status=PAUSED, updated_at=utcnow())
+                .where(DialogRow.id == row.id)
+                .values(status=ACTIVE, revision=DialogRow.revision + 1, updated_at=utcnow())
             )
-            s.execute(update(DialogRow).where(DialogRow.id == row.id).values(status=ACTIVE, updated_at=utcnow()))
+            return s.get(DialogRow, row.id, populate_existing=True)
 
-    def save(self, row: DialogRow, trail: list, status: str = ACTIVE) -> None:
+    def save(self, row: DialogRow, trail: list, status: str = ACTIVE, version: int | None = None) -> None:
         """Store the new trail if nobody else saved a step since `row` was read."""
         with self.db.session() as s:
-            _store_step(s, row, trail, status)
+            _store_step(s, row, trail, status, version)
 
     def finish(self, row: DialogRow, trail: list, answers: dict[str, Any], metrics: dict[str, float]) -> int:
         """Mark the dialog done and store its result in one transaction; returns the result id."""
@@ -104,12 +105,27 @@ class DialogStore:
             return result.id
 
 
-def _store_step(session, row: DialogRow, trail: list, status: str) -> None:
-    """Compare-and-set on the revision: a second process that read the same state loses, not the answer."""
+def _pause_active(session, conversation: str) -> None:
+    session.execute(
+        update(DialogRow)
+        .where(DialogRow.conversation == conversation, DialogRow.status == ACTIVE)
+        .values(status=PAUSED, revision=DialogRow.revision + 1, updated_at=utcnow())
+    )
+
+
+def _store_step(session, row: DialogRow, trail: list, status: str, version: int | None = None) -> None:
+    """Compare-and-set on the revision (every status change bumps it too): a process that read an older
+    state — or a dialog paused meanwhile — is refused instead of overwriting the newer one."""
     done = session.execute(
         update(DialogRow)
-        .where(DialogRow.id == row.id, DialogRow.revision == row.revision)
-        .values(trail=json.dumps(trail), status=status, revision=row.revision + 1, updated_at=utcnow())
+        .where(DialogRow.id == row.id, DialogRow.revision == row.revision, DialogRow.status == ACTIVE)
+        .values(
+            trail=json.dumps(trail),
+            status=status,
+            revision=row.revision + 1,
+            spec_version=version or row.spec_version,
+            updated_at=utcnow(),
+        )
     )
     if done.rowcount != 1:
         raise StaleDialog(f"dialog {row.id} changed meanwhile")

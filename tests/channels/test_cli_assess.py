@@ -46,12 +46,12 @@ def test_all_six_assessments_run_through_scripted_chat(data_dir, guard_dir):  # 
     assert len(charts) == 6 and all(Path(c).stat().st_size > 5000 for c in charts)
     assert "NETWORK" not in result.stderr
 
-    listing = lotse(["assess", "list"], data_dir, guard_dir)
+    listing = lotse(["assess", "list", "--scope", "console:local"], data_dir, guard_dir)
     assert listing.returncode == 0, listing.stderr
     assert all(f"{a:<13}       1" in listing.stdout for a in ("readiness", "systems", "risks")), listing.stdout
     shown = lotse(["assess", "show", "use cases", "--lang", "en"], data_dir, guard_dir)
     assert "Use-case prioritisation – as of" in shown.stdout and "1. Dokumentensuche – priority 6" in shown.stdout
-    exported = lotse(["assess", "export", "--format", "csv"], data_dir, guard_dir)
+    exported = lotse(["assess", "export", "--format", "csv", "--scope", "console:local"], data_dir, guard_dir)
     assert exported.stdout.startswith("result_id,assessment,scope,author,created_at,row,field,value\n")
     assert "console:local,anna" in exported.stdout and exported.stdout.count("\n") > 30
 
@@ -66,7 +66,7 @@ def test_a_new_process_resumes_at_the_same_question_with_the_earlier_answers(dat
     assert resumed[0] == "[Frage 3 von 4]\n" + RESUMED
     assert "3 von 4 Prüfpunkten erfüllt" in second.stdout
 
-    exported = lotse(["assess", "export", "readiness", "--format", "json"], data_dir, guard_dir)
+    exported = lotse(["assess", "export", "readiness", "--scope", "console:local"], data_dir, guard_dir)
     [record] = json.loads(exported.stdout)
     assert record["answers"] == {"databases_api": False, "cloud": True, "web_services": True, "backup_security": True}
     assert record["author"] == "ben" and record["scope"] == "console:local"

@@ -148,8 +148,18 @@ def test_an_english_run_reads_english_and_accepts_english_answers(chat):
     assert "Still open: Stable cloud connection, Modern web services." in reply.text
 
 
-def test_button_values_answer_like_typed_text(chat):
-    chat.say("/check readiness")
-    for value in ("yes", "yes", "no", "yes"):
-        reply = chat.say("", value=value)
+def test_buttons_answer_the_question_they_belong_to(chat):
+    reply = chat.say("/check readiness")
+    for wanted in ("Ja", "Ja", "Nein", "Ja"):
+        [button] = [c for c in reply.question.choices if c.label == wanted]
+        reply = chat.say("", value=button.value)
     assert "3 von 4" in reply.text
+
+
+def test_an_old_button_does_not_answer_the_current_question(chat):
+    first = chat.say("/check readiness")
+    no = first.question.choices[1]
+    chat.say("", value=no.value)
+    reply = chat.say("", value=no.value)  # clicked again, or a retried delivery
+    assert reply.text.startswith("Diese Schaltfläche gehört zu einer früheren Frage.")
+    assert reply.question.step == "cloud" and reply.answered is False

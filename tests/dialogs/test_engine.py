@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 
 import pytest
 
 from bot.dialogs.flow import Entry
 from bot.storage.dialogs import StaleDialog
 
-from .conftest import Chat, make_engine
+from .conftest import ASSESSMENTS, Chat, make_engine
 
 
 def question_of(reply) -> str:
@@ -192,3 +193,83 @@ def test_export_as_json_and_csv(chat, engine):
     rows = list(csv.DictReader(io.StringIO(engine.results.export("csv"))))
     assert {(r["row"], r["field"], r["value"]) for r in rows} >= {("1", "system", "CRM"), ("2", "rating", "2")}
     assert all(r["scope"] == "test:T1" and r["assessment"] == "systems" for r in rows)
+
+
+def test_a_question_added_to_the_file_mid_run_is_asked_and_earlier_answers_are_kept(tmp_path):
+    folder = tmp_path / "assessments"
+    shutil.copytree(ASSESSMENTS, folder)
+    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat.script("/check systems", "CRM", "4", "-", "ERP")
+    path = folder / "systems.yaml"
+    text = path.read_text(encoding="utf-8").replace("version: 1", "version: 2")
+    text = text.replace(
+        "steps:\n  - id: systems",
+        "steps:\n  - id: owner\n    type: text\n    text: {de: Wer verantwortet die Liste, en: Who owns the list}\n"
+        "  - id: systems",
+    )
+    path.write_text(text, encoding="utf-8")
+    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))  # restart with the new file
+    reply = chat.say("5")
+    assert reply.text.startswith("Hinweis: Diese Bewertung wurde geändert") and "(0 davon" in reply.text
+    assert reply.question.step == "owner"
+    reply = chat.say("Anna")
+    assert reply.question.step == "rating" and reply.question.progress == "System 2: ERP"
+    reply = chat.script("5", "-", "fertig")
+    assert "ERP (5), CRM (4)" in reply.text
+    answers = json.loads(chat.engine.results.store.all("systems")[0].answers)
+    assert answers["owner"] == "Anna" and len(answers["systems"]) == 2
+
+
+def test_answers_to_a_removed_question_are_dropped_and_a_removed_assessment_ends_the_run(tmp_path):
+    folder = tmp_path / "assessments"
+    shutil.copytree(ASSESSMENTS, folder)
+    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat.script("/check systems", "CRM", "4", "Notiz")
+    path = folder / "systems.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("      - id: note")] + text[text.index("texts:") :], encoding="utf-8")
+    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    reply = chat.say("/weiter")
+    assert "(1 davon gehörten zu entfallenen Fragen)" in reply.text and reply.question.kind == "name"
+    chat.say("/check readiness")
+    (folder / "readiness.yaml").unlink()
+    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    reply = chat.say("ja")
+    assert "Die Bewertung „readiness“ gibt es nicht mehr" in reply.text
+    assert chat.say("ja") is None
+
+
+def test_a_dialog_paused_by_another_process_is_not_overwritten(chat, engine):
+    chat.say("/check readiness")
+    seen_by_a = engine.store.active("test:T1:anna:default")
+    chat.say("/check systems")  # process B: the user started something else meanwhile
+    with pytest.raises(StaleDialog):
+        engine.store.save(seen_by_a, [])
+    assert chat.say("CRM").question.step == "rating"  # the message goes to the dialog now active
+
+
+@pytest.mark.parametrize("text", ["/check ²", "/ergebnis ²", "/check 99999999999999999999"])
+def test_odd_digits_in_commands_get_a_message_not_a_crash(chat, text):
+    assert "kenne ich nicht" in chat.say(text).text
+
+
+def test_odd_digits_and_huge_numbers_as_answers_are_refused(chat):
+    chat.script("/check risks", "Ausfall")
+    assert chat.say("²").text.startswith("Bitte eine der Antworten wählen")
+    chat.script("1", "3")
+    assert chat.say("9" * 400).text.startswith("Bitte eine Zahl von 1 bis 5 eingeben.")
+
+
+def test_questions_about_contracts_or_storage_are_not_mistaken_for_result_questions(engine):
+    results = engine.results
+    assert results.match("Welche unserer Systeme sind KI-bereit?").id == "systems"
+    assert results.match("Wie steht es um unsere Datenqualität?").id == "data_quality"
+    assert results.match("Wer beantwortet Fragen zu unserem Vertrag?") is None  # "rag" inside a word
+    assert results.match("Which of our systems do we already use?") is None  # "ready" inside "already"
+    assert results.match("Welche Systeme eignen sich?") is None  # not about "our" results
+
+
+def test_scoring_does_not_write_derived_figures_into_the_stored_answers(chat, engine):
+    chat.script("/check use cases", "Suche", "4", "5", "2", "fertig")
+    [result] = engine.results.store.all("use_cases")
+    assert json.loads(result.answers) == {"use_cases": [{"name": "Suche", "feasibility": 4, "value": 5, "effort": 2}]}

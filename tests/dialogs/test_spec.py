@@ -3,6 +3,7 @@ a seventh assessment is one more YAML file."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -94,11 +95,58 @@ def test_a_seventh_assessment_is_one_yaml_file_and_runs_without_new_code(tmp_pat
     assert "7. Budget-Check" in chat.say("/check").text
     reply = chat.script("/check budget", "120")
     assert reply.question.kind == "number"
-    assert chat.say("1.5 Mio").text.startswith("Bitte eine Zahl ab 0 eingeben") is False  # "1.5" is a number
-    chat.say("zurück")
     assert chat.say("abc").text.startswith("Bitte eine Zahl ab 0 eingeben.")
-    chat.say("80.000 €")
+    assert chat.say("viel").text.startswith("Bitte eine Zahl ab 0 eingeben.")
+    reply = chat.script("1,5 Mio. €", "zurück", "80.000 €")
+    assert reply.question.kind == "choice" and [c.label for c in reply.question.choices] == [
+        "Cloud-Dienste",
+        "Eigene Server",
+    ]
     reply = chat.say("1")
     assert "Fertig: Budget-Check" in reply.text
     [result] = chat.engine.results.store.all("budget_check")
     assert result.answers == '{"staff": 120, "budget": 80000.0, "cloud_first": "cloud"}'
+
+
+TOOLS = """
+id: tools
+title: {de: Werkzeuge, en: Tools}
+summary: {de: Werkzeuge, en: Tools}
+steps:
+  - id: has_cloud
+    type: yesno
+    text: {de: Cloud, en: Cloud}
+  - id: tools
+    type: repeat
+    item: {de: Werkzeug, en: Tool}
+    name_prompt: {de: Weiteres Werkzeug, en: Another tool}
+    items:
+      - {id: crm, label: {de: CRM, en: CRM}, attributes: {used: true, rating: 3}}
+      - {id: erp, label: {de: ERP, en: ERP}}
+    steps:
+      - id: used
+        type: yesno
+        text: {de: "{item} genutzt", en: "{item} used"}
+      - id: rating
+        type: rating
+        when: {used: true}
+        text: {de: "{item} Note", en: "{item} rating"}
+      - id: cloud_plan
+        type: text
+        when: {has_cloud: true}
+        text: {de: "{item} in die Cloud", en: "{item} to the cloud"}
+"""
+
+
+def test_a_block_may_depend_on_top_level_answers_and_fully_preset_items_are_kept(tmp_path):
+    write(tmp_path / "assessments", TOOLS, "tools.yaml")
+    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", tmp_path / "assessments"))
+    reply = chat.script("/check tools", "nein")  # no cloud: the cloud_plan questions are not asked
+    assert reply.question.progress == "Werkzeug 2: ERP" and reply.question.step == "used"  # CRM: all pre-answered
+    reply = chat.script("ja", "4", "fertig")
+    [result] = chat.engine.results.store.all("tools")
+    answers = json.loads(result.answers)
+    assert answers["tools"] == [
+        {"name": "CRM", "id": "crm", "used": True, "rating": 3},
+        {"name": "ERP", "id": "erp", "used": True, "rating": 4},
+    ]

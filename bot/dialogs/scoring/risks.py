@@ -30,7 +30,9 @@ def risks(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Outco
     """Phase 3 "Risikomanagement systematisch angehen": technical, legal and organisational risks,
     each with a mitigation. Score = likelihood × impact (1–25); ≥ 15 high, ≥ 8 medium, else low;
     sorted by score, then impact, then likelihood."""
-    items = [r for r in answers.get("risks", []) if r.get("likelihood") is not None and r.get("impact") is not None]
+    items = [
+        dict(r) for r in answers.get("risks", []) if r.get("likelihood") is not None and r.get("impact") is not None
+    ]
     categories = {o.value: o.label.get(language) for o in steps_of(spec, "risks")[0].choices}
     for risk in items:
         risk["score"] = risk["likelihood"] * risk["impact"]

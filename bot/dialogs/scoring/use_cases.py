@@ -28,7 +28,9 @@ def use_cases(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> O
     priority is ordered by higher value, then lower effort; equal on all three shares a rank.
     Quick win: value ≥ 4, effort ≤ 2, feasibility ≥ 3. Avoid: value ≤ 2 with effort ≥ 4."""
     cases = [
-        c for c in answers.get("use_cases", []) if all(c.get(k) is not None for k in ("feasibility", "value", "effort"))
+        dict(c)
+        for c in answers.get("use_cases", [])
+        if all(c.get(k) is not None for k in ("feasibility", "value", "effort"))
     ]
     for case in cases:
         case["priority"] = case["value"] + case["feasibility"] - case["effort"]
