@@ -1,13 +1,14 @@
 """Dialog engine latency: one step (load state, validate, store, render the next question) on
 SQLite with many stored dialogs.
 
-    python -m bench.dialogs [--dialogs 10000] [--steps 2000]
+    python -m bench.dialogs [--dialogs 10000] [--steps 2000] [--max-items 12]
 
-The database is filled with `--dialogs` dialogs of the system-landscape assessment (trails of 2–40
-answers; 70 % active, 20 % paused, 10 % done with a stored result), one per conversation. Timed steps
-answer a random sample of the active conversations in turn — a rating, then skipping the optional note, then naming
-the next system — so every kind of step and both reads and writes are measured. The finishing step
-(scoring, storing the result, drawing the chart) is timed separately.
+The database is filled with `--dialogs` dialogs of the system-landscape assessment, one per
+conversation, each naming 0 to `--max-items` systems (3 answers per system; the assessment allows 30).
+70 % are active, 20 % paused, 10 % done with a stored result. Timed steps answer a random sample of
+the active conversations in turn — a rating, then skipping the optional note, then naming the next
+system — so every kind of step and both reads and writes are measured. The finishing step (scoring,
+storing the result, drawing the chart) is timed separately.
 """
 
 from __future__ import annotations
@@ -35,18 +36,22 @@ def trail_of(items: int) -> list:
     """A systems trail naming and rating `items` systems, ending just after a name (rating is next)."""
     trail = []
     for k in range(items):
-        trail += [[[0, k, None], f"System {k}"], [[0, k, 0], random.randint(1, 5)], [[0, k, 1], None]]
-    trail.append([[0, items, None], f"System {items}"])
+        trail += [
+            [[0, k, None], f"System {k}", "systems/"],
+            [[0, k, 0], random.randint(1, 5), "systems/rating"],
+            [[0, k, 1], None, "systems/note"],
+        ]
+    trail.append([[0, items, None], f"System {items}", "systems/"])
     return trail
 
 
-def fill(db: Database, count: int) -> list[str]:
+def fill(db: Database, count: int, max_items: int) -> list[str]:
     """Insert `count` dialogs; returns the conversation keys of the active ones."""
     active, rows, results = [], [], []
     for n in range(count):
         key = f"slack:T{n % 40}:U{n}:C{n}"
         status = "active" if n % 10 < 7 else "paused" if n % 10 < 9 else "done"
-        trail = trail_of(random.randint(0, 12))
+        trail = trail_of(random.randint(0, max_items))
         rows.append(DialogRow(id=n + 1, conversation=key, assessment="systems", spec_version=1, status=status,
                               language="de", author=f"U{n}", scope=f"slack:T{n % 40}", trail=json.dumps(trail),
                               revision=len(trail)))  # fmt: skip
@@ -68,6 +73,7 @@ def main() -> None:
     parser.add_argument("--dialogs", type=int, default=10_000)
     parser.add_argument("--steps", type=int, default=2_000)
     parser.add_argument("--finishes", type=int, default=30)
+    parser.add_argument("--max-items", type=int, default=12, help="systems per stored dialog: 0..N (3 answers each)")
     args = parser.parse_args()
     random.seed(7)
     with tempfile.TemporaryDirectory() as folder:
@@ -76,7 +82,7 @@ def main() -> None:
         catalog = load_catalog(ROOT / "config" / "assessments")
         engine = DialogEngine(db, catalog, Results(db, catalog, settings.charts_dir))
         started = time.perf_counter()
-        active = fill(db, args.dialogs)
+        active = fill(db, args.dialogs, args.max_items)
         fill_seconds = time.perf_counter() - started
 
         pool = random.sample(active, min(len(active), max(1, args.steps // 6)))  # each answered ~6 times
@@ -104,7 +110,10 @@ def main() -> None:
             assert reply.images, reply.text
 
     every = [t for values in timings.values() for t in values]
-    print(f"\nDialog engine on SQLite, {args.dialogs:,} stored dialogs (filled in {fill_seconds:.1f} s)\n")
+    print(
+        f"\nDialog engine on SQLite, {args.dialogs:,} stored dialogs with 0–{args.max_items} systems each "
+        f"(filled in {fill_seconds:.1f} s)\n"
+    )
     print("| step | n | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
     for name, values in [*timings.items(), ("all steps", every), ("finish + chart", finish)]:
         p50, p95 = np.percentile(values, 50), np.percentile(values, 95)
