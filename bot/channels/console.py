@@ -47,6 +47,8 @@ def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.
         except ImportError:
             pass
         print(i18n.text("welcome", "de"), file=stdout)
+        for line in core.dialogs.unfinished(Incoming(text="", user=user, channel="console").conversation_key, "de"):
+            print(line, file=stdout)
     language = "de"
     while True:
         try:

@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 
 # /check keeps the conversation's language; the others say which language they want
 CHECK = {"/check": None, "/bewertung": "de", "/prüfung": "de", "/pruefung": "de", "/assessment": "en", "/assess": "en"}
-RESUME = {"/weiter", "/resume", "/fortsetzen", "/continue"}
-RESULT = {"/ergebnis", "/ergebnisse", "/result", "/results"}
+RESUME = {"/weiter": "de", "/fortsetzen": "de", "/resume": "en", "/continue": "en"}
+RESULT = {"/ergebnis": "de", "/ergebnisse": "de", "/result": "en", "/results": "en"}
 BACK = {"zurück", "zurueck", "back", "<"}
 SKIP = {"überspringen", "ueberspringen", "skip", "-"}
 PAUSE = {"pause", "später", "spaeter", "later"}
@@ -81,9 +81,9 @@ class DialogEngine:
             if command in CHECK:
                 return self.check(message, argument.strip(), CHECK[command] or language)
             if command in RESUME:
-                return self.resume(message, language)
+                return self.resume(message, RESUME[command])
             if command in RESULT:
-                return self.results.show(argument.strip(), message.scope, language)
+                return self.results.show(argument.strip(), message.scope, RESULT[command])
         for _attempt in range(3):
             row = self.store.active(message.conversation_key)
             if row is None:
@@ -128,15 +128,19 @@ class DialogEngine:
         for number, spec in enumerate(self.catalog, 1):
             lines.append(f"  {number}. {spec.title.get(language)} – {spec.summary.get(language)}")
         lines.append(i18n.text("dialog_list_start", language))
-        open_runs = [r for r in [self.store.active(message.conversation_key)] if r] + self.store.paused(
-            message.conversation_key
-        )
-        for row in open_runs:
+        lines.extend(self.unfinished(message.conversation_key, language))
+        return Reply("\n".join(lines), language, mode="dialog")
+
+    def unfinished(self, conversation: str, language: str) -> list[str]:
+        """One line per started but unfinished assessment of a conversation, with how to continue."""
+        rows = [r for r in [self.store.active(conversation)] if r] + self.store.paused(conversation)
+        lines = []
+        for row in rows:
             spec = self.catalog.get(row.assessment)
             if spec is not None:
                 count = len(json.loads(row.trail))
                 lines.append(i18n.text("dialog_list_open", language, title=spec.title.get(language), count=count))
-        return Reply("\n".join(lines), language, mode="dialog")
+        return lines
 
     def resume(self, message: Incoming, language: str) -> Reply:
         key = message.conversation_key

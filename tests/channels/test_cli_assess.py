@@ -21,7 +21,7 @@ ALL_SIX = [
 ]  # fmt: skip
 
 
-RESUMED = "Weiter mit KI-Bereitschaft der Infrastruktur – Ihre 2 bisherigen Antworten sind gespeichert."
+RESUMED = "Weiter mit KI-Bereitschaft der Infrastruktur – bisher gespeicherte Antworten: 2."
 
 
 @pytest.fixture

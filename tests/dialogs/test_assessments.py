@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.storage.dialogs import ResultStore
 
 
@@ -68,7 +70,7 @@ def test_data_quality_scores_each_source_lists_tasks_and_flags_rag_archives(chat
         "fertig",
     )  # fmt: skip
     text = reply.text
-    assert "4 Datenquellen bewertet, Gesamtnote 3,6 von 5." in text
+    assert "Bewertete Datenquellen: 4 · Gesamtnote 3,6 von 5." in text
     assert "CRM-System: 4,3 – gut" in text
     assert "ERP-Datenbank: 2,7 – schwach" in text
     assert "Dokumentenarchiv: 4,3 – gut" in text
@@ -97,12 +99,15 @@ def test_skills_finds_gaps_translators_champions_and_the_training_budget(chat):
         "fertig",
     )  # fmt: skip
     text = reply.text
-    assert "3 Personen erfasst" in text
+    assert "Erfasste Personen: 3 · Team-Durchschnitt" in text
     # team means: api 3.7, programming 3.0, process 3.7, ml_llm 2.0, prompting 2.3, data_etl 3.0
     assert "Lücken (Team-Durchschnitt unter 3): ML/LLM-Grundlagen (2,0), Prompt Engineering (2,3)." in text
     assert "„Übersetzer“ zwischen Technik und Fachabteilung: Anna, Administration." in text
     assert "Mögliche KI-Champions: Anna, Administration, Cem, Support." in text
-    assert "Weiterbildung für 2 Personen (Anna, Administration, Cem, Support): 4.000–10.000 €" in text
+    assert (
+        "Weiterbildung in den vorrangigen Themen für Anna, Administration, Cem, Support: insgesamt 4.000–10.000 €"
+        in text
+    )
 
 
 def test_use_cases_rank_high_value_at_moderate_effort_first_and_share_ranks_on_ties(chat, engine):
@@ -121,7 +126,7 @@ def test_use_cases_rank_high_value_at_moderate_effort_first_and_share_ranks_on_t
     assert ranked[2].startswith("2. Ticket-Kategorisierung") and ranked[2].endswith("Quick Win")
     assert ranked[3].startswith("4. Kundenkorrespondenz automatisch") and "besser vermeiden" in ranked[3]
     assert "Gleichauf: Standard-E-Mails und Ticket-Kategorisierung" in reply.text
-    assert "Oben auf der Liste: Dokumentensuche. Quick Wins: 2." in reply.text
+    assert "oben auf der Liste: Dokumentensuche · Quick Wins: 2." in reply.text
     [result] = stored(engine, "use_cases")
     assert json.loads(result.metrics) == {"count": 4, "quick_wins": 2}
 
@@ -138,7 +143,7 @@ def test_risks_are_sorted_by_likelihood_times_impact_with_their_mitigation(chat)
     assert lines[0].startswith("1. Datenschutzverstoß (Rechtlich): 3 × 5 = 15, hoch → Maßnahme: Auftragsverarbeitung")
     assert lines[1].startswith("2. Unerwartete KI-Antworten (Technisch): 3 × 3 = 9, mittel")
     assert lines[2].startswith("3. Systemausfall (Technisch): 2 × 3 = 6, niedrig")
-    assert "3 Risiken bewertet, davon 1 hoch" in reply.text
+    assert "Bewertete Risiken: 3 · davon hoch (Wahrscheinlichkeit × Auswirkung ≥ 15): 1." in reply.text
     assert "Noch kein Risiko der Art „Organisatorisch“ erfasst" in reply.text
 
 
@@ -163,3 +168,30 @@ def test_an_old_button_does_not_answer_the_current_question(chat):
     reply = chat.say("", value=no.value)  # clicked again, or a retried delivery
     assert reply.text.startswith("Diese Schaltfläche gehört zu einer früheren Frage.")
     assert reply.question.step == "cloud" and reply.answered is False
+
+
+ENGLISH_RUNS = {
+    "readiness": (["yes", "no", "yes", "yes"], "3 of 4 checks met – your infrastructure is ready for AI in principle."),
+    "systems": (["CRM", "4", "skip", "done"], "Candidates for early AI integration (rated 4 or 5): CRM (4)."),
+    "data_quality": (
+        ["yes", "4", "4", "4", "no", "no", "no", "no", "no", "no", "done"],
+        "Data sources rated: 1 · overall 4.0 of 5.",
+    ),
+    "skills": (["Anna", "3", "3", "3", "3", "3", "3", "yes", "done"], "People rated: 1 · team average 3.0 of 5."),
+    "use_cases": (["Search", "4", "5", "2", "done"], "Use cases rated: 1 · top of the list: Search · quick wins: 1."),
+    "risks": (["Outage", "1", "2", "4", "Backup", "done"], "Risks rated: 1 · high (likelihood × impact ≥ 15): 0."),
+}
+
+
+@pytest.mark.parametrize("assessment", ENGLISH_RUNS)
+def test_every_assessment_runs_in_english(chat, assessment):
+    answers, headline = ENGLISH_RUNS[assessment]
+    reply = chat.script(f"/assessment {assessment}", *answers, language="en")
+    assert reply.text.startswith("Done: ") and headline in reply.text, reply.text
+    assert reply.images[0].alt.startswith("Chart: ")
+
+
+def test_a_result_reads_in_the_language_of_whoever_asks(chat):
+    chat.script("/check risks", "Datenschutz", "2", "3", "5", "AVV", "fertig")
+    reply = chat.say("/result risks")
+    assert "1. Datenschutz (Legal): 3 × 5 = 15, high → mitigation: AVV" in reply.text

@@ -91,7 +91,7 @@ def test_pause_lets_other_messages_through_and_resume_continues_at_the_same_ques
     assert "Pausiert" in chat.say("pause").text
     assert chat.say("Was kostet KI im ersten Jahr?") is None
     reply = chat.say("/weiter")
-    assert "Ihre 2 bisherigen Antworten sind gespeichert" in reply.text
+    assert "bisher gespeicherte Antworten: 2." in reply.text
     assert question_of(reply) == "web_services"
     assert "2 von 4" in chat.script("nein", "ja").text
 
@@ -100,7 +100,7 @@ def test_starting_another_assessment_pauses_the_first_and_check_lists_it(chat):
     chat.script("/check readiness", "ja")
     chat.script("/check systems", "CRM")
     listing = chat.say("/check").text
-    assert "Angefangen: KI-Bereitschaft der Infrastruktur (1 Antworten gespeichert)" in listing
+    assert "Angefangen: KI-Bereitschaft der Infrastruktur – gespeicherte Antworten: 1; /weiter setzt fort." in listing
     assert "Angefangen: Systemlandschaft" in listing
     reply = chat.say("/check readiness")
     assert question_of(reply) == "cloud"
@@ -125,7 +125,7 @@ def test_a_restart_in_the_middle_resumes_at_the_same_question_with_all_answers(t
 
     second = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts"))
     reply = second.say("/weiter")
-    assert "Ihre 4 bisherigen Antworten sind gespeichert" in reply.text
+    assert "bisher gespeicherte Antworten: 4." in reply.text
     assert reply.question.progress == "System 2: ERP" and question_of(reply) == "rating"
     reply = second.script("5", "-", "fertig")
     assert "ERP (5), CRM (4)" in reply.text

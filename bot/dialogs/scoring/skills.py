@@ -52,7 +52,6 @@ def skills(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Outc
         spec.text(
             "budget",
             language,
-            count=len(trainees),
             names=", ".join(trainees),
             low=number(low, language, 0),
             high=number(high, language, 0),
