@@ -4,6 +4,7 @@ The user's message and the reply are stored before the reply is returned."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot.answering import Answer, AnswerService
 from bot.core import i18n
@@ -55,7 +56,7 @@ class Lotse:
             return reply
         if text.startswith("/"):
             return self._command(text, language)
-        reply = self.results.answer_question(text, message.scope, detect_language(text, last_language))
+        reply, hint = self.results.answer_question(text, message.scope, detect_language(text, last_language))
         if reply is not None:
             return reply
 
@@ -64,6 +65,8 @@ class Lotse:
         if not text:
             return Reply(answer.answer, answer.language, answered=False)
         reply = reply_for(answer)
+        if hint:
+            reply = replace(reply, text=f"{reply.text}\n\n{hint}")
         key = message.conversation_key
         self.conversations.append(key, "user", text, answer.language)
         self.conversations.append(

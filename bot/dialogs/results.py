@@ -139,13 +139,16 @@ class Results:
                 return spec
         return None
 
-    def answer_question(self, text: str, scope: str, language: str) -> Reply | None:
-        """A chat question about the team's own results, answered from the latest result; None when
-        the question is not about them or nothing has been assessed yet (the guide answers then)."""
+    def answer_question(self, text: str, scope: str, language: str) -> tuple[Reply | None, str | None]:
+        """A chat question about the team's own results: (the latest result's summary, None), or —
+        when nothing has been assessed yet — (None, a hint how to assess it, for the guide's answer).
+        (None, None) when the question is not about the team's results."""
         spec = self.match(text)
-        if spec is None or not self.store.latest(spec.id, scope, count=1):
-            return None
-        return self.latest(spec, scope, language)
+        if spec is None:
+            return None, None
+        if not self.store.latest(spec.id, scope, count=1):
+            return None, i18n.text("result_hint", language, title=spec.title.get(language), id=spec.id)
+        return self.latest(spec, scope, language), None
 
     # -- export ---------------------------------------------------------------------------------
 

@@ -21,7 +21,11 @@ def say(lotse: Lotse, text: str, workspace: str, user: str = "anna"):
 def test_our_systems_question_is_answered_from_the_stored_result(lotse):
     workspace = "routing-1"
     before = say(lotse, "Welche unserer Systeme sind KI-bereit?", workspace)
-    assert before.mode != "dialog"  # nothing assessed yet: the guide answers
+    assert before.mode != "dialog" and before.citations  # nothing assessed yet: the guide answers …
+    assert before.text.endswith(
+        "Tipp: Mit /check systems bewerten Sie das für Ihr Unternehmen („Systemlandschaft“); "
+        "danach beantworte ich diese Frage aus Ihren Ergebnissen."
+    )  # … with a hint
     for line in ("/check systeme", "SAP ERP", "5", "-", "Fileserver", "2", "-", "CRM", "4", "-", "fertig"):
         say(lotse, line, workspace)
     reply = say(lotse, "Welche unserer Systeme sind KI-bereit?", workspace, user="ben")
