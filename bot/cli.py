@@ -85,6 +85,34 @@ def cmd_chat(args, settings: Settings) -> int:
     return console.run(Lotse(settings, service, catalog), user=args.user or getpass.getuser())
 
 
+def cmd_serve(args, settings: Settings) -> int:
+    """`lotse serve`: every configured channel in one process."""
+    import asyncio
+
+    from bot import server
+    from bot.core.turn import Lotse
+    from bot.dialogs import load_catalog
+
+    if not settings.slack.enabled:
+        print(
+            "lotse serve: no channel is configured, so there is nothing to serve.\n"
+            "  Slack: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode, no public URL needed)\n"
+            "         or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode, Request URL …/slack/events).\n"
+            "  See the README section 'Slack' for creating the app from config/slack/manifest.yaml.\n"
+            "  Without a channel, `lotse chat` works in the terminal.",
+            file=sys.stderr,
+        )
+        return 1
+    catalog = load_catalog(settings.assessments_dir)
+    core = Lotse(settings, _open_service(settings), catalog)
+    try:
+        asyncio.run(server.run(core, settings, args.host, args.port))
+    except OSError as exc:
+        print(f"lotse serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _results(settings: Settings):
     from bot.dialogs import Results, load_catalog
     from bot.storage import Database
@@ -153,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--lang", choices=("de", "en"), default="de", help="language of summaries (default de)")
     assess.set_defaults(func=cmd_assess)
 
+    serve = sub.add_parser("serve", help="serve the configured channels (Slack; Teams and the scheduler later)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=3978, help="port to listen on (default 3978)")
+    serve.set_defaults(func=cmd_serve)
+
     ing = sub.add_parser("ingest", help="index documents (default: the knowledge/ folder)")
     ing.add_argument("paths", nargs="*", help="files or folders: .md .txt .html .pdf .docx")
     ing.set_defaults(func=cmd_ingest)
@@ -162,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
-    for noisy in ("bm25s", "chromadb", "httpx"):
+    for noisy in ("bm25s", "chromadb", "httpx", "slack_sdk", "slack_bolt", "lotse.slack.bolt", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         settings = load_settings()

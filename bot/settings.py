@@ -57,6 +57,29 @@ class LLMSettings:
 
 
 @dataclass(frozen=True)
+class SlackSettings:
+    """The Slack app: a bot token always; then Socket Mode (app token) or HTTP mode (signing secret)."""
+
+    bot_token: str | None = None
+    signing_secret: str | None = None
+    app_token: str | None = None  # xapp-…: Socket Mode, no public URL needed
+    api_url: str = "https://slack.com/api/"
+    team_id: str | None = None  # only this workspace is served
+    admins: frozenset[str] = frozenset()  # Slack user IDs allowed to run admin subcommands
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    def __repr__(self) -> str:  # tokens never end up in logs or tracebacks
+        return f"SlackSettings(enabled={self.enabled}, socket_mode={self.socket_mode}, team_id={self.team_id!r})"
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     knowledge_dir: Path = field(default_factory=_default_knowledge_dir)
@@ -66,6 +89,7 @@ class Settings:
     max_question_chars: int = 2000
     embedding_model: str | None = None  # None: USE multilingual from the wheel (offline)
     assessments_dir: Path = field(default_factory=_default_assessments_dir)
+    slack: SlackSettings = field(default_factory=SlackSettings)
 
     @property
     def charts_dir(self) -> Path:
@@ -118,7 +142,9 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     knowledge_dir = pick("LOTSE_KNOWLEDGE_DIR", conf.get("knowledge_dir"))
     assessments_dir = pick("LOTSE_ASSESSMENTS_DIR", conf.get("assessments_dir"))
     defaults = Settings()
+    slack = _slack_settings(env, conf.get("slack") or {})
     return Settings(
+        slack=slack,
         data_dir=Path(data_dir).expanduser() if data_dir else defaults.data_dir,
         knowledge_dir=Path(knowledge_dir).expanduser() if knowledge_dir else defaults.knowledge_dir,
         database_url=pick("LOTSE_DATABASE_URL", conf.get("database_url")),
@@ -127,3 +153,30 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         embedding_model=pick("LOTSE_EMBEDDING_MODEL", conf.get("embedding_model")),
         assessments_dir=Path(assessments_dir).expanduser() if assessments_dir else defaults.assessments_dir,
     )
+
+
+def _slack_settings(env: dict[str, str], conf: dict[str, Any]) -> SlackSettings:
+    def get(name: str, key: str, default: Any = None) -> Any:
+        return env.get(name) or conf.get(key) or default
+
+    slack = SlackSettings(
+        bot_token=get("SLACK_BOT_TOKEN", "bot_token"),
+        signing_secret=get("SLACK_SIGNING_SECRET", "signing_secret"),
+        app_token=get("SLACK_APP_TOKEN", "app_token"),
+        api_url=get("SLACK_API_URL", "api_url", SlackSettings.api_url),
+        team_id=get("SLACK_TEAM_ID", "team_id"),
+        admins=frozenset(_list(get("SLACK_ADMIN_USERS", "admins", ""))),
+    )
+    if slack.enabled and not (slack.app_token or slack.signing_secret):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is set, but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode)"
+        )
+    if slack.app_token and not slack.app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information page)")
+    return slack
+
+
+def _list(raw: Any) -> list[str]:
+    if isinstance(raw, list | tuple):
+        return [str(x).strip() for x in raw if str(x).strip()]
+    return [x.strip() for x in str(raw).split(",") if x.strip()]

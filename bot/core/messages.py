@@ -22,6 +22,11 @@ class Incoming:
         return ":".join((self.channel, self.workspace, self.user, self.conversation))
 
     @property
+    def user_key(self) -> str:
+        """The user across conversations: channel:workspace:user."""
+        return ":".join((self.channel, self.workspace, self.user))
+
+    @property
     def scope(self) -> str:
         """Whose assessment results a message sees: the team in one workspace/tenant of one channel."""
         return f"{self.channel}:{self.workspace}"
@@ -83,3 +88,4 @@ class Reply:
     mode: str | None = None  # "llm" or "extractive" for answers; "dialog" for assessments; None for notices
     question: Question | None = None
     images: list[Image] = field(default_factory=list)
+    answer_id: int | None = None  # the stored answer, for 👍/👎 (knowledge-base answers only)

@@ -12,7 +12,10 @@ from bot.core.language import detect_language
 from bot.core.messages import Citation, Incoming, Reply
 from bot.dialogs import Catalog, DialogEngine, Results, load_catalog
 from bot.settings import Settings
+from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.conversations import ConversationStore
+from bot.storage.deliveries import DeliveryLog
+from bot.storage.personal import PersonalData
 
 HISTORY_TURNS = 6
 
@@ -43,6 +46,8 @@ class Lotse:
         catalog = catalog if catalog is not None else load_catalog(settings.assessments_dir)
         self.results = Results(db, catalog, settings.charts_dir)
         self.dialogs = DialogEngine(db, catalog, self.results)
+        self.deliveries = DeliveryLog(db)
+        self.feedback = AnswerFeedbackStore(db)
 
     def handle(self, message: Incoming) -> Reply:
         """The reply to one message: an open assessment takes it first, then commands, then questions
@@ -69,14 +74,34 @@ class Lotse:
             reply = replace(reply, text=f"{reply.text}\n\n{hint}")
         key = message.conversation_key
         self.conversations.append(key, "user", text, answer.language)
-        self.conversations.append(
-            key,
-            "assistant",
-            answer.answer,
-            answer.language,
-            [answer.sources[c.number - 1].chunk_id for c in reply.citations],
-        )
-        return reply
+        cited = [answer.sources[c.number - 1].chunk_id for c in reply.citations]
+        answer_id = self.conversations.append(key, "assistant", answer.answer, answer.language, cited)
+        return replace(reply, answer_id=answer_id)
+
+    # -- services the channels need besides `handle` ------------------------------------------------
+
+    def first_delivery(self, key: str) -> bool:
+        """True the first time an inbound event with this key arrives (in any process); channels skip
+        retries and duplicate deliveries when it is False."""
+        return self.deliveries.first_time(key)
+
+    def rate_answer(self, answer_id: int, message: Incoming, rating: int, reason: str | None = None,
+                    comment: str | None = None) -> bool:  # fmt: skip
+        """👍 (+1) or 👎 (−1) on an answer, with an optional reason; False if there is no such answer."""
+        return self.feedback.rate(answer_id, message.user_key, rating, reason, comment) is not None
+
+    def general_feedback(self, message: Incoming, rating: int, comment: str | None) -> None:
+        self.feedback.general(message.user_key, rating, comment)
+
+    def data_summary(self, message: Incoming, language: str) -> str:
+        """What Lotse stores about the sender, in numbers."""
+        counts = PersonalData(self.answers.index.db).counts(message.user_key, message.user, message.scope)
+        return i18n.text("data_summary", language, **counts)
+
+    def in_dialog(self, message: Incoming) -> bool:
+        """Whether an assessment is running in this conversation (a channel then passes on messages it
+        would otherwise ignore, e.g. thread replies without a mention)."""
+        return self.dialogs.store.active(message.conversation_key) is not None
 
     def _command(self, text: str, language: str) -> Reply:
         command = text.split()[0].lower()

@@ -12,13 +12,15 @@ class ConversationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def append(self, conversation: str, role: str, text: str, language: str, sources: list[str] = ()) -> None:
+    def append(self, conversation: str, role: str, text: str, language: str, sources: list[str] = ()) -> int:
+        """Store one turn; returns its id (answers are rated by it)."""
         with self.db.session() as s:
-            s.add(
-                MessageRow(
-                    conversation=conversation, role=role, text=text, language=language, sources=" ".join(sources)
-                )
+            row = MessageRow(
+                conversation=conversation, role=role, text=text, language=language, sources=" ".join(sources)
             )
+            s.add(row)
+            s.flush()
+            return row.id
 
     def recent(self, conversation: str, limit: int = 6) -> list[MessageRow]:
         """The last `limit` turns, oldest first."""

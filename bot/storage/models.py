@@ -102,3 +102,32 @@ class AssessmentResultRow(Base):
     metrics: Mapped[str] = mapped_column(Text, default="{}")  # JSON: metric key → number
     chart_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DeliveryRow(Base):
+    """An inbound event already taken (Slack event, Teams activity): its key is recorded before the
+    event is processed, so a retry or a second replica finds it and does nothing."""
+
+    __tablename__ = "deliveries"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnswerFeedbackRow(Base):
+    """👍/👎 on one of Lotse's answers (message_id → the stored answer), or general feedback on Lotse
+    (message_id None, with a 1–5 rating). One row per user and answer: a second click updates it."""
+
+    __tablename__ = "answer_feedback"
+    __table_args__ = (Index("ux_answer_feedback_user", "message_id", "user", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), nullable=True)
+    user: Mapped[str] = mapped_column(String(200))  # channel:workspace:user
+    rating: Mapped[int] = mapped_column(Integer)  # +1 / -1 for answers, 1–5 for general feedback
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)  # outdated, wrong_section, unclear, missing
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    question: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sources: Mapped[str] = mapped_column(Text, default="")  # chunk ids the answer cited
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

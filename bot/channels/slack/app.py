@@ -1,0 +1,283 @@
+"""Lotse as a Slack app (slack-bolt, asyncio): direct messages, @-mentions answered in the thread,
+the `/lotse` command, buttons for assessments and 👍/👎, modals, the App Home tab and Slack's AI-app
+surface (`Assistant`). A translator only: every decision is the core's.
+
+Slow work happens after the ack (bolt acks events before running listeners; actions and commands
+call `ack()` first). The core is synchronous, so it runs on a one-thread executor: turns are
+processed one at a time, in arrival order, while the event loop keeps acknowledging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncAssistant
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack import blocks
+from bot.core import i18n
+from bot.core.language import detect_language
+from bot.core.messages import Incoming, Reply
+from bot.core.turn import Lotse
+from bot.settings import SlackSettings
+
+log = logging.getLogger(__name__)
+MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
+SUBCOMMANDS = {
+    "help": "help", "hilfe": "help", "ask": "ask", "frage": "ask", "check": "check", "bewertung": "check",
+    "feedback": "feedback", "plan": "plan", "data": "data", "daten": "data", "results": "results",
+    "ergebnis": "results", "ergebnisse": "results", "export": "export",
+}  # fmt: skip
+ADMIN_SUBCOMMANDS = {"export"}
+
+
+class SlackChannel:
+    """Builds the bolt app around a core. `app` serves HTTP (via bot.server) or Socket Mode."""
+
+    def __init__(self, core: Lotse, settings: SlackSettings, executor: ThreadPoolExecutor | None = None) -> None:
+        self.core = core
+        self.settings = settings
+        self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
+        client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))  # honours Retry-After
+        self.app = AsyncApp(
+            client=client,  # carries the bot token
+            signing_secret=settings.signing_secret or "socket-mode",
+            request_verification_enabled=not settings.socket_mode,
+            logger=logging.getLogger("lotse.slack.bolt"),
+        )
+        self.app.middleware(self._only_our_workspace)
+        self.app.event("message")(self.on_message)
+        self.app.event("app_mention")(self.on_mention)
+        self.app.event("app_home_opened")(self.on_home_opened)
+        self.app.command("/lotse")(self.on_command)
+        self.app.action(re.compile(r"^lotse_(choice|control)_"))(self.on_dialog_button)
+        self.app.action("lotse_feedback_up")(self.on_thumbs_up)
+        self.app.action("lotse_feedback_down")(self.on_thumbs_down)
+        self.app.view("lotse_feedback_reason")(self.on_reason_submitted)
+        self.app.view("lotse_feedback_form")(self.on_feedback_form)
+        self.app.error(self.on_error)
+        assistant = AsyncAssistant()
+        assistant.thread_started(self.on_assistant_thread_started)
+        assistant.user_message(self.on_assistant_message)
+        self.app.assistant(assistant)
+
+    async def core_call(self, function: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    # -- middleware ------------------------------------------------------------------------------
+
+    async def _only_our_workspace(self, context, body, next):
+        team = body.get("team_id") or _team(body) or context.team_id
+        if self.settings.team_id and team and team != self.settings.team_id:
+            log.warning("refused a request from workspace %s (only %s is served)", team, self.settings.team_id)
+            return BoltResponse(status=403, body="This Slack workspace is not served by this Lotse.")
+        return await next()
+
+    # -- messages ---------------------------------------------------------------------------------
+
+    async def on_message(self, event: dict, body: dict, client: AsyncWebClient) -> None:
+        """Direct messages; in channels only thread replies to a running assessment (no mention needed)."""
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        team = body.get("team_id", "")
+        channel, thread = event["channel"], event.get("thread_ts")
+        if event.get("channel_type") == "im":
+            incoming = self._incoming(event["text"], event["user"], team, channel, thread)
+        elif thread:
+            incoming = self._incoming(event["text"], event["user"], team, channel, thread)
+            if not await self.core_call(self.core.in_dialog, incoming):
+                return  # other thread talk is not for Lotse unless it is mentioned
+        else:
+            return
+        await self._turn(client, incoming, body, event, channel, thread)
+
+    async def on_mention(self, event: dict, body: dict, client: AsyncWebClient) -> None:
+        """@Lotse in a channel: answered in the thread of the mention."""
+        thread = event.get("thread_ts") or event["ts"]
+        incoming = self._incoming(MENTION.sub("", event.get("text", "")), event["user"], body.get("team_id", ""),
+                                  event["channel"], thread)  # fmt: skip
+        await self._turn(client, incoming, body, event, event["channel"], thread)
+
+    async def _turn(self, client, incoming: Incoming, body: dict, event: dict, channel: str, thread: str | None):
+        # a message arrives once per event_id retry and, for a mention in a DM thread, as two events:
+        # its channel + ts identify it across both
+        if not await self.core_call(self.core.first_delivery, f"slack:{incoming.workspace}:{channel}:{event['ts']}"):
+            log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
+            return
+        reply = await self._handle(incoming)
+        await self.post(client, reply, channel, thread)
+
+    async def _handle(self, incoming: Incoming) -> Reply:
+        try:
+            return await self.core_call(self.core.handle, incoming)
+        except Exception:
+            log.exception("could not handle a Slack message")
+            language = detect_language(incoming.text)
+            return Reply(i18n.text("slack_error", language), language, answered=False)
+
+    def _incoming(self, text: str, user: str, team: str, channel: str, thread: str | None, value: str | None = None):
+        conversation = f"{channel}:{thread}" if thread else channel
+        return Incoming(text=text or "", user=user, channel="slack", workspace=team, conversation=conversation,
+                        value=value)  # fmt: skip
+
+    async def post(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None) -> None:
+        """Send a reply: its messages in order, then its images as file uploads in the same place."""
+        for text, message_blocks in blocks.render(reply):
+            await client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=message_blocks)
+        for image in reply.images:
+            await client.files_upload_v2(channel=channel, thread_ts=thread, file=image.path,
+                                         filename=Path(image.path).name, title=image.alt)  # fmt: skip
+
+    # -- buttons and modals -------------------------------------------------------------------------
+
+    async def on_dialog_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        message = body.get("message") or {}
+        channel = body["channel"]["id"]
+        thread = message.get("thread_ts")
+        incoming = self._incoming("", body["user"]["id"], _team(body), channel, thread, value=action["value"])
+        reply = await self._handle(incoming)
+        if reply.answered and message.get("ts"):  # show what was picked, and take the buttons away
+            label = action.get("text", {}).get("text", action["value"])
+            await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text", ""),
+                                     blocks=blocks.answered(message.get("blocks", []), label))  # fmt: skip
+        await self.post(client, reply, channel, thread)
+
+    async def on_thumbs_up(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        await self._rate(body, action, client, +1)
+
+    async def on_thumbs_down(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        await ack()
+        if await self._rate(body, action, client, -1, thank=False):
+            language = _language_of(body)
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=blocks.reason_modal(int(action["value"]), language)
+            )
+
+    async def _rate(self, body: dict, action: dict, client: AsyncWebClient, rating: int, thank: bool = True) -> bool:
+        incoming = self._incoming("", body["user"]["id"], _team(body), body["channel"]["id"], None)
+        stored = await self.core_call(self.core.rate_answer, int(action["value"]), incoming, rating)
+        language = _language_of(body)
+        if not stored:
+            text = i18n.text("feedback_unknown_answer", language)
+        elif thank:
+            text = i18n.text("feedback_thanks", language)
+        else:
+            return True
+        await client.chat_postEphemeral(channel=body["channel"]["id"], user=body["user"]["id"], text=text)
+        return stored
+
+    async def on_reason_submitted(self, ack, body: dict, view: dict) -> None:
+        await ack()
+        values = view["state"]["values"]
+        reason = ((values.get("reason", {}).get("value") or {}).get("selected_option") or {}).get("value")
+        comment = (values.get("comment", {}).get("value") or {}).get("value")
+        incoming = self._incoming("", body["user"]["id"], _team(body), "", None)
+        await self.core_call(self.core.rate_answer, int(view["private_metadata"]), incoming, -1, reason, comment)
+
+    async def on_feedback_form(self, ack, body: dict, view: dict) -> None:
+        values = view["state"]["values"]
+        selected = (values.get("rating", {}).get("value") or {}).get("selected_option")
+        if not selected:
+            await ack(
+                response_action="errors", errors={"rating": i18n.text("feedback_form_rating", view["private_metadata"])}
+            )
+            return
+        await ack()
+        comment = (values.get("comment", {}).get("value") or {}).get("value")
+        incoming = self._incoming("", body["user"]["id"], _team(body), "", None)
+        await self.core_call(self.core.general_feedback, incoming, int(selected["value"]), comment)
+
+    # -- /lotse ------------------------------------------------------------------------------------
+
+    async def on_command(self, ack, command: dict, client: AsyncWebClient, respond) -> None:
+        word, _, rest = (command.get("text") or "").strip().partition(" ")
+        rest = rest.strip()
+        sub = SUBCOMMANDS.get(word.lower(), "help" if not word else None)
+        language = detect_language(
+            f"{word} {rest}", "en" if word.lower() in ("help", "ask", "data", "results") else "de"
+        )
+        user, team, channel = command["user_id"], command["team_id"], command["channel_id"]
+        if sub is None:
+            await ack(text=i18n.text("slack_unknown_subcommand", language, name=word) + "\n\n" + _help(language))
+            return
+        if sub in ADMIN_SUBCOMMANDS and user not in self.settings.admins:
+            await ack(text=i18n.text("slack_admin_only", language, name=word))
+            return
+        if sub == "help":
+            await ack(text=_help(language))
+        elif sub == "feedback":
+            await ack()
+            await client.views_open(trigger_id=command["trigger_id"], view=blocks.general_feedback_modal(language))
+        elif sub == "check":
+            await ack(text=i18n.text("slack_sent_to_dm", language))
+            dm = (await client.conversations_open(users=user))["channel"]["id"]
+            reply = await self._handle(self._incoming(f"/check {rest}".strip(), user, team, dm, None))
+            await self.post(client, reply, dm, None)
+        else:
+            await ack()
+            text = {"ask": rest, "plan": i18n.text("slack_plan_question", language), "results": "/ergebnis " + rest,
+                    "data": None, "export": None}[sub]  # fmt: skip
+            if sub == "data":
+                reply = Reply(await self.core_call(self.core.data_summary, self._incoming("", user, team, "", None),
+                                                   language), language)  # fmt: skip
+            elif sub == "export":
+                reply = Reply(i18n.text("slack_export_hint", language), language)
+            else:
+                reply = await self._handle(self._incoming(text, user, team, f"slash:{channel}", None))
+            for fallback, message_blocks in blocks.render(reply):
+                await respond(text=fallback, blocks=message_blocks, response_type="ephemeral")
+
+    # -- App Home and the AI-app surface ---------------------------------------------------------------
+
+    async def on_home_opened(self, event: dict, body: dict, client: AsyncWebClient) -> None:
+        language = "de"
+        if event.get("tab") == "messages":  # agent view: prompts without thread_ts (with it the call fails)
+            await client.assistant_threads_setSuggestedPrompts(channel_id=event["channel"], prompts=_prompts(language))
+            return
+        overview = await self.core_call(self.core.results.overview, f"slack:{body.get('team_id', '')}", language)
+        await client.views_publish(user_id=event["user"], view=blocks.home_view(overview, language))
+
+    async def on_assistant_thread_started(self, say, set_suggested_prompts) -> None:
+        await say(i18n.text("slack_greeting", "de"))
+        await set_suggested_prompts(prompts=_prompts("de"))
+
+    async def on_assistant_message(self, payload: dict, body: dict, client: AsyncWebClient, set_status, set_title):
+        channel, thread = payload["channel"], payload["thread_ts"]
+        incoming = self._incoming(payload.get("text", ""), payload["user"], body.get("team_id", ""), channel, thread)
+        if not await self.core_call(self.core.first_delivery, f"slack:{incoming.workspace}:{channel}:{payload['ts']}"):
+            return
+        language = detect_language(incoming.text)
+        await set_status(status=i18n.text("slack_thinking", language))
+        reply = await self._handle(incoming)
+        await set_title(incoming.text[:80])
+        await self.post(client, reply, channel, thread)
+
+    async def on_error(self, error: Exception, body: dict) -> None:
+        log.error("Slack request failed: %s: %s", type(error).__name__, error)
+
+
+def _team(body: dict) -> str:
+    return (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id", "")
+
+
+def _language_of(body: dict) -> str:
+    return detect_language((body.get("message") or {}).get("text", ""), "de")
+
+
+def _help(language: str) -> str:
+    return i18n.text("slack_help", language)
+
+
+def _prompts(language: str) -> list[dict[str, str]]:
+    return [{"title": t, "message": m} for t, m in i18n.text("slack_prompts", language)][:4]

@@ -1,0 +1,170 @@
+"""The channel-neutral `Reply` as Slack Block Kit messages.
+
+Slack's limits (https://docs.slack.dev/reference/block-kit/blocks): a section's text ≤ 3,000
+characters, ≤ 50 blocks per message, ≤ 25 elements per actions block, ≤ 10 per context block; the
+top-level `text` is the notification and screen-reader fallback.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core import i18n
+from bot.core.messages import Question, Reply
+
+SECTION_LIMIT = 2900
+BLOCK_LIMIT = 50
+FALLBACK_LIMIT = 3000
+CONTROLS = (("back", "dialog_button_back"), ("skip", "dialog_button_skip"), ("pause", "dialog_button_pause"),
+            ("cancel", "dialog_button_cancel"))  # fmt: skip
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn needs &, < and > escaped; everything else is shown as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Pieces of at most `limit` characters, cut at paragraph, line or word boundaries."""
+    pieces, rest = [], text
+    while len(rest) > limit:
+        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit))
+        if cut <= limit // 2:
+            cut = rest.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*pieces, rest] if rest else pieces
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def context(*texts: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t[:2000]} for t in texts[:10]]}
+
+
+def button(label: str, action_id: str, value: str, style: str | None = None) -> dict:
+    element = {"type": "button", "text": {"type": "plain_text", "text": label[:75], "emoji": True},
+               "action_id": action_id, "value": value[:2000]}  # fmt: skip
+    if style:
+        element["style"] = style
+    return element
+
+
+def render(reply: Reply) -> list[tuple[str, list[dict]]]:
+    """One or more (fallback text, blocks) messages for a reply, in order."""
+    language = reply.language
+    blocks: list[dict] = []
+    if reply.question and reply.question.progress:
+        blocks.append(context(f"*{escape(reply.question.progress)}*"))
+    blocks += [section(escape(piece)) for piece in split_text(reply.text)]
+    if reply.citations:
+        label = i18n.text("sources", language)
+        lines = [
+            f"[{c.number}] *{escape(c.title)}*" + (f" › {escape(c.section)}" if c.section else "")
+            for c in reply.citations
+        ]
+        blocks.append(context(f"{label}:", *lines))
+    if reply.question is not None:
+        blocks += question_blocks(reply.question, language)
+    if reply.answer_id is not None and reply.answered:
+        blocks.append(feedback_block(reply.answer_id, language))
+    fallback = _plain(reply.text)[:FALLBACK_LIMIT]
+    return [(fallback, blocks[i : i + BLOCK_LIMIT]) for i in range(0, len(blocks), BLOCK_LIMIT)] or [(fallback, [])]
+
+
+def question_blocks(question: Question, language: str) -> list[dict]:
+    blocks = []
+    if question.choices:
+        buttons = [button(c.label, f"lotse_choice_{n}", c.value, "primary" if c.value.endswith(":done") else None)
+                   for n, c in enumerate(question.choices)]  # fmt: skip
+        blocks += [{"type": "actions", "block_id": f"lotse_choices_{i}", "elements": buttons[i : i + 25]}
+                   for i in range(0, len(buttons), 25)]  # fmt: skip
+    controls = [
+        button(i18n.text(key, language), f"lotse_control_{value}", value)
+        for value, key in CONTROLS
+        if (value != "skip" or question.optional) and (value != "back" or question.can_go_back)
+    ]
+    blocks.append({"type": "actions", "block_id": "lotse_controls", "elements": controls})
+    if question.kind in ("text", "number", "name"):
+        blocks.append(context(i18n.text("slack_type_answer", language)))
+    return blocks
+
+
+def feedback_block(answer_id: int, language: str) -> dict:
+    return {
+        "type": "actions",
+        "block_id": "lotse_feedback",
+        "elements": [
+            button("👍", "lotse_feedback_up", str(answer_id)),
+            button("👎", "lotse_feedback_down", str(answer_id)),
+        ],
+    }
+
+
+def answered(blocks: list[dict], label: str) -> list[dict]:
+    """The question message after a button was clicked: without its buttons, with the chosen answer."""
+    kept = [b for b in blocks if b.get("type") != "actions"]
+    return [*kept, context(f"✓ {escape(label)}")]
+
+
+def reason_modal(answer_id: int, language: str) -> dict:
+    """Asked after 👎: what was wrong (optional) — it tells whoever keeps the knowledge base what to fix."""
+    options = [
+        {"text": {"type": "plain_text", "text": i18n.text(f"feedback_reason_{r}", language)}, "value": r}
+        for r in ("outdated", "wrong_section", "unclear", "missing", "other")
+    ]
+    return {
+        "type": "modal",
+        "callback_id": "lotse_feedback_reason",
+        "private_metadata": str(answer_id),
+        "title": {"type": "plain_text", "text": i18n.text("feedback_modal_title", language)[:24]},
+        "submit": {"type": "plain_text", "text": i18n.text("feedback_modal_submit", language)},
+        "close": {"type": "plain_text", "text": i18n.text("feedback_modal_close", language)},
+        "blocks": [
+            {"type": "input", "block_id": "reason", "optional": True,
+             "label": {"type": "plain_text", "text": i18n.text("feedback_reason_label", language)},
+             "element": {"type": "radio_buttons", "action_id": "value", "options": options}},
+            {"type": "input", "block_id": "comment", "optional": True,
+             "label": {"type": "plain_text", "text": i18n.text("feedback_comment_label", language)},
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 1000}},
+        ],
+    }  # fmt: skip
+
+
+def general_feedback_modal(language: str) -> dict:
+    """`/lotse feedback`: how useful Lotse is (1–5) and what to improve — a form fits better than a chat."""
+    options = [{"text": {"type": "plain_text", "text": str(n)}, "value": str(n)} for n in range(1, 6)]
+    return {
+        "type": "modal",
+        "callback_id": "lotse_feedback_form",
+        "private_metadata": language,
+        "title": {"type": "plain_text", "text": i18n.text("feedback_form_title", language)[:24]},
+        "submit": {"type": "plain_text", "text": i18n.text("feedback_modal_submit", language)},
+        "blocks": [
+            {"type": "input", "block_id": "rating",
+             "label": {"type": "plain_text", "text": i18n.text("feedback_form_rating", language)},
+             "element": {"type": "static_select", "action_id": "value", "options": options}},
+            {"type": "input", "block_id": "comment", "optional": True,
+             "label": {"type": "plain_text", "text": i18n.text("feedback_comment_label", language)},
+             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000}},
+        ],
+    }  # fmt: skip
+
+
+def home_view(overview: Reply, language: str) -> dict:
+    """The App Home tab: how to start, and the team's latest assessment results."""
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": i18n.text("slack_home_title", language)}},
+        section(escape(i18n.text("slack_home_intro", language))),
+        {"type": "divider"},
+        *[section(escape(piece)) for piece in split_text(overview.text)],
+    ]
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[*_`]", "", text)

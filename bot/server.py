@@ -1,0 +1,80 @@
+"""The aiohttp server of `lotse serve`: mounts the endpoints of the configured channels and a health
+check. Slack in HTTP mode is served at /slack/events; in Socket Mode it connects out instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from bot.core.turn import Lotse
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything bigger is refused with 413
+EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
+SLACK = web.AppKey("slack", object)
+
+
+def build_app(core: Lotse, settings: Settings, executor: ThreadPoolExecutor | None = None) -> web.Application:
+    """The web application; `app[SLACK]` is the Slack channel when Slack is configured."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_get("/healthz", _healthz)
+    executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
+    app[EXECUTOR] = executor
+    if settings.slack.enabled:
+        from bot.channels.slack.app import SlackChannel
+
+        slack = SlackChannel(core, settings.slack, executor)
+        app[SLACK] = slack
+        if not settings.slack.socket_mode:
+            app.router.add_post("/slack/events", _slack_handler(slack))
+    return app
+
+
+def _slack_handler(slack):
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            bolt_response = await slack.app.async_dispatch(await to_bolt_request(request))
+        except web.HTTPException:
+            raise  # e.g. 413 for an oversized body
+        except Exception:  # a malformed request must get a 4xx, never a stack trace
+            log.exception("could not read a Slack request")
+            return web.Response(status=400, text="Malformed Slack request.")
+        return await to_aiohttp_response(bolt_response)
+
+    return handle
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:
+    """Serve until cancelled: the HTTP endpoints, and the Socket Mode connection if configured."""
+    app = build_app(core, settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    log.warning("Lotse listens on http://%s:%s", host, port)
+    socket_handler = None
+    if SLACK in app and settings.slack.socket_mode:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(app[SLACK].app, settings.slack.app_token)
+        await socket_handler.connect_async()
+        log.warning("Slack: connected in Socket Mode")
+    elif SLACK in app:
+        log.warning("Slack: HTTP mode, Request URL http://%s:%s/slack/events", host, port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()

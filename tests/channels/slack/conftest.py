@@ -1,0 +1,109 @@
+"""Lotse's real aiohttp server with the Slack channel, talking to a fake Slack Web API on 127.0.0.1.
+Requests are signed like Slack signs them."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import uuid
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.core.turn import Lotse
+from bot.server import EXECUTOR, build_app
+from bot.settings import SlackSettings
+from tests.fakes.slack_api import FakeSlack, sign
+
+SECRET = "test-signing-secret"
+_ts = itertools.count(1)
+
+
+def next_ts() -> str:
+    return f"1700000100.{next(_ts):06d}"
+
+
+class SlackHarness:
+    def __init__(self, fake: FakeSlack, url: str, core: Lotse, team: str) -> None:
+        self.fake, self.url, self.core, self.team = fake, url, core, team
+        self.session = aiohttp.ClientSession()
+
+    async def post(self, body: str, content_type: str, headers: dict | None = None) -> aiohttp.ClientResponse:
+        signed = {"Content-Type": content_type, **sign(SECRET, body), **(headers or {})}
+        async with self.session.post(f"{self.url}/slack/events", data=body.encode(), headers=signed) as response:
+            await response.read()
+            return response
+
+    async def event(self, event: dict, event_id: str | None = None, retry: int | None = None, team: str | None = None):
+        body = json.dumps({
+            "token": "legacy", "team_id": team or self.team, "api_app_id": "A1", "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000, "event": event,
+        })  # fmt: skip
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        return await self.post(body, "application/json", headers)
+
+    async def dm(self, text: str, user: str = "U1", channel: str = "D1", **extra) -> aiohttp.ClientResponse:
+        event = {"type": "message", "channel": channel, "channel_type": "im", "user": user, "text": text,
+                 "ts": extra.pop("ts", None) or next_ts(), **extra}  # fmt: skip
+        return await self.event(event)
+
+    async def interactive(self, payload: dict) -> aiohttp.ClientResponse:
+        payload = {"team": {"id": self.team, "domain": "test"}, "api_app_id": "A1", "token": "legacy", **payload}
+        return await self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+
+    async def click(self, message: dict, action: dict, user: str = "U1", channel: str = "D1"):
+        """A block_actions payload for a button of a message the fake Slack received."""
+        return await self.interactive({
+            "type": "block_actions", "user": {"id": user, "team_id": self.team}, "channel": {"id": channel},
+            "message": {"ts": message["ts"], "text": message.get("text", ""), "blocks": message["blocks"],
+                        **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {})},
+            "trigger_id": f"trigger-{uuid.uuid4().hex[:6]}", "response_url": self.fake.response_url(),
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
+            "actions": [{**action, "type": "button", "action_ts": "1700000000.1"}],
+        })  # fmt: skip
+
+    async def command(self, text: str, user: str = "U1", channel: str = "C1") -> aiohttp.ClientResponse:
+        form = {"token": "legacy", "team_id": self.team, "team_domain": "test", "channel_id": channel,
+                "channel_name": "general", "user_id": user, "user_name": "anna", "command": "/lotse", "text": text,
+                "api_app_id": "A1", "response_url": self.fake.response_url(), "trigger_id": "trigger-cmd"}  # fmt: skip
+        return await self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+def posted(fake: FakeSlack) -> list[dict]:
+    """The chat.postMessage calls that went through, with the ts the fake gave them."""
+    return [call for call in fake.of("chat.postMessage") if call.get("_status") != 429]
+
+
+def buttons(message: dict) -> list[dict]:
+    return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+@pytest.fixture
+async def slack(kb_settings, service):
+    fake = await FakeSlack().start()
+    team = f"T{uuid.uuid4().hex[:8].upper()}"
+    fake.team_id = team
+    settings = dataclasses.replace(
+        kb_settings,
+        slack=SlackSettings(bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.api_url, team_id=team,
+                            admins=frozenset({"UADMIN"})),
+    )  # fmt: skip
+    core = Lotse(settings, service)
+    app = build_app(core, settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    harness = SlackHarness(fake, f"http://127.0.0.1:{port}", core, team)
+    yield harness
+    await harness.close()
+    await runner.cleanup()
+    await fake.stop()
+    app[EXECUTOR].shutdown(wait=True)

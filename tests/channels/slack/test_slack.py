@@ -1,0 +1,262 @@
+"""Slack end to end: signed requests into Lotse's HTTP endpoint, replies checked at the fake Web API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from .conftest import buttons, next_ts, posted
+
+
+def texts(message: dict) -> str:
+    out = []
+    for block in message["blocks"]:
+        if block["type"] == "section":
+            out.append(block["text"]["text"])
+        elif block["type"] == "context":
+            out += [e["text"] for e in block["elements"]]
+    return "\n".join(out)
+
+
+async def test_a_dm_question_gets_an_answer_with_sources_and_feedback_buttons(slack):
+    response = await slack.dm("Wie viel Budget brauchen wir pro Person für KI-Schulungen?")
+    assert response.status == 200
+    [message] = await slack.fake.wait_for("chat.postMessage")
+    assert message["channel"] == "D1" and "thread_ts" not in message
+    assert "2.000" in texts(message) and "Quellen:" in texts(message)
+    assert "*Häufige Fragen (FAQ)*" in texts(message)
+    assert [b["action_id"] for b in buttons(message)] == ["lotse_feedback_up", "lotse_feedback_down"]
+    assert message["text"].startswith("Aus der Wissensbasis") or "2.000" in message["text"]
+
+
+async def test_thumbs_down_stores_the_rating_and_asks_for_a_reason(slack):
+    await slack.dm("Was passiert in Woche 3 des 90-Tage-Plans?")
+    [message] = await slack.fake.wait_for("chat.postMessage")
+    down = next(b for b in buttons(message) if b["action_id"] == "lotse_feedback_down")
+    response = await slack.click(message, {"action_id": down["action_id"], "block_id": "lotse_feedback",
+                                           "value": down["value"]})  # fmt: skip
+    assert response.status == 200
+    [opened] = await slack.fake.wait_for("views.open")
+    view = opened["view"]
+    assert view["callback_id"] == "lotse_feedback_reason" and view["private_metadata"] == down["value"]
+    await slack.interactive({
+        "type": "view_submission", "user": {"id": "U1", "team_id": slack.team}, "trigger_id": "t2",
+        "view": {**view, "id": "V1", "state": {"values": {
+            "reason": {"value": {"type": "radio_buttons", "selected_option": {"value": "wrong_section"}}},
+            "comment": {"value": {"type": "plain_text_input", "value": "Woche 4 wäre richtig gewesen"}}}}},
+    })  # fmt: skip
+    for _ in range(100):
+        rows = [r for r in slack.core.feedback.all() if r.message_id == int(down["value"])]
+        if rows and rows[0].reason:
+            break
+        await asyncio.sleep(0.05)
+    [row] = rows
+    assert (row.rating, row.reason, row.comment) == (-1, "wrong_section", "Woche 4 wäre richtig gewesen")
+    assert row.question == "Was passiert in Woche 3 des 90-Tage-Plans?" and row.sources and row.user.endswith(":U1")
+
+
+async def test_thumbs_up_is_stored_once_per_user_and_thanked(slack):
+    await slack.dm("Welche Tools eignen sich für die Datenqualitätsanalyse?")
+    [message] = await slack.fake.wait_for("chat.postMessage")
+    up = buttons(message)[0]
+    for _ in range(2):
+        await slack.click(message, {"action_id": up["action_id"], "block_id": "lotse_feedback", "value": up["value"]})
+    thanks = await slack.fake.wait_for("chat.postEphemeral", 2)
+    assert thanks[0]["text"] == "Danke für die Rückmeldung!" and thanks[0]["user"] == "U1"
+    assert [r.rating for r in slack.core.feedback.all() if r.message_id == int(up["value"])] == [1]
+
+
+async def test_a_whole_assessment_by_button_clicks_ends_with_the_chart_uploaded(slack):
+    await slack.dm("/check readiness")
+    for count, label in enumerate(("Ja", "Ja", "Nein", "Ja"), 1):
+        question = (await slack.fake.wait_for("chat.postMessage", count))[-1]
+        question = posted(slack.fake)[-1]
+        assert "[Frage" not in texts(question) and f"Frage {count} von 4" in texts(question)
+        [choice] = [b for b in buttons(question) if b["text"]["text"] == label]
+        await slack.click(question, {**choice, "block_id": "lotse_choices_0"})
+        updated = (await slack.fake.wait_for("chat.update", count))[-1]
+        assert updated["ts"] == question["ts"] and f"✓ {label}" in texts(updated)
+        assert not [b for b in updated["blocks"] if b["type"] == "actions"]  # no second click on it
+    result = (await slack.fake.wait_for("chat.postMessage", 5))[-1]
+    assert "3 von 4 Prüfpunkten erfüllt" in texts(result)
+    [complete] = await slack.fake.wait_for("files.completeUploadExternal")
+    [upload] = slack.fake.of("upload")
+    assert upload["size"] > 5000 and complete["channel_id"] == "D1"
+
+
+async def test_an_old_button_clicked_again_does_not_answer_the_next_question(slack):
+    await slack.dm("/check readiness")
+    [question] = await slack.fake.wait_for("chat.postMessage")
+    question = posted(slack.fake)[0]
+    [no] = [b for b in buttons(question) if b["text"]["text"] == "Nein"]
+    await slack.click(question, {**no, "block_id": "lotse_choices_0"})
+    await slack.click(question, {**no, "block_id": "lotse_choices_0"})
+    replies = await slack.fake.wait_for("chat.postMessage", 3)
+    assert "Frage 2 von 4" in texts(replies[1])
+    assert texts(replies[2]).count("früheren Frage") == 1 and "Frage 2 von 4" in texts(replies[2])
+
+
+async def test_the_same_event_delivered_twice_is_answered_once(slack):
+    event = {"type": "message", "channel": "D1", "channel_type": "im", "user": "U1", "ts": next_ts(),
+             "text": "Wie lange dauert es, bis sich KI rechnet?"}  # fmt: skip
+    first = await slack.event(event, event_id="EvSame1")
+    second = await slack.event(event, event_id="EvSame1", retry=1)
+    assert first.status == second.status == 200
+    await slack.fake.wait_for("chat.postMessage")
+    await asyncio.sleep(1.0)
+    assert len(slack.fake.of("chat.postMessage")) == 1
+
+
+async def test_a_mention_in_a_channel_is_answered_in_its_thread(slack):
+    ts = next_ts()
+    await slack.event({"type": "app_mention", "channel": "C9", "user": "U2", "ts": ts,
+                       "text": "<@UBOT> Was kostet KI im ersten Jahr?"})  # fmt: skip
+    [message] = await slack.fake.wait_for("chat.postMessage")
+    assert message["channel"] == "C9" and message["thread_ts"] == ts and "50.000" in texts(message)
+
+
+async def test_typed_answers_in_a_channel_thread_continue_a_running_assessment(slack):
+    ts = next_ts()
+    await slack.event(
+        {"type": "app_mention", "channel": "C9", "user": "U2", "ts": ts, "text": "<@UBOT> /check systems"}
+    )
+    await slack.fake.wait_for("chat.postMessage")
+    await slack.event({"type": "message", "channel": "C9", "channel_type": "channel", "user": "U2", "ts": next_ts(),
+                       "thread_ts": ts, "text": "SAP ERP"})  # fmt: skip
+    await slack.event({"type": "message", "channel": "C9", "channel_type": "channel", "user": "U3", "ts": next_ts(),
+                       "thread_ts": ts, "text": "Ich finde, wir sollten erst Kaffee holen"})  # fmt: skip
+    replies = await slack.fake.wait_for("chat.postMessage", 2)
+    await asyncio.sleep(0.5)
+    assert len(slack.fake.of("chat.postMessage")) == 2  # the colleague's remark is not for Lotse
+    assert "Wie KI-bereit ist SAP ERP?" in texts(replies[1]) and replies[1]["thread_ts"] == ts
+
+
+async def test_bad_signatures_stale_timestamps_and_malformed_bodies_get_4xx(slack):
+    body = '{"type": "event_callback", "team_id": "T1", "event": {}}'
+    async with slack.session.post(f"{slack.url}/slack/events", data=body, headers={
+        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(int(time.time())),
+        "X-Slack-Signature": "v0=" + "0" * 64}) as bad:  # fmt: skip
+        assert bad.status == 401
+    from tests.fakes.slack_api import sign
+
+    from .conftest import SECRET
+
+    old = sign(SECRET, body, int(time.time()) - 301)
+    async with slack.session.post(f"{slack.url}/slack/events", data=body,
+                                  headers={"Content-Type": "application/json", **old}) as stale:  # fmt: skip
+        assert stale.status == 401
+    malformed = await slack.post("{not json", "application/json")
+    assert 400 <= malformed.status < 500
+    async with slack.session.post(f"{slack.url}/slack/events", data=b"x" * (2 * 1024 * 1024)) as huge:
+        assert huge.status == 413
+    assert slack.fake.of("chat.postMessage") == []
+
+
+async def test_another_workspace_is_refused(slack):
+    response = await slack.event({"type": "message", "channel": "D1", "channel_type": "im", "user": "U1",
+                                  "ts": next_ts(), "text": "Hallo"}, team="TOTHER")  # fmt: skip
+    assert response.status == 403
+    await asyncio.sleep(0.3)
+    assert slack.fake.of("chat.postMessage") == []
+
+
+async def test_a_429_from_slack_is_retried_after_retry_after(slack):
+    slack.fake.rate_limit_once("chat.postMessage", retry_after=1)
+    await slack.dm("Was passiert in Woche 1?")
+    await slack.fake.wait_for("chat.postMessage", 2)
+    first, second = [c for c in slack.fake.calls if c.method == "chat.postMessage"]
+    assert first.params["_status"] == 429 and second.at - first.at >= 0.95
+    assert len(posted(slack.fake)) == 1
+
+
+async def test_slash_command_subcommands_reply_privately_or_in_a_dm(slack):
+    await slack.command("frage Was kostet KI im ersten Jahr?")
+    [respond] = await slack.fake.wait_for("response_url")
+    assert respond["response_type"] == "ephemeral" and "50.000" in respond["text"]
+    await slack.command("check team")
+    [dm] = await slack.fake.wait_for("chat.postMessage")
+    assert dm["channel"] == "DU1" and "Wer ist die erste Person im Team?" in texts(dm)
+    await slack.command("feedback")
+    [opened] = await slack.fake.wait_for("views.open")
+    assert opened["view"]["callback_id"] == "lotse_feedback_form"
+    await slack.command("daten")
+    data = (await slack.fake.wait_for("response_url", 2))[-1]
+    assert data["text"].startswith("Über Sie gespeichert") and "begonnene Bewertungen: 1 ·" in data["text"]
+
+
+async def test_slash_command_acks_say_what_went_wrong(slack):
+    from urllib.parse import urlencode
+
+    from tests.fakes.slack_api import sign
+
+    from .conftest import SECRET
+
+    async def ack_text(text: str, user: str = "U1") -> str:
+        form = urlencode({"team_id": slack.team, "channel_id": "C1", "user_id": user, "command": "/lotse",
+                          "text": text, "response_url": slack.fake.response_url(), "trigger_id": "t"})  # fmt: skip
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SECRET, form)}
+        async with slack.session.post(f"{slack.url}/slack/events", data=form, headers=headers) as response:
+            assert response.status == 200
+            return await response.text()
+
+    unknown = await ack_text("zaubern")
+    assert unknown.startswith("`/lotse zaubern` kenne ich nicht.") and "`/lotse check [Bewertung]`" in unknown
+    assert "Administratorinnen und Administratoren vorbehalten" in await ack_text("export")
+    assert await ack_text("export", user="UADMIN") == ""  # admins get the export hint through response_url
+    [hint] = await slack.fake.wait_for("response_url")
+    assert "lotse assess export" in hint["text"]
+    assert (await ack_text("")).startswith("*Lotse*")
+
+
+async def test_feedback_form_submission_is_stored(slack):
+    before = len(slack.core.feedback.all())
+    response = await slack.interactive({
+        "type": "view_submission", "user": {"id": "U7", "team_id": slack.team}, "trigger_id": "t3",
+        "view": {"id": "V2", "type": "modal", "callback_id": "lotse_feedback_form", "private_metadata": "de",
+                 "state": {"values": {
+            "rating": {"value": {"type": "static_select", "selected_option": {"value": "4"}}},
+            "comment": {"value": {"type": "plain_text_input", "value": "Mehr Beispiele bitte"}}}}},
+    })  # fmt: skip
+    assert response.status == 200
+    rows = slack.core.feedback.all()[before:]
+    assert [(r.rating, r.comment, r.message_id) for r in rows] == [(4, "Mehr Beispiele bitte", None)]
+
+
+async def test_the_assistant_thread_greets_and_answers_with_status_and_title(slack):
+    thread = next_ts()
+    await slack.event({"type": "assistant_thread_started", "assistant_thread": {
+        "user_id": "U1", "channel_id": "D1", "thread_ts": thread, "context": {}}, "event_ts": thread})  # fmt: skip
+    [greeting] = await slack.fake.wait_for("chat.postMessage")
+    assert "KI-Assistent" in greeting["text"] and greeting["thread_ts"] == thread
+    [prompts] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
+    assert len(prompts["prompts"]) == 4
+    await slack.dm("Was passiert in Woche 3 des 90-Tage-Plans?", thread_ts=thread)
+    [status] = await slack.fake.wait_for("assistant.threads.setStatus")
+    assert status["status"] == "sucht in der Roadmap …"
+    answer = (await slack.fake.wait_for("chat.postMessage", 2))[-1]
+    assert answer["thread_ts"] == thread and "Quellen:" in texts(answer)
+    [title] = await slack.fake.wait_for("assistant.threads.setTitle")
+    assert title["title"].startswith("Was passiert in Woche 3")
+
+
+async def test_app_home_shows_how_to_start_and_the_latest_results(slack):
+    await slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home",
+                       "event_ts": next_ts()})  # fmt: skip
+    [published] = await slack.fake.wait_for("views.publish")
+    view = published["view"]
+    assert published["user_id"] == "U1" and view["type"] == "home"
+    assert "Ihre letzten Ergebnisse" in str(view["blocks"]) and "/lotse check" in str(view["blocks"])
+    await slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages",
+                       "event_ts": next_ts()})  # fmt: skip
+    [prompts] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
+    assert "thread_ts" not in prompts and prompts["channel_id"] == "D1"
+
+
+async def test_tokens_never_reach_the_logs(slack, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    await slack.dm("Was kostet KI im ersten Jahr?")
+    await slack.fake.wait_for("chat.postMessage")
+    assert caplog.records and "xoxb-test-token" not in caplog.text
+    assert "xoxb-test-token" not in repr(slack.core.settings)
