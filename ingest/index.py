@@ -32,6 +32,8 @@ class KnowledgeIndex:
         self.lexical = LexicalIndex(settings.data_dir / "bm25")
         self._vectors: VectorStore | None = None
         self._embedder_lock = threading.Lock()
+        self._chunks: dict[str, ChunkRow] = {}  # read-through cache for queries, per lexical build
+        self._chunks_stamp: str | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -70,10 +72,22 @@ class KnowledgeIndex:
             return list(s.scalars(select(DocumentRow).order_by(DocumentRow.path)))
 
     def chunks_by_id(self, ids: Sequence[str]) -> dict[str, ChunkRow]:
+        """Chunk rows by id. Queries read them through a cache that is dropped whenever an ingest
+        publishes a new lexical build (each changing ingest does), so answers never see stale text."""
         if not ids:
             return {}
-        with self.db.session() as s:
-            return {row.id: row for row in s.scalars(select(ChunkRow).where(ChunkRow.id.in_(list(ids))))}
+        stamp = self.lexical.loaded_stamp
+        if stamp is None or stamp != self._chunks_stamp:
+            self._chunks, self._chunks_stamp = {}, stamp
+        missing = [i for i in ids if i not in self._chunks]
+        if missing:
+            with self.db.session() as s:
+                found = {row.id: row for row in s.scalars(select(ChunkRow).where(ChunkRow.id.in_(missing)))}
+            if stamp is not None:
+                self._chunks.update(found)
+        else:
+            found = {}
+        return {i: self._chunks.get(i) or found[i] for i in ids if i in self._chunks or i in found}
 
     # -- writing ----------------------------------------------------------------------------------
     def replace_document(self, doc: DocumentRow, chunks: Sequence[Chunk]) -> None:

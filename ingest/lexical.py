@@ -66,6 +66,11 @@ class LexicalIndex:
             return None
 
     @property
+    def loaded_stamp(self) -> str | None:
+        """Which build is loaded; it changes with every ingest that changed something."""
+        return self._loaded_stamp
+
+    @property
     def is_built(self) -> bool:
         return self._current_stamp() is not None
 

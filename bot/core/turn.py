@@ -73,9 +73,8 @@ class Lotse:
         if hint:
             reply = replace(reply, text=f"{reply.text}\n\n{hint}")
         key = message.conversation_key
-        self.conversations.append(key, "user", text, answer.language)
         cited = [answer.sources[c.number - 1].chunk_id for c in reply.citations]
-        answer_id = self.conversations.append(key, "assistant", answer.answer, answer.language, cited)
+        answer_id = self.conversations.append_turn(key, text, answer.answer, answer.language, cited)
         return replace(reply, answer_id=answer_id)
 
     # -- services the channels need besides `handle` ------------------------------------------------

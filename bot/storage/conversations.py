@@ -12,12 +12,12 @@ class ConversationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def append(self, conversation: str, role: str, text: str, language: str, sources: list[str] = ()) -> int:
-        """Store one turn; returns its id (answers are rated by it)."""
+    def append_turn(self, conversation: str, question: str, answer: str, language: str, sources: list[str]) -> int:
+        """Store a question and its answer in one transaction; returns the answer's id."""
         with self.db.session() as s:
-            row = MessageRow(
-                conversation=conversation, role=role, text=text, language=language, sources=" ".join(sources)
-            )
+            s.add(MessageRow(conversation=conversation, role="user", text=question, language=language))
+            row = MessageRow(conversation=conversation, role="assistant", text=answer, language=language,
+                             sources=" ".join(sources))  # fmt: skip
             s.add(row)
             s.flush()
             return row.id

@@ -113,8 +113,13 @@ class SlackChannel:
         if not await self.core_call(self.core.first_delivery, f"slack:{incoming.workspace}:{channel}:{event['ts']}"):
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
             return
+        placeholder = None
+        if self.core.settings.llm.enabled and not await self.core_call(self.core.in_dialog, incoming):
+            # an LLM answer takes seconds: show at once that Lotse is on it, then replace it with the answer
+            working = i18n.text("slack_working", detect_language(incoming.text))
+            placeholder = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
         reply = await self._handle(incoming)
-        await self.post(client, reply, channel, thread)
+        await self.post(client, reply, channel, thread, replace=placeholder)
 
     async def _handle(self, incoming: Incoming) -> Reply:
         try:
@@ -129,10 +134,16 @@ class SlackChannel:
         return Incoming(text=text or "", user=user, channel="slack", workspace=team, conversation=conversation,
                         value=value)  # fmt: skip
 
-    async def post(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None) -> None:
-        """Send a reply: its messages in order, then its images as file uploads in the same place."""
+    async def post(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
+                   replace: str | None = None) -> None:  # fmt: skip
+        """Send a reply: its messages in order (the first one replacing the message `replace`, if
+        given), then its images as file uploads in the same place."""
         for text, message_blocks in blocks.render(reply):
-            await client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=message_blocks)
+            if replace:
+                await client.chat_update(channel=channel, ts=replace, text=text, blocks=message_blocks)
+                replace = None
+            else:
+                await client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=message_blocks)
         for image in reply.images:
             await client.files_upload_v2(channel=channel, thread_ts=thread, file=image.path,
                                          filename=Path(image.path).name, title=image.alt)  # fmt: skip

@@ -16,6 +16,8 @@ from aiohttp import web
 from bot.core.turn import Lotse
 from bot.server import EXECUTOR, build_app
 from bot.settings import SlackSettings
+from tests.conftest import llm_service
+from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack, sign
 
 SECRET = "test-signing-secret"
@@ -86,11 +88,25 @@ def buttons(message: dict) -> list[dict]:
 
 @pytest.fixture
 async def slack(kb_settings, service):
+    async for harness in running_slack(kb_settings, service):
+        yield harness
+
+
+@pytest.fixture
+async def slack_llm(kb_settings, kb_index):
+    with FakeOpenAI() as openai:
+        service = llm_service(kb_settings, kb_index, openai.base_url)
+        async for harness in running_slack(service.settings, service):
+            harness.openai = openai
+            yield harness
+
+
+async def running_slack(base_settings, service):
     fake = await FakeSlack().start()
     team = f"T{uuid.uuid4().hex[:8].upper()}"
     fake.team_id = team
     settings = dataclasses.replace(
-        kb_settings,
+        base_settings,
         slack=SlackSettings(bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.api_url, team_id=team,
                             admins=frozenset({"UADMIN"})),
     )  # fmt: skip

@@ -260,3 +260,14 @@ async def test_tokens_never_reach_the_logs(slack, caplog):
     await slack.fake.wait_for("chat.postMessage")
     assert caplog.records and "xoxb-test-token" not in caplog.text
     assert "xoxb-test-token" not in repr(slack.core.settings)
+
+
+async def test_with_an_llm_a_placeholder_comes_first_and_is_replaced_by_the_answer(slack_llm):
+    slack = slack_llm
+    await slack.dm("Wie viel Budget brauchen wir pro Person für KI-Schulungen?")
+    [placeholder] = await slack.fake.wait_for("chat.postMessage")
+    assert placeholder["text"] == "Einen Moment, ich suche in der Roadmap …" and "blocks" not in placeholder
+    [update] = await slack.fake.wait_for("chat.update")
+    assert update["ts"] == placeholder["ts"]
+    assert "Pro Person sind 2.000 bis 5.000 Euro einzuplanen [1]." in texts(update) and "Quellen:" in texts(update)
+    assert len(slack.fake.of("chat.postMessage")) == 1 and slack.openai.requests
