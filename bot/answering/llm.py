@@ -8,6 +8,7 @@ back to the extractive answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 
 from bot.answering.prompts import LANGUAGE_NAMES, NO_ANSWER, SYSTEM, user_message
 from bot.answering.retrieval import Passage
@@ -34,6 +35,22 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, openai.APIConnectionError):
         return "connection failed"
     return exc.__class__.__name__
+
+
+HOLD_BACK = len(NO_ANSWER) + 20  # nothing is streamed before the reply is clearly not a refusal
+
+
+def _streamed(pieces: Iterable[str], on_text: Callable[[str], None]) -> str:
+    """Join the streamed pieces, passing text on once it cannot be the no-answer marker any more."""
+    text, shown = "", 0
+    for piece in pieces:
+        text += piece
+        if len(text) >= HOLD_BACK and NO_ANSWER not in text and len(text) > shown:
+            on_text(text[shown:])
+            shown = len(text)
+    if shown < len(text) and NO_ANSWER not in text and text.strip():
+        on_text(text[shown:])
+    return text
 
 
 class LLMAnswerer:
@@ -66,21 +83,25 @@ class LLMAnswerer:
         return ChatOpenAI(model=s.model, base_url=s.base_url, **common)
 
     def answer(
-        self, question: str, passages: list[Passage], language: str, history: list[tuple[str, str]]
+        self,
+        question: str,
+        passages: list[Passage],
+        language: str,
+        history: list[tuple[str, str]],
+        on_text: Callable[[str], None] | None = None,
     ) -> str | None:
-        """The cited answer, or None when the model says the passages do not contain it."""
+        """The cited answer, or None when the model says the passages do not contain it. With
+        `on_text`, the answer is streamed: each new piece of text is passed to it as it arrives."""
         import openai
 
-        messages = [("human" if role == "user" else "ai", text) for role, text in history]
+        inputs = {
+            "language_name": LANGUAGE_NAMES.get(language, "German"),
+            "no_answer": NO_ANSWER,
+            "history": [("human" if role == "user" else "ai", text) for role, text in history],
+            "message": user_message(question, passages),
+        }
         try:
-            reply = self.chain.invoke(
-                {
-                    "language_name": LANGUAGE_NAMES.get(language, "German"),
-                    "no_answer": NO_ANSWER,
-                    "history": messages,
-                    "message": user_message(question, passages),
-                }
-            )
+            reply = self.chain.invoke(inputs) if on_text is None else _streamed(self.chain.stream(inputs), on_text)
         except (openai.OpenAIError, OSError) as exc:
             raise LLMUnavailable(_reason(exc)) from exc
         reply = reply.strip()

@@ -5,6 +5,7 @@ through the core, which calls `AnswerService.ask`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,9 +106,11 @@ class AnswerService:
         history: History | None = None,
         language: str | None = None,
         answered_before: set[str] | frozenset[str] = frozenset(),
+        on_text: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answer `question`. `history` holds the conversation so far; `answered_before` the chunk ids
-        the previous answer cited — a follow-up wants something new, so those rank last."""
+        the previous answer cited — a follow-up wants something new, so those rank last. `on_text`
+        receives an LLM answer's text piece by piece while it is written (streaming)."""
         history = history or []
         question = " ".join(question.split())
         previous_language = language or "de"
@@ -139,7 +142,7 @@ class AnswerService:
             from bot.answering.llm import LLMUnavailable
 
             try:
-                text = self._llm_answerer().answer(question, passages, language, history[-6:])
+                text = self._llm_answerer().answer(question, passages, language, history[-6:], on_text)
             except LLMUnavailable as exc:
                 note = i18n.text("llm_fallback_note", language, reason=exc.reason)
             else:

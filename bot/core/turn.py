@@ -4,6 +4,7 @@ The user's message and the reply are stored before the reply is returned."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.answering import Answer, AnswerService
@@ -49,9 +50,10 @@ class Lotse:
         self.deliveries = DeliveryLog(db)
         self.feedback = AnswerFeedbackStore(db)
 
-    def handle(self, message: Incoming) -> Reply:
+    def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message: an open assessment takes it first, then commands, then questions
-        about the team's own results, then the knowledge base."""
+        about the team's own results, then the knowledge base. `on_text` receives an LLM answer's
+        text while it is written, for channels that stream; the returned reply has all of it."""
         history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
         last_language = history[-1].language if history else "de"
         text = message.text.strip()
@@ -66,7 +68,7 @@ class Lotse:
             return reply
 
         cited_before = set(history[-1].sources.split()) if history and history[-1].role == "assistant" else set()
-        answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language, cited_before)
+        answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language, cited_before, on_text)
         if not text:
             return Reply(answer.answer, answer.language, answered=False)
         reply = reply_for(answer)

@@ -48,6 +48,9 @@ class FakeOpenAI:
                     self._send(fake.status, {"error": {"message": "boom", "type": "server_error"}})
                     return
                 content = "NOT_IN_SOURCES" if fake.behaviour == "no_answer" else fake.reply
+                if fake.requests[-1]["json"].get("stream"):
+                    self._stream(content)
+                    return
                 self._send(
                     200,
                     {
@@ -61,6 +64,24 @@ class FakeOpenAI:
                         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
                     },
                 )
+
+            def _stream(self, content: str) -> None:
+                """Server-sent events, a few characters per chunk, as OpenAI streams with stream=true."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                pieces = [content[i : i + 7] for i in range(0, len(content), 7)]
+                for n, piece in enumerate(pieces):
+                    delta = {"role": "assistant", "content": piece} if n == 0 else {"content": piece}
+                    choice = {"index": 0, "delta": delta, "finish_reason": None}
+                    chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
+                             "model": "test", "choices": [choice]}  # fmt: skip
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                done = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
+                        "model": "test", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}  # fmt: skip
+                self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+                self.wfile.flush()
 
             def _send(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()

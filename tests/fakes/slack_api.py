@@ -117,7 +117,7 @@ class FakeSlack:
         if method == "auth.test":
             return {**ok, "user_id": self.bot_user, "bot_id": "BBOT", "team_id": self.team_id, "team": "Test",
                     "url": "https://test.slack.com/"}  # fmt: skip
-        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.startStream"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {**ok, "channel": params.get("channel"), "ts": ts, "message_ts": ts}
         if method == "conversations.open":

@@ -113,17 +113,58 @@ class SlackChannel:
         if not await self.core_call(self.core.first_delivery, f"slack:{incoming.workspace}:{channel}:{event['ts']}"):
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
             return
+        await self._respond(client, incoming, channel, thread)
+
+    async def _respond(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str | None) -> None:
+        """Answer a message. An LLM answer takes seconds: in a thread it is streamed as it is written
+        (chat.startStream/appendStream/stopStream); elsewhere a "one moment" message comes first and
+        is replaced by the answer."""
+        llm = (
+            self.core.settings.llm.enabled
+            and not incoming.text.startswith("/")
+            and not await self.core_call(self.core.in_dialog, incoming)
+        )
+        if llm and thread:
+            await self._stream(client, incoming, channel, thread)
+            return
         placeholder = None
-        if self.core.settings.llm.enabled and not await self.core_call(self.core.in_dialog, incoming):
-            # an LLM answer takes seconds: show at once that Lotse is on it, then replace it with the answer
+        if llm:
             working = i18n.text("slack_working", detect_language(incoming.text))
             placeholder = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
         reply = await self._handle(incoming)
         await self.post(client, reply, channel, thread, replace=placeholder)
 
-    async def _handle(self, incoming: Incoming) -> Reply:
+    async def _stream(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str) -> None:
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+        stream = await client.chat_stream(channel=channel, thread_ts=thread, recipient_team_id=incoming.workspace,
+                                          recipient_user_id=incoming.user)  # fmt: skip
+
+        async def pump() -> bool:
+            """Append pieces as they come; True if the stream carried the answer without a hitch."""
+            streamed, broken = False, False
+            while (piece := await pieces.get()) is not None:
+                if broken:
+                    continue
+                try:
+                    await stream.append(markdown_text=piece)
+                    streamed = True
+                except Exception as exc:  # the answer is posted normally instead
+                    log.warning("Slack streaming failed (%s); posting the answer instead", type(exc).__name__)
+                    broken = True
+            return streamed and not broken
+
+        pumping = asyncio.create_task(pump())
+        reply = await self._handle(incoming, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece))
+        pieces.put_nowait(None)
+        if await pumping and reply.mode == "llm" and reply.answered:
+            await stream.stop(blocks=blocks.stream_tail(reply))
+        else:  # nothing (or not all) was streamed: an extractive fallback, a refusal, a failed stream
+            await self.post(client, reply, channel, thread)
+
+    async def _handle(self, incoming: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         try:
-            return await self.core_call(self.core.handle, incoming)
+            return await self.core_call(self.core.handle, incoming, on_text)
         except Exception:
             log.exception("could not handle a Slack message")
             language = detect_language(incoming.text)
@@ -270,9 +311,8 @@ class SlackChannel:
             return
         language = detect_language(incoming.text)
         await set_status(status=i18n.text("slack_thinking", language))
-        reply = await self._handle(incoming)
         await set_title(incoming.text[:80])
-        await self.post(client, reply, channel, thread)
+        await self._respond(client, incoming, channel, thread)
 
     async def on_error(self, error: Exception, body: dict) -> None:
         log.error("Slack request failed: %s: %s", type(error).__name__, error)

@@ -62,18 +62,29 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
         blocks.append(context(f"*{escape(reply.question.progress)}*"))
     blocks += [section(escape(piece)) for piece in split_text(reply.text)]
     if reply.citations:
-        label = i18n.text("sources", language)
-        lines = [
-            f"[{c.number}] *{escape(c.title)}*" + (f" › {escape(c.section)}" if c.section else "")
-            for c in reply.citations
-        ]
-        blocks.append(context(f"{label}:", *lines))
+        blocks.append(sources_block(reply))
     if reply.question is not None:
         blocks += question_blocks(reply.question, language)
     if reply.answer_id is not None and reply.answered:
         blocks.append(feedback_block(reply.answer_id, language))
     fallback = _plain(reply.text)[:FALLBACK_LIMIT]
     return [(fallback, blocks[i : i + BLOCK_LIMIT]) for i in range(0, len(blocks), BLOCK_LIMIT)] or [(fallback, [])]
+
+
+def sources_block(reply: Reply) -> dict:
+    """The cited passages under an answer: number, document title › section."""
+    lines = [
+        f"[{c.number}] *{escape(c.title)}*" + (f" › {escape(c.section)}" if c.section else "") for c in reply.citations
+    ]
+    return context(f"{i18n.text('sources', reply.language)}:", *lines)
+
+
+def stream_tail(reply: Reply) -> list[dict]:
+    """What closes a streamed answer: its sources and the 👍/👎 buttons."""
+    tail = [sources_block(reply)] if reply.citations else []
+    if reply.answer_id is not None:
+        tail.append(feedback_block(reply.answer_id, reply.language))
+    return tail
 
 
 def question_blocks(question: Question, language: str) -> list[dict]:

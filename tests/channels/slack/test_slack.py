@@ -271,3 +271,32 @@ async def test_with_an_llm_a_placeholder_comes_first_and_is_replaced_by_the_answ
     assert update["ts"] == placeholder["ts"]
     assert "Pro Person sind 2.000 bis 5.000 Euro einzuplanen [1]." in texts(update) and "Quellen:" in texts(update)
     assert len(slack.fake.of("chat.postMessage")) == 1 and slack.openai.requests
+
+
+async def test_an_llm_answer_in_a_thread_is_streamed_and_closed_with_sources_and_buttons(slack_llm):
+    slack = slack_llm
+    slack.openai.reply = "Für die KI-Weiterbildung rechnen Sie mit 2.000 bis 5.000 Euro pro Person [1]. " * 12
+    thread = next_ts()
+    await slack.dm("Wie viel Budget brauchen wir pro Person für KI-Schulungen?", thread_ts=thread)
+    [started] = await slack.fake.wait_for("chat.startStream")
+    assert started["channel"] == "D1" and started["thread_ts"] == thread and started["recipient_user_id"] == "U1"
+    [stopped] = await slack.fake.wait_for("chat.stopStream")
+    appended = slack.fake.of("chat.appendStream")
+    streamed = "".join(c["text"] for call in [started, *appended, stopped] for c in _chunks(call))
+    assert appended and streamed.strip() == slack.openai.reply.strip()
+    tail = _json(stopped["blocks"])
+    assert tail[0]["type"] == "context" and "Quellen:" in tail[0]["elements"][0]["text"]
+    assert [e["action_id"] for e in tail[1]["elements"]] == ["lotse_feedback_up", "lotse_feedback_down"]
+    assert slack.fake.of("chat.postMessage") == []
+
+
+def _json(value):
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _chunks(call: dict) -> list[dict]:
+    if call.get("chunks"):
+        return [c for c in _json(call["chunks"]) if c.get("type") == "markdown_text"]
+    return [{"text": call["markdown_text"]}] if call.get("markdown_text") else []
