@@ -1,0 +1,38 @@
+"""Block Kit rendering within Slack's limits."""
+
+from __future__ import annotations
+
+from bot.channels.slack import blocks
+from bot.core.messages import Choice, Citation, Question, Reply
+
+
+def test_a_long_answer_is_split_into_sections_and_messages_within_slack_limits():
+    paragraph = "Lotse erklärt die Roadmap Schritt für Schritt. " * 40  # ~1,900 characters
+    reply = Reply("\n\n".join([paragraph] * 60), "de", answer_id=7)  # ~115,000 characters
+    messages = blocks.render(reply)
+    assert len(messages) > 1
+    for fallback, message_blocks in messages:
+        assert len(message_blocks) <= 50 and len(fallback) <= 3000
+        assert all(len(b["text"]["text"]) <= 3000 for b in message_blocks if b["type"] == "section")
+    sections = [b["text"]["text"] for _, mb in messages for b in mb if b["type"] == "section"]
+    assert "".join(sections).replace(" ", "").replace("\n", "") == reply.text.replace(" ", "").replace("\n", "")
+    assert messages[-1][1][-1]["block_id"] == "lotse_feedback"  # the buttons close the last message
+
+
+def test_answer_text_is_escaped_and_sources_name_title_and_section():
+    citation = Citation(1, "Leitfaden <Teil 1>", "de/leitfaden.md", "Phase 1 › Daten", "…", 0.9)
+    reply = Reply("A & B <script> [1]", "de", [citation], answer_id=3)
+    [(_, message_blocks)] = blocks.render(reply)
+    assert message_blocks[0]["text"]["text"] == "A &amp; B &lt;script&gt; [1]"
+    assert message_blocks[1]["elements"][1]["text"] == "[1] *Leitfaden &lt;Teil 1&gt;* › Phase 1 › Daten"
+
+
+def test_a_dialog_question_becomes_buttons_and_controls():
+    question = Question("readiness", "cloud", "yesno", [Choice("1:yes", "Ja"), Choice("1:no", "Nein")], False, True,
+                        "Frage 2 von 4")  # fmt: skip
+    [(_, message_blocks)] = blocks.render(Reply("Cloud?", "de", mode="dialog", question=question))
+    assert message_blocks[0] == blocks.context("*Frage 2 von 4*")
+    choices, controls = [b for b in message_blocks if b["type"] == "actions"]
+    assert [(e["text"]["text"], e["value"]) for e in choices["elements"]] == [("Ja", "1:yes"), ("Nein", "1:no")]
+    assert [e["value"] for e in controls["elements"]] == ["back", "pause", "cancel"]  # not optional: no skip
+    assert len({e["action_id"] for e in choices["elements"] + controls["elements"]}) == 5
