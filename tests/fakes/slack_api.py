@@ -33,6 +33,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
         self.rate_limited: dict[str, int] = {}  # method → Retry-After seconds for its next call
+        self.failing: dict[str, str] = {}  # method → error of its next call that has blocks
         self.socket_envelopes: asyncio.Queue = asyncio.Queue()
         self.socket_acks: list[dict] = []
         self._ts = itertools.count(1)
@@ -45,6 +46,10 @@ class FakeSlack:
 
     def response_url(self, name: str = "r1") -> str:
         return f"{self.base_url}/respond/{name}"
+
+    def fail_blocks_once(self, method: str, error: str = "invalid_blocks") -> None:
+        """The next call of `method` that carries blocks is refused, as Slack refuses malformed blocks."""
+        self.failing[method] = error
 
     def rate_limit_once(self, method: str, retry_after: int = 1) -> None:
         self.rate_limited[method] = retry_after
@@ -106,6 +111,9 @@ class FakeSlack:
             call.params["_status"] = 429
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": str(retry_after)})  # fmt: skip
+        if method in self.failing and params.get("blocks"):
+            call.params["_status"] = 400
+            return web.json_response({"ok": False, "error": self.failing.pop(method)})
         answer = self._answer(method, params)
         call.params["_ts"] = answer.get("ts")
         if method == "chat.postMessage":

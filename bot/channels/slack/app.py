@@ -10,6 +10,7 @@ processed one at a time, in arrival order, while the event loop keeps acknowledg
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -46,6 +47,8 @@ class SlackChannel:
         self.core = core
         self.settings = settings
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
+        # short database calls (dedupe, ratings, "is a dialog running?") must not wait behind an LLM turn
+        self.quick = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-quick")
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))  # honours Retry-After
         self.app = AsyncApp(
@@ -73,12 +76,17 @@ class SlackChannel:
     async def core_call(self, function: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
+    async def quick_call(self, function: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.quick, function, *args)
+
     # -- middleware ------------------------------------------------------------------------------
 
     async def _only_our_workspace(self, context, body, next):
         team = body.get("team_id") or _team(body) or context.team_id
         if self.settings.team_id and team and team != self.settings.team_id:
             log.warning("refused a request from workspace %s (only %s is served)", team, self.settings.team_id)
+            if body.get("type") == "event_callback":
+                return BoltResponse(status=200, body="")  # dropped; an error status would make Slack retry it
             return BoltResponse(status=403, body="This Slack workspace is not served by this Lotse.")
         return await next()
 
@@ -90,11 +98,12 @@ class SlackChannel:
             return
         team = body.get("team_id", "")
         channel, thread = event["channel"], event.get("thread_ts")
+        text = MENTION.sub("", event.get("text", ""))  # a mention also arrives as a message event
         if event.get("channel_type") == "im":
-            incoming = self._incoming(event["text"], event["user"], team, channel, thread)
+            incoming = self._incoming(text, event["user"], team, channel, thread)
         elif thread:
-            incoming = self._incoming(event["text"], event["user"], team, channel, thread)
-            if not await self.core_call(self.core.in_dialog, incoming):
+            incoming = self._incoming(text, event["user"], team, channel, thread)
+            if not await self.quick_call(self.core.in_dialog, incoming):
                 return  # other thread talk is not for Lotse unless it is mentioned
         else:
             return
@@ -110,7 +119,7 @@ class SlackChannel:
     async def _turn(self, client, incoming: Incoming, body: dict, event: dict, channel: str, thread: str | None):
         # a message arrives once per event_id retry and, for a mention in a DM thread, as two events:
         # its channel + ts identify it across both
-        if not await self.core_call(self.core.first_delivery, f"slack:{incoming.workspace}:{channel}:{event['ts']}"):
+        if not await self.quick_call(self.core.first_delivery, f"slack:{incoming.workspace}:{channel}:{event['ts']}"):
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
             return
         await self._respond(client, incoming, channel, thread)
@@ -122,7 +131,7 @@ class SlackChannel:
         llm = (
             self.core.settings.llm.enabled
             and not incoming.text.startswith("/")
-            and not await self.core_call(self.core.in_dialog, incoming)
+            and not await self.quick_call(self.core.in_dialog, incoming)
         )
         if llm and thread:
             await self._stream(client, incoming, channel, thread)
@@ -130,9 +139,10 @@ class SlackChannel:
         placeholder = None
         if llm:
             working = i18n.text("slack_working", detect_language(incoming.text))
-            placeholder = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
+            with contextlib.suppress(Exception):  # only a courtesy; the answer follows either way
+                placeholder = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
         reply = await self._handle(incoming)
-        await self.post(client, reply, channel, thread, replace=placeholder)
+        await self.deliver(client, reply, channel, thread, replace=placeholder)
 
     async def _stream(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str) -> None:
         loop = asyncio.get_running_loop()
@@ -140,27 +150,35 @@ class SlackChannel:
         stream = await client.chat_stream(channel=channel, thread_ts=thread, recipient_team_id=incoming.workspace,
                                           recipient_user_id=incoming.user)  # fmt: skip
 
+        streamed: list[str] = []
+
         async def pump() -> bool:
-            """Append pieces as they come; True if the stream carried the answer without a hitch."""
-            streamed, broken = False, False
+            """Append pieces as they come; False once appending failed (the rest is then not streamed)."""
             while (piece := await pieces.get()) is not None:
-                if broken:
-                    continue
                 try:
                     await stream.append(markdown_text=piece)
-                    streamed = True
-                except Exception as exc:  # the answer is posted normally instead
-                    log.warning("Slack streaming failed (%s); posting the answer instead", type(exc).__name__)
-                    broken = True
-            return streamed and not broken
+                    streamed.append(piece)
+                except Exception as exc:
+                    log.warning("Slack streaming failed (%s)", type(exc).__name__)
+                    while await pieces.get() is not None:
+                        pass
+                    return False
+            return True
 
         pumping = asyncio.create_task(pump())
         reply = await self._handle(incoming, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece))
         pieces.put_nowait(None)
-        if await pumping and reply.mode == "llm" and reply.answered:
-            await stream.stop(blocks=blocks.stream_tail(reply))
-        else:  # nothing (or not all) was streamed: an extractive fallback, a refusal, a failed stream
-            await self.post(client, reply, channel, thread)
+        intact = await pumping
+        text = "".join(streamed)
+        if intact and text and reply.mode == "llm" and reply.answered and reply.text.startswith(text.rstrip()):
+            try:  # the rest of the text (e.g. a hint added after the answer), then sources and buttons
+                await stream.stop(markdown_text=reply.text[len(text) :] or None, blocks=blocks.stream_tail(reply))
+                return
+            except Exception as exc:
+                log.warning("Slack could not finish a streamed answer (%s)", type(exc).__name__)
+        # nothing streamed (extractive fallback, refusal) or the stream broke: show the whole answer once,
+        # in place of the half-written stream if it had started
+        await self.deliver(client, reply, channel, thread, replace=stream.ts)
 
     async def _handle(self, incoming: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         try:
@@ -174,6 +192,17 @@ class SlackChannel:
         conversation = f"{channel}:{thread}" if thread else channel
         return Incoming(text=text or "", user=user, channel="slack", workspace=team, conversation=conversation,
                         value=value)  # fmt: skip
+
+    async def deliver(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
+                      replace: str | None = None) -> None:  # fmt: skip
+        """`post`, and if Slack refuses it, a short plain message instead of silence."""
+        try:
+            await self.post(client, reply, channel, thread, replace)
+        except Exception as exc:
+            log.error("could not deliver a reply to Slack: %s: %s", type(exc).__name__, exc)
+            with contextlib.suppress(Exception):
+                text = i18n.text("slack_error", reply.language)
+                await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
 
     async def post(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
                    replace: str | None = None) -> None:  # fmt: skip
@@ -200,9 +229,10 @@ class SlackChannel:
         reply = await self._handle(incoming)
         if reply.answered and message.get("ts"):  # show what was picked, and take the buttons away
             label = action.get("text", {}).get("text", action["value"])
-            await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text", ""),
-                                     blocks=blocks.answered(message.get("blocks", []), label))  # fmt: skip
-        await self.post(client, reply, channel, thread)
+            with contextlib.suppress(Exception):
+                await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text", ""),
+                                         blocks=blocks.answered(message.get("blocks", []), label))  # fmt: skip
+        await self.deliver(client, reply, channel, thread)
 
     async def on_thumbs_up(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
@@ -210,15 +240,15 @@ class SlackChannel:
 
     async def on_thumbs_down(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        if await self._rate(body, action, client, -1, thank=False):
-            language = _language_of(body)
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=blocks.reason_modal(int(action["value"]), language)
-            )
+        # the trigger_id expires after 3 seconds: open the form first, then store the rating
+        reason_form = blocks.reason_modal(int(action["value"]), _language_of(body))
+        with contextlib.suppress(Exception):
+            await client.views_open(trigger_id=body["trigger_id"], view=reason_form)
+        await self._rate(body, action, client, -1, thank=False)
 
     async def _rate(self, body: dict, action: dict, client: AsyncWebClient, rating: int, thank: bool = True) -> bool:
         incoming = self._incoming("", body["user"]["id"], _team(body), body["channel"]["id"], None)
-        stored = await self.core_call(self.core.rate_answer, int(action["value"]), incoming, rating)
+        stored = await self.quick_call(self.core.rate_answer, int(action["value"]), incoming, rating)
         language = _language_of(body)
         if not stored:
             text = i18n.text("feedback_unknown_answer", language)
@@ -235,7 +265,7 @@ class SlackChannel:
         reason = ((values.get("reason", {}).get("value") or {}).get("selected_option") or {}).get("value")
         comment = (values.get("comment", {}).get("value") or {}).get("value")
         incoming = self._incoming("", body["user"]["id"], _team(body), "", None)
-        await self.core_call(self.core.rate_answer, int(view["private_metadata"]), incoming, -1, reason, comment)
+        await self.quick_call(self.core.rate_answer, int(view["private_metadata"]), incoming, -1, reason, comment)
 
     async def on_feedback_form(self, ack, body: dict, view: dict) -> None:
         values = view["state"]["values"]
@@ -248,7 +278,7 @@ class SlackChannel:
         await ack()
         comment = (values.get("comment", {}).get("value") or {}).get("value")
         incoming = self._incoming("", body["user"]["id"], _team(body), "", None)
-        await self.core_call(self.core.general_feedback, incoming, int(selected["value"]), comment)
+        await self.quick_call(self.core.general_feedback, incoming, int(selected["value"]), comment)
 
     # -- /lotse ------------------------------------------------------------------------------------
 
@@ -259,13 +289,24 @@ class SlackChannel:
         language = detect_language(
             f"{word} {rest}", "en" if word.lower() in ("help", "ask", "data", "results") else "de"
         )
-        user, team, channel = command["user_id"], command["team_id"], command["channel_id"]
+        user = command["user_id"]
         if sub is None:
             await ack(text=i18n.text("slack_unknown_subcommand", language, name=word) + "\n\n" + _help(language))
             return
         if sub in ADMIN_SUBCOMMANDS and user not in self.settings.admins:
             await ack(text=i18n.text("slack_admin_only", language, name=word))
             return
+        if sub == "ask" and rest.startswith("/"):
+            sub, rest = "check", rest  # a command (e.g. /check) needs a conversation: it goes to the DM
+        try:
+            await self._subcommand(sub, word, rest, language, ack, command, client, respond)
+        except Exception as exc:
+            log.error("/lotse %s failed: %s: %s", sub, type(exc).__name__, exc)
+            with contextlib.suppress(Exception):
+                await respond(text=i18n.text("slack_error", language), response_type="ephemeral")
+
+    async def _subcommand(self, sub, word, rest, language, ack, command, client, respond) -> None:
+        user, team, channel = command["user_id"], command["team_id"], command["channel_id"]
         if sub == "help":
             await ack(text=_help(language))
         elif sub == "feedback":
@@ -274,15 +315,18 @@ class SlackChannel:
         elif sub == "check":
             await ack(text=i18n.text("slack_sent_to_dm", language))
             dm = (await client.conversations_open(users=user))["channel"]["id"]
-            reply = await self._handle(self._incoming(f"/check {rest}".strip(), user, team, dm, None))
-            await self.post(client, reply, dm, None)
+            text = rest if rest.startswith("/") else f"/check {rest}".strip()
+            reply = await self._handle(self._incoming(text, user, team, dm, None))
+            await self.deliver(client, reply, dm, None)
         else:
             await ack()
             text = {"ask": rest, "plan": i18n.text("slack_plan_question", language), "results": "/ergebnis " + rest,
                     "data": None, "export": None}[sub]  # fmt: skip
             if sub == "data":
-                reply = Reply(await self.core_call(self.core.data_summary, self._incoming("", user, team, "", None),
-                                                   language), language)  # fmt: skip
+                summary = await self.quick_call(
+                    self.core.data_summary, self._incoming("", user, team, "", None), language
+                )
+                reply = Reply(summary, language)
             elif sub == "export":
                 reply = Reply(i18n.text("slack_export_hint", language), language)
             else:
@@ -300,18 +344,31 @@ class SlackChannel:
         overview = await self.core_call(self.core.results.overview, f"slack:{body.get('team_id', '')}", language)
         await client.views_publish(user_id=event["user"], view=blocks.home_view(overview, language))
 
-    async def on_assistant_thread_started(self, say, set_suggested_prompts) -> None:
+    async def on_assistant_thread_started(self, payload: dict, body: dict, say, set_suggested_prompts) -> None:
+        thread = payload.get("assistant_thread", {})
+        key = f"slack:{body.get('team_id', '')}:greeting:{thread.get('channel_id')}:{thread.get('thread_ts')}"
+        if not await self.quick_call(self.core.first_delivery, key):
+            return
         await say(i18n.text("slack_greeting", "de"))
         await set_suggested_prompts(prompts=_prompts("de"))
 
     async def on_assistant_message(self, payload: dict, body: dict, client: AsyncWebClient, set_status, set_title):
+        """A message in a DM thread (bolt routes every DM thread reply here). A reply in the thread of an
+        assessment question that was asked at the top of the DM continues that assessment."""
         channel, thread = payload["channel"], payload["thread_ts"]
-        incoming = self._incoming(payload.get("text", ""), payload["user"], body.get("team_id", ""), channel, thread)
-        if not await self.core_call(self.core.first_delivery, f"slack:{incoming.workspace}:{channel}:{payload['ts']}"):
+        team, text = body.get("team_id", ""), payload.get("text") or ""
+        incoming = self._incoming(text, payload["user"], team, channel, thread)
+        if not await self.quick_call(self.core.first_delivery, f"slack:{team}:{channel}:{payload['ts']}"):
             return
-        language = detect_language(incoming.text)
-        await set_status(status=i18n.text("slack_thinking", language))
-        await set_title(incoming.text[:80])
+        top = self._incoming(text, payload["user"], team, channel, None)
+        if not await self.quick_call(self.core.in_dialog, incoming) and await self.quick_call(self.core.in_dialog, top):
+            reply = await self._handle(top)
+            await self.deliver(client, reply, channel, thread)
+            return
+        with contextlib.suppress(Exception):  # status and title are niceties; the answer matters
+            await set_status(status=i18n.text("slack_thinking", detect_language(text)))
+            if text:
+                await set_title(text[:80])
         await self._respond(client, incoming, channel, thread)
 
     async def on_error(self, error: Exception, body: dict) -> None:

@@ -60,7 +60,7 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
     blocks: list[dict] = []
     if reply.question and reply.question.progress:
         blocks.append(context(f"*{escape(reply.question.progress)}*"))
-    blocks += [section(escape(piece)) for piece in split_text(reply.text)]
+    blocks += [section(piece) for piece in split_text(escape(reply.text))]  # escaping lengthens: first
     if reply.citations:
         blocks.append(sources_block(reply))
     if reply.question is not None:
@@ -76,7 +76,8 @@ def sources_block(reply: Reply) -> dict:
     lines = [
         f"[{c.number}] *{escape(c.title)}*" + (f" › {escape(c.section)}" if c.section else "") for c in reply.citations
     ]
-    return context(f"{i18n.text('sources', reply.language)}:", *lines)
+    # one element: a context block holds at most 10, and an answer may cite more passages
+    return context("\n".join([f"{i18n.text('sources', reply.language)}:", *lines]))
 
 
 def stream_tail(reply: Reply) -> list[dict]:
@@ -172,7 +173,7 @@ def home_view(overview: Reply, language: str) -> dict:
         {"type": "header", "text": {"type": "plain_text", "text": i18n.text("slack_home_title", language)}},
         section(escape(i18n.text("slack_home_intro", language))),
         {"type": "divider"},
-        *[section(escape(piece)) for piece in split_text(overview.text)],
+        *[section(piece) for piece in split_text(escape(overview.text))],
     ]
     return {"type": "home", "blocks": blocks[:100]}
 

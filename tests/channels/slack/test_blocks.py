@@ -24,7 +24,12 @@ def test_answer_text_is_escaped_and_sources_name_title_and_section():
     reply = Reply("A & B <script> [1]", "de", [citation], answer_id=3)
     [(_, message_blocks)] = blocks.render(reply)
     assert message_blocks[0]["text"]["text"] == "A &amp; B &lt;script&gt; [1]"
-    assert message_blocks[1]["elements"][1]["text"] == "[1] *Leitfaden &lt;Teil 1&gt;* › Phase 1 › Daten"
+    assert message_blocks[1]["elements"][0]["text"] == "Quellen:\n[1] *Leitfaden &lt;Teil 1&gt;* › Phase 1 › Daten"
+
+
+def test_escaping_never_pushes_a_section_over_the_limit():
+    [(_, message_blocks)] = blocks.render(Reply("F&E " * 1000, "de"))
+    assert all(len(b["text"]["text"]) <= 3000 for b in message_blocks if b["type"] == "section")
 
 
 def test_a_dialog_question_becomes_buttons_and_controls():

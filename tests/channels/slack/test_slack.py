@@ -153,9 +153,13 @@ async def test_bad_signatures_stale_timestamps_and_malformed_bodies_get_4xx(slac
 
 
 async def test_another_workspace_is_refused(slack):
-    response = await slack.event({"type": "message", "channel": "D1", "channel_type": "im", "user": "U1",
-                                  "ts": next_ts(), "text": "Hallo"}, team="TOTHER")  # fmt: skip
-    assert response.status == 403
+    event = await slack.event({"type": "message", "channel": "D1", "channel_type": "im", "user": "U1",
+                               "ts": next_ts(), "text": "Hallo"}, team="TOTHER")  # fmt: skip
+    assert event.status == 200  # dropped: an error status would only make Slack retry it
+    slack.team, own = "TOTHER", slack.team
+    command = await slack.command("hilfe")
+    slack.team = own
+    assert command.status == 403
     await asyncio.sleep(0.3)
     assert slack.fake.of("chat.postMessage") == []
 
@@ -300,3 +304,41 @@ def _chunks(call: dict) -> list[dict]:
     if call.get("chunks"):
         return [c for c in _json(call["chunks"]) if c.get("type") == "markdown_text"]
     return [{"text": call["markdown_text"]}] if call.get("markdown_text") else []
+
+
+async def test_when_slack_refuses_the_reply_the_user_still_gets_a_short_message(slack):
+    slack.fake.fail_blocks_once("chat.postMessage")
+    await slack.dm("Was kostet KI im ersten Jahr?")
+    refused, fallback = await slack.fake.wait_for("chat.postMessage", 2)
+    assert refused["_status"] == 400 and "blocks" not in fallback
+    assert fallback["text"].startswith("Das hat leider nicht geklappt")
+
+
+async def test_a_reply_in_the_thread_of_a_dm_question_continues_the_assessment(slack):
+    await slack.dm("/check readiness")
+    [question] = await slack.fake.wait_for("chat.postMessage")
+    await slack.dm("ja", thread_ts=question["ts"])
+    second = (await slack.fake.wait_for("chat.postMessage", 2))[-1]
+    assert "Frage 2 von 4" in texts(second) and second["thread_ts"] == question["ts"]
+
+
+async def test_lotse_ask_with_a_command_runs_it_in_the_dm(slack):
+    await slack.command("ask /check systems")
+    [dm] = await slack.fake.wait_for("chat.postMessage")
+    assert dm["channel"] == "DU1" and "Wie heißt das erste geschäftskritische System?" in texts(dm)
+
+
+async def test_a_mention_that_arrives_as_a_message_event_first_is_read_without_the_mention(slack):
+    ts = next_ts()
+    await slack.event(
+        {"type": "app_mention", "channel": "C9", "user": "U2", "ts": ts, "text": "<@UBOT> /check systems"}
+    )
+    await slack.fake.wait_for("chat.postMessage")
+    reply_ts = next_ts()
+    await slack.event({"type": "message", "channel": "C9", "channel_type": "channel", "user": "U2", "ts": reply_ts,
+                       "thread_ts": ts, "text": "<@UBOT> SAP ERP"})  # fmt: skip
+    await slack.event({"type": "app_mention", "channel": "C9", "user": "U2", "ts": reply_ts, "thread_ts": ts,
+                       "text": "<@UBOT> SAP ERP"})  # fmt: skip
+    replies = await slack.fake.wait_for("chat.postMessage", 2)
+    await asyncio.sleep(0.5)
+    assert len(slack.fake.of("chat.postMessage")) == 2 and "Wie KI-bereit ist SAP ERP?" in texts(replies[1])
