@@ -103,7 +103,7 @@ class SlackChannel:
             incoming = self._incoming(text, event["user"], team, channel, thread)
         elif thread:
             incoming = self._incoming(text, event["user"], team, channel, thread)
-            if not await self.quick_call(self.core.in_dialog, incoming):
+            if not await self.core_call(self.core.in_dialog, incoming):
                 return  # other thread talk is not for Lotse unless it is mentioned
         else:
             return
@@ -119,20 +119,26 @@ class SlackChannel:
     async def _turn(self, client, incoming: Incoming, body: dict, event: dict, channel: str, thread: str | None):
         # a message arrives once per event_id retry and, for a mention in a DM thread, as two events:
         # its channel + ts identify it across both
-        if not await self.quick_call(self.core.first_delivery, f"slack:{incoming.workspace}:{channel}:{event['ts']}"):
+        key = f"slack:{incoming.workspace}:{channel}:{event['ts']}"
+        fresh, dialog = await self.core_call(self._intake, key, incoming)
+        if not fresh:
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
             return
-        await self._respond(client, incoming, channel, thread)
+        await self._respond(client, incoming, channel, thread, dialog)
 
-    async def _respond(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str | None) -> None:
+    def _intake(self, key: str, incoming: Incoming) -> tuple[bool, bool]:
+        """(first delivery?, assessment running?) in one trip to the core thread. Whether an assessment
+        runs only matters with an LLM (no streaming or placeholder then), so only then is it looked up."""
+        if not self.core.first_delivery(key):
+            return False, False
+        return True, self.core.settings.llm.enabled and self.core.in_dialog(incoming)
+
+    async def _respond(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str | None,
+                       dialog: bool) -> None:  # fmt: skip
         """Answer a message. An LLM answer takes seconds: in a thread it is streamed as it is written
         (chat.startStream/appendStream/stopStream); elsewhere a "one moment" message comes first and
         is replaced by the answer."""
-        llm = (
-            self.core.settings.llm.enabled
-            and not incoming.text.startswith("/")
-            and not await self.quick_call(self.core.in_dialog, incoming)
-        )
+        llm = self.core.settings.llm.enabled and not incoming.text.startswith("/") and not dialog
         if llm and thread:
             await self._stream(client, incoming, channel, thread)
             return
@@ -358,10 +364,11 @@ class SlackChannel:
         channel, thread = payload["channel"], payload["thread_ts"]
         team, text = body.get("team_id", ""), payload.get("text") or ""
         incoming = self._incoming(text, payload["user"], team, channel, thread)
-        if not await self.quick_call(self.core.first_delivery, f"slack:{team}:{channel}:{payload['ts']}"):
+        fresh, dialog = await self.core_call(self._intake, f"slack:{team}:{channel}:{payload['ts']}", incoming)
+        if not fresh:
             return
         top = self._incoming(text, payload["user"], team, channel, None)
-        if not await self.quick_call(self.core.in_dialog, incoming) and await self.quick_call(self.core.in_dialog, top):
+        if await self.core_call(lambda: not self.core.in_dialog(incoming) and self.core.in_dialog(top)):
             reply = await self._handle(top)
             await self.deliver(client, reply, channel, thread)
             return
@@ -369,7 +376,7 @@ class SlackChannel:
             await set_status(status=i18n.text("slack_thinking", detect_language(text)))
             if text:
                 await set_title(text[:80])
-        await self._respond(client, incoming, channel, thread)
+        await self._respond(client, incoming, channel, thread, dialog)
 
     async def on_error(self, error: Exception, body: dict) -> None:
         log.error("Slack request failed: %s: %s", type(error).__name__, error)
