@@ -29,7 +29,7 @@ def guard_dir(tmp_path_factory) -> Path:
 
 
 def lotse(args, data_dir, guard_dir, stdin: str | None = None, **env) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_"))}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
     environment.update(LOTSE_DATA_DIR=str(data_dir), PYTHONPATH=f"{guard_dir}{os.pathsep}{ROOT}", **env)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
@@ -93,3 +93,11 @@ def test_ingest_reports_a_missing_path_with_exit_code_2(tmp_path, guard_dir):
 def test_bad_configuration_is_named(tmp_path, guard_dir):
     result = lotse(["ask", "x"], tmp_path / "d", guard_dir, LOTSE_TOP_K="many")
     assert result.returncode == 2 and "LOTSE_TOP_K='many'" in result.stderr
+
+
+def test_serve_without_a_channel_says_how_to_configure_one(kb_settings, guard_dir):
+    result = lotse(["serve"], kb_settings.data_dir, guard_dir)
+    assert result.returncode == 1
+    assert "no channel is configured" in result.stderr and "SLACK_APP_TOKEN" in result.stderr
+    half = lotse(["serve"], kb_settings.data_dir, guard_dir, SLACK_BOT_TOKEN="xoxb-1")
+    assert half.returncode == 2 and "neither SLACK_APP_TOKEN" in half.stderr and "Traceback" not in half.stderr
