@@ -93,12 +93,14 @@ def cmd_serve(args, settings: Settings) -> int:
     from bot.core.turn import Lotse
     from bot.dialogs import load_catalog
 
-    if not settings.slack.enabled:
+    if not (settings.slack.enabled or settings.teams.enabled):
         print(
             "lotse serve: no channel is configured, so there is nothing to serve.\n"
             "  Slack: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode, no public URL needed)\n"
             "         or SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode, Request URL …/slack/events).\n"
-            "  See the README section 'Slack' for creating the app from config/slack/manifest.yaml.\n"
+            "  Teams: set MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID\n"
+            "         (messaging endpoint …/api/messages).\n"
+            "  See the README sections 'Slack' and 'Teams' for setting up the apps.\n"
             "  Without a channel, `lotse chat` works in the terminal.",
             file=sys.stderr,
         )

@@ -17,10 +17,15 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything bigger is refused with 413
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 SLACK = web.AppKey("slack", object)
+TEAMS = web.AppKey("teams", object)
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-def build_app(core: Lotse, settings: Settings, executor: ThreadPoolExecutor | None = None) -> web.Application:
-    """The web application; `app[SLACK]` is the Slack channel when Slack is configured."""
+def build_app(
+    core: Lotse, settings: Settings, executor: ThreadPoolExecutor | None = None, teams_credentials=None
+) -> web.Application:
+    """The web application; `app[SLACK]` / `app[TEAMS]` are the channels that are configured.
+    `teams_credentials` replaces botbuilder's credentials factory (tests: no token requests to Azure AD)."""
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/healthz", _healthz)
     executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
@@ -32,7 +37,25 @@ def build_app(core: Lotse, settings: Settings, executor: ThreadPoolExecutor | No
         app[SLACK] = slack
         if not settings.slack.socket_mode:
             app.router.add_post("/slack/events", _slack_handler(slack))
+    if settings.teams.enabled:
+        from bot.channels.teams.channel import TeamsChannel
+
+        teams = TeamsChannel(core, settings, executor, teams_credentials)
+        app[TEAMS] = teams
+        app.router.add_post("/api/messages", teams.handle)
+    if settings.public_url:  # Teams fetches chart images from here
+        app.router.add_get(r"/charts/{name:[a-z_]+-[0-9]+-(de|en)\.png}", _chart_handler(settings))
     return app
+
+
+def _chart_handler(settings: Settings):
+    async def chart(request: web.Request) -> web.StreamResponse:
+        path = settings.charts_dir / request.match_info["name"]
+        if not path.is_file():
+            raise web.HTTPNotFound(text="No such chart.")
+        return web.FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
+
+    return chart
 
 
 def _slack_handler(slack):
@@ -57,6 +80,11 @@ async def _healthz(_request: web.Request) -> web.Response:
 
 async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:
     """Serve until cancelled: the HTTP endpoints, and the Socket Mode connection if configured."""
+    if settings.teams.enabled and not settings.teams.app_id and host not in LOOPBACK:
+        raise SystemExit(
+            f"lotse serve: Teams without authentication (LOTSE_TEAMS_ALLOW_ANONYMOUS=1) only listens on a loopback "
+            f"address, not {host}. Set MICROSOFT_APP_ID etc., or use --host 127.0.0.1 with a local emulator."
+        )
     app = build_app(core, settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -72,6 +100,8 @@ async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:
         log.warning("Slack: connected in Socket Mode")
     elif SLACK in app:
         log.warning("Slack: HTTP mode, Request URL http://%s:%s/slack/events", host, port)
+    if TEAMS in app:
+        log.warning("Teams: messaging endpoint http://%s:%s/api/messages", host, port)
     try:
         await asyncio.Event().wait()
     finally:

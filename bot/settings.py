@@ -80,6 +80,26 @@ class SlackSettings:
 
 
 @dataclass(frozen=True)
+class TeamsSettings:
+    """The Azure Bot registration: app id and password (or managed identity), app type and tenant."""
+
+    app_id: str | None = None
+    app_password: str | None = None
+    app_type: str = "SingleTenant"  # or UserAssignedMSI (new registrations cannot be multi-tenant)
+    tenant_id: str | None = None
+    allow_anonymous: bool = False  # LOTSE_TEAMS_ALLOW_ANONYMOUS=1: local emulator only, loopback only
+    admins: frozenset[str] = frozenset()  # AAD object IDs allowed to run admin commands
+    openid_metadata_url: str | None = None  # tests and staging: where the Bot Framework signing keys are read
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.app_id) or self.allow_anonymous
+
+    def __repr__(self) -> str:  # the password never ends up in logs or tracebacks
+        return f"TeamsSettings(enabled={self.enabled}, app_type={self.app_type!r}, anonymous={self.allow_anonymous})"
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     knowledge_dir: Path = field(default_factory=_default_knowledge_dir)
@@ -90,6 +110,8 @@ class Settings:
     embedding_model: str | None = None  # None: USE multilingual from the wheel (offline)
     assessments_dir: Path = field(default_factory=_default_assessments_dir)
     slack: SlackSettings = field(default_factory=SlackSettings)
+    teams: TeamsSettings = field(default_factory=TeamsSettings)
+    public_url: str | None = None  # where Teams can fetch chart images (https://lotse.example.com)
 
     @property
     def charts_dir(self) -> Path:
@@ -145,6 +167,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     slack = _slack_settings(env, conf.get("slack") or {})
     return Settings(
         slack=slack,
+        teams=_teams_settings(env, conf.get("teams") or {}),
+        public_url=pick("LOTSE_PUBLIC_URL", conf.get("public_url")),
         data_dir=Path(data_dir).expanduser() if data_dir else defaults.data_dir,
         knowledge_dir=Path(knowledge_dir).expanduser() if knowledge_dir else defaults.knowledge_dir,
         database_url=pick("LOTSE_DATABASE_URL", conf.get("database_url")),
@@ -180,3 +204,26 @@ def _list(raw: Any) -> list[str]:
     if isinstance(raw, list | tuple):
         return [str(x).strip() for x in raw if str(x).strip()]
     return [x.strip() for x in str(raw).split(",") if x.strip()]
+
+
+def _teams_settings(env: dict[str, str], conf: dict[str, Any]) -> TeamsSettings:
+    def get(name: str, key: str, default: Any = None) -> Any:
+        return env.get(name) or conf.get(key) or default
+
+    teams = TeamsSettings(
+        app_id=get("MICROSOFT_APP_ID", "app_id"),
+        app_password=get("MICROSOFT_APP_PASSWORD", "app_password"),
+        app_type=get("MICROSOFT_APP_TYPE", "app_type", "SingleTenant"),
+        tenant_id=get("MICROSOFT_APP_TENANT_ID", "tenant_id"),
+        allow_anonymous=str(get("LOTSE_TEAMS_ALLOW_ANONYMOUS", "allow_anonymous", "")).lower() in ("1", "true", "yes"),
+        admins=frozenset(_list(get("LOTSE_TEAMS_ADMINS", "admins", ""))),
+        openid_metadata_url=get("LOTSE_TEAMS_OPENID_METADATA_URL", "openid_metadata_url"),
+    )
+    kind = teams.app_type.lower()
+    if kind not in ("singletenant", "userassignedmsi", "multitenant"):
+        raise ConfigError(f"MICROSOFT_APP_TYPE={teams.app_type!r}: use SingleTenant or UserAssignedMSI")
+    if teams.app_id and kind == "singletenant" and not (teams.app_password and teams.tenant_id):
+        raise ConfigError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID")
+    if teams.app_id and kind == "userassignedmsi" and not teams.tenant_id:
+        raise ConfigError("MICROSOFT_APP_TYPE=UserAssignedMSI needs MICROSOFT_APP_TENANT_ID")
+    return teams

@@ -17,6 +17,7 @@ from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.deliveries import DeliveryLog
 from bot.storage.personal import PersonalData
+from bot.storage.references import ReferenceStore
 
 HISTORY_TURNS = 6
 
@@ -49,6 +50,7 @@ class Lotse:
         self.dialogs = DialogEngine(db, catalog, self.results)
         self.deliveries = DeliveryLog(db)
         self.feedback = AnswerFeedbackStore(db)
+        self.references = ReferenceStore(db)  # where proactive messages go; channel message → answer links
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message: an open assessment takes it first, then commands, then questions

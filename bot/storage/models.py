@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -131,3 +131,25 @@ class AnswerFeedbackRow(Base):
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
     sources: Mapped[str] = mapped_column(Text, default="")  # chunk ids the answer cited
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationRefRow(Base):
+    """Where a proactive message goes: a Teams conversation reference as wire JSON
+    (`ConversationReference.serialize()`), kept current from each inbound activity."""
+
+    __tablename__ = "conversation_refs"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # channel:conversation id
+    user_key: Mapped[str] = mapped_column(String(300), index=True)  # channel:tenant:user of the last sender
+    reference: Mapped[str] = mapped_column(Text)  # JSON
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # false once the user removed Lotse (403)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnswerLinkRow(Base):
+    """Which stored answer a channel's message shows (Teams' 👍/👎 arrives with the message id only)."""
+
+    __tablename__ = "answer_links"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # channel:conversation:message id
+    answer_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))

