@@ -115,6 +115,38 @@ def cmd_serve(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_teams_package(args, settings: Settings) -> int:
+    """`lotse teams-package`: the app zip to upload in Teams (manifest with the app id, and the icons)."""
+    import zipfile
+
+    from bot.settings import PROJECT_ROOT
+
+    folder = Path(args.source) if args.source else PROJECT_ROOT / "config" / "teams"
+    if not settings.teams.app_id:
+        print("lotse teams-package: set MICROSOFT_APP_ID (the Azure Bot's app id) first", file=sys.stderr)
+        return 2
+    try:
+        text = (
+            (folder / "manifest.json").read_text(encoding="utf-8").replace("${MICROSOFT_APP_ID}", settings.teams.app_id)
+        )
+        manifest = json.loads(text)
+        icons = [folder / manifest["icons"]["color"], folder / manifest["icons"]["outline"]]
+    except (OSError, json.JSONDecodeError, KeyError) as exc:
+        print(f"lotse teams-package: {folder / 'manifest.json'} is not usable: {exc}", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in icons if not p.is_file()]
+    if missing:
+        print(f"lotse teams-package: missing icon(s): {', '.join(missing)}", file=sys.stderr)
+        return 2
+    output = Path(args.output)
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+        for icon in icons:
+            package.write(icon, icon.name)
+    print(f"wrote {output}: upload it in Teams (Apps → Manage your apps → Upload an app)", file=sys.stderr)
+    return 0
+
+
 def _results(settings: Settings):
     from bot.dialogs import Results, load_catalog
     from bot.storage import Database
@@ -187,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3978, help="port to listen on (default 3978)")
     serve.set_defaults(func=cmd_serve)
+
+    package = sub.add_parser("teams-package", help="build the Teams app zip (manifest with your app id, icons)")
+    package.add_argument("--output", "-o", default="lotse-teams.zip", help="zip to write (default lotse-teams.zip)")
+    package.add_argument("--source", help="folder with manifest.json and icons (default config/teams)")
+    package.set_defaults(func=cmd_teams_package)
 
     ing = sub.add_parser("ingest", help="index documents (default: the knowledge/ folder)")
     ing.add_argument("paths", nargs="*", help="files or folders: .md .txt .html .pdf .docx")

@@ -29,7 +29,9 @@ def guard_dir(tmp_path_factory) -> Path:
 
 
 def lotse(args, data_dir, guard_dir, stdin: str | None = None, **env) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))
+    }
     environment.update(LOTSE_DATA_DIR=str(data_dir), PYTHONPATH=f"{guard_dir}{os.pathsep}{ROOT}", **env)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
@@ -101,3 +103,20 @@ def test_serve_without_a_channel_says_how_to_configure_one(kb_settings, guard_di
     assert "no channel is configured" in result.stderr and "SLACK_APP_TOKEN" in result.stderr
     half = lotse(["serve"], kb_settings.data_dir, guard_dir, SLACK_BOT_TOKEN="xoxb-1")
     assert half.returncode == 2 and "neither SLACK_APP_TOKEN" in half.stderr and "Traceback" not in half.stderr
+
+
+def test_teams_package_builds_the_app_zip_with_the_app_id(kb_settings, guard_dir, tmp_path):
+    import zipfile
+
+    target = tmp_path / "lotse-teams.zip"
+    refused = lotse(["teams-package", "-o", str(target)], kb_settings.data_dir, guard_dir)
+    assert refused.returncode == 2 and "MICROSOFT_APP_ID" in refused.stderr
+    env = {"MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555", "MICROSOFT_APP_PASSWORD": "x",
+           "MICROSOFT_APP_TENANT_ID": "t"}  # fmt: skip
+    built = lotse(["teams-package", "-o", str(target)], kb_settings.data_dir, guard_dir, **env)
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(target) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["id"] == manifest["bots"][0]["botId"] == env["MICROSOFT_APP_ID"]
+    assert manifest["bots"][0]["commandLists"][0]["commands"]
