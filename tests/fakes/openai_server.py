@@ -17,6 +17,7 @@ class FakeOpenAI:
         self.reply = "Pro Person sind 2.000 bis 5.000 Euro einzuplanen [1]."
         self.status = 500
         self.delay = 5.0
+        self.stream_delay = 0.0  # seconds between streamed chunks
         self.requests: list[dict] = []
         fake = self
 
@@ -78,6 +79,7 @@ class FakeOpenAI:
                              "model": "test", "choices": [choice]}  # fmt: skip
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
+                    time.sleep(fake.stream_delay)
                 done = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
                         "model": "test", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}  # fmt: skip
                 self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 ADMIN_COMMANDS = ("/export",)
 MAX_RETRIES = 3
+STREAM_INTERVAL = 0.5  # seconds between streamed updates
 
 
 class BotConfig:
@@ -69,6 +70,21 @@ class MessageEntity(Entity):
         super().__init__(type=data["type"])
         self.schema_type, self.context, self.schema_id = data.get("@type"), data.get("@context"), data.get("@id")
         self.additional_type, self.citation = data.get("additionalType"), data.get("citation")
+
+
+class StreamInfo(Entity):
+    """Teams' `streaminfo` entity, which botbuilder 4.17.1 does not know."""
+
+    _attribute_map = {
+        **Entity._attribute_map,
+        "stream_id": {"key": "streamId", "type": "str"},
+        "stream_type": {"key": "streamType", "type": "str"},
+        "stream_sequence": {"key": "streamSequence", "type": "int"},
+    }
+
+    def __init__(self, stream_type: str, sequence: int | None, stream_id: str | None = None) -> None:
+        super().__init__(type="streaminfo")
+        self.stream_type, self.stream_sequence, self.stream_id = stream_type, sequence, stream_id
 
 
 def to_activity(data: dict) -> Activity:
@@ -190,14 +206,62 @@ class LotseTeamsBot(TeamsActivityHandler):
             language = detect_language(incoming.text)
             await turn_context.send_activity(i18n.text("teams_admin_only", language, name=incoming.text.split()[0]))
             return
-        await turn_context.send_activity(Activity(type=ActivityTypes.typing))
-        reply = await self.channel.core_call(self.core.handle, incoming)
+        streaming = (
+            self.core.settings.llm.enabled
+            and (activity.conversation.conversation_type or "personal") == "personal"  # Teams streams 1:1 only
+            and incoming.value is None
+            and not incoming.text.startswith("/")
+            and not await self.channel.core_call(self.core.in_dialog, incoming)
+        )
+        if streaming:
+            reply, final = await self._streamed(turn_context, incoming)
+        else:
+            await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+            reply = await self.channel.core_call(self.core.handle, incoming)
+            final = to_activity(cards.render(reply, self.channel.settings.public_url))
         if incoming.value is not None and activity.reply_to_id and reply.answered:
             await self._close_question(turn_context, activity)
-        response = await turn_context.send_activity(to_activity(cards.render(reply, self.channel.settings.public_url)))
+        response = await turn_context.send_activity(final)
         if reply.answer_id is not None and response is not None and response.id:
             link = f"teams:{activity.conversation.id}:{response.id}"
             await self.channel.core_call(self.core.references.link, link, reply.answer_id)
+
+    async def _streamed(self, turn_context: TurnContext, incoming: Incoming) -> tuple[Reply, Activity]:
+        """Teams streaming (personal chats): an informative typing activity, then typing activities
+        that each carry all the text so far, then the final message that closes the stream."""
+        language = detect_language(incoming.text)
+        first = Activity(type=ActivityTypes.typing, text=i18n.text("teams_working", language),
+                         channel_data={"streamType": "informative", "streamSequence": 1},
+                         entities=[StreamInfo("informative", 1)])  # fmt: skip
+        stream_id = (await turn_context.send_activity(first)).id
+        loop = asyncio.get_running_loop()
+        pieces: asyncio.Queue[str | None] = asyncio.Queue()
+
+        async def pump() -> None:
+            text, sequence, last = "", 1, 0.0
+            while (piece := await pieces.get()) is not None:
+                text += piece
+                if loop.time() - last < STREAM_INTERVAL:
+                    continue  # Teams throttles streams: one update per interval, each with all text so far
+                sequence, last = sequence + 1, loop.time()
+                update = Activity(type=ActivityTypes.typing, text=text,
+                                  channel_data={"streamType": "streaming", "streamSequence": sequence,
+                                                "streamId": stream_id},
+                                  entities=[StreamInfo("streaming", sequence, stream_id)])  # fmt: skip
+                with contextlib.suppress(Exception):
+                    await turn_context.send_activity(update)
+
+        pumping = asyncio.create_task(pump())
+        reply = await self.channel.core_call(
+            self.core.handle, incoming, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece)
+        )
+        pieces.put_nowait(None)
+        await pumping
+        data = cards.render(reply, self.channel.settings.public_url)
+        data["channelData"] = {**data.get("channelData", {}), "streamType": "final", "streamId": stream_id}
+        final = to_activity(data)
+        final.entities = [*(final.entities or []), StreamInfo("final", None, stream_id)]
+        return reply, final
 
     async def _close_question(self, turn_context: TurnContext, activity: Activity) -> None:
         """The answered question card loses its buttons, so that it cannot be answered twice."""

@@ -166,3 +166,23 @@ async def test_admin_commands_are_refused_for_other_users(teams):
     await teams.say("/export")
     [refusal] = await teams.connector.wait_for()
     assert "Administratorinnen und Administratoren vorbehalten" in refusal["text"] and teams.handled == 0
+
+
+async def test_with_an_llm_a_personal_chat_answer_is_streamed_then_finalised(teams_llm):
+    teams = teams_llm
+    teams.openai.reply = "Rechnen Sie mit 2.000 bis 5.000 Euro pro Person für fundierte KI-Schulungen [1]. " * 4
+    teams.openai.stream_delay = 0.04  # ~2 s of writing: several throttled updates
+    await teams.say("Wie viel Budget brauchen wir pro Person für KI-Schulungen?")
+    [final] = await teams.connector.wait_for()
+    typing = teams.connector.messages("typing")
+    assert typing[0]["channelData"] == {"streamType": "informative", "streamSequence": 1}
+    assert typing[0]["entities"][0]["type"] == "streaminfo"
+    stream_id = "activity-1"
+    assert final["channelData"]["streamType"] == "final" and final["channelData"]["streamId"] == stream_id
+    assert final["channelData"]["feedbackLoopEnabled"] is True
+    assert {e["type"] for e in final["entities"]} == {"https://schema.org/Message", "streaminfo"}
+    assert final["text"].strip() == teams.openai.reply.strip()
+    assert len(typing) >= 3
+    for update in typing[1:]:
+        assert update["channelData"]["streamType"] == "streaming" and update["channelData"]["streamId"] == stream_id
+        assert teams.openai.reply.startswith(update["text"])  # each update carries all the text so far
