@@ -97,6 +97,23 @@ def image_url(path: Path, public_url: str | None) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
+def feedback_form(language: str) -> dict:
+    """`/feedback`: how useful Lotse is (1–5) and what to improve — a form fits better than a chat."""
+    choices = [{"title": str(n), "value": str(n)} for n in range(1, 6)]
+    submit = {"type": "Action.Submit", "title": i18n.text("feedback_modal_submit", language),
+              "data": {"lotse": "feedback_form", "language": language}}  # fmt: skip
+    body = [
+        {"type": "TextBlock", "text": i18n.text("feedback_form_title", language), "weight": "Bolder", "wrap": True},
+        {"type": "Input.ChoiceSet", "id": "rating", "label": i18n.text("feedback_form_rating", language),
+         "style": "expanded", "isRequired": True, "errorMessage": i18n.text("feedback_form_rating", language),
+         "choices": choices},
+        {"type": "Input.Text", "id": "comment", "label": i18n.text("feedback_comment_label", language),
+         "isMultiline": True, "maxLength": 2000},
+        {"type": "ActionSet", "actions": [submit]},
+    ]  # fmt: skip
+    return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
+
+
 def answered_card(label: str) -> dict:
     """What replaces a question card once it is answered: the answer, no buttons to click again."""
     return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5",

@@ -202,6 +202,8 @@ class LotseTeamsBot(TeamsActivityHandler):
         await self._remember(turn_context)
         TurnContext.remove_recipient_mention(activity)
         incoming = _incoming(activity)
+        if await self._feedback_form(turn_context, activity, incoming):
+            return
         if incoming.text.strip().lower().startswith(ADMIN_COMMANDS) and incoming.user not in self.channel.teams.admins:
             language = detect_language(incoming.text)
             await turn_context.send_activity(i18n.text("teams_admin_only", language, name=incoming.text.split()[0]))
@@ -225,6 +227,28 @@ class LotseTeamsBot(TeamsActivityHandler):
         if reply.answer_id is not None and response is not None and response.id:
             link = f"teams:{activity.conversation.id}:{response.id}"
             await self.channel.core_call(self.core.references.link, link, reply.answer_id)
+
+    async def _feedback_form(self, turn_context: TurnContext, activity: Activity, incoming: Incoming) -> bool:
+        """`/feedback` sends a form card; its submission is stored as general feedback on Lotse."""
+        data = activity.value if isinstance(activity.value, dict) else {}
+        if data.get("lotse") == "feedback_form":
+            language = data.get("language", "de")
+            rating = str(data.get("rating", ""))
+            if rating not in {"1", "2", "3", "4", "5"}:
+                await turn_context.send_activity(i18n.text("feedback_form_rating", language))
+                return True
+            await self.channel.core_call(self.core.general_feedback, incoming, int(rating), data.get("comment") or None)
+            await turn_context.send_activity(i18n.text("feedback_thanks", language))
+            return True
+        if incoming.value is None and incoming.text.lower() in ("/feedback", "/rückmeldung"):
+            language = "en" if (activity.locale or "").lower().startswith("en") else "de"
+            card = {
+                "type": "message",
+                "attachments": [{"contentType": cards.CARD, "content": cards.feedback_form(language)}],
+            }
+            await turn_context.send_activity(to_activity(card))
+            return True
+        return False
 
     async def _streamed(self, turn_context: TurnContext, incoming: Incoming) -> tuple[Reply, Activity]:
         """Teams streaming (personal chats): an informative typing activity, then typing activities

@@ -66,3 +66,7 @@ def test_an_answer_carries_citations_the_ai_label_and_the_feedback_loop():
     assert activity["channelData"] == {"feedbackLoopEnabled": True}
     refusal = cards.render(Reply("Dazu steht nichts in meiner Wissensbasis.", "de", answered=False, mode="extractive"))
     assert "entities" not in refusal and "channelData" not in refusal
+
+
+def test_the_feedback_form_is_a_valid_card():
+    valid(cards.feedback_form("de"))

@@ -186,3 +186,17 @@ async def test_with_an_llm_a_personal_chat_answer_is_streamed_then_finalised(tea
     for update in typing[1:]:
         assert update["channelData"]["streamType"] == "streaming" and update["channelData"]["streamId"] == stream_id
         assert teams.openai.reply.startswith(update["text"])  # each update carries all the text so far
+
+
+async def test_the_feedback_form_is_a_card_and_its_submission_is_stored(teams):
+    await teams.say("/feedback")
+    [form] = await teams.connector.wait_for()
+    card = card_of(form)
+    [submit] = submits(card)
+    assert {e.get("id") for e in card["body"]} >= {"rating", "comment"}
+    before = len(teams.core.feedback.all())
+    await teams.post(teams.activity(None, value={**submit["data"], "rating": "4", "comment": "Mehr Beispiele"}))
+    [_, thanks] = await teams.connector.wait_for(2)
+    assert thanks["text"] == "Danke für die Rückmeldung!"
+    rows = teams.core.feedback.all()[before:]
+    assert [(r.rating, r.comment, r.user) for r in rows] == [(4, "Mehr Beispiele", f"teams:{TENANT}:aad-anna")]
