@@ -44,7 +44,7 @@ def build_app(
         app[TEAMS] = teams
         app.router.add_post("/api/messages", teams.handle)
     if settings.public_url:  # Teams fetches chart images from here
-        app.router.add_get(r"/charts/{name:[a-z_]+-[0-9]+-(de|en)\.png}", _chart_handler(settings))
+        app.router.add_get(r"/charts/{name:[a-z_]+-[0-9]+-[0-9a-f]{16}-(de|en)\.png}", _chart_handler(settings))
     return app
 
 

@@ -86,6 +86,8 @@ class DialogEngine:
                 return self.results.show(argument.strip(), message.scope, RESULT[command])
         for _attempt in range(3):
             row = self.store.active(message.conversation_key)
+            if row is None and message.value is not None:  # a button of a dialog that is not (or no longer) ours
+                return Reply(i18n.text("dialog_no_running", language), language, answered=False, mode="dialog")
             if row is None:
                 return None
             try:

@@ -8,10 +8,13 @@ language of whoever asks for it.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 import logging
 import re
+import secrets
 from datetime import datetime
 from pathlib import Path
 
@@ -88,7 +91,7 @@ class Results:
         """The PNG of a result (drawn once per language, then reused)."""
         if outcome.chart is None:
             return None
-        path = self.charts_dir / f"{spec.id}-{row.id}-{language}.png"
+        path = self.charts_dir / f"{spec.id}-{row.id}-{self._token(row.id)}-{language}.png"
         if path.is_file() and path.stat().st_size > 0:
             return path
         try:
@@ -99,6 +102,15 @@ class Results:
         if row.chart_path is None:
             self.store.set_chart(row.id, str(path))
         return path
+
+    def _token(self, result_id: int) -> str:
+        """Part of a chart's file name that cannot be guessed: charts may be served over HTTP (Teams)."""
+        key_file = self.charts_dir / ".key"
+        if not key_file.is_file():
+            self.charts_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_bytes(secrets.token_bytes(32))
+            key_file.chmod(0o600)
+        return hmac.new(key_file.read_bytes(), str(result_id).encode(), hashlib.sha256).hexdigest()[:16]
 
     # -- looking results up ---------------------------------------------------------------------
 

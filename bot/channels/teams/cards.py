@@ -26,7 +26,7 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
         return {"type": "message", "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
                 "text": "" if reply.question else reply.text}  # fmt: skip
     activity: dict = {"type": "message", "text": reply.text, "textFormat": "markdown"}
-    if reply.mode in ("llm", "extractive") and reply.answered:
+    if reply.mode == "llm" or (reply.mode == "extractive" and reply.answered):  # an LLM refusal is AI text too
         activity["entities"] = [ai_entity(reply)]
         activity["channelData"] = {"feedbackLoopEnabled": True}
     return activity
@@ -77,8 +77,10 @@ def question_elements(question: Question, language: str) -> list[dict]:
                          "placeholder": i18n.text("teams_answer_placeholder", language)})  # fmt: skip
         submit = {"type": "Action.Submit", "title": i18n.text("teams_send", language), "data": {"lotse": "input"}}
         elements.append({"type": "ActionSet", "actions": [submit]})
-    choices = [{"type": "Action.Submit", "title": c.label, "data": {"lotse": "choice", "value": c.value}}
-               for c in question.choices]  # fmt: skip
+    choices = [
+        {"type": "Action.Submit", "title": c.label, "data": {"lotse": "choice", "value": c.value, "title": c.label}}
+        for c in question.choices
+    ]
     for start in range(0, len(choices), BUTTONS_PER_SET):
         elements.append({"type": "ActionSet", "actions": choices[start : start + BUTTONS_PER_SET]})
     controls = [

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
+import requests
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -128,19 +129,23 @@ class TeamsChannel:
             return web.Response(status=400, text="The body is not valid JSON.")
         if not isinstance(body, dict) or not body.get("type"):
             return web.Response(status=400, text="An activity needs a type.")
-        tenant = _tenant_of(body)
+        tenants = _tenants_of(body)
+        if tenants is None:
+            return web.Response(status=400, text="conversation and channelData must be objects.")
         if (
             self.teams.tenant_id
-            and self.teams.app_type.lower() == "singletenant"
-            and tenant
-            and tenant != self.teams.tenant_id
+            and self.teams.app_type.lower() != "multitenant"
+            and (not tenants or any(t != self.teams.tenant_id for t in tenants))
         ):
-            log.warning("refused an activity from tenant %s", tenant)
+            log.warning("refused an activity from tenant(s) %s", tenants or "none")
             return web.Response(status=403, text="This tenant is not served by this Lotse.")
         try:
             return await self.adapter.process(request, self.bot)
         except web.HTTPException:
             raise
+        except requests.RequestException as exc:  # the Bot Framework signing keys could not be fetched
+            log.error("could not check a Teams token: %s", type(exc).__name__)
+            return web.Response(status=503, text="Token keys unavailable; try again.")
         except (PermissionError, jwt.PyJWTError, KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
             # botbuilder answers a malformed or foreign token with 500 or 404; it is simply not authorized
             log.warning("refused an activity: %s", type(exc).__name__)
@@ -148,6 +153,8 @@ class TeamsChannel:
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
         log.error("Teams turn failed: %s: %s", type(error).__name__, error)
+        if context.activity.type == ActivityTypes.event:  # a proactive turn: notify() reports it
+            return
         with contextlib.suppress(Exception):
             language = detect_language(context.activity.text or "")
             await context.send_activity(i18n.text("slack_error", language))
@@ -168,7 +175,7 @@ class TeamsChannel:
         async def send(context: TurnContext) -> None:
             try:
                 await context.send_activity(activity)
-            except ErrorResponseException as exc:  # handled below, not by the adapter's turn-error handler
+            except Exception as exc:  # handled below, not by the adapter's turn-error handler
                 failures.append(exc)
 
         for attempt in range(MAX_RETRIES + 1):
@@ -176,7 +183,7 @@ class TeamsChannel:
             await self.adapter.continue_conversation(reference, send, self.teams.app_id or str(uuid.uuid4()))
             if not failures:
                 return True
-            status = getattr(failures[0].response, "status_code", None)
+            status = getattr(getattr(failures[0], "response", None), "status_code", None)
             if status == 403:
                 log.warning("Teams refused a proactive message (403): reference %s is now inactive", conversation_key)
                 await self.core_call(self.core.references.deactivate, conversation_key)
@@ -184,7 +191,10 @@ class TeamsChannel:
             if status == 429 and attempt < MAX_RETRIES:
                 await asyncio.sleep(_retry_after(failures[0].response, attempt))
                 continue
-            raise failures[0]
+            log.error(
+                "proactive message to %s failed: %s: %s", conversation_key, type(failures[0]).__name__, failures[0]
+            )
+            return False
         return False
 
 
@@ -204,9 +214,12 @@ class LotseTeamsBot(TeamsActivityHandler):
         incoming = _incoming(activity)
         if await self._feedback_form(turn_context, activity, incoming):
             return
-        if incoming.text.strip().lower().startswith(ADMIN_COMMANDS) and incoming.user not in self.channel.teams.admins:
+        if incoming.text.strip().lower().startswith(ADMIN_COMMANDS):
             language = detect_language(incoming.text)
-            await turn_context.send_activity(i18n.text("teams_admin_only", language, name=incoming.text.split()[0]))
+            if incoming.user in self.channel.teams.admins:
+                await turn_context.send_activity(i18n.text("slack_export_hint", language))
+            else:
+                await turn_context.send_activity(i18n.text("teams_admin_only", language, name=incoming.text.split()[0]))
             return
         streaming = (
             self.core.settings.llm.enabled
@@ -276,11 +289,16 @@ class LotseTeamsBot(TeamsActivityHandler):
                     await turn_context.send_activity(update)
 
         pumping = asyncio.create_task(pump())
-        reply = await self.channel.core_call(
-            self.core.handle, incoming, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece)
-        )
-        pieces.put_nowait(None)
-        await pumping
+        try:
+            reply = await self.channel.core_call(
+                self.core.handle, incoming, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece)
+            )
+        except Exception:
+            log.exception("a streamed Teams answer failed")
+            reply = Reply(i18n.text("slack_error", language), language, answered=False)
+        finally:
+            pieces.put_nowait(None)
+            await pumping
         data = cards.render(reply, self.channel.settings.public_url)
         data["channelData"] = {**data.get("channelData", {}), "streamType": "final", "streamId": stream_id}
         final = to_activity(data)
@@ -289,7 +307,8 @@ class LotseTeamsBot(TeamsActivityHandler):
 
     async def _close_question(self, turn_context: TurnContext, activity: Activity) -> None:
         """The answered question card loses its buttons, so that it cannot be answered twice."""
-        label = (activity.value or {}).get("title") or str((activity.value or {}).get("value", ""))
+        data = activity.value or {}
+        label = data.get("title") or data.get("answer") or str(data.get("value", "")).split(":", 1)[-1]
         update = to_activity({"type": "message", "attachments": [
             {"contentType": cards.CARD, "content": cards.answered_card(label.split(":", 1)[-1])}]})  # fmt: skip
         update.id = activity.reply_to_id
@@ -351,9 +370,18 @@ def _user_id(activity: Activity) -> str:
     return (sender.aad_object_id or sender.id) if sender else ""
 
 
+def _tenants_of(body: dict) -> list[str] | None:
+    """The tenant ids an activity names (conversation.tenantId, channelData.tenant.id); None if malformed."""
+    conversation, channel_data = body.get("conversation") or {}, body.get("channelData") or {}
+    tenant = (channel_data.get("tenant") or {}) if isinstance(channel_data, dict) else None
+    if not isinstance(conversation, dict) or not isinstance(tenant, dict):
+        return None
+    return [str(t) for t in (conversation.get("tenantId"), tenant.get("id")) if t]
+
+
 def _tenant_of(body: dict) -> str | None:
-    return ((body.get("conversation") or {}).get("tenantId")
-            or ((body.get("channelData") or {}).get("tenant") or {}).get("id"))  # fmt: skip
+    tenants = _tenants_of(body)
+    return tenants[0] if tenants else None
 
 
 def _feedback_text(raw: Any) -> str | None:

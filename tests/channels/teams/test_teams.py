@@ -200,3 +200,28 @@ async def test_the_feedback_form_is_a_card_and_its_submission_is_stored(teams):
     assert thanks["text"] == "Danke für die Rückmeldung!"
     rows = teams.core.feedback.all()[before:]
     assert [(r.rating, r.comment, r.user) for r in rows] == [(4, "Mehr Beispiele", f"teams:{TENANT}:aad-anna")]
+
+
+async def test_review_cases_malformed_bodies_missing_tenant_foreign_clicks_and_unreachable_targets(teams):
+    bare = {"type": "message", "conversation": "x"}
+    async with teams.session.post(f"{teams.url}/api/messages", json=bare) as malformed:
+        assert malformed.status == 400
+    no_tenant = teams.activity("Hallo", conversation={"id": "a:y"}, channelData={})
+    assert (await teams.post(no_tenant)).status == 403
+    mixed = teams.activity("Hallo", channelData={"tenant": {"id": "tenant-other"}})
+    assert (await teams.post(mixed)).status == 403
+    assert teams.handled == 0
+
+    await teams.say("/check readiness")
+    [question] = await teams.connector.wait_for()
+    [yes] = [a for a in submits(card_of(question)) if a["title"] == "Ja"]
+    other = teams.activity(None, value=yes["data"], replyToId="activity-2",
+                           **{"from": {"id": "29:user-2", "aadObjectId": "aad-ben"}})  # fmt: skip
+    await teams.post(other)
+    notice = (await teams.connector.wait_for(2))[-1]
+    assert notice["text"].startswith("Zu dieser Schaltfläche läuft keine Bewertung")
+
+    key = f"teams:{teams.conversation}"
+    reference, _ = teams.core.references.get(key)
+    teams.core.references.save(key, "teams:x:y", {**reference, "serviceUrl": "http://127.0.0.1:9/"})
+    assert await teams.channel.notify(key, Reply("Erinnerung", "de")) is False
