@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--lang", choices=("de", "en"), default="de", help="language of summaries (default de)")
     assess.set_defaults(func=cmd_assess)
 
-    serve = sub.add_parser("serve", help="serve the configured channels (Slack; Teams and the scheduler later)")
+    serve = sub.add_parser("serve", help="serve the configured channels (Slack, Teams) in one process")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3978, help="port to listen on (default 3978)")
     serve.set_defaults(func=cmd_serve)

@@ -89,12 +89,29 @@ class TeamsHarness:
 
 @pytest.fixture
 async def teams(kb_settings, service):
+    async for harness in running_teams(kb_settings, service, admins=frozenset({"aad-admin"})):
+        yield harness
+
+
+@pytest.fixture
+async def teams_llm(kb_settings, kb_index):
+    from tests.conftest import llm_service
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as openai:
+        service = llm_service(kb_settings, kb_index, openai.base_url)
+        async for harness in running_teams(service.settings, service):
+            harness.openai = openai
+            yield harness
+
+
+async def running_teams(base_settings, service, admins: frozenset[str] = frozenset()):
     JwtTokenExtractor.metadataCache = {}  # signing keys are cached per URL across tests otherwise
     connector = await FakeConnector().start()
     settings = dataclasses.replace(
-        kb_settings,
+        base_settings,
         teams=TeamsSettings(app_id=APP_ID, app_password="secret", app_type="SingleTenant", tenant_id=TENANT,
-                            admins=frozenset({"aad-admin"}), openid_metadata_url=connector.metadata_url),
+                            admins=admins, openid_metadata_url=connector.metadata_url),
     )  # fmt: skip
     core = Lotse(settings, service)
     app = build_app(core, settings, teams_credentials=StaticCredentialsFactory())
@@ -108,33 +125,3 @@ async def teams(kb_settings, service):
     await runner.cleanup()
     await connector.stop()
     app[EXECUTOR].shutdown(wait=True)
-
-
-@pytest.fixture
-async def teams_llm(kb_settings, kb_index):
-    from tests.conftest import llm_service
-    from tests.fakes.openai_server import FakeOpenAI
-
-    JwtTokenExtractor.metadataCache = {}
-    with FakeOpenAI() as openai:
-        service = llm_service(kb_settings, kb_index, openai.base_url)
-        connector = await FakeConnector().start()
-        settings = dataclasses.replace(
-            service.settings,
-            teams=TeamsSettings(app_id=APP_ID, app_password="secret", app_type="SingleTenant", tenant_id=TENANT,
-                                openid_metadata_url=connector.metadata_url),
-        )  # fmt: skip
-        core = Lotse(settings, service)
-        app = build_app(core, settings, teams_credentials=StaticCredentialsFactory())
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        harness = TeamsHarness(connector, url, core, app[TEAMS])
-        harness.openai = openai
-        yield harness
-        await harness.close()
-        await runner.cleanup()
-        await connector.stop()
-        app[EXECUTOR].shutdown(wait=True)
