@@ -16,6 +16,7 @@ class Incoming:
     workspace: str = "local"
     conversation: str = "default"
     value: str | None = None  # a button's or form's value (Slack/Teams); None for typed text
+    admin: bool = False  # the channel found the sender among its configured admins
 
     @property
     def conversation_key(self) -> str:

@@ -20,6 +20,7 @@ from bot.storage.personal import PersonalData
 from bot.storage.references import ReferenceStore
 
 HISTORY_TURNS = 6
+ADMIN_COMMANDS = ("/export",)
 
 
 def reply_for(answer: Answer) -> Reply:
@@ -100,6 +101,27 @@ class Lotse:
         """What Lotse stores about the sender, in numbers."""
         counts = PersonalData(self.answers.index.db).counts(message.user_key, message.user, message.scope)
         return i18n.text("data_summary", language, **counts)
+
+    def admin_command(self, message: Incoming) -> Reply | None:
+        """The reply to an admin-only command (`/export`), decided before anything else is looked at;
+        None if the message is no admin command. Channels set `Incoming.admin` from their own IDs."""
+        words = message.text.strip().lower().split()
+        if not words or words[0] not in ADMIN_COMMANDS:
+            return None
+        language = detect_language(message.text)
+        if not message.admin:
+            return Reply(i18n.text("admin_only", language), language, answered=False)
+        return Reply(i18n.text("export_hint", language), language)
+
+    def may_stream(self, message: Incoming) -> bool:
+        """Whether the reply may be an LLM answer worth streaming: an LLM is configured and the message
+        is a question (no button, no command, no running assessment)."""
+        return (
+            self.settings.llm.enabled
+            and message.value is None
+            and not message.text.strip().startswith("/")
+            and not self.in_dialog(message)
+        )
 
     def in_dialog(self, message: Incoming) -> bool:
         """Whether an assessment is running in this conversation (a channel then passes on messages it

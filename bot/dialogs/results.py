@@ -39,6 +39,7 @@ class Results:
         self.catalog = catalog
         self.store = ResultStore(db)
         self.charts_dir = charts_dir
+        self._chart_key: bytes | None = None
 
     def outcome(self, spec: AssessmentSpec, row: AssessmentResultRow, language: str) -> Outcome:
         return self.catalog.score(spec, json.loads(row.answers), language)
@@ -105,12 +106,14 @@ class Results:
 
     def _token(self, result_id: int) -> str:
         """Part of a chart's file name that cannot be guessed: charts may be served over HTTP (Teams)."""
-        key_file = self.charts_dir / ".key"
-        if not key_file.is_file():
-            self.charts_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_bytes(secrets.token_bytes(32))
-            key_file.chmod(0o600)
-        return hmac.new(key_file.read_bytes(), str(result_id).encode(), hashlib.sha256).hexdigest()[:16]
+        if self._chart_key is None:
+            key_file = self.charts_dir / ".key"
+            if not key_file.is_file():
+                self.charts_dir.mkdir(parents=True, exist_ok=True)
+                key_file.write_bytes(secrets.token_bytes(32))
+                key_file.chmod(0o600)
+            self._chart_key = key_file.read_bytes()
+        return hmac.new(self._chart_key, str(result_id).encode(), hashlib.sha256).hexdigest()[:16]
 
     # -- looking results up ---------------------------------------------------------------------
 

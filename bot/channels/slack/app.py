@@ -37,7 +37,6 @@ SUBCOMMANDS = {
     "feedback": "feedback", "plan": "plan", "data": "data", "daten": "data", "results": "results",
     "ergebnis": "results", "ergebnisse": "results", "export": "export",
 }  # fmt: skip
-ADMIN_SUBCOMMANDS = {"export"}
 
 
 class SlackChannel:
@@ -120,25 +119,23 @@ class SlackChannel:
         # a message arrives once per event_id retry and, for a mention in a DM thread, as two events:
         # its channel + ts identify it across both
         key = f"slack:{incoming.workspace}:{channel}:{event['ts']}"
-        fresh, dialog = await self.core_call(self._intake, key, incoming)
+        fresh, llm = await self.core_call(self._intake, key, incoming)
         if not fresh:
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
             return
-        await self._respond(client, incoming, channel, thread, dialog)
+        await self._respond(client, incoming, channel, thread, llm)
 
     def _intake(self, key: str, incoming: Incoming) -> tuple[bool, bool]:
-        """(first delivery?, assessment running?) in one trip to the core thread. Whether an assessment
-        runs only matters with an LLM (no streaming or placeholder then), so only then is it looked up."""
+        """(first delivery?, may the reply be a streamed LLM answer?) in one trip to the core thread."""
         if not self.core.first_delivery(key):
             return False, False
-        return True, self.core.settings.llm.enabled and self.core.in_dialog(incoming)
+        return True, self.core.may_stream(incoming)
 
     async def _respond(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str | None,
-                       dialog: bool) -> None:  # fmt: skip
+                       llm: bool) -> None:  # fmt: skip
         """Answer a message. An LLM answer takes seconds: in a thread it is streamed as it is written
         (chat.startStream/appendStream/stopStream); elsewhere a "one moment" message comes first and
         is replaced by the answer."""
-        llm = self.core.settings.llm.enabled and not incoming.text.startswith("/") and not dialog
         if llm and thread:
             await self._stream(client, incoming, channel, thread)
             return
@@ -197,7 +194,7 @@ class SlackChannel:
     def _incoming(self, text: str, user: str, team: str, channel: str, thread: str | None, value: str | None = None):
         conversation = f"{channel}:{thread}" if thread else channel
         return Incoming(text=text or "", user=user, channel="slack", workspace=team, conversation=conversation,
-                        value=value)  # fmt: skip
+                        value=value, admin=user in self.settings.admins)  # fmt: skip
 
     async def deliver(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
                       replace: str | None = None) -> None:  # fmt: skip
@@ -299,8 +296,13 @@ class SlackChannel:
         if sub is None:
             await ack(text=i18n.text("slack_unknown_subcommand", language, name=word) + "\n\n" + _help(language))
             return
-        if sub in ADMIN_SUBCOMMANDS and user not in self.settings.admins:
-            await ack(text=i18n.text("slack_admin_only", language, name=word))
+        if sub == "export":  # the core decides; a refusal is the ack itself, the export hint follows privately
+            reply = self.core.admin_command(self._incoming("/export", user, command["team_id"], "", None))
+            if not reply.answered:
+                await ack(text=reply.text)
+                return
+            await ack()
+            await respond(text=reply.text, response_type="ephemeral")
             return
         if sub == "ask" and rest.startswith("/"):
             sub, rest = "check", rest  # a command (e.g. /check) needs a conversation: it goes to the DM
@@ -327,14 +329,12 @@ class SlackChannel:
         else:
             await ack()
             text = {"ask": rest, "plan": i18n.text("slack_plan_question", language), "results": "/ergebnis " + rest,
-                    "data": None, "export": None}[sub]  # fmt: skip
+                    "data": None}[sub]  # fmt: skip
             if sub == "data":
                 summary = await self.quick_call(
                     self.core.data_summary, self._incoming("", user, team, "", None), language
                 )
                 reply = Reply(summary, language)
-            elif sub == "export":
-                reply = Reply(i18n.text("slack_export_hint", language), language)
             else:
                 reply = await self._handle(self._incoming(text, user, team, f"slash:{channel}", None))
             for fallback, message_blocks in blocks.render(reply):
@@ -364,7 +364,7 @@ class SlackChannel:
         channel, thread = payload["channel"], payload["thread_ts"]
         team, text = body.get("team_id", ""), payload.get("text") or ""
         incoming = self._incoming(text, payload["user"], team, channel, thread)
-        fresh, dialog = await self.core_call(self._intake, f"slack:{team}:{channel}:{payload['ts']}", incoming)
+        fresh, llm = await self.core_call(self._intake, f"slack:{team}:{channel}:{payload['ts']}", incoming)
         if not fresh:
             return
         top = self._incoming(text, payload["user"], team, channel, None)
@@ -376,7 +376,7 @@ class SlackChannel:
             await set_status(status=i18n.text("slack_thinking", detect_language(text)))
             if text:
                 await set_title(text[:80])
-        await self._respond(client, incoming, channel, thread, dialog)
+        await self._respond(client, incoming, channel, thread, llm)
 
     async def on_error(self, error: Exception, body: dict) -> None:
         log.error("Slack request failed: %s: %s", type(error).__name__, error)

@@ -137,12 +137,9 @@ def reason_modal(answer_id: int, language: str) -> dict:
         "submit": {"type": "plain_text", "text": i18n.text("feedback_modal_submit", language)},
         "close": {"type": "plain_text", "text": i18n.text("feedback_modal_close", language)},
         "blocks": [
-            {"type": "input", "block_id": "reason", "optional": True,
-             "label": {"type": "plain_text", "text": i18n.text("feedback_reason_label", language)},
-             "element": {"type": "radio_buttons", "action_id": "value", "options": options}},
-            {"type": "input", "block_id": "comment", "optional": True,
-             "label": {"type": "plain_text", "text": i18n.text("feedback_comment_label", language)},
-             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 1000}},
+            _input("reason", i18n.text("feedback_reason_label", language), {"type": "radio_buttons",
+                                                                             "options": options}),
+            _comment(language, 1000),
         ],
     }  # fmt: skip
 
@@ -157,14 +154,22 @@ def general_feedback_modal(language: str) -> dict:
         "title": {"type": "plain_text", "text": i18n.text("feedback_form_title", language)[:24]},
         "submit": {"type": "plain_text", "text": i18n.text("feedback_modal_submit", language)},
         "blocks": [
-            {"type": "input", "block_id": "rating",
-             "label": {"type": "plain_text", "text": i18n.text("feedback_form_rating", language)},
-             "element": {"type": "static_select", "action_id": "value", "options": options}},
-            {"type": "input", "block_id": "comment", "optional": True,
-             "label": {"type": "plain_text", "text": i18n.text("feedback_comment_label", language)},
-             "element": {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": 2000}},
+            _input("rating", i18n.text("feedback_form_rating", language), {"type": "static_select", "options": options},
+                   optional=False),
+            _comment(language, 2000),
         ],
     }  # fmt: skip
+
+
+def _input(block_id: str, label: str, element: dict, optional: bool = True) -> dict:
+    """A modal input; its value arrives as state.values[block_id]["value"]."""
+    return {"type": "input", "block_id": block_id, "optional": optional,
+            "label": {"type": "plain_text", "text": label}, "element": {**element, "action_id": "value"}}  # fmt: skip
+
+
+def _comment(language: str, limit: int) -> dict:
+    element = {"type": "plain_text_input", "multiline": True, "max_length": limit}
+    return _input("comment", i18n.text("feedback_comment_label", language), element)
 
 
 def home_view(overview: Reply, language: str) -> dict:

@@ -32,7 +32,6 @@ from bot.settings import Settings, TeamsSettings
 
 log = logging.getLogger(__name__)
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
-ADMIN_COMMANDS = ("/export",)
 MAX_RETRIES = 3
 STREAM_INTERVAL = 0.5  # seconds between streamed updates
 
@@ -211,22 +210,15 @@ class LotseTeamsBot(TeamsActivityHandler):
             return
         await self._remember(turn_context)
         TurnContext.remove_recipient_mention(activity)
-        incoming = _incoming(activity)
+        incoming = _incoming(activity, self.channel.teams.admins)
         if await self._feedback_form(turn_context, activity, incoming):
             return
-        if incoming.text.strip().lower().startswith(ADMIN_COMMANDS):
-            language = detect_language(incoming.text)
-            if incoming.user in self.channel.teams.admins:
-                await turn_context.send_activity(i18n.text("slack_export_hint", language))
-            else:
-                await turn_context.send_activity(i18n.text("teams_admin_only", language, name=incoming.text.split()[0]))
+        admin_reply = self.core.admin_command(incoming)
+        if admin_reply is not None:
+            await turn_context.send_activity(admin_reply.text)
             return
-        streaming = (
-            self.core.settings.llm.enabled
-            and (activity.conversation.conversation_type or "personal") == "personal"  # Teams streams 1:1 only
-            and incoming.value is None
-            and not incoming.text.startswith("/")
-            and not await self.channel.core_call(self.core.in_dialog, incoming)
+        streaming = (activity.conversation.conversation_type or "personal") == "personal" and (  # Teams: 1:1 only
+            await self.channel.core_call(self.core.may_stream, incoming)
         )
         if streaming:
             reply, final = await self._streamed(turn_context, incoming)
@@ -353,7 +345,7 @@ class LotseTeamsBot(TeamsActivityHandler):
         )
 
 
-def _incoming(activity: Activity) -> Incoming:
+def _incoming(activity: Activity, admins: frozenset[str] = frozenset()) -> Incoming:
     text, value = (activity.text or "").strip(), None
     data = activity.value if isinstance(activity.value, dict) else {}
     if data.get("lotse") in ("choice", "control"):
@@ -361,8 +353,9 @@ def _incoming(activity: Activity) -> Incoming:
     elif data.get("lotse") == "input":
         text = str(data.get("answer") or "").strip()
     tenant = _tenant_of(activity.serialize()) or ""
-    return Incoming(text=text, user=_user_id(activity), channel="teams", workspace=tenant,
-                    conversation=activity.conversation.id, value=value)  # fmt: skip
+    user = _user_id(activity)
+    return Incoming(text=text, user=user, channel="teams", workspace=tenant, conversation=activity.conversation.id,
+                    value=value, admin=user in admins)  # fmt: skip
 
 
 def _user_id(activity: Activity) -> str:
