@@ -1,4 +1,4 @@
-"""The `lotse` command: chat, ask, assess, ingest."""
+"""The `lotse` command: chat, ask, assess, plan, serve, ingest."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.dialogs.spec import AssessmentSpecError
+from bot.reminders.spec import PlanSpecError
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -82,7 +83,67 @@ def cmd_chat(args, settings: Settings) -> int:
 
     catalog = load_catalog(settings.assessments_dir)  # a broken assessment file stops us before the slow part
     service = _open_service(settings)
-    return console.run(Lotse(settings, service, catalog), user=args.user or getpass.getuser())
+    core = Lotse(settings, service, catalog)
+    nudges = args.nudges if args.nudges is not None else sys.stdin.isatty()
+    if not nudges:
+        return console.run(core, user=args.user or getpass.getuser())
+    with console.BackgroundNudges(core):  # plan nudges addressed to the terminal are printed as they fall due
+        return console.run(core, user=args.user or getpass.getuser())
+
+
+def _plan_store(settings: Settings):
+    from bot.reminders.planner import Reminders
+    from bot.reminders.spec import load_plan
+    from bot.storage.db import Database
+
+    return Reminders(Database(settings.db_url), load_plan(settings.plan_file))
+
+
+def cmd_plan(args, settings: Settings) -> int:
+    """`lotse plan preview|status`: the plan's dates (configured or not) and its progress."""
+    from datetime import date
+
+    from bot.channels.console import render
+    from bot.reminders.calendar import WEEKDAYS, CalendarError, Schedule, state_code, zone
+    from bot.reminders.commands import parse_time, preview_lines
+    from bot.reminders.planner import schedule_of
+
+    reminders = _plan_store(settings)
+    plans = [p for p in reminders.plans.all() if p.status != "stopped" and (not args.scope or p.scope == args.scope)]
+    if args.action == "preview" and (args.start or not plans):
+        if not args.start:
+            print("lotse plan preview: no plan is configured; give --start YYYY-MM-DD to preview one", file=sys.stderr)
+            return 2
+        try:
+            start = date.fromisoformat(args.start)
+            at = parse_time(args.time)
+            if at is None:
+                raise CalendarError(f"--time {args.time!r} is not a time like 09:00")
+            if args.weekday.lower() not in WEEKDAYS:
+                raise CalendarError(f"--weekday {args.weekday!r}: use mo, di, mi, do or fr")
+            zone(args.tz)
+            schedule = Schedule(start, WEEKDAYS[args.weekday.lower()], at, args.tz, state_code(args.state))
+        except (ValueError, CalendarError) as exc:
+            print(f"lotse plan preview: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(preview_lines(reminders.spec, schedule, args.lang)))
+        return 0
+    if not plans:
+        print("No plan is running. An admin starts one in chat with /plan start YYYY-MM-DD.", file=sys.stderr)
+        return 1
+    for plan in plans:
+        print(f"# {plan.scope} (plan {plan.id}, {plan.status})")
+        if args.action == "preview":
+            print("\n".join(preview_lines(reminders.spec, schedule_of(plan), args.lang)))
+        else:
+            from bot.core.messages import Incoming
+
+            channel, _, workspace = plan.scope.partition(":")
+            message = Incoming("/plan status", "cli", channel=channel, workspace=workspace)
+            from bot.reminders.commands import PlanCommands
+
+            print(render(PlanCommands(reminders).handle(message, args.lang)))
+    return 0
 
 
 def cmd_serve(args, settings: Settings) -> int:
@@ -198,7 +259,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="chat in the terminal (also reads one message per line from a pipe)")
     chat.add_argument("--user", help="who is chatting (default: your login name)")
+    chat.add_argument("--nudges", action=argparse.BooleanOptionalAction, default=None,
+                      help="print plan nudges for the terminal as they fall due (default: on a terminal)")  # fmt: skip
     chat.set_defaults(func=cmd_chat)
+
+    plan = sub.add_parser("plan", help="the 90-day plan: preview its dates, show its progress")
+    plan.add_argument("action", choices=("preview", "status"))
+    plan.add_argument("--start", help="preview a plan that is not configured yet, starting YYYY-MM-DD")
+    plan.add_argument("--state", help="German state for public holidays, e.g. BY (default: national holidays)")
+    plan.add_argument("--time", default="09:00", help="local time of the nudges (default 09:00)")
+    plan.add_argument("--weekday", default="mo", help="weekday of the nudges (default mo)")
+    plan.add_argument("--tz", default="Europe/Berlin", help="time zone (default Europe/Berlin)")
+    plan.add_argument("--scope", help="only the plan of this team, e.g. slack:T0123")
+    plan.add_argument("--lang", choices=("de", "en"), default="de", help="language (default de)")
+    plan.set_defaults(func=cmd_plan)
 
     ask = sub.add_parser("ask", help="answer one question (or --batch: one per line on stdin)")
     ask.add_argument("question", nargs="*")
@@ -245,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, settings)
     except AssessmentSpecError as exc:
         print(f"lotse: assessment file error: {exc}", file=sys.stderr)
+        return 2
+    except PlanSpecError as exc:
+        print(f"lotse: plan file error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -78,6 +78,25 @@ async def _healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def build_scheduler(core: Lotse, app: web.Application):
+    """The nudge scheduler for the channels this app serves (None if none can send)."""
+    from bot.reminders.dispatch import Dispatcher
+    from bot.reminders.service import SchedulerService
+
+    senders = []
+    if SLACK in app:
+        from bot.channels.slack.app import SlackSender
+
+        senders.append(SlackSender(app[SLACK].app.client))
+    if TEAMS in app:
+        from bot.channels.teams.channel import TeamsSender
+
+        senders.append(TeamsSender(app[TEAMS]))
+    if not senders:
+        return None
+    return SchedulerService(Dispatcher(core.reminders, senders), core.reminders.db, role="serve")
+
+
 async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:
     """Serve until cancelled: the HTTP endpoints, and the Socket Mode connection if configured."""
     if settings.teams.enabled and not settings.teams.app_id and host not in LOOPBACK:
@@ -102,9 +121,14 @@ async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:
         log.warning("Slack: HTTP mode, Request URL http://%s:%s/slack/events", host, port)
     if TEAMS in app:
         log.warning("Teams: messaging endpoint http://%s:%s/api/messages", host, port)
+    scheduler = build_scheduler(core, app) if settings.scheduler else None
+    if scheduler is not None:
+        await scheduler.start()
     try:
         await asyncio.Event().wait()
     finally:
+        if scheduler is not None:
+            await scheduler.stop()
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()

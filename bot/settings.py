@@ -35,6 +35,11 @@ def _default_assessments_dir() -> Path:
     return here if here.is_dir() else PROJECT_ROOT / "config" / "assessments"
 
 
+def _default_plan_file() -> Path:
+    here = Path.cwd() / "config" / "plan.yaml"
+    return here if here.is_file() else PROJECT_ROOT / "config" / "plan.yaml"
+
+
 @dataclass(frozen=True)
 class LLMSettings:
     """An OpenAI-compatible chat endpoint; `enabled` is false when neither key nor base URL is set."""
@@ -112,6 +117,8 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     teams: TeamsSettings = field(default_factory=TeamsSettings)
     public_url: str | None = None  # where Teams can fetch chart images (https://lotse.example.com)
+    plan_file: Path = field(default_factory=_default_plan_file)
+    scheduler: bool = True  # `lotse serve` runs the nudges (one process at a time holds the lead)
 
     @property
     def charts_dir(self) -> Path:
@@ -163,6 +170,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     data_dir = pick("LOTSE_DATA_DIR", conf.get("data_dir"))
     knowledge_dir = pick("LOTSE_KNOWLEDGE_DIR", conf.get("knowledge_dir"))
     assessments_dir = pick("LOTSE_ASSESSMENTS_DIR", conf.get("assessments_dir"))
+    plan_file = pick("LOTSE_PLAN_FILE", conf.get("plan_file"))
+    scheduler = str(pick("LOTSE_SCHEDULER", conf.get("scheduler"), "1")).lower() not in ("0", "false", "no", "off")
     defaults = Settings()
     slack = _slack_settings(env, conf.get("slack") or {})
     return Settings(
@@ -176,6 +185,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         top_k=_number("LOTSE_TOP_K", pick("LOTSE_TOP_K", conf.get("top_k"), 5), int),
         embedding_model=pick("LOTSE_EMBEDDING_MODEL", conf.get("embedding_model")),
         assessments_dir=Path(assessments_dir).expanduser() if assessments_dir else defaults.assessments_dir,
+        plan_file=Path(plan_file).expanduser() if plan_file else defaults.plan_file,
+        scheduler=scheduler,
     )
 
 

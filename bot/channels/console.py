@@ -3,7 +3,9 @@ with piped stdin it reads one message per line, so it can be scripted."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
 from typing import TextIO
 
 from bot.core import i18n
@@ -11,6 +13,7 @@ from bot.core.messages import Incoming, Question, Reply
 from bot.core.turn import Lotse
 
 QUIT = ("/quit", "/exit", "/beenden")
+MARKS = {"open": "☐", "done": "☑", "na": "–", "snoozed": "⏰"}
 
 
 def render(reply: Reply) -> str:
@@ -20,6 +23,14 @@ def render(reply: Reply) -> str:
     if question is not None:
         lines.extend(_choices(question))
         lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")
+    for task in reply.tasks:
+        lines.append(
+            f"  {MARKS.get(task.status, '☐')} {task.id}  {task.text}" + (f"  ({task.note})" if task.note else "")
+        )
+    if reply.tasks and any(t.actions for t in reply.tasks):
+        lines.append(f"  ({i18n.text('plan_console_hint', reply.language)})")
+    if reply.footer:
+        lines.append(reply.footer)
     for image in reply.images:
         lines.append(f"{i18n.text('chart_saved', reply.language)}: {image.path}")
     if reply.citations:
@@ -62,7 +73,7 @@ def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.
             continue
         if line.lower() in QUIT:
             break
-        reply = core.handle(Incoming(text=line, user=user, channel="console"))
+        reply = core.handle(Incoming(text=line, user=user, channel="console", admin=True))  # the operator's terminal
         language = reply.language
         print(render(reply), file=stdout)
         print(file=stdout)
@@ -70,3 +81,43 @@ def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.
     if interactive:
         print(i18n.text("goodbye", language), file=stdout)
     return 0
+
+
+class ConsoleSender:
+    """Prints nudges addressed to the terminal while `lotse chat` runs."""
+
+    channel = "console"
+
+    def __init__(self, stdout: TextIO = sys.stdout) -> None:
+        self.stdout = stdout
+        self.lock = threading.Lock()
+
+    async def send(self, address: str, reply: Reply):
+        from bot.reminders.store import Outcome
+
+        with self.lock:
+            print(f"\n{render(reply)}\n", file=self.stdout, flush=True)
+        return Outcome("sent", message_ref=address)
+
+
+class BackgroundNudges:
+    """The scheduler for terminal nudges, on its own thread and event loop beside the chat."""
+
+    def __init__(self, core: Lotse, stdout: TextIO = sys.stdout) -> None:
+        from bot.reminders.dispatch import Dispatcher
+        from bot.reminders.service import SchedulerService
+
+        dispatcher = Dispatcher(core.reminders, [ConsoleSender(stdout)])
+        self.service = SchedulerService(dispatcher, core.reminders.db, role="console")
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="lotse-nudges", daemon=True)
+
+    def __enter__(self) -> BackgroundNudges:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.service.start(), self.loop).result()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        asyncio.run_coroutine_threadsafe(self.service.stop(), self.loop).result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)

@@ -78,6 +78,18 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Task:
+    """One item of a checklist (a week's tasks in a plan nudge): its state and, while it is open, the
+    buttons that change it (`Choice.value` comes back in `Incoming.value`)."""
+
+    id: str
+    text: str
+    status: str = "open"  # open, done, snoozed, na
+    note: str = ""  # e.g. "aus Woche 2" for a carried-over task, or the snooze date
+    actions: list[Choice] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Reply:
     """What Lotse says: text with [n] markers that refer to `citations`, and optionally a question to
     render as buttons/inputs and images to attach."""
@@ -90,3 +102,5 @@ class Reply:
     question: Question | None = None
     images: list[Image] = field(default_factory=list)
     answer_id: int | None = None  # the stored answer, for 👍/👎 (knowledge-base answers only)
+    tasks: list[Task] = field(default_factory=list)  # a checklist (plan nudges)
+    footer: str = ""  # a line under the checklist, e.g. "Woche 3 von 12 · 7/10 Aufgaben erledigt"

@@ -12,6 +12,9 @@ from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Citation, Incoming, Reply
 from bot.dialogs import Catalog, DialogEngine, Results, load_catalog
+from bot.reminders.commands import PlanCommands
+from bot.reminders.planner import Reminders
+from bot.reminders.spec import PlanSpec, load_plan
 from bot.settings import Settings
 from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.conversations import ConversationStore
@@ -41,7 +44,8 @@ def _cited(answer: Answer) -> list[Citation]:
 class Lotse:
     """The core. Channels build an `Incoming`, call `handle`, and render the `Reply`."""
 
-    def __init__(self, settings: Settings, answers: AnswerService | None = None, catalog: Catalog | None = None):
+    def __init__(self, settings: Settings, answers: AnswerService | None = None, catalog: Catalog | None = None,
+                 plan: PlanSpec | None = None, clock=None):  # fmt: skip
         self.settings = settings
         self.answers = answers or AnswerService(settings)
         db = self.answers.index.db
@@ -52,6 +56,9 @@ class Lotse:
         self.deliveries = DeliveryLog(db)
         self.feedback = AnswerFeedbackStore(db)
         self.references = ReferenceStore(db)  # where proactive messages go; channel message → answer links
+        plan = plan if plan is not None else load_plan(settings.plan_file)
+        self.reminders = Reminders(db, plan, clock) if clock else Reminders(db, plan)
+        self.plan = PlanCommands(self.reminders)
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message: an open assessment takes it first, then commands, then questions
@@ -61,6 +68,10 @@ class Lotse:
         last_language = history[-1].language if history else "de"
         text = message.text.strip()
         language = detect_language(text, last_language) if history else last_language
+        if message.value and message.value.startswith("plan:"):
+            return self.plan.button(message, last_language)
+        if text.split(maxsplit=1)[0:1] == ["/plan"]:
+            return self.plan.handle(message, detect_language(text, last_language))
         reply = self.dialogs.handle(message, language)
         if reply is not None:
             return reply

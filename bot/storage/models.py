@@ -3,9 +3,9 @@ Chroma and BM25 are derived indexes), and chats keep their recent turns for foll
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -153,3 +153,92 @@ class AnswerLinkRow(Base):
 
     key: Mapped[str] = mapped_column(String(400), primary_key=True)  # channel:conversation:message id
     answer_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+
+
+class PlanRow(Base):
+    """A team's 90-day plan: when its nudges are due (weekday, local time, zone, German state for
+    holidays) and whether it runs. Nothing due before `active_from` is sent (no replay after a pause)."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(200), index=True)  # channel:workspace
+    status: Mapped[str] = mapped_column(String(16))  # active, paused, stopped
+    start: Mapped[date] = mapped_column(Date)
+    weekday: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[str] = mapped_column(String(5), default="09:00")
+    tz: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    created_by: Mapped[str] = mapped_column(String(200))
+    active_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PlanTargetRow(Base):
+    """Where a plan's nudges go: a Slack channel or user, a Teams conversation, the terminal. Champions
+    get the feedback reminders of the pilot weeks; the team gets everything else."""
+
+    __tablename__ = "plan_targets"
+    __table_args__ = (UniqueConstraint("plan_id", "channel", "address", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # slack, teams, console
+    address: Mapped[str] = mapped_column(String(400))  # Slack channel/user id, Teams conversation key, console
+    role: Mapped[str] = mapped_column(String(16), default="team")  # team, champion
+    tz: Mapped[str | None] = mapped_column(String(64), nullable=True)  # overrides the plan's zone
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PlanTaskRow(Base):
+    """A task's state in a plan; a task without a row is open."""
+
+    __tablename__ = "plan_tasks"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True)
+    task: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # done, snoozed, na, open
+    snoozed_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class NudgeRow(Base):
+    """One outbound nudge, recorded before it is sent: the key (plan, target, occurrence) is unique, so
+    a restart, a retry or a second process can never send it twice. A sender claims a pending row
+    (status → sending, committed) before it calls Slack or Teams, then records the outcome."""
+
+    __tablename__ = "nudges"
+    __table_args__ = (
+        Index("ix_nudges_status_due", "status", "due_at"),
+        Index("ix_nudges_plan", "plan_id", "target_id"),
+    )
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # plan:target:occurrence
+    plan_id: Mapped[int] = mapped_column(Integer)
+    target_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    occurrence: Mapped[str] = mapped_column(String(24))  # W03, F09, 2027-Q2, S2026-12-01
+    kind: Mapped[str] = mapped_column(String(16))  # week, feedback, quarter, snooze
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sending, sent, failed, unknown
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    message_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)  # Slack ts, Teams activity id
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LeaseRow(Base):
+    """Who runs the scheduler (SQLite; PostgreSQL uses an advisory lock): renewed while alive, taken
+    over by another process once it has expired."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -62,6 +62,7 @@ class SlackChannel:
         self.app.event("app_home_opened")(self.on_home_opened)
         self.app.command("/lotse")(self.on_command)
         self.app.action(re.compile(r"^lotse_(choice|control)_"))(self.on_dialog_button)
+        self.app.action(re.compile(r"^lotse_task_"))(self.on_task_button)
         self.app.action("lotse_feedback_up")(self.on_thumbs_up)
         self.app.action("lotse_feedback_down")(self.on_thumbs_down)
         self.app.view("lotse_feedback_reason")(self.on_reason_submitted)
@@ -237,6 +238,19 @@ class SlackChannel:
                                          blocks=blocks.answered(message.get("blocks", []), label))  # fmt: skip
         await self.deliver(client, reply, channel, thread)
 
+    async def on_task_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        """A nudge's task button: the core records it; the nudge is redrawn in place with the new state."""
+        await ack()
+        message = body.get("message") or {}
+        channel = body["channel"]["id"]
+        incoming = self._incoming("", body["user"]["id"], _team(body), channel, None, value=action["value"])
+        reply = await self._handle(incoming)
+        if reply.answered and reply.mode == "nudge" and message.get("ts"):
+            text, message_blocks = blocks.render(reply)[0]
+            await client.chat_update(channel=channel, ts=message["ts"], text=text, blocks=message_blocks)
+        else:
+            await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.text)
+
     async def on_thumbs_up(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
         await self._rate(body, action, client, +1)
@@ -328,17 +342,26 @@ class SlackChannel:
             await self.deliver(client, reply, dm, None)
         else:
             await ack()
-            text = {"ask": rest, "plan": i18n.text("slack_plan_question", language), "results": "/ergebnis " + rest,
+            text = {"ask": rest, "plan": f"/plan {rest}".strip(), "results": "/ergebnis " + rest,
                     "data": None}[sub]  # fmt: skip
+            conversation = f"slash:{channel}"
+            if sub == "plan" and not await self.quick_call(self._has_plan, team) and not rest:
+                text = i18n.text("slack_plan_question", language)  # no plan yet: what the 90-day plan is
             if sub == "data":
                 summary = await self.quick_call(
                     self.core.data_summary, self._incoming("", user, team, "", None), language
                 )
                 reply = Reply(summary, language)
             else:
-                reply = await self._handle(self._incoming(text, user, team, f"slash:{channel}", None))
+                incoming = self._incoming(text, user, team, conversation, None)
+                reply = await self._handle(incoming)
+                if sub == "plan" and reply.answered and reply.mode is None and not text.startswith("/"):
+                    reply = Reply(f"{reply.text}\n\n{i18n.text('plan_none', language)}", language)
             for fallback, message_blocks in blocks.render(reply):
                 await respond(text=fallback, blocks=message_blocks, response_type="ephemeral")
+
+    def _has_plan(self, team: str) -> bool:
+        return self.core.reminders.plans.current(f"slack:{team}") is not None
 
     # -- App Home and the AI-app surface ---------------------------------------------------------------
 
@@ -396,3 +419,43 @@ def _help(language: str) -> str:
 
 def _prompts(language: str) -> list[dict[str, str]]:
     return [{"title": t, "message": m} for t, m in i18n.text("slack_prompts", language)][:4]
+
+
+class SlackSender:
+    """Delivers nudges with chat.postMessage (a user id as the channel posts to the DM with Lotse).
+    slack_sdk retries a 429 after its Retry-After (up to three times); what then still fails is
+    reported for the nudge log: retry later, failed for good, or unknown if the request went out and
+    no answer came back."""
+
+    channel = "slack"
+    GONE = ("channel_not_found", "not_in_channel", "is_archived", "account_inactive", "user_not_found",
+            "invalid_auth", "not_authed", "token_revoked", "restricted_action", "user_disabled")  # fmt: skip
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def send(self, address: str, reply: Reply):
+        from aiohttp import ClientConnectorError, ServerDisconnectedError
+        from slack_sdk.errors import SlackApiError
+
+        from bot.reminders.store import Outcome
+
+        try:
+            ts = None
+            for text, message_blocks in blocks.render(reply):
+                response = await self.client.chat_postMessage(channel=address, text=text, blocks=message_blocks)
+                ts = ts or response.get("ts")
+            return Outcome("sent", message_ref=f"{address}:{ts}")
+        except SlackApiError as exc:
+            status, error = exc.response.status_code, exc.response.get("error", "")
+            if status == 429:
+                return Outcome(
+                    "retry", error="rate limited", retry_after=float(exc.response.headers.get("Retry-After", 30))
+                )
+            if status >= 500:
+                return Outcome("retry", error=f"Slack answered {status}")
+            return Outcome("failed" if error in self.GONE or status < 500 else "retry", error=error or str(status))
+        except (ClientConnectorError, ConnectionRefusedError) as exc:  # the request never left
+            return Outcome("retry", error=f"{type(exc).__name__}: {exc}")
+        except (TimeoutError, ServerDisconnectedError) as exc:  # it may have been posted
+            return Outcome("unknown", error=f"{type(exc).__name__}: no answer from Slack")

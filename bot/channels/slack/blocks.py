@@ -65,6 +65,9 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
         blocks.append(sources_block(reply))
     if reply.question is not None:
         blocks += question_blocks(reply.question, language)
+    blocks += task_blocks(reply)
+    if reply.footer:
+        blocks.append(context(f"*{escape(reply.footer)}*"))
     if reply.answer_id is not None and reply.answered:
         blocks.append(feedback_block(reply.answer_id, language))
     fallback = _plain(reply.text)[:FALLBACK_LIMIT]
@@ -115,6 +118,30 @@ def feedback_block(answer_id: int, language: str) -> dict:
             button("👎", "lotse_feedback_down", str(answer_id)),
         ],
     }
+
+
+TASK_MARKS = {"open": "☐", "done": "✅", "na": "➖", "snoozed": "⏰"}
+
+
+def task_blocks(reply: Reply) -> list[dict]:
+    """A checklist: each task as a line with its state, and while it is open its buttons (done,
+    tomorrow, next Monday, not applicable)."""
+    blocks: list[dict] = []
+    for task in reply.tasks:
+        line = f"{TASK_MARKS.get(task.status, '☐')} *{escape(task.id)}* {escape(task.text)}"
+        if task.note:
+            line += f"  _({escape(task.note)})_"
+        if task.status in ("done", "na"):
+            line = f"{TASK_MARKS[task.status]} ~{escape(task.id)} {escape(task.text)}~"
+        blocks.append(section(line))
+        if task.actions:
+            buttons = [
+                button(c.label, f"lotse_task_{task.id.replace('.', '-')}_{n}", c.value,
+                       "primary" if ":done:" in c.value else None)
+                for n, c in enumerate(task.actions)
+            ]  # fmt: skip
+            blocks.append({"type": "actions", "elements": buttons})
+    return blocks
 
 
 def answered(blocks: list[dict], label: str) -> list[dict]:

@@ -22,7 +22,7 @@ ABSTRACT_LIMIT = 160  # Teams shows at most this much of a citation's text
 
 def render(reply: Reply, public_url: str | None = None) -> dict:
     """One message activity (as JSON) for a reply."""
-    if reply.question is not None or reply.images:
+    if reply.question is not None or reply.images or reply.tasks:
         return {"type": "message", "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
                 "text": "" if reply.question else reply.text}  # fmt: skip
     activity: dict = {"type": "message", "text": reply.text, "textFormat": "markdown"}
@@ -64,6 +64,9 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
     body.append({"type": "TextBlock", "text": reply.text, "wrap": True})
     if question is not None:
         body += question_elements(question, reply.language)
+    body += task_elements(reply)
+    if reply.footer:
+        body.append({"type": "TextBlock", "text": reply.footer, "weight": "Bolder", "wrap": True, "spacing": "Medium"})
     for image in reply.images:
         body.append({"type": "Image", "url": image_url(Path(image.path), public_url), "altText": image.alt,
                      "size": "Stretch"})  # fmt: skip
@@ -89,6 +92,32 @@ def question_elements(question: Question, language: str) -> list[dict]:
         if (value != "skip" or question.optional) and (value != "back" or question.can_go_back)
     ]
     elements.append({"type": "ActionSet", "actions": controls, "spacing": "Medium"})
+    return elements
+
+
+TASK_MARKS = {"open": "☐", "done": "✅", "na": "➖", "snoozed": "⏰"}
+
+
+def task_elements(reply: Reply) -> list[dict]:
+    """A checklist: a line per task with its state; buttons (done, tomorrow, next Monday, not
+    applicable) under each open one."""
+    elements: list[dict] = []
+    for task in reply.tasks:
+        line = f"{TASK_MARKS.get(task.status, '☐')} **{task.id}** {task.text}" + (
+            f" _({task.note})_" if task.note else ""
+        )
+        elements.append({"type": "TextBlock", "text": line, "wrap": True, "spacing": "Medium",
+                         "isSubtle": task.status in ("done", "na")})  # fmt: skip
+        if task.actions:
+            actions = [
+                {
+                    "type": "Action.Submit",
+                    "title": c.label,
+                    "data": {"lotse": "choice", "value": c.value, "title": c.label},
+                }
+                for c in task.actions
+            ]
+            elements.append({"type": "ActionSet", "actions": actions})
     return elements
 
 

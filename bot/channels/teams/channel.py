@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from typing import Any
 
 import jwt
 import requests
-from aiohttp import web
+from aiohttp import ClientConnectorError, web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -28,11 +29,13 @@ from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply
 from bot.core.turn import Lotse
+from bot.reminders.store import Outcome
 from bot.settings import Settings, TeamsSettings
 
 log = logging.getLogger(__name__)
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 MAX_RETRIES = 3
+RETRYABLE = (412, 429, 502, 504)  # Microsoft asks to retry these with back-off
 STREAM_INTERVAL = 0.5  # seconds between streamed updates
 
 
@@ -161,19 +164,29 @@ class TeamsChannel:
     # -- proactive messages -----------------------------------------------------------------------
 
     async def notify(self, conversation_key: str, reply: Reply) -> bool:
-        """Send a reply to a stored conversation (reminders use this). False if there is no active
-        reference; a 403 (the user removed Lotse) marks it inactive; 429 is retried after a pause."""
+        """Send a reply to a stored conversation; True if Teams took it."""
+        return (await self.deliver(conversation_key, reply)).status == "sent"
+
+    async def deliver(self, conversation_key: str, reply: Reply) -> Outcome:
+        """Send a reply to a stored conversation (nudges use this): failed if there is no active
+        reference, or on a 403 (the user removed Lotse; the reference is marked inactive); 429, 412,
+        502 and 504 are retried with exponential back-off and jitter, then reported as retry."""
         found = await self.core_call(self.core.references.get, conversation_key)
         if found is None or not found[1]:
-            return False
+            return Outcome(
+                "failed", error=f"no active Teams conversation {conversation_key} (Lotse must be added there)"
+            )
         reference = ConversationReference().deserialize(found[0])
         activity = to_activity(cards.render(reply, self.settings.public_url))
 
         failures: list[ErrorResponseException] = []
+        sent: list[str] = []
 
         async def send(context: TurnContext) -> None:
             try:
-                await context.send_activity(activity)
+                response = await context.send_activity(activity)
+                if response is not None and response.id:
+                    sent.append(response.id)
             except Exception as exc:  # handled below, not by the adapter's turn-error handler
                 failures.append(exc)
 
@@ -181,20 +194,26 @@ class TeamsChannel:
             failures.clear()
             await self.adapter.continue_conversation(reference, send, self.teams.app_id or str(uuid.uuid4()))
             if not failures:
-                return True
+                return Outcome("sent", message_ref=sent[-1] if sent else None)
             status = getattr(getattr(failures[0], "response", None), "status_code", None)
             if status == 403:
                 log.warning("Teams refused a proactive message (403): reference %s is now inactive", conversation_key)
                 await self.core_call(self.core.references.deactivate, conversation_key)
-                return False
-            if status == 429 and attempt < MAX_RETRIES:
-                await asyncio.sleep(_retry_after(failures[0].response, attempt))
-                continue
+                return Outcome("failed", error="Teams: 403, Lotse was removed from the conversation")
+            if status in RETRYABLE:
+                if attempt < MAX_RETRIES:
+                    await asyncio.sleep(_retry_after(failures[0].response, attempt))
+                    continue
+                return Outcome("retry", error=f"Teams answered {status}")
             log.error(
                 "proactive message to %s failed: %s: %s", conversation_key, type(failures[0]).__name__, failures[0]
             )
-            return False
-        return False
+            if status is None and isinstance(failures[0], asyncio.TimeoutError | TimeoutError):
+                return Outcome("unknown", error="no answer from Teams")
+            if status is None and isinstance(failures[0], ClientConnectorError):
+                return Outcome("retry", error=str(failures[0]))
+            return Outcome("failed", error=f"Teams: {type(failures[0]).__name__}: {failures[0]}")
+        return Outcome("retry", error="Teams kept refusing")
 
 
 class LotseTeamsBot(TeamsActivityHandler):
@@ -226,6 +245,10 @@ class LotseTeamsBot(TeamsActivityHandler):
             await turn_context.send_activity(Activity(type=ActivityTypes.typing))
             reply = await self.channel.core_call(self.core.handle, incoming)
             final = to_activity(cards.render(reply, self.channel.settings.public_url))
+        if incoming.value is not None and activity.reply_to_id and reply.answered and reply.mode == "nudge":
+            final.id = activity.reply_to_id  # a task button: the nudge is redrawn in place with the new state
+            await turn_context.update_activity(final)
+            return
         if incoming.value is not None and activity.reply_to_id and reply.answered:
             await self._close_question(turn_context, activity)
         response = await turn_context.send_activity(final)
@@ -389,4 +412,16 @@ def _feedback_text(raw: Any) -> str | None:
 def _retry_after(response: Any, attempt: int) -> float:
     with contextlib.suppress(Exception):
         return min(float(response.headers.get("Retry-After")), 30.0)
-    return 2.0**attempt
+    return 2.0**attempt * (0.5 + random.random())  # exponential back-off with jitter
+
+
+class TeamsSender:
+    """Delivers nudges as proactive messages through the stored conversation references."""
+
+    channel = "teams"
+
+    def __init__(self, teams: TeamsChannel) -> None:
+        self.teams = teams
+
+    async def send(self, address: str, reply: Reply) -> Outcome:
+        return await self.teams.deliver(address, reply)

@@ -1,0 +1,293 @@
+"""`/plan` in chat: start, pause, resume, move or stop the team's 90-day plan (admins), see its progress
+and preview, and tick off tasks (everyone in the team). Buttons of a nudge arrive as values
+`plan:<plan>:<task>:<action>:<occurrence>` and return the nudge re-rendered with the new state."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core import i18n
+from bot.core.messages import Incoming, Reply
+from bot.reminders.calendar import (
+    DAY_NAMES,
+    WEEKDAYS,
+    CalendarError,
+    Schedule,
+    feedback_occurrences,
+    quarter_occurrences,
+    state_code,
+    week_occurrences,
+    zone,
+)
+from bot.reminders.planner import Reminders, schedule_of
+from bot.reminders.spec import PlanSpec
+from bot.storage.models import PlanRow
+
+SUBCOMMANDS = {
+    "status": "status", "stand": "status", "fortschritt": "status", "progress": "status",
+    "vorschau": "preview", "preview": "preview", "start": "start", "starten": "start",
+    "pause": "pause", "pausieren": "pause", "fortsetzen": "resume", "resume": "resume", "weiter": "resume",
+    "stopp": "stop", "stop": "stop", "beenden": "stop", "verschieben": "move", "move": "move",
+    "erledigt": "done", "done": "done", "morgen": "tomorrow", "tomorrow": "tomorrow", "later": "tomorrow",
+    "montag": "monday", "monday": "monday", "entfällt": "na", "entfaellt": "na", "na": "na", "n/a": "na",
+    "offen": "open", "reopen": "open", "hilfe": "help", "help": "help",
+}  # fmt: skip
+ADMIN = ("start", "pause", "resume", "stop", "move")
+SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
+SLACK_USER = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
+HERE = ("hier", "here")
+CHAMPIONS = ("champions", "champions:", "champion", "champion:")
+
+
+class PlanError(ValueError):
+    """Something in a /plan command that cannot work; the text is shown to the user as it is."""
+
+
+def parse_date(token: str, today: date) -> date | None:
+    low = token.lower()
+    if low in ("heute", "today"):
+        return today
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(token, pattern).date()
+        except ValueError:
+            pass
+    return None
+
+
+def parse_time(token: str) -> time | None:
+    match = re.fullmatch(r"([01]?\d|2[0-3])[:.]([0-5]\d)(?:uhr)?", token.lower())
+    return time(int(match[1]), int(match[2])) if match else None
+
+
+def address_of(message: Incoming) -> str:
+    """Where a proactive message reaches the conversation a command came from."""
+    if message.channel == "slack":
+        return message.conversation.removeprefix("slash:").split(":")[0]
+    if message.channel == "teams":
+        return f"teams:{message.conversation}"
+    return message.conversation
+
+
+class PlanCommands:
+    def __init__(self, reminders: Reminders) -> None:
+        self.reminders = reminders
+
+    @property
+    def spec(self) -> PlanSpec:
+        return self.reminders.spec
+
+    def handle(self, message: Incoming, language: str) -> Reply:
+        words = message.text.split()[1:]
+        sub = SUBCOMMANDS.get(words[0].lower()) if words else "status"
+        if sub is None:
+            return Reply(i18n.text("plan_unknown", language, word=words[0]), language, answered=False)
+        if sub in ADMIN and not message.admin:
+            return Reply(i18n.text("admin_only", language), language, answered=False)
+        try:
+            if sub == "help":
+                return Reply(i18n.text("plan_help", language), language)
+            if sub == "start":
+                return self.start(message, words[1:], language)
+            if sub == "preview":
+                return self.preview(message, words[1:], language)
+            plan = self.reminders.plans.current(message.scope)
+            if plan is None:
+                return Reply(i18n.text("plan_none", language), language, answered=False)
+            if sub == "status":
+                return self.status(plan, language)
+            if sub in ("done", "tomorrow", "monday", "na", "open"):
+                return self.task(plan, message, words[1:], sub, language)
+            return self.change(plan, sub, words[1:], language)
+        except (PlanError, CalendarError) as exc:
+            return Reply(i18n.text("plan_error", language, problem=str(exc)), language, answered=False)
+
+    # -- set-up ------------------------------------------------------------------------------------
+
+    def _settings(self, words: list[str], language: str, base: Schedule, message: Incoming | None):
+        """(schedule, targets) from the words of `/plan start` or `/plan vorschau`."""
+        start, weekday, at, tz, state = base.start, base.weekday, base.at, base.tz, base.state
+        targets: list[tuple[str, str, str]] = []
+        role = "team"
+        for word in words:
+            low = word.lower().rstrip(",")
+            if (day := parse_date(low, base.start)) is not None:
+                start = day
+            elif (clock := parse_time(low)) is not None:
+                at = clock
+            elif low in WEEKDAYS:
+                weekday = WEEKDAYS[low]
+            elif "/" in word or word.upper() == "UTC":
+                zone(word)
+                tz = word
+            elif low in CHAMPIONS:
+                role = "champion"
+            elif message is not None and low in HERE:
+                targets.append((message.channel, address_of(message), role))
+            elif message is not None and message.channel == "slack" and (m := SLACK_CHANNEL.match(word)):
+                targets.append(("slack", m[1], role))
+            elif message is not None and message.channel == "slack" and (m := SLACK_USER.match(word)):
+                targets.append(("slack", m[1], role))
+            else:
+                try:
+                    state = state_code(word)
+                except CalendarError:
+                    raise PlanError(i18n.text("plan_bad_word", language, word=word)) from None
+        if 2 <= at.hour < 3:
+            raise PlanError(i18n.text("plan_bad_time", language))
+        return Schedule(start, weekday, at, tz, state), targets
+
+    def start(self, message: Incoming, words: list[str], language: str) -> Reply:
+        now = self.reminders.clock()
+        today = now.astimezone(ZoneInfo("Europe/Berlin")).date()
+        schedule, targets = self._settings(words, language, Schedule(today), message)
+        if not any(role == "team" for _, _, role in targets):
+            targets.insert(0, (message.channel, address_of(message), "team"))
+        first = week_occurrences(schedule, 1)[0]
+        # a plan that starts in the past sends the current week's nudge now; earlier weeks are summarised in it
+        active_from = min(now, datetime.combine(schedule.start, time(0), tzinfo=zone(schedule.tz)))
+        plan = self.reminders.plans.create(
+            message.scope, schedule.start, schedule.weekday, schedule.at.strftime("%H:%M"), schedule.tz,
+            schedule.state, language, message.user_key, [(c, a, r, None) for c, a, r in targets], now, active_from,
+        )  # fmt: skip
+        where = ", ".join(_target_label(c, a, r, language) for c, a, r in targets)
+        text = i18n.text("plan_started", language, day=_day(first.day, language), weekday=_weekday(schedule, language),
+                         at=schedule.at.strftime("%H:%M"), tz=schedule.tz, state=schedule.state or "–",
+                         targets=where)  # fmt: skip
+        return Reply(text + "\n\n" + self._preview_text(schedule, language, plan), language)
+
+    def change(self, plan: PlanRow, sub: str, words: list[str], language: str) -> Reply:
+        now = self.reminders.clock()
+        if sub == "pause":
+            if plan.status == "paused":
+                return Reply(i18n.text("plan_already_paused", language), language)
+            self.reminders.plans.change(plan.id, now, status="paused")
+            return Reply(i18n.text("plan_paused", language), language)
+        if sub == "resume":  # no replay: what fell due during the pause is not sent
+            self.reminders.plans.change(plan.id, now, status="active", active_from=now)
+            return Reply(i18n.text("plan_resumed", language), language)
+        if sub == "stop":
+            self.reminders.plans.change(plan.id, now, status="stopped")
+            return Reply(i18n.text("plan_stopped", language), language)
+        day = next((d for w in words if (d := parse_date(w, now.date())) is not None), None)
+        if day is None:
+            return Reply(i18n.text("plan_move_needs_date", language), language, answered=False)
+        active_from = min(now, datetime.combine(day, time(0), tzinfo=zone(plan.tz)))
+        plan = self.reminders.plans.change(plan.id, now, start=day, active_from=active_from)
+        return Reply(i18n.text("plan_moved", language) + "\n\n" + self._preview_text(schedule_of(plan), language, plan),
+                     language)  # fmt: skip
+
+    # -- looking ------------------------------------------------------------------------------------
+
+    def preview(self, message: Incoming, words: list[str], language: str) -> Reply:
+        plan = self.reminders.plans.current(message.scope)
+        if plan is not None and not words:
+            return Reply(self._preview_text(schedule_of(plan), language, plan), language)
+        today = self.reminders.clock().date()
+        schedule, _ = self._settings(words, language, Schedule(today), None)
+        return Reply(self._preview_text(schedule, language, None), language)
+
+    def _preview_text(self, schedule: Schedule, language: str, plan: PlanRow | None) -> str:
+        return "\n".join(preview_lines(self.spec, schedule, language))
+
+    def status(self, plan: PlanRow, language: str) -> Reply:
+        reminders = self.reminders
+        now = reminders.clock()
+        today = now.astimezone(ZoneInfo(plan.tz)).date()
+        schedule = schedule_of(plan)
+        tasks = reminders.plans.tasks(plan.id)
+        progress = reminders.progress(plan, tasks, today)
+        lines = [i18n.text(f"plan_status_{plan.status}", language, start=plan.start.isoformat(), at=plan.at,
+                           weekday=_weekday(schedule, language), tz=plan.tz, state=plan.state or "–")]  # fmt: skip
+        upcoming = [o for o in reminders.occurrences(plan, None, today + timedelta(days=120)) if o.due_at > now]
+        if upcoming and plan.status == "active":
+            nxt = min(upcoming, key=lambda o: o.due_at)
+            lines.append(i18n.text("plan_next", language, day=_day(nxt.day, language), at=plan.at,
+                                   what=_what(self.spec, nxt, language)))  # fmt: skip
+        failed = [r for r in reminders.log.rows(plan.id) if r.status in ("failed", "unknown")]
+        if failed:
+            last = failed[-1]
+            lines.append(i18n.text("plan_failed", language, count=len(failed), error=last.error or last.status))
+        week = max(progress.week, 1)
+        reply = reminders.nudge(plan, f"W{week:02d}", tasks, now, last_week=week - 1, shown=True)
+        heading = "\n".join(lines)
+        return Reply(f"{heading}\n\n{reply.text}", language, tasks=reply.tasks, footer=progress.line(language),
+                     mode="nudge")  # fmt: skip
+
+    # -- tasks ---------------------------------------------------------------------------------------
+
+    def task(self, plan: PlanRow, message: Incoming, words: list[str], action: str, language: str) -> Reply:
+        if not words or words[0] not in self.spec.tasks:
+            return Reply(i18n.text("plan_unknown_task", language, task=words[0] if words else "–"), language,
+                         answered=False)  # fmt: skip
+        state = self.reminders.set_task(plan, words[0], action, message.user_key)
+        progress = self.reminders.progress(plan)
+        text = i18n.text(f"plan_task_{state}", language, task=words[0])
+        return Reply(text, language, footer=progress.line(language))
+
+    def button(self, message: Incoming, language: str) -> Reply:
+        """A nudge's button: the task's new state, and the nudge re-rendered for the channel to show in
+        place of the old one."""
+        try:
+            _, plan_id, task, action, occurrence = (message.value or "").split(":", 4)
+            plan = self.reminders.plans.get(int(plan_id))
+        except ValueError:
+            plan = None
+        if (
+            plan is None
+            or plan.scope != message.scope
+            or task not in self.spec.tasks
+            or action not in ("done", "tomorrow", "monday", "na", "open")
+        ):
+            return Reply(i18n.text("plan_button_stale", language), language, answered=False)
+        self.reminders.set_task(plan, task, action, message.user_key)
+        week = int(occurrence[1:]) if occurrence.startswith("W") and occurrence[1:].isdigit() else None
+        last_week = week - 1 if week else None
+        return self.reminders.nudge(plan, occurrence, last_week=last_week, shown=True)
+
+
+def preview_lines(spec: PlanSpec, schedule: Schedule, language: str) -> list[str]:
+    """The next nudges with their real dates: the 12 weeks, the pilot-feedback reminders and the
+    quarterly reviews up to three months after the last week; holiday shifts marked."""
+    weeks = week_occurrences(schedule, spec.length)
+    items = weeks + feedback_occurrences(schedule, spec.feedback.weeks, spec.feedback.days_after_nudge)
+    items += quarter_occurrences(schedule, weeks[-1].day + timedelta(days=92))
+    lines = [i18n.text("plan_preview_heading", language, weekday=_weekday(schedule, language),
+                       at=schedule.at.strftime("%H:%M"), tz=schedule.tz, state=schedule.state or "–")]  # fmt: skip
+    for o in sorted(items, key=lambda o: (o.day, o.kind != "week")):
+        line = f"{o.day.isoformat()} {DAY_NAMES[_lang(language)][o.day.weekday()]} {schedule.at.strftime('%H:%M')}  "
+        line += _what(spec, o, language)
+        if o.reason:
+            line += "  " + i18n.text("plan_preview_shifted", language, reason=o.reason, day=o.nominal.isoformat())
+        lines.append(line)
+    return lines
+
+
+def _what(spec: PlanSpec, o, language: str) -> str:
+    if o.kind == "week":
+        return i18n.text("plan_preview_week", language, week=o.number, title=spec.week(o.number).title.get(language))
+    if o.kind == "feedback":
+        return i18n.text("plan_preview_feedback", language, week=o.number)
+    if o.kind == "quarter":
+        return i18n.text("plan_preview_quarter", language, quarter=o.key)
+    return i18n.text("plan_preview_snooze", language)
+
+
+def _lang(language: str) -> str:
+    return language if language in DAY_NAMES else "de"
+
+
+def _day(day: date, language: str) -> str:
+    return f"{DAY_NAMES[_lang(language)][day.weekday()]} {day.isoformat()}"
+
+
+def _weekday(schedule: Schedule, language: str) -> str:
+    return i18n.text("plan_weekdays", language)[schedule.weekday]
+
+
+def _target_label(channel: str, address: str, role: str, language: str) -> str:
+    label = {"slack": f"<#{address}>" if address[:1] in "CG" else f"<@{address}>"}.get(channel, i18n.text(
+        "plan_here", language))  # fmt: skip
+    return label + (" " + i18n.text("plan_champions", language) if role == "champion" else "")

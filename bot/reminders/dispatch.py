@@ -1,0 +1,85 @@
+"""Sending due nudges: plan (record what is due), claim, send concurrently, record the outcomes.
+Senders are per channel; a process only claims nudges for the channels it can send to."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bot.core.messages import Reply
+from bot.reminders.planner import Reminders
+from bot.reminders.store import Claimed, Outcome
+
+log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    channel: str
+
+    async def send(self, address: str, reply: Reply) -> Outcome: ...
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Stats:
+    planned: int = 0
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    unknown: int = 0
+    expired: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(self, reminders: Reminders, senders: list[Sender], worker: str | None = None,
+                 concurrency: int = 32, batch: int = 500) -> None:  # fmt: skip
+        self.reminders = reminders
+        self.senders = {s.channel: s for s in senders}
+        self.worker = worker or worker_id()
+        self.concurrency = concurrency
+        self.batch = batch
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.senders)
+
+    async def run_once(self, now: datetime | None = None) -> Stats:
+        """One pass at `now` (the clock's time by default). Safe to run in several processes at once."""
+        now = now or self.reminders.clock()
+        stats = Stats()
+        if not self.senders:
+            return stats
+        log_ = self.reminders.log
+        stats.expired = await asyncio.to_thread(log_.expire_claims, now)
+        stats.planned = await asyncio.to_thread(self.reminders.plan_due, now, self.channels)
+        limit = asyncio.Semaphore(self.concurrency)
+        while claimed := await asyncio.to_thread(log_.claim, self.worker, self.channels, now, self.batch):
+            composed = await asyncio.to_thread(self.reminders.compose, claimed, now)
+
+            async def deliver(item: Claimed, address: str | None, reply: Reply | None) -> tuple[Claimed, Outcome]:
+                if reply is None or address is None:
+                    return item, Outcome("failed", error="the plan or its target no longer exists")
+                async with limit:
+                    try:
+                        return item, await self.senders[item.channel].send(address, reply)
+                    except Exception as exc:  # a sender bug must not leave the row claimed forever
+                        log.exception("sending nudge %s failed", item.key)
+                        return item, Outcome("unknown", error=f"{type(exc).__name__}: {exc}")
+
+            results = await asyncio.gather(*(deliver(c, t.address if t else None, r) for c, t, r in composed))
+            await asyncio.to_thread(log_.finish, results, now)
+            for _, outcome in results:
+                setattr(stats, outcome.status, getattr(stats, outcome.status) + 1)
+                if outcome.error and outcome.status != "sent":
+                    stats.errors.append(outcome.error)
+        return stats
