@@ -1,0 +1,87 @@
+"""Reminder tests: a controlled clock (no sleeping), the plan from config/plan.yaml, and the database
+on SQLite and on the real PostgreSQL at 127.0.0.1:5432 (a throwaway database per test)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.core.messages import Reply
+from bot.reminders.planner import Reminders
+from bot.reminders.spec import load_plan
+from bot.reminders.store import Outcome
+from bot.storage.db import Database
+
+ROOT = Path(__file__).resolve().parents[2]
+PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Collect:
+    """A sender that records what it was given (for the core's logic; the Slack and Teams senders are
+    tested against the fake Slack API and the fake Bot Connector)."""
+
+    def __init__(self, channel: str = "console", outcomes: list[Outcome] | None = None) -> None:
+        self.channel = channel
+        self.sent: list[tuple[str, Reply]] = []
+        self.outcomes = outcomes or []  # given out first, then "sent"
+
+    async def send(self, address: str, reply: Reply) -> Outcome:
+        if self.outcomes:
+            outcome = self.outcomes.pop(0)
+            if outcome.status != "sent":
+                return outcome
+        self.sent.append((address, reply))
+        return Outcome("sent", message_ref=f"m{len(self.sent)}")
+
+    def headings(self) -> list[str]:
+        return [reply.text.splitlines()[0] for _, reply in self.sent]
+
+
+@pytest.fixture(scope="session")
+def spec():
+    return load_plan(ROOT / "config" / "plan.yaml")
+
+
+@pytest.fixture
+def clock():
+    return Clock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'lotse.db'}"
+
+
+@pytest.fixture
+def postgres_url():
+    name = f"lotse_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not running ({exc}); .ci/run starts it")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def reminders(sqlite_url, spec, clock) -> Reminders:
+    return Reminders(Database(sqlite_url), spec, clock)

@@ -1,0 +1,101 @@
+"""/plan in chat and `lotse plan` on the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from bot.core.messages import Incoming
+from bot.reminders.commands import PlanCommands
+from tests.reminders.conftest import ROOT
+
+
+def say(reminders, text: str, admin: bool = False, language: str = "de", user: str = "lead"):
+    return PlanCommands(reminders).handle(Incoming(text, user, admin=admin), language)
+
+
+def test_only_admins_start_pause_or_stop_a_plan(reminders):
+    refused = say(reminders, "/plan start 2026-11-30")
+    assert not refused.answered and "Administrator" in refused.text
+    assert reminders.plans.current("console:local") is None
+    started = say(reminders, "/plan start 2026-11-30 mo 09:00 Europe/Berlin Bayern", admin=True)
+    assert "Erste Erinnerung: Mo 2026-11-30 um 09:00 (Europe/Berlin)" in started.text
+    assert "2027-01-04 Mo 09:00  Quartals-Review 2027-Q1  [verschoben von 2027-01-01: Neujahr]" in started.text
+    plan = reminders.plans.current("console:local")
+    assert (plan.state, plan.weekday, plan.at, plan.tz) == ("BY", 0, "09:00", "Europe/Berlin")
+    assert [(t.channel, t.address, t.role) for t in reminders.plans.targets(plan.id)] == [
+        ("console", "default", "team")
+    ]
+    assert not say(reminders, "/plan pause").answered
+    assert "pausiert" in say(reminders, "/plan pause", admin=True).text
+    assert reminders.plans.current("console:local").status == "paused"
+    assert "läuft wieder" in say(reminders, "/plan fortsetzen", admin=True).text
+    assert "beendet" in say(reminders, "/plan stopp", admin=True).text
+    assert reminders.plans.current("console:local") is None
+
+
+def test_unclear_settings_get_a_message_that_says_what_is_expected(reminders):
+    for words, expected in (
+        ("2026-11-30 Bavaria-North", "„Bavaria-North“ verstehe ich nicht"),
+        ("2026-11-30 Mars/Olympus", "Europe/Berlin"),
+        ("2026-11-30 02:30", "Zeitumstellung"),
+    ):
+        reply = say(reminders, f"/plan start {words}", admin=True)
+        assert not reply.answered and expected in reply.text, reply.text
+    assert reminders.plans.current("console:local") is None
+    assert "kenne ich nicht" in say(reminders, "/plan fliegen").text
+    assert "noch kein 90-Tage-Plan" in say(reminders, "/plan verschieben", admin=True).text
+    say(reminders, "/plan start 2026-11-30", admin=True)
+    assert "Startdatum" in say(reminders, "/plan verschieben", admin=True).text
+
+
+def test_status_shows_progress_and_the_week_tasks_and_moving_the_start(reminders, clock):
+    assert "noch kein 90-Tage-Plan" in say(reminders, "/plan").text
+    say(reminders, "/plan start 2026-11-30 BY", admin=True)
+    clock.now = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+    assert say(reminders, "/plan erledigt 1.1").footer == "Woche 2 von 12 · 1/7 Aufgaben erledigt"
+    assert not say(reminders, "/plan erledigt 9.9").answered
+    status = say(reminders, "/plan")
+    assert "Nächste Erinnerung: Mo 2026-12-14 um 09:00" in status.text
+    assert status.footer == "Woche 2 von 12 · 1/7 Aufgaben erledigt"
+    assert [t.id for t in status.tasks][:4] == ["2.1", "2.2", "2.3", "2.4"]
+    moved = say(reminders, "/plan verschieben 2027-01-11", admin=True)
+    assert "2027-01-11 Mo 09:00  Woche 1" in moved.text
+    assert reminders.plans.current("console:local").start.isoformat() == "2027-01-11"
+
+
+def test_english_commands_answer_in_english(reminders):
+    reply = say(reminders, "/plan start 2026-11-30 mon BY", admin=True, language="en")
+    assert "The 90-day plan is running" in reply.text and "Week 1: Interviews with department heads" in reply.text
+    assert say(reminders, "/plan done 1.1", language="en").text == "Task 1.1 is done. ✅"
+
+
+def test_a_button_of_another_team_or_an_unknown_plan_changes_nothing(reminders):
+    say(reminders, "/plan start 2026-11-30 BY", admin=True)
+    plan = reminders.plans.current("console:local")
+    other = Incoming("", "eve", channel="slack", workspace="T9", value=f"plan:{plan.id}:1.1:done:W01")
+    assert not PlanCommands(reminders).button(other, "de").answered
+    assert not PlanCommands(reminders).button(Incoming("", "eve", value="plan:999:1.1:done:W01"), "de").answered
+    assert not PlanCommands(reminders).button(Incoming("", "eve", value="plan:x"), "de").answered
+    assert reminders.plans.tasks(plan.id) == {}
+
+
+def lotse(*args: str, env_dir) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "LOTSE_DATA_DIR": str(env_dir), "HOME": str(env_dir)}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)  # fmt: skip
+
+
+def test_cli_preview_of_a_plan_that_is_not_configured_yet(tmp_path):
+    done = lotse("plan", "preview", "--start", "2026-12-04", "--weekday", "fr", "--state", "BY", env_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Termine (jeden Freitag um 09:00, Europe/Berlin, Feiertage: BY):"
+    assert "2026-12-28 Mo 09:00  Woche 4: Team-Skills, Weiterbildung und KI-Champions  [verschoben von 2026-12-25: " \
+           "Erster Weihnachtstag]" in lines  # fmt: skip
+    assert sum(1 for line in lines if "  Woche " in line) == 12
+    bad = lotse("plan", "preview", "--start", "2026-12-04", "--state", "XY", env_dir=tmp_path)
+    assert bad.returncode == 2 and "unknown German state 'XY'" in bad.stderr
+    none = lotse("plan", "status", env_dir=tmp_path)
+    assert none.returncode == 1 and "/plan start" in none.stderr
