@@ -19,8 +19,9 @@ ADMIN = Incoming("", "lead", channel="console", admin=True)
 
 
 def start_plan(reminders: Reminders, words: str = "2026-11-30 mo 09:00 BY", message: Incoming = ADMIN) -> int:
-    reply = PlanCommands(reminders).handle(Incoming(f"/plan start {words}", message.user, message.channel,
-                                                    message.workspace, message.conversation, admin=True), "de")  # fmt: skip
+    command = Incoming(f"/plan start {words}", message.user, message.channel, message.workspace,
+                       message.conversation, admin=True)  # fmt: skip
+    reply = PlanCommands(reminders).handle(command, "de")
     assert reply.answered, reply.text
     return reminders.plans.current(message.scope).id
 
@@ -94,7 +95,7 @@ def test_two_schedulers_racing_send_each_nudge_once(db_url, spec, clock):
     while clock.now <= end:
         barrier = threading.Barrier(2)
 
-        def run(d, moment=clock.now):
+        def run(d, moment=clock.now, barrier=barrier):
             barrier.wait()
             asyncio.run(d.run_once(moment))
 
