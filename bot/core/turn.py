@@ -71,7 +71,7 @@ class Lotse:
         if message.value and message.value.startswith("plan:"):
             return self.plan.button(message, last_language)
         if text.split(maxsplit=1)[0:1] == ["/plan"]:
-            return self.plan.handle(message, detect_language(text, last_language))
+            return self.plan.handle(message, last_language)
         reply = self.dialogs.handle(message, language)
         if reply is not None:
             return reply

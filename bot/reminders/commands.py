@@ -35,6 +35,9 @@ SUBCOMMANDS = {
     "offen": "open", "reopen": "open", "hilfe": "help", "help": "help",
 }  # fmt: skip
 ADMIN = ("start", "pause", "resume", "stop", "move")
+ENGLISH = {"progress", "preview", "resume", "stop", "move", "done", "tomorrow", "later", "monday", "reopen", "help"}
+GERMAN = {"stand", "fortschritt", "vorschau", "starten", "pausieren", "fortsetzen", "weiter", "stopp", "beenden",
+          "verschieben", "erledigt", "morgen", "montag", "entfällt", "entfaellt", "offen", "hilfe"}  # fmt: skip
 SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
 SLACK_USER = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 HERE = ("hier", "here")
@@ -80,7 +83,11 @@ class PlanCommands:
         return self.reminders.spec
 
     def handle(self, message: Incoming, language: str) -> Reply:
+        """`language` is the conversation's; a subcommand that is plainly English or German overrides it
+        (dates and codes say nothing about the language)."""
         words = message.text.split()[1:]
+        first = words[0].lower() if words else ""
+        language = "en" if first in ENGLISH else "de" if first in GERMAN else language
         sub = SUBCOMMANDS.get(words[0].lower()) if words else "status"
         if sub is None:
             return Reply(i18n.text("plan_unknown", language, word=words[0]), language, answered=False)
