@@ -360,6 +360,13 @@ class SlackChannel:
             for fallback, message_blocks in blocks.render(reply):
                 await respond(text=fallback, blocks=message_blocks, response_type="ephemeral")
 
+    def _plan_line(self, scope: str, language: str) -> str | None:
+        """ "90-Tage-Plan: Woche 3 von 12 · 7/10 Aufgaben erledigt" for the App Home, if a plan runs."""
+        plan = self.core.reminders.plans.current(scope)
+        if plan is None:
+            return None
+        return f"{i18n.text('slack_home_plan', language)}: {self.core.reminders.progress(plan).line(language)}"
+
     def _has_plan(self, team: str) -> bool:
         return self.core.reminders.plans.current(f"slack:{team}") is not None
 
@@ -370,8 +377,10 @@ class SlackChannel:
         if event.get("tab") == "messages":  # agent view: prompts without thread_ts (with it the call fails)
             await client.assistant_threads_setSuggestedPrompts(channel_id=event["channel"], prompts=_prompts(language))
             return
-        overview = await self.core_call(self.core.results.overview, f"slack:{body.get('team_id', '')}", language)
-        await client.views_publish(user_id=event["user"], view=blocks.home_view(overview, language))
+        scope = f"slack:{body.get('team_id', '')}"
+        overview = await self.core_call(self.core.results.overview, scope, language)
+        plan = await self.core_call(self._plan_line, scope, language)
+        await client.views_publish(user_id=event["user"], view=blocks.home_view(overview, language, plan))
 
     async def on_assistant_thread_started(self, payload: dict, body: dict, say, set_suggested_prompts) -> None:
         thread = payload.get("assistant_thread", {})

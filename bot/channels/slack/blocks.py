@@ -199,14 +199,16 @@ def _comment(language: str, limit: int) -> dict:
     return _input("comment", i18n.text("feedback_comment_label", language), element)
 
 
-def home_view(overview: Reply, language: str) -> dict:
-    """The App Home tab: how to start, and the team's latest assessment results."""
+def home_view(overview: Reply, language: str, plan: str | None = None) -> dict:
+    """The App Home tab: how to start, the 90-day plan's progress and the team's latest results."""
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": i18n.text("slack_home_title", language)}},
         section(escape(i18n.text("slack_home_intro", language))),
         {"type": "divider"},
-        *[section(piece) for piece in split_text(escape(overview.text))],
     ]
+    if plan:
+        blocks += [section(f"*{escape(plan)}*"), {"type": "divider"}]
+    blocks += [section(piece) for piece in split_text(escape(overview.text))]
     return {"type": "home", "blocks": blocks[:100]}
 
 
