@@ -9,7 +9,8 @@ One plan (config/plan.yaml, Bavaria, Mondays 09:00 Europe/Berlin) gets `--target
 clock is set to the first nudge's due moment (Monday 2027-01-11 09:00 local = 08:00 UTC) and every
 dispatcher runs `run_once` at that moment, concurrently, as the minute job of several processes would.
 The pass is exactly the production one (plan_due, claim, compose, send, finish); the bench only wraps
-those calls to time them. The Slack client is set up as the Slack channel sets it up (slack_sdk retries a
+those calls to time them (wall seconds in the worker thread, waits for the GIL and for database locks
+included). The Slack client is set up as the Slack channel sets it up (slack_sdk retries a
 429 after its Retry-After, up to three times).
 
 Lateness of a message = the moment the fake Slack API received it minus the start of the pass (the due
@@ -28,6 +29,7 @@ import asyncio
 import collections
 import functools
 import logging
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -168,8 +170,9 @@ async def run(args) -> int:
     due = datetime.combine(START, clock_time(9, 0), ZoneInfo(TZ)).astimezone(UTC)
     clock = Clock(due - timedelta(days=3))
     spec = load_plan(ROOT / "config" / "plan.yaml")
-    databases = [Database(url) for _ in range(args.senders)]
+    databases: list[Database] = []
     try:
+        databases += [Database(url) for _ in range(args.senders)]
         first = Reminders(databases[0], spec, clock)
         t0 = time.perf_counter()
         plan = first.plans.create(
@@ -216,6 +219,7 @@ async def run(args) -> int:
         for db in databases:
             db.dispose()
         await fake.stop()
+        shutil.rmtree(folder, ignore_errors=True)
         if admin_dsn:
             drop_database(admin_dsn)
 

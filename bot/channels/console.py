@@ -4,6 +4,7 @@ with piped stdin it reads one message per line, so it can be scripted."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 from typing import TextIO
@@ -19,7 +20,7 @@ MARKS = {"open": "☐", "done": "☑", "na": "–", "snoozed": "⏰"}
 def render(reply: Reply) -> str:
     question = reply.question
     lines = [f"[{question.progress}]"] if question and question.progress else []
-    lines.append(reply.text)
+    lines.append(re.sub(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])", r"\1", reply.text))  # no Slack bold markers
     if question is not None:
         lines.extend(_choices(question))
         lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")

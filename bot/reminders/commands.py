@@ -70,7 +70,7 @@ def address_of(message: Incoming) -> str:
     if message.channel == "slack":
         return message.conversation.removeprefix("slash:").split(":")[0]
     if message.channel == "teams":
-        return f"teams:{message.conversation}"
+        return f"teams:{message.conversation.split(';messageid=')[0]}"
     return message.conversation
 
 
@@ -244,6 +244,7 @@ class PlanCommands:
             plan = None
         if (
             plan is None
+            or plan.status == "stopped"
             or plan.scope != message.scope
             or task not in self.spec.tasks
             or action not in ("done", "tomorrow", "monday", "na", "open")

@@ -152,7 +152,7 @@ class Reminders:
             back = [
                 self._task(plan, task_id, tasks, today, occurrence)
                 for task_id in self.spec.tasks
-                if (row := tasks.get(task_id)) and row.status == "snoozed" and row.snoozed_until == day
+                if (row := tasks.get(task_id)) and row.snoozed_until == day and (row.status == "snoozed" or shown)
             ]
             text = i18n.text("plan_snoozed_back", language)
             footer = self.progress(plan, tasks, today).line(language)

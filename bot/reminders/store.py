@@ -156,8 +156,9 @@ class PlanStore:
             if row is None:
                 s.add(PlanTaskRow(plan_id=plan_id, task=task, status=status, snoozed_until=snoozed_until,
                                   updated_by=by, updated_at=naive_utc(now)))  # fmt: skip
-            else:
-                row.status, row.snoozed_until, row.updated_by = status, snoozed_until, by
+            else:  # the snooze day stays when a snoozed task is ticked off: its reminder still shows it
+                row.status, row.updated_by = status, by
+                row.snoozed_until = snoozed_until if status == "snoozed" else row.snoozed_until
                 row.updated_at = naive_utc(now)
 
     def snooze_days(self, plan_id: int) -> list[date]:

@@ -20,8 +20,10 @@ CONTROLS = (("back", "dialog_button_back"), ("skip", "dialog_button_skip"), ("pa
 
 
 def escape(text: str) -> str:
-    """Slack mrkdwn needs &, < and > escaped; everything else is shown as typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack mrkdwn needs &, < and > escaped; everything else is shown as typed, except Slack's own
+    channel and user links (<#C123>, <@U123>), which the core writes to name a channel or a person."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"&lt;([#@][A-Z0-9]+(?:\|[^<>&]*)?)&gt;", r"<\1>", escaped)
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:

@@ -7,6 +7,7 @@ activity JSON — a schema.org Message entity with Claim citations matching the 
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 from bot.core import i18n
@@ -24,7 +25,7 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
     """One message activity (as JSON) for a reply."""
     if reply.question is not None or reply.images or reply.tasks:
         return {"type": "message", "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
-                "text": "" if reply.question else reply.text}  # fmt: skip
+                "text": "" if reply.question or reply.tasks else reply.text}  # fmt: skip
     activity: dict = {"type": "message", "text": reply.text, "textFormat": "markdown"}
     if reply.mode == "llm" or (reply.mode == "extractive" and reply.answered):  # an LLM refusal is AI text too
         activity["entities"] = [ai_entity(reply)]
@@ -61,7 +62,7 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
     question = reply.question
     if question and question.progress:
         body.append({"type": "TextBlock", "text": question.progress, "isSubtle": True, "size": "Small", "wrap": True})
-    body.append({"type": "TextBlock", "text": reply.text, "wrap": True})
+    body.append({"type": "TextBlock", "text": bold(reply.text), "wrap": True})
     if question is not None:
         body += question_elements(question, reply.language)
     body += task_elements(reply)
@@ -71,6 +72,11 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
         body.append({"type": "Image", "url": image_url(Path(image.path), public_url), "altText": image.alt,
                      "size": "Stretch"})  # fmt: skip
     return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
+
+
+def bold(text: str) -> str:
+    """The core marks bold the Slack way (*text*); Adaptive Cards' Markdown wants **text**."""
+    return re.sub(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])", r"**\1**", text)
 
 
 def question_elements(question: Question, language: str) -> list[dict]:

@@ -362,10 +362,12 @@ class LotseTeamsBot(TeamsActivityHandler):
     async def _remember(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         reference = TurnContext.get_conversation_reference(activity).serialize()
+        # a channel message's conversation id ends in ";messageid=…" (its thread): proactive messages go to
+        # the channel itself, as new posts
+        conversation = activity.conversation.id.split(";messageid=")[0]
+        reference["conversation"]["id"] = conversation
         user_key = f"teams:{_tenant_of(activity.serialize()) or ''}:{_user_id(activity)}"
-        await self.channel.core_call(
-            self.core.references.save, f"teams:{activity.conversation.id}", user_key, reference
-        )
+        await self.channel.core_call(self.core.references.save, f"teams:{conversation}", user_key, reference)
 
 
 def _incoming(activity: Activity, admins: frozenset[str] = frozenset()) -> Incoming:
