@@ -122,7 +122,7 @@ class Reminders:
                 continue
             tasks = self.plans.tasks(plan_id)
             last_week = self.log.last_sent_week(plan_id, {c.target_id for c in mine if c.kind == "week"})
-            targets = {t.id: t for t in self.plans.targets(plan_id)}
+            targets = self.plans.targets_by_id({c.target_id for c in mine})
             for c in mine:
                 target = targets.get(c.target_id)
                 if target is None:

@@ -51,15 +51,10 @@ class Due:
 
 
 @dataclass(frozen=True)
-class Claimed:
-    key: str
-    plan_id: int
-    target_id: int
-    channel: str
-    occurrence: str
-    kind: str
-    due_at: datetime
-    attempts: int
+class Claimed(Due):
+    """A due nudge this sender has claimed; `attempts` counts this one."""
+
+    attempts: int = 1
 
 
 @dataclass(frozen=True)
@@ -135,6 +130,13 @@ class PlanStore:
         with self.db.session() as s:
             return list(s.scalars(query.order_by(PlanTargetRow.id)).all())
 
+    def targets_by_id(self, ids: Iterable[int]) -> dict[int, PlanTargetRow]:
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(PlanTargetRow).where(PlanTargetRow.id.in_(list(ids)), PlanTargetRow.active.is_(True))
+            )
+            return {row.id: row for row in rows}
+
     def target(self, target_id: int) -> PlanTargetRow | None:
         with self.db.session() as s:
             return s.get(PlanTargetRow, target_id)
@@ -192,7 +194,8 @@ class NudgeLog:
         with self.db.session() as s:
             for start in range(0, len(rows), 500):
                 statement = insert(NudgeRow).values(rows[start : start + 500]).on_conflict_do_nothing()
-                new += s.execute(statement).rowcount or 0
+                # psycopg reports -1 for an INSERT unless SQLAlchemy keeps the row count
+                new += max(s.execute(statement, execution_options={"preserve_rowcount": True}).rowcount, 0)
         return new
 
     def recorded(self, plan_id: int, occurrences: Iterable[str]) -> set[tuple[int, str]]:
@@ -241,7 +244,7 @@ class NudgeLog:
         )
         with self.db.session() as s:
             rows = s.execute(statement).all()
-        claimed = [Claimed(r[0], r[1], r[2], r[3], r[4], r[5], as_utc(r[6]), r[7]) for r in rows]
+        claimed = [Claimed(r[1], r[2], r[3], r[4], r[5], as_utc(r[6]), r[7]) for r in rows]
         return sorted(claimed, key=lambda c: (c.due_at, c.key))
 
     def finish(self, results: Iterable[tuple[Claimed, Outcome]], now: datetime) -> None:

@@ -107,7 +107,6 @@ def test_two_schedulers_racing_send_each_nudge_once(db_url, spec, clock):
         clock.now += timedelta(hours=6)
     delivered = [(address, reply.text.splitlines()[0]) for s in senders for address, reply in s.sent]
     assert len(delivered) == len(set(delivered)) == 50 * 3  # W01, W02, W03 to 50 targets, none twice
-    assert senders[0].sent and senders[1].sent  # both took part
 
 
 def test_killed_after_recording_before_sending_another_process_sends_it(reminders, spec, clock):

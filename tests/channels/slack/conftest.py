@@ -123,3 +123,13 @@ async def running_slack(base_settings, service):
     await runner.cleanup()
     await fake.stop()
     app[EXECUTOR].shutdown(wait=True)
+
+
+def texts(message: dict) -> str:
+    out = []
+    for block in message["blocks"]:
+        if block["type"] == "section":
+            out.append(block["text"]["text"])
+        elif block["type"] == "context":
+            out += [e["text"] for e in block["elements"]]
+    return "\n".join(out)

@@ -20,7 +20,7 @@ from bot.settings import Settings
 from tests.conftest import KNOWLEDGE
 from tests.reminders.conftest import Clock
 
-from .conftest import buttons, posted, running_slack
+from .conftest import buttons, posted, running_slack, texts
 
 START = "plan start 2026-11-30 mo 09:00 BY"
 WEEK_1_DUE = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # Monday 09:00 in Berlin (CET)
@@ -47,16 +47,6 @@ async def dispatcher(slack):
     assert scheduler is not None and list(scheduler.dispatcher.senders) == ["slack"]
     yield scheduler.dispatcher
     app[EXECUTOR].shutdown(wait=True)
-
-
-def texts(message: dict) -> str:
-    out = []
-    for block in message["blocks"]:
-        if block["type"] == "section":
-            out.append(block["text"]["text"])
-        elif block["type"] == "context":
-            out += [e["text"] for e in block["elements"]]
-    return "\n".join(out)
 
 
 def task_line(message: dict, task: str) -> str:

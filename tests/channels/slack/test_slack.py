@@ -5,17 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from .conftest import buttons, next_ts, posted
-
-
-def texts(message: dict) -> str:
-    out = []
-    for block in message["blocks"]:
-        if block["type"] == "section":
-            out.append(block["text"]["text"])
-        elif block["type"] == "context":
-            out += [e["text"] for e in block["elements"]]
-    return "\n".join(out)
+from .conftest import buttons, next_ts, posted, texts
 
 
 async def test_a_dm_question_gets_an_answer_with_sources_and_feedback_buttons(slack):
