@@ -153,7 +153,7 @@ class SchedulerService:
             await asyncio.sleep(self.renew_seconds)
 
     def _take_over(self) -> None:
-        log.warning("scheduler: this process (%s) leads %s", self.dispatcher.worker, self.role)
+        log.info("scheduler: this process (%s) leads %s", self.dispatcher.worker, self.role)
         store = SQLAlchemyJobStore(engine=self.db.engine, tablename=f"scheduler_jobs_{self.role}")
         scheduler = AsyncIOScheduler(
             jobstores={"default": store}, timezone=UTC,
