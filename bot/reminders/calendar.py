@@ -20,6 +20,15 @@ WEEKDAYS = {
 DAY_NAMES = {"de": ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
+def day_name(day: date, language: str) -> str:
+    return DAY_NAMES[language if language in DAY_NAMES else "de"][day.weekday()]
+
+
+def day_label(day: date, language: str) -> str:
+    """ "Mo 2026-11-30" / "Mon 2026-11-30"."""
+    return f"{day_name(day, language)} {day.isoformat()}"
+
+
 class CalendarError(ValueError):
     """A setting that cannot be scheduled (unknown state or time zone); the message says what to use."""
 

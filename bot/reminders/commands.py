@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 from bot.core import i18n
 from bot.core.messages import Incoming, Reply
 from bot.reminders.calendar import (
-    DAY_NAMES,
     WEEKDAYS,
     CalendarError,
     Schedule,
+    day_label,
+    day_name,
     feedback_occurrences,
     quarter_occurrences,
     state_code,
@@ -101,8 +102,12 @@ class PlanCommands:
             if sub == "preview":
                 return self.preview(message, words[1:], language)
             plan = self.reminders.plans.current(message.scope)
-            if plan is None:
-                return Reply(i18n.text("plan_none", language), language, answered=False)
+            if plan is None:  # what the plan is, and how to start it
+                overview = "\n".join(
+                    i18n.text("plan_preview_week", language, week=w.week, title=w.title.get(language))
+                    for w in self.spec.weeks
+                )
+                return Reply(f"{i18n.text('plan_none', language)}\n\n{overview}", language, answered=False)
             if sub == "status":
                 return self.status(plan, language)
             if sub in ("done", "tomorrow", "monday", "na", "open"):
@@ -148,22 +153,22 @@ class PlanCommands:
 
     def start(self, message: Incoming, words: list[str], language: str) -> Reply:
         now = self.reminders.clock()
-        today = now.astimezone(ZoneInfo("Europe/Berlin")).date()
-        schedule, targets = self._settings(words, language, Schedule(today), message)
+        schedule, targets = self._settings(words, language, Schedule(self._today()), message)
         if not any(role == "team" for _, _, role in targets):
             targets.insert(0, (message.channel, address_of(message), "team"))
         first = week_occurrences(schedule, 1)[0]
         # a plan that starts in the past sends the current week's nudge now; earlier weeks are summarised in it
         active_from = min(now, datetime.combine(schedule.start, time(0), tzinfo=zone(schedule.tz)))
-        plan = self.reminders.plans.create(
+        self.reminders.plans.create(
             message.scope, schedule.start, schedule.weekday, schedule.at.strftime("%H:%M"), schedule.tz,
             schedule.state, language, message.user_key, [(c, a, r, None) for c, a, r in targets], now, active_from,
         )  # fmt: skip
         where = ", ".join(_target_label(c, a, r, language) for c, a, r in targets)
-        text = i18n.text("plan_started", language, day=_day(first.day, language), weekday=_weekday(schedule, language),
+        text = i18n.text("plan_started", language, day=day_label(first.day, language),
+                         weekday=_weekday(schedule, language),
                          at=schedule.at.strftime("%H:%M"), tz=schedule.tz, state=schedule.state or "–",
                          targets=where)  # fmt: skip
-        return Reply(text + "\n\n" + self._preview_text(schedule, language, plan), language)
+        return Reply(text + "\n\n" + self._preview(schedule, language), language)
 
     def change(self, plan: PlanRow, sub: str, words: list[str], language: str) -> Reply:
         now = self.reminders.clock()
@@ -183,7 +188,7 @@ class PlanCommands:
             return Reply(i18n.text("plan_move_needs_date", language), language, answered=False)
         active_from = min(now, datetime.combine(day, time(0), tzinfo=zone(plan.tz)))
         plan = self.reminders.plans.change(plan.id, now, start=day, active_from=active_from)
-        return Reply(i18n.text("plan_moved", language) + "\n\n" + self._preview_text(schedule_of(plan), language, plan),
+        return Reply(i18n.text("plan_moved", language) + "\n\n" + self._preview(schedule_of(plan), language),
                      language)  # fmt: skip
 
     # -- looking ------------------------------------------------------------------------------------
@@ -191,12 +196,15 @@ class PlanCommands:
     def preview(self, message: Incoming, words: list[str], language: str) -> Reply:
         plan = self.reminders.plans.current(message.scope)
         if plan is not None and not words:
-            return Reply(self._preview_text(schedule_of(plan), language, plan), language)
-        today = self.reminders.clock().date()
-        schedule, _ = self._settings(words, language, Schedule(today), None)
-        return Reply(self._preview_text(schedule, language, None), language)
+            return Reply(self._preview(schedule_of(plan), language), language)
+        schedule, _ = self._settings(words, language, Schedule(self._today()), None)
+        return Reply(self._preview(schedule, language), language)
 
-    def _preview_text(self, schedule: Schedule, language: str, plan: PlanRow | None) -> str:
+    def _today(self) -> date:
+        """Today where the plan's default zone is (a date given in a command means that calendar)."""
+        return self.reminders.clock().astimezone(zone(Schedule.tz)).date()
+
+    def _preview(self, schedule: Schedule, language: str) -> str:
         return "\n".join(preview_lines(self.spec, schedule, language))
 
     def status(self, plan: PlanRow, language: str) -> Reply:
@@ -211,17 +219,23 @@ class PlanCommands:
         upcoming = [o for o in reminders.occurrences(plan, None, today + timedelta(days=120)) if o.due_at > now]
         if upcoming and plan.status == "active":
             nxt = min(upcoming, key=lambda o: o.due_at)
-            lines.append(i18n.text("plan_next", language, day=_day(nxt.day, language), at=plan.at,
+            lines.append(i18n.text("plan_next", language, day=day_label(nxt.day, language), at=plan.at,
                                    what=_what(self.spec, nxt, language)))  # fmt: skip
-        failed = [r for r in reminders.log.rows(plan.id) if r.status in ("failed", "unknown")]
+        failed, last_error = reminders.log.failures(plan.id)
         if failed:
-            last = failed[-1]
-            lines.append(i18n.text("plan_failed", language, count=len(failed), error=last.error or last.status))
+            lines.append(i18n.text("plan_failed", language, count=failed, error=last_error))
         week = max(progress.week, 1)
         reply = reminders.nudge(plan, f"W{week:02d}", tasks, now, last_week=week - 1, shown=True)
         heading = "\n".join(lines)
         return Reply(f"{heading}\n\n{reply.text}", language, tasks=reply.tasks, footer=progress.line(language),
                      mode="nudge")  # fmt: skip
+
+    def progress_line(self, scope: str, language: str) -> str | None:
+        """ "90-Tage-Plan: Woche 3 von 12 · 7/10 Aufgaben erledigt" for a running plan (Slack's App Home)."""
+        plan = self.reminders.plans.current(scope)
+        if plan is None:
+            return None
+        return f"{i18n.text('plan_title', language)}: {self.reminders.progress(plan).line(language)}"
 
     # -- tasks ---------------------------------------------------------------------------------------
 
@@ -265,7 +279,7 @@ def preview_lines(spec: PlanSpec, schedule: Schedule, language: str) -> list[str
     lines = [i18n.text("plan_preview_heading", language, weekday=_weekday(schedule, language),
                        at=schedule.at.strftime("%H:%M"), tz=schedule.tz, state=schedule.state or "–")]  # fmt: skip
     for o in sorted(items, key=lambda o: (o.day, o.kind != "week")):
-        line = f"{o.day.isoformat()} {DAY_NAMES[_lang(language)][o.day.weekday()]} {schedule.at.strftime('%H:%M')}  "
+        line = f"{o.day.isoformat()} {day_name(o.day, language)} {schedule.at.strftime('%H:%M')}  "
         line += _what(spec, o, language)
         if o.reason:
             line += "  " + i18n.text("plan_preview_shifted", language, reason=o.reason, day=o.nominal.isoformat())
@@ -281,14 +295,6 @@ def _what(spec: PlanSpec, o, language: str) -> str:
     if o.kind == "quarter":
         return i18n.text("plan_preview_quarter", language, quarter=o.key)
     return i18n.text("plan_preview_snooze", language)
-
-
-def _lang(language: str) -> str:
-    return language if language in DAY_NAMES else "de"
-
-
-def _day(day: date, language: str) -> str:
-    return f"{DAY_NAMES[_lang(language)][day.weekday()]} {day.isoformat()}"
 
 
 def _weekday(schedule: Schedule, language: str) -> str:

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from bot.core import i18n
 from bot.core.messages import Choice, Reply, Task
 from bot.reminders.calendar import (
-    DAY_NAMES,
     Calendar,
     Occurrence,
     Schedule,
+    day_label,
     feedback_occurrences,
     quarter_occurrences,
     snooze_day,
@@ -123,13 +123,16 @@ class Reminders:
             tasks = self.plans.tasks(plan_id)
             last_week = self.log.last_sent_week(plan_id, {c.target_id for c in mine if c.kind == "week"})
             targets = self.plans.targets_by_id({c.target_id for c in mine})
+            replies: dict[tuple, Reply] = {}  # thousands of targets share a handful of distinct messages
             for c in mine:
                 target = targets.get(c.target_id)
                 if target is None:
                     out.append((c, None, None))
                     continue
-                reply = self.nudge(plan, c.occurrence, tasks, now, last_week.get(c.target_id), target.tz)
-                out.append((c, target, reply))
+                key = (c.occurrence, target.tz, last_week.get(c.target_id))
+                if key not in replies:
+                    replies[key] = self.nudge(plan, c.occurrence, tasks, now, key[2], target.tz)
+                out.append((c, target, replies[key]))
         return out
 
     def nudge(self, plan: PlanRow, occurrence: str, tasks: dict[str, PlanTaskRow] | None = None,
@@ -174,7 +177,7 @@ class Reminders:
         shifted = next((o for o in week_occurrences(schedule_of(plan), n, tz) if o.number == n), None)
         if shifted and shifted.reason:
             lines.append(i18n.text("plan_shifted", language, reason=shifted.reason,
-                                   day=_day(shifted.day, language)))  # fmt: skip
+                                   day=day_label(shifted.day, language)))  # fmt: skip
         lines.append(i18n.text("plan_done_means", language, done=week.done.get(language)))
         if week.action:
             lines.append(_action_hint(week.action, language))
@@ -211,7 +214,7 @@ class Reminders:
         state = _state(row, today)
         note = i18n.text("plan_from_week", language, week=carried_from) if carried_from else ""
         if state == "snoozed":
-            note = i18n.text("plan_snoozed_until", language, day=_day(row.snoozed_until, language))
+            note = i18n.text("plan_snoozed_until", language, day=day_label(row.snoozed_until, language))
         actions = []
         if state in ("open", "snoozed"):
             actions = [
@@ -252,10 +255,6 @@ def _state(row: PlanTaskRow | None, today: date) -> str:
     if row.status == "snoozed":
         return "snoozed" if row.snoozed_until and row.snoozed_until > today else "open"
     return row.status
-
-
-def _day(day: date, language: str) -> str:
-    return f"{DAY_NAMES[language if language in DAY_NAMES else 'de'][day.weekday()]} {day.isoformat()}"
 
 
 def _action_hint(action, language: str) -> str:

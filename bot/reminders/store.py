@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.db import Database
@@ -250,21 +250,33 @@ class NudgeLog:
     def finish(self, results: Iterable[tuple[Claimed, Outcome]], now: datetime) -> None:
         """Record the outcomes of claimed nudges (only rows this claim still holds are changed)."""
         moment = naive_utc(now)
+        rows = []
+        for claimed, outcome in results:
+            row = {"b_key": claimed.key, "b_status": outcome.status, "b_error": (outcome.error or "")[:2000] or None,
+                   "b_sent_at": None, "b_ref": None, "b_not_before": None}  # fmt: skip
+            if outcome.status == "sent":
+                row |= {"b_sent_at": moment, "b_ref": outcome.message_ref}
+            elif outcome.status == "retry" and claimed.attempts < MAX_ATTEMPTS:
+                wait = max(outcome.retry_after, 2.0**claimed.attempts)
+                row |= {"b_status": "pending", "b_not_before": moment + timedelta(seconds=wait)}
+            elif outcome.status != "unknown":
+                row["b_status"] = "failed"
+            rows.append(row)
+        if not rows:
+            return
+        statement = (
+            update(NudgeRow)
+            .where(NudgeRow.key == bindparam("b_key"), NudgeRow.status == "sending")
+            .values(
+                status=bindparam("b_status"),
+                error=bindparam("b_error"),
+                sent_at=bindparam("b_sent_at"),
+                message_ref=bindparam("b_ref"),
+                not_before=bindparam("b_not_before"),
+            )  # fmt: skip
+        )
         with self.db.session() as s:
-            for claimed, outcome in results:
-                values: dict = {"error": (outcome.error or "")[:2000] or None}
-                if outcome.status == "sent":
-                    values |= {"status": "sent", "sent_at": moment, "message_ref": outcome.message_ref}
-                elif outcome.status == "retry" and claimed.attempts < MAX_ATTEMPTS:
-                    wait = max(outcome.retry_after, 2.0**claimed.attempts)
-                    values |= {"status": "pending", "not_before": moment + timedelta(seconds=wait)}
-                elif outcome.status == "unknown":
-                    values |= {"status": "unknown"}
-                else:
-                    values |= {"status": "failed"}
-                s.execute(
-                    update(NudgeRow).where(NudgeRow.key == claimed.key, NudgeRow.status == "sending").values(**values)
-                )
+            s.connection().execute(statement, rows)  # one statement, executed for every row
 
     def expire_claims(self, now: datetime) -> int:
         """Claims older than STALE_CLAIM: the sender died between claiming and recording. The message
@@ -291,6 +303,19 @@ class NudgeLog:
                 .group_by(NudgeRow.target_id)
             )
             return {t: int(o[1:]) for t, o in rows}
+
+    def failures(self, plan_id: int) -> tuple[int, str]:
+        """How many of a plan's nudges failed or may not have arrived, and the latest one's error."""
+        problem = NudgeRow.status.in_(("failed", "unknown"))
+        with self.db.session() as s:
+            count = s.scalar(select(func.count()).select_from(NudgeRow).where(NudgeRow.plan_id == plan_id, problem))
+            last = s.execute(
+                select(NudgeRow.error, NudgeRow.status)
+                .where(NudgeRow.plan_id == plan_id, problem)
+                .order_by(NudgeRow.due_at.desc(), NudgeRow.key.desc())
+                .limit(1)
+            ).first()
+        return count, (last[0] or last[1]) if last else ""
 
     def count(self, **where) -> int:
         with self.db.session() as s:

@@ -344,31 +344,15 @@ class SlackChannel:
             await ack()
             text = {"ask": rest, "plan": f"/plan {rest}".strip(), "results": "/ergebnis " + rest,
                     "data": None}[sub]  # fmt: skip
-            conversation = f"slash:{channel}"
-            if sub == "plan" and not await self.quick_call(self._has_plan, team) and not rest:
-                text = i18n.text("slack_plan_question", language)  # no plan yet: what the 90-day plan is
             if sub == "data":
                 summary = await self.quick_call(
                     self.core.data_summary, self._incoming("", user, team, "", None), language
                 )
                 reply = Reply(summary, language)
             else:
-                incoming = self._incoming(text, user, team, conversation, None)
-                reply = await self._handle(incoming)
-                if sub == "plan" and reply.answered and reply.mode is None and not text.startswith("/"):
-                    reply = Reply(f"{reply.text}\n\n{i18n.text('plan_none', language)}", language)
+                reply = await self._handle(self._incoming(text, user, team, f"slash:{channel}", None))
             for fallback, message_blocks in blocks.render(reply):
                 await respond(text=fallback, blocks=message_blocks, response_type="ephemeral")
-
-    def _plan_line(self, scope: str, language: str) -> str | None:
-        """ "90-Tage-Plan: Woche 3 von 12 · 7/10 Aufgaben erledigt" for the App Home, if a plan runs."""
-        plan = self.core.reminders.plans.current(scope)
-        if plan is None:
-            return None
-        return f"{i18n.text('slack_home_plan', language)}: {self.core.reminders.progress(plan).line(language)}"
-
-    def _has_plan(self, team: str) -> bool:
-        return self.core.reminders.plans.current(f"slack:{team}") is not None
 
     # -- App Home and the AI-app surface ---------------------------------------------------------------
 
@@ -379,7 +363,7 @@ class SlackChannel:
             return
         scope = f"slack:{body.get('team_id', '')}"
         overview = await self.core_call(self.core.results.overview, scope, language)
-        plan = await self.core_call(self._plan_line, scope, language)
+        plan = await self.core_call(self.core.plan.progress_line, scope, language)
         await client.views_publish(user_id=event["user"], view=blocks.home_view(overview, language, plan))
 
     async def on_assistant_thread_started(self, payload: dict, body: dict, say, set_suggested_prompts) -> None:
