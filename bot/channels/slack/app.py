@@ -18,8 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from aiohttp import ClientConnectorError, ServerDisconnectedError
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,6 +30,7 @@ from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply
 from bot.core.turn import Lotse
+from bot.reminders.store import Outcome
 from bot.settings import SlackSettings
 
 log = logging.getLogger(__name__)
@@ -421,34 +424,40 @@ class SlackSender:
     no answer came back."""
 
     channel = "slack"
-    GONE = ("channel_not_found", "not_in_channel", "is_archived", "account_inactive", "user_not_found",
-            "invalid_auth", "not_authed", "token_revoked", "restricted_action", "user_disabled")  # fmt: skip
+    # errors Slack itself calls temporary (mostly answered with HTTP 200 and ok: false); others do not heal
+    TRANSIENT = ("internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited")
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def send(self, address: str, reply: Reply):
-        from aiohttp import ClientConnectorError, ServerDisconnectedError
-        from slack_sdk.errors import SlackApiError
-
-        from bot.reminders.store import Outcome
-
+    async def send(self, address: str, reply: Reply) -> Outcome:
+        ts = None
         try:
-            ts = None
             for text, message_blocks in blocks.render(reply):
                 response = await self.client.chat_postMessage(channel=address, text=text, blocks=message_blocks)
                 ts = ts or response.get("ts")
             return Outcome("sent", message_ref=f"{address}:{ts}")
-        except SlackApiError as exc:
+        except (
+            SlackApiError,
+            ClientConnectorError,
+            ConnectionRefusedError,
+            TimeoutError,
+            ServerDisconnectedError,
+        ) as exc:
+            if ts is not None:  # the first part is out: sending again would post it twice
+                return Outcome("unknown", message_ref=f"{address}:{ts}", error=f"only partly sent: {exc}")
+            return self._outcome(exc)
+
+    def _outcome(self, exc: Exception) -> Outcome:
+        if isinstance(exc, SlackApiError):
             status, error = exc.response.status_code, exc.response.get("error", "")
             if status == 429:
                 return Outcome(
                     "retry", error="rate limited", retry_after=float(exc.response.headers.get("Retry-After", 30))
                 )
-            if status >= 500:
-                return Outcome("retry", error=f"Slack answered {status}")
-            return Outcome("failed" if error in self.GONE or status < 500 else "retry", error=error or str(status))
-        except (ClientConnectorError, ConnectionRefusedError) as exc:  # the request never left
+            if status >= 500 or error in self.TRANSIENT:
+                return Outcome("retry", error=error or f"Slack answered {status}")
+            return Outcome("failed", error=error or str(status))  # not_in_channel, channel_not_found, …
+        if isinstance(exc, ClientConnectorError | ConnectionRefusedError):  # the request never left
             return Outcome("retry", error=f"{type(exc).__name__}: {exc}")
-        except (TimeoutError, ServerDisconnectedError) as exc:  # it may have been posted
-            return Outcome("unknown", error=f"{type(exc).__name__}: no answer from Slack")
+        return Outcome("unknown", error=f"{type(exc).__name__}: no answer from Slack")  # it may have been posted

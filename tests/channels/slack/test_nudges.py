@@ -10,7 +10,7 @@ passes."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -287,3 +287,17 @@ async def test_a_channel_lotse_cannot_post_to_fails_the_nudge_once_and_plan_stat
     status = await command(slack, "plan", user="U1")
     assert f"1 Erinnerung(en) nicht sicher zugestellt, zuletzt: {error}." in texts(status)
     assert "`/invite @Lotse`" in texts(status)
+
+
+async def test_a_temporary_slack_error_is_retried_and_the_nudge_arrives_once(slack, dispatcher):
+    plan = await start_plan(slack)
+    slack.fake.fail_blocks_once("chat.postMessage", "internal_error")  # HTTP 200, ok: false
+    stats = await dispatcher.run_once(WEEK_1_DUE)
+    assert (stats.sent, stats.retry, stats.failed) == (0, 1, 0)
+    [row] = slack.core.reminders.log.rows(plan.id)
+    assert (row.status, row.error) == ("pending", "internal_error")
+    assert (await dispatcher.run_once(WEEK_1_DUE + timedelta(seconds=1))).sent == 0  # not before the back-off
+    assert (await dispatcher.run_once(WEEK_1_DUE + timedelta(seconds=5))).sent == 1
+    assert len(posted(slack.fake)) == 1
+    [row] = slack.core.reminders.log.rows(plan.id)
+    assert (row.status, row.attempts) == ("sent", 2)
