@@ -104,3 +104,4 @@ class Reply:
     answer_id: int | None = None  # the stored answer, for 👍/👎 (knowledge-base answers only)
     tasks: list[Task] = field(default_factory=list)  # a checklist (plan nudges)
     footer: str = ""  # a line under the checklist, e.g. "Woche 3 von 12 · 7/10 Aufgaben erledigt"
+    form: str | None = None  # a form for the channel to offer: "feedback" (rating 1–5 and a comment)

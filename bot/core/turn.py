@@ -24,6 +24,7 @@ from bot.storage.references import ReferenceStore
 
 HISTORY_TURNS = 6
 ADMIN_COMMANDS = ("/export",)
+FEEDBACK = {"/feedback": None, "/rückmeldung": "de", "/rueckmeldung": "de"}  # command → the language it implies
 
 
 def reply_for(answer: Answer) -> Reply:
@@ -64,6 +65,9 @@ class Lotse:
         """The reply to one message: an open assessment takes it first, then commands, then questions
         about the team's own results, then the knowledge base. `on_text` receives an LLM answer's
         text while it is written, for channels that stream; the returned reply has all of it."""
+        admin = self.admin_command(message)
+        if admin is not None:
+            return admin
         history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
         last_language = history[-1].language if history else "de"
         text = message.text.strip()
@@ -76,7 +80,7 @@ class Lotse:
         if reply is not None:
             return reply
         if text.startswith("/"):
-            return self._command(text, language)
+            return self._command(message, text, language)
         reply, hint = self.results.answer_question(text, message.scope, detect_language(text, last_language))
         if reply is not None:
             return reply
@@ -92,6 +96,17 @@ class Lotse:
         cited = [answer.sources[c.number - 1].chunk_id for c in reply.citations]
         answer_id = self.conversations.append_turn(key, text, answer.answer, answer.language, cited)
         return replace(reply, answer_id=answer_id)
+
+    def _feedback(self, message: Incoming, rest: str, language: str) -> Reply:
+        """`/feedback` offers the form (channels render it: a Teams card, a Slack modal); typed as
+        `/feedback 4 what to improve` it is stored at once, which works in every channel."""
+        if not rest:
+            return Reply(i18n.text("feedback_form_intro", language), language, form="feedback")
+        rating, _, comment = rest.partition(" ")
+        if rating not in {"1", "2", "3", "4", "5"}:
+            return Reply(i18n.text("feedback_typed_rating", language), language, answered=False)
+        self.general_feedback(message, int(rating), comment.strip() or None)
+        return Reply(i18n.text("feedback_thanks", language), language)
 
     # -- services the channels need besides `handle` ------------------------------------------------
 
@@ -139,8 +154,11 @@ class Lotse:
         would otherwise ignore, e.g. thread replies without a mention)."""
         return self.dialogs.store.active(message.conversation_key) is not None
 
-    def _command(self, text: str, language: str) -> Reply:
-        command = text.split()[0].lower()
+    def _command(self, message: Incoming, text: str, language: str) -> Reply:
+        command, _, rest = text.partition(" ")
+        command = command.lower()
         if command in ("/help", "/hilfe", "/start"):
             return Reply(i18n.text("help", language), language)
+        if command in FEEDBACK:
+            return self._feedback(message, rest.strip(), FEEDBACK[command] or language)
         return Reply(i18n.text("unknown_command", language, command=command), language, answered=False)

@@ -56,3 +56,18 @@ def test_while_a_dialog_runs_its_answers_do_not_reach_the_knowledge_base(lotse):
 
 def test_help_mentions_the_assessments(lotse):
     assert "/check" in say(lotse, "/help", "routing-4").text
+
+
+def test_admin_commands_and_feedback_work_the_same_in_every_channel(lotse):
+    """The console's operator is an admin; /export and /feedback are the core's, not one channel's."""
+    export = lotse.handle(Incoming("/export", "op", channel="console", admin=True))
+    assert export.answered and "lotse assess export" in export.text
+    refused = lotse.handle(Incoming("/export", "anna", channel="slack", workspace="T1", conversation="D1"))
+    assert not refused.answered and "vorbehalten" in refused.text
+    offer = lotse.handle(Incoming("/feedback", "anna", channel="slack", workspace="T1", conversation="D1"))
+    assert offer.form == "feedback" and "1 (gar nicht) bis 5" in offer.text
+    assert not lotse.handle(Incoming("/feedback super", "fenja", channel="console")).answered
+    thanks = lotse.handle(Incoming("/feedback 4 mehr Beispiele", "fenja", channel="console"))
+    assert thanks.text == "Danke für die Rückmeldung!"
+    counts = lotse.data_summary(Incoming("", "fenja", channel="console"), "de")
+    assert "Rückmeldungen: 1" in counts

@@ -67,6 +67,7 @@ class SlackChannel:
         self.app.action(re.compile(r"^lotse_(choice|control)_"))(self.on_dialog_button)
         self.app.action(re.compile(r"^lotse_task_"))(self.on_task_button)
         self.app.action("lotse_feedback_up")(self.on_thumbs_up)
+        self.app.action("lotse_feedback_open")(self.on_feedback_button)
         self.app.action("lotse_feedback_down")(self.on_thumbs_down)
         self.app.view("lotse_feedback_reason")(self.on_reason_submitted)
         self.app.view("lotse_feedback_form")(self.on_feedback_form)
@@ -253,6 +254,11 @@ class SlackChannel:
             await client.chat_update(channel=channel, ts=message["ts"], text=text, blocks=message_blocks)
         else:
             await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.text)
+
+    async def on_feedback_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        """The button under the core's feedback form offer: Slack shows forms as modals."""
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=blocks.general_feedback_modal(action["value"]))
 
     async def on_thumbs_up(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()

@@ -26,6 +26,19 @@ def escape(text: str) -> str:
     return re.sub(r"&lt;([#@][A-Z0-9]+(?:\|[^<>&]*)?)&gt;", r"<\1>", escaped)
 
 
+# Slack takes every message that starts with "/" for a slash command: the core's commands are typed as
+# subcommands of /lotse there
+SLACK_SUBCOMMANDS = {"check": "check", "bewertung": "bewertung", "assessment": "check", "plan": "plan",
+                     "feedback": "feedback", "rückmeldung": "feedback", "ergebnis": "ergebnis", "result": "results",
+                     "hilfe": "hilfe", "help": "help"}  # fmt: skip
+COMMAND = re.compile(r"(?<![\w/<#@])/(" + "|".join(SLACK_SUBCOMMANDS) + r")\b")
+
+
+def slash_commands(text: str) -> str:
+    """`/check 1` → `/lotse check 1`, `/plan erledigt 3.1` → `/lotse plan erledigt 3.1`."""
+    return COMMAND.sub(lambda m: f"/lotse {SLACK_SUBCOMMANDS[m[1]]}", text)
+
+
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     """Pieces of at most `limit` characters, cut at paragraph, line or word boundaries."""
     pieces, rest = [], text
@@ -62,17 +75,20 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
     blocks: list[dict] = []
     if reply.question and reply.question.progress:
         blocks.append(context(f"*{escape(reply.question.progress)}*"))
-    blocks += [section(piece) for piece in split_text(escape(reply.text))]  # escaping lengthens: first
+    blocks += [section(piece) for piece in split_text(escape(slash_commands(reply.text)))]  # escaping lengthens
     if reply.citations:
         blocks.append(sources_block(reply))
     if reply.question is not None:
         blocks += question_blocks(reply.question, language)
     blocks += task_blocks(reply)
+    if reply.form == "feedback":
+        label = i18n.text("feedback_form_title", language)
+        blocks.append({"type": "actions", "elements": [button(label, "lotse_feedback_open", language, "primary")]})
     if reply.footer:
         blocks.append(context(f"*{escape(reply.footer)}*"))
     if reply.answer_id is not None and reply.answered:
         blocks.append(feedback_block(reply.answer_id, language))
-    fallback = _plain(reply.text)[:FALLBACK_LIMIT]
+    fallback = _plain(slash_commands(reply.text))[:FALLBACK_LIMIT]
     return [(fallback, blocks[i : i + BLOCK_LIMIT]) for i in range(0, len(blocks), BLOCK_LIMIT)] or [(fallback, [])]
 
 
@@ -215,4 +231,5 @@ def home_view(overview: Reply, language: str, plan: str | None = None) -> dict:
 
 
 def _plain(text: str) -> str:
-    return re.sub(r"[*_`]", "", text)
+    """The notification text: without mrkdwn markers (underscores inside words, as in not_in_channel, stay)."""
+    return re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"\1", re.sub(r"[*`]", "", text))

@@ -23,6 +23,8 @@ ABSTRACT_LIMIT = 160  # Teams shows at most this much of a citation's text
 
 def render(reply: Reply, public_url: str | None = None) -> dict:
     """One message activity (as JSON) for a reply."""
+    if reply.form == "feedback":
+        return {"type": "message", "attachments": [{"contentType": CARD, "content": feedback_form(reply.language)}]}
     if reply.question is not None or reply.images or reply.tasks:
         return {"type": "message", "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
                 "text": "" if reply.question or reply.tasks else reply.text}  # fmt: skip

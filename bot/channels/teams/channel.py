@@ -232,7 +232,7 @@ class LotseTeamsBot(TeamsActivityHandler):
         incoming = _incoming(activity, self.channel.teams.admins)
         if await self._feedback_form(turn_context, activity, incoming):
             return
-        admin_reply = self.core.admin_command(incoming)
+        admin_reply = self.core.admin_command(incoming)  # before the typing indicator and any streaming
         if admin_reply is not None:
             await turn_context.send_activity(admin_reply.text)
             return
@@ -257,7 +257,8 @@ class LotseTeamsBot(TeamsActivityHandler):
             await self.channel.core_call(self.core.references.link, link, reply.answer_id)
 
     async def _feedback_form(self, turn_context: TurnContext, activity: Activity, incoming: Incoming) -> bool:
-        """`/feedback` sends a form card; its submission is stored as general feedback on Lotse."""
+        """The submitted feedback form card (the core offers it for `/feedback`): stored as general
+        feedback on Lotse."""
         data = activity.value if isinstance(activity.value, dict) else {}
         if data.get("lotse") == "feedback_form":
             language = data.get("language", "de")
@@ -267,14 +268,6 @@ class LotseTeamsBot(TeamsActivityHandler):
                 return True
             await self.channel.core_call(self.core.general_feedback, incoming, int(rating), data.get("comment") or None)
             await turn_context.send_activity(i18n.text("feedback_thanks", language))
-            return True
-        if incoming.value is None and incoming.text.lower() in ("/feedback", "/rückmeldung"):
-            language = "en" if (activity.locale or "").lower().startswith("en") else "de"
-            card = {
-                "type": "message",
-                "attachments": [{"contentType": cards.CARD, "content": cards.feedback_form(language)}],
-            }
-            await turn_context.send_activity(to_activity(card))
             return True
         return False
 

@@ -41,3 +41,14 @@ def test_a_dialog_question_becomes_buttons_and_controls():
     assert [(e["text"]["text"], e["value"]) for e in choices["elements"]] == [("Ja", "1:yes"), ("Nein", "1:no")]
     assert [e["value"] for e in controls["elements"]] == ["back", "pause", "cancel"]  # not optional: no skip
     assert len({e["action_id"] for e in choices["elements"] + controls["elements"]}) == 5
+
+
+def test_core_commands_are_shown_as_lotse_subcommands_and_forms_get_a_button():
+    [(fallback, message)] = blocks.render(
+        Reply("Dazu passt `/check data_quality`; Stand: /plan · Einladen: `/invite @Lotse`", "de", form="feedback")
+    )
+    assert message[0]["text"]["text"] == "Dazu passt `/lotse check data_quality`; Stand: /lotse plan · " \
+                                         "Einladen: `/invite @Lotse`"  # fmt: skip
+    assert "/lotse check data_quality" in fallback
+    [button] = message[-1]["elements"]
+    assert (button["action_id"], button["value"]) == ("lotse_feedback_open", "de")

@@ -332,3 +332,12 @@ async def test_a_mention_that_arrives_as_a_message_event_first_is_read_without_t
     replies = await slack.fake.wait_for("chat.postMessage", 2)
     await asyncio.sleep(0.5)
     assert len(slack.fake.of("chat.postMessage")) == 2 and "Wie KI-bereit ist SAP ERP?" in texts(replies[1])
+
+
+async def test_feedback_typed_in_a_dm_offers_the_form_as_a_modal(slack):
+    await slack.dm(" /feedback")  # Slack needs the space: a message starting with "/" is a slash command
+    [message] = await slack.fake.wait_for("chat.postMessage")
+    [offer] = [b for b in buttons(message) if b["action_id"] == "lotse_feedback_open"]
+    await slack.click(message, {"action_id": offer["action_id"], "block_id": "x", "value": offer["value"]})
+    [opened] = await slack.fake.wait_for("views.open")
+    assert opened["view"]["callback_id"] == "lotse_feedback_form"
