@@ -4,30 +4,26 @@ with piped stdin it reads one message per line, so it can be scripted."""
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 import threading
 from typing import TextIO
 
 from bot.core import i18n
-from bot.core.messages import Incoming, Question, Reply
+from bot.core.messages import BOLD, Incoming, Question, Reply
 from bot.core.turn import Lotse
 
 QUIT = ("/quit", "/exit", "/beenden")
-MARKS = {"open": "☐", "done": "☑", "na": "–", "snoozed": "⏰"}
 
 
 def render(reply: Reply) -> str:
     question = reply.question
     lines = [f"[{question.progress}]"] if question and question.progress else []
-    lines.append(re.sub(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])", r"\1", reply.text))  # no Slack bold markers
+    lines.append(BOLD.sub(r"\1", reply.text))  # a terminal shows no bold
     if question is not None:
         lines.extend(_choices(question))
         lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")
     for task in reply.tasks:
-        lines.append(
-            f"  {MARKS.get(task.status, '☐')} {task.id}  {task.text}" + (f"  ({task.note})" if task.note else "")
-        )
+        lines.append(f"  {task.mark} {task.id}  {task.text}" + (f"  ({task.note})" if task.note else ""))
     if reply.tasks and any(t.actions for t in reply.tasks):
         lines.append(f"  ({i18n.text('plan_console_hint', reply.language)})")
     if reply.footer:

@@ -3,7 +3,11 @@ text now; Block Kit and Adaptive Cards in the Slack and Teams channels)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# Reply text marks bold as *text* (Slack's mrkdwn); other channels translate or drop the markers
+BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,10 @@ class Task:
     status: str = "open"  # open, done, snoozed, na
     note: str = ""  # e.g. "aus Woche 2" for a carried-over task, or the snooze date
     actions: list[Choice] = field(default_factory=list)
+
+    @property
+    def mark(self) -> str:
+        return {"done": "✅", "na": "➖", "snoozed": "⏰"}.get(self.status, "☐")
 
 
 @dataclass(frozen=True)

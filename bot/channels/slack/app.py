@@ -251,7 +251,11 @@ class SlackChannel:
         reply = await self._handle(incoming)
         if reply.answered and reply.mode == "nudge" and message.get("ts"):
             text, message_blocks = blocks.render(reply)[0]
-            await client.chat_update(channel=channel, ts=message["ts"], text=text, blocks=message_blocks)
+            try:
+                await client.chat_update(channel=channel, ts=message["ts"], text=text, blocks=message_blocks)
+            except Exception as exc:  # the change is stored; say so rather than nothing
+                log.warning("could not redraw a nudge: %s", exc)
+                await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.footer or text)
         else:
             await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.text)
 

@@ -138,19 +138,16 @@ def feedback_block(answer_id: int, language: str) -> dict:
     }
 
 
-TASK_MARKS = {"open": "☐", "done": "✅", "na": "➖", "snoozed": "⏰"}
-
-
 def task_blocks(reply: Reply) -> list[dict]:
     """A checklist: each task as a line with its state, and while it is open its buttons (done,
     tomorrow, next Monday, not applicable)."""
     blocks: list[dict] = []
     for task in reply.tasks:
-        line = f"{TASK_MARKS.get(task.status, '☐')} *{escape(task.id)}* {escape(task.text)}"
+        line = f"{task.mark} *{escape(task.id)}* {escape(task.text)}"
         if task.note:
             line += f"  _({escape(task.note)})_"
         if task.status in ("done", "na"):
-            line = f"{TASK_MARKS[task.status]} ~{escape(task.id)} {escape(task.text)}~"
+            line = f"{task.mark} ~{escape(task.id)} {escape(task.text)}~"
         blocks.append(section(line))
         if task.actions:
             buttons = [

@@ -7,11 +7,10 @@ activity JSON — a schema.org Message entity with Claim citations matching the 
 from __future__ import annotations
 
 import base64
-import re
 from pathlib import Path
 
 from bot.core import i18n
-from bot.core.messages import Question, Reply
+from bot.core.messages import BOLD, Question, Reply
 
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -78,7 +77,7 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
 
 def bold(text: str) -> str:
     """The core marks bold the Slack way (*text*); Adaptive Cards' Markdown wants **text**."""
-    return re.sub(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])", r"**\1**", text)
+    return BOLD.sub(r"**\1**", text)
 
 
 def question_elements(question: Question, language: str) -> list[dict]:
@@ -103,17 +102,12 @@ def question_elements(question: Question, language: str) -> list[dict]:
     return elements
 
 
-TASK_MARKS = {"open": "☐", "done": "✅", "na": "➖", "snoozed": "⏰"}
-
-
 def task_elements(reply: Reply) -> list[dict]:
     """A checklist: a line per task with its state; buttons (done, tomorrow, next Monday, not
     applicable) under each open one."""
     elements: list[dict] = []
     for task in reply.tasks:
-        line = f"{TASK_MARKS.get(task.status, '☐')} **{task.id}** {task.text}" + (
-            f" _({task.note})_" if task.note else ""
-        )
+        line = f"{task.mark} **{task.id}** {task.text}" + (f" _({task.note})_" if task.note else "")
         elements.append({"type": "TextBlock", "text": line, "wrap": True, "spacing": "Medium",
                          "isSubtle": task.status in ("done", "na")})  # fmt: skip
         if task.actions:

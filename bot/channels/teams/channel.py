@@ -171,7 +171,8 @@ class TeamsChannel:
         """Send a reply to a stored conversation (nudges use this): failed if there is no active
         reference, or on a 403 (the user removed Lotse; the reference is marked inactive); 429, 412,
         502 and 504 are retried with exponential back-off and jitter, then reported as retry."""
-        found = await self.core_call(self.core.references.get, conversation_key)
+        # not through the core's one thread: a batch of nudges must not queue in front of users' turns
+        found = await asyncio.to_thread(self.core.references.get, conversation_key)
         if found is None or not found[1]:
             return Outcome(
                 "failed", error=f"no active Teams conversation {conversation_key} (Lotse must be added there)"
@@ -198,7 +199,7 @@ class TeamsChannel:
             status = getattr(getattr(failures[0], "response", None), "status_code", None)
             if status == 403:
                 log.warning("Teams refused a proactive message (403): reference %s is now inactive", conversation_key)
-                await self.core_call(self.core.references.deactivate, conversation_key)
+                await asyncio.to_thread(self.core.references.deactivate, conversation_key)
                 return Outcome("failed", error="Teams: 403, Lotse was removed from the conversation")
             if status in RETRYABLE:
                 if attempt < MAX_RETRIES:
@@ -318,7 +319,7 @@ class LotseTeamsBot(TeamsActivityHandler):
         data = activity.value or {}
         label = data.get("title") or data.get("answer") or str(data.get("value", "")).split(":", 1)[-1]
         update = to_activity({"type": "message", "attachments": [
-            {"contentType": cards.CARD, "content": cards.answered_card(label.split(":", 1)[-1])}]})  # fmt: skip
+            {"contentType": cards.CARD, "content": cards.answered_card(label)}]})  # fmt: skip
         update.id = activity.reply_to_id
         with contextlib.suppress(Exception):
             await turn_context.update_activity(update)
