@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.core import i18n
+
 # Reply text marks bold as *text* (Slack's mrkdwn); other channels translate or drop the markers
 BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
 
@@ -71,6 +73,16 @@ class Question:
     optional: bool = False
     can_go_back: bool = False
     progress: str = ""  # e.g. "Frage 3 von 4" or "System 2 · Frage 5"
+    tag: str = ""  # "<dialog>.<answers so far>": ties this question's buttons to it, so old ones are recognised
+
+    def controls(self, language: str) -> list[Choice]:
+        """Back (not on the first question), skip (optional questions only), pause, cancel."""
+        prefix = f"{self.tag}:" if self.tag else ""
+        return [
+            Choice(prefix + value, i18n.text(f"dialog_button_{value}", language))
+            for value in ("back", "skip", "pause", "cancel")
+            if (value != "skip" or self.optional) and (value != "back" or self.can_go_back)
+        ]
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ CANCEL = {"abbrechen", "cancel", "abbruch", "stop"}
 HELP = {"hilfe", "help", "?"}
 DONE = {"fertig", "done", "keine", "keine weiteren", "nein", "no", "ende", "finished", "das wars", "das war's"}
 NAME_LIMIT = 120
-BUTTON = re.compile(r"([0-9]+):(.*)", re.DOTALL)  # a choice's value: "<answers before the question>:<value>"
+# a button's value: "<dialog>.<answers before the question>:<value>" (older buttons: without the dialog)
+BUTTON = re.compile(r"(?:([0-9]+)\.)?([0-9]+):(.*)", re.DOTALL)
 NEW_RUN = {"neu", "new", "restart", "neustart"}
 
 
@@ -49,18 +50,20 @@ class _Turn:
     text: str
     word: str
     asked_after: int | None = None
+    dialog: int | None = None
 
     @classmethod
     def of(cls, message: Incoming) -> _Turn:
-        asked_after = None
+        asked_after = dialog = None
         text = message.text
         if message.value is not None:
             text = message.value
             tagged = BUTTON.fullmatch(message.value)
             if tagged:
-                asked_after, text = int(tagged.group(1)), tagged.group(2)
+                dialog = int(tagged.group(1)) if tagged.group(1) else None
+                asked_after, text = int(tagged.group(2)), tagged.group(3)
         text = text.strip()
-        return cls(text, text.lower().lstrip("/").strip().rstrip(".!"), asked_after)
+        return cls(text, text.lower().lstrip("/").strip().rstrip(".!"), asked_after, dialog)
 
 
 class DialogEngine:
@@ -196,7 +199,7 @@ class DialogEngine:
             return self._finish(spec, row, trail)
         if notice:
             return self._ask(spec, row, trail, prefix=notice)
-        if turn.asked_after is not None and turn.asked_after != len(trail):
+        if turn.asked_after is not None and (turn.asked_after != len(trail) or turn.dialog not in (None, row.id)):
             return self._ask(spec, row, trail, prefix=i18n.text("dialog_old_button", language), answered=False)
         word = turn.word
         if word in BACK:
@@ -272,20 +275,21 @@ class DialogEngine:
         at = flow.current()
         if at is None:
             return self._finish(spec, row, trail)
-        question, text = self._question(spec, flow, at, language, can_go_back=bool(trail))
+        question, text = self._question(spec, flow, at, language, bool(trail), f"{row.id}.{len(trail)}")
         return Reply("\n\n".join(x for x in (prefix, text) if x), language, answered=answered, mode="dialog",
                      question=question)  # fmt: skip
 
-    def _question(self, spec: AssessmentSpec, flow: Flow, at: Position, language: str, can_go_back: bool):
+    def _question(self, spec: AssessmentSpec, flow: Flow, at: Position, language: str, can_go_back: bool,
+                  tag: str):  # fmt: skip
         top, item, sub = at
         step = flow.step_at(at)
         if isinstance(step, RepeatStep) and sub is None:
             prompt = step.more_prompt if item and step.more_prompt else step.name_prompt
             allowed_done = len(flow.items(top)) >= step.min_items
-            done = Choice(f"{len(flow.trail)}:done", i18n.text("dialog_done_button", language))
+            done = Choice(f"{tag}:done", i18n.text("dialog_done_button", language))
             choices = [done] if allowed_done else []
             progress = i18n.text("dialog_progress_new_item", language, item=step.item.get(language), number=item + 1)
-            question = Question(spec.id, step.id, "name", choices, allowed_done, can_go_back, progress)
+            question = Question(spec.id, step.id, "name", choices, allowed_done, can_go_back, progress, tag)
             return question, prompt.get(language)
         name = flow.item_context(top, item).get("name", "") if item is not None else ""
         text = step.text.get(language).replace("{item}", name)
@@ -298,8 +302,8 @@ class DialogEngine:
         else:
             asked = [s for s in spec.steps if not isinstance(s, RepeatStep)]
             progress = i18n.text("dialog_progress", language, number=asked.index(step) + 1, total=len(asked))
-        choices = [Choice(f"{len(flow.trail)}:{c.value}", c.label) for c in _choices(step, language)]
-        question = Question(spec.id, step.id, step.type, choices, step.optional, can_go_back, progress)
+        choices = [Choice(f"{tag}:{c.value}", c.label) for c in _choices(step, language)]
+        question = Question(spec.id, step.id, step.type, choices, step.optional, can_go_back, progress, tag)
         return question, text
 
 

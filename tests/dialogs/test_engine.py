@@ -273,3 +273,17 @@ def test_scoring_does_not_write_derived_figures_into_the_stored_answers(chat, en
     chat.script("/check use cases", "Suche", "4", "5", "2", "fertig")
     [result] = engine.results.store.all("use_cases")
     assert json.loads(result.answers) == {"use_cases": [{"name": "Suche", "feasibility": 4, "value": 5, "effort": 2}]}
+
+
+def test_buttons_of_another_dialog_answer_nothing_in_the_running_one(chat, engine):
+    """Readiness was paused by starting systems: its old buttons (answers and controls) must not act on
+    systems, although they were asked at the same position (no answers yet)."""
+    readiness = chat.say("/check readiness")
+    old_yes = next(c.value for c in readiness.question.choices if c.value.endswith(":yes"))
+    old_cancel = next(c.value for c in readiness.question.controls("de") if c.value.endswith(":cancel"))
+    systems = chat.say("/check systems")
+    assert systems.question.kind == "name" and systems.question.tag != readiness.question.tag
+    for value in (old_yes, old_cancel):
+        reply = chat.say("", value=value)
+        assert not reply.answered and "früheren Frage" in reply.text and reply.question.kind == "name"
+    assert chat.say("CRM").question.progress.startswith("System 1")  # systems still runs, untouched

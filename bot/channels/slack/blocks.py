@@ -15,8 +15,6 @@ from bot.core.messages import Question, Reply
 SECTION_LIMIT = 2900
 BLOCK_LIMIT = 50
 FALLBACK_LIMIT = 3000
-CONTROLS = (("back", "dialog_button_back"), ("skip", "dialog_button_skip"), ("pause", "dialog_button_pause"),
-            ("cancel", "dialog_button_cancel"))  # fmt: skip
 
 
 def escape(text: str) -> str:
@@ -116,11 +114,8 @@ def question_blocks(question: Question, language: str) -> list[dict]:
                    for n, c in enumerate(question.choices)]  # fmt: skip
         blocks += [{"type": "actions", "block_id": f"lotse_choices_{i}", "elements": buttons[i : i + 25]}
                    for i in range(0, len(buttons), 25)]  # fmt: skip
-    controls = [
-        button(i18n.text(key, language), f"lotse_control_{value}", value)
-        for value, key in CONTROLS
-        if (value != "skip" or question.optional) and (value != "back" or question.can_go_back)
-    ]
+    controls = [button(c.label, f"lotse_control_{c.value.rsplit(':', 1)[-1]}", c.value)
+                for c in question.controls(language)]  # fmt: skip
     blocks.append({"type": "actions", "block_id": "lotse_controls", "elements": controls})
     if question.kind in ("text", "number", "name"):
         blocks.append(context(i18n.text("slack_type_answer", language)))

@@ -14,8 +14,6 @@ from bot.core.messages import BOLD, Question, Reply
 
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-CONTROLS = (("back", "dialog_button_back"), ("skip", "dialog_button_skip"), ("pause", "dialog_button_pause"),
-            ("cancel", "dialog_button_cancel"))  # fmt: skip
 BUTTONS_PER_SET = 5  # Teams shows at most 6 actions in a row before it folds them away
 ABSTRACT_LIMIT = 160  # Teams shows at most this much of a citation's text
 
@@ -93,11 +91,8 @@ def question_elements(question: Question, language: str) -> list[dict]:
     ]
     for start in range(0, len(choices), BUTTONS_PER_SET):
         elements.append({"type": "ActionSet", "actions": choices[start : start + BUTTONS_PER_SET]})
-    controls = [
-        {"type": "Action.Submit", "title": i18n.text(key, language), "data": {"lotse": "control", "value": value}}
-        for value, key in CONTROLS
-        if (value != "skip" or question.optional) and (value != "back" or question.can_go_back)
-    ]
+    controls = [{"type": "Action.Submit", "title": c.label, "data": {"lotse": "control", "value": c.value}}
+                for c in question.controls(language)]  # fmt: skip
     elements.append({"type": "ActionSet", "actions": controls, "spacing": "Medium"})
     return elements
 
