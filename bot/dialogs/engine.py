@@ -252,7 +252,7 @@ class DialogEngine:
         answers = Flow(spec, trail, row.language).final_answers()
         outcome = self.catalog.score(spec, answers, row.language)
         result_id = self.store.finish(row, _dump(trail), answers, outcome.metric_values)
-        return self.results.present(spec, result_id, row.language, done=True)
+        return self.results.present(spec, result_id, row.language, done=True, outcome=outcome)
 
     # -- rendering a question ------------------------------------------------------------------
 

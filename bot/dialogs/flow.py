@@ -79,12 +79,6 @@ def preset_item(preset: PresetItem, language: str) -> dict[str, Any]:
     return {"name": preset.label.get(language), "id": preset.id, **preset.attributes}
 
 
-def answers(spec: AssessmentSpec, trail: list[Entry], language: str) -> dict[str, Any]:
-    """The answers so far: step id → value; a repeat block's id → list of item dicts."""
-    flat, items = _replay(spec, trail, language)
-    return {**flat, **{name: [found[k] for k in sorted(found)] for name, found in items.items()}}
-
-
 def _replay(spec: AssessmentSpec, trail: list[Entry], language: str):
     flat: dict[str, Any] = {}
     items: dict[str, dict[int, dict[str, Any]]] = {}

@@ -13,6 +13,7 @@ import hmac
 import io
 import json
 import logging
+import os
 import re
 import secrets
 from datetime import datetime
@@ -44,11 +45,13 @@ class Results:
     def outcome(self, spec: AssessmentSpec, row: AssessmentResultRow, language: str) -> Outcome:
         return self.catalog.score(spec, json.loads(row.answers), language)
 
-    def present(self, spec: AssessmentSpec, result_id: int, language: str, done: bool = False) -> Reply:
-        """The summary of one stored result, with the change since the run before it, and its chart."""
+    def present(self, spec: AssessmentSpec, result_id: int, language: str, done: bool = False,
+                outcome: Outcome | None = None) -> Reply:  # fmt: skip
+        """The summary of one stored result, with the change since the run before it, and its chart.
+        `outcome` is the result's scoring when the caller has just computed it."""
         row = self.store.get(result_id)
-        earlier = [r for r in self.store.latest(spec.id, row.scope, count=50) if r.id < row.id]
-        outcome = self.outcome(spec, row, language)
+        previous = self.store.previous(row)
+        outcome = outcome or self.outcome(spec, row, language)
         title = spec.title.get(language)
         header = (
             i18n.text("result_done", language, title=title)
@@ -62,7 +65,7 @@ class Results:
             outcome.headline,
             *outcome.lines,
             "",
-            self._change(outcome, earlier[0] if earlier else None, language),
+            self._change(outcome, previous, language),
         ]
         images = []
         chart = self.chart(spec, row, language, outcome)
@@ -100,18 +103,20 @@ class Results:
         except Exception:  # a chart must never cost the user the result itself
             log.exception("could not draw the chart of result %s", row.id)
             return None
-        if row.chart_path is None:
-            self.store.set_chart(row.id, str(path))
         return path
 
     def _token(self, result_id: int) -> str:
         """Part of a chart's file name that cannot be guessed: charts may be served over HTTP (Teams)."""
         if self._chart_key is None:
             key_file = self.charts_dir / ".key"
-            if not key_file.is_file():
-                self.charts_dir.mkdir(parents=True, exist_ok=True)
-                key_file.write_bytes(secrets.token_bytes(32))
-                key_file.chmod(0o600)
+            self.charts_dir.mkdir(parents=True, exist_ok=True)
+            try:  # created readable by the owner only, and by one process: a second one reads the first's key
+                descriptor = os.open(key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(descriptor, "wb") as out:
+                    out.write(secrets.token_bytes(32))
             self._chart_key = key_file.read_bytes()
         return hmac.new(self._chart_key, str(result_id).encode(), hashlib.sha256).hexdigest()[:16]
 

@@ -37,7 +37,7 @@ class AnswerFeedbackStore:
                 s.add(row)
             row.rating, row.question, row.answer, row.sources = rating, question, answer.text, answer.sources
             if reason is not None or rating > 0:
-                row.reason = reason
+                row.reason = reason if reason in REASONS else None  # only the form's choices are stored
             if comment is not None or rating > 0:
                 row.comment = comment
             return row

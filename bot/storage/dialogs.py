@@ -160,10 +160,16 @@ class ResultStore:
         with self.db.session() as s:
             return s.get(AssessmentResultRow, result_id)
 
-    def set_chart(self, result_id: int, path: str) -> None:
+    def previous(self, row: AssessmentResultRow) -> AssessmentResultRow | None:
+        """The run of the same assessment in the same scope just before `row`."""
         with self.db.session() as s:
-            s.execute(update(AssessmentResultRow).where(AssessmentResultRow.id == result_id).values(chart_path=path))
-
-    def scopes(self) -> list[str]:
-        with self.db.session() as s:
-            return list(s.scalars(select(AssessmentResultRow.scope).distinct()).all())
+            return s.scalars(
+                select(AssessmentResultRow)
+                .where(
+                    AssessmentResultRow.assessment == row.assessment,
+                    AssessmentResultRow.scope == row.scope,
+                    AssessmentResultRow.id < row.id,
+                )  # fmt: skip
+                .order_by(AssessmentResultRow.id.desc())
+                .limit(1)
+            ).first()

@@ -100,7 +100,6 @@ class AssessmentResultRow(Base):
     language: Mapped[str] = mapped_column(String(8))
     answers: Mapped[str] = mapped_column(Text)  # JSON
     metrics: Mapped[str] = mapped_column(Text, default="{}")  # JSON: metric key → number
-    chart_path: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

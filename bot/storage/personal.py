@@ -14,11 +14,17 @@ class PersonalData:
 
     def counts(self, user_key: str, author: str, scope: str) -> dict[str, int]:
         """`user_key` is channel:workspace:user; conversations of the user start with it."""
-        prefix = f"{user_key}:%"
+        prefix = f"{user_key}:"  # autoescape: "_" or "%" in an id must not match other people's rows
         with self.db.session() as s:
             return {
-                "messages": s.scalar(select(func.count()).where(MessageRow.conversation.like(prefix))) or 0,
-                "dialogs": s.scalar(select(func.count()).where(DialogRow.conversation.like(prefix))) or 0,
+                "messages": s.scalar(
+                    select(func.count()).where(MessageRow.conversation.startswith(prefix, autoescape=True))
+                )
+                or 0,
+                "dialogs": s.scalar(
+                    select(func.count()).where(DialogRow.conversation.startswith(prefix, autoescape=True))
+                )
+                or 0,
                 "results": s.scalar(
                     select(func.count()).where(AssessmentResultRow.author == author, AssessmentResultRow.scope == scope)
                 )

@@ -71,3 +71,12 @@ def test_admin_commands_and_feedback_work_the_same_in_every_channel(lotse):
     assert thanks.text == "Danke für die Rückmeldung!"
     counts = lotse.data_summary(Incoming("", "fenja", channel="console"), "de")
     assert "Rückmeldungen: 1" in counts
+
+
+def test_what_is_stored_about_a_person_counts_only_that_person(lotse):
+    """User ids may contain "_", a LIKE wildcard: u_1's summary must not count ux1's messages."""
+    lotse.handle(Incoming("Was passiert in Woche 3?", "ux1", channel="console", workspace="esc"))
+    mine = lotse.data_summary(Incoming("", "u_1", channel="console", workspace="esc"), "de")
+    assert "Nachrichten (Fragen und Antworten): 0" in mine
+    theirs = lotse.data_summary(Incoming("", "ux1", channel="console", workspace="esc"), "de")
+    assert "Nachrichten (Fragen und Antworten): 2" in theirs

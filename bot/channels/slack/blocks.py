@@ -11,6 +11,7 @@ import re
 
 from bot.core import i18n
 from bot.core.messages import Question, Reply
+from bot.storage.answer_feedback import REASONS
 
 SECTION_LIMIT = 2900
 BLOCK_LIMIT = 50
@@ -164,7 +165,7 @@ def reason_modal(answer_id: int, language: str) -> dict:
     """Asked after 👎: what was wrong (optional) — it tells whoever keeps the knowledge base what to fix."""
     options = [
         {"text": {"type": "plain_text", "text": i18n.text(f"feedback_reason_{r}", language)}, "value": r}
-        for r in ("outdated", "wrong_section", "unclear", "missing", "other")
+        for r in REASONS
     ]
     return {
         "type": "modal",
