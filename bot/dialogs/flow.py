@@ -12,6 +12,7 @@ the first step of that item.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ Position = tuple[int, int | None, int | None]
 class Entry:
     at: Position
     value: Any  # None: skipped (or, at a name prompt, "no more items")
-    step: str = ""  # id path of the question ("cloud", "systems/rating", "systems/" for a name)
+    step: str = ""  # id path: "cloud"; "systems#0/rating" (first named item), "sources@crm/in_use" (a preset)
 
     def to_json(self) -> list:
         return [list(self.at), self.value, self.step]
@@ -35,21 +36,37 @@ class Entry:
 
 
 def step_path(spec: AssessmentSpec, at: Position) -> str:
-    """The id path of the question at a position; it survives edits of the file, positions do not."""
+    """The id path of the question at a position; it survives edits of the file, positions do not. An
+    item is named by its preset's id (@crm) or as the n-th item the user named (#0), so that a preset
+    added to the file does not hand one item's answers to another."""
     top, item, sub = at
     step = spec.steps[top]
     if item is None:
         return step.id
-    return f"{step.id}/{'' if sub is None else step.steps[sub].id}"
+    presets = step.items
+    key = f"@{presets[item].id}" if item < len(presets) else f"#{item - len(presets)}"
+    return f"{step.id}{key}/{'' if sub is None else step.steps[sub].id}"
+
+
+ITEM_KEY = re.compile(r"[@#][^/]*")
 
 
 def _position_of(spec: AssessmentSpec, path: str, item: int | None) -> Position | None:
     block, slash, inner = path.partition("/")
+    key = ITEM_KEY.search(block)
+    block = ITEM_KEY.sub("", block)
     top = next((i for i, s in enumerate(spec.steps) if s.id == block), None)
     if top is None or bool(slash) != isinstance(spec.steps[top], RepeatStep) or (slash and item is None):
         return None
     if not slash:
         return (top, None, None)
+    presets = spec.steps[top].items
+    if key and key[0].startswith("@"):  # a preset: wherever it is now, if it is still there
+        item = next((i for i, p in enumerate(presets) if p.id == key[0][1:]), None)
+        if item is None:
+            return None
+    elif key:  # the n-th item the user named comes after all presets
+        item = len(presets) + int(key[0][1:])
     if not inner:
         return (top, item, None)
     sub = next((i for i, s in enumerate(spec.steps[top].steps) if s.id == inner), None)
@@ -57,9 +74,14 @@ def _position_of(spec: AssessmentSpec, path: str, item: int | None) -> Position 
 
 
 def fits(spec: AssessmentSpec, trail: list[Entry]) -> bool:
-    """Whether every answer still sits at the question it was given to."""
+    """Whether every answer still sits at the question it was given to (paths stored before items had
+    keys count as fitting where the rest of the path matches)."""
     try:
-        return all(e.step == step_path(spec, e.at) for e in trail)
+        return all(
+            e.step == (path := step_path(spec, e.at)) or ("@" not in e.step and "#" not in e.step
+                                                          and e.step == ITEM_KEY.sub("", path))
+            for e in trail
+        )  # fmt: skip
     except (IndexError, AttributeError):
         return False
 

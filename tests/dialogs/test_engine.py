@@ -287,3 +287,39 @@ def test_buttons_of_another_dialog_answer_nothing_in_the_running_one(chat, engin
         reply = chat.say("", value=value)
         assert not reply.answered and "früheren Frage" in reply.text and reply.question.kind == "name"
     assert chat.say("CRM").question.progress.startswith("System 1")  # systems still runs, untouched
+
+
+def test_a_preset_added_to_the_file_mid_run_does_not_take_over_another_items_answers(tmp_path):
+    folder = tmp_path / "assessments"
+    shutil.copytree(ASSESSMENTS, folder)
+    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat.script("/check datenqualität", "ja", "5", "4", "4", "nein", "nein", "ja")  # CRM done, ERP in use
+    path = folder / "data_quality.yaml"
+    text = path.read_text(encoding="utf-8").replace("version: 1", "version: 2")
+    text = text.replace(
+        "    items:\n      - id: crm",
+        "    items:\n      - id: wiki\n        label: {de: Wiki, en: Wiki}\n        attributes: {kind: archive}\n"
+        "      - id: crm",
+    )
+    path.write_text(text, encoding="utf-8")
+    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    reply = chat.say("/weiter")
+    assert "(0 davon gehörten zu entfallenen Fragen)" in reply.text
+    assert reply.question.step == "in_use" and reply.question.progress.endswith("Wiki")  # the new preset is asked
+    reply = chat.script(
+        "nein",  # wiki not used
+        "2", "3", "3", "ja", "ja",  # ERP, whose "in use" was kept
+        "nein", "nein", "nein",  # archive, e-mail, project management not used
+        "fertig",
+    )  # fmt: skip
+    assert "CRM-System: 4,3 – gut" in reply.text and "ERP-Datenbank: 2,7 – schwach" in reply.text
+
+
+def test_answers_stored_before_items_had_keys_still_fit(engine):
+    from bot.dialogs.flow import fits, step_path
+
+    spec = engine.catalog.get("systems")
+    assert step_path(spec, (0, 1, 0)) == "systems#1/rating"
+    legacy = [Entry((0, 0, None), "CRM", "systems/"), Entry((0, 0, 0), 4, "systems/rating")]
+    assert fits(spec, legacy)
+    assert not fits(spec, [Entry((0, 0, 0), 4, "systems/note")])
