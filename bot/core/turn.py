@@ -139,6 +139,13 @@ class Lotse:
             return Reply(i18n.text("admin_only", language), language, answered=False)
         return Reply(i18n.text("export_hint", language), language)
 
+    def intake(self, key: str, message: Incoming) -> tuple[bool, bool]:
+        """(first delivery of this event?, may its reply be a streamed LLM answer?) — what every channel
+        asks before a turn, in one call."""
+        if not self.first_delivery(key):
+            return False, False
+        return True, self.may_stream(message)
+
     def may_stream(self, message: Incoming) -> bool:
         """Whether the reply may be an LLM answer worth streaming: an LLM is configured and the message
         is a question (no button, no command, no running assessment)."""

@@ -124,17 +124,11 @@ class SlackChannel:
         # a message arrives once per event_id retry and, for a mention in a DM thread, as two events:
         # its channel + ts identify it across both
         key = f"slack:{incoming.workspace}:{channel}:{event['ts']}"
-        fresh, llm = await self.core_call(self._intake, key, incoming)
+        fresh, llm = await self.core_call(self.core.intake, key, incoming)
         if not fresh:
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
             return
         await self._respond(client, incoming, channel, thread, llm)
-
-    def _intake(self, key: str, incoming: Incoming) -> tuple[bool, bool]:
-        """(first delivery?, may the reply be a streamed LLM answer?) in one trip to the core thread."""
-        if not self.core.first_delivery(key):
-            return False, False
-        return True, self.core.may_stream(incoming)
 
     async def _respond(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str | None,
                        llm: bool) -> None:  # fmt: skip
@@ -393,7 +387,7 @@ class SlackChannel:
         channel, thread = payload["channel"], payload["thread_ts"]
         team, text = body.get("team_id", ""), payload.get("text") or ""
         incoming = self._incoming(text, payload["user"], team, channel, thread)
-        fresh, llm = await self.core_call(self._intake, f"slack:{team}:{channel}:{payload['ts']}", incoming)
+        fresh, llm = await self.core_call(self.core.intake, f"slack:{team}:{channel}:{payload['ts']}", incoming)
         if not fresh:
             return
         top = self._incoming(text, payload["user"], team, channel, None)

@@ -225,21 +225,20 @@ class LotseTeamsBot(TeamsActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         key = f"teams:{activity.conversation.id}:{activity.id}"
-        if not await self.channel.core_call(self.core.first_delivery, key):
+        TurnContext.remove_recipient_mention(activity)
+        incoming = _incoming(activity, self.channel.teams.admins)
+        fresh, llm = await self.channel.core_call(self.core.intake, key, incoming)
+        if not fresh:
             log.info("skipped a repeated delivery of activity %s", activity.id)
             return
         await self._remember(turn_context)
-        TurnContext.remove_recipient_mention(activity)
-        incoming = _incoming(activity, self.channel.teams.admins)
         if await self._feedback_form(turn_context, activity, incoming):
             return
         admin_reply = self.core.admin_command(incoming)  # before the typing indicator and any streaming
         if admin_reply is not None:
             await turn_context.send_activity(admin_reply.text)
             return
-        streaming = (activity.conversation.conversation_type or "personal") == "personal" and (  # Teams: 1:1 only
-            await self.channel.core_call(self.core.may_stream, incoming)
-        )
+        streaming = llm and (activity.conversation.conversation_type or "personal") == "personal"  # Teams: 1:1 only
         if streaming:
             reply, final = await self._streamed(turn_context, incoming)
         else:
@@ -361,7 +360,8 @@ class LotseTeamsBot(TeamsActivityHandler):
         conversation = activity.conversation.id.split(";messageid=")[0]
         reference["conversation"]["id"] = conversation
         user_key = f"teams:{_tenant_of(activity.serialize()) or ''}:{_user_id(activity)}"
-        await self.channel.core_call(self.core.references.save, f"teams:{conversation}", user_key, reference)
+        # off the core's thread: keeping an address current need not wait behind another user's LLM turn
+        await asyncio.to_thread(self.core.references.save, f"teams:{conversation}", user_key, reference)
 
 
 def _incoming(activity: Activity, admins: frozenset[str] = frozenset()) -> Incoming:
