@@ -141,6 +141,17 @@ def _yaml_settings(path: Path) -> dict[str, Any]:
     return data
 
 
+def _pick(env: dict[str, str], env_name: str, conf_value: Any, default: Any = None) -> Any:
+    """The environment wins over YAML, YAML over the default; an empty variable counts as unset."""
+    value = env.get(env_name)
+    return value if value not in (None, "") else (conf_value if conf_value is not None else default)
+
+
+def _flag(raw: Any) -> bool:
+    """On/off from YAML (true/false) or the environment (1/0, true/false, yes/no, on/off)."""
+    return str(raw).strip().lower() in ("1", "true", "yes", "on")
+
+
 def _number(name: str, raw: Any, kind: type) -> Any:
     try:
         return kind(raw)
@@ -156,8 +167,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     llm_conf = conf.get("llm") or {}
 
     def pick(env_name: str, conf_value: Any, default: Any = None) -> Any:
-        value = env.get(env_name)
-        return value if value not in (None, "") else (conf_value if conf_value is not None else default)
+        return _pick(env, env_name, conf_value, default)
 
     llm = LLMSettings(
         api_key=pick("OPENAI_API_KEY", None),
@@ -171,7 +181,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     knowledge_dir = pick("LOTSE_KNOWLEDGE_DIR", conf.get("knowledge_dir"))
     assessments_dir = pick("LOTSE_ASSESSMENTS_DIR", conf.get("assessments_dir"))
     plan_file = pick("LOTSE_PLAN_FILE", conf.get("plan_file"))
-    scheduler = str(pick("LOTSE_SCHEDULER", conf.get("scheduler"), "1")).lower() not in ("0", "false", "no", "off")
+    scheduler = _flag(pick("LOTSE_SCHEDULER", conf.get("scheduler"), True))
     defaults = Settings()
     slack = _slack_settings(env, conf.get("slack") or {})
     return Settings(
@@ -192,7 +202,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
 
 def _slack_settings(env: dict[str, str], conf: dict[str, Any]) -> SlackSettings:
     def get(name: str, key: str, default: Any = None) -> Any:
-        return env.get(name) or conf.get(key) or default
+        return _pick(env, name, conf.get(key), default)
 
     slack = SlackSettings(
         bot_token=get("SLACK_BOT_TOKEN", "bot_token"),
@@ -219,14 +229,14 @@ def _list(raw: Any) -> list[str]:
 
 def _teams_settings(env: dict[str, str], conf: dict[str, Any]) -> TeamsSettings:
     def get(name: str, key: str, default: Any = None) -> Any:
-        return env.get(name) or conf.get(key) or default
+        return _pick(env, name, conf.get(key), default)
 
     teams = TeamsSettings(
         app_id=get("MICROSOFT_APP_ID", "app_id"),
         app_password=get("MICROSOFT_APP_PASSWORD", "app_password"),
         app_type=get("MICROSOFT_APP_TYPE", "app_type", "SingleTenant"),
         tenant_id=get("MICROSOFT_APP_TENANT_ID", "tenant_id"),
-        allow_anonymous=str(get("LOTSE_TEAMS_ALLOW_ANONYMOUS", "allow_anonymous", "")).lower() in ("1", "true", "yes"),
+        allow_anonymous=_flag(get("LOTSE_TEAMS_ALLOW_ANONYMOUS", "allow_anonymous", False)),
         admins=frozenset(_list(get("LOTSE_TEAMS_ADMINS", "admins", ""))),
         openid_metadata_url=get("LOTSE_TEAMS_OPENID_METADATA_URL", "openid_metadata_url"),
     )
