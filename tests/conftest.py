@@ -4,6 +4,7 @@ data folder; tests that change the index use their own folder."""
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,15 @@ def kb_index(kb_settings) -> KnowledgeIndex:
 @pytest.fixture(scope="session")
 def service(kb_settings, kb_index) -> AnswerService:
     return AnswerService(kb_settings, kb_index)
+
+
+@contextmanager
+def fake_llm(kb_settings: Settings, kb_index: KnowledgeIndex):
+    """A fake OpenAI server on 127.0.0.1 and an answering service that uses it: (openai, service)."""
+    from tests.fakes.openai_server import FakeOpenAI
+
+    with FakeOpenAI() as openai:
+        yield openai, llm_service(kb_settings, kb_index, openai.base_url)
 
 
 def llm_service(kb_settings: Settings, kb_index: KnowledgeIndex, base_url: str, **llm) -> AnswerService:

@@ -17,6 +17,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from tests.fakes.local import serve_local
+
 ISSUER = "https://api.botframework.com"
 
 
@@ -61,11 +63,8 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/keys", self._keys)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"
+        self._runner, base = await serve_local(app)
+        self.url = f"{base}/"
 
     async def stop(self) -> None:
         if self._runner:

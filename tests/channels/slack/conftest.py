@@ -11,13 +11,12 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.core.turn import Lotse
 from bot.server import EXECUTOR, build_app
 from bot.settings import SlackSettings
-from tests.conftest import llm_service
-from tests.fakes.openai_server import FakeOpenAI
+from tests.conftest import fake_llm
+from tests.fakes.local import serve_local
 from tests.fakes.slack_api import FakeSlack, sign
 
 SECRET = "test-signing-secret"
@@ -94,8 +93,7 @@ async def slack(kb_settings, service):
 
 @pytest.fixture
 async def slack_llm(kb_settings, kb_index):
-    with FakeOpenAI() as openai:
-        service = llm_service(kb_settings, kb_index, openai.base_url)
+    with fake_llm(kb_settings, kb_index) as (openai, service):
         async for harness in running_slack(service.settings, service):
             harness.openai = openai
             yield harness
@@ -112,12 +110,8 @@ async def running_slack(base_settings, service):
     )  # fmt: skip
     core = Lotse(settings, service)
     app = build_app(core, settings)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    harness = SlackHarness(fake, f"http://127.0.0.1:{port}", core, team)
+    runner, url = await serve_local(app)
+    harness = SlackHarness(fake, url, core, team)
     yield harness
     await harness.close()
     await runner.cleanup()

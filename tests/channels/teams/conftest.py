@@ -10,7 +10,6 @@ import uuid
 
 import aiohttp
 import pytest
-from aiohttp import web
 from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
@@ -18,6 +17,7 @@ from bot.core.turn import Lotse
 from bot.server import EXECUTOR, TEAMS, build_app
 from bot.settings import TeamsSettings
 from tests.fakes.bot_connector import FakeConnector
+from tests.fakes.local import serve_local
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 TENANT = "tenant-lotse"
@@ -95,11 +95,9 @@ async def teams(kb_settings, service):
 
 @pytest.fixture
 async def teams_llm(kb_settings, kb_index):
-    from tests.conftest import llm_service
-    from tests.fakes.openai_server import FakeOpenAI
+    from tests.conftest import fake_llm
 
-    with FakeOpenAI() as openai:
-        service = llm_service(kb_settings, kb_index, openai.base_url)
+    with fake_llm(kb_settings, kb_index) as (openai, service):
         async for harness in running_teams(service.settings, service):
             harness.openai = openai
             yield harness
@@ -115,11 +113,8 @@ async def running_teams(base_settings, service, admins: frozenset[str] = frozens
     )  # fmt: skip
     core = Lotse(settings, service)
     app = build_app(core, settings, teams_credentials=StaticCredentialsFactory())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    harness = TeamsHarness(connector, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}", core, app[TEAMS])
+    runner, url = await serve_local(app)
+    harness = TeamsHarness(connector, url, core, app[TEAMS])
     yield harness
     await harness.close()
     await runner.cleanup()
