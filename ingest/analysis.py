@@ -58,7 +58,8 @@ def words(text: str) -> list[str]:
 
 
 _WEEK_WORDS = frozenset({"woche", "wochen", "week", "weeks"})
-_CONNECTORS = frozenset({"bis", "und", "oder", "to", "and", "or"})
+_RANGE = frozenset({"bis", "to"})  # "Woche 5 bis 6"; a dash ("5–6") leaves no token between the numbers
+_CONNECTORS = _RANGE | {"und", "oder", "and", "or"}
 
 
 def week_terms(tokens: list[str]) -> list[str]:
@@ -69,12 +70,16 @@ def week_terms(tokens: list[str]) -> list[str]:
         if tok not in _WEEK_WORDS:
             continue
         numbers: list[int] = []
+        joined_by: set[str] = set()
         j = i + 1
         while j < len(tokens) and (tokens[j].isdigit() or (tokens[j] in _CONNECTORS and numbers)):
             if tokens[j].isdigit():
                 numbers.append(int(tokens[j]))
+            else:
+                joined_by.add(tokens[j])
             j += 1
-        if len(numbers) == 2 and 0 < numbers[1] - numbers[0] <= 11:
+        # a range only for "5–6" or "5 bis 6"; "Woche 1 und 5" are two weeks
+        if len(numbers) == 2 and joined_by <= _RANGE and 0 < numbers[1] - numbers[0] <= 11:
             numbers = list(range(numbers[0], numbers[1] + 1))
         out.extend(f"week#{n}" for n in numbers if n <= 52)
     return out

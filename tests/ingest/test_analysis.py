@@ -23,3 +23,12 @@ def test_stop_words_are_dropped_and_words_stemmed():
     terms = Analyzer("de").terms("Wie viele Schulungen brauchen wir?")
     assert "wie" not in terms and "schulung" in terms
     assert Analyzer("en").terms("How much training budgets")[-1] == "budget"
+
+
+def test_week_ranges_only_for_bis_or_a_dash_and_lists_stay_lists():
+    from ingest.analysis import week_terms
+
+    assert week_terms(words("Woche 5–6")) == ["week#5", "week#6"]
+    assert week_terms(words("Woche 5 bis 7")) == ["week#5", "week#6", "week#7"]
+    assert week_terms(words("Woche 1 und 5")) == ["week#1", "week#5"]
+    assert week_terms(words("weeks 9 and 10")) == ["week#9", "week#10"]
