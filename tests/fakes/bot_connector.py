@@ -42,8 +42,8 @@ class FakeConnector:
         self.url = ""
 
     async def start(self) -> FakeConnector:
-        """Runs on its own thread and event loop: botbuilder reads the signing keys with a blocking
-        `requests.get`, which would otherwise wait for a server on the very loop it blocks."""
+        """Runs on its own thread and event loop, apart from Lotse's like the real Bot Connector (that
+        Lotse fetches the signing keys off its loop is tested on its own in test_signing_keys.py)."""
         ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
         self._thread.start()

@@ -14,6 +14,7 @@ import random
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
@@ -23,6 +24,7 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, Entity, ErrorResponseException
+from botframework.connector.auth.jwt_token_extractor import _OpenIdMetadata
 
 from bot.channels.teams import cards
 from bot.core import i18n
@@ -37,6 +39,37 @@ BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 MAX_RETRIES = 3
 RETRYABLE = (412, 429, 502, 504)  # Microsoft asks to retry these with back-off
 STREAM_INTERVAL = 0.5  # seconds between streamed updates
+
+
+KEY_FETCH_TIMEOUT = 10.0  # seconds for each request of the signing-key refresh
+KEY_FETCH_PAUSE = timedelta(minutes=1)  # after a failed refresh, requests are refused at once for this long
+
+
+async def _refresh_keys_off_the_loop(self: _OpenIdMetadata) -> None:
+    """botbuilder 4.17.1 fetches the Bot Framework signing keys with a blocking `requests.get` without a
+    timeout, on the event loop that also serves Slack; and after a failure every request fetches again.
+    This does the same fetch on a worker thread with a timeout, and pauses after a failure."""
+    failed = getattr(self, "lotse_failed", None)
+    if failed is not None and datetime.now() - failed[0] < KEY_FETCH_PAUSE:
+        raise failed[1]
+
+    def fetch() -> list:
+        metadata = requests.get(self.url, timeout=KEY_FETCH_TIMEOUT)
+        metadata.raise_for_status()
+        keys = requests.get(metadata.json()["jwks_uri"], timeout=KEY_FETCH_TIMEOUT)
+        keys.raise_for_status()
+        return keys.json()["keys"]
+
+    try:
+        self.keys = await asyncio.to_thread(fetch)
+    except requests.RequestException as exc:
+        self.lotse_failed = (datetime.now(), exc)
+        raise
+    self.lotse_failed = None
+    self.last_updated = datetime.now()
+
+
+_OpenIdMetadata._refresh = _refresh_keys_off_the_loop  # the SDK is archived and pinned: see the README
 
 
 class BotConfig:
