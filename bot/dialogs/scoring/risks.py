@@ -33,7 +33,8 @@ def risks(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Outco
     items = [
         dict(r) for r in answers.get("risks", []) if r.get("likelihood") is not None and r.get("impact") is not None
     ]
-    categories = {o.value: o.label.get(language) for o in steps_of(spec, "risks")[0].choices}
+    category = next(s for s in steps_of(spec, "risks") if s.id == "category")  # by id: the order may change
+    categories = {o.value: o.label.get(language) for o in category.choices}
     for risk in items:
         risk["score"] = risk["likelihood"] * risk["impact"]
         risk["level"] = next(key for floor, key in RISK_LEVELS if risk["score"] >= floor)
