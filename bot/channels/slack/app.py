@@ -369,8 +369,9 @@ class SlackChannel:
             await client.assistant_threads_setSuggestedPrompts(channel_id=event["channel"], prompts=_prompts(language))
             return
         scope = f"slack:{body.get('team_id', '')}"
-        overview = await self.core_call(self.core.results.overview, scope, language)
-        plan = await self.core_call(self.core.plan.progress_line, scope, language)
+        overview, plan = await self.quick_call(  # reads only: not behind an LLM turn, one trip
+            lambda: (self.core.results.overview(scope, language), self.core.plan.progress_line(scope, language))
+        )
         await client.views_publish(user_id=event["user"], view=blocks.home_view(overview, language, plan))
 
     async def on_assistant_thread_started(self, payload: dict, body: dict, say, set_suggested_prompts) -> None:
