@@ -20,6 +20,9 @@ class ConfigError(ValueError):
     """A setting is missing or has a value Lotse cannot use; the message says which and why."""
 
 
+ROLES = ("admin", "champion", "employee")
+
+
 def _default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "lotse"
@@ -33,6 +36,11 @@ def _default_knowledge_dir() -> Path:
 def _default_assessments_dir() -> Path:
     here = Path.cwd() / "config" / "assessments"
     return here if here.is_dir() else PROJECT_ROOT / "config" / "assessments"
+
+
+def _default_pilots_dir() -> Path:
+    here = Path.cwd() / "config" / "pilots"
+    return here if here.is_dir() else PROJECT_ROOT / "config" / "pilots"
 
 
 def _default_plan_file() -> Path:
@@ -71,6 +79,7 @@ class SlackSettings:
     api_url: str = "https://slack.com/api/"
     team_id: str | None = None  # only this workspace is served
     admins: frozenset[str] = frozenset()  # Slack user IDs allowed to run admin subcommands
+    champions: frozenset[str] = frozenset()  # Slack user IDs of change champions
 
     @property
     def enabled(self) -> bool:
@@ -94,6 +103,7 @@ class TeamsSettings:
     tenant_id: str | None = None
     allow_anonymous: bool = False  # LOTSE_TEAMS_ALLOW_ANONYMOUS=1: local emulator only, loopback only
     admins: frozenset[str] = frozenset()  # AAD object IDs allowed to run admin commands
+    champions: frozenset[str] = frozenset()  # AAD object IDs of change champions
     openid_metadata_url: str | None = None  # tests and staging: where the Bot Framework signing keys are read
 
     @property
@@ -118,11 +128,18 @@ class Settings:
     teams: TeamsSettings = field(default_factory=TeamsSettings)
     public_url: str | None = None  # where Teams can fetch chart images (https://lotse.example.com)
     plan_file: Path = field(default_factory=_default_plan_file)
+    pilots_dir: Path = field(default_factory=_default_pilots_dir)  # the pilot set-up and feedback dialogs
     scheduler: bool = True  # `lotse serve` runs the nudges (one process at a time holds the lead)
+    console_role: str = "admin"  # the role of whoever types in `lotse chat`: admin, champion, employee
+    retention_months: int = 24  # conversations, dialogs and feedback older than this are purged daily
 
     @property
     def charts_dir(self) -> Path:
         return self.data_dir / "charts"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
 
     @property
     def db_url(self) -> str:
@@ -181,7 +198,14 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     knowledge_dir = pick("LOTSE_KNOWLEDGE_DIR", conf.get("knowledge_dir"))
     assessments_dir = pick("LOTSE_ASSESSMENTS_DIR", conf.get("assessments_dir"))
     plan_file = pick("LOTSE_PLAN_FILE", conf.get("plan_file"))
+    pilots_dir = pick("LOTSE_PILOTS_DIR", conf.get("pilots_dir"))
     scheduler = _flag(pick("LOTSE_SCHEDULER", conf.get("scheduler"), True))
+    console_role = str(pick("LOTSE_CONSOLE_ROLE", conf.get("console_role"), "admin")).strip().lower()
+    if console_role not in ROLES:
+        raise ConfigError(f"LOTSE_CONSOLE_ROLE={console_role!r}: use one of {', '.join(ROLES)}")
+    retention = _number("LOTSE_RETENTION_MONTHS", pick("LOTSE_RETENTION_MONTHS", conf.get("retention_months"), 24), int)
+    if retention < 1:
+        raise ConfigError(f"LOTSE_RETENTION_MONTHS={retention}: keep data at least 1 month")
     defaults = Settings()
     slack = _slack_settings(env, conf.get("slack") or {})
     return Settings(
@@ -196,7 +220,10 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         embedding_model=pick("LOTSE_EMBEDDING_MODEL", conf.get("embedding_model")),
         assessments_dir=Path(assessments_dir).expanduser() if assessments_dir else defaults.assessments_dir,
         plan_file=Path(plan_file).expanduser() if plan_file else defaults.plan_file,
+        pilots_dir=Path(pilots_dir).expanduser() if pilots_dir else defaults.pilots_dir,
         scheduler=scheduler,
+        console_role=console_role,
+        retention_months=retention,
     )
 
 
@@ -211,6 +238,7 @@ def _slack_settings(env: dict[str, str], conf: dict[str, Any]) -> SlackSettings:
         api_url=get("SLACK_API_URL", "api_url", SlackSettings.api_url),
         team_id=get("SLACK_TEAM_ID", "team_id"),
         admins=frozenset(_list(get("SLACK_ADMIN_USERS", "admins", ""))),
+        champions=frozenset(_list(get("LOTSE_SLACK_CHAMPIONS", "champions", ""))),
     )
     if slack.enabled and not (slack.app_token or slack.signing_secret):
         raise ConfigError(
@@ -238,6 +266,7 @@ def _teams_settings(env: dict[str, str], conf: dict[str, Any]) -> TeamsSettings:
         tenant_id=get("MICROSOFT_APP_TENANT_ID", "tenant_id"),
         allow_anonymous=_flag(get("LOTSE_TEAMS_ALLOW_ANONYMOUS", "allow_anonymous", False)),
         admins=frozenset(_list(get("LOTSE_TEAMS_ADMINS", "admins", ""))),
+        champions=frozenset(_list(get("LOTSE_TEAMS_CHAMPIONS", "champions", ""))),
         openid_metadata_url=get("LOTSE_TEAMS_OPENID_METADATA_URL", "openid_metadata_url"),
     )
     kind = teams.app_type.lower()

@@ -30,6 +30,8 @@ def render(reply: Reply) -> str:
         lines.append(reply.footer)
     for image in reply.images:
         lines.append(f"{i18n.text('chart_saved', reply.language)}: {image.path}")
+    for file in reply.files:
+        lines.append(f"{i18n.text('file_saved', reply.language)}: {file.path}")
     if reply.citations:
         lines.append("")
         lines.append(f"{i18n.text('sources', reply.language)}:")
@@ -70,7 +72,7 @@ def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.
             continue
         if line.lower() in QUIT:
             break
-        reply = core.handle(Incoming(text=line, user=user, channel="console", admin=True))  # the operator's terminal
+        reply = core.handle(Incoming(text=line, user=user, channel="console"))  # role: LOTSE_CONSOLE_ROLE
         language = reply.language
         print(render(reply), file=stdout)
         print(file=stdout)

@@ -94,6 +94,16 @@ class Image:
 
 
 @dataclass(frozen=True)
+class File:
+    """A file to hand over with a reply (an export): Slack uploads it, Teams links to it, the terminal
+    prints where it lies."""
+
+    path: str
+    name: str  # the name the user sees
+    mime: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
 class Task:
     """One item of a checklist (a week's tasks in a plan nudge): its state and, while it is open, the
     buttons that change it (`Choice.value` comes back in `Incoming.value`)."""
@@ -125,3 +135,4 @@ class Reply:
     tasks: list[Task] = field(default_factory=list)  # a checklist (plan nudges)
     footer: str = ""  # a line under the checklist, e.g. "Woche 3 von 12 · 7/10 Aufgaben erledigt"
     form: str | None = None  # a form for the channel to offer: "feedback" (rating 1–5 and a comment)
+    files: list[File] = field(default_factory=list)  # exports to hand over

@@ -11,7 +11,14 @@ from bot.answering import Answer, AnswerService
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Citation, Incoming, Reply
+from bot.core.privacy import ERASE, Privacy
+from bot.core.roles import Roles
 from bot.dialogs import Catalog, DialogEngine, Results, load_catalog
+from bot.dialogs.forms import FormSet
+from bot.pilots.commands import PilotCommands
+from bot.pilots.forms import PilotForms
+from bot.pilots.report import Reports
+from bot.pilots.store import PilotStore, load_key
 from bot.reminders.commands import PlanCommands
 from bot.reminders.planner import Reminders
 from bot.reminders.spec import PlanSpec, load_plan
@@ -53,7 +60,15 @@ class Lotse:
         self.conversations = ConversationStore(db)
         catalog = catalog if catalog is not None else load_catalog(settings.assessments_dir)
         self.results = Results(db, catalog, settings.charts_dir)
-        self.dialogs = DialogEngine(db, catalog, self.results)
+        self.roles = Roles(settings)
+        self.pilot_store = PilotStore(db, load_key(settings.data_dir / "secret.key"))
+        self.personal = PersonalData(db, self.pilot_store)
+        self.privacy = Privacy(self.personal, settings.exports_dir)
+        forms = FormSet(PilotForms(self.pilot_store, settings.pilots_dir), self.privacy)
+        self.dialogs = DialogEngine(db, catalog, self.results, forms)
+        self.reports = Reports(db)
+        self.pilots = PilotCommands(self.pilot_store, self.reports, self.dialogs, self.roles, settings.charts_dir,
+                                    settings.exports_dir)  # fmt: skip
         self.deliveries = DeliveryLog(db)
         self.feedback = AnswerFeedbackStore(db)
         self.references = ReferenceStore(db)  # where proactive messages go; channel message → answer links
@@ -65,6 +80,7 @@ class Lotse:
         """The reply to one message: an open assessment takes it first, then commands, then questions
         about the team's own results, then the knowledge base. `on_text` receives an LLM answer's
         text while it is written, for channels that stream; the returned reply has all of it."""
+        message = self.roles.apply(message)
         admin = self.admin_command(message)
         if admin is not None:
             return admin
@@ -76,6 +92,12 @@ class Lotse:
             return self.plan.button(message, last_language)
         if text.split(maxsplit=1)[0:1] == ["/plan"]:
             return self.plan.handle(message, last_language)
+        if text.split(maxsplit=1)[0:1] == ["/pilot"] and message.value is None:
+            return self.pilots.handle(message, language if history else detect_language(text, last_language))
+        if message.value is None:
+            request = self.privacy.request(text)
+            if request is not None:
+                return self._privacy(message, request, detect_language(text, last_language))
         reply = self.dialogs.handle(message, language)
         if reply is not None:
             return reply
@@ -96,6 +118,16 @@ class Lotse:
         cited = [answer.sources[c.number - 1].chunk_id for c in reply.citations]
         answer_id = self.conversations.append_turn(key, text, answer.answer, answer.language, cited)
         return replace(reply, answer_id=answer_id)
+
+    def _privacy(self, message: Incoming, request: str, language: str) -> Reply:
+        if request == "summary":
+            return Reply(self.privacy.summary(message, language), language)
+        if request == "export":
+            return self.privacy.export(message, language)
+        spec = self.dialogs.spec(ERASE)
+        return self.dialogs.begin(
+            message, spec, language, restart=True, intro=i18n.text("privacy_erase_intro", language)
+        )
 
     def _feedback(self, message: Incoming, rest: str, language: str) -> Reply:
         """`/feedback` offers the form (channels render it: a Teams card, a Slack modal); typed as
@@ -125,8 +157,7 @@ class Lotse:
 
     def data_summary(self, message: Incoming, language: str) -> str:
         """What Lotse stores about the sender, in numbers."""
-        counts = PersonalData(self.answers.index.db).counts(message.user_key, message.user, message.scope)
-        return i18n.text("data_summary", language, **counts)
+        return self.privacy.summary(message, language)
 
     def admin_command(self, message: Incoming) -> Reply | None:
         """The reply to an admin-only command (`/export`), decided before anything else is looked at;
@@ -135,6 +166,7 @@ class Lotse:
         if not words or words[0] not in ADMIN_COMMANDS:
             return None
         language = detect_language(message.text)
+        message = self.roles.apply(message)
         if not message.admin:
             return Reply(i18n.text("admin_only", language), language, answered=False)
         return Reply(i18n.text("export_hint", language), language)

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core import i18n
 from bot.core.messages import Choice, Incoming, Question, Reply
@@ -66,13 +67,33 @@ class _Turn:
         return cls(text, text.lower().lstrip("/").strip().rstrip(".!"), asked_after, dialog)
 
 
+class Forms(Protocol):
+    """Dialogs besides the catalog's assessments (pilot set-up and feedback): their specs are built at
+    run time, and finishing one stores a record of their own instead of an assessment result."""
+
+    def spec(self, assessment_id: str) -> AssessmentSpec | None: ...
+
+    def check(self, row: DialogRow, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> None:
+        """Raise InvalidAnswer when a parsed answer does not fit what came before (the question is asked
+        again with the hint)."""
+
+    def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply: ...
+
+
 class DialogEngine:
     """Start, continue and finish assessments. `handle` returns None when a message is not for it."""
 
-    def __init__(self, db: Database, catalog: Catalog, results: Results) -> None:
+    def __init__(self, db: Database, catalog: Catalog, results: Results, forms: Forms | None = None) -> None:
         self.catalog = catalog
         self.store = DialogStore(db)
         self.results = results
+        self.forms = forms
+
+    def spec(self, assessment_id: str) -> AssessmentSpec | None:
+        spec = self.catalog.get(assessment_id)
+        if spec is None and self.forms is not None:
+            spec = self.forms.spec(assessment_id)
+        return spec
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -114,6 +135,11 @@ class DialogEngine:
         spec = self.catalog.find(name)
         if spec is None:
             return Reply(i18n.text("dialog_unknown", language, name=name), language, answered=False, mode="dialog")
+        return self.begin(message, spec, language, restart)
+
+    def begin(self, message: Incoming, spec: AssessmentSpec, language: str, restart: bool = False,
+              intro: str | None = None) -> Reply:  # fmt: skip
+        """Start `spec` in the message's conversation, or continue its open run unless `restart`."""
         key = message.conversation_key
         paused = next((r for r in self.store.paused(key) if r.assessment == spec.id), None)
         active = self.store.active(key)
@@ -123,7 +149,7 @@ class DialogEngine:
             paused = self.store.resume(paused)
             return self._ask(spec, paused, prefix=self._resumed(spec, paused))
         row = self.store.start(key, spec.id, spec.version, language, message.user, message.scope)
-        intro = i18n.text(
+        intro = intro or i18n.text(
             "dialog_started", language, title=spec.title.get(language), summary=spec.summary.get(language)
         )
         return self._ask(spec, row, prefix=intro)
@@ -141,7 +167,7 @@ class DialogEngine:
         rows = [r for r in [self.store.active(conversation)] if r] + self.store.paused(conversation)
         lines = []
         for row in rows:
-            spec = self.catalog.get(row.assessment)
+            spec = self.spec(row.assessment)
             if spec is not None:
                 count = len(json.loads(row.trail))
                 lines.append(i18n.text("dialog_list_open", language, title=spec.title.get(language), count=count))
@@ -150,7 +176,7 @@ class DialogEngine:
     def resume(self, message: Incoming, language: str) -> Reply:
         key = message.conversation_key
         row = self.store.active(key) or next(iter(self.store.paused(key)), None)
-        spec = self.catalog.get(row.assessment) if row else None
+        spec = self.spec(row.assessment) if row else None
         if row is None or spec is None:
             return Reply(i18n.text("dialog_nothing_to_resume", language), language, answered=False, mode="dialog")
         if row.status == PAUSED:
@@ -189,7 +215,7 @@ class DialogEngine:
 
     def _step(self, row: DialogRow, turn: _Turn) -> Reply:
         language = row.language
-        spec = self.catalog.get(row.assessment)
+        spec = self.spec(row.assessment)
         loaded = self._load(spec, row) if spec is not None else None
         if loaded is None:
             return self._gone(row, spec)
@@ -219,6 +245,8 @@ class DialogEngine:
             return self._ask(spec, row, trail, prefix=i18n.text("dialog_help", language))
         try:
             value = self._value(spec, trail, at, turn, language)
+            if value is not None and self.forms is not None and self.catalog.get(spec.id) is None:
+                self.forms.check(row, spec, Flow(spec, trail, language), at, value, language)
         except InvalidAnswer as problem:
             return self._ask(spec, row, trail, prefix=problem.hint, answered=False)
         trail.append(Entry(at, value, step_path(spec, at)))
@@ -250,6 +278,8 @@ class DialogEngine:
 
     def _finish(self, spec: AssessmentSpec, row: DialogRow, trail: list[Entry]) -> Reply:
         answers = Flow(spec, trail, row.language).final_answers()
+        if self.catalog.get(spec.id) is None and self.forms is not None:
+            return self.forms.finish(self.store, row, _dump(trail), answers, row.language)
         outcome = self.catalog.score(spec, answers, row.language)
         result_id = self.store.finish(row, _dump(trail), answers, outcome.metric_values)
         return self.results.present(spec, result_id, row.language, done=True, outcome=outcome)

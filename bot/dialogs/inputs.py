@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 
 from bot.core import i18n
-from bot.dialogs.spec import ChoiceStep, NumberStep, RatingStep, TextStep, YesNoStep
+from bot.dialogs.spec import ChoiceStep, DateStep, NumberStep, RatingStep, TextStep, YesNoStep
 
 YES = frozenset("ja j jo jep jawohl yes y yep yeah true 1 ✓ 👍".split())
 NO = frozenset("nein n nö no nope false 2 ✗ 👎".split())
@@ -63,9 +64,15 @@ def parse_rating(step: RatingStep, text: str, language: str) -> int:
     raise InvalidAnswer(i18n.text("dialog_hint_rating", language, low=step.min, high=step.max))
 
 
-def parse_number(step: NumberStep, text: str, language: str) -> float | int:
-    """German and English notation: "1.500", "1,5", "1,500.75", "2 000 €", "15 min"."""
-    text = text.strip().lstrip("€$£ ")
+def parse_number(step: NumberStep, text: str, language: str) -> float | int | str:
+    """German and English notation: "1.500", "1,5", "1,500.75", "2 000 €", "15 min". A step with
+    `percent` also takes a change in per cent ("-40 %", "−40%"), returned as the text "-40%"."""
+    text = text.strip().lstrip("€$£ ").replace("−", "-")
+    if step.percent and text.endswith("%") and not text.startswith("%"):
+        value = _to_float(text[:-1].strip(), language)
+        if value is None or not math.isfinite(value) or value <= -100:
+            raise InvalidAnswer(i18n.text("dialog_hint_percent", language))
+        return f"{value:g}%"
     match = _NUMBER.match(text)
     value = _to_float(match.group(0), language) if match else None
     if value is None or not math.isfinite(value) or not _AFTER_NUMBER.fullmatch(text[match.end() :]):
@@ -114,6 +121,24 @@ def parse_text(step: TextStep, text: str, language: str) -> str:
     return value
 
 
+_DATE = re.compile(r"(\d{1,2})\.\s*(\d{1,2})\.\s*(\d{2}|\d{4})")
+
+
+def parse_date(text: str, language: str) -> str:
+    """ "2027-02-01", "1.2.2027", "01.02.27" → "2027-02-01"."""
+    raw = text.strip().rstrip(".")
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            return date.fromisoformat(raw).isoformat()
+        match = _DATE.fullmatch(raw)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year + 2000 if year < 100 else year, month, day).isoformat()
+    except ValueError:
+        pass
+    raise InvalidAnswer(i18n.text("dialog_hint_date", language))
+
+
 def parse(step, text: str, language: str):
     """The answer for `step` from `text`; raises InvalidAnswer."""
     if isinstance(step, YesNoStep):
@@ -126,4 +151,6 @@ def parse(step, text: str, language: str):
         return parse_number(step, text, language)
     if isinstance(step, TextStep):
         return parse_text(step, text, language)
+    if isinstance(step, DateStep):
+        return parse_date(text, language)
     raise TypeError(f"no parser for {type(step).__name__}")

@@ -30,7 +30,7 @@ Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)]
 Scalar = bool | int | str
 
 
-_STEP_TYPES = ("yesno", "choice", "rating", "number", "text", "repeat")
+_STEP_TYPES = ("yesno", "choice", "rating", "number", "text", "date", "repeat")
 
 
 class AssessmentSpecError(ValueError):
@@ -97,6 +97,7 @@ class NumberStep(_Step):
     max: float | None = None
     integer: bool = False
     unit: L10n | None = None
+    percent: bool = False  # "-40 %" is also an answer: a change in per cent, kept as the text "-40%"
 
 
 class TextStep(_Step):
@@ -104,7 +105,13 @@ class TextStep(_Step):
     max_length: int = Field(default=500, ge=1, le=4000)
 
 
-Step = Annotated[YesNoStep | ChoiceStep | RatingStep | NumberStep | TextStep, Field(discriminator="type")]
+class DateStep(_Step):
+    """A calendar date: "2027-02-01", "1.2.2027", "01.02.27"; kept as ISO text."""
+
+    type: Literal["date"]
+
+
+Step = Annotated[YesNoStep | ChoiceStep | RatingStep | NumberStep | TextStep | DateStep, Field(discriminator="type")]
 
 
 class PresetItem(BaseModel):

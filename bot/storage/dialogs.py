@@ -104,6 +104,13 @@ class DialogStore:
             s.flush()
             return result.id
 
+    def finish_with(self, row: DialogRow, trail: list, write):
+        """Mark the dialog done and let `write(session)` store what it produced, in one transaction;
+        returns what `write` returns. A second finish of the same run raises StaleDialog."""
+        with self.db.session() as s:
+            _store_step(s, row, trail, DONE)
+            return write(s)
+
 
 def _pause_active(session, conversation: str) -> None:
     session.execute(

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -241,3 +253,78 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     holder: Mapped[str] = mapped_column(String(80))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PilotRow(Base):
+    """A pilot project the IT lead measures: its users, costs and the hourly rate that turns time saved
+    into money. Feedback and KPI measurements hang off it."""
+
+    __tablename__ = "pilots"
+    __table_args__ = (UniqueConstraint("scope", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(200), index=True)  # channel:workspace
+    name: Mapped[str] = mapped_column(String(120))
+    use_case: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    users: Mapped[int] = mapped_column(Integer, default=0)  # people using the pilot system
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)  # feedback may be given anonymously
+    one_off_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    monthly_cost: Mapped[float] = mapped_column(Float, default=0.0)  # licences, cloud, maintenance
+    hourly_rate: Mapped[float] = mapped_column(Float, default=0.0)  # value of one hour saved
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KpiRow(Base):
+    """A KPI of a pilot: baseline measured before it, target, and which way is better."""
+
+    __tablename__ = "pilot_kpis"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(40), default="")
+    direction: Mapped[str] = mapped_column(String(8))  # lower, higher (is better)
+    baseline: Mapped[float] = mapped_column(Float)
+    target: Mapped[float] = mapped_column(Float)
+    target_change: Mapped[float | None] = mapped_column(Float, nullable=True)  # the target as given in %, if so
+    method: Mapped[str] = mapped_column(Text, default="")  # how it is measured
+
+
+class PilotFeedbackRow(Base):
+    """One feedback entry of a pilot user, or of a group meeting a champion collected (group_size > 1).
+    `author_key` is a keyed hash of the user, so people find, change and erase their own entries, also
+    anonymous ones, while `author` (shown in reports and exports) stays empty for those."""
+
+    __tablename__ = "pilot_feedback"
+    __table_args__ = (Index("ix_pilot_feedback_pilot_created", "pilot_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"))
+    dialog_id: Mapped[int | None] = mapped_column(ForeignKey("dialogs.id", ondelete="SET NULL"), unique=True)
+    author_key: Mapped[str] = mapped_column(String(64), index=True)
+    author: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    group_size: Mapped[int] = mapped_column(Integer, default=1)
+    satisfaction: Mapped[int] = mapped_column(Integer)  # 1–5
+    minutes_saved: Mapped[float | None] = mapped_column(Float, nullable=True)  # per person and week
+    works: Mapped[str | None] = mapped_column(Text, nullable=True)
+    not_working: Mapped[str | None] = mapped_column(Text, nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    language: Mapped[str] = mapped_column(String(8), default="de")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KpiValueRow(Base):
+    """A KPI measurement given with a feedback entry."""
+
+    __tablename__ = "pilot_kpi_values"
+
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("pilot_feedback.id", ondelete="CASCADE"), primary_key=True)
+    kpi_id: Mapped[int] = mapped_column(ForeignKey("pilot_kpis.id", ondelete="CASCADE"), primary_key=True, index=True)
+    value: Mapped[float] = mapped_column(Float)

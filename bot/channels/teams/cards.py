@@ -80,7 +80,7 @@ def bold(text: str) -> str:
 
 def question_elements(question: Question, language: str) -> list[dict]:
     elements: list[dict] = []
-    if question.kind in ("text", "number", "name"):
+    if question.kind in ("text", "number", "name", "date"):
         elements.append({"type": "Input.Text", "id": "answer", "isMultiline": question.kind == "text",
                          "placeholder": i18n.text("teams_answer_placeholder", language)})  # fmt: skip
         submit = {"type": "Action.Submit", "title": i18n.text("teams_send", language), "data": {"lotse": "input"}}

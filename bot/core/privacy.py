@@ -1,0 +1,86 @@
+"""The user's rights in chat: "Was speicherst du über mich?" (counts), "meine Daten" (a JSON file of
+everything stored about them) and "lösche meine Daten" (erasure, after a yes/no confirmation that runs
+as a one-question dialog, so it survives a restart and works with buttons in Slack and Teams)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from bot.core import i18n
+from bot.core.messages import File, Incoming, Reply
+from bot.dialogs.flow import Flow, Position
+from bot.dialogs.spec import AssessmentSpec, L10n, YesNoStep
+from bot.storage.dialogs import DialogStore
+from bot.storage.models import DialogRow
+from bot.storage.personal import PersonalData
+
+ERASE = "privacy_erase"
+MY_DATA = re.compile(
+    r"^(meine daten|my data|zeig meine daten|show my data|export my data|exportiere meine daten)[.!?]?$"
+)
+ERASE_DATA = re.compile(r"^(lösche meine daten|loesche meine daten|delete my data|erase my data)[.!?]?$")
+WHAT_STORED = re.compile(
+    r"^(was speicherst du (alles )?über mich|was weißt du über mich|what do you (store|know) about me)\??$"
+)
+
+
+class Privacy:
+    """Recognises the requests and carries them out; also the `Forms` of the erasure confirmation."""
+
+    def __init__(self, personal: PersonalData, exports_dir: Path) -> None:
+        self.personal = personal
+        self.exports_dir = exports_dir
+        self._spec = AssessmentSpec(
+            id=ERASE,
+            title=L10n(de="Daten löschen", en="Erase my data"),
+            summary=L10n(de=i18n.text("privacy_erase_summary", "de"), en=i18n.text("privacy_erase_summary", "en")),
+            steps=[YesNoStep(id="confirm", type="yesno", text=L10n(de=i18n.text("privacy_erase_confirm", "de"),
+                                                                    en=i18n.text("privacy_erase_confirm", "en")))],
+        )  # fmt: skip
+
+    def request(self, text: str) -> str | None:
+        """ "export", "erase", "summary" or None."""
+        said = " ".join(text.strip().lower().split())
+        if MY_DATA.match(said):
+            return "export"
+        if ERASE_DATA.match(said):
+            return "erase"
+        if WHAT_STORED.match(said):
+            return "summary"
+        return None
+
+    def summary(self, message: Incoming, language: str) -> str:
+        counts = self.personal.counts(message.user_key, message.user, message.scope)
+        return i18n.text("data_summary", language, **counts)
+
+    def export(self, message: Incoming, language: str) -> Reply:
+        data = self.personal.export(message.user_key, message.user, message.scope)
+        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = self.exports_dir / f"meine-daten-{stamp}-{secrets.token_hex(8)}.json"
+        with open(path, "x", encoding="utf-8") as out:
+            path.chmod(0o600)
+            json.dump(data, out, ensure_ascii=False, indent=2)
+        counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
+        text = i18n.text("privacy_export_ready", language, **counts)
+        return Reply(text, language, files=[File(str(path), "meine-daten.json", "application/json")])
+
+    # -- Forms: the confirmation -----------------------------------------------------------------
+
+    def spec(self, assessment_id: str) -> AssessmentSpec | None:
+        return self._spec if assessment_id == ERASE else None
+
+    def check(self, row: DialogRow, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> None:
+        return None
+
+    def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
+        if not answers.get("confirm"):
+            store.finish_with(row, trail, lambda s: None)
+            return Reply(i18n.text("privacy_erase_kept", language), language, mode="dialog")
+        store.finish_with(row, trail, lambda s: None)  # the dialog row itself goes with the rest
+        counts = self.personal.erase(f"{row.scope}:{row.author}", row.author, row.scope)
+        return Reply(i18n.text("privacy_erased", language, **counts), language, mode="dialog")

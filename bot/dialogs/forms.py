@@ -1,0 +1,33 @@
+"""Several `Forms` (dialogs that are not catalog assessments) behind one object for the engine."""
+
+from __future__ import annotations
+
+from bot.core.messages import Reply
+from bot.dialogs.engine import Forms
+from bot.dialogs.flow import Flow, Position
+from bot.dialogs.spec import AssessmentSpec
+from bot.storage.dialogs import DialogStore
+from bot.storage.models import DialogRow
+
+
+class FormSet:
+    def __init__(self, *forms: Forms) -> None:
+        self.forms = forms
+
+    def _owner(self, assessment_id: str) -> Forms | None:
+        return next((f for f in self.forms if f.spec(assessment_id) is not None), None)
+
+    def spec(self, assessment_id: str) -> AssessmentSpec | None:
+        for form in self.forms:
+            spec = form.spec(assessment_id)
+            if spec is not None:
+                return spec
+        return None
+
+    def check(self, row: DialogRow, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> None:
+        owner = self._owner(spec.id)
+        if owner is not None:
+            owner.check(row, spec, flow, at, value, language)
+
+    def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
+        return self._owner(row.assessment).finish(store, row, trail, answers, language)

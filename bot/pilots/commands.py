@@ -1,0 +1,395 @@
+"""`/pilot` in chat: register pilots and their KPIs (admins, champions), give feedback (everyone) or
+collect it for a group meeting (champions), see, change and withdraw one's own entries, and the
+reports and exports of the IT lead.
+
+    /pilot                      the pilots, and how to give feedback
+    /pilot neu                  register a pilot (dialog)                        admin, champion
+    /pilot <name|nr>            one pilot: KPIs with baseline and target
+    /pilot feedback [<pilot>]   give feedback (dialog)
+    /pilot gruppe <pilot>       feedback of a group meeting                      admin, champion
+    /pilot meine                my entries;  /pilot ändern <nr>, /pilot zurückziehen <nr>
+    /pilot bericht <pilot>      the pilot's figures, ROI and charts              admin, champion
+    /pilot bericht quartal [2026-Q4]   ROI report across pilots                  admin, champion
+    /pilot export [csv|xlsx]    all feedback as a file                           admin
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.core import i18n
+from bot.core.messages import File, Image, Incoming, Reply
+from bot.core.roles import ADMIN, CHAMPION, Roles
+from bot.dialogs.engine import DialogEngine
+from bot.pilots import charts, export
+from bot.pilots.forms import SETUP, kpi_line, number
+from bot.pilots.report import MIN_ANONYMOUS, KpiFigure, PilotFigures, Report, Reports, quarter_of
+from bot.pilots.store import PilotStore
+from bot.storage.models import PilotRow
+
+SUBCOMMANDS = {
+    "liste": "list", "list": "list", "neu": "new", "new": "new", "anlegen": "new", "zeige": "show", "show": "show",
+    "feedback": "feedback", "rückmeldung": "feedback", "rueckmeldung": "feedback", "gruppe": "group",
+    "group": "group", "meine": "mine", "mine": "mine", "ändern": "edit", "aendern": "edit", "edit": "edit",
+    "zurückziehen": "withdraw", "zurueckziehen": "withdraw", "withdraw": "withdraw", "bericht": "report",
+    "report": "report", "export": "export", "hilfe": "help", "help": "help",
+}  # fmt: skip
+ENGLISH = {"list", "new", "show", "group", "mine", "edit", "withdraw", "report", "help"}  # "feedback", "export": both
+QUARTER = re.compile(r"^(\d{4})-?q([1-4])$", re.IGNORECASE)
+CHART_TITLES = ("kpis", "ratings", "roi")
+
+
+def money(value: float, language: str) -> str:
+    return f"{number(round(value), language)} €"
+
+
+def percent(value: float | None, language: str, signed: bool = True) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:+.1f}" if signed else f"{value:.0f}"
+    text = text.replace("-", "−")
+    return (text.replace(".", ",") if language == "de" else text) + " %"
+
+
+def _day(day: date, language: str) -> str:
+    return day.strftime("%d.%m.%Y") if language == "de" else day.isoformat()
+
+
+class PilotCommands:
+    def __init__(self, store: PilotStore, reports: Reports, dialogs: DialogEngine, roles: Roles,
+                 charts_dir: Path, exports_dir: Path) -> None:  # fmt: skip
+        self.store = store
+        self.reports = reports
+        self.dialogs = dialogs
+        self.roles = roles
+        self.charts_dir = charts_dir
+        self.exports_dir = exports_dir
+
+    def handle(self, message: Incoming, language: str) -> Reply:
+        words = message.text.strip().split()[1:]
+        sub = SUBCOMMANDS.get(words[0].lower()) if words else "list"
+        if words and words[0].lower() in ENGLISH:
+            language = "en"
+        rest = " ".join(words[1:]) if sub else " ".join(words)
+        if sub is None:  # "/pilot Dokumentensuche"
+            sub = "show"
+        role = self.roles.of(message)
+        if sub in ("new", "group", "report") and role not in (ADMIN, CHAMPION):
+            return self._refuse("pilot_champions_only", language)
+        if sub == "export" and role != ADMIN:
+            return self._refuse("admin_only", language)
+        handler = getattr(self, f"_{sub}")
+        return handler(message, rest.strip(), language)
+
+    def _refuse(self, key: str, language: str) -> Reply:
+        return Reply(i18n.text(key, language), language, answered=False)
+
+    def _pilot(self, message: Incoming, name: str, language: str) -> PilotRow | Reply:
+        """The pilot a command names; without a name the only one running today; else a reply."""
+        if not name:
+            today = date.today()
+            pilots = self.store.pilots(message.scope)
+            running = [p for p in pilots if p.start <= today <= p.end]
+            if len(running) == 1 or len(pilots) == 1:
+                return (running or pilots)[0]
+            return Reply(self._list_text(message, language, i18n.text("pilot_which", language)), language,
+                         answered=False)  # fmt: skip
+        pilot = self.store.find(message.scope, name)
+        if pilot is None:
+            return Reply(self._list_text(message, language, i18n.text("pilot_unknown", language, name=name)),
+                         language, answered=False)  # fmt: skip
+        return pilot
+
+    # -- everyone ------------------------------------------------------------------------------
+
+    def _help(self, message: Incoming, rest: str, language: str) -> Reply:
+        return Reply(i18n.text("pilot_help", language), language)
+
+    def _list(self, message: Incoming, rest: str, language: str) -> Reply:
+        return Reply(self._list_text(message, language), language)
+
+    def _list_text(self, message: Incoming, language: str, first: str | None = None) -> str:
+        pilots = self.store.pilots(message.scope)
+        lines = [first] if first else []
+        if not pilots:
+            lines.append(i18n.text("pilot_none", language))
+            return "\n".join(lines)
+        lines.append(i18n.text("pilot_list", language))
+        today = date.today()
+        for number_, p in enumerate(pilots, 1):
+            state = "running" if p.start <= today <= p.end else "planned" if today < p.start else "ended"
+            lines.append(i18n.text("pilot_list_line", language, number=number_, name=p.name,
+                                   start=_day(p.start, language), end=_day(p.end, language),
+                                   state=i18n.text(f"pilot_state_{state}", language)))  # fmt: skip
+        lines.append(i18n.text("pilot_list_hint", language))
+        return "\n".join(lines)
+
+    def _show(self, message: Incoming, rest: str, language: str) -> Reply:
+        pilot = self._pilot(message, rest, language)
+        if isinstance(pilot, Reply):
+            return pilot
+        lines = [i18n.text("pilot_header", language, name=pilot.name, start=_day(pilot.start, language),
+                           end=_day(pilot.end, language), users=pilot.users, owner=pilot.owner or "–")]  # fmt: skip
+        if pilot.use_case:
+            lines.append(pilot.use_case)
+        lines += [kpi_line(k, language) for k in self.store.kpis(pilot.id)]
+        if self.roles.of(message) in (ADMIN, CHAMPION):
+            lines.append(i18n.text("pilot_costs", language, one_off=money(pilot.one_off_cost, language),
+                                   monthly=money(pilot.monthly_cost, language),
+                                   rate=money(pilot.hourly_rate, language)))  # fmt: skip
+        lines.append(i18n.text("pilot_anonymous_" + ("yes" if pilot.anonymous else "no"), language))
+        lines.append(i18n.text("pilot_feedback_hint", language, name=pilot.name))
+        return Reply("\n".join(lines), language)
+
+    def _new(self, message: Incoming, rest: str, language: str) -> Reply:
+        spec = self.dialogs.spec(SETUP)
+        reply = self.dialogs.begin(message, spec, language, restart=True)
+        if rest:  # "/pilot neu Dokumentensuche": the name is the first answer
+            reply = self.dialogs.handle(Incoming(rest, message.user, message.channel, message.workspace,
+                                                 message.conversation, admin=message.admin), language)  # fmt: skip
+        return reply
+
+    def _feedback(self, message: Incoming, rest: str, language: str, group: bool = False) -> Reply:
+        pilot = self._pilot(message, rest, language)
+        if isinstance(pilot, Reply):
+            return pilot
+        spec = self.dialogs.spec(f"pilot_{'group' if group else 'feedback'}_{pilot.id}")
+        intro = i18n.text("pilot_group_intro" if group else "pilot_feedback_intro", language, name=pilot.name)
+        return self.dialogs.begin(message, spec, language, restart=True, intro=intro)
+
+    def _group(self, message: Incoming, rest: str, language: str) -> Reply:
+        return self._feedback(message, rest, language, group=True)
+
+    def _mine(self, message: Incoming, rest: str, language: str) -> Reply:
+        entries = self.store.entries_of(message.user_key)
+        if not entries:
+            return Reply(i18n.text("pilot_mine_none", language), language)
+        lines = [i18n.text("pilot_mine", language)]
+        for row, pilot in entries:
+            flags = []
+            if row.anonymous:
+                flags.append(i18n.text("pilot_flag_anonymous", language))
+            if row.group_size > 1:
+                flags.append(i18n.text("pilot_flag_group", language, size=row.group_size))
+            minutes = "–" if row.minutes_saved is None else number(row.minutes_saved, language)
+            lines.append(i18n.text("pilot_mine_line", language, number=row.id, pilot=pilot,
+                                   date=_day(row.created_at.date(), language), rating=row.satisfaction,
+                                   minutes=minutes, flags=f" ({', '.join(flags)})" if flags else ""))  # fmt: skip
+        lines.append(i18n.text("pilot_mine_hint", language))
+        return Reply("\n".join(lines), language)
+
+    def _entry(self, message: Incoming, rest: str, language: str):
+        if not rest.lstrip("#").isdigit():
+            return Reply(i18n.text("pilot_entry_number", language), language, answered=False)
+        row = self.store.entry_of(message.user_key, int(rest.lstrip("#")))
+        if row is None:  # someone else's entry looks exactly like a missing one
+            return Reply(i18n.text("pilot_entry_not_yours", language, number=rest.lstrip("#")), language,
+                         answered=False)  # fmt: skip
+        return row
+
+    def _edit(self, message: Incoming, rest: str, language: str) -> Reply:
+        row = self._entry(message, rest, language)
+        if isinstance(row, Reply):
+            return row
+        spec = self.dialogs.spec(f"pilot_edit_{row.pilot_id}_{row.id}")
+        if row.group_size > 1:  # a group entry is asked again with its group question
+            spec = self.dialogs.forms.spec(f"pilot_group_{row.pilot_id}").model_copy(update={"id": spec.id})
+        intro = i18n.text("pilot_edit_intro", language, number=row.id, rating=row.satisfaction)
+        return self.dialogs.begin(message, spec, language, restart=True, intro=intro)
+
+    def _withdraw(self, message: Incoming, rest: str, language: str) -> Reply:
+        row = self._entry(message, rest, language)
+        if isinstance(row, Reply):
+            return row
+        self.store.withdraw(message.user_key, row.id)
+        return Reply(i18n.text("pilot_withdrawn", language, number=row.id), language)
+
+    # -- the IT lead ---------------------------------------------------------------------------
+
+    def _report(self, message: Incoming, rest: str, language: str) -> Reply:
+        words = rest.split()
+        if words and words[0].lower() in ("quartal", "quarter", "q"):
+            label = words[1] if len(words) > 1 else quarter_of(date.today())
+            match = QUARTER.match(label)
+            if not match:
+                return Reply(i18n.text("pilot_quarter_format", language), language, answered=False)
+            report = self.reports.quarter(message.scope, f"{match.group(1)}-Q{match.group(2)}")
+            return self.quarter_reply(report, language)
+        pilot = self._pilot(message, rest, language)
+        if isinstance(pilot, Reply):
+            return pilot
+        figures = self.reports.pilot(pilot.id)
+        images = []
+        if not figures.withheld:
+            stem = f"pilot-{pilot.id}-{secrets.token_hex(8)}-{language}"
+            images = _images(charts.render_pilot(figures, self.charts_dir, language, stem), pilot.name, language)
+        return Reply(pilot_text(figures, language), language, images=images)
+
+    def quarter_reply(self, report: Report, language: str) -> Reply:
+        stem = f"quarter-{report.title.replace('-Q', '')}-{secrets.token_hex(8)}-{language}"
+        paths = charts.render_quarter(report, self.charts_dir, language, stem)
+        return Reply(quarter_text(report, language), language, images=_images(paths, report.title, language))
+
+    def _export(self, message: Incoming, rest: str, language: str) -> Reply:
+        fmt = (rest.split() or ["xlsx"])[0].lower().lstrip(".")
+        if fmt not in ("csv", "xlsx"):
+            return Reply(i18n.text("pilot_export_format", language), language, answered=False)
+        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = export.export_feedback(self.store.db, fmt, self.exports_dir / f"pilot-feedback-{stamp}-"
+                                      f"{secrets.token_hex(8)}.{fmt}", scope=message.scope)  # fmt: skip
+        mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Reply(i18n.text("pilot_export_ready", language), language,
+                     files=[File(str(path), f"pilot-feedback-{stamp}.{fmt}", mime)])  # fmt: skip
+
+
+def _images(paths: list[Path], title: str, language: str) -> list[Image]:
+    out = []
+    for path in paths:
+        kind = next((k for k in CHART_TITLES if path.stem.endswith(k)), "kpis")
+        out.append(Image(str(path), i18n.text(f"pilot_chart_{kind}", language, title=title)))
+    return out
+
+
+# -- the texts of the reports ----------------------------------------------------------------------
+
+
+def ratings_line(ratings: dict[int, int], language: str) -> str:
+    return " · ".join(f"{r}★ {ratings.get(r, 0)}" for r in range(1, 6))
+
+
+def kpi_figure_line(k: KpiFigure, language: str) -> str:
+    unit = f" {k.unit}" if k.unit else ""
+    better = i18n.text("pilot_direction_" + k.direction, language)
+    if k.now is None:
+        return i18n.text("pilot_report_kpi_none", language, name=k.name, baseline=number(k.baseline, language) + unit,
+                         target=number(k.target, language) + unit, better=better)  # fmt: skip
+    mark = "✅" if k.progress_pct is not None and k.progress_pct >= 100 else "↗" if k.improved else "⚠️"
+    return i18n.text("pilot_report_kpi", language, mark=mark, name=k.name, now=number(k.now, language) + unit,
+                     baseline=number(k.baseline, language) + unit, target=number(k.target, language) + unit,
+                     change=percent(k.change_pct, language), progress=percent(k.progress_pct, language, signed=False),
+                     count=k.measurements, better=better)  # fmt: skip
+
+
+def roi_lines(f: PilotFigures, language: str) -> list[str]:
+    lines = []
+    if f.minutes_per_week is not None:
+        minutes, hours = number(round(f.minutes_per_week, 1), language), number(round(f.hours_per_month, 1), language)
+        lines.append(
+            i18n.text(
+                "pilot_report_time",
+                language,
+                minutes=minutes,
+                hours=hours,
+                users=f.users or f.people,
+                benefit=money(f.benefit_per_month, language),
+                rate=money(f.hourly_rate, language),
+            )
+        )
+    lines.append(i18n.text("pilot_costs", language, one_off=money(f.one_off_cost, language),
+                           monthly=money(f.monthly_cost, language), rate=money(f.hourly_rate, language)))  # fmt: skip
+    if f.roi_pct is not None:
+        payback = f.payback_month
+        if payback is None:
+            when = i18n.text("pilot_report_no_payback", language)
+        else:
+            month = _add_months(f.start, payback - 1)
+            when = i18n.text("pilot_report_payback", language, month=payback,
+                             date=month.strftime("%m/%Y"))  # fmt: skip
+        lines.append(i18n.text("pilot_report_roi", language, roi=percent(f.roi_pct, language), payback=when))
+    return lines
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def pilot_text(f: PilotFigures, language: str) -> str:
+    lines = [i18n.text("pilot_report_header", language, name=f.name, start=_day(f.start, language),
+                       end=_day(f.end, language), users=f.users, owner=f.owner or "–")]  # fmt: skip
+    if f.withheld:
+        lines.append(i18n.text("pilot_report_withheld", language, count=f.responses, minimum=MIN_ANONYMOUS))
+        lines += [kpi_line(k, language) for k in f.kpis]  # what is measured, not what was measured
+        return "\n".join(lines)
+    if not f.responses:
+        lines.append(i18n.text("pilot_report_empty", language, name=f.name))
+    else:
+        mean = number(round(f.mean_rating, 1), language)
+        lines.append(i18n.text("pilot_report_responses", language, count=f.responses, people=f.people, mean=mean,
+                               ratings=ratings_line(f.ratings, language)))  # fmt: skip
+    if f.kpis:
+        lines.append(i18n.text("pilot_report_kpis", language))
+        lines += [kpi_figure_line(k, language) for k in f.kpis]
+    lines += roi_lines(f, language)
+    if f.works:
+        lines.append(i18n.text("pilot_report_works", language, quotes=" · ".join(f"„{q}“" for q in f.works)))
+    if f.not_working:
+        lines.append(i18n.text("pilot_report_not_working", language,
+                               quotes=" · ".join(f"„{q}“" for q in f.not_working)))  # fmt: skip
+    return "\n".join(lines)
+
+
+def quarter_text(report: Report, language: str) -> str:
+    shown = [p for p in report.pilots if not p.withheld]
+    lines = [i18n.text("pilot_quarter_header", language, quarter=report.title, count=len(report.pilots))]
+    if not report.pilots:
+        lines.append(i18n.text("pilot_quarter_empty", language))
+    responses = sum(p.responses for p in shown)
+    benefit = sum(p.benefit_per_month or 0 for p in shown)
+    monthly = sum(p.monthly_cost for p in shown)
+    one_off = sum(p.one_off_cost for p in shown)
+    if shown:
+        rated = [p for p in shown if p.mean_rating is not None]
+        mean = (sum(p.mean_rating * p.responses for p in rated) / sum(p.responses for p in rated)) if rated else None
+        lines.append(i18n.text("pilot_quarter_totals", language, responses=responses,
+                               mean=number(round(mean, 1), language) if mean is not None else "–",
+                               benefit=money(benefit, language), monthly=money(monthly, language),
+                               one_off=money(one_off, language)))  # fmt: skip
+        if report.roi_timeline and report.roi_timeline[-1][1] is not None:
+            lines.append(i18n.text("pilot_quarter_roi", language, roi=percent(report.roi_timeline[-1][1], language),
+                                   month=report.roi_timeline[-1][0]))  # fmt: skip
+    for p in report.pilots:
+        if p.withheld:
+            lines.append(i18n.text("pilot_quarter_line_withheld", language, name=p.name, minimum=MIN_ANONYMOUS))
+            continue
+        on_track = sum(1 for k in p.kpis if k.improved)
+        measured = sum(1 for k in p.kpis if k.now is not None)
+        payback = p.payback_month
+        lines.append(i18n.text("pilot_quarter_line", language, name=p.name, responses=p.responses,
+                               mean=number(round(p.mean_rating, 1), language) if p.mean_rating else "–",
+                               improved=on_track, measured=measured, roi=percent(p.roi_pct, language),
+                               payback=payback if payback is not None else "–"))  # fmt: skip
+    a = report.answers
+    if a.up or a.down or a.general:
+        top = max(a.reasons, key=a.reasons.get) if a.reasons else None
+        lines.append(i18n.text("pilot_quarter_answers", language, up=a.up, down=a.down,
+                               reason=i18n.text(f"pilot_reason_{top}", language) if top else "–",
+                               general=number(round(a.general_mean, 1), language) if a.general_mean else "–",
+                               count=sum(a.general.values())))  # fmt: skip
+    return "\n".join(lines)
+
+
+def quarter_markdown(report: Report, language: str, images: list[Path]) -> str:
+    """The quarterly report as a Markdown file (CLI): the chat text, a table per pilot, the charts."""
+    head = {"de": ("Pilot", "Rückmeldungen", "Ø Zufriedenheit", "Nutzen/Monat", "Kosten/Monat", "ROI 12 Mon.",
+                   "Amortisation (Monat)"),
+            "en": ("Pilot", "Responses", "Mean satisfaction", "Benefit/month", "Cost/month", "ROI 12 mo.",
+                   "Payback (month)")}[language if language == "en" else "de"]  # fmt: skip
+    text = quarter_text(report, language).split("\n")
+    out = [f"# {text[0].strip('*')}", "", *[line.replace("•", "-") for line in text[1:]], "", "| " + " | ".join(head)
+           + " |", "|" + "---|" * len(head)]  # fmt: skip
+    for p in report.pilots:
+        if p.withheld:
+            out.append(f"| {p.name} | < {MIN_ANONYMOUS} | – | – | {money(p.monthly_cost, language)} | – | – |")
+            continue
+        mean = number(round(p.mean_rating, 2), language) if p.mean_rating else "–"
+        benefit = money(p.benefit_per_month, language) if p.benefit_per_month is not None else "–"
+        out.append(f"| {p.name} | {p.responses} | {mean} | {benefit} | {money(p.monthly_cost, language)} | "
+                   f"{percent(p.roi_pct, language)} | {p.payback_month or '–'} |")  # fmt: skip
+    out.append("")
+    out += [f"![{path.stem}]({path.name})" for path in images]
+    return "\n".join(out) + "\n"

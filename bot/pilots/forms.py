@@ -1,0 +1,177 @@
+"""The pilot dialogs, run by the dialog engine like any assessment: registering a pilot with its KPIs
+(`config/pilots/setup.yaml`) and giving feedback on one (`config/pilots/feedback.yaml`, with one
+question per KPI of the pilot added at run time). Finishing one stores a pilot or a feedback entry in
+the same transaction that closes the dialog, so a repeated last answer stores nothing twice."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from bot.core import i18n
+from bot.core.messages import Reply
+from bot.dialogs.flow import Flow, Position
+from bot.dialogs.inputs import InvalidAnswer
+from bot.dialogs.spec import AssessmentSpec, L10n, NumberStep, RepeatStep, parse_assessment
+from bot.pilots.store import Entry, Kpi, PilotStore
+from bot.storage.dialogs import DialogStore
+from bot.storage.models import DialogRow, KpiRow, PilotRow
+
+SETUP = "pilot_setup"
+# pilot_feedback_12 (a user), pilot_group_12 (a champion for a group meeting), pilot_edit_12_345 (entry 345)
+FEEDBACK_ID = re.compile(r"pilot_(feedback|group|edit)_([0-9]+)(?:_([0-9]+))?")
+
+
+def number(value: float, language: str) -> str:
+    """15 → "15", 2.5 → "2,5" (de) / "2.5" (en), 1500 → "1.500" / "1,500"."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text.translate(str.maketrans(",.", ".,")) if language == "de" else text
+
+
+class PilotForms:
+    def __init__(self, store: PilotStore, folder: Path) -> None:
+        self.store = store
+        self.setup = parse_assessment(folder / "setup.yaml")
+        self.template = parse_assessment(folder / "feedback.yaml")
+
+    # -- specs ---------------------------------------------------------------------------------
+
+    def spec(self, assessment_id: str) -> AssessmentSpec | None:
+        if assessment_id == SETUP:
+            return self.setup
+        match = FEEDBACK_ID.fullmatch(assessment_id)
+        if not match:
+            return None
+        pilot = self.store.get(int(match.group(2)))
+        if pilot is None:
+            return None
+        return self.feedback_spec(assessment_id, pilot, self.store.kpis(pilot.id), match.group(1) == "group")
+
+    def feedback_spec(self, assessment_id: str, pilot: PilotRow, kpis: list[KpiRow], group: bool) -> AssessmentSpec:
+        steps = []
+        for step in self.template.steps:
+            if step.id == "group_size" and not group:
+                continue
+            if step.id == "anonymous" and (group or not pilot.anonymous):
+                continue
+            if step.id == "kpis":
+                steps.extend(self._kpi_step(kpi) for kpi in kpis)
+                continue
+            steps.append(step)
+        title = L10n(
+            de=self.template.title.de.format(pilot=pilot.name), en=self.template.title.en.format(pilot=pilot.name)
+        )
+        return self.template.model_copy(update={"id": assessment_id, "title": title, "steps": steps})
+
+    def _kpi_step(self, kpi: KpiRow) -> NumberStep:
+        def text(language: str) -> str:
+            baseline, target = number(kpi.baseline, language), number(kpi.target, language)
+            return self.template.text("kpi_question", language, kpi=kpi.name, unit=kpi.unit or "–",
+                                      baseline=baseline, target=target)  # fmt: skip
+
+        return NumberStep(id=f"kpi_{kpi.id}", type="number", optional=True, text=L10n(de=text("de"), en=text("en")))
+
+    # -- checks while answering ----------------------------------------------------------------
+
+    def check(self, row: DialogRow, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> None:
+        if spec.id != SETUP:
+            return
+        top, item, sub = at
+        step = spec.steps[top]
+        if isinstance(step, RepeatStep):
+            if sub is None:
+                names = [i.get("name", "").lower() for i in flow.items(top).values()]
+                if str(value).lower() in names:
+                    raise InvalidAnswer(i18n.text("pilot_kpi_twice", language, name=value))
+                return
+            if step.steps[sub].id == "target":
+                context = flow.item_context(top, item)
+                target = _target(value, context["baseline"])
+                if (target > context["baseline"]) != (context["direction"] == "higher") or target == context[
+                    "baseline"
+                ]:
+                    better = i18n.text("pilot_direction_" + context["direction"], language)
+                    raise InvalidAnswer(i18n.text("pilot_target_side", language, better=better,
+                                                  baseline=number(context["baseline"], language)))  # fmt: skip
+            return
+        if step.id == "name" and self.store.name_taken(row.scope, str(value)):
+            raise InvalidAnswer(i18n.text("pilot_name_taken", language, name=value))
+        if step.id == "end" and date.fromisoformat(value) <= date.fromisoformat(flow.answers["start"]):
+            raise InvalidAnswer(i18n.text("pilot_end_before_start", language))
+
+    # -- finishing -----------------------------------------------------------------------------
+
+    def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
+        user_key = f"{row.scope}:{row.author}"
+        if row.assessment == SETUP:
+            return self._register(store, row, trail, answers, user_key, language)
+        kind, pilot_id, entry_id = FEEDBACK_ID.fullmatch(row.assessment).groups()
+        kpis = self.store.kpis(int(pilot_id))
+        entry = Entry(
+            satisfaction=int(answers["satisfaction"]),
+            minutes_saved=answers.get("minutes_saved"),
+            kpis={k.id: float(answers[f"kpi_{k.id}"]) for k in kpis if answers.get(f"kpi_{k.id}") is not None},
+            works=answers.get("works"),
+            not_working=answers.get("not_working"),
+            comment=answers.get("comment"),
+            anonymous=bool(answers.get("anonymous")),
+            group_size=int(answers.get("group_size") or 1),
+        )
+
+        def write(session):
+            if kind == "edit":
+                return self.store.replace_entry(session, int(entry_id), user_key, row.author, entry)
+            return self.store.add_entry(session, int(pilot_id), user_key, row.author, entry, dialog_id=row.id,
+                                        language=language)  # fmt: skip
+
+        saved = store.finish_with(row, trail, write)
+        if saved is None:
+            return Reply(i18n.text("pilot_entry_gone", language), language, answered=False, mode="dialog")
+        key = "pilot_feedback_changed" if kind == "edit" else "pilot_feedback_saved"
+        anonymous = i18n.text("pilot_feedback_anonymous", language) if entry.anonymous else ""
+        return Reply(i18n.text(key, language, number=saved.id, anonymous=anonymous), language, mode="dialog")
+
+    def _register(self, store: DialogStore, row, trail, answers: dict, user_key: str, language: str) -> Reply:
+        kpis = [
+            Kpi(
+                name=k["name"],
+                unit=k.get("unit") or "",
+                direction=k["direction"],
+                baseline=float(k["baseline"]),
+                target=_target(k["target"], k["baseline"]),
+                target_change=float(k["target"][:-1]) if isinstance(k["target"], str) else None,
+                method=k.get("method") or "",
+            )  # fmt: skip
+            for k in answers["kpis"]
+        ]
+        fields = dict(
+            start=date.fromisoformat(answers["start"]), end=date.fromisoformat(answers["end"]),
+            users=int(answers["users"]), use_case=answers["use_case"], owner=answers["owner"],
+            anonymous=bool(answers["anonymous"]), one_off_cost=float(answers["one_off_cost"]),
+            monthly_cost=float(answers["monthly_cost"]), hourly_rate=float(answers["hourly_rate"]), kpis=kpis,
+        )  # fmt: skip
+        pilot = store.finish_with(row, trail, lambda s: self.store.add_pilot(s, row.scope, answers["name"], user_key,
+                                                                              **fields))  # fmt: skip
+        lines = [i18n.text("pilot_registered", language, name=pilot.name)]
+        lines += [kpi_line(k, language) for k in kpis]
+        lines.append(i18n.text("pilot_registered_next", language, name=pilot.name))
+        return Reply("\n".join(lines), language, mode="dialog")
+
+
+def kpi_line(kpi, language: str) -> str:
+    unit = f" {kpi.unit}" if kpi.unit else ""
+    change = (kpi.target - kpi.baseline) / abs(kpi.baseline) * 100 if kpi.baseline else None
+    change_text = f"{change:+.0f} %".replace("-", "−") if change is not None else "–"
+    return i18n.text(
+        "pilot_kpi_line", language, name=kpi.name, baseline=number(kpi.baseline, language) + unit,
+        target=number(kpi.target, language) + unit, change=change_text,
+        better=i18n.text("pilot_direction_" + kpi.direction, language),
+    )  # fmt: skip
+
+
+def _target(value, baseline) -> float:
+    """A target given as "-40%" is 40 % below the baseline."""
+    if isinstance(value, str) and value.endswith("%"):
+        return float(baseline) * (1 + float(value[:-1]) / 100)
+    return float(value)

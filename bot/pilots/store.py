@@ -1,0 +1,201 @@
+"""Pilots, their KPIs and feedback entries in the database. Feedback is keyed by a keyed hash of the
+user (`author_key`), so everyone can list, change, withdraw and erase their own entries — anonymous
+ones too — while reports and exports never see who gave an anonymous entry."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+
+from bot.storage.db import Database
+from bot.storage.models import KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow, utcnow
+
+
+def load_key(path: Path) -> bytes:
+    """A 32-byte secret kept in the data directory: created once, owner-readable only, by one process."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    unit: str
+    direction: str  # lower, higher
+    baseline: float
+    target: float
+    target_change: float | None = None  # the target as given, in per cent of the baseline
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A feedback entry as the store takes it (from the dialog) and gives it back."""
+
+    satisfaction: int
+    minutes_saved: float | None = None
+    kpis: dict[int, float] | None = None  # KPI id → measured value
+    works: str | None = None
+    not_working: str | None = None
+    comment: str | None = None
+    anonymous: bool = False
+    group_size: int = 1
+
+
+class PilotStore:
+    def __init__(self, db: Database, key: bytes) -> None:
+        self.db = db
+        self.key = key
+
+    def author_key(self, user_key: str) -> str:
+        return hmac.new(self.key, user_key.encode(), hashlib.sha256).hexdigest()
+
+    # -- pilots --------------------------------------------------------------------------------
+
+    def add_pilot(self, session, scope: str, name: str, created_by: str, *, start: date, end: date, users: int = 0,
+                  use_case: str = "", owner: str = "", anonymous: bool = False, one_off_cost: float = 0.0,
+                  monthly_cost: float = 0.0, hourly_rate: float = 0.0, kpis: list[Kpi] = ()) -> PilotRow:  # fmt: skip
+        pilot = PilotRow(scope=scope, name=name, use_case=use_case, owner=owner, start=start, end=end, users=users,
+                         anonymous=anonymous, one_off_cost=one_off_cost, monthly_cost=monthly_cost,
+                         hourly_rate=hourly_rate, created_by=created_by)  # fmt: skip
+        session.add(pilot)
+        session.flush()
+        for position, kpi in enumerate(kpis):
+            session.add(KpiRow(pilot_id=pilot.id, position=position, **kpi.__dict__))
+        session.flush()
+        return pilot
+
+    def create(self, scope: str, name: str, created_by: str, **fields) -> PilotRow:
+        with self.db.session() as s:
+            return self.add_pilot(s, scope, name, created_by, **fields)
+
+    def pilots(self, scope: str | None = None) -> list[PilotRow]:
+        query = select(PilotRow).order_by(PilotRow.start, PilotRow.id)
+        if scope is not None:
+            query = query.where(PilotRow.scope == scope)
+        with self.db.session() as s:
+            return list(s.scalars(query).all())
+
+    def get(self, pilot_id: int) -> PilotRow | None:
+        with self.db.session() as s:
+            return s.get(PilotRow, pilot_id)
+
+    def find(self, scope: str, name: str) -> PilotRow | None:
+        """By number (as `/pilot` lists them), name, or an unambiguous beginning of a name."""
+        pilots = self.pilots(scope)
+        wanted = name.strip().lower()
+        if wanted.isdigit():
+            number = int(wanted)
+            return pilots[number - 1] if 1 <= number <= len(pilots) else None
+        exact = [p for p in pilots if p.name.lower() == wanted]
+        if exact:
+            return exact[0]
+        starts = [p for p in pilots if p.name.lower().startswith(wanted)]
+        return starts[0] if len(starts) == 1 else None
+
+    def name_taken(self, scope: str, name: str) -> bool:
+        with self.db.session() as s:
+            return bool(s.scalar(select(func.count()).where(PilotRow.scope == scope,
+                                                             func.lower(PilotRow.name) == name.lower())))  # fmt: skip
+
+    def kpis(self, pilot_id: int) -> list[KpiRow]:
+        with self.db.session() as s:
+            return list(s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot_id).order_by(KpiRow.position)).all())
+
+    # -- feedback ------------------------------------------------------------------------------
+
+    def add_entry(self, session, pilot_id: int, user_key: str, user: str, entry: Entry, *, dialog_id: int | None = None,
+                  language: str = "de", created_at: datetime | None = None) -> PilotFeedbackRow:  # fmt: skip
+        row = PilotFeedbackRow(pilot_id=pilot_id, dialog_id=dialog_id, language=language)
+        row.author_key = self.author_key(user_key)
+        row.created_at = row.updated_at = created_at or utcnow()
+        _fill(row, entry, user)
+        session.add(row)
+        session.flush()
+        for kpi_id, value in (entry.kpis or {}).items():
+            session.add(KpiValueRow(feedback_id=row.id, kpi_id=kpi_id, value=value))
+        return row
+
+    def replace_entry(self, session, entry_id: int, user_key: str, user: str, entry: Entry) -> PilotFeedbackRow | None:
+        """Change one of the user's own entries (None if it is not theirs, or gone)."""
+        row = session.get(PilotFeedbackRow, entry_id)
+        if row is None or row.author_key != self.author_key(user_key):
+            return None
+        _fill(row, entry, user)
+        row.updated_at = utcnow()
+        session.execute(delete(KpiValueRow).where(KpiValueRow.feedback_id == entry_id))
+        for kpi_id, value in (entry.kpis or {}).items():
+            session.add(KpiValueRow(feedback_id=row.id, kpi_id=kpi_id, value=value))
+        return row
+
+    def entries_of(self, user_key: str) -> list[tuple[PilotFeedbackRow, str]]:
+        """The user's own entries, newest first, with the pilot's name."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(PilotFeedbackRow, PilotRow.name)
+                .join(PilotRow, PilotRow.id == PilotFeedbackRow.pilot_id)
+                .where(PilotFeedbackRow.author_key == self.author_key(user_key))
+                .order_by(PilotFeedbackRow.id.desc())
+            ).all()
+            return [(row, name) for row, name in rows]
+
+    def entry_of(self, user_key: str, entry_id: int) -> PilotFeedbackRow | None:
+        with self.db.session() as s:
+            row = s.get(PilotFeedbackRow, entry_id)
+            return row if row is not None and row.author_key == self.author_key(user_key) else None
+
+    def values(self, entry_id: int) -> dict[int, float]:
+        with self.db.session() as s:
+            rows = s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value).where(KpiValueRow.feedback_id == entry_id))
+            return dict(rows.all())
+
+    def withdraw(self, user_key: str, entry_id: int) -> bool:
+        """Delete one of the user's own entries; False if it is not theirs (or already gone)."""
+        with self.db.session() as s:
+            done = s.execute(
+                delete(PilotFeedbackRow).where(
+                    PilotFeedbackRow.id == entry_id, PilotFeedbackRow.author_key == self.author_key(user_key)
+                )
+            )
+            return done.rowcount == 1
+
+    def erase(self, session, user_key: str) -> int:
+        """Delete every entry of the user (in the caller's transaction); returns how many."""
+        return session.execute(
+            delete(PilotFeedbackRow).where(PilotFeedbackRow.author_key == self.author_key(user_key))
+        ).rowcount
+
+    def export_of(self, user_key: str) -> list[dict]:
+        """The user's own entries as plain data, for "meine Daten"."""
+        out = []
+        for row, pilot in self.entries_of(user_key):
+            out.append({"id": row.id, "pilot": pilot, "created_at": row.created_at.isoformat(),
+                        "updated_at": row.updated_at.isoformat(), "anonymous": row.anonymous,
+                        "group_size": row.group_size, "satisfaction": row.satisfaction,
+                        "minutes_saved_per_week": row.minutes_saved, "works": row.works,
+                        "not_working": row.not_working, "comment": row.comment,
+                        "kpi_values": {str(k): v for k, v in self.values(row.id).items()}})  # fmt: skip
+        return out
+
+
+def _fill(row: PilotFeedbackRow, entry: Entry, user: str) -> None:
+    row.author = None if entry.anonymous else user  # a group entry names the champion who collected it
+    row.anonymous = entry.anonymous
+    row.group_size = entry.group_size
+    row.satisfaction = entry.satisfaction
+    row.minutes_saved = entry.minutes_saved
+    row.works, row.not_working, row.comment = entry.works, entry.not_working, entry.comment
