@@ -251,6 +251,110 @@ def cmd_assess(args, settings: Settings) -> int:
     return 0
 
 
+def _pilots(settings: Settings):
+    from bot.pilots.report import Reports
+    from bot.pilots.store import PilotStore, load_key
+    from bot.storage import Database
+
+    db = Database(settings.db_url)
+    return PilotStore(db, load_key(settings.data_dir / "secret.key")), Reports(db)
+
+
+def _find_pilot(store, name: str, scope: str | None):
+    """A pilot by number (as listed), id-like name or beginning of its name; across scopes unless given."""
+    pilots = store.pilots(scope)
+    if name.isdigit():
+        number = int(name)
+        return pilots[number - 1] if 1 <= number <= len(pilots) else None
+    exact = [p for p in pilots if p.name.lower() == name.lower()]
+    found = exact or [p for p in pilots if p.name.lower().startswith(name.lower())]
+    if len(found) > 1:
+        scopes = ", ".join(sorted({p.scope for p in found}))
+        raise SystemExit(f"lotse pilot: {name!r} matches pilots in several places ({scopes}); add --scope")
+    return found[0] if found else None
+
+
+def cmd_pilot(args, settings: Settings) -> int:
+    """`lotse pilot list|show|report`: pilots, their KPIs, and reports with charts, without a chat."""
+    from bot.pilots import charts
+    from bot.pilots.commands import pilot_text, quarter_markdown, quarter_text
+    from bot.pilots.forms import kpi_line
+
+    store, reports = _pilots(settings)
+    if args.action == "list":
+        pilots = store.pilots(args.scope)
+        if not pilots:
+            print("No pilots yet; register one with /pilot neu in `lotse chat` (or Slack/Teams).", file=sys.stderr)
+            return 1
+        print(f"{'#':>2}  {'start':<10}  {'end':<10}  {'users':>5}  {'KPIs':>4}  {'responses':>9}  {'scope':<18} name")
+        for number, p in enumerate(pilots, 1):
+            figures = reports.pilot(p.id, texts=0)
+            print(f"{number:>2}  {p.start.isoformat():<10}  {p.end.isoformat():<10}  {p.users:>5}  "
+                  f"{len(figures.kpis):>4}  {figures.responses:>9}  {p.scope:<18} {p.name}")  # fmt: skip
+        return 0
+    if args.action == "report" and args.quarter:
+        label = args.quarter.upper().replace("Q", "-Q").replace("--", "-")
+        try:
+            report = reports.quarter(args.scope, label)
+        except (ValueError, IndexError):
+            print(f"lotse pilot report: --quarter wants YYYY-Qn, e.g. 2026-Q4 (got {args.quarter!r})", file=sys.stderr)
+            return 2
+        out = Path(args.output or f"lotse-roi-{label}")
+        out.mkdir(parents=True, exist_ok=True)
+        images = charts.render_quarter(report, out, args.lang, f"roi-{label}")
+        (out / "report.md").write_text(quarter_markdown(report, args.lang, images), encoding="utf-8")
+        print(quarter_text(report, args.lang))
+        print(f"wrote {out / 'report.md'} and {len(images)} charts", file=sys.stderr)
+        return 0
+    if not args.name:
+        print(f"lotse pilot {args.action}: name a pilot (or --quarter YYYY-Qn for the ROI report)", file=sys.stderr)
+        return 2
+    pilot = _find_pilot(store, args.name, args.scope)
+    if pilot is None:
+        print(f"lotse pilot: no pilot {args.name!r}; `lotse pilot list` shows them", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        print(f"{pilot.name} ({pilot.scope}) · {pilot.start} – {pilot.end} · {pilot.users} users · {pilot.owner}")
+        print(pilot.use_case)
+        for kpi in store.kpis(pilot.id):
+            print(kpi_line(kpi, args.lang))
+        print(f"one-off {pilot.one_off_cost:g} € · monthly {pilot.monthly_cost:g} € · {pilot.hourly_rate:g} €/h")
+        return 0
+    figures = reports.pilot(pilot.id)
+    print(pilot_text(figures, args.lang))
+    if args.output and not figures.withheld:
+        out = Path(args.output)
+        images = charts.render_pilot(figures, out, args.lang, f"pilot-{pilot.id}")
+        print(f"wrote {len(images)} charts to {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_feedback(args, settings: Settings) -> int:
+    """`lotse feedback export --format csv|xlsx`: all pilot feedback for the IT lead."""
+    from bot.pilots.export import export_feedback
+
+    store, _ = _pilots(settings)
+    out = Path(args.output or f"lotse-feedback.{args.format}")
+    export_feedback(store.db, args.format, out, scope=args.scope)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_purge(args, settings: Settings) -> int:
+    """`lotse purge`: apply the retention period now (the scheduler does it daily at 03:30)."""
+    from datetime import UTC, datetime
+
+    from bot.core.turn import months_before
+    from bot.storage.personal import PersonalData
+
+    store, _ = _pilots(settings)
+    cutoff = months_before(datetime.now(UTC), settings.retention_months)
+    counts = PersonalData(store.db, store).purge(cutoff)
+    print(f"purged everything older than {cutoff:%Y-%m-%d} ({settings.retention_months} months): "
+          + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description="Lotse — your guide through the AI roadmap.")
     parser.add_argument("--version", action="version", version=f"lotse {__version__}")
@@ -288,6 +392,25 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--scope", help="only results of this scope, e.g. console:local or slack:T0123")
     assess.add_argument("--lang", choices=("de", "en"), default="de", help="language of summaries (default de)")
     assess.set_defaults(func=cmd_assess)
+
+    pilot = sub.add_parser("pilot", help="pilots: list, show one, report (a pilot, or --quarter for the ROI report)")
+    pilot.add_argument("action", choices=("list", "show", "report"))
+    pilot.add_argument("name", nargs="?", help="pilot number (as listed) or name")
+    pilot.add_argument("--quarter", help="report: the ROI report across pilots for a quarter, e.g. 2026-Q4")
+    pilot.add_argument("--output", "-o", help="report: folder for report.md and the PNG charts")
+    pilot.add_argument("--scope", help="only pilots of this team, e.g. slack:T0123")
+    pilot.add_argument("--lang", choices=("de", "en"), default="de", help="language (default de)")
+    pilot.set_defaults(func=cmd_pilot)
+
+    feedback = sub.add_parser("feedback", help="pilot feedback: export as CSV or XLSX")
+    feedback.add_argument("action", choices=("export",))
+    feedback.add_argument("--format", choices=("csv", "xlsx"), default="xlsx", help="file format (default xlsx)")
+    feedback.add_argument("--output", "-o", help="file to write (default lotse-feedback.<format>)")
+    feedback.add_argument("--scope", help="only feedback of this team, e.g. slack:T0123")
+    feedback.set_defaults(func=cmd_feedback)
+
+    purge = sub.add_parser("purge", help="delete what is older than the retention period (LOTSE_RETENTION_MONTHS)")
+    purge.set_defaults(func=cmd_purge)
 
     serve = sub.add_parser("serve", help="serve the configured channels (Slack, Teams) in one process")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from aiohttp import web
 
@@ -43,19 +44,24 @@ def build_app(
         teams = TeamsChannel(core, settings, executor, teams_credentials)
         app[TEAMS] = teams
         app.router.add_post("/api/messages", teams.handle)
-    if settings.public_url:  # Teams fetches chart images from here
-        app.router.add_get(r"/charts/{name:[a-z_]+-[0-9]+-[0-9a-f]{16}-(de|en)\.png}", _chart_handler(settings))
+    if settings.public_url:  # Teams fetches chart images and export downloads from here
+        app.router.add_get(r"/charts/{name:[a-z_]+-[0-9]+-[0-9a-f]{16}-(de|en)(-[a-z]+)?\.png}",
+                           _file_handler(settings.charts_dir, "No such chart."))  # fmt: skip
+        app.router.add_get(r"/exports/{name:[a-z-]+-[0-9]{8}-[0-9]{6}-[0-9a-f]{16}\.(json|csv|xlsx)}",
+                           _file_handler(settings.exports_dir, "No such export (kept for a day)."))  # fmt: skip
     return app
 
 
-def _chart_handler(settings: Settings):
-    async def chart(request: web.Request) -> web.StreamResponse:
-        path = settings.charts_dir / request.match_info["name"]
+def _file_handler(folder: Path, missing: str):
+    """Serves files whose names the route's pattern allows (they carry an unguessable token)."""
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        path = folder / request.match_info["name"]
         if not path.is_file():
-            raise web.HTTPNotFound(text="No such chart.")
+            raise web.HTTPNotFound(text=missing)
         return web.FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
 
-    return chart
+    return serve
 
 
 def _slack_handler(slack):
@@ -94,7 +100,8 @@ def build_scheduler(core: Lotse, app: web.Application):
         senders.append(TeamsSender(app[TEAMS]))
     if not senders:
         return None
-    return SchedulerService(Dispatcher(core.reminders, senders), core.reminders.db, role="serve")
+    return SchedulerService(Dispatcher(core.reminders, senders), core.reminders.db, role="serve",
+                            housekeeping=core.purge)  # fmt: skip
 
 
 async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:

@@ -107,7 +107,7 @@ class BackgroundNudges:
         from bot.reminders.service import SchedulerService
 
         dispatcher = Dispatcher(core.reminders, [ConsoleSender(stdout)])
-        self.service = SchedulerService(dispatcher, core.reminders.db, role="console")
+        self.service = SchedulerService(dispatcher, core.reminders.db, role="console", housekeeping=core.purge)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="lotse-nudges", daemon=True)
 

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -30,6 +31,7 @@ from bot.storage.models import LeaseRow
 
 log = logging.getLogger(__name__)
 JOB_ID = "lotse-nudges"
+PURGE_JOB_ID = "lotse-purge"  # daily at 03:30 Berlin time: the retention period (Lotse.purge)
 LEASE_SECONDS = 30.0
 RENEW_SECONDS = 10.0
 _RUNNING: dict[str, SchedulerService] = {}  # role → the service leading it in this process (for the job)
@@ -40,6 +42,17 @@ async def tick(role: str) -> None:
     service = _RUNNING.get(role)
     if service is not None:
         await service.run_once()
+
+
+async def purge(role: str) -> None:
+    """The persisted daily job: delete what is older than the retention period."""
+    service = _RUNNING.get(role)
+    if service is not None and service.housekeeping is not None:
+        try:
+            counts = await asyncio.to_thread(service.housekeeping)
+            log.info("retention purge: %s", counts)
+        except Exception:
+            log.exception("the retention purge failed; it runs again tomorrow")
 
 
 class Lease:
@@ -109,8 +122,10 @@ class SchedulerService:
     """Runs in an asyncio loop: waits for the lead, then runs APScheduler with the persistent job."""
 
     def __init__(self, dispatcher: Dispatcher, db: Database, role: str = "serve",
-                 renew_seconds: float = RENEW_SECONDS, lease_seconds: float = LEASE_SECONDS) -> None:  # fmt: skip
+                 renew_seconds: float = RENEW_SECONDS, lease_seconds: float = LEASE_SECONDS,
+                 housekeeping: Callable[[], dict] | None = None) -> None:  # fmt: skip
         self.dispatcher = dispatcher
+        self.housekeeping = housekeeping  # run daily by the leader (the retention purge)
         self.db = db
         self.role = role
         self.renew_seconds = renew_seconds
@@ -163,6 +178,9 @@ class SchedulerService:
         if scheduler.get_job(JOB_ID) is None:  # a fixed id: restarts find it instead of adding another copy
             scheduler.add_job(tick, CronTrigger(second=0, timezone=UTC), args=[self.role], id=JOB_ID,
                               name="plan and send due nudges", replace_existing=True)  # fmt: skip
+        if self.housekeeping is not None and scheduler.get_job(PURGE_JOB_ID) is None:
+            scheduler.add_job(purge, CronTrigger(hour=3, minute=30, timezone="Europe/Berlin"), args=[self.role],
+                              id=PURGE_JOB_ID, name="retention purge", replace_existing=True)  # fmt: skip
         self.scheduler = scheduler
         _RUNNING[self.role] = self
         self.leading.set()

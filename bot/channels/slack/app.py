@@ -38,8 +38,11 @@ MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
 SUBCOMMANDS = {
     "help": "help", "hilfe": "help", "ask": "ask", "frage": "ask", "check": "check", "bewertung": "check",
     "feedback": "feedback", "plan": "plan", "data": "data", "daten": "data", "results": "results",
-    "ergebnis": "results", "ergebnisse": "results", "export": "export",
+    "ergebnis": "results", "ergebnisse": "results", "export": "export", "pilot": "pilot", "piloten": "pilot",
 }  # fmt: skip
+# /lotse daten export|löschen: the core's "meine Daten" and "lösche meine Daten", in the DM
+DATA_REQUESTS = {"export": "meine Daten", "löschen": "lösche meine Daten", "loeschen": "lösche meine Daten",
+                 "delete": "delete my data", "erase": "delete my data"}  # fmt: skip
 
 
 class SlackChannel:
@@ -144,7 +147,7 @@ class SlackChannel:
             with contextlib.suppress(Exception):  # only a courtesy; the answer follows either way
                 placeholder = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
         reply = await self._handle(incoming)
-        await self.deliver(client, reply, channel, thread, replace=placeholder)
+        await self.deliver(client, reply, channel, thread, replace=placeholder, user=incoming.user)
 
     async def _stream(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str) -> None:
         loop = asyncio.get_running_loop()
@@ -196,10 +199,10 @@ class SlackChannel:
                         value=value, admin=user in self.settings.admins)  # fmt: skip
 
     async def deliver(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
-                      replace: str | None = None) -> None:  # fmt: skip
+                      replace: str | None = None, user: str | None = None) -> None:  # fmt: skip
         """`post`, and if Slack refuses it, a short plain message instead of silence."""
         try:
-            await self.post(client, reply, channel, thread, replace)
+            await self.post(client, reply, channel, thread, replace, user)
         except Exception as exc:
             log.error("could not deliver a reply to Slack: %s: %s", type(exc).__name__, exc)
             with contextlib.suppress(Exception):
@@ -207,9 +210,10 @@ class SlackChannel:
                 await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
 
     async def post(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
-                   replace: str | None = None) -> None:  # fmt: skip
+                   replace: str | None = None, user: str | None = None) -> None:  # fmt: skip
         """Send a reply: its messages in order (the first one replacing the message `replace`, if
-        given), then its images as file uploads in the same place."""
+        given), then its images as file uploads in the same place. Files (exports of personal data or
+        feedback) go only to the user's direct messages, wherever they were asked for."""
         for text, message_blocks in blocks.render(reply):
             if replace:
                 await client.chat_update(channel=channel, ts=replace, text=text, blocks=message_blocks)
@@ -219,6 +223,18 @@ class SlackChannel:
         for image in reply.images:
             await client.files_upload_v2(channel=channel, thread_ts=thread, file=image.path,
                                          filename=Path(image.path).name, title=image.alt)  # fmt: skip
+        if reply.files:
+            await self.upload_private(client, reply, channel, thread, user)
+
+    async def upload_private(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
+                             user: str | None) -> None:  # fmt: skip
+        if not channel.startswith("D"):
+            if user is None:
+                raise ValueError("a reply with files needs the user to send them to")
+            channel, thread = (await client.conversations_open(users=user))["channel"]["id"], None
+        for file in reply.files:
+            await client.files_upload_v2(channel=channel, thread_ts=thread, file=file.path, filename=file.name,
+                                         title=file.name)  # fmt: skip
 
     # -- buttons and modals -------------------------------------------------------------------------
 
@@ -234,7 +250,7 @@ class SlackChannel:
             with contextlib.suppress(Exception):
                 await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text", ""),
                                          blocks=blocks.answered(message.get("blocks", []), label))  # fmt: skip
-        await self.deliver(client, reply, channel, thread)
+        await self.deliver(client, reply, channel, thread, user=incoming.user)
 
     async def on_task_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         """A nudge's task button: the core records it; the nudge is redrawn in place with the new state."""
@@ -327,6 +343,10 @@ class SlackChannel:
             return
         if sub == "ask" and rest.startswith("/"):
             sub, rest = "check", rest  # a command (e.g. /check) needs a conversation: it goes to the DM
+        if sub == "pilot":  # dialogs, reports and exports: in the DM, where buttons and files work
+            sub, rest = "check", f"/pilot {rest}".strip()
+        if sub == "data" and rest.lower() in DATA_REQUESTS:
+            sub, rest = "check", DATA_REQUESTS[rest.lower()]
         try:
             await self._subcommand(sub, word, rest, language, ack, command, client, respond)
         except Exception as exc:
@@ -344,9 +364,9 @@ class SlackChannel:
         elif sub == "check":
             await ack(text=i18n.text("slack_sent_to_dm", language))
             dm = (await client.conversations_open(users=user))["channel"]["id"]
-            text = rest if rest.startswith("/") else f"/check {rest}".strip()
+            text = rest if rest.startswith("/") or rest in DATA_REQUESTS.values() else f"/check {rest}".strip()
             reply = await self._handle(self._incoming(text, user, team, dm, None))
-            await self.deliver(client, reply, dm, None)
+            await self.deliver(client, reply, dm, None, user=user)
         else:
             await ack()
             text = {"ask": rest, "plan": f"/plan {rest}".strip(), "results": "/ergebnis " + rest,
@@ -360,6 +380,8 @@ class SlackChannel:
                 reply = await self._handle(self._incoming(text, user, team, f"slash:{channel}", None))
             for fallback, message_blocks in blocks.render(reply):
                 await respond(text=fallback, blocks=message_blocks, response_type="ephemeral")
+            if reply.files:  # an export: to the user's direct messages, never into the channel
+                await self.upload_private(client, reply, channel, None, user)
 
     # -- App Home and the AI-app surface ---------------------------------------------------------------
 
@@ -394,7 +416,7 @@ class SlackChannel:
         top = self._incoming(text, payload["user"], team, channel, None)
         if await self.core_call(lambda: not self.core.in_dialog(incoming) and self.core.in_dialog(top)):
             reply = await self._handle(top)
-            await self.deliver(client, reply, channel, thread)
+            await self.deliver(client, reply, channel, thread, user=top.user)
             return
         with contextlib.suppress(Exception):  # status and title are niceties; the answer matters
             await set_status(status=i18n.text("slack_thinking", detect_language(text)))

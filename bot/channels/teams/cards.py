@@ -22,7 +22,7 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
     """One message activity (as JSON) for a reply."""
     if reply.form == "feedback":
         return {"type": "message", "attachments": [{"contentType": CARD, "content": feedback_form(reply.language)}]}
-    if reply.question is not None or reply.images or reply.tasks:
+    if reply.question is not None or reply.images or reply.tasks or reply.files:
         return {"type": "message", "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
                 "text": "" if reply.question or reply.tasks else reply.text}  # fmt: skip
     activity: dict = {"type": "message", "text": reply.text, "textFormat": "markdown"}
@@ -70,7 +70,15 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
     for image in reply.images:
         body.append({"type": "Image", "url": image_url(Path(image.path), public_url), "altText": image.alt,
                      "size": "Stretch"})  # fmt: skip
-    return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
+    card = {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
+    if reply.files and public_url:  # downloads from Lotse's server; the name carries an unguessable token
+        base = public_url.rstrip("/")
+        card["actions"] = [{"type": "Action.OpenUrl", "title": f"⬇ {file.name}",
+                            "url": f"{base}/exports/{Path(file.path).name}"} for file in reply.files]  # fmt: skip
+    elif reply.files:
+        body.append({"type": "TextBlock", "text": i18n.text("teams_files_need_url", reply.language), "wrap": True,
+                     "isSubtle": True})  # fmt: skip
+    return card
 
 
 def bold(text: str) -> str:

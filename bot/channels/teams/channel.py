@@ -277,6 +277,8 @@ class LotseTeamsBot(TeamsActivityHandler):
         else:
             await turn_context.send_activity(Activity(type=ActivityTypes.typing))
             reply = await self.channel.core_call(self.core.handle, incoming)
+            if reply.files and (activity.conversation.conversation_type or "personal") != "personal":
+                reply = Reply(i18n.text("teams_files_personal_only", reply.language), reply.language, answered=False)
             final = to_activity(cards.render(reply, self.channel.settings.public_url))
         if incoming.value is not None and activity.reply_to_id and reply.answered and reply.mode == "nudge":
             final.id = activity.reply_to_id  # a task button: the nudge is redrawn in place with the new state
