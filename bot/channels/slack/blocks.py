@@ -29,7 +29,7 @@ def escape(text: str) -> str:
 # subcommands of /lotse there
 SLACK_SUBCOMMANDS = {"check": "check", "bewertung": "bewertung", "assessment": "check", "plan": "plan",
                      "feedback": "feedback", "rückmeldung": "feedback", "ergebnis": "ergebnis", "result": "results",
-                     "hilfe": "hilfe", "help": "help"}  # fmt: skip
+                     "hilfe": "hilfe", "help": "help", "pilot": "pilot"}  # fmt: skip
 COMMAND = re.compile(r"(?<![\w/<#@])/(" + "|".join(SLACK_SUBCOMMANDS) + r")\b")
 
 
