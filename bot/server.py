@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
 
 from bot.core.turn import Lotse
+from bot.dialogs.charts import warm_up
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,8 @@ async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:
             f"address, not {host}. Set MICROSOFT_APP_ID etc., or use --host 127.0.0.1 with a local emulator."
         )
     app = build_app(core, settings)
+    # matplotlib takes about a second to import: load it now, off the loop, not in the first report
+    threading.Thread(target=warm_up, name="lotse-warm-charts", daemon=True).start()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

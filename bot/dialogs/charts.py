@@ -24,6 +24,11 @@ def _pyplot():
     return plt
 
 
+def warm_up() -> None:
+    """Import matplotlib now (a server does this at start, on a thread, so no report waits for it)."""
+    _pyplot()
+
+
 def render(chart: Chart, path: Path) -> Path:
     """Draw `chart` into `path` (PNG) and return the path."""
     plt = _pyplot()

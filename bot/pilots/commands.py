@@ -194,9 +194,7 @@ class PilotCommands:
         row = self._entry(message, rest, language)
         if isinstance(row, Reply):
             return row
-        spec = self.dialogs.spec(f"pilot_edit_{row.pilot_id}_{row.id}")
-        if row.group_size > 1:  # a group entry is asked again with its group question
-            spec = self.dialogs.forms.spec(f"pilot_group_{row.pilot_id}").model_copy(update={"id": spec.id})
+        spec = self.dialogs.spec(f"pilot_edit_{row.pilot_id}_{row.id}")  # a group entry: with the group question
         intro = i18n.text("pilot_edit_intro", language, number=row.id, rating=row.satisfaction)
         return self.dialogs.begin(message, spec, language, restart=True, intro=intro)
 

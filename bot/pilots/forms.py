@@ -43,10 +43,12 @@ class PilotForms:
         match = FEEDBACK_ID.fullmatch(assessment_id)
         if not match:
             return None
-        pilot = self.store.get(int(match.group(2)))
+        kind, pilot_id, entry_id = match.groups()
+        pilot = self.store.get(int(pilot_id))
         if pilot is None:
             return None
-        return self.feedback_spec(assessment_id, pilot, self.store.kpis(pilot.id), match.group(1) == "group")
+        group = kind == "group" or (kind == "edit" and self.store.group_size(int(entry_id or 0)) > 1)
+        return self.feedback_spec(assessment_id, pilot, self.store.kpis(pilot.id), group)
 
     def feedback_spec(self, assessment_id: str, pilot: PilotRow, kpis: list[KpiRow], group: bool) -> AssessmentSpec:
         steps = []

@@ -303,18 +303,20 @@ class Reports:
             return []
         first = min(p.start for p in pilots)
         months = _months(date(first.year, first.month, 1), until.date())
+        if self.db.engine.dialect.name == "postgresql":
+            month = func.to_char(func.timezone("UTC", PilotFeedbackRow.created_at), "YYYY-MM")
+        else:  # SQLite keeps the UTC time as text
+            month = func.strftime("%Y-%m", PilotFeedbackRow.created_at)
         with self.db.session() as s:
             rows = s.execute(
-                select(PilotFeedbackRow.pilot_id, PilotFeedbackRow.created_at, PilotFeedbackRow.minutes_saved,
-                       PilotFeedbackRow.group_size)
+                select(PilotFeedbackRow.pilot_id, month,
+                       func.sum(PilotFeedbackRow.minutes_saved * PilotFeedbackRow.group_size),
+                       func.sum(PilotFeedbackRow.group_size))
                 .where(PilotFeedbackRow.pilot_id.in_([p.id for p in pilots]),
                        PilotFeedbackRow.minutes_saved.is_not(None), PilotFeedbackRow.created_at < until)
+                .group_by(PilotFeedbackRow.pilot_id, month)
             ).all()  # fmt: skip
-        sums: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0])
-        for pilot_id, created, minutes, size in rows:
-            cell = sums[(pilot_id, f"{created.year:04d}-{created.month:02d}")]
-            cell[0] += minutes * size
-            cell[1] += size
+        sums = {(pilot_id, key): (minutes or 0.0, size or 0) for pilot_id, key, minutes, size in rows}
         cost = benefit = 0.0
         last: dict[int, float] = {}
         timeline = []

@@ -158,6 +158,12 @@ class PilotStore:
             row = s.get(PilotFeedbackRow, entry_id)
             return row if row is not None and row.author_key == self.author_key(user_key) else None
 
+    def group_size(self, entry_id: int) -> int:
+        """How many people an entry speaks for (0 if it is gone): a group entry is changed with the
+        group's questions."""
+        with self.db.session() as s:
+            return s.scalar(select(PilotFeedbackRow.group_size).where(PilotFeedbackRow.id == entry_id)) or 0
+
     def values(self, entry_id: int) -> dict[int, float]:
         with self.db.session() as s:
             rows = s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value).where(KpiValueRow.feedback_id == entry_id))
