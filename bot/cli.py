@@ -344,12 +344,12 @@ def cmd_purge(args, settings: Settings) -> int:
     """`lotse purge`: apply the retention period now (the scheduler does it daily at 03:30)."""
     from datetime import UTC, datetime
 
-    from bot.core.turn import months_before
+    from bot.core.privacy import months_before, purge
     from bot.storage.personal import PersonalData
 
     store, _ = _pilots(settings)
     cutoff = months_before(datetime.now(UTC), settings.retention_months)
-    counts = PersonalData(store.db, store).purge(cutoff)
+    counts = purge(PersonalData(store.db, store), settings)
     print(f"purged everything older than {cutoff:%Y-%m-%d} ({settings.retention_months} months): "
           + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
     return 0

@@ -4,16 +4,18 @@ as a one-question dialog, so it survives a restart and works with buttons in Sla
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core import i18n
 from bot.core.messages import File, Incoming, Reply
 from bot.dialogs.flow import Flow, Position
 from bot.dialogs.spec import AssessmentSpec, L10n, YesNoStep
+from bot.settings import Settings
 from bot.storage.dialogs import DialogStore
 from bot.storage.models import DialogRow
 from bot.storage.personal import PersonalData
@@ -26,6 +28,31 @@ ERASE_DATA = re.compile(r"^(lösche meine daten|loesche meine daten|delete my da
 WHAT_STORED = re.compile(
     r"^(was speicherst du (alles )?über mich|was weißt du über mich|what do you (store|know) about me)\??$"
 )
+
+
+def purge(personal: PersonalData, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+    """The retention period (LOTSE_RETENTION_MONTHS): delete conversations, dialogs, ratings and
+    feedback older than it; exports and report charts are kept one day. The scheduler runs it daily,
+    `lotse purge` at once."""
+    now = now or datetime.now(UTC)
+    counts = personal.purge(months_before(now, settings.retention_months))
+    day_ago = (now - timedelta(days=1)).timestamp()
+    files = [*settings.exports_dir.glob("*"), *settings.charts_dir.glob("pilot-*.png"),
+             *settings.charts_dir.glob("quarter-*.png")]  # fmt: skip
+    counts["files"] = 0
+    for path in files:
+        if path.is_file() and path.stat().st_mtime < day_ago:
+            path.unlink(missing_ok=True)
+            counts["files"] += 1
+    return counts
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the month's last day if shorter)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
 
 
 class Privacy:

@@ -3,17 +3,16 @@ The user's message and the reply are stored before the reply is returned."""
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from bot.answering import Answer, AnswerService
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Citation, Incoming, Reply
-from bot.core.privacy import ERASE, Privacy
+from bot.core.privacy import ERASE, Privacy, purge
 from bot.core.roles import Roles
 from bot.dialogs import Catalog, DialogEngine, Results, load_catalog
 from bot.dialogs.forms import FormSet
@@ -34,14 +33,6 @@ from bot.storage.references import ReferenceStore
 HISTORY_TURNS = 6
 ADMIN_COMMANDS = ("/export",)
 FEEDBACK = {"/feedback": None, "/rückmeldung": "de", "/rueckmeldung": "de"}  # command → the language it implies
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` calendar months earlier (the month's last day if shorter)."""
-    index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
 
 
 def reply_for(answer: Answer) -> Reply:
@@ -182,19 +173,8 @@ class Lotse:
         return Reply(i18n.text("export_hint", language), language)
 
     def purge(self, now: datetime | None = None) -> dict[str, int]:
-        """The retention period (LOTSE_RETENTION_MONTHS): delete conversations, dialogs, ratings and
-        feedback older than it; exports and report charts are kept one day."""
-        now = now or datetime.now(UTC)
-        counts = self.personal.purge(months_before(now, self.settings.retention_months))
-        day_ago = (now - timedelta(days=1)).timestamp()
-        files = [*self.settings.exports_dir.glob("*"), *self.settings.charts_dir.glob("pilot-*.png"),
-                 *self.settings.charts_dir.glob("quarter-*.png")]  # fmt: skip
-        counts["files"] = 0
-        for path in files:
-            if path.is_file() and path.stat().st_mtime < day_ago:
-                path.unlink(missing_ok=True)
-                counts["files"] += 1
-        return counts
+        """Apply the retention period now (see `bot.core.privacy.purge`)."""
+        return purge(self.personal, self.settings, now)
 
     def intake(self, key: str, message: Incoming) -> tuple[bool, bool]:
         """(first delivery of this event?, may its reply be a streamed LLM answer?) — what every channel

@@ -378,8 +378,8 @@ def quarter_markdown(report: Report, language: str, images: list[Path]) -> str:
             "en": ("Pilot", "Responses", "Mean satisfaction", "Benefit/month", "Cost/month", "ROI 12 mo.",
                    "Payback (month)")}[language if language == "en" else "de"]  # fmt: skip
     text = quarter_text(report, language).split("\n")
-    out = [f"# {text[0].strip('*')}", "", *[line.replace("•", "-") for line in text[1:]], "", "| " + " | ".join(head)
-           + " |", "|" + "---|" * len(head)]  # fmt: skip
+    out = [f"# {text[0].replace('*', '')}", "", *[line.replace("•", "-") for line in text[1:]], "",
+           "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
     for p in report.pilots:
         if p.withheld:
             out.append(f"| {p.name} | < {MIN_ANONYMOUS} | – | – | {money(p.monthly_cost, language)} | – | – |")

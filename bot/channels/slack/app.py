@@ -183,7 +183,7 @@ class SlackChannel:
                 log.warning("Slack could not finish a streamed answer (%s)", type(exc).__name__)
         # nothing streamed (extractive fallback, refusal) or the stream broke: show the whole answer once,
         # in place of the half-written stream if it had started
-        await self.deliver(client, reply, channel, thread, replace=stream.ts)
+        await self.deliver(client, reply, channel, thread, replace=stream.ts, user=incoming.user)
 
     async def _handle(self, incoming: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         try:
