@@ -24,7 +24,7 @@ from itertools import groupby
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from bot.storage.db import Database
 from bot.storage.models import AnswerFeedbackRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
@@ -267,7 +267,7 @@ def _feedback(session, scope: str | None, kpi_ids: list[int]) -> Iterator[list]:
 def _answers(session, scope: str | None) -> Iterator[list]:
     a = AnswerFeedbackRow
     query = (
-        select(a.id, a.created_at, a.message_id.is_(None), a.rating, a.reason, a.comment, a.question)
+        select(a.id, a.created_at, and_(a.message_id.is_(None), a.answer.is_(None)), a.rating, a.reason, a.comment, a.question)
         .order_by(a.created_at, a.id)
         .execution_options(yield_per=BATCH)
     )

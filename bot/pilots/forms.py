@@ -9,6 +9,8 @@ import re
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import delete
+
 from bot.core import i18n
 from bot.core.messages import Reply
 from bot.dialogs.flow import Flow, Position
@@ -123,9 +125,15 @@ class PilotForms:
 
         def write(session):
             if kind == "edit":
-                return self.store.replace_entry(session, int(entry_id), user_key, row.author, entry)
-            return self.store.add_entry(session, int(pilot_id), user_key, row.author, entry, dialog_id=row.id,
-                                        language=language)  # fmt: skip
+                saved = self.store.replace_entry(session, int(entry_id), user_key, row.author, entry)
+            else:
+                saved = self.store.add_entry(session, int(pilot_id), user_key, row.author, entry, dialog_id=row.id,
+                                             language=language)  # fmt: skip
+            if saved is not None and entry.anonymous:  # nothing may tie the entry to its author's dialog
+                saved.dialog_id = None
+                session.flush()
+                session.execute(delete(DialogRow).where(DialogRow.id == row.id))
+            return saved
 
         saved = store.finish_with(row, trail, write)
         if saved is None:

@@ -128,7 +128,9 @@ class PilotFigures:
 
 @dataclass(frozen=True)
 class AnswerFigures:
-    """👍/👎 on Lotse's own answers and the general 1–5 feedback on Lotse, in the window."""
+    """👍/👎 on Lotse's own answers and the general 1–5 feedback on Lotse, in the window. A rating of an
+    answer keeps the answer's text, also after the answer itself was purged or erased (message_id NULL);
+    general feedback has none."""
 
     up: int = 0
     down: int = 0
@@ -191,10 +193,10 @@ class Reports:
             conditions.append(AnswerFeedbackRow.user.startswith(f"{scope}:", autoescape=True))
         with self.db.session() as s:
             rows = s.execute(
-                select(AnswerFeedbackRow.message_id.is_(None), AnswerFeedbackRow.rating, AnswerFeedbackRow.reason,
+                select(and_(AnswerFeedbackRow.message_id.is_(None), AnswerFeedbackRow.answer.is_(None)), AnswerFeedbackRow.rating, AnswerFeedbackRow.reason,
                        func.count())
                 .where(*conditions)
-                .group_by(AnswerFeedbackRow.message_id.is_(None), AnswerFeedbackRow.rating, AnswerFeedbackRow.reason)
+                .group_by(and_(AnswerFeedbackRow.message_id.is_(None), AnswerFeedbackRow.answer.is_(None)), AnswerFeedbackRow.rating, AnswerFeedbackRow.reason)
             ).all()  # fmt: skip
         up = down = 0
         reasons: Counter = Counter()

@@ -123,7 +123,7 @@ class PersonalData:
             s.execute(delete(ConversationRefRow).where(ConversationRefRow.user_key == user_key))
             s.execute(update(PilotRow).where(PilotRow.created_by == user_key).values(created_by=REMOVED))
             s.execute(update(PlanRow).where(PlanRow.created_by == user_key).values(created_by=REMOVED))
-            s.execute(update(PlanTaskRow).where(PlanTaskRow.updated_by == author).values(updated_by=REMOVED))
+            s.execute(update(PlanTaskRow).where(PlanTaskRow.updated_by == user_key).values(updated_by=REMOVED))
         return counts
 
     def purge(self, before: datetime) -> dict[str, int]:

@@ -1,0 +1,360 @@
+"""The user's rights in chat — "meine Daten" (a JSON file), "lösche meine Daten" (erasure after a
+confirmation), "Was speicherst du über mich?" (counts) — and the retention purge.
+
+The chat tests use the real core on the session's knowledge-base database, each in a workspace of its
+own, and check the tables directly; the purge runs on a database of its own (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import uuid
+from datetime import UTC, date, datetime
+
+import psycopg
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.core.messages import Incoming, Reply
+from bot.core.turn import Lotse
+from bot.pilots.report import Reports
+from bot.pilots.store import Entry, Kpi, PilotStore
+from bot.storage.answer_feedback import AnswerFeedbackStore
+from bot.storage.conversations import ConversationStore
+from bot.storage.db import Database
+from bot.storage.deliveries import DeliveryLog
+from bot.storage.dialogs import DialogStore
+from bot.storage.models import (
+    AnswerFeedbackRow,
+    AssessmentResultRow,
+    ConversationRefRow,
+    DeliveryRow,
+    DialogRow,
+    KpiValueRow,
+    MessageRow,
+    NudgeRow,
+    PilotFeedbackRow,
+    PilotRow,
+    PlanRow,
+    PlanTaskRow,
+)
+from bot.storage.personal import PersonalData
+from bot.storage.references import ReferenceStore
+
+PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def core(kb_settings, service) -> Lotse:
+    return Lotse(dataclasses.replace(kb_settings, console_role="employee"), service)
+
+
+@pytest.fixture
+def workspace() -> str:
+    return f"p{uuid.uuid4().hex[:10]}"
+
+
+class Person:
+    def __init__(self, core: Lotse, user: str, workspace: str) -> None:
+        self.core, self.user, self.workspace = core, user, workspace
+
+    @property
+    def message(self) -> Incoming:
+        return Incoming("", self.user, channel="console", workspace=self.workspace)
+
+    @property
+    def key(self) -> str:
+        return f"console:{self.workspace}:{self.user}"
+
+    def say(self, *lines: str) -> Reply:
+        reply = None
+        for line in lines:
+            reply = self.core.handle(Incoming(line, self.user, channel="console", workspace=self.workspace))
+        return reply
+
+
+def pilot_of(core: Lotse, workspace: str):
+    return core.pilot_store.create(f"console:{workspace}", "Dokumentensuche", "lead", start=date(2026, 10, 1),
+                                   end=date(2027, 3, 31), users=10, anonymous=True,
+                                   kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])  # fmt: skip
+
+
+def give_feedback(person: Person, anonymous: bool, satisfaction: str, works: str) -> int:
+    reply = person.say("/pilot feedback Dokumentensuche", "ja" if anonymous else "nein", satisfaction, "30", "6",
+                       works, "-", "-")  # fmt: skip
+    assert reply.text.startswith("✅ Danke!"), reply.text
+    return int(re.search(r"\(Eintrag (\d+)", reply.text).group(1))
+
+
+def use_everything(person: Person, question: str, works: str, anonymous: bool) -> dict:
+    """A question and its answer, 👍 on it, general feedback, a finished assessment, pilot feedback, a
+    conversation reference: one row (or more) in every table that holds personal data."""
+    answer = person.say(question)
+    assert answer.answer_id is not None, answer.text
+    assert person.core.rate_answer(answer.answer_id, person.message, 1)
+    assert person.say("/feedback 4 mehr Beispiele").text == "Danke für die Rückmeldung!"
+    done = person.say("/check readiness", "ja", "ja", "nein", "ja")
+    assert done.mode == "dialog" and done.question is None, done.text
+    entry = give_feedback(person, anonymous, "4", works)
+    ReferenceStore(person.core.pilot_store.db).save(f"teams:conv-{person.key}", person.key, {"user": person.user})
+    return {"answer": answer.answer_id, "entry": entry}
+
+
+def stored(core: Lotse, person: Person, entry_id: int) -> dict[str, int]:
+    """What the tables hold of the person, counted straight from the database."""
+    prefix = f"{person.key}:"
+    with core.pilot_store.db.session() as s:
+        return {
+            "messages": s.scalar(select(func.count()).where(MessageRow.conversation.startswith(prefix))),
+            "dialogs": s.scalar(select(func.count()).where(DialogRow.conversation.startswith(prefix))),
+            "answer_feedback": s.scalar(select(func.count()).where(AnswerFeedbackRow.user == person.key)),
+            "pilot_feedback": s.scalar(select(func.count()).where(PilotFeedbackRow.id == entry_id)),
+            "kpi_values": s.scalar(select(func.count()).where(KpiValueRow.feedback_id == entry_id)),
+            "conversation_refs": s.scalar(select(func.count()).where(ConversationRefRow.user_key == person.key)),
+        }
+
+
+def results_of(core: Lotse, workspace: str) -> list[tuple[str, str]]:
+    with core.pilot_store.db.session() as s:
+        rows = s.execute(
+            select(AssessmentResultRow.assessment, AssessmentResultRow.author)
+            .where(AssessmentResultRow.scope == f"console:{workspace}")
+            .order_by(AssessmentResultRow.id)
+        )
+        return [tuple(r) for r in rows.all()]
+
+
+# -- "meine Daten" -----------------------------------------------------------------------------------
+
+
+def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
+    pilot = pilot_of(core, workspace)
+    (kpi,) = core.pilot_store.kpis(pilot.id)
+    anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
+    anna.say("Was passiert in Woche 3?")
+    anna.say("/feedback 5 prima")
+    anna.say("/check readiness", "ja")  # started, not finished
+    anonymous = give_feedback(anna, True, "3", "Annas Lob")
+    ben.say("Welche Tools eignen sich für die Datenqualitätsanalyse?")
+    ben.say("/feedback 1 Bens Kritik")
+    give_feedback(ben, False, "5", "Bens Geheimnis")
+
+    reply = anna.say("meine Daten")
+    assert len(reply.files) == 1 and reply.files[0].mime == "application/json"
+    path = reply.files[0].path
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    raw = open(path, encoding="utf-8").read()
+    data = json.loads(raw)
+    assert data["user"] == anna.key
+    assert [(m["role"], m["conversation"]) for m in data["messages"]] == [("user", "default"), ("assistant", "default")]
+    assert data["messages"][0]["text"] == "Was passiert in Woche 3?"
+    # the anonymous entry's dialog is deleted when the entry is stored: nothing ties the entry to anna
+    assert [d["assessment"] for d in data["dialogs"]] == ["readiness"]
+    with core.pilot_store.db.session() as s:
+        assert s.get(PilotFeedbackRow, anonymous).dialog_id is None
+        assert not s.scalar(select(func.count()).where(DialogRow.assessment == f"pilot_feedback_{pilot.id}",
+                                                       DialogRow.conversation.startswith(f"{anna.key}:")))  # fmt: skip
+    assert [(f["rating"], f["comment"]) for f in data["answer_feedback"]] == [(5, "prima")]
+    (entry,) = data["pilot_feedback"]
+    assert (entry["id"], entry["pilot"], entry["anonymous"], entry["satisfaction"], entry["works"]) == (
+        anonymous, "Dokumentensuche", True, 3, "Annas Lob")  # fmt: skip
+    assert entry["minutes_saved_per_week"] == 30 and entry["kpi_values"] == {str(kpi.id): 6}
+    for theirs in ("Datenqualitätsanalyse", "Bens Kritik", "Bens Geheimnis", "ben"):
+        assert theirs not in raw
+    assert reply.text.startswith("Ihre Daten als JSON: 2 Nachrichten, 1 Dialoge, 0 Bewertungsergebnisse, "
+                                 "1 Bewertungen von Antworten, 1 Pilot-Rückmeldungen.")  # fmt: skip
+
+
+# -- "lösche meine Daten" ----------------------------------------------------------------------------
+
+
+def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
+    pilot_of(core, workspace)
+    anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
+    annas = use_everything(anna, "Was passiert in Woche 3?", "Annas Lob", anonymous=True)
+    bens = use_everything(ben, "Was kostet KI im ersten Jahr?", "Bens Lob", anonymous=False)
+    before = stored(core, anna, annas["entry"])
+    # dialogs: the readiness check only; the anonymous feedback's dialog went when the entry was stored
+    assert before == {"messages": 2, "dialogs": 1, "answer_feedback": 2, "pilot_feedback": 1, "kpi_values": 1,
+                      "conversation_refs": 1}  # fmt: skip
+    bens_before = stored(core, ben, bens["entry"])
+    assert results_of(core, workspace) == [("readiness", "anna"), ("readiness", "ben")]
+
+    ask = anna.say("lösche meine Daten")
+    assert ask.text.endswith("Wirklich alles löschen? (ja / nein)") and ask.question.step == "confirm"
+    kept = anna.say("nein")
+    assert kept.text == "Nichts gelöscht. Ihre Daten bleiben gespeichert."
+    # everything is still there (and the confirmation is one more dialog)
+    assert stored(core, anna, annas["entry"]) == {**before, "dialogs": 2}
+    assert results_of(core, workspace) == [("readiness", "anna"), ("readiness", "ben")]
+
+    anna.say("lösche meine Daten")
+    erased = anna.say("ja")
+    assert erased.text == ("🗑️ Gelöscht: 2 Nachrichten, 3 Dialoge, 2 Bewertungen, 1 Pilot-Rückmeldungen. "
+                           "Bei 1 Team-Ergebnissen ist Ihr Name entfernt.")  # fmt: skip
+    assert stored(core, anna, annas["entry"]) == dict.fromkeys(before, 0)
+    with core.pilot_store.db.session() as s:
+        assert s.get(MessageRow, annas["answer"]) is None
+    # ben keeps all of his
+    assert stored(core, ben, bens["entry"]) == bens_before
+    # the team's assessment results stay, without anna's name
+    assert results_of(core, workspace) == [("readiness", "(gelöscht)"), ("readiness", "ben")]
+    assert anna.say("/pilot meine").text.startswith("Sie haben noch keine Rückmeldung")
+
+
+def test_erasure_removes_the_user_from_the_team_records_that_stay(kb_settings, service, workspace):
+    """The team's plan, its ticked-off tasks and its pilots stay, but no longer name the person."""
+    settings = dataclasses.replace(kb_settings, console_role="admin")
+    core = Lotse(settings, service, clock=lambda: datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
+    assert "Der 90-Tage-Plan läuft." in anna.say("/plan start 2026-11-30 BY").text
+    assert anna.say("/plan erledigt 1.1").text == "Aufgabe 1.1 ist erledigt. ✅"
+    assert ben.say("/plan erledigt 1.2").text == "Aufgabe 1.2 ist erledigt. ✅"
+    pilot = core.pilot_store.create(f"console:{workspace}", "Annas Pilot", anna.key, start=date(2026, 10, 1),
+                                    end=date(2027, 3, 31))  # fmt: skip
+
+    anna.say("lösche meine Daten")
+    assert anna.say("ja").text.startswith("🗑️ Gelöscht:")
+
+    with core.pilot_store.db.session() as s:
+        plan = s.scalars(select(PlanRow).where(PlanRow.scope == f"console:{workspace}")).one()
+        query = select(PlanTaskRow.task, PlanTaskRow.updated_by).where(PlanTaskRow.plan_id == plan.id)
+        tasks = {task: by for task, by in s.execute(query).all()}
+        created_by = s.get(PilotRow, pilot.id).created_by
+    assert plan.created_by == "(gelöscht)"
+    assert created_by == "(gelöscht)"
+    assert tasks == {"1.1": "(gelöscht)", "1.2": ben.key}  # anna's tick stays, without her; ben's is his
+
+
+def test_what_is_stored_counts_everything_including_pilot_feedback(core, workspace):
+    pilot_of(core, workspace)
+    anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
+    anna.say("Was passiert in Woche 3?")
+    anna.say("/feedback 5")
+    anna.say("/check readiness", "ja", "ja", "ja", "ja")
+    give_feedback(anna, True, "4", "-")
+    give_feedback(anna, False, "2", "-")
+    use_everything(ben, "Was kostet KI im ersten Jahr?", "Bens Lob", anonymous=True)
+
+    reply = anna.say("Was speicherst du über mich?")
+    assert reply.text == (
+        "Über Sie gespeichert – Nachrichten (Fragen und Antworten): 2 · begonnene Bewertungen: 2 · "
+        "abgeschlossene Bewertungen: 1 · Rückmeldungen: 1 · Pilot-Rückmeldungen: 2. Alles als Datei: "
+        "„meine Daten“ · löschen: „lösche meine Daten“."
+    )
+    english = anna.say("What do you know about me?")
+    assert english.language == "en" and "assessments finished: 1 · feedback given: 1 · pilot feedback: 2" in (
+        english.text
+    )
+
+
+# -- the retention purge -----------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request, tmp_path):
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'purge.db'}")
+        yield database
+        database.dispose()
+        return
+    name = f"lotse_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not running ({exc}); .ci/run starts it")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    database = Database(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
+    yield database
+    database.dispose()
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+OLD = datetime(2024, 6, 1, tzinfo=UTC)
+CUTOFF = datetime(2025, 1, 1, tzinfo=UTC)
+NEW = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+def nudge(key: str, due: datetime, status: str) -> NudgeRow:
+    return NudgeRow(key=key, plan_id=1, target_id=1, channel="console", occurrence=key, kind="week", due_at=due,
+                    status=status)  # fmt: skip
+
+
+def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
+    pilots = PilotStore(db, b"k" * 32)
+    conversations, feedback, dialogs = ConversationStore(db), AnswerFeedbackStore(db), DialogStore(db)
+    old_answer = conversations.append_turn("console:w:anna:default", "alte Frage", "alte Antwort", "de", [])
+    new_answer = conversations.append_turn("console:w:anna:default", "neue Frage", "neue Antwort", "de", [])
+    old_dialog = dialogs.start("console:w:anna:a", "readiness", 1, "de", "anna", "console:w").id
+    touched_dialog = dialogs.start("console:w:anna:b", "systems", 1, "de", "anna", "console:w").id
+    new_dialog = dialogs.start("console:w:anna:c", "risks", 1, "de", "anna", "console:w").id
+    feedback.general("console:w:anna", 2, "alt")
+    feedback.general("console:w:anna", 5, "neu")
+    DeliveryLog(db).first_time("old-event")
+    DeliveryLog(db).first_time("new-event")
+    p = pilots.create("console:w", "Suche", "lead", start=date(2024, 1, 1), end=date(2025, 12, 31),
+                      kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])  # fmt: skip
+    (kpi,) = pilots.kpis(p.id)
+    with db.session() as s:
+        old_entry = pilots.add_entry(s, p.id, "console:w:anna", "anna", Entry(3, 10, {kpi.id: 9}), created_at=OLD).id
+        edited_entry = pilots.add_entry(s, p.id, "console:w:ben", "ben", Entry(4, 20), created_at=OLD).id
+        new_entry = pilots.add_entry(s, p.id, "console:w:carl", "carl", Entry(5, 30), created_at=NEW).id
+        s.add_all([nudge("old-sent", OLD, "sent"), nudge("old-failed", OLD, "failed"),
+                   nudge("old-pending", OLD, "pending"), nudge("new-sent", NEW, "sent")])  # fmt: skip
+        s.add_all([AssessmentResultRow(assessment="readiness", scope="console:w", author="anna", language="de",
+                                       answers="{}", created_at=OLD),
+                   AssessmentResultRow(assessment="readiness", scope="console:w", author="ben", language="de",
+                                       answers="{}", created_at=NEW)])  # fmt: skip
+    with db.session() as s:
+        s.execute(update(MessageRow).values(created_at=NEW))
+        s.execute(update(MessageRow).where(MessageRow.id <= old_answer).values(created_at=OLD))
+        s.execute(update(DialogRow).values(started_at=OLD, updated_at=OLD))
+        s.execute(update(DialogRow).where(DialogRow.id == touched_dialog).values(updated_at=NEW))  # answered lately
+        s.execute(update(DialogRow).where(DialogRow.id == new_dialog).values(started_at=NEW, updated_at=NEW))
+        s.execute(update(AnswerFeedbackRow).values(created_at=NEW))
+        s.execute(update(AnswerFeedbackRow).where(AnswerFeedbackRow.comment == "alt").values(created_at=OLD))
+        s.execute(update(DeliveryRow).values(created_at=NEW))
+        s.execute(update(DeliveryRow).where(DeliveryRow.key == "old-event").values(created_at=OLD))
+        s.execute(update(PilotFeedbackRow).where(PilotFeedbackRow.id == edited_entry).values(updated_at=NEW))
+
+    counts = PersonalData(db, pilots).purge(CUTOFF)
+
+    assert counts == {"messages": 2, "dialogs": 1, "feedback": 1, "pilot_feedback": 1, "deliveries": 1, "nudges": 2,
+                      "results": 1}  # fmt: skip
+    with db.session() as s:
+        assert s.scalars(select(MessageRow.text).order_by(MessageRow.id)).all() == ["neue Frage", "neue Antwort"]
+        assert s.get(MessageRow, new_answer) is not None
+        assert sorted(s.scalars(select(DialogRow.id)).all()) == [touched_dialog, new_dialog]
+        assert old_dialog not in s.scalars(select(DialogRow.id)).all()
+        assert s.scalars(select(AnswerFeedbackRow.comment)).all() == ["neu"]
+        assert s.scalars(select(DeliveryRow.key)).all() == ["new-event"]
+        assert sorted(s.scalars(select(PilotFeedbackRow.id)).all()) == [edited_entry, new_entry]
+        assert s.scalar(select(func.count()).where(KpiValueRow.feedback_id == old_entry)) == 0
+        assert sorted(s.scalars(select(NudgeRow.key)).all()) == ["new-sent", "old-pending"]  # not sent yet: stays
+        results = s.execute(select(AssessmentResultRow.author).order_by(AssessmentResultRow.id)).scalars().all()
+        assert results == ["(gelöscht)", "ben"]  # results stay; the old one loses its author
+
+    assert PersonalData(db, pilots).purge(CUTOFF) == dict.fromkeys(counts, 0)  # nothing left to do
+
+
+def test_a_rating_the_purge_keeps_still_counts_as_a_rating_of_an_answer(db):
+    """An answer given before the cutoff and rated 👎 after it: the purge deletes the answer, keeps the
+    rating — which must stay a 👎 on an answer, not turn into a general rating of −1."""
+    conversations, feedback = ConversationStore(db), AnswerFeedbackStore(db)
+    answer = conversations.append_turn("console:w:anna:default", "Frage", "Antwort", "de", [])
+    feedback.rate(answer, "console:w:anna", -1, "outdated")
+    with db.session() as s:
+        s.execute(update(MessageRow).values(created_at=OLD))
+        s.execute(update(AnswerFeedbackRow).values(created_at=NEW))
+    reports = Reports(db)
+    before = reports.answers(None, None)
+    assert (before.up, before.down, before.reasons, before.general) == (0, 1, {"outdated": 1}, {})
+
+    assert PersonalData(db).purge(CUTOFF)["messages"] == 2
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(AnswerFeedbackRow)) == 1  # the newer rating is kept
+    after = reports.answers(None, None)
+    assert (after.down, after.reasons, after.general) == (1, {"outdated": 1}, {})
