@@ -253,11 +253,11 @@ def cmd_assess(args, settings: Settings) -> int:
 
 def _pilots(settings: Settings):
     from bot.pilots.report import Reports
-    from bot.pilots.store import PilotStore, load_key
+    from bot.pilots.store import PilotStore
     from bot.storage import Database
 
     db = Database(settings.db_url)
-    return PilotStore(db, load_key(settings.data_dir / "secret.key")), Reports(db)
+    return PilotStore(db), Reports(db)
 
 
 def _find_pilot(store, name: str, scope: str | None):

@@ -19,7 +19,7 @@ from bot.dialogs.forms import FormSet
 from bot.pilots.commands import PilotCommands
 from bot.pilots.forms import PilotForms
 from bot.pilots.report import Reports
-from bot.pilots.store import PilotStore, load_key
+from bot.pilots.store import PilotStore
 from bot.reminders.commands import PlanCommands
 from bot.reminders.planner import Reminders
 from bot.reminders.spec import PlanSpec, load_plan
@@ -62,7 +62,7 @@ class Lotse:
         catalog = catalog if catalog is not None else load_catalog(settings.assessments_dir)
         self.results = Results(db, catalog, settings.charts_dir)
         self.roles = Roles(settings)
-        self.pilot_store = PilotStore(db, load_key(settings.data_dir / "secret.key"))
+        self.pilot_store = PilotStore(db)  # its key lives in the database
         self.personal = PersonalData(db, self.pilot_store)
         self.privacy = Privacy(self.personal, settings.exports_dir)
         forms = FormSet(PilotForms(self.pilot_store, settings.pilots_dir), self.privacy)

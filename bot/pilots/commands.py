@@ -194,7 +194,8 @@ class PilotCommands:
         row = self._entry(message, rest, language)
         if isinstance(row, Reply):
             return row
-        spec = self.dialogs.spec(f"pilot_edit_{row.pilot_id}_{row.id}")  # a group entry: with the group question
+        token = self.store.edit_token(row.id)  # a group entry is asked with the group question
+        spec = self.dialogs.spec(f"pilot_edit_{row.pilot_id}_{token}")
         intro = i18n.text("pilot_edit_intro", language, number=row.id, rating=row.satisfaction)
         return self.dialogs.begin(message, spec, language, restart=True, intro=intro)
 

@@ -267,7 +267,15 @@ def _feedback(session, scope: str | None, kpi_ids: list[int]) -> Iterator[list]:
 def _answers(session, scope: str | None) -> Iterator[list]:
     a = AnswerFeedbackRow
     query = (
-        select(a.id, a.created_at, and_(a.message_id.is_(None), a.answer.is_(None)), a.rating, a.reason, a.comment, a.question)
+        select(
+            a.id,
+            a.created_at,
+            and_(a.message_id.is_(None), a.answer.is_(None)),
+            a.rating,
+            a.reason,
+            a.comment,
+            a.question,
+        )
         .order_by(a.created_at, a.id)
         .execution_options(yield_per=BATCH)
     )

@@ -21,8 +21,9 @@ from bot.storage.dialogs import DialogStore
 from bot.storage.models import DialogRow, KpiRow, PilotRow
 
 SETUP = "pilot_setup"
-# pilot_feedback_12 (a user), pilot_group_12 (a champion for a group meeting), pilot_edit_12_345 (entry 345)
-FEEDBACK_ID = re.compile(r"pilot_(feedback|group|edit)_([0-9]+)(?:_([0-9]+))?")
+# pilot_feedback_12 (a user), pilot_group_12 (a champion for a group meeting), pilot_edit_12_<token> (changes
+# the entry whose `store.edit_token` that is: the dialog row does not name the entry it changes)
+FEEDBACK_ID = re.compile(r"pilot_(feedback|group|edit)_([0-9]+)(?:_([0-9a-f]{16}))?")
 
 
 def number(value: float, language: str) -> str:
@@ -45,11 +46,13 @@ class PilotForms:
         match = FEEDBACK_ID.fullmatch(assessment_id)
         if not match:
             return None
-        kind, pilot_id, entry_id = match.groups()
+        kind, pilot_id, token = match.groups()
         pilot = self.store.get(int(pilot_id))
         if pilot is None:
             return None
-        group = kind == "group" or (kind == "edit" and self.store.group_size(int(entry_id or 0)) > 1)
+        group = kind == "group" or (
+            kind == "edit" and self.store.group_size(self.store.entry_by_token(pilot.id, token)) > 1
+        )
         return self.feedback_spec(assessment_id, pilot, self.store.kpis(pilot.id), group)
 
     def feedback_spec(self, assessment_id: str, pilot: PilotRow, kpis: list[KpiRow], group: bool) -> AssessmentSpec:
@@ -110,7 +113,8 @@ class PilotForms:
         user_key = f"{row.scope}:{row.author}"
         if row.assessment == SETUP:
             return self._register(store, row, trail, answers, user_key, language)
-        kind, pilot_id, entry_id = FEEDBACK_ID.fullmatch(row.assessment).groups()
+        kind, pilot_id, token = FEEDBACK_ID.fullmatch(row.assessment).groups()
+        entry_id = self.store.entry_by_token(int(pilot_id), token) if kind == "edit" else None
         kpis = self.store.kpis(int(pilot_id))
         entry = Entry(
             satisfaction=int(answers["satisfaction"]),
@@ -125,7 +129,7 @@ class PilotForms:
 
         def write(session):
             if kind == "edit":
-                saved = self.store.replace_entry(session, int(entry_id), user_key, row.author, entry)
+                saved = self.store.replace_entry(session, entry_id or 0, user_key, row.author, entry)
             else:
                 saved = self.store.add_entry(session, int(pilot_id), user_key, row.author, entry, dialog_id=row.id,
                                              language=language)  # fmt: skip

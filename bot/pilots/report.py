@@ -191,12 +191,13 @@ class Reports:
         conditions = _window(AnswerFeedbackRow.created_at, since, until)
         if scope is not None:  # user keys start with the scope (channel:workspace:user)
             conditions.append(AnswerFeedbackRow.user.startswith(f"{scope}:", autoescape=True))
+        general = and_(AnswerFeedbackRow.message_id.is_(None), AnswerFeedbackRow.answer.is_(None))
         with self.db.session() as s:
             rows = s.execute(
-                select(and_(AnswerFeedbackRow.message_id.is_(None), AnswerFeedbackRow.answer.is_(None)), AnswerFeedbackRow.rating, AnswerFeedbackRow.reason,
+                select(general, AnswerFeedbackRow.rating, AnswerFeedbackRow.reason,
                        func.count())
                 .where(*conditions)
-                .group_by(and_(AnswerFeedbackRow.message_id.is_(None), AnswerFeedbackRow.answer.is_(None)), AnswerFeedbackRow.rating, AnswerFeedbackRow.reason)
+                .group_by(general, AnswerFeedbackRow.rating, AnswerFeedbackRow.reason)
             ).all()  # fmt: skip
         up = down = 0
         reasons: Counter = Counter()

@@ -1,34 +1,40 @@
 """Pilots, their KPIs and feedback entries in the database. Feedback is keyed by a keyed hash of the
 user (`author_key`), so everyone can list, change, withdraw and erase their own entries — anonymous
-ones too — while reports and exports never see who gave an anonymous entry."""
+ones too — while reports and exports never see who gave an anonymous entry.
+
+The hash of an anonymous entry differs from that of the same person's named entries and from their
+anonymous entries in other pilots (HMAC over "anon", pilot and user), so joining on `author_key` ties
+it to no name. The key is a random secret kept in the database (table `secrets`): every replica and a
+restored backup use the same one."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import Database
-from bot.storage.models import KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow, utcnow
+from bot.storage.models import DialogRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow, SecretRow, utcnow
 
 
-def load_key(path: Path) -> bytes:
-    """A 32-byte secret kept in the data directory: created once, owner-readable only, by one process."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def load_key(db: Database, name: str = "author-key") -> bytes:
+    """The 32-byte secret `name`: created once (by whichever process is first), then read by all."""
+    with db.session() as s:
+        found = s.get(SecretRow, name)
+        if found is not None:
+            return found.value
     try:
-        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    except FileExistsError:
+        with db.session() as s:
+            s.add(SecretRow(name=name, value=secrets.token_bytes(32)))
+    except IntegrityError:  # another process created it meanwhile: use theirs
         pass
-    else:
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(secrets.token_bytes(32))
-    return path.read_bytes()
+    with db.session() as s:
+        return s.get(SecretRow, name).value
 
 
 @dataclass(frozen=True)
@@ -56,13 +62,27 @@ class Entry:
     group_size: int = 1
 
 
-class PilotStore:
-    def __init__(self, db: Database, key: bytes) -> None:
-        self.db = db
-        self.key = key
+ERASED = "erased"  # the author key of a group entry whose champion erased their data
 
-    def author_key(self, user_key: str) -> str:
-        return hmac.new(self.key, user_key.encode(), hashlib.sha256).hexdigest()
+
+class PilotStore:
+    def __init__(self, db: Database, key: bytes | None = None) -> None:
+        self.db = db
+        self.key = key if key is not None else load_key(db)
+        if len(self.key) < 32:
+            raise ValueError("the author key must have at least 32 bytes")
+
+    def author_key(self, user_key: str, pilot_id: int | None = None, anonymous: bool = False) -> str:
+        """The key of the user's named entries, or of their anonymous entries in one pilot."""
+        text = f"anon\0{pilot_id}\0{user_key}" if anonymous else f"named\0{user_key}"
+        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+
+    def keys_of(self, user_key: str, pilot_ids: list[int] | None = None) -> list[str]:
+        """Every key the user's entries may carry (named, and anonymous in each pilot)."""
+        if pilot_ids is None:
+            with self.db.session() as s:
+                pilot_ids = list(s.scalars(select(PilotRow.id)).all())
+        return [self.author_key(user_key)] + [self.author_key(user_key, p, anonymous=True) for p in pilot_ids]
 
     # -- pilots --------------------------------------------------------------------------------
 
@@ -121,8 +141,8 @@ class PilotStore:
     def add_entry(self, session, pilot_id: int, user_key: str, user: str, entry: Entry, *, dialog_id: int | None = None,
                   language: str = "de", created_at: datetime | None = None) -> PilotFeedbackRow:  # fmt: skip
         row = PilotFeedbackRow(pilot_id=pilot_id, dialog_id=dialog_id, language=language)
-        row.author_key = self.author_key(user_key)
-        row.created_at = row.updated_at = created_at or utcnow()
+        row.author_key = self.author_key(user_key, pilot_id, entry.anonymous)
+        row.created_at = row.updated_at = _when(created_at or utcnow(), entry.anonymous)
         _fill(row, entry, user)
         session.add(row)
         session.flush()
@@ -133,10 +153,17 @@ class PilotStore:
     def replace_entry(self, session, entry_id: int, user_key: str, user: str, entry: Entry) -> PilotFeedbackRow | None:
         """Change one of the user's own entries (None if it is not theirs, or gone)."""
         row = session.get(PilotFeedbackRow, entry_id)
-        if row is None or row.author_key != self.author_key(user_key):
+        if row is None or row.author_key not in self.keys_of(user_key, [row.pilot_id]):
             return None
+        if entry.anonymous and row.dialog_id is not None:  # the dialog that created it names its author
+            created_by, row.dialog_id = row.dialog_id, None
+            session.flush()
+            session.execute(delete(DialogRow).where(DialogRow.id == created_by))
         _fill(row, entry, user)
-        row.updated_at = utcnow()
+        row.author_key = self.author_key(user_key, row.pilot_id, entry.anonymous)
+        row.updated_at = _when(utcnow(), entry.anonymous)
+        if entry.anonymous:
+            row.created_at = _when(row.created_at, True)
         session.execute(delete(KpiValueRow).where(KpiValueRow.feedback_id == entry_id))
         for kpi_id, value in (entry.kpis or {}).items():
             session.add(KpiValueRow(feedback_id=row.id, kpi_id=kpi_id, value=value))
@@ -148,7 +175,7 @@ class PilotStore:
             rows = s.execute(
                 select(PilotFeedbackRow, PilotRow.name)
                 .join(PilotRow, PilotRow.id == PilotFeedbackRow.pilot_id)
-                .where(PilotFeedbackRow.author_key == self.author_key(user_key))
+                .where(PilotFeedbackRow.author_key.in_(self.keys_of(user_key)))
                 .order_by(PilotFeedbackRow.id.desc())
             ).all()
             return [(row, name) for row, name in rows]
@@ -156,9 +183,18 @@ class PilotStore:
     def entry_of(self, user_key: str, entry_id: int) -> PilotFeedbackRow | None:
         with self.db.session() as s:
             row = s.get(PilotFeedbackRow, entry_id)
-            return row if row is not None and row.author_key == self.author_key(user_key) else None
+            return row if row is not None and row.author_key in self.keys_of(user_key, [row.pilot_id]) else None
 
-    def group_size(self, entry_id: int) -> int:
+    def edit_token(self, entry_id: int) -> str:
+        """Names an entry in the id of the dialog that changes it, without its number."""
+        return hmac.new(self.key, f"edit\0{entry_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+    def entry_by_token(self, pilot_id: int, token: str | None) -> int | None:
+        with self.db.session() as s:
+            ids = s.scalars(select(PilotFeedbackRow.id).where(PilotFeedbackRow.pilot_id == pilot_id)).all()
+        return next((i for i in ids if token and hmac.compare_digest(self.edit_token(i), token)), None)
+
+    def group_size(self, entry_id: int | None) -> int:
         """How many people an entry speaks for (0 if it is gone): a group entry is changed with the
         group's questions."""
         with self.db.session() as s:
@@ -174,16 +210,24 @@ class PilotStore:
         with self.db.session() as s:
             done = s.execute(
                 delete(PilotFeedbackRow).where(
-                    PilotFeedbackRow.id == entry_id, PilotFeedbackRow.author_key == self.author_key(user_key)
+                    PilotFeedbackRow.id == entry_id, PilotFeedbackRow.author_key.in_(self.keys_of(user_key))
                 )
             )
             return done.rowcount == 1
 
     def erase(self, session, user_key: str) -> int:
-        """Delete every entry of the user (in the caller's transaction); returns how many."""
-        return session.execute(
-            delete(PilotFeedbackRow).where(PilotFeedbackRow.author_key == self.author_key(user_key))
-        ).rowcount
+        """Delete every entry of the user (in the caller's transaction); returns how many. Group meetings
+        a champion recorded stay, as the group's: without the champion's name or key."""
+        keys = self.keys_of(user_key)
+        session.execute(
+            update(PilotFeedbackRow)
+            .where(PilotFeedbackRow.author_key.in_(keys), PilotFeedbackRow.group_size > 1)
+            .values(author=None, author_key=ERASED, dialog_id=None)
+        )
+        return session.execute(delete(PilotFeedbackRow).where(PilotFeedbackRow.author_key.in_(keys))).rowcount
+
+    def count_of(self, session, user_key: str) -> int:
+        return session.scalar(select(func.count()).where(PilotFeedbackRow.author_key.in_(self.keys_of(user_key))))
 
     def export_of(self, user_key: str) -> list[dict]:
         """The user's own entries as plain data, for "meine Daten"."""
@@ -196,6 +240,11 @@ class PilotStore:
                         "not_working": row.not_working, "comment": row.comment,
                         "kpi_values": {str(k): v for k, v in self.values(row.id).items()}})  # fmt: skip
         return out
+
+
+def _when(moment: datetime, anonymous: bool) -> datetime:
+    """An anonymous entry keeps only the day: exact times could be matched with other traces."""
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else moment
 
 
 def _fill(row: PilotFeedbackRow, entry: Entry, user: str) -> None:

@@ -255,6 +255,15 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class SecretRow(Base):
+    """Random secrets shared by every Lotse process on this database (the pilot feedback author key)."""
+
+    __tablename__ = "secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class PilotRow(Base):
     """A pilot project the IT lead measures: its users, costs and the hourly rate that turns time saved
     into money. Feedback and KPI measurements hang off it."""

@@ -57,9 +57,7 @@ class PersonalData:
                 "pilot_feedback": 0,
             }
             if self.pilots is not None:
-                counts["pilot_feedback"] = s.scalar(
-                    select(func.count()).where(PilotFeedbackRow.author_key == self.pilots.author_key(user_key))
-                )
+                counts["pilot_feedback"] = self.pilots.count_of(s, user_key)
         return counts
 
     def export(self, user_key: str, author: str, scope: str) -> dict:

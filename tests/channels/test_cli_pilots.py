@@ -1,7 +1,7 @@
 """Pilots, feedback and the retention purge through the real `lotse` command (subprocesses, no network):
 `lotse pilot list|show|report`, `lotse pilot report --quarter … -o DIR`, `lotse feedback export` and
 `lotse purge`. The data is written beforehand with the store the CLI reads, under the data folder's
-own key file (data_dir/secret.key), as `lotse chat` would have left it.
+author key (kept in the database), as `lotse chat` would have left it.
 
 The report figures are worked out by hand for this data:
 - 3 responses (ratings 4, 5, 3) → mean 4; minutes saved 30, 60, 30 → 40 min per person and week;
@@ -23,7 +23,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from bot.pilots.store import Entry, Kpi, PilotStore, load_key
+from bot.pilots.store import Entry, Kpi, PilotStore
 from bot.storage.db import Database
 from bot.storage.models import MessageRow
 
@@ -31,7 +31,7 @@ from .test_cli import guard_dir, lotse  # noqa: F401  (guard_dir is a fixture)
 
 
 def store_in(data_dir: Path) -> PilotStore:
-    return PilotStore(Database(f"sqlite:///{data_dir / 'lotse.db'}"), load_key(data_dir / "secret.key"))
+    return PilotStore(Database(f"sqlite:///{data_dir / 'lotse.db'}"))  # the key the CLI reads from the database
 
 
 @pytest.fixture

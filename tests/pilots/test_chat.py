@@ -340,11 +340,13 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     assert reply.answered and len(reply.files) == 1 and reply.files[0].name.endswith(".csv")
     with open(reply.files[0].path, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
+    # an anonymous entry keeps only its day (midnight), so it comes first among the day's entries
     assert [(r["id"], r["pilot"], r["author"], r["anonymous"], r["satisfaction"], r["minutes_saved_per_week"],
              r["works"], r["not_working"], r["KPI Dokumentensuche: Suchzeit [min]"]) for r in rows] == [
-        (str(named.id), "Dokumentensuche", "UEMPLOYEE", "no", "4", "30", "Schnell", "", "5"),
         (str(anonymous.id), "Dokumentensuche", "", "yes", "2", "0", "", "Langsam", "9"),
+        (str(named.id), "Dokumentensuche", "UEMPLOYEE", "no", "4", "30", "Schnell", "", "5"),
     ]  # fmt: skip
+    assert rows[0]["created_at"].endswith("T00:00:00+00:00") and not rows[1]["created_at"].endswith("T00:00:00+00:00")
 
     reply = admin.say("/pilot export xlsx")
     assert reply.answered and len(reply.files) == 1 and reply.files[0].name.endswith(".xlsx")
@@ -353,7 +355,7 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     header = list(sheet[0])
     got = [dict(zip(header, r, strict=True)) for r in sheet[1:]]
     assert [(g["id"], g["author"], g["anonymous"], g["satisfaction"], g["KPI Dokumentensuche: Suchzeit [min]"])
-            for g in got] == [(named.id, "UEMPLOYEE", "no", 4, 5), (anonymous.id, None, "yes", 2, 9)]  # fmt: skip
+            for g in got] == [(anonymous.id, None, "yes", 2, 9), (named.id, "UEMPLOYEE", "no", 4, 5)]  # fmt: skip
     pilots = list(book["Pilots"].iter_rows(values_only=True))
     assert [r[2] for r in pilots[1:]] == ["Dokumentensuche"]
     book.close()

@@ -182,7 +182,7 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
     ids = data["entries"]
     assert rows[1] == [ids["anna"], "Rechnungseingang", datetime(2026, 10, 5, 9, 30), "Anna Muster", "no", 1, 4, 30,
                        "Schneller", None, "'" + HYPERLINK, 35, 4.5, None]  # fmt: skip
-    assert rows[2] == [ids["anonymous"], "Rechnungseingang", datetime(2026, 10, 6, 9, 30), None, "yes", 1, 2, None,
+    assert rows[2] == [ids["anonymous"], "Rechnungseingang", datetime(2026, 10, 6), None, "yes", 1, 2, None,
                        None, "'-langsam beim Import", "Zeilemit Steuerzeichen", 38, None, None]  # fmt: skip
     assert rows[3][5:11] == [4, 5, 45.5, "'@alle sparen Zeit", None, "'\tTab vorn"]
     assert rows[4][:2] == [ids["offers"], "Angebote"] and rows[4][11:] == [None, None, 12]

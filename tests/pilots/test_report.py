@@ -5,10 +5,8 @@ figures of Lotse's own answers — on SQLite and on the real PostgreSQL."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 
-import psycopg
 import pytest
 from sqlalchemy import update
 
@@ -17,32 +15,10 @@ from bot.pilots.report import Reports
 from bot.pilots.store import Entry, Kpi, PilotStore
 from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.conversations import ConversationStore
-from bot.storage.db import Database
 from bot.storage.models import AnswerFeedbackRow
 
-PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 SCOPE = "console:w1"
 NOV = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request, tmp_path):
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'report.db'}")
-        yield database
-        database.dispose()
-        return
-    name = f"lotse_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(PG, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not running ({exc}); .ci/run starts it")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    database = Database(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    yield database
-    database.dispose()
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
 
 
 @pytest.fixture
