@@ -293,17 +293,26 @@ def cmd_pilot(args, settings: Settings) -> int:
                   f"{len(figures.kpis):>4}  {figures.responses:>9}  {p.scope:<18} {p.name}")  # fmt: skip
         return 0
     if args.action == "report" and args.quarter:
-        label = args.quarter.upper().replace("Q", "-Q").replace("--", "-")
+        from datetime import UTC, date, datetime, time
+
+        from bot.pilots.report import parse_quarter
+
         try:
-            report = reports.quarter(args.scope, label)
-        except (ValueError, IndexError):
+            as_of = date.fromisoformat(args.as_of) if args.as_of else date.today()
+        except ValueError:
+            print(f"lotse pilot report: --as-of wants YYYY-MM-DD (got {args.as_of!r})", file=sys.stderr)
+            return 2
+        label = parse_quarter(args.quarter, as_of)
+        if label is None:
             print(f"lotse pilot report: --quarter wants YYYY-Qn, e.g. 2026-Q4 (got {args.quarter!r})", file=sys.stderr)
             return 2
+        reports.clock = lambda: datetime.combine(as_of, time(23, 59), UTC)
+        report = reports.quarter(args.scope, label)
         out = Path(args.output or f"lotse-roi-{label}")
         out.mkdir(parents=True, exist_ok=True)
         images = charts.render_quarter(report, out, args.lang, f"roi-{label}")
         (out / "report.md").write_text(quarter_markdown(report, args.lang, images), encoding="utf-8")
-        print(quarter_text(report, args.lang))
+        print(_plain(quarter_text(report, args.lang)))
         print(f"wrote {out / 'report.md'} and {len(images)} charts", file=sys.stderr)
         return 0
     if not args.name:
@@ -321,12 +330,19 @@ def cmd_pilot(args, settings: Settings) -> int:
         print(f"one-off {pilot.one_off_cost:g} € · monthly {pilot.monthly_cost:g} € · {pilot.hourly_rate:g} €/h")
         return 0
     figures = reports.pilot(pilot.id)
-    print(pilot_text(figures, args.lang))
+    print(_plain(pilot_text(figures, args.lang)))
     if args.output and not figures.withheld:
         out = Path(args.output)
         images = charts.render_pilot(figures, out, args.lang, f"pilot-{pilot.id}")
         print(f"wrote {len(images)} charts to {out}", file=sys.stderr)
     return 0
+
+
+def _plain(text: str) -> str:
+    """Chat text for the terminal: without the *bold* markers."""
+    from bot.core.messages import BOLD
+
+    return BOLD.sub(r"\1", text)
 
 
 def cmd_feedback(args, settings: Settings) -> int:
@@ -398,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     pilot.add_argument("name", nargs="?", help="pilot number (as listed) or name")
     pilot.add_argument("--quarter", help="report: the ROI report across pilots for a quarter, e.g. 2026-Q4")
     pilot.add_argument("--output", "-o", help="report: folder for report.md and the PNG charts")
+    pilot.add_argument("--as-of", help="report: the ROI over time up to this day, YYYY-MM-DD (default today)")
     pilot.add_argument("--scope", help="only pilots of this team, e.g. slack:T0123")
     pilot.add_argument("--lang", choices=("de", "en"), default="de", help="language (default de)")
     pilot.set_defaults(func=cmd_pilot)

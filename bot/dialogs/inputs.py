@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from bot.core import i18n
 from bot.dialogs.spec import ChoiceStep, DateStep, NumberStep, RatingStep, TextStep, YesNoStep
@@ -19,7 +19,9 @@ NO = frozenset("nein n nö no nope false 2 ✗ 👎".split())
 SCALE = {"k": 1e3, "tsd": 1e3, "tausend": 1e3, "thousand": 1e3, "mio": 1e6, "million": 1e6, "millionen": 1e6,
          "mrd": 1e9, "milliarden": 1e9}  # fmt: skip
 _NUMBER = re.compile(r"^[-+]?[0-9][0-9.,'\s]*")
-_AFTER_NUMBER = re.compile(r"\s*(?:(?:[€$%£]|[^\W\d_]+\.?)\s*)*")  # units: "€", "Mio. €", "Min. pro Woche"
+_AFTER_NUMBER = re.compile(r"\s*(?:(?:[€$%£/]|[^\W\d_]+\.?)\s*)*")  # units: "€", "Mio. €", "Min. pro Woche", "€/h"
+PERCENT_WORD = re.compile(r"\s*\b(?:prozent|percent|pct)\b\.?", re.IGNORECASE)
+HOURS = {"h", "std", "stunde", "stunden", "hour", "hours", "hr", "hrs"}
 
 
 class InvalidAnswer(ValueError):
@@ -67,8 +69,8 @@ def parse_rating(step: RatingStep, text: str, language: str) -> int:
 def parse_number(step: NumberStep, text: str, language: str) -> float | int | str:
     """German and English notation: "1.500", "1,5", "1,500.75", "2 000 €", "15 min". A step with
     `percent` also takes a change in per cent ("-40 %", "−40%"), returned as the text "-40%"."""
-    text = text.strip().lstrip("€$£ ").replace("−", "-")
-    if step.percent and text.endswith("%") and not text.startswith("%"):
+    text = PERCENT_WORD.sub("%", text.strip().lstrip("€$£ ").replace("\u2212", "-"))
+    if step.percent and text.endswith("%") and text[:1] in ("+", "-"):  # a signed per cent: a change
         value = _to_float(text[:-1].strip(), language)
         if value is None or not math.isfinite(value) or value <= -100:
             raise InvalidAnswer(i18n.text("dialog_hint_percent", language))
@@ -77,8 +79,10 @@ def parse_number(step: NumberStep, text: str, language: str) -> float | int | st
     value = _to_float(match.group(0), language) if match else None
     if value is None or not math.isfinite(value) or not _AFTER_NUMBER.fullmatch(text[match.end() :]):
         raise InvalidAnswer(_number_hint(step, language))
-    unit = text[match.end() :].strip().lower().split(" ")[0].rstrip(".")
+    unit = re.split(r"[\s/]", text[match.end() :].strip().lower())[0].rstrip(".")
     value *= SCALE.get(unit, 1)
+    if step.minutes and unit in HOURS:  # "2 Std" for minutes saved
+        value *= 60
     if step.integer:
         if value != int(value):
             raise InvalidAnswer(_number_hint(step, language))
@@ -124,13 +128,18 @@ def parse_text(step: TextStep, text: str, language: str) -> str:
 _DATE = re.compile(r"(\d{1,2})\.\s*(\d{1,2})\.\s*(\d{2}|\d{4})")
 
 
-def parse_date(text: str, language: str) -> str:
-    """ "2027-02-01", "1.2.2027", "01.02.27" → "2027-02-01"."""
-    raw = text.strip().rstrip(".")
+def parse_date(text: str, language: str, today: date | None = None) -> str:
+    """ "2027-02-01", "1.2.2027", "01.02.27", "1.2." (this year), "heute", "morgen" → ISO date."""
+    today = today or date.today()
+    raw = text.strip().lower().rstrip(".")
+    if raw in ("heute", "today"):
+        return today.isoformat()
+    if raw in ("morgen", "tomorrow"):
+        return (today + timedelta(days=1)).isoformat()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             return date.fromisoformat(raw).isoformat()
-        match = _DATE.fullmatch(raw)
+        match = _DATE.fullmatch(raw) or _DATE.fullmatch(f"{raw}.{today.year}")
         if match:
             day, month, year = (int(g) for g in match.groups())
             return date(year + 2000 if year < 100 else year, month, day).isoformat()

@@ -97,7 +97,8 @@ class NumberStep(_Step):
     max: float | None = None
     integer: bool = False
     unit: L10n | None = None
-    percent: bool = False  # "-40 %" is also an answer: a change in per cent, kept as the text "-40%"
+    percent: bool = False  # "-40 %" (signed) is also an answer: a change in per cent, kept as the text "-40%"
+    minutes: bool = False  # a duration in minutes: "2 Std" / "1,5 h" are converted
 
 
 class TextStep(_Step):

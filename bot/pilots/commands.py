@@ -15,7 +15,6 @@ reports and exports of the IT lead.
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date, datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from bot.core.roles import ADMIN, CHAMPION, Roles
 from bot.dialogs.engine import DialogEngine
 from bot.pilots import charts, export
 from bot.pilots.forms import SETUP, kpi_line, number
-from bot.pilots.report import MIN_ANONYMOUS, KpiFigure, PilotFigures, Report, Reports, quarter_of
+from bot.pilots.report import MIN_ANONYMOUS, KpiFigure, PilotFigures, Report, Reports, parse_quarter, quarter_of
 from bot.pilots.store import PilotStore
 from bot.storage.models import PilotRow
 
@@ -38,7 +37,8 @@ SUBCOMMANDS = {
     "report": "report", "export": "export", "hilfe": "help", "help": "help",
 }  # fmt: skip
 ENGLISH = {"list", "new", "show", "group", "mine", "edit", "withdraw", "report", "help"}  # "feedback", "export": both
-QUARTER = re.compile(r"^(\d{4})-?q([1-4])$", re.IGNORECASE)
+GERMAN = {"liste", "neu", "anlegen", "zeige", "rückmeldung", "rueckmeldung", "gruppe", "meine", "ändern", "aendern",
+          "zurückziehen", "zurueckziehen", "bericht", "hilfe"}  # fmt: skip
 CHART_TITLES = ("kpis", "ratings", "roi")
 
 
@@ -71,8 +71,8 @@ class PilotCommands:
     def handle(self, message: Incoming, language: str) -> Reply:
         words = message.text.strip().split()[1:]
         sub = SUBCOMMANDS.get(words[0].lower()) if words else "list"
-        if words and words[0].lower() in ENGLISH:
-            language = "en"
+        if words and words[0].lower() in ENGLISH | GERMAN:  # the subcommand's language wins over guessing
+            language = "en" if words[0].lower() in ENGLISH else "de"
         rest = " ".join(words[1:]) if sub else " ".join(words)
         if sub is None:  # "/pilot Dokumentensuche"
             sub = "show"
@@ -183,7 +183,8 @@ class PilotCommands:
 
     def _entry(self, message: Incoming, rest: str, language: str):
         if not rest.lstrip("#").isdigit():
-            return Reply(i18n.text("pilot_entry_number", language), language, answered=False)
+            command = message.text.split()[1] if len(message.text.split()) > 1 else "ändern"
+            return Reply(i18n.text("pilot_entry_number", language, command=command), language, answered=False)
         row = self.store.entry_of(message.user_key, int(rest.lstrip("#")))
         if row is None:  # someone else's entry looks exactly like a missing one
             return Reply(i18n.text("pilot_entry_not_yours", language, number=rest.lstrip("#")), language,
@@ -210,13 +211,13 @@ class PilotCommands:
 
     def _report(self, message: Incoming, rest: str, language: str) -> Reply:
         words = rest.split()
-        if words and words[0].lower() in ("quartal", "quarter", "q"):
-            label = words[1] if len(words) > 1 else quarter_of(date.today())
-            match = QUARTER.match(label)
-            if not match:
+        named = parse_quarter(rest, date.today()) if rest else None  # "/pilot bericht 2026-Q4"
+        if named or (words and words[0].lower() in ("quartal", "quarter")):
+            given = " ".join(words[1:]) if not named else rest
+            label = parse_quarter(given, date.today()) if given else quarter_of(date.today())
+            if label is None:
                 return Reply(i18n.text("pilot_quarter_format", language), language, answered=False)
-            report = self.reports.quarter(message.scope, f"{match.group(1)}-Q{match.group(2)}")
-            return self.quarter_reply(report, language)
+            return self.quarter_reply(self.reports.quarter(message.scope, label), language)
         pilot = self._pilot(message, rest, language)
         if isinstance(pilot, Reply):
             return pilot
@@ -266,7 +267,7 @@ def kpi_figure_line(k: KpiFigure, language: str) -> str:
     if k.now is None:
         return i18n.text("pilot_report_kpi_none", language, name=k.name, baseline=number(k.baseline, language) + unit,
                          target=number(k.target, language) + unit, better=better)  # fmt: skip
-    mark = "✅" if k.progress_pct is not None and k.progress_pct >= 100 else "↗" if k.improved else "⚠️"
+    mark = "🎯" if k.progress_pct is not None and k.progress_pct >= 100 else "🟢" if k.improved else "🔴"
     return i18n.text("pilot_report_kpi", language, mark=mark, name=k.name, now=number(k.now, language) + unit,
                      baseline=number(k.baseline, language) + unit, target=number(k.target, language) + unit,
                      change=percent(k.change_pct, language), progress=percent(k.progress_pct, language, signed=False),
@@ -339,18 +340,20 @@ def quarter_text(report: Report, language: str) -> str:
         lines.append(i18n.text("pilot_quarter_empty", language))
     responses = sum(p.responses for p in shown)
     benefit = sum(p.benefit_per_month or 0 for p in shown)
-    monthly = sum(p.monthly_cost for p in shown)
-    one_off = sum(p.one_off_cost for p in shown)
+    monthly = sum(p.monthly_cost for p in report.pilots)  # costs are no one's feedback: always all of them
+    one_off = sum(p.one_off_cost for p in report.pilots)
+    if report.pilots:
+        lines.append(i18n.text("pilot_quarter_costs", language, monthly=money(monthly, language),
+                               one_off=money(one_off, language)))  # fmt: skip
     if shown:
         rated = [p for p in shown if p.mean_rating is not None]
         mean = (sum(p.mean_rating * p.responses for p in rated) / sum(p.responses for p in rated)) if rated else None
         lines.append(i18n.text("pilot_quarter_totals", language, responses=responses,
                                mean=number(round(mean, 1), language) if mean is not None else "–",
-                               benefit=money(benefit, language), monthly=money(monthly, language),
-                               one_off=money(one_off, language)))  # fmt: skip
-        if report.roi_timeline and report.roi_timeline[-1][1] is not None:
-            lines.append(i18n.text("pilot_quarter_roi", language, roi=percent(report.roi_timeline[-1][1], language),
-                                   month=report.roi_timeline[-1][0]))  # fmt: skip
+                               benefit=money(benefit, language)))  # fmt: skip
+    if report.roi_timeline and report.roi_timeline[-1][1] is not None:
+        lines.append(i18n.text("pilot_quarter_roi", language, roi=percent(report.roi_timeline[-1][1], language),
+                               month=report.roi_timeline[-1][0]))  # fmt: skip
     for p in report.pilots:
         if p.withheld:
             lines.append(i18n.text("pilot_quarter_line_withheld", language, name=p.name, minimum=MIN_ANONYMOUS))

@@ -95,6 +95,8 @@ class PilotForms:
             if step.steps[sub].id == "target":
                 context = flow.item_context(top, item)
                 target = _target(value, context["baseline"])
+                if target < 0 <= context["baseline"]:
+                    raise InvalidAnswer(i18n.text("pilot_target_negative", language, value=number(target, language)))
                 if (target > context["baseline"]) != (context["direction"] == "higher") or target == context[
                     "baseline"
                 ]:

@@ -18,6 +18,7 @@ Definitions (the README's "Pilot feedback and ROI" section shows them with an ex
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -161,13 +162,30 @@ def quarter_window(label: str) -> tuple[datetime, datetime]:
     return datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC)
 
 
+QUARTER = re.compile(
+    r"^(?:(\d{4})\s*[-/ ]?\s*)?q([1-4])(?:\s*[-/ ]?\s*(\d{4}))?$|^([1-4])\s*/\s*(\d{4})$", re.IGNORECASE
+)
+
+
+def parse_quarter(text: str, today: date) -> str | None:
+    """ "2026-Q4", "2026 Q4", "Q4 2026", "q4" (this year), "4/2026" → "2026-Q4"; None if it is none."""
+    match = QUARTER.match(text.strip())
+    if not match:
+        return None
+    year_before, quarter, year_after, number, year_of_number = match.groups()
+    if number:
+        return f"{year_of_number}-Q{number}"
+    return f"{year_before or year_after or today.year}-Q{quarter}"
+
+
 def quarter_of(day: date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 class Reports:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock=None) -> None:
         self.db = db
+        self.clock = clock or (lambda: datetime.now(UTC))  # the ROI timeline ends today, not in the future
 
     def pilot(self, pilot_id: int, since: datetime | None = None, until: datetime | None = None,
               texts: int = 5) -> PilotFigures | None:  # fmt: skip
@@ -184,8 +202,8 @@ class Reports:
         with self.db.session() as s:
             ids = list(s.scalars(query.order_by(PilotRow.start, PilotRow.id)).all())
         pilots = self._figures(ids, since, until, texts=0)
-        shown = [p for p in pilots if not p.withheld]
-        return Report(label, since, until, pilots, self.answers(since, until, scope), self._timeline(shown, until))
+        timeline = self._timeline(pilots, min(until, self.clock()))
+        return Report(label, since, until, pilots, self.answers(since, until, scope), timeline)
 
     def answers(self, since: datetime | None, until: datetime | None, scope: str | None = None) -> AnswerFigures:
         conditions = _window(AnswerFeedbackRow.created_at, since, until)
@@ -299,9 +317,9 @@ class Reports:
         return out
 
     def _timeline(self, pilots: list[PilotFigures], until: datetime) -> list[tuple[str, float | None]]:
-        """Cumulative ROI at the end of each month: costs incurred so far (one-off in the start month,
-        then monthly while the pilot runs) against the time saved so far (each month's feedback, or the
-        last month's that had some)."""
+        """Cumulative ROI at the end of each month up to `until`: costs incurred so far (one-off in the
+        start month, then monthly while the pilot runs) against the time saved so far (each month's
+        feedback, or the last month's that had some). Withheld pilots count with their costs only."""
         if not pilots:
             return []
         first = min(p.start for p in pilots)
@@ -315,7 +333,7 @@ class Reports:
                 select(PilotFeedbackRow.pilot_id, month,
                        func.sum(PilotFeedbackRow.minutes_saved * PilotFeedbackRow.group_size),
                        func.sum(PilotFeedbackRow.group_size))
-                .where(PilotFeedbackRow.pilot_id.in_([p.id for p in pilots]),
+                .where(PilotFeedbackRow.pilot_id.in_([p.id for p in pilots if not p.withheld]),
                        PilotFeedbackRow.minutes_saved.is_not(None), PilotFeedbackRow.created_at < until)
                 .group_by(PilotFeedbackRow.pilot_id, month)
             ).all()  # fmt: skip

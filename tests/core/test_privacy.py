@@ -240,7 +240,7 @@ def test_what_is_stored_counts_everything_including_pilot_feedback(core, workspa
 
     reply = anna.say("Was speicherst du über mich?")
     assert reply.text == (
-        "Über Sie gespeichert – Nachrichten (Fragen und Antworten): 2 · begonnene Bewertungen: 2 · "
+        "Über Sie gespeichert – Nachrichten (Fragen und Antworten): 2 · Dialoge (Bewertungen, Rückmeldungen): 2 · "
         "abgeschlossene Bewertungen: 1 · Rückmeldungen: 1 · Pilot-Rückmeldungen: 2. Alles als Datei: "
         "„meine Daten“ · löschen: „lösche meine Daten“."
     )

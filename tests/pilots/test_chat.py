@@ -307,7 +307,7 @@ def test_a_champion_collects_group_feedback_and_sees_reports_but_cannot_export(c
     assert report.answered and report.text.startswith("*Bericht Pilot „Dokumentensuche“*")
     # 2 responses, 6 + 1 people; mean rating (4 + 2) / 2 = 3; minutes (40 × 6 + 10 × 1) / 7 = 35.7;
     # search time (5 + 7) / 2 = 6 → (6 − 15) / 15 = −60 %, (6 − 15) / (3 − 15) = 75 % of the way
-    assert "Rückmeldungen: 2 (7 Personen) · Zufriedenheit Ø 3 von 5 · 1★ 0 · 2★ 1 · 3★ 0 · 4★ 1 · 5★ 0" in report.text
+    assert "Rückmeldungen: 2 (Personen: 7) · Zufriedenheit Ø 3 von 5 · 1★ 0 · 2★ 1 · 3★ 0 · 4★ 1 · 5★ 0" in report.text
     assert "Ø 35,7 min pro Person und Woche" in report.text
     assert "jetzt 6 min · Ausgangswert 15 min · Ziel 3 min → −60,0 % ggü. Ausgangswert, 75 % des Wegs" in report.text
     assert report.images
@@ -374,11 +374,12 @@ def test_the_quarter_report_in_english(core, workspace):
                                        created_at=datetime(2026, 11, 2 + number, tzinfo=UTC))  # fmt: skip
     reply = Person(core, "UADMIN", workspace, "slack").say("/pilot report quarter 2026-Q4")
     assert reply.language == "en" and reply.answered
-    assert reply.text.startswith("*ROI report 2026-Q4* · 1 pilots")
+    assert reply.text.startswith("*ROI report 2026-Q4* · pilots: 1")
     # mean rating (5 + 4 + 3) / 3 = 4; minutes 60 → 86.67 h × 50 € = 4333 € a month; ROI +333.3 %, payback 2
-    assert "Responses: 3 · satisfaction mean 4 · benefit 4,333 € a month · running costs 500 € a month" in reply.text
-    assert "• Dokumentensuche: 3 responses · mean 4 · " in reply.text
-    assert "ROI +333.3 % · payback in month 2" in reply.text
+    assert "Costs: running 500 € a month · one-off 6,000 €" in reply.text
+    assert "Responses: 3 · satisfaction mean 4 · benefit 4,333 € a month" in reply.text
+    assert "• Dokumentensuche: responses: 3 · mean 4 · " in reply.text
+    assert "ROI +333.3 % · payback: month 2" in reply.text
     assert "Rückmeldung" not in reply.text and "Zufriedenheit" not in reply.text
     assert reply.images and all("2026-Q4" in image.alt for image in reply.images)
     kinds = {"KPIs: baseline, now and target", "Satisfaction ratings", "ROI over time"}

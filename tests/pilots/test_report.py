@@ -19,6 +19,7 @@ from bot.storage.models import AnswerFeedbackRow
 
 SCOPE = "console:w1"
 NOV = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
+AFTER = datetime(2027, 1, 15, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def store(db) -> PilotStore:
 
 @pytest.fixture
 def reports(db) -> Reports:
-    return Reports(db)
+    return Reports(db, clock=lambda: AFTER)  # after the quarters looked at: their ROI timelines are complete
 
 
 def pilot(store: PilotStore, name: str, start=date(2026, 10, 1), end=date(2026, 12, 31), scope: str = SCOPE,
@@ -79,9 +80,9 @@ def test_kpi_now_change_and_progress_where_lower_and_where_higher_is_better(stor
 
     text = pilot_text(figures, "de")
     assert ("Suchzeit: jetzt 5 min · Ausgangswert 15 min · Ziel 3 min → −66,7 % ggü. Ausgangswert, "
-            "83 % des Wegs zum Ziel (3 Messwerte; niedriger ist besser)") in text  # fmt: skip
+            "83 % des Wegs zum Ziel (Messwerte: 3; niedriger ist besser)") in text  # fmt: skip
     assert ("Erstlösungsquote: jetzt 50 % · Ausgangswert 40 % · Ziel 60 % → +25,0 % ggü. Ausgangswert, "
-            "50 % des Wegs zum Ziel (3 Messwerte; höher ist besser)") in text  # fmt: skip
+            "50 % des Wegs zum Ziel (Messwerte: 3; höher ist besser)") in text  # fmt: skip
 
 
 def test_a_kpi_that_got_worse_has_negative_progress_and_is_not_improved(store, reports):
@@ -122,7 +123,7 @@ def test_rating_distribution_mean_and_a_group_entry_weighted_by_its_size(store, 
     # hours a month with the 7 people: 35 × 7 × 52 / 12 / 60 = 17.694 h; × 60 €/h = 1061.67 €
     assert f.hours_per_month == pytest.approx(17.6944, abs=1e-3)
     assert f.benefit_per_month == pytest.approx(1061.667, abs=1e-2)
-    assert "Rückmeldungen: 3 (7 Personen) · Zufriedenheit Ø 3,7 von 5 · 1★ 0 · 2★ 1 · 3★ 0 · 4★ 1 · 5★ 1" in (
+    assert "Rückmeldungen: 3 (Personen: 7) · Zufriedenheit Ø 3,7 von 5 · 1★ 0 · 2★ 1 · 3★ 0 · 4★ 1 · 5★ 1" in (
         pilot_text(f, "de")
     )
 
@@ -216,15 +217,18 @@ def test_a_pilot_with_named_entries_only_shows_figures_from_one_response(store, 
     assert f.kpis[0].now == pytest.approx(9)
 
 
-def test_the_quarter_withholds_a_pilot_and_leaves_it_out_of_the_roi_timeline(store, reports):
+def test_the_quarter_withholds_a_pilots_feedback_but_counts_its_costs(store, reports):
     hidden = pilot(store, "Verdeckt", users=10, hourly_rate=50, one_off_cost=100, anonymous=True)
     add(store, hidden.id, "anna", 1, 600, anonymous=True)
     report = reports.quarter(SCOPE, "2026-Q4")
     (figures,) = report.pilots
     assert figures.withheld is True and figures.ratings == {}
-    assert report.roi_timeline == []  # only shown pilots make the timeline
+    # costs are no one's feedback: the 100 € one-off counts from October, the withheld time saved does not
+    # (600 min would be 10 × 600 × 52/12 / 60 × 50 = 21,667 € a month) → (0 − 100) / 100 = −100 % each month
+    assert report.roi_timeline == [("2026-10", -100.0), ("2026-11", -100.0), ("2026-12", -100.0)]
     text = quarter_text(report, "de")
     assert "• Verdeckt: weniger als 3 Rückmeldungen mit anonymen Einträgen – keine Zahlen" in text
+    assert "Kosten: laufend 0 € im Monat · einmalig 100 €" in text
     assert "Zufriedenheit Ø" not in text
 
 
@@ -341,4 +345,14 @@ def test_answer_feedback_counts_and_reasons(db, reports):
     report = reports.quarter(SCOPE, "2026-Q4")
     assert report.answers == figures
     assert ("Lotses Antworten: 👍 2 · 👎 5 (häufigster Grund: veraltet) · allgemeine Bewertung Ø 3 "
-            "(2 Bewertungen)") in quarter_text(report, "de")  # fmt: skip
+            "(Anzahl: 2)") in quarter_text(report, "de")  # fmt: skip
+
+
+def test_the_roi_timeline_of_the_running_quarter_ends_today(db):
+    store = PilotStore(db, b"k" * 32)
+    running = pilot(store, "Laufend", users=10, hourly_rate=60, one_off_cost=1000, monthly_cost=100)
+    add(store, running.id, "anna", 4, 60, at=datetime(2026, 10, 20, tzinfo=UTC))
+    today = Reports(db, clock=lambda: datetime(2026, 11, 25, 12, tzinfo=UTC)).quarter(SCOPE, "2026-Q4")
+    # October: cost 1,000 + 100; benefit 60 × 10 × 52/12 / 60 × 60 = 2,600 → +136.36 %
+    # November (today): cost 1,200; benefit 5,200 → +333.33 %; December has not happened yet
+    assert [(m, round(v, 2)) for m, v in today.roi_timeline] == [("2026-10", 136.36), ("2026-11", 333.33)]

@@ -175,7 +175,9 @@ async def test_slash_command_subcommands_reply_privately_or_in_a_dm(slack):
     assert opened["view"]["callback_id"] == "lotse_feedback_form"
     await slack.command("daten")
     data = (await slack.fake.wait_for("response_url", 2))[-1]
-    assert data["text"].startswith("Über Sie gespeichert") and "begonnene Bewertungen: 1 ·" in data["text"]
+    assert (
+        data["text"].startswith("Über Sie gespeichert") and "Dialoge (Bewertungen, Rückmeldungen): 1 ·" in data["text"]
+    )
 
 
 async def test_slash_command_acks_say_what_went_wrong(slack):

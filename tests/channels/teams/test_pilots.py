@@ -148,7 +148,7 @@ async def test_an_admins_pilot_report_links_charts_that_the_app_serves(teams_pub
     [message] = await teams.connector.wait_for()
     card = card_of(message)
     jsonschema.validate(card, SCHEMA)
-    assert "Rückmeldungen: 3 (3 Personen)" in card["body"][0]["text"]
+    assert "Rückmeldungen: 3 (Personen: 3)" in card["body"][0]["text"]
     urls = [e["url"] for e in card["body"] if e["type"] == "Image"]
     assert [u.rsplit("-", 1)[1] for u in urls] == ["kpis.png", "ratings.png"]
     for url in urls:
