@@ -21,6 +21,7 @@ from bot.storage.models import DialogRow
 from bot.storage.personal import PersonalData
 
 ERASE = "privacy_erase"
+CHART_DAYS = 90
 MY_DATA = re.compile(
     r"^(meine daten|my data|zeig meine daten|show my data|export my data|exportiere meine daten)[.!?]?$"
 )
@@ -32,16 +33,19 @@ WHAT_STORED = re.compile(
 
 def purge(personal: PersonalData, settings: Settings, now: datetime | None = None) -> dict[str, int]:
     """The retention period (LOTSE_RETENTION_MONTHS): delete conversations, dialogs, ratings and
-    feedback older than it; exports and report charts are kept one day. The scheduler runs it daily,
+    feedback older than it; exports are kept one day, report charts (a report posted to a Teams channel
+    links them) CHART_DAYS. The scheduler runs it daily,
     `lotse purge` at once."""
     now = now or datetime.now(UTC)
     counts = personal.purge(months_before(now, settings.retention_months))
-    day_ago = (now - timedelta(days=1)).timestamp()
-    files = [*settings.exports_dir.glob("*"), *settings.charts_dir.glob("pilot-*.png"),
-             *settings.charts_dir.glob("quarter-*.png")]  # fmt: skip
+    day_ago, quarter_ago = (now - timedelta(days=1)).timestamp(), (now - timedelta(days=CHART_DAYS)).timestamp()
+    files = [(p, day_ago) for p in settings.exports_dir.glob("*")]
+    files += [
+        (p, quarter_ago) for pattern in ("pilot-*.png", "quarter-*.png") for p in settings.charts_dir.glob(pattern)
+    ]
     counts["files"] = 0
-    for path in files:
-        if path.is_file() and path.stat().st_mtime < day_ago:
+    for path, cutoff in files:
+        if path.is_file() and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             counts["files"] += 1
     return counts

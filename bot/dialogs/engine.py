@@ -236,7 +236,8 @@ class DialogEngine:
             return self._ask(spec, row, trail)
         if word in CANCEL:
             self.store.save(row, _dump(trail), CANCELLED)
-            text = i18n.text("dialog_cancelled", language, title=spec.title.get(language))
+            key = "dialog_cancelled" if self.catalog.get(spec.id) is not None else "dialog_cancelled_form"
+            text = i18n.text(key, language, title=spec.title.get(language))
             return Reply(text, language, mode="dialog")
         if word in PAUSE:
             self.store.save(row, _dump(trail), PAUSED)

@@ -382,7 +382,8 @@ def quarter_markdown(report: Report, language: str, images: list[Path]) -> str:
             "en": ("Pilot", "Responses", "Mean satisfaction", "Benefit/month", "Cost/month", "ROI 12 mo.",
                    "Payback (month)")}[language if language == "en" else "de"]  # fmt: skip
     text = quarter_text(report, language).split("\n")
-    out = [f"# {text[0].replace('*', '')}", "", *[line.replace("•", "-") for line in text[1:]], "",
+    summary = [("- " + line if not line.startswith("•") else "-" + line[1:]).replace("*", "") for line in text[1:]]
+    out = [f"# {text[0].replace('*', '')}", "", *summary, "",
            "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
     for p in report.pilots:
         if p.withheld:

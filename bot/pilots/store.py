@@ -104,7 +104,7 @@ class PilotStore:
             return self.add_pilot(s, scope, name, created_by, **fields)
 
     def pilots(self, scope: str | None = None) -> list[PilotRow]:
-        query = select(PilotRow).order_by(PilotRow.start, PilotRow.id)
+        query = select(PilotRow).order_by(PilotRow.id)  # numbers in /pilot stay when pilots are added
         if scope is not None:
             query = query.where(PilotRow.scope == scope)
         with self.db.session() as s:

@@ -269,7 +269,7 @@ class PilotRow(Base):
     into money. Feedback and KPI measurements hang off it."""
 
     __tablename__ = "pilots"
-    __table_args__ = (UniqueConstraint("scope", "name"),)
+    __table_args__ = (UniqueConstraint("scope", "name"), {"sqlite_autoincrement": True})  # ids are never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     scope: Mapped[str] = mapped_column(String(200), index=True)  # channel:workspace
@@ -310,7 +310,10 @@ class PilotFeedbackRow(Base):
     anonymous ones, while `author` (shown in reports and exports) stays empty for those."""
 
     __tablename__ = "pilot_feedback"
-    __table_args__ = (Index("ix_pilot_feedback_pilot_created", "pilot_id", "created_at"),)
+    __table_args__ = (  # an entry's number is never reused after a withdrawal (exports may cite it)
+        Index("ix_pilot_feedback_pilot_created", "pilot_id", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"))

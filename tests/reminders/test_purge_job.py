@@ -1,7 +1,7 @@
 """The daily retention purge: the leading scheduler keeps one persistent job "lotse-purge" (03:30
 Europe/Berlin) next to the nudge job, restarts find it instead of adding another, the job calls the
 service's `housekeeping` (in `lotse serve`: `Lotse.purge`), and `Lotse.purge` deletes what is older
-than the retention period and the export and report-chart files older than a day."""
+than the retention period, exports older than a day and report charts older than 90 days."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ def core(tmp_path) -> Lotse:
     return Lotse(settings, AnswerService(settings))
 
 
-def test_lotse_purge_deletes_rows_older_than_the_retention_and_files_older_than_a_day(core):
+def test_lotse_purge_deletes_old_rows_exports_older_than_a_day_and_report_charts_older_than_90_days(core):
     now = datetime(2026, 3, 31, 12, tzinfo=UTC)  # one month before: 2026-02-28 12:00
     conversation = "slack:T1:U1:D1"
     with core.pilot_store.db.session() as s:
@@ -184,14 +184,16 @@ def test_lotse_purge_deletes_rows_older_than_the_retention_and_files_older_than_
     exports.mkdir(parents=True)
     charts.mkdir(parents=True)
     old, fresh = (now - timedelta(days=2)).timestamp(), (now - timedelta(hours=1)).timestamp()
+    ancient = (now - timedelta(days=91)).timestamp()  # report charts stay 90 days (posted reports link them)
     files = {
         exports / "meine-daten-20260329-120000-0123456789abcdef.json": old,
         exports / "pilot-feedback-20260329-120000-0123456789abcdef.xlsx": old,
         exports / "meine-daten-20260331-110000-fedcba9876543210.json": fresh,
-        charts / "pilot-3-0123456789abcdef-de-kpis.png": old,
-        charts / "quarter-20261-0123456789abcdef-de-roi.png": old,
+        charts / "pilot-3-0123456789abcdef-de-kpis.png": ancient,
+        charts / "quarter-20261-0123456789abcdef-de-roi.png": ancient,
+        charts / "pilot-4-0123456789abcdef-de-kpis.png": old,
         charts / "pilot-3-fedcba9876543210-de-kpis.png": fresh,
-        charts / "readiness-1-de.png": old,  # an assessment's chart: not the purge's
+        charts / "readiness-1-de.png": ancient,  # an assessment's chart: not the purge's
     }
     for path, mtime in files.items():
         path.write_bytes(b"x")
@@ -206,7 +208,8 @@ def test_lotse_purge_deletes_rows_older_than_the_retention_and_files_older_than_
     assert ratings == [5]
     assert counts["messages"] == 2 and counts["pilot_feedback"] == 1 and counts["files"] == 4
     assert sorted(p.name for p in exports.iterdir()) == ["meine-daten-20260331-110000-fedcba9876543210.json"]
-    assert sorted(p.name for p in charts.iterdir()) == ["pilot-3-fedcba9876543210-de-kpis.png", "readiness-1-de.png"]
+    kept_charts = ["pilot-3-fedcba9876543210-de-kpis.png", "pilot-4-0123456789abcdef-de-kpis.png", "readiness-1-de.png"]
+    assert sorted(p.name for p in charts.iterdir()) == kept_charts
     assert core.pilot_store.get(pilot.id) is not None  # the pilot itself is team data and stays
 
 

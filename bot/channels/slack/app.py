@@ -228,7 +228,7 @@ class SlackChannel:
 
     async def upload_private(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
                              user: str | None) -> None:  # fmt: skip
-        if not channel.startswith("D"):
+        if not channel.startswith("D"):  # message events come from Lotse's own DMs only; anything else: open it
             if user is None:
                 raise ValueError("a reply with files needs the user to send them to")
             channel, thread = (await client.conversations_open(users=user))["channel"]["id"], None
@@ -380,8 +380,8 @@ class SlackChannel:
                 reply = await self._handle(self._incoming(text, user, team, f"slash:{channel}", None))
             for fallback, message_blocks in blocks.render(reply):
                 await respond(text=fallback, blocks=message_blocks, response_type="ephemeral")
-            if reply.files:  # an export: to the user's direct messages, never into the channel
-                await self.upload_private(client, reply, channel, None, user)
+            if reply.files:  # an export: to the user's DM with Lotse (the command's channel may be any DM)
+                await self.upload_private(client, reply, "", None, user)
 
     # -- App Home and the AI-app surface ---------------------------------------------------------------
 
