@@ -108,6 +108,9 @@ class Privacy:
     def check(self, row: DialogRow, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> None:
         return None
 
+    def previous(self, row: DialogRow, spec: AssessmentSpec, path: str) -> tuple[bool, object]:
+        return False, None
+
     def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
         if not answers.get("confirm"):
             store.finish_with(row, trail, lambda s: None)

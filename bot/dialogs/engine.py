@@ -36,6 +36,7 @@ SKIP = {"überspringen", "ueberspringen", "skip", "-"}
 PAUSE = {"pause", "später", "spaeter", "later"}
 CANCEL = {"abbrechen", "cancel", "abbruch", "stop"}
 HELP = {"hilfe", "help", "?"}
+KEEP = {"behalten", "keep", "=", "unverändert", "unchanged"}  # a dialog that changes an entry: the earlier answer
 DONE = {"fertig", "done", "keine", "keine weiteren", "nein", "no", "ende", "finished", "das wars", "das war's"}
 NAME_LIMIT = 120
 # a button's value: "<dialog>.<answers before the question>:<value>" (older buttons: without the dialog)
@@ -78,6 +79,10 @@ class Forms(Protocol):
         again with the hint)."""
 
     def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply: ...
+
+    def previous(self, row: DialogRow, spec: AssessmentSpec, path: str) -> tuple[bool, object]:
+        """(True, value) if the question at `path` has an earlier answer that "behalten" keeps (a dialog
+        that changes a stored entry); (False, None) otherwise."""
 
 
 class DialogEngine:
@@ -245,7 +250,8 @@ class DialogEngine:
         if word in HELP:
             return self._ask(spec, row, trail, prefix=i18n.text("dialog_help", language))
         try:
-            value = self._value(spec, trail, at, turn, language)
+            kept = self.forms.previous(row, spec, step_path(spec, at)) if turn.word in KEEP and self.forms else None
+            value = kept[1] if kept and kept[0] else self._value(spec, trail, at, turn, language)
             if value is not None and self.forms is not None and self.catalog.get(spec.id) is None:
                 self.forms.check(row, spec, Flow(spec, trail, language), at, value, language)
         except InvalidAnswer as problem:

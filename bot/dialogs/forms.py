@@ -31,3 +31,7 @@ class FormSet:
 
     def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
         return self._owner(row.assessment).finish(store, row, trail, answers, language)
+
+    def previous(self, row: DialogRow, spec: AssessmentSpec, path: str) -> tuple[bool, object]:
+        owner = self._owner(spec.id)
+        return owner.previous(row, spec, path) if owner is not None else (False, None)

@@ -23,8 +23,10 @@ from bot.core import i18n
 from bot.core.messages import File, Image, Incoming, Reply
 from bot.core.roles import ADMIN, CHAMPION, Roles
 from bot.dialogs.engine import DialogEngine
+from bot.dialogs.inputs import InvalidAnswer, parse_date, parse_number, parse_text, parse_yesno
+from bot.dialogs.spec import L10n, NumberStep, TextStep
 from bot.pilots import charts, export
-from bot.pilots.forms import SETUP, kpi_line, number
+from bot.pilots.forms import RESERVED, SETUP, kpi_line, number
 from bot.pilots.report import MIN_ANONYMOUS, KpiFigure, PilotFigures, Report, Reports, parse_quarter, quarter_of
 from bot.pilots.store import PilotStore
 from bot.storage.models import PilotRow
@@ -34,11 +36,48 @@ SUBCOMMANDS = {
     "feedback": "feedback", "rückmeldung": "feedback", "rueckmeldung": "feedback", "gruppe": "group",
     "group": "group", "meine": "mine", "mine": "mine", "ändern": "edit", "aendern": "edit", "edit": "edit",
     "zurückziehen": "withdraw", "zurueckziehen": "withdraw", "withdraw": "withdraw", "bericht": "report",
-    "report": "report", "export": "export", "hilfe": "help", "help": "help",
+    "report": "report", "export": "export", "hilfe": "help", "help": "help", "setze": "set", "set": "set",
+    "löschen": "delete", "loeschen": "delete", "delete": "delete",
 }  # fmt: skip
-ENGLISH = {"list", "new", "show", "group", "mine", "edit", "withdraw", "report", "help"}  # "feedback", "export": both
+RESERVED.update(SUBCOMMANDS)
+# `/pilot setze <pilot> <field> <value>`: the pilot's facts an admin may correct after registering it
+FIELDS = {
+    "name": "name",
+    "anwendungsfall": "use_case",
+    "use_case": "use_case",
+    "verantwortlich": "owner",
+    "owner": "owner",
+    "start": "start",
+    "ende": "end",
+    "end": "end",
+    "nutzer": "users",
+    "users": "users",
+    "anonym": "anonymous",
+    "anonymous": "anonymous",
+    "einmalig": "one_off_cost",
+    "one_off": "one_off_cost",
+    "monatlich": "monthly_cost",
+    "monthly": "monthly_cost",
+    "stundensatz": "hourly_rate",
+    "rate": "hourly_rate",
+}
+KPI_FIELDS = {"baseline": "baseline", "ausgangswert": "baseline", "ziel": "target", "target": "target",
+              "einheit": "unit", "unit": "unit", "messung": "method", "method": "method"}  # fmt: skip
+ENGLISH = {
+    "list",
+    "new",
+    "show",
+    "group",
+    "mine",
+    "edit",
+    "withdraw",
+    "report",
+    "help",
+    "set",
+    "delete",
+}  # "feedback", "export": both
 GERMAN = {"liste", "neu", "anlegen", "zeige", "rückmeldung", "rueckmeldung", "gruppe", "meine", "ändern", "aendern",
-          "zurückziehen", "zurueckziehen", "bericht", "hilfe"}  # fmt: skip
+          "zurückziehen", "zurueckziehen", "bericht", "hilfe", "setze", "löschen", "loeschen"}  # fmt: skip
 CHART_TITLES = ("kpis", "ratings", "roi")
 
 
@@ -79,7 +118,7 @@ class PilotCommands:
         role = self.roles.of(message)
         if sub in ("new", "group", "report") and role not in (ADMIN, CHAMPION):
             return self._refuse("pilot_champions_only", language)
-        if sub == "export" and role != ADMIN:
+        if sub in ("export", "set", "delete") and role != ADMIN:
             return self._refuse("admin_only", language)
         handler = getattr(self, f"_{sub}")
         return handler(message, rest.strip(), language)
@@ -127,11 +166,12 @@ class PilotCommands:
         lines.append(i18n.text("pilot_list_hint", language))
         return "\n".join(lines)
 
-    def _show(self, message: Incoming, rest: str, language: str) -> Reply:
+    def _show(self, message: Incoming, rest: str, language: str, prefix: str | None = None) -> Reply:
         pilot = self._pilot(message, rest, language)
         if isinstance(pilot, Reply):
             return pilot
-        lines = [i18n.text("pilot_header", language, name=pilot.name, start=_day(pilot.start, language),
+        lines = [prefix] if prefix else []
+        lines += [i18n.text("pilot_header", language, name=pilot.name, start=_day(pilot.start, language),
                            end=_day(pilot.end, language), users=pilot.users, owner=pilot.owner or "–")]  # fmt: skip
         if pilot.use_case:
             lines.append(pilot.use_case)
@@ -209,6 +249,51 @@ class PilotCommands:
 
     # -- the IT lead ---------------------------------------------------------------------------
 
+    def _set(self, message: Incoming, rest: str, language: str) -> Reply:
+        """`/pilot setze <pilot> <field> <value>` or `/pilot setze <pilot> kpi <n> <field> <value>`."""
+        words = rest.split()
+        at = next((i for i, w in enumerate(words) if w.lower() in FIELDS or w.lower() == "kpi"), None)
+        if at is None or at == 0 or len(words) < at + 2:
+            return Reply(i18n.text("pilot_set_usage", language), language, answered=False)
+        pilot = self._pilot(message, " ".join(words[:at]), language)
+        if isinstance(pilot, Reply):
+            return pilot
+        field, value = words[at].lower(), " ".join(words[at + 1 :])
+        kpi = None
+        if field == "kpi":
+            kpis = self.store.kpis(pilot.id)
+            parts = value.split(maxsplit=2)
+            if len(parts) < 3 or not parts[0].isdigit() or not 1 <= int(parts[0]) <= len(kpis) or (
+                    parts[1].lower() not in KPI_FIELDS):  # fmt: skip
+                return Reply(i18n.text("pilot_set_usage", language), language, answered=False)
+            kpi, field, value = kpis[int(parts[0]) - 1], KPI_FIELDS[parts[1].lower()], parts[2]
+        else:
+            field = FIELDS[field]
+        try:
+            parsed = _field_value(field, value, language, kpi)
+        except InvalidAnswer as problem:
+            return Reply(problem.hint, language, answered=False)
+        if field == "name" and (parsed.split()[0].lower() in RESERVED or self.store.name_taken(message.scope, parsed)):
+            return Reply(i18n.text("pilot_name_taken", language, name=parsed), language, answered=False)
+        updated = self.store.update(pilot.id, field, parsed, kpi.id if kpi else None)
+        if isinstance(updated, str):
+            return Reply(i18n.text(updated, language), language, answered=False)
+        number_ = [p.id for p in self.store.pilots(message.scope)].index(updated.id) + 1
+        return self._show(message, str(number_), language, prefix=i18n.text("pilot_set_done", language))
+
+    def _delete(self, message: Incoming, rest: str, language: str) -> Reply:
+        """`/pilot löschen <pilot>` asks; `/pilot löschen <pilot> ja` deletes it with all its feedback."""
+        words = rest.split()
+        confirmed = bool(words) and words[-1].lower() in ("ja", "yes")
+        pilot = self._pilot(message, " ".join(words[:-1] if confirmed else words), language)
+        if isinstance(pilot, Reply):
+            return pilot
+        count = self.reports.pilot(pilot.id, texts=0).responses if not confirmed else 0
+        if not confirmed:
+            return Reply(i18n.text("pilot_delete_ask", language, name=pilot.name, count=count), language)
+        self.store.delete(pilot.id)
+        return Reply(i18n.text("pilot_deleted", language, name=pilot.name), language)
+
     def _report(self, message: Incoming, rest: str, language: str) -> Reply:
         words = rest.split()
         named = parse_quarter(rest, date.today()) if rest else None  # "/pilot bericht 2026-Q4"
@@ -244,6 +329,24 @@ class PilotCommands:
         mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return Reply(i18n.text("pilot_export_ready", language), language,
                      files=[File(str(path), f"pilot-feedback-{stamp}.{fmt}", mime)])  # fmt: skip
+
+
+def _field_value(field: str, value: str, language: str, kpi=None):
+    """A value typed for `/pilot setze`, read like the registration dialog reads it."""
+    text = L10n(de=field, en=field)
+    if field in ("name", "use_case", "owner", "unit", "method"):
+        return parse_text(TextStep(id="v", type="text", text=text, max_length=300), value, language)
+    if field in ("start", "end"):
+        return date.fromisoformat(parse_date(value, language))
+    if field == "anonymous":
+        return parse_yesno(value, language)
+    if field == "users":
+        return parse_number(NumberStep(id="v", type="number", integer=True, min=1, text=text), value, language)
+    if field == "target":
+        target = parse_number(NumberStep(id="v", type="number", percent=True, text=text), value, language)
+        return kpi.baseline * (1 + float(target[:-1]) / 100) if isinstance(target, str) else float(target)
+    minimum = None if field == "baseline" else 0
+    return float(parse_number(NumberStep(id="v", type="number", min=minimum, text=text), value, language))
 
 
 def _images(paths: list[Path], title: str, language: str) -> list[Image]:

@@ -21,6 +21,7 @@ from bot.storage.dialogs import DialogStore
 from bot.storage.models import DialogRow, KpiRow, PilotRow
 
 SETUP = "pilot_setup"
+RESERVED: set[str] = set()  # the /pilot subcommands (filled in by bot.pilots.commands): no name may start with one
 # pilot_feedback_12 (a user), pilot_group_12 (a champion for a group meeting), pilot_edit_12_<token> (changes
 # the entry whose `store.edit_token` that is: the dialog row does not name the entry it changes)
 FEEDBACK_ID = re.compile(r"pilot_(feedback|group|edit)_([0-9]+)(?:_([0-9a-f]{16}))?")
@@ -50,12 +51,23 @@ class PilotForms:
         pilot = self.store.get(int(pilot_id))
         if pilot is None:
             return None
-        group = kind == "group" or (
-            kind == "edit" and self.store.group_size(self.store.entry_by_token(pilot.id, token)) > 1
-        )
-        return self.feedback_spec(assessment_id, pilot, self.store.kpis(pilot.id), group)
+        earlier = self.store.answers_of(self.store.entry_by_token(pilot.id, token)) if kind == "edit" else {}
+        group = kind == "group" or earlier.get("group_size", 1) > 1
+        return self.feedback_spec(assessment_id, pilot, self.store.kpis(pilot.id), group, earlier)
 
-    def feedback_spec(self, assessment_id: str, pilot: PilotRow, kpis: list[KpiRow], group: bool) -> AssessmentSpec:
+    def previous(self, row: DialogRow, spec: AssessmentSpec, path: str) -> tuple[bool, object]:
+        match = FEEDBACK_ID.fullmatch(row.assessment)
+        if not match or match.group(1) != "edit":
+            return False, None
+        earlier = self.store.answers_of(self.store.entry_by_token(int(match.group(2)), match.group(3)))
+        if path in earlier:
+            return True, earlier[path]
+        skipped = any(step.id == path and getattr(step, "optional", False) for step in spec.steps)
+        return (True, None) if skipped else (False, None)  # an optional question skipped before stays skipped
+
+    def feedback_spec(self, assessment_id: str, pilot: PilotRow, kpis: list[KpiRow], group: bool,
+                      earlier: dict | None = None) -> AssessmentSpec:  # fmt: skip
+        """The feedback dialog for one pilot; `earlier` (changing an entry) shows each earlier answer."""
         steps = []
         for step in self.template.steps:
             if step.id == "group_size" and not group:
@@ -66,6 +78,8 @@ class PilotForms:
                 steps.extend(self._kpi_step(kpi) for kpi in kpis)
                 continue
             steps.append(step)
+        if earlier:
+            steps = [_with_earlier(step, earlier[step.id]) if step.id in earlier else step for step in steps]
         title = L10n(
             de=self.template.title.de.format(pilot=pilot.name), en=self.template.title.en.format(pilot=pilot.name)
         )
@@ -104,8 +118,12 @@ class PilotForms:
                     raise InvalidAnswer(i18n.text("pilot_target_side", language, better=better,
                                                   baseline=number(context["baseline"], language)))  # fmt: skip
             return
-        if step.id == "name" and self.store.name_taken(row.scope, str(value)):
-            raise InvalidAnswer(i18n.text("pilot_name_taken", language, name=value))
+        if step.id == "name":
+            first = str(value).split()[0].lower()
+            if first.isdigit() or first in RESERVED:  # `/pilot 2`, `/pilot gruppe …` would not reach it
+                raise InvalidAnswer(i18n.text("pilot_name_reserved", language, word=str(value).split()[0]))
+            if self.store.name_taken(row.scope, str(value)):
+                raise InvalidAnswer(i18n.text("pilot_name_taken", language, name=value))
         if step.id == "end" and date.fromisoformat(value) <= date.fromisoformat(flow.answers["start"]):
             raise InvalidAnswer(i18n.text("pilot_end_before_start", language))
 
@@ -173,6 +191,19 @@ class PilotForms:
         lines += [kpi_line(k, language) for k in kpis]
         lines.append(i18n.text("pilot_registered_next", language, name=pilot.name))
         return Reply("\n".join(lines), language, mode="dialog")
+
+
+def _with_earlier(step, value):
+    """The question with its earlier answer and how to keep it."""
+
+    def shown(language: str) -> str:
+        if isinstance(value, bool):
+            return i18n.text("dialog_yes" if value else "dialog_no", language)
+        return number(value, language) if isinstance(value, int | float) else f"„{value}“"
+
+    text = L10n(de=f"{step.text.de}\n{i18n.text('pilot_earlier', 'de', value=shown('de'))}",
+                en=f"{step.text.en}\n{i18n.text('pilot_earlier', 'en', value=shown('en'))}")  # fmt: skip
+    return step.model_copy(update={"text": text})
 
 
 def kpi_line(kpi, language: str) -> str:

@@ -132,6 +132,34 @@ class PilotStore:
             return bool(s.scalar(select(func.count()).where(PilotRow.scope == scope,
                                                              func.lower(PilotRow.name) == name.lower())))  # fmt: skip
 
+    def update(self, pilot_id: int, field: str, value, kpi_id: int | None = None) -> PilotRow | str:
+        """Set one field of a pilot (or of one of its KPIs); returns the pilot, or the locale key of why
+        the value does not fit (an end before the start, a target on the wrong side of the baseline)."""
+        with self.db.session() as s:
+            pilot = s.get(PilotRow, pilot_id)
+            if kpi_id is not None:
+                kpi = s.get(KpiRow, kpi_id)
+                baseline = value if field == "baseline" else kpi.baseline
+                target = value if field == "target" else kpi.target
+                if field in ("baseline", "target") and (
+                        target == baseline or (target < baseline) != (kpi.direction == "lower")):  # fmt: skip
+                    return "pilot_set_target_side"
+                setattr(kpi, field, value)
+                if field == "target":
+                    kpi.target_change = None
+                return pilot
+            start = value if field == "start" else pilot.start
+            end = value if field == "end" else pilot.end
+            if end <= start:
+                return "pilot_end_before_start"
+            setattr(pilot, field, value)
+            return pilot
+
+    def delete(self, pilot_id: int) -> None:
+        """The pilot with its KPIs, feedback and measurements."""
+        with self.db.session() as s:
+            s.execute(delete(PilotRow).where(PilotRow.id == pilot_id))
+
     def kpis(self, pilot_id: int) -> list[KpiRow]:
         with self.db.session() as s:
             return list(s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot_id).order_by(KpiRow.position)).all())
@@ -194,11 +222,19 @@ class PilotStore:
             ids = s.scalars(select(PilotFeedbackRow.id).where(PilotFeedbackRow.pilot_id == pilot_id)).all()
         return next((i for i in ids if token and hmac.compare_digest(self.edit_token(i), token)), None)
 
-    def group_size(self, entry_id: int | None) -> int:
-        """How many people an entry speaks for (0 if it is gone): a group entry is changed with the
-        group's questions."""
+    def answers_of(self, entry_id: int | None) -> dict:
+        """An entry's answers by the feedback dialog's step ids (`kpi_<id>` for measurements), for a
+        dialog that changes it; skipped questions are left out."""
         with self.db.session() as s:
-            return s.scalar(select(PilotFeedbackRow.group_size).where(PilotFeedbackRow.id == entry_id)) or 0
+            row = s.get(PilotFeedbackRow, entry_id) if entry_id else None
+            if row is None:
+                return {}
+            answers = {"anonymous": row.anonymous, "group_size": row.group_size, "satisfaction": row.satisfaction,
+                       "minutes_saved": row.minutes_saved, "works": row.works, "not_working": row.not_working,
+                       "comment": row.comment}  # fmt: skip
+            values = s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value).where(KpiValueRow.feedback_id == row.id))
+            answers.update((f"kpi_{kpi}", value) for kpi, value in values.all())
+        return {key: value for key, value in answers.items() if value is not None}
 
     def values(self, entry_id: int) -> dict[int, float]:
         with self.db.session() as s:

@@ -1,0 +1,132 @@
+"""What the review of the pilot work found, through the real core: targets in per cent vs changes, hours
+for minutes, correcting and deleting a registered pilot (admins only), names that would collide with
+/pilot's commands, keeping earlier answers when changing an entry, and quarters written as people
+write them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from bot.dialogs.inputs import InvalidAnswer, parse_number
+from bot.dialogs.spec import L10n, NumberStep
+from bot.pilots.report import parse_quarter
+from bot.storage.models import KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
+from tests.pilots.test_chat import Person, core, seed_pilot, workspace  # noqa: F401  (fixtures)
+
+TEXT = L10n(de="x", en="x")
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("60 %", 60.0), ("60%", 60.0), ("-40 %", "-40%"), ("−40%", "-40%"), ("-40 Prozent", "-40%"), ("+10 %", "10%"),
+     ("3", 3.0)],
+)  # fmt: skip
+def test_a_target_is_a_change_only_with_its_sign(typed, expected):
+    assert parse_number(NumberStep(id="t", type="number", percent=True, text=TEXT), typed, "de") == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"), [("2 Std", 120), ("1,5 h", 90), ("90 min", 90), ("2 Stunden pro Woche", 120)]
+)
+def test_minutes_saved_take_hours(typed, minutes):
+    assert parse_number(NumberStep(id="m", type="number", minutes=True, min=0, text=TEXT), typed, "de") == minutes
+
+
+def test_money_with_a_per_unit_is_a_number():
+    step = NumberStep(id="c", type="number", min=0, text=TEXT)
+    assert parse_number(step, "600 €/Monat", "de") == 600 and parse_number(step, "55 €/h", "de") == 55
+    with pytest.raises(InvalidAnswer):
+        parse_number(step, "-5 €", "de")
+
+
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [("2026-Q4", "2026-Q4"), ("2026 Q4", "2026-Q4"), ("Q4 2026", "2026-Q4"), ("q4", "2026-Q4"), ("4/2026", "2026-Q4"),
+     ("2027q1", "2027-Q1"), ("Herbst", None), ("2026-Q5", None), ("5/2026", None)],
+)  # fmt: skip
+def test_quarters_as_people_write_them(typed, label):
+    assert parse_quarter(typed, date(2026, 11, 25)) == label
+
+
+def test_a_kpi_with_unit_per_cent_keeps_an_absolute_target(core, workspace):  # noqa: F811
+    admin = Person(core, "UADMIN", workspace, "slack")
+    admin.script("/pilot neu Servicedesk", "Tickets vorsortieren", "Jana", "1.10.2026", "31.3.2027", "20", "nein",
+                 "0", "0", "50", "Erstlösungsquote", "%", "höher", "40 %", "60 %", "-", "fertig")  # fmt: skip
+    with core.pilot_store.db.session() as s:
+        kpi = s.scalars(select(KpiRow).join(PilotRow).where(PilotRow.name == "Servicedesk",
+                                                            PilotRow.scope == f"slack:{workspace}")).one()  # fmt: skip
+    assert (kpi.baseline, kpi.target, kpi.target_change) == (40, 60, None)
+
+
+def test_a_negative_target_is_asked_again(core, workspace):  # noqa: F811
+    admin = Person(core, "UADMIN", workspace, "slack")
+    reply = admin.script("/pilot neu Suche", "x", "y", "1.10.2026", "31.3.2027", "20", "nein", "0", "0", "50",
+                         "Suchzeit", "min", "niedriger", "15", "-40")  # fmt: skip
+    assert reply.text.startswith("Ein Zielwert von -40 ist nicht möglich. Meinten Sie eine Veränderung?")
+    assert reply.question.step == "target"
+
+
+@pytest.mark.parametrize("name", ["2027", "Gruppe Nord", "Export", "bericht 2"])
+def test_names_that_collide_with_commands_are_refused(core, workspace, name):  # noqa: F811
+    reply = Person(core, "UADMIN", workspace, "slack").say(f"/pilot neu {name}")
+    assert "darf nicht mit" in reply.text and reply.question.step == "name"
+
+
+def test_an_admin_corrects_and_deletes_a_pilot_others_cannot(core, workspace):  # noqa: F811
+    scope = f"slack:{workspace}"
+    pilot = seed_pilot(core, scope, monthly_cost=500.0)
+    admin, champion = Person(core, "UADMIN", workspace, "slack"), Person(core, "UCHAMP", workspace, "slack")
+    employee = Person(core, "UEMP", workspace, "slack")
+    employee.script("/pilot feedback Dokumentensuche", "4", "30", "5", "45", "-", "-", "-")
+
+    assert champion.say("/pilot setze Dokumentensuche monatlich 700").text.startswith("Dieser Befehl ist Admin")
+    reply = admin.say("/pilot setze Dokumentensuche monatlich 700 €/Monat")
+    assert reply.text.startswith("✅ Geändert.") and "monatlich 700 €" in reply.text
+    reply = admin.say("/pilot setze Dokumentensuche kpi 2 ziel 30")  # higher is better: 30 < 40 is no target
+    assert reply.text == "Das Ziel muss auf der besseren Seite des Ausgangswerts liegen. Nichts geändert."
+    admin.say("/pilot setze Dokumentensuche kpi 1 ziel -50 %")  # 15 × 0.5
+    assert admin.say("/pilot setze Dokumentensuche ende 1.9.2026").text.startswith("Das Ende muss nach dem Start")
+    with core.pilot_store.db.session() as s:
+        row = s.get(PilotRow, pilot.id)
+        targets = s.scalars(select(KpiRow.target).where(KpiRow.pilot_id == pilot.id).order_by(KpiRow.position)).all()
+    assert (row.monthly_cost, row.end, targets) == (700.0, date(2027, 3, 31), [7.5, 60.0])
+
+    ask = admin.say("/pilot löschen Dokumentensuche")
+    assert "(1)" in ask.text and "/pilot löschen Dokumentensuche ja" in ask.text
+    assert core.pilot_store.get(pilot.id) is not None  # asking deletes nothing
+    assert champion.say("/pilot löschen Dokumentensuche ja").text.startswith("Dieser Befehl ist Admin")
+    assert admin.say("/pilot löschen Dokumentensuche ja").text.startswith("🗑️ Pilot „Dokumentensuche“")
+    with core.pilot_store.db.session() as s:
+        assert s.get(PilotRow, pilot.id) is None
+        assert not s.scalars(select(PilotFeedbackRow).where(PilotFeedbackRow.pilot_id == pilot.id)).all()
+        assert not s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot.id)).all()
+
+
+def test_changing_an_entry_keeps_what_the_user_keeps(core, workspace):  # noqa: F811
+    pilot = seed_pilot(core, f"slack:{workspace}")
+    search, rate = core.pilot_store.kpis(pilot.id)
+    emma = Person(core, "UEMMA", workspace, "slack")
+    emma.script("/pilot feedback Dokumentensuche", "4", "2 Std", "5", "50", "Schnell", "Scans fehlen", "Danke")
+    (entry,) = core.pilot_store.entries_of(emma.message.user_key)
+    ask = emma.say(f"/pilot ändern {entry[0].id}")
+    assert "Bisher: 4 – „behalten“ übernimmt es." in ask.text
+    emma.script("behalten", "90", "behalten", "behalten", "behalten", "Nichts mehr")
+    reply = emma.say("behalten")
+    assert reply.text.startswith(f"✅ Eintrag {entry[0].id} ist geändert")
+    with core.pilot_store.db.session() as s:
+        row = s.get(PilotFeedbackRow, entry[0].id)
+        values = dict(s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value)
+                                .where(KpiValueRow.feedback_id == row.id)).all())  # fmt: skip
+    assert (row.satisfaction, row.minutes_saved, row.works, row.not_working, row.comment) == (
+        4, 90, "Schnell", "Nichts mehr", "Danke")  # fmt: skip
+    assert values == {search.id: 5, rate.id: 50}
+
+
+def test_a_report_for_a_quarter_named_directly(core, workspace):  # noqa: F811
+    seed_pilot(core, f"slack:{workspace}")
+    reply = Person(core, "UADMIN", workspace, "slack").say("/pilot bericht Q4 2026")
+    assert reply.text.startswith("*ROI-Bericht 2026-Q4* · Piloten: 1")
+    assert Person(core, "UADMIN", workspace, "slack").say("/pilot bericht 2026-Q4").text.startswith("*ROI-Bericht")
