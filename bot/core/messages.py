@@ -23,6 +23,7 @@ class Incoming:
     conversation: str = "default"
     value: str | None = None  # a button's or form's value (Slack/Teams); None for typed text
     admin: bool = False  # the channel found the sender among its configured admins
+    private: bool = True  # a 1:1 conversation with Lotse (DM, personal chat, terminal), not a channel
 
     @property
     def conversation_key(self) -> str:

@@ -121,6 +121,8 @@ class Lotse:
         return replace(reply, answer_id=answer_id)
 
     def _privacy(self, message: Incoming, request: str, language: str) -> Reply:
+        if request == "erase" and not message.private:
+            return Reply(i18n.text("pilot_private_only", language), language, answered=False)
         if request == "summary":
             return Reply(self.privacy.summary(message, language), language)
         if request == "export":

@@ -40,6 +40,7 @@ SUBCOMMANDS = {
     "löschen": "delete", "loeschen": "delete", "delete": "delete",
 }  # fmt: skip
 RESERVED.update(SUBCOMMANDS)
+PERSONAL = ("feedback", "mine", "edit", "withdraw")  # only in a 1:1 conversation with Lotse
 # `/pilot setze <pilot> <field> <value>`: the pilot's facts an admin may correct after registering it
 FIELDS = {
     "name": "name",
@@ -120,6 +121,8 @@ class PilotCommands:
             return self._refuse("pilot_champions_only", language)
         if sub in ("export", "set", "delete") and role != ADMIN:
             return self._refuse("admin_only", language)
+        if sub in PERSONAL and not message.private:  # anonymity and one's own entries are no channel matter
+            return self._refuse("pilot_private_only", language)
         handler = getattr(self, f"_{sub}")
         return handler(message, rest.strip(), language)
 

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from bot.core.messages import Incoming
 from bot.dialogs.inputs import InvalidAnswer, parse_number
 from bot.dialogs.spec import L10n, NumberStep
 from bot.pilots.report import parse_quarter
@@ -130,3 +131,22 @@ def test_a_report_for_a_quarter_named_directly(core, workspace):  # noqa: F811
     reply = Person(core, "UADMIN", workspace, "slack").say("/pilot bericht Q4 2026")
     assert reply.text.startswith("*ROI-Bericht 2026-Q4* · Piloten: 1")
     assert Person(core, "UADMIN", workspace, "slack").say("/pilot bericht 2026-Q4").text.startswith("*ROI-Bericht")
+
+
+def test_ones_own_feedback_and_erasure_only_one_to_one(core, workspace):  # noqa: F811
+    seed_pilot(core, f"slack:{workspace}")
+
+    def in_channel(text: str):
+        return core.handle(Incoming(text, "UEMMA", channel="slack", workspace=workspace, conversation="C1:1.2",
+                                    private=False))  # fmt: skip
+
+    for text in ("/pilot feedback Dokumentensuche", "/pilot meine", "/pilot ändern 1", "/pilot zurückziehen 1",
+                 "lösche meine Daten"):  # fmt: skip
+        reply = in_channel(text)
+        assert reply.text.startswith("Das besprechen wir unter vier Augen") and not reply.answered, text
+        assert reply.question is None
+    assert core.dialogs.store.active(f"slack:{workspace}:UEMMA:C1:1.2") is None  # no dialog runs in the channel
+    # a champion may still record a group meeting where the group meets
+    group = core.handle(Incoming("/pilot gruppe Dokumentensuche", "UCHAMP", channel="slack", workspace=workspace,
+                                 conversation="C1", private=False))  # fmt: skip
+    assert group.question is not None and group.question.step == "group_size"

@@ -29,12 +29,14 @@ from bot.channels.slack import blocks
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply
+from bot.core.roles import ADMIN, CHAMPION
 from bot.core.turn import Lotse
 from bot.reminders.store import Outcome
 from bot.settings import SlackSettings
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
+POST_TO = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")  # "/lotse pilot bericht quartal #leitung" posts it there
 SUBCOMMANDS = {
     "help": "help", "hilfe": "help", "ask": "ask", "frage": "ask", "check": "check", "bewertung": "check",
     "feedback": "feedback", "plan": "plan", "data": "data", "daten": "data", "results": "results",
@@ -196,7 +198,7 @@ class SlackChannel:
     def _incoming(self, text: str, user: str, team: str, channel: str, thread: str | None, value: str | None = None):
         conversation = f"{channel}:{thread}" if thread else channel
         return Incoming(text=text or "", user=user, channel="slack", workspace=team, conversation=conversation,
-                        value=value, admin=user in self.settings.admins)  # fmt: skip
+                        value=value, admin=user in self.settings.admins, private=channel.startswith("D"))  # fmt: skip
 
     async def deliver(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
                       replace: str | None = None, user: str | None = None) -> None:  # fmt: skip
@@ -343,6 +345,16 @@ class SlackChannel:
             return
         if sub == "ask" and rest.startswith("/"):
             sub, rest = "check", rest  # a command (e.g. /check) needs a conversation: it goes to the DM
+        target = POST_TO.search(rest) if sub == "pilot" else None
+        if target and rest.split()[0].lower() in ("bericht", "report"):  # a report posted to a channel
+            rest = POST_TO.sub("", rest).strip()
+            incoming = self._incoming(f"/pilot {rest}", user, command["team_id"], target.group(1), None)
+            if self.core.roles.of(incoming) not in (ADMIN, CHAMPION):  # a refusal stays between us
+                await ack(text=i18n.text("pilot_champions_only", language))
+                return
+            await ack(text=i18n.text("slack_posted", language, channel=target.group(1)))
+            await self.deliver(client, await self._handle(incoming), target.group(1), None, user=user)
+            return
         if sub == "pilot":  # dialogs, reports and exports: in the DM, where buttons and files work
             sub, rest = "check", f"/pilot {rest}".strip()
         if sub == "data" and rest.lower() in DATA_REQUESTS:

@@ -408,8 +408,9 @@ def _incoming(activity: Activity, admins: frozenset[str] = frozenset()) -> Incom
         text = str(data.get("answer") or "").strip()
     tenant = _tenant_of(activity.serialize()) or ""
     user = _user_id(activity)
+    private = (activity.conversation.conversation_type or "personal") == "personal"
     return Incoming(text=text, user=user, channel="teams", workspace=tenant, conversation=activity.conversation.id,
-                    value=value, admin=user in admins)  # fmt: skip
+                    value=value, admin=user in admins, private=private)  # fmt: skip
 
 
 def _user_id(activity: Activity) -> str:

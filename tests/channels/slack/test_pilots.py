@@ -226,3 +226,23 @@ async def test_with_an_llm_my_data_asked_in_a_channel_still_reaches_the_users_dm
     assert json.loads(data)["user"] == f"slack:{slack.team}:U2"
     await settle()
     assert not any(texts(m).startswith("Das hat leider nicht geklappt") for m in posted(slack.fake))
+
+
+# -- a quarterly report posted to a channel ---------------------------------------------------------------
+
+
+async def test_an_admin_posts_the_quarterly_report_to_a_channel(slack):
+    pilot_id = add_pilot(slack)
+    for n, user in enumerate(("UA", "UB", "UC")):
+        add_feedback(slack, pilot_id, user, 4 + n % 2, 60)
+    ack = await ack_text(slack, "pilot bericht quartal <#CBOARD|geschaeftsfuehrung>", user="UADMIN")
+    assert "Ich poste den Bericht in <#CBOARD>." in ack
+    [message] = await slack.fake.wait_for("chat.postMessage")
+    assert message["channel"] == "CBOARD" and texts(message).startswith("*ROI-Bericht ")
+    completes = await slack.fake.wait_for("files.completeUploadExternal", count=3)
+    assert all(c["channel_id"] == "CBOARD" for c in completes)  # the three charts, in the channel
+    # an employee cannot post one, and the refusal is only for them (the ack), not in the channel
+    ack = await ack_text(slack, "pilot bericht quartal <#CBOARD|geschaeftsfuehrung>", user="U1")
+    assert "Das dürfen Change Champions und Admins." in ack
+    await settle()
+    assert len([m for m in slack.fake.of("chat.postMessage") if m["channel"] == "CBOARD"]) == 1
