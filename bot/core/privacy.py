@@ -98,7 +98,11 @@ class Privacy:
             json.dump(data, out, ensure_ascii=False, indent=2)
         counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
         text = i18n.text("privacy_export_ready", language, **counts)
-        return Reply(text, language, files=[File(str(path), "meine-daten.json", "application/json")])
+        return Reply(
+            text,
+            language,
+            files=[File(str(path), "my-data.json" if language == "en" else "meine-daten.json", "application/json")],
+        )
 
     # -- Forms: the confirmation -----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ reports and exports of the IT lead.
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import date, datetime
 from pathlib import Path
@@ -89,9 +90,17 @@ def money(value: float, language: str) -> str:
 def percent(value: float | None, language: str, signed: bool = True) -> str:
     if value is None:
         return "–"
-    text = f"{value:+.1f}" if signed else f"{value:.0f}"
+    rounded = math.floor(abs(value) * (10 if signed else 1) + 0.5) / (10 if signed else 1)  # 62.5 → 63, not 62
+    rounded = -rounded if value < 0 and rounded else rounded  # no "−0,0 %"
+    text = f"{rounded:+,.1f}" if signed else f"{rounded:,.0f}"
+    if language == "de":
+        text = text.translate(str.maketrans(",.", ".,"))
     text = text.replace("-", "−")
-    return (text.replace(".", ",") if language == "de" else text) + " %"
+    return text + " %"
+
+
+def _quote(text: str, language: str) -> str:
+    return f"“{text}”" if language == "en" else f"„{text}“"
 
 
 def _day(day: date, language: str) -> str:
@@ -432,10 +441,10 @@ def pilot_text(f: PilotFigures, language: str) -> str:
         lines += [kpi_figure_line(k, language) for k in f.kpis]
     lines += roi_lines(f, language)
     if f.works:
-        lines.append(i18n.text("pilot_report_works", language, quotes=" · ".join(f"„{q}“" for q in f.works)))
+        lines.append(i18n.text("pilot_report_works", language, quotes=" · ".join(_quote(q, language) for q in f.works)))
     if f.not_working:
         lines.append(i18n.text("pilot_report_not_working", language,
-                               quotes=" · ".join(f"„{q}“" for q in f.not_working)))  # fmt: skip
+                               quotes=" · ".join(_quote(q, language) for q in f.not_working)))  # fmt: skip
     return "\n".join(lines)
 
 

@@ -268,13 +268,15 @@ class PilotStore:
     def export_of(self, user_key: str) -> list[dict]:
         """The user's own entries as plain data, for "meine Daten"."""
         out = []
+        with self.db.session() as s:
+            names = dict(s.execute(select(KpiRow.id, KpiRow.name)).all())
         for row, pilot in self.entries_of(user_key):
             out.append({"id": row.id, "pilot": pilot, "created_at": row.created_at.isoformat(),
                         "updated_at": row.updated_at.isoformat(), "anonymous": row.anonymous,
                         "group_size": row.group_size, "satisfaction": row.satisfaction,
                         "minutes_saved_per_week": row.minutes_saved, "works": row.works,
                         "not_working": row.not_working, "comment": row.comment,
-                        "kpi_values": {str(k): v for k, v in self.values(row.id).items()}})  # fmt: skip
+                        "kpi_values": {names.get(k, str(k)): v for k, v in self.values(row.id).items()}})  # fmt: skip
         return out
 
 

@@ -160,7 +160,7 @@ def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     (entry,) = data["pilot_feedback"]
     assert (entry["id"], entry["pilot"], entry["anonymous"], entry["satisfaction"], entry["works"]) == (
         anonymous, "Dokumentensuche", True, 3, "Annas Lob")  # fmt: skip
-    assert entry["minutes_saved_per_week"] == 30 and entry["kpi_values"] == {str(kpi.id): 6}
+    assert entry["minutes_saved_per_week"] == 30 and entry["kpi_values"] == {kpi.name: 6}  # by the KPI's name, readable
     for theirs in ("Datenqualitätsanalyse", "Bens Kritik", "Bens Geheimnis", "ben"):
         assert theirs not in raw
     assert reply.text.startswith("Ihre Daten als JSON: 2 Nachrichten, 1 Dialoge, 0 Bewertungsergebnisse, "
