@@ -4,13 +4,16 @@ data folder; tests that change the index use their own folder."""
 from __future__ import annotations
 
 import socket
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.answering import AnswerService
 from bot.settings import LLMSettings, Settings
+from bot.storage.db import Database
 from ingest.index import KnowledgeIndex
 from ingest.pipeline import ingest
 
@@ -68,3 +71,39 @@ def llm_service(kb_settings: Settings, kb_index: KnowledgeIndex, base_url: str, 
         llm=LLMSettings(api_key="test-key", base_url=base_url, model="test-model", **llm),
     )
     return AnswerService(settings, kb_index)
+
+
+# -- databases: SQLite, and a throwaway database on the real PostgreSQL at 127.0.0.1 (.ci/run starts it)
+
+PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'lotse.db'}"
+
+
+@pytest.fixture
+def postgres_url():
+    name = f"lotse_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not running ({exc}); .ci/run starts it")
+    admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request):
+    """A `Database` on SQLite and on PostgreSQL (the test runs once on each)."""
+    database = Database(request.getfixturevalue(f"{request.param}_url"))
+    yield database
+    database.dispose()

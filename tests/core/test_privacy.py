@@ -13,7 +13,6 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 
-import psycopg
 import pytest
 from sqlalchemy import func, select, update
 
@@ -23,7 +22,6 @@ from bot.pilots.report import Reports
 from bot.pilots.store import Entry, Kpi, PilotStore
 from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.conversations import ConversationStore
-from bot.storage.db import Database
 from bot.storage.deliveries import DeliveryLog
 from bot.storage.dialogs import DialogStore
 from bot.storage.models import (
@@ -42,8 +40,6 @@ from bot.storage.models import (
 )
 from bot.storage.personal import PersonalData
 from bot.storage.references import ReferenceStore
-
-PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
@@ -251,26 +247,6 @@ def test_what_is_stored_counts_everything_including_pilot_feedback(core, workspa
 
 
 # -- the retention purge -----------------------------------------------------------------------------
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request, tmp_path):
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'purge.db'}")
-        yield database
-        database.dispose()
-        return
-    name = f"lotse_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(PG, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not running ({exc}); .ci/run starts it")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    database = Database(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
-    yield database
-    database.dispose()
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
 
 
 OLD = datetime(2024, 6, 1, tzinfo=UTC)

@@ -3,11 +3,9 @@ on SQLite and on the real PostgreSQL at 127.0.0.1:5432 (a throwaway database per
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from bot.core.messages import Reply
@@ -17,7 +15,6 @@ from bot.reminders.store import Outcome
 from bot.storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
-PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 class Clock:
@@ -57,29 +54,6 @@ def spec():
 @pytest.fixture
 def clock():
     return Clock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'lotse.db'}"
-
-
-@pytest.fixture
-def postgres_url():
-    name = f"lotse_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(PG, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not running ({exc}); .ci/run starts it")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
 
 
 @pytest.fixture
