@@ -77,6 +77,8 @@ class PilotForms:
             if step.id == "kpis":
                 steps.extend(self._kpi_step(kpi) for kpi in kpis)
                 continue
+            if group and f"group_{step.id}" in self.template.texts:  # the group's question, not one person's
+                step = step.model_copy(update={"text": self.template.texts[f"group_{step.id}"]})
             steps.append(step)
         if earlier:
             steps = [_with_earlier(step, earlier[step.id]) if step.id in earlier else step for step in steps]

@@ -150,3 +150,15 @@ def test_ones_own_feedback_and_erasure_only_one_to_one(core, workspace):  # noqa
     group = core.handle(Incoming("/pilot gruppe Dokumentensuche", "UCHAMP", channel="slack", workspace=workspace,
                                  conversation="C1", private=False))  # fmt: skip
     assert group.question is not None and group.question.step == "group_size"
+
+
+def test_a_group_meeting_is_asked_about_the_group(core, workspace):  # noqa: F811
+    seed_pilot(core, f"slack:{workspace}")
+    champion = Person(core, "UCHAMP", workspace, "slack")
+    champion.say("/pilot gruppe Dokumentensuche")
+    rating = champion.say("6")
+    assert "Wie zufrieden ist die Runde mit dem Pilot" in rating.text
+    minutes = champion.say("4")
+    assert "einer Person der Runde pro Woche" in minutes.text
+    own = Person(core, "UEMMA", workspace, "slack").say("/pilot feedback Dokumentensuche")
+    assert "Wie zufrieden sind Sie mit dem Pilot?" in own.text  # one person's feedback is asked as before
