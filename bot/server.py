@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy import text
 
 from bot.core.turn import Lotse
 from bot.dialogs.charts import warm_up
@@ -31,6 +32,8 @@ def build_app(
     `teams_credentials` replaces botbuilder's credentials factory (tests: no token requests to Azure AD)."""
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz(core, settings))
+    app.router.add_get("/metrics", _metrics)
     executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
     app[EXECUTOR] = executor
     if settings.slack.enabled:
@@ -84,6 +87,50 @@ def _slack_handler(slack):
 
 async def _healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+READY_TIMEOUT = 3.0
+
+
+def _readyz(core: Lotse, settings: Settings):
+    """Ready when the database answers and the vector store opens, each within READY_TIMEOUT seconds;
+    503 with what failed otherwise. Slack and Teams are listed as configured (their APIs are not
+    called on every probe)."""
+
+    def database() -> None:
+        with core.answers.index.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def vectors() -> None:
+        core.answers.index.vectors.count()
+
+    async def check(probe) -> str:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(probe), READY_TIMEOUT)
+        except TimeoutError:
+            return f"no answer within {READY_TIMEOUT:g} s"
+        except Exception as exc:  # the reason, not a stack trace
+            return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}".rstrip(": ")
+        return "ok"
+
+    async def ready(_request: web.Request) -> web.Response:
+        checks = {"database": await check(database), "vector_store": await check(vectors)}
+        if settings.slack.enabled:
+            checks["slack"] = "configured"
+        if settings.teams.enabled:
+            checks["teams"] = "configured"
+        ok = all(v in ("ok", "configured") for v in checks.values())
+        return web.json_response(
+            {"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503
+        )
+
+    return ready
+
+
+async def _metrics(_request: web.Request) -> web.Response:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def build_scheduler(core: Lotse, app: web.Application):

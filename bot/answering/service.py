@@ -5,10 +5,12 @@ through the core, which calls `AnswerService.ask`."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import metrics
 from bot.answering.extractive import extractive_answer
 from bot.answering.retrieval import Passage, Retrieval, Retriever
 from bot.core import i18n
@@ -141,11 +143,14 @@ class AnswerService:
         if self.settings.llm.enabled:
             from bot.answering.llm import LLMUnavailable
 
+            started = time.perf_counter()
             try:
                 text = self._llm_answerer().answer(question, passages, language, history[-6:], on_text)
             except LLMUnavailable as exc:
+                metrics.LLM_ERRORS.labels(exc.reason).inc()
                 note = i18n.text("llm_fallback_note", language, reason=exc.reason)
             else:
+                metrics.LLM_SECONDS.observe(time.perf_counter() - started)
                 if text is None:
                     refusal = i18n.text("not_in_knowledge_base", language)
                     return Answer(question, False, refusal, language, "llm", passages)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from bot import metrics
 from bot.answering import Answer, AnswerService
 from bot.core import i18n
 from bot.core.language import detect_language
@@ -110,6 +111,7 @@ class Lotse:
 
         cited_before = set(history[-1].sources.split()) if history and history[-1].role == "assistant" else set()
         answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language, cited_before, on_text)
+        metrics.QUESTIONS.labels(message.channel, "answered" if answer.answered else "refused").inc()
         if not text:
             return Reply(answer.answer, answer.language, answered=False)
         reply = reply_for(answer)

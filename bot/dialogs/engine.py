@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot import metrics
 from bot.core import i18n
 from bot.core.messages import Choice, Incoming, Question, Reply
 from bot.dialogs.catalog import Catalog
@@ -255,7 +256,9 @@ class DialogEngine:
             if value is not None and self.forms is not None and self.catalog.get(spec.id) is None:
                 self.forms.check(row, spec, Flow(spec, trail, language), at, value, language)
         except InvalidAnswer as problem:
+            metrics.DIALOG_STEPS.labels("invalid").inc()
             return self._ask(spec, row, trail, prefix=problem.hint, answered=False)
+        metrics.DIALOG_STEPS.labels("answered").inc()
         trail.append(Entry(at, value, step_path(spec, at)))
         if Flow(spec, trail, language).current() is None:
             return self._finish(spec, row, trail)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bot import metrics
 from bot.core.messages import Reply
 from bot.reminders.planner import Reminders
 from bot.reminders.store import Claimed, Outcome
@@ -78,8 +79,9 @@ class Dispatcher:
 
             results = await asyncio.gather(*(deliver(c, t.address if t else None, r) for c, t, r in composed))
             await asyncio.to_thread(log_.finish, results, now)
-            for _, outcome in results:
+            for item, outcome in results:
                 setattr(stats, outcome.status, getattr(stats, outcome.status) + 1)
+                metrics.NUDGES.labels(item.channel, outcome.status).inc()
                 if outcome.error and outcome.status != "sent":
                     stats.errors.append(outcome.error)
         return stats

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.channels.slack import blocks
 from bot.core import i18n
 from bot.core.language import detect_language
@@ -192,6 +193,7 @@ class SlackChannel:
             return await self.core_call(self.core.handle, incoming, on_text)
         except Exception:
             log.exception("could not handle a Slack message")
+            metrics.CHANNEL_ERRORS.labels("slack", "turn").inc()
             language = detect_language(incoming.text)
             return Reply(i18n.text("slack_error", language), language, answered=False)
 
@@ -207,6 +209,7 @@ class SlackChannel:
             await self.post(client, reply, channel, thread, replace, user)
         except Exception as exc:
             log.error("could not deliver a reply to Slack: %s: %s", type(exc).__name__, exc)
+            metrics.CHANNEL_ERRORS.labels("slack", "deliver").inc()
             with contextlib.suppress(Exception):
                 text = i18n.text("slack_error", reply.language)
                 await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
@@ -363,6 +366,7 @@ class SlackChannel:
             await self._subcommand(sub, word, rest, language, ack, command, client, respond)
         except Exception as exc:
             log.error("/lotse %s failed: %s: %s", sub, type(exc).__name__, exc)
+            metrics.CHANNEL_ERRORS.labels("slack", "command").inc()
             with contextlib.suppress(Exception):
                 await respond(text=i18n.text("slack_error", language), response_type="ephemeral")
 
@@ -438,6 +442,7 @@ class SlackChannel:
 
     async def on_error(self, error: Exception, body: dict) -> None:
         log.error("Slack request failed: %s: %s", type(error).__name__, error)
+        metrics.CHANNEL_ERRORS.labels("slack", "request").inc()
 
 
 def _team(body: dict) -> str:

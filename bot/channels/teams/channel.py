@@ -26,6 +26,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, Entity, ErrorResponseException
 from botframework.connector.auth.jwt_token_extractor import _OpenIdMetadata
 
+from bot import metrics
 from bot.channels.teams import cards
 from bot.core import i18n
 from bot.core.language import detect_language
@@ -180,6 +181,7 @@ class TeamsChannel:
             raise
         except requests.RequestException as exc:  # the Bot Framework signing keys could not be fetched
             log.error("could not check a Teams token: %s", type(exc).__name__)
+            metrics.CHANNEL_ERRORS.labels("teams", "auth").inc()
             return web.Response(status=503, text="Token keys unavailable; try again.")
         except (PermissionError, jwt.PyJWTError, KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
             # botbuilder answers a malformed or foreign token with 500 or 404; it is simply not authorized
@@ -188,6 +190,7 @@ class TeamsChannel:
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
         log.error("Teams turn failed: %s: %s", type(error).__name__, error)
+        metrics.CHANNEL_ERRORS.labels("teams", "turn").inc()
         if context.activity.type == ActivityTypes.event:  # a proactive turn: notify() reports it
             return
         with contextlib.suppress(Exception):

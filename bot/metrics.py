@@ -1,0 +1,18 @@
+"""Prometheus metrics of one Lotse process, served at /metrics by `lotse serve`. Counters only count;
+no message text, user or conversation ever becomes a label."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+QUESTIONS = Counter(
+    "lotse_questions_total", "Questions answered from the knowledge base, or refused", ["channel", "outcome"]
+)
+LLM_SECONDS = Histogram("lotse_llm_seconds", "Time an LLM answer took (including streaming)",
+                        buckets=(0.25, 0.5, 1, 2, 4, 8, 15, 30, 60))  # fmt: skip
+LLM_ERRORS = Counter("lotse_llm_errors_total", "LLM calls that failed; the extractive answer was given", ["reason"])
+DIALOG_STEPS = Counter("lotse_dialog_steps_total", "Answers given in dialogs (assessments, pilot feedback)", ["result"])
+NUDGES = Counter("lotse_nudges_total", "Plan nudges by how sending them ended", ["channel", "outcome"])
+CHANNEL_ERRORS = Counter(
+    "lotse_channel_errors_total", "Failed Slack or Teams requests and replies", ["channel", "kind"]
+)
