@@ -455,6 +455,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"lotse: configuration error: {exc}", file=sys.stderr)
         return 2
+    if settings.log_format == "json":
+        from bot.logs import use_json
+
+        use_json()
     try:
         return args.func(args, settings)
     except AssessmentSpecError as exc:

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from bot.core.turn import Lotse
 from bot.dialogs.charts import warm_up
+from bot.logs import request_ids
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def build_app(
 ) -> web.Application:
     """The web application; `app[SLACK]` / `app[TEAMS]` are the channels that are configured.
     `teams_credentials` replaces botbuilder's credentials factory (tests: no token requests to Azure AD)."""
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_ids])
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz(core, settings))
     app.router.add_get("/metrics", _metrics)

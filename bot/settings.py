@@ -132,6 +132,7 @@ class Settings:
     scheduler: bool = True  # `lotse serve` runs the nudges (one process at a time holds the lead)
     console_role: str = "admin"  # the role of whoever types in `lotse chat`: admin, champion, employee
     retention_months: int = 24  # conversations, dialogs and feedback older than this are purged daily
+    log_format: str = "text"  # "json": one JSON object per line, with request ids (for log collectors)
 
     @property
     def charts_dir(self) -> Path:
@@ -206,6 +207,9 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     retention = _number("LOTSE_RETENTION_MONTHS", pick("LOTSE_RETENTION_MONTHS", conf.get("retention_months"), 24), int)
     if retention < 1:
         raise ConfigError(f"LOTSE_RETENTION_MONTHS={retention}: keep data at least 1 month")
+    log_format = str(pick("LOTSE_LOG_FORMAT", conf.get("log_format"), "text")).strip().lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"LOTSE_LOG_FORMAT={log_format!r}: use text or json")
     defaults = Settings()
     slack = _slack_settings(env, conf.get("slack") or {})
     return Settings(
@@ -224,6 +228,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         scheduler=scheduler,
         console_role=console_role,
         retention_months=retention,
+        log_format=log_format,
     )
 
 

@@ -4,6 +4,7 @@ through the core, which calls `AnswerService.ask`."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -32,6 +33,8 @@ _FOLLOW_UP_START = re.compile(
     re.IGNORECASE,
 )
 History = list[tuple[str, str]]  # (role, text), oldest first
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -148,6 +151,7 @@ class AnswerService:
                 text = self._llm_answerer().answer(question, passages, language, history[-6:], on_text)
             except LLMUnavailable as exc:
                 metrics.LLM_ERRORS.labels(exc.reason).inc()
+                log.warning("the LLM did not answer (%s); the answer is extractive", exc.reason)
                 note = i18n.text("llm_fallback_note", language, reason=exc.reason)
             else:
                 metrics.LLM_SECONDS.observe(time.perf_counter() - started)

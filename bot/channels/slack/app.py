@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import re
 from collections.abc import Callable
@@ -84,7 +85,8 @@ class SlackChannel:
         self.app.assistant(assistant)
 
     async def core_call(self, function: Callable, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        context = contextvars.copy_context()  # the request id goes along into the core's thread
+        return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, function, *args)
 
     async def quick_call(self, function: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.quick, function, *args)

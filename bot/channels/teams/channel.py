@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import random
@@ -151,7 +152,8 @@ class TeamsChannel:
             )
 
     async def core_call(self, function: Callable, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        context = contextvars.copy_context()  # the request id goes along into the core's thread
+        return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, function, *args)
 
     # -- the endpoint ----------------------------------------------------------------------------
 
