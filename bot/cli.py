@@ -36,6 +36,8 @@ def _open_service(settings: Settings):
     if service.index.chunk_count() == 0 and settings.knowledge_dir.is_dir():
         print(f"First run: indexing {settings.knowledge_dir} …", file=sys.stderr)
         _ingest_report(ingest(service.index, [settings.knowledge_dir]))
+    elif not service.index.lexical.is_built:  # another replica ingested into the shared database and Chroma
+        service.index.rebuild_lexical()
     return service
 
 

@@ -119,6 +119,7 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     knowledge_dir: Path = field(default_factory=_default_knowledge_dir)
     database_url: str | None = None
+    chroma_url: str | None = None  # a Chroma server (http://host:port) instead of the embedded store
     llm: LLMSettings = field(default_factory=LLMSettings)
     top_k: int = 5
     max_question_chars: int = 2000
@@ -219,6 +220,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         data_dir=Path(data_dir).expanduser() if data_dir else defaults.data_dir,
         knowledge_dir=Path(knowledge_dir).expanduser() if knowledge_dir else defaults.knowledge_dir,
         database_url=pick("LOTSE_DATABASE_URL", conf.get("database_url")),
+        chroma_url=pick("LOTSE_CHROMA_URL", conf.get("chroma_url")),
         llm=llm,
         top_k=_number("LOTSE_TOP_K", pick("LOTSE_TOP_K", conf.get("top_k"), 5), int),
         embedding_model=pick("LOTSE_EMBEDDING_MODEL", conf.get("embedding_model")),

@@ -52,11 +52,13 @@ class KnowledgeIndex:
     @property
     def vectors(self) -> VectorStore:
         if self._vectors is None:
-            self._vectors = VectorStore(self.settings.data_dir / "chroma", self.embedder.name)
+            self._vectors = VectorStore(self.settings.data_dir / "chroma", self.embedder.name, self.settings.chroma_url)
             if self._vectors.embedder_name not in (None, self.embedder.name):
                 # vectors of another model are not comparable: start the index afresh
                 self._vectors.reset()
-                self._vectors = VectorStore(self.settings.data_dir / "chroma", self.embedder.name)
+                self._vectors = VectorStore(
+                    self.settings.data_dir / "chroma", self.embedder.name, self.settings.chroma_url
+                )
                 with self.db.session() as s:
                     s.execute(delete(ChunkRow))
                     s.execute(delete(DocumentRow))

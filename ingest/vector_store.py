@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -16,14 +17,22 @@ LANGUAGES = ("de", "en")  # one collection each: a metadata filter made a query 
 
 
 class VectorStore:
-    def __init__(self, path: Path, embedder_name: str) -> None:
+    def __init__(self, path: Path, embedder_name: str, url: str | None = None) -> None:
+        """Embedded under `path`, or the Chroma server at `url` (http://host:port) when one is given."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        )
+        settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        if url:
+            server = urlsplit(url)
+            if server.scheme not in ("http", "https") or not server.hostname:
+                raise ValueError(f"LOTSE_CHROMA_URL={url!r}: expected http://host:port or https://host:port")
+            port = server.port or (443 if server.scheme == "https" else 8000)
+            self._client = chromadb.HttpClient(host=server.hostname, port=port, ssl=server.scheme == "https",
+                                               settings=settings)  # fmt: skip
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._client = chromadb.PersistentClient(path=str(path), settings=settings)
         self._collections = {
             language: self._client.get_or_create_collection(
                 f"{COLLECTION}-{language}",
