@@ -1,0 +1,101 @@
+"""Two `lotse serve` processes for real, on one PostgreSQL database and one Chroma server, behave as one
+bot: the same signed Slack event delivered to both is answered once, and an assessment started on one
+continues on the other. Nothing leaves 127.0.0.1 (the Slack Web API is the fake)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.settings import Settings
+from ingest.index import KnowledgeIndex
+from ingest.pipeline import ingest
+from tests.conftest import KNOWLEDGE, ROOT
+from tests.fakes.slack_api import FakeSlack, sign
+
+SECRET = "replica-secret"
+TEAM = "TREP"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def serve(fake: FakeSlack, data_dir: Path, database: str, chroma: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
+    env.update(LOTSE_DATA_DIR=str(data_dir), LOTSE_DATABASE_URL=database, LOTSE_CHROMA_URL=chroma,
+               LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE), SLACK_BOT_TOKEN="xoxb-replica", SLACK_SIGNING_SECRET=SECRET,
+               SLACK_API_URL=fake.api_url, SLACK_TEAM_ID=TEAM)  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        for _ in range(600):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+                    if response.status == 200:
+                        return process, f"http://127.0.0.1:{port}"
+            except aiohttp.ClientError:
+                pass
+            if process.poll() is not None:
+                pytest.fail(f"lotse serve exited: {process.stderr.read().decode()[-2000:]}")
+            await asyncio.sleep(0.1)
+    process.kill()
+    pytest.fail("lotse serve did not get ready within 60 s")
+
+
+async def post_event(session: aiohttp.ClientSession, base: str, body: str) -> int:
+    headers = {"Content-Type": "application/json", **sign(SECRET, body)}
+    async with session.post(f"{base}/slack/events", data=body, headers=headers) as response:
+        return response.status
+
+
+def event(text: str, ts: str, event_id: str) -> str:
+    message = {"type": "message", "channel": "DREP1", "channel_type": "im", "user": "UANNA", "text": text, "ts": ts}
+    return json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+                       "event_id": event_id, "event_time": 1700000000, "event": message})  # fmt: skip
+
+
+async def test_two_replicas_answer_an_event_once_and_share_a_dialog(tmp_path, postgres_url, chroma_url):
+    shared = Settings(data_dir=tmp_path / "ingest", knowledge_dir=KNOWLEDGE, database_url=postgres_url,
+                      chroma_url=chroma_url)  # fmt: skip
+    index = KnowledgeIndex(shared)
+    assert not ingest(index, [KNOWLEDGE], progress=False).failed
+    index.db.dispose()
+    fake = await FakeSlack(team_id=TEAM).start()
+    first, one = await serve(fake, tmp_path / "r1", postgres_url, chroma_url)
+    second, two = await serve(fake, tmp_path / "r2", postgres_url, chroma_url)
+    try:
+        async with aiohttp.ClientSession() as session:
+            # the same event (a retry, or a load balancer sending it twice) reaches both replicas at once
+            body = event("Wie viel Budget brauchen wir pro Person für KI-Schulungen?", "1700000100.000100", "EvR1")
+            statuses = await asyncio.gather(post_event(session, one, body), post_event(session, two, body))
+            assert statuses == [200, 200]
+            [reply] = await fake.wait_for("chat.postMessage")
+            await asyncio.sleep(2)  # time for a second reply, which must not come
+            assert len(fake.of("chat.postMessage")) == 1 and reply["channel"] == "DREP1"
+            text = json.dumps(reply, ensure_ascii=False)
+            assert "Schulung" in text and "[1]" in text  # the cited answer from the shared index
+
+            # an assessment started on the first replica continues on the second
+            await post_event(session, one, event("/check readiness", "1700000200.000100", "EvR2"))
+            await fake.wait_for("chat.postMessage", count=2)
+            await post_event(session, two, event("ja", "1700000300.000100", "EvR3"))
+            replies = await fake.wait_for("chat.postMessage", count=3)
+            asked, answered = json.dumps(replies[1], ensure_ascii=False), json.dumps(replies[2], ensure_ascii=False)
+            assert "Frage 1 von 4" in asked and "Frage 2 von 4" in answered
+    finally:
+        for process in (first, second):
+            process.terminate()
+            process.wait(timeout=15)
+        await fake.stop()
