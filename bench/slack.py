@@ -19,9 +19,7 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,6 +31,7 @@ import yaml
 from bot.settings import Settings
 from ingest.index import KnowledgeIndex
 from ingest.pipeline import ingest
+from tests.fakes.local import start_serve
 from tests.fakes.slack_api import FakeSlack, sign
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,31 +44,15 @@ def questions() -> list[str]:
     return [q["question"] for q in items if not q.get("offtopic")]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def start_lotse(fake: FakeSlack, data_dir: Path) -> tuple[subprocess.Popen, str]:
     """`lotse serve` in its own process, configured for HTTP mode against the fake Web API."""
-    port = free_port()
     env = {**os.environ, "LOTSE_DATA_DIR": str(data_dir), "SLACK_BOT_TOKEN": "xoxb-bench",
            "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url, "SLACK_TEAM_ID": "TBENCH"}  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    async with aiohttp.ClientSession() as session:
-        for _ in range(600):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return process, f"http://127.0.0.1:{port}/slack/events"
-            except aiohttp.ClientError:
-                pass
-            if process.poll() is not None:
-                raise SystemExit(f"lotse serve exited: {process.stderr.read().decode()[-2000:]}")
-            await asyncio.sleep(0.1)
-    raise SystemExit("lotse serve did not come up within 60 s")
+    try:
+        process, base = await start_serve(env, ROOT)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    return process, f"{base}/slack/events"
 
 
 async def run(args) -> None:

@@ -10,8 +10,6 @@ import argparse
 import asyncio
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,11 +17,12 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 
-from bench.slack import ROOT, free_port, questions
+from bench.slack import ROOT, questions
 from bot.settings import Settings
 from ingest.index import KnowledgeIndex
 from ingest.pipeline import ingest
 from tests.fakes.bot_connector import FakeConnector
+from tests.fakes.local import start_serve
 
 
 async def run(args) -> None:
@@ -31,22 +30,16 @@ async def run(args) -> None:
     base = Settings(data_dir=folder, knowledge_dir=ROOT / "knowledge")
     ingest(KnowledgeIndex(base), [base.knowledge_dir], progress=False)
     connector = await FakeConnector().start()
-    port = free_port()
     env = {**os.environ, "LOTSE_DATA_DIR": str(folder), "LOTSE_TEAMS_ALLOW_ANONYMOUS": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/api/messages"
+    try:
+        process, base = await start_serve(env, ROOT)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
+    url = f"{base}/api/messages"
     pool = questions()
     random.seed(5)
     sent_at: dict[str, float] = {}
     async with aiohttp.ClientSession() as session:
-        for _ in range(600):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
 
         def activity(n: int, text: str) -> dict:
             return {"type": "message", "id": f"m{n}", "channelId": "msteams", "serviceUrl": connector.url,

@@ -12,3 +12,39 @@ async def serve_local(app: web.Application) -> tuple[web.AppRunner, str]:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]
     return runner, f"http://{host}:{port}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def start_serve(env: dict[str, str], cwd, ready: str = "/healthz", timeout: float = 60.0):
+    """`lotse serve` in a process of its own on a free port of 127.0.0.1, once `ready` answers 200:
+    (process, "http://127.0.0.1:PORT"). Raises RuntimeError with the end of its stderr if it exits."""
+    import asyncio
+    import subprocess
+    import sys
+
+    import aiohttp
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=cwd,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as session:
+        for _ in range(int(timeout * 10)):
+            try:
+                async with session.get(base + ready) as response:
+                    if response.status == 200:
+                        return process, base
+            except aiohttp.ClientError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"lotse serve exited: {process.stderr.read().decode()[-2000:]}")
+            await asyncio.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"lotse serve did not answer {ready} within {timeout:g} s")

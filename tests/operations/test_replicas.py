@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -19,39 +16,22 @@ from bot.settings import Settings
 from ingest.index import KnowledgeIndex
 from ingest.pipeline import ingest
 from tests.conftest import KNOWLEDGE, ROOT
+from tests.fakes.local import start_serve
 from tests.fakes.slack_api import FakeSlack, sign
 
 SECRET = "replica-secret"
 TEAM = "TREP"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def serve(fake: FakeSlack, data_dir: Path, database: str, chroma: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
+async def serve(fake: FakeSlack, data_dir: Path, database: str, chroma: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
     env.update(LOTSE_DATA_DIR=str(data_dir), LOTSE_DATABASE_URL=database, LOTSE_CHROMA_URL=chroma,
                LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE), SLACK_BOT_TOKEN="xoxb-replica", SLACK_SIGNING_SECRET=SECRET,
                SLACK_API_URL=fake.api_url, SLACK_TEAM_ID=TEAM)  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    async with aiohttp.ClientSession() as session:
-        for _ in range(600):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
-                    if response.status == 200:
-                        return process, f"http://127.0.0.1:{port}"
-            except aiohttp.ClientError:
-                pass
-            if process.poll() is not None:
-                pytest.fail(f"lotse serve exited: {process.stderr.read().decode()[-2000:]}")
-            await asyncio.sleep(0.1)
-    process.kill()
-    pytest.fail("lotse serve did not get ready within 60 s")
+    try:
+        return await start_serve(env, ROOT, ready="/readyz")
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 async def post_event(session: aiohttp.ClientSession, base: str, body: str) -> int:
