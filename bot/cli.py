@@ -289,8 +289,8 @@ def cmd_pilot(args, settings: Settings) -> int:
             print("No pilots yet; register one with /pilot neu in `lotse chat` (or Slack/Teams).", file=sys.stderr)
             return 1
         print(f"{'#':>2}  {'start':<10}  {'end':<10}  {'users':>5}  {'KPIs':>4}  {'responses':>9}  {'scope':<18} name")
-        for number, p in enumerate(pilots, 1):
-            figures = reports.pilot(p.id, texts=0)
+        all_figures = reports.pilots([p.id for p in pilots])
+        for number, (p, figures) in enumerate(zip(pilots, all_figures, strict=True), 1):
             print(f"{number:>2}  {p.start.isoformat():<10}  {p.end.isoformat():<10}  {p.users:>5}  "
                   f"{len(figures.kpis):>4}  {figures.responses:>9}  {p.scope:<18} {p.name}")  # fmt: skip
         return 0

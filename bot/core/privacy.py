@@ -106,6 +106,9 @@ class Privacy:
 
     # -- Forms: the confirmation -----------------------------------------------------------------
 
+    def owns(self, assessment_id: str) -> bool:
+        return assessment_id == ERASE
+
     def spec(self, assessment_id: str) -> AssessmentSpec | None:
         return self._spec if assessment_id == ERASE else None
 
@@ -116,9 +119,8 @@ class Privacy:
         return False, None
 
     def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
+        store.finish_with(row, trail, lambda s: None)  # if erased, the dialog row itself goes with the rest
         if not answers.get("confirm"):
-            store.finish_with(row, trail, lambda s: None)
             return Reply(i18n.text("privacy_erase_kept", language), language, mode="dialog")
-        store.finish_with(row, trail, lambda s: None)  # the dialog row itself goes with the rest
         counts = self.personal.erase(f"{row.scope}:{row.author}", row.author, row.scope)
         return Reply(i18n.text("privacy_erased", language, **counts), language, mode="dialog")

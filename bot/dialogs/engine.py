@@ -73,6 +73,9 @@ class Forms(Protocol):
     """Dialogs besides the catalog's assessments (pilot set-up and feedback): their specs are built at
     run time, and finishing one stores a record of their own instead of an assessment result."""
 
+    def owns(self, assessment_id: str) -> bool:
+        """Whether a dialog id is one of these forms' (cheap: no spec is built)."""
+
     def spec(self, assessment_id: str) -> AssessmentSpec | None: ...
 
     def check(self, row: DialogRow, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> None:

@@ -15,14 +15,14 @@ class FormSet:
         self.forms = forms
 
     def _owner(self, assessment_id: str) -> Forms | None:
-        return next((f for f in self.forms if f.spec(assessment_id) is not None), None)
+        return next((f for f in self.forms if f.owns(assessment_id)), None)
+
+    def owns(self, assessment_id: str) -> bool:
+        return self._owner(assessment_id) is not None
 
     def spec(self, assessment_id: str) -> AssessmentSpec | None:
-        for form in self.forms:
-            spec = form.spec(assessment_id)
-            if spec is not None:
-                return spec
-        return None
+        owner = self._owner(assessment_id)
+        return owner.spec(assessment_id) if owner is not None else None
 
     def check(self, row: DialogRow, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> None:
         owner = self._owner(spec.id)

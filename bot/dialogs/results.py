@@ -13,9 +13,7 @@ import hmac
 import io
 import json
 import logging
-import os
 import re
-import secrets
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from bot.dialogs.spec import AssessmentSpec
 from bot.storage.db import Database
 from bot.storage.dialogs import ResultStore
 from bot.storage.models import AssessmentResultRow
+from bot.storage.secrets import load_key
 
 log = logging.getLogger(__name__)
 
@@ -107,17 +106,8 @@ class Results:
 
     def _token(self, result_id: int) -> str:
         """Part of a chart's file name that cannot be guessed: charts may be served over HTTP (Teams)."""
-        if self._chart_key is None:
-            key_file = self.charts_dir / ".key"
-            self.charts_dir.mkdir(parents=True, exist_ok=True)
-            try:  # created readable by the owner only, and by one process: a second one reads the first's key
-                descriptor = os.open(key_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(descriptor, "wb") as out:
-                    out.write(secrets.token_bytes(32))
-            self._chart_key = key_file.read_bytes()
+        if self._chart_key is None:  # in the database: every replica names a chart the same way
+            self._chart_key = load_key(self.store.db, "chart-key")
         return hmac.new(self._chart_key, str(result_id).encode(), hashlib.sha256).hexdigest()[:16]
 
     # -- looking results up ---------------------------------------------------------------------

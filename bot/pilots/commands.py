@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from bot.dialogs.engine import DialogEngine
 from bot.dialogs.inputs import InvalidAnswer, parse_date, parse_number, parse_text, parse_yesno
 from bot.dialogs.spec import L10n, NumberStep, TextStep
 from bot.pilots import charts, export
-from bot.pilots.forms import RESERVED, SETUP, kpi_line, number
+from bot.pilots.forms import RESERVED, SETUP, kpi_line, number, target_value
 from bot.pilots.report import MIN_ANONYMOUS, KpiFigure, PilotFigures, Report, Reports, parse_quarter, quarter_of
 from bot.pilots.store import PilotStore
 from bot.storage.models import PilotRow
@@ -200,8 +201,7 @@ class PilotCommands:
         spec = self.dialogs.spec(SETUP)
         reply = self.dialogs.begin(message, spec, language, restart=True)
         if rest:  # "/pilot neu Dokumentensuche": the name is the first answer
-            reply = self.dialogs.handle(Incoming(rest, message.user, message.channel, message.workspace,
-                                                 message.conversation, admin=message.admin), language)  # fmt: skip
+            reply = self.dialogs.handle(replace(message, text=rest, value=None), language)
         return reply
 
     def _feedback(self, message: Incoming, rest: str, language: str, group: bool = False) -> Reply:
@@ -355,8 +355,8 @@ def _field_value(field: str, value: str, language: str, kpi=None):
     if field == "users":
         return parse_number(NumberStep(id="v", type="number", integer=True, min=1, text=text), value, language)
     if field == "target":
-        target = parse_number(NumberStep(id="v", type="number", percent=True, text=text), value, language)
-        return kpi.baseline * (1 + float(target[:-1]) / 100) if isinstance(target, str) else float(target)
+        return target_value(parse_number(NumberStep(id="v", type="number", percent=True, text=text), value, language),
+                       kpi.baseline)  # fmt: skip
     minimum = None if field == "baseline" else 0
     return float(parse_number(NumberStep(id="v", type="number", min=minimum, text=text), value, language))
 

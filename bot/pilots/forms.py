@@ -41,6 +41,9 @@ class PilotForms:
 
     # -- specs ---------------------------------------------------------------------------------
 
+    def owns(self, assessment_id: str) -> bool:
+        return assessment_id == SETUP or FEEDBACK_ID.fullmatch(assessment_id) is not None
+
     def spec(self, assessment_id: str) -> AssessmentSpec | None:
         if assessment_id == SETUP:
             return self.setup
@@ -110,7 +113,7 @@ class PilotForms:
                 return
             if step.steps[sub].id == "target":
                 context = flow.item_context(top, item)
-                target = _target(value, context["baseline"])
+                target = target_value(value, context["baseline"])
                 if target < 0 <= context["baseline"]:
                     raise InvalidAnswer(i18n.text("pilot_target_negative", language, value=number(target, language)))
                 if (target > context["baseline"]) != (context["direction"] == "higher") or target == context[
@@ -175,7 +178,7 @@ class PilotForms:
                 unit=k.get("unit") or "",
                 direction=k["direction"],
                 baseline=float(k["baseline"]),
-                target=_target(k["target"], k["baseline"]),
+                target=target_value(k["target"], k["baseline"]),
                 target_change=float(k["target"][:-1]) if isinstance(k["target"], str) else None,
                 method=k.get("method") or "",
             )  # fmt: skip
@@ -219,7 +222,7 @@ def kpi_line(kpi, language: str) -> str:
     )  # fmt: skip
 
 
-def _target(value, baseline) -> float:
+def target_value(value, baseline) -> float:
     """A target given as "-40%" is 40 % below the baseline."""
     if isinstance(value, str) and value.endswith("%"):
         return float(baseline) * (1 + float(value[:-1]) / 100)

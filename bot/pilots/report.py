@@ -189,8 +189,13 @@ class Reports:
 
     def pilot(self, pilot_id: int, since: datetime | None = None, until: datetime | None = None,
               texts: int = 5) -> PilotFigures | None:  # fmt: skip
-        figures = self._figures([pilot_id], since, until, texts)
+        figures = self.pilots([pilot_id], since, until, texts)
         return figures[0] if figures else None
+
+    def pilots(self, ids: list[int], since: datetime | None = None, until: datetime | None = None,
+               texts: int = 0) -> list[PilotFigures]:  # fmt: skip
+        """The figures of several pilots at once (a few queries for all of them)."""
+        return self._figures(ids, since, until, texts)
 
     def quarter(self, scope: str | None, label: str) -> Report:
         """Every pilot running in the quarter, with the quarter's feedback, and ROI month by month from

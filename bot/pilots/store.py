@@ -11,30 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import Database
-from bot.storage.models import DialogRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow, SecretRow, utcnow
-
-
-def load_key(db: Database, name: str = "author-key") -> bytes:
-    """The 32-byte secret `name`: created once (by whichever process is first), then read by all."""
-    with db.session() as s:
-        found = s.get(SecretRow, name)
-        if found is not None:
-            return found.value
-    try:
-        with db.session() as s:
-            s.add(SecretRow(name=name, value=secrets.token_bytes(32)))
-    except IntegrityError:  # another process created it meanwhile: use theirs
-        pass
-    with db.session() as s:
-        return s.get(SecretRow, name).value
+from bot.storage.models import DialogRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow, utcnow
+from bot.storage.secrets import load_key
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from bot.channels.slack import blocks
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply
-from bot.core.roles import ADMIN, CHAMPION
 from bot.core.turn import Lotse
 from bot.reminders.store import Outcome
 from bot.settings import SlackSettings
@@ -354,11 +353,12 @@ class SlackChannel:
         if target and rest.split()[0].lower() in ("bericht", "report"):  # a report posted to a channel
             rest = POST_TO.sub("", rest).strip()
             incoming = self._incoming(f"/pilot {rest}", user, command["team_id"], target.group(1), None)
-            if self.core.roles.of(incoming) not in (ADMIN, CHAMPION):  # a refusal stays between us
-                await ack(text=i18n.text("pilot_champions_only", language))
+            reply = await self._handle(incoming)  # about a second with its charts: within the ack's 3 s
+            if not reply.answered:  # a refusal, an unknown pilot …: only for the one who asked
+                await ack(text=reply.text)
                 return
             await ack(text=i18n.text("slack_posted", language, channel=target.group(1)))
-            await self.deliver(client, await self._handle(incoming), target.group(1), None, user=user)
+            await self.deliver(client, reply, target.group(1), None, user=user)
             return
         if sub == "pilot":  # dialogs, reports and exports: in the DM, where buttons and files work
             sub, rest = "check", f"/pilot {rest}".strip()

@@ -276,13 +276,13 @@ class LotseTeamsBot(TeamsActivityHandler):
         if admin_reply is not None:
             await turn_context.send_activity(admin_reply.text)
             return
-        streaming = llm and (activity.conversation.conversation_type or "personal") == "personal"  # Teams: 1:1 only
+        streaming = llm and incoming.private  # Teams streams in personal chats only
         if streaming:
             reply, final = await self._streamed(turn_context, incoming)
         else:
             await turn_context.send_activity(Activity(type=ActivityTypes.typing))
             reply = await self.channel.core_call(self.core.handle, incoming)
-            if reply.files and (activity.conversation.conversation_type or "personal") != "personal":
+            if reply.files and not incoming.private:
                 reply = Reply(i18n.text("teams_files_personal_only", reply.language), reply.language, answered=False)
             final = to_activity(cards.render(reply, self.channel.settings.public_url))
         if incoming.value is not None and activity.reply_to_id and reply.answered and reply.mode == "nudge":
