@@ -9,10 +9,13 @@ import logging
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from bot import __version__
 from bot.dialogs.spec import AssessmentSpecError
 from bot.reminders.spec import PlanSpecError
 from bot.settings import ConfigError, Settings, load_settings
+from bot.storage.migrate import SchemaError
 
 
 def _ingest_report(report, out=sys.stderr) -> None:
@@ -98,7 +101,7 @@ def _plan_store(settings: Settings):
     from bot.reminders.spec import load_plan
     from bot.storage.db import Database
 
-    return Reminders(Database(settings.db_url), load_plan(settings.plan_file))
+    return Reminders(Database(settings.db_url, upgrade=settings.db_auto_upgrade), load_plan(settings.plan_file))
 
 
 def cmd_plan(args, settings: Settings) -> int:
@@ -214,7 +217,11 @@ def _results(settings: Settings):
     from bot.dialogs import Results, load_catalog
     from bot.storage import Database
 
-    return Results(Database(settings.db_url), load_catalog(settings.assessments_dir), settings.charts_dir)
+    return Results(
+        Database(settings.db_url, upgrade=settings.db_auto_upgrade),
+        load_catalog(settings.assessments_dir),
+        settings.charts_dir,
+    )
 
 
 def cmd_assess(args, settings: Settings) -> int:
@@ -258,7 +265,7 @@ def _pilots(settings: Settings):
     from bot.pilots.store import PilotStore
     from bot.storage import Database
 
-    db = Database(settings.db_url)
+    db = Database(settings.db_url, upgrade=settings.db_auto_upgrade)
     return PilotStore(db), Reports(db)
 
 
@@ -373,6 +380,27 @@ def cmd_purge(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_db(args, settings: Settings) -> int:
+    """`lotse db upgrade|status`: the database schema (Alembic), for SQLite and PostgreSQL."""
+    from bot.storage import migrate
+    from bot.storage.db import make_engine
+
+    engine = make_engine(settings.db_url)
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        if args.action == "status":
+            found, newest = migrate.status(engine)
+            state = "current" if found == newest else "needs `lotse db upgrade`"
+            print(f"{where}: schema revision {found or 'none'}, this Lotse needs {newest} ({state})")
+            return 0 if found == newest else 1
+        before, after = migrate.upgrade(engine, args.revision)
+        print(f"{where}: schema revision {before or 'none'} → {after}" if before != after
+              else f"{where}: schema revision {after}, nothing to do")  # fmt: skip
+        return 0
+    finally:
+        engine.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description="Lotse — your guide through the AI roadmap.")
     parser.add_argument("--version", action="version", version=f"lotse {__version__}")
@@ -431,6 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="delete what is older than the retention period (LOTSE_RETENTION_MONTHS)")
     purge.set_defaults(func=cmd_purge)
 
+    db = sub.add_parser("db", help="the database schema: upgrade it (migrations), or show its revision")
+    db.add_argument("action", choices=("upgrade", "status"))
+    db.add_argument("--revision", default="head", help="upgrade to this revision (default: the newest)")
+    db.set_defaults(func=cmd_db)
+
     serve = sub.add_parser("serve", help="serve the configured channels (Slack, Teams) in one process")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=3978, help="port to listen on (default 3978)")
@@ -468,6 +501,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except PlanSpecError as exc:
         print(f"lotse: plan file error: {exc}", file=sys.stderr)
+        return 2
+    except SchemaError as exc:
+        print(f"lotse: database schema: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:  # the database server is down, refuses us, or the file cannot be opened
+        reason = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
+        print(f"lotse: the database cannot be used: {reason} — check LOTSE_DATABASE_URL and that the database "
+              "server is running", file=sys.stderr)  # fmt: skip
         return 2
     except KeyboardInterrupt:
         return 130

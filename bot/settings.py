@@ -134,6 +134,7 @@ class Settings:
     console_role: str = "admin"  # the role of whoever types in `lotse chat`: admin, champion, employee
     retention_months: int = 24  # conversations, dialogs and feedback older than this are purged daily
     log_format: str = "text"  # "json": one JSON object per line, with request ids (for log collectors)
+    db_auto_upgrade: bool = True  # migrate the schema at start; off: only `lotse db upgrade` does
 
     @property
     def charts_dir(self) -> Path:
@@ -231,6 +232,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         console_role=console_role,
         retention_months=retention,
         log_format=log_format,
+        db_auto_upgrade=_flag(pick("LOTSE_DB_AUTO_UPGRADE", conf.get("db_auto_upgrade"), True)),
     )
 
 

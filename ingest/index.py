@@ -27,7 +27,7 @@ class KnowledgeIndex:
 
     def __init__(self, settings: Settings, db: Database | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.db = db or Database(settings.db_url)
+        self.db = db or Database(settings.db_url, upgrade=settings.db_auto_upgrade)
         self._embedder = embedder
         self.lexical = LexicalIndex(settings.data_dir / "bm25")
         self._vectors: VectorStore | None = None

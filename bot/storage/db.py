@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.storage.models import Base
+from bot.storage import migrate
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -22,18 +22,28 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-class Database:
-    """Owns the engine; `session()` is a unit of work that commits on success."""
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; for SQLite the folder is created and the pragmas are set on every connection."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
-    def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+class Database:
+    """Owns the engine; `session()` is a unit of work that commits on success. On opening, the schema
+    is brought to this Lotse's revision (Alembic), or with `upgrade=False` only checked (SchemaError)."""
+
+    def __init__(self, url: str, upgrade: bool = True) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        Base.metadata.create_all(self.engine)
+        if upgrade:
+            migrate.upgrade(self.engine)
+        else:
+            migrate.check(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
