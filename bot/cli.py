@@ -7,6 +7,7 @@ import getpass
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
@@ -39,9 +40,20 @@ def _open_service(settings: Settings):
     if service.index.chunk_count() == 0 and settings.knowledge_dir.is_dir():
         print(f"First run: indexing {settings.knowledge_dir} …", file=sys.stderr)
         _ingest_report(ingest(service.index, [settings.knowledge_dir]))
-    elif not service.index.lexical.is_built:  # another replica ingested into the shared database and Chroma
-        service.index.rebuild_lexical()
+    else:
+        _complete_index(service.index)
     return service
+
+
+def _complete_index(index) -> None:
+    """The database holds chunks (another replica or an earlier run ingested them): build whatever this
+    process lacks of the derived indexes — BM25 in its data folder, and the vector store if it is empty
+    (a replica with its own embedded store, or a restored database beside a lost index)."""
+    if index.vectors.count() == 0:
+        print("The vector index is empty: rebuilding it from the database …", file=sys.stderr)
+        index.rebuild_vectors()
+    if not index.lexical.is_built:
+        index.rebuild_lexical()
 
 
 def cmd_ingest(args, settings: Settings) -> int:
@@ -49,8 +61,17 @@ def cmd_ingest(args, settings: Settings) -> int:
     from ingest.pipeline import IngestPathError, ingest
 
     paths = [Path(p) for p in args.paths] or [settings.knowledge_dir]
+    index = KnowledgeIndex(settings)
+    if args.rebuild:
+        started = time.perf_counter()
+        count = index.rebuild_vectors()
+        index.rebuild_lexical()
+        print(f"rebuilt the vector and BM25 indexes from the database: {count} chunks in "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)  # fmt: skip
+        if not args.paths:
+            return 0
     try:
-        report = ingest(KnowledgeIndex(settings), paths, progress=None)
+        report = ingest(index, paths, progress=None)
     except IngestPathError as exc:
         print(f"lotse ingest: {exc}", file=sys.stderr)
         return 2
@@ -476,6 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     ing = sub.add_parser("ingest", help="index documents (default: the knowledge/ folder)")
     ing.add_argument("paths", nargs="*", help="files or folders: .md .txt .html .pdf .docx")
+    ing.add_argument("--rebuild", action="store_true",
+                     help="rebuild the vector and BM25 indexes from the database (after a restore); "
+                          "with paths, ingest them afterwards")  # fmt: skip
     ing.set_defaults(func=cmd_ingest)
     return parser
 

@@ -127,6 +127,22 @@ class KnowledgeIndex:
             s.execute(delete(ChunkRow).where(ChunkRow.document_id == doc_id))
             s.execute(delete(DocumentRow).where(DocumentRow.id == doc_id))
 
+    def rebuild_vectors(self, batch: int = 256) -> int:
+        """Embed every chunk of the database into the vector store afresh: the chunk text in the
+        database is the source of truth, so a lost or new vector store (a restored backup, a replica with
+        its own embedded index) is rebuilt without the original files. Returns the number of chunks."""
+        self.vectors.reset()
+        self._vectors = None
+        with self.db.session() as s:
+            rows = list(s.execute(select(ChunkRow.id, ChunkRow.document_id, ChunkRow.language, ChunkRow.title,
+                                         ChunkRow.section, ChunkRow.text).order_by(ChunkRow.id)))  # fmt: skip
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            texts = [Chunk(title, section, text, 0).indexed_text for _, _, _, title, section, text in part]
+            meta = [{"document_id": doc, "language": lang} for _, doc, lang, _, _, _ in part]
+            self.vectors.add([row[0] for row in part], self.embedder.embed(texts), meta)
+        return len(rows)
+
     def rebuild_lexical(self) -> None:
         with self.db.session() as s:
             rows = s.execute(select(ChunkRow.id, ChunkRow.language, ChunkRow.title, ChunkRow.section, ChunkRow.text))
