@@ -422,6 +422,47 @@ def cmd_db(args, settings: Settings) -> int:
         engine.dispose()
 
 
+def cmd_init(args, settings: Settings) -> int:
+    """`lotse init`: what a deployment runs once before its replicas start — wait for the database and
+    the vector store, migrate the schema, index the knowledge folder (unchanged files are skipped)."""
+    from sqlalchemy.exc import OperationalError as DatabaseDown
+
+    from bot.storage import migrate
+    from bot.storage.db import make_engine
+    from ingest.index import KnowledgeIndex
+    from ingest.pipeline import ingest
+
+    deadline = time.monotonic() + args.wait
+    engine = make_engine(settings.db_url)
+    while True:
+        try:
+            before, after = migrate.upgrade(engine)
+            break
+        except DatabaseDown as exc:
+            if time.monotonic() > deadline:
+                raise
+            print(f"waiting for the database: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
+            time.sleep(2)
+    engine.dispose()
+    print(f"database schema: {before or 'none'} → {after}" if before != after else f"database schema: {after}",
+          file=sys.stderr)  # fmt: skip
+    index = KnowledgeIndex(settings)
+    while True:
+        try:
+            index.vectors.count()
+            break
+        except Exception as exc:  # the Chroma server is still starting (connection refused, 5xx)
+            if time.monotonic() > deadline:
+                print(f"lotse init: the vector store does not answer: {exc}", file=sys.stderr)
+                return 2
+            print(f"waiting for the vector store: {exc}", file=sys.stderr)
+            time.sleep(2)
+    report = ingest(index, [settings.knowledge_dir], progress=False)
+    _ingest_report(report)
+    _complete_index(index)
+    return 1 if report.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lotse", description="Lotse — your guide through the AI roadmap.")
     parser.add_argument("--version", action="version", version=f"lotse {__version__}")
@@ -479,6 +520,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = sub.add_parser("purge", help="delete what is older than the retention period (LOTSE_RETENTION_MONTHS)")
     purge.set_defaults(func=cmd_purge)
+
+    init = sub.add_parser("init", help="once per deployment: wait for the database and vector store, migrate, ingest")
+    init.add_argument("--wait", type=float, default=120.0, help="seconds to wait for them (default 120)")
+    init.set_defaults(func=cmd_init)
 
     db = sub.add_parser("db", help="the database schema: upgrade it (migrations), or show its revision")
     db.add_argument("action", choices=("upgrade", "status"))
