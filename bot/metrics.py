@@ -3,7 +3,7 @@ no message text, user or conversation ever becomes a label."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 QUESTIONS = Counter(
     "lotse_questions_total", "Questions answered from the knowledge base, or refused", ["channel", "outcome"]
@@ -15,4 +15,10 @@ DIALOG_STEPS = Counter("lotse_dialog_steps_total", "Answers given in dialogs (as
 NUDGES = Counter("lotse_nudges_total", "Plan nudges by how sending them ended", ["channel", "outcome"])
 CHANNEL_ERRORS = Counter(
     "lotse_channel_errors_total", "Failed Slack or Teams requests and replies", ["channel", "kind"]
+)
+SCHEDULER_LEADER = Gauge(
+    "lotse_scheduler_leader", "1 while this process leads the nudge scheduler of the role, else 0", ["role"]
+)
+SCHEDULER_PASSES = Counter(
+    "lotse_scheduler_passes_total", "Nudge passes (plan, claim, send) the scheduler ran", ["role", "outcome"]
 )

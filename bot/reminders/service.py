@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text, update
 from sqlalchemy.dialects import sqlite
 
+from bot import metrics
 from bot.reminders.dispatch import Dispatcher
 from bot.storage.db import Database
 from bot.storage.models import LeaseRow
@@ -88,6 +89,7 @@ class Lease:
         try:
             if self._connection is not None:
                 self._connection.execute(text("SELECT 1"))  # still alive: the lock is still ours
+                self._connection.commit()  # not left "idle in transaction" while it leads
                 return True
             connection = self.db.engine.connect()
             key = zlib.crc32(self.name.encode())
@@ -107,7 +109,10 @@ class Lease:
         if self.postgres:
             if self._connection is not None:
                 with contextlib.suppress(Exception):
-                    self._connection.close()  # closing the session releases the advisory lock
+                    # end the session, which releases the advisory lock: close() alone would hand the
+                    # connection back to the pool with the lock still held, and nobody could lead
+                    self._connection.invalidate()
+                    self._connection.close()
                 self._connection = None
             return
         with contextlib.suppress(Exception), self.db.session() as s:
@@ -135,6 +140,7 @@ class SchedulerService:
         self._task: asyncio.Task | None = None
         self._lock = asyncio.Lock()
         self.runs = 0
+        metrics.SCHEDULER_LEADER.labels(role)  # a follower shows 0, not nothing
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._lead(), name=f"lotse-scheduler-{self.role}")
@@ -151,19 +157,25 @@ class SchedulerService:
             try:
                 stats = await self.dispatcher.run_once()
                 self.runs += 1
+                metrics.SCHEDULER_PASSES.labels(self.role, "ok").inc()
                 if stats.planned or stats.sent or stats.failed or stats.unknown:
                     log.info("nudges: %s", stats)
             except Exception:
+                metrics.SCHEDULER_PASSES.labels(self.role, "failed").inc()
                 log.exception("the nudge pass failed; the next one runs in a minute")
 
     async def _lead(self) -> None:
         while True:
-            held = await asyncio.to_thread(self.lease.acquire)
-            if held and self.scheduler is None:
-                self._take_over()
-                await self.run_once()  # catch up at once, not only at the next full minute
-            elif not held and self.scheduler is not None:
-                log.warning("scheduler: lost the lead (%s); stepping down", self.role)
+            try:
+                held = await asyncio.to_thread(self.lease.acquire)
+                if held and self.scheduler is None:
+                    self._take_over()
+                    await self.run_once()  # catch up at once, not only at the next full minute
+                elif not held and self.scheduler is not None:
+                    log.warning("scheduler: lost the lead (%s); stepping down", self.role)
+                    self._step_down()
+            except Exception:  # e.g. the database gone while taking over: never keep the lock without leading
+                log.exception("scheduler: taking the lead of %s failed; trying again", self.role)
                 self._step_down()
             await asyncio.sleep(self.renew_seconds)
 
@@ -174,6 +186,7 @@ class SchedulerService:
             jobstores={"default": store}, timezone=UTC,
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )  # fmt: skip
+        self.scheduler = scheduler  # from here on _step_down shuts it down, also if the rest fails
         scheduler.start()
         if scheduler.get_job(JOB_ID) is None:  # a fixed id: restarts find it instead of adding another copy
             scheduler.add_job(tick, CronTrigger(second=0, timezone=UTC), args=[self.role], id=JOB_ID,
@@ -181,9 +194,9 @@ class SchedulerService:
         if self.housekeeping is not None and scheduler.get_job(PURGE_JOB_ID) is None:
             scheduler.add_job(purge, CronTrigger(hour=3, minute=30, timezone="Europe/Berlin"), args=[self.role],
                               id=PURGE_JOB_ID, name="retention purge", replace_existing=True)  # fmt: skip
-        self.scheduler = scheduler
         _RUNNING[self.role] = self
         self.leading.set()
+        metrics.SCHEDULER_LEADER.labels(self.role).set(1)
 
     def _step_down(self) -> None:
         if self.scheduler is not None:
@@ -192,5 +205,6 @@ class SchedulerService:
             self.scheduler = None
         if _RUNNING.get(self.role) is self:
             del _RUNNING[self.role]
+            metrics.SCHEDULER_LEADER.labels(self.role).set(0)
         self.leading.clear()
         self.lease.release()

@@ -26,7 +26,16 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; for SQLite the folder is created and the pragmas are set on every connection."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    connect_args = {}
+    if url.startswith("postgresql"):
+        # A dead peer (a replica's host crashed, a network cut) is noticed within about a minute, not after
+        # the kernel's two hours, on both ends: the server drops a dead replica's session, and with it the
+        # scheduler's advisory lock, so another replica takes over.
+        connect_args = {
+            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+            "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
+        }  # fmt: skip
+    engine = create_engine(url, future=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
