@@ -340,3 +340,63 @@ class KpiValueRow(Base):
     feedback_id: Mapped[int] = mapped_column(ForeignKey("pilot_feedback.id", ondelete="CASCADE"), primary_key=True)
     kpi_id: Mapped[int] = mapped_column(ForeignKey("pilot_kpis.id", ondelete="CASCADE"), primary_key=True, index=True)
     value: Mapped[float] = mapped_column(Float)
+
+
+class RegisterEntryRow(Base):
+    """One AI application in the company's register (EU AI Act inventory): what it is for, who owns
+    it, which model and provider, what data it uses, its risk class and status, and when it is reviewed."""
+
+    __tablename__ = "ai_register"
+    __table_args__ = (UniqueConstraint("scope", "name"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(200), index=True)  # channel:workspace, or "local"
+    name: Mapped[str] = mapped_column(String(120))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    data_sources: Mapped[str] = mapped_column(Text, default="")
+    personal_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    risk_class: Mapped[str] = mapped_column(String(16))  # minimal, limited, high, prohibited
+    status: Mapped[str] = mapped_column(String(16))  # idea, pilot, production, retired
+    next_review: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditRow(Base):
+    """Who did what, when: changes to plans, roles, pilots and the AI register, data exports and
+    erasures. Never message text; `detail` names fields and counts, not contents."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(300))  # user key (channel:workspace:user), or "system"/"cli:<login>"
+    action: Mapped[str] = mapped_column(String(64), index=True)  # e.g. pilot.update, data.erase
+    target: Mapped[str] = mapped_column(String(300), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class PersonRow(Base):
+    """The display name of someone Lotse talks to (from their Slack or Teams profile): masked in text
+    sent to an LLM endpoint that is not local, and erased with the person's data."""
+
+    __tablename__ = "people"
+
+    user_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LlmUsageRow(Base):
+    """LLM calls and tokens per day (UTC), for the daily budget; shared by every replica."""
+
+    __tablename__ = "llm_usage"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
