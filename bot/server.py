@@ -42,6 +42,7 @@ def build_app(
 
         slack = SlackChannel(core, settings.slack, executor)
         app[SLACK] = slack
+        app.cleanup_ctx.append(_web_api_session(slack))
         if not settings.slack.socket_mode:
             app.router.add_post("/slack/events", _slack_handler(slack))
     if settings.teams.enabled:
@@ -56,6 +57,17 @@ def build_app(
         app.router.add_get(r"/exports/{name:[a-z-]+-[0-9]{8}-[0-9]{6}-[0-9a-f]{16}\.(json|csv|xlsx)}",
                            _file_handler(settings.exports_dir, "No such export (kept for a day)."))  # fmt: skip
     return app
+
+
+def _web_api_session(slack):
+    """The Slack channel's HTTP session lives as long as the server: opened at start, closed at the end."""
+
+    async def session(_app: web.Application):
+        await slack.open()
+        yield
+        await slack.close()
+
+    return session
 
 
 def _file_handler(folder: Path, missing: str):

@@ -30,6 +30,7 @@ class VectorStore:
             port = server.port or (443 if server.scheme == "https" else 8000)
             self._client = chromadb.HttpClient(host=server.hostname, port=port, ssl=server.scheme == "https",
                                                settings=settings)  # fmt: skip
+            _bound_time(self._client)
         else:
             path.mkdir(parents=True, exist_ok=True)
             self._client = chromadb.PersistentClient(path=str(path), settings=settings)
@@ -68,13 +69,23 @@ class VectorStore:
         """The k nearest chunks as (chunk id, cosine similarity), best first; all languages if None."""
         hits: list[tuple[str, float]] = []
         for name in [language] if language else LANGUAGES:
-            collection = self._collections[name]
-            if collection.count() == 0:
-                continue
-            result = collection.query(query_embeddings=embedding.reshape(1, -1), n_results=k, include=["distances"])
+            # an empty collection answers with no ids; counting first cost a second call (a round trip
+            # to a Chroma server) on every question
+            result = self._collections[name].query(query_embeddings=embedding.reshape(1, -1), n_results=k,
+                                                   include=["distances"])  # fmt: skip
             hits += [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
         return sorted(hits, key=lambda hit: -hit[1])[:k]
 
     def reset(self) -> None:
         for language in LANGUAGES:
             self._client.delete_collection(f"{COLLECTION}-{language}")
+
+
+def _bound_time(client) -> None:
+    """chromadb's HTTP client waits forever (httpx `timeout=None`, not configurable in 1.5): a hung Chroma
+    server would hang every question. Bound it: 5 s to connect, 30 s per request."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(30.0, connect=5.0)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from bot.storage.autocommit import autocommit_sessions
 from bot.storage.db import Database
 from bot.storage.models import AssessmentResultRow, DialogRow, utcnow
 
@@ -21,9 +22,10 @@ class StaleDialog(RuntimeError):
 class DialogStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._single = autocommit_sessions(db)  # for reads of one statement, asked on every turn
 
     def active(self, conversation: str) -> DialogRow | None:
-        with self.db.session() as s:
+        with self._single() as s:
             return s.scalars(
                 select(DialogRow)
                 .where(DialogRow.conversation == conversation, DialogRow.status == ACTIVE)

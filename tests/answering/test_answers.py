@@ -6,6 +6,7 @@ import pytest
 
 from bot.core.messages import Incoming
 from bot.core.turn import Lotse
+from tests.conftest import both_databases
 
 
 def digits(text: str) -> str:
@@ -74,8 +75,9 @@ def test_week_of_the_plan_is_found_by_its_number(service):
         ("Was passiert in Woche 3?", "Und in Woche 4?", "Team"),
     ],
 )
-def test_follow_up_question_uses_the_conversation(kb_settings, service, first, follow_up, expected):
-    core = Lotse(kb_settings, service)
+@both_databases  # the conversation so far is read back from the database
+def test_follow_up_question_uses_the_conversation(database_service, first, follow_up, expected):
+    core = Lotse(database_service.settings, database_service)
     conversation = f"follow-up-{first[:10]}"
     assert core.handle(Incoming(first, user="u1", conversation=conversation)).answered
     follow = core.handle(Incoming(follow_up, user="u1", conversation=conversation))

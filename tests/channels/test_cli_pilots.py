@@ -26,19 +26,34 @@ from sqlalchemy import select
 from bot.pilots.store import Entry, Kpi, PilotStore
 from bot.storage.db import Database
 from bot.storage.models import MessageRow
+from tests.conftest import both_databases
 
 from .test_cli import guard_dir, lotse  # noqa: F401  (guard_dir is a fixture)
 
 
-def store_in(data_dir: Path) -> PilotStore:
-    return PilotStore(Database(f"sqlite:///{data_dir / 'lotse.db'}"))  # the key the CLI reads from the database
+def store_in(url: str) -> PilotStore:
+    return PilotStore(Database(url))  # the key the CLI reads from the database
 
 
 @pytest.fixture
-def data_dir(tmp_path) -> Path:
+def data_url(database, request, tmp_path) -> str:
+    """The database `lotse` uses: the data folder's SQLite file, or for a test marked @both_databases also
+    a PostgreSQL database (passed on as LOTSE_DATABASE_URL)."""
+    if database == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'lotse.db'}"
+    return request.getfixturevalue("database_url")
+
+
+def database_env(url: str) -> dict[str, str]:
+    return {} if url.startswith("sqlite:") else {"LOTSE_DATABASE_URL": url}
+
+
+@pytest.fixture
+def data_dir(tmp_path, data_url) -> Path:
     """A data folder with one pilot, two KPIs and three feedback entries in 2026-Q4 (one anonymous)."""
     folder = tmp_path / "data"
-    store = store_in(folder)
+    folder.mkdir(exist_ok=True)
+    store = store_in(data_url)
     pilot = store.create(
         "console:local", "Dokumentensuche", "console:local:anna", start=date(2026, 10, 1), end=date(2026, 12, 31),
         users=20, use_case="Verträge schneller finden", owner="Anna Berg", one_off_cost=5000.0, monthly_cost=500.0,
@@ -191,9 +206,11 @@ def test_feedback_export_csv(data_dir, guard_dir, tmp_path):  # noqa: F811
     assert [(r["author"], r["satisfaction"]) for r in rows] == [("ben", "4"), ("cem", "5"), ("", "3")]
 
 
-def test_purge_deletes_what_is_older_than_the_retention_and_keeps_the_rest(data_dir, guard_dir):  # noqa: F811
+@both_databases
+def test_purge_deletes_what_is_older_than_the_retention_and_keeps_the_rest(data_dir, data_url, guard_dir):  # noqa: F811
     now = datetime.now(UTC)
-    db = Database(f"sqlite:///{data_dir / 'lotse.db'}")
+    env = database_env(data_url)
+    db = Database(data_url)
     with db.session() as s:
         s.add(MessageRow(conversation="console:local:ben:default", role="user", text="alt",
                          created_at=now - timedelta(days=125)))  # fmt: skip
@@ -204,17 +221,17 @@ def test_purge_deletes_what_is_older_than_the_retention_and_keeps_the_rest(data_
         with db.session() as s:
             return list(s.scalars(select(MessageRow.text).order_by(MessageRow.id)).all())
 
-    default = run(["purge"], data_dir, guard_dir)  # 24 months: both stay
+    default = run(["purge"], data_dir, guard_dir, **env)  # 24 months: both stay
     assert default.returncode == 0, default.stderr
     assert "(24 months)" in default.stdout and "messages 0" in default.stdout
     assert texts() == ["alt", "neu"]
 
-    three = run(["purge"], data_dir, guard_dir, LOTSE_RETENTION_MONTHS="3")
+    three = run(["purge"], data_dir, guard_dir, LOTSE_RETENTION_MONTHS="3", **env)
     assert three.returncode == 0, three.stderr
     assert "(3 months)" in three.stdout and "messages 1" in three.stdout
     assert texts() == ["neu"]
 
-    refused = run(["purge"], data_dir, guard_dir, LOTSE_RETENTION_MONTHS="0")
+    refused = run(["purge"], data_dir, guard_dir, LOTSE_RETENTION_MONTHS="0", **env)
     assert refused.returncode == 2 and "LOTSE_RETENTION_MONTHS=0" in refused.stderr
     assert texts() == ["neu"]
     db.dispose()

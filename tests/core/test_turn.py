@@ -7,17 +7,19 @@ import pytest
 
 from bot.core.messages import Incoming
 from bot.core.turn import Lotse
+from tests.conftest import both_databases
 
 
 @pytest.fixture
-def lotse(kb_settings, service) -> Lotse:
-    return Lotse(kb_settings, service)
+def lotse(database_service) -> Lotse:
+    return Lotse(database_service.settings, database_service)
 
 
 def say(lotse: Lotse, text: str, workspace: str, user: str = "anna"):
     return lotse.handle(Incoming(text=text, user=user, channel="test", workspace=workspace))
 
 
+@both_databases
 def test_our_systems_question_is_answered_from_the_stored_result(lotse):
     workspace = "routing-1"
     before = say(lotse, "Welche unserer Systeme sind KI-bereit?", workspace)
@@ -44,6 +46,7 @@ def test_a_general_question_about_systems_still_goes_to_the_guide(lotse):
     assert reply.mode != "dialog" and reply.citations
 
 
+@both_databases
 def test_while_a_dialog_runs_its_answers_do_not_reach_the_knowledge_base(lotse):
     workspace = "routing-3"
     say(lotse, "/check readiness", workspace)
@@ -58,6 +61,7 @@ def test_help_mentions_the_assessments(lotse):
     assert "/check" in say(lotse, "/help", "routing-4").text
 
 
+@both_databases
 def test_admin_commands_and_feedback_work_the_same_in_every_channel(lotse):
     """The console's operator is an admin; /export and /feedback are the core's, not one channel's."""
     export = lotse.handle(Incoming("/export", "op", channel="console", admin=True))
@@ -73,6 +77,7 @@ def test_admin_commands_and_feedback_work_the_same_in_every_channel(lotse):
     assert "Rückmeldungen: 1" in counts
 
 
+@both_databases
 def test_what_is_stored_about_a_person_counts_only_that_person(lotse):
     """User ids may contain "_", a LIKE wildcard: u_1's summary must not count ux1's messages."""
     lotse.handle(Incoming("Was passiert in Woche 3?", "ux1", channel="console", workspace="esc"))

@@ -1,4 +1,5 @@
-"""A dialog engine on its own SQLite file, with the project's six assessments, and a chat helper."""
+"""A dialog engine on a database of its own (SQLite; SQLite and PostgreSQL for tests marked
+@both_databases), with the project's six assessments, and a chat helper."""
 
 from __future__ import annotations
 
@@ -33,15 +34,15 @@ class Chat:
         return reply
 
 
-def make_engine(db_path: Path, charts: Path, folder: Path = ASSESSMENTS) -> DialogEngine:
-    db = Database(f"sqlite:///{db_path}")
+def make_engine(url: str, charts: Path, folder: Path = ASSESSMENTS) -> DialogEngine:
+    db = Database(url)
     catalog = load_catalog(folder)
     return DialogEngine(db, catalog, Results(db, catalog, charts))
 
 
 @pytest.fixture
-def engine(tmp_path) -> DialogEngine:
-    return make_engine(tmp_path / "lotse.db", tmp_path / "charts")
+def engine(database_url, tmp_path) -> DialogEngine:
+    return make_engine(database_url, tmp_path / "charts")
 
 
 @pytest.fixture

@@ -8,12 +8,14 @@ import json
 import pytest
 
 from bot.storage.dialogs import ResultStore
+from tests.conftest import both_databases
 
 
 def stored(engine, assessment: str) -> list:
     return ResultStore(engine.store.db).all(assessment)
 
 
+@both_databases
 def test_readiness_exactly_three_of_four_is_ready_in_principle(chat, engine):
     reply = chat.script("/check readiness", "ja", "ja", "nein", "ja")
     assert "3 von 4 Prüfpunkten erfüllt" in reply.text
@@ -58,6 +60,7 @@ def test_systems_all_below_four_has_no_candidate_and_names_the_closest(chat):
     assert "Am nächsten dran: CRM (3), ERP (3)." in reply.text
 
 
+@both_databases
 def test_data_quality_scores_each_source_lists_tasks_and_flags_rag_archives(chat, engine):
     reply = chat.script(
         "/check datenqualität",
@@ -110,6 +113,7 @@ def test_skills_finds_gaps_translators_champions_and_the_training_budget(chat):
     )
 
 
+@both_databases
 def test_use_cases_rank_high_value_at_moderate_effort_first_and_share_ranks_on_ties(chat, engine):
     reply = chat.script(
         "/check use cases",
@@ -161,6 +165,7 @@ def test_buttons_answer_the_question_they_belong_to(chat):
     assert "3 von 4" in reply.text
 
 
+@both_databases
 def test_an_old_button_does_not_answer_the_current_question(chat):
     first = chat.say("/check readiness")
     no = first.question.choices[1]
@@ -191,6 +196,7 @@ def test_every_assessment_runs_in_english(chat, assessment):
     assert reply.images[0].alt.startswith("Chart: ")
 
 
+@both_databases
 def test_a_result_reads_in_the_language_of_whoever_asks(chat):
     chat.script("/check risks", "Datenschutz", "2", "3", "5", "AVV", "fertig")
     reply = chat.say("/result risks")

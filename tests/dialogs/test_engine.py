@@ -11,6 +11,7 @@ import pytest
 
 from bot.dialogs.flow import Entry
 from bot.storage.dialogs import StaleDialog
+from tests.conftest import both_databases
 
 from .conftest import ASSESSMENTS, Chat, make_engine
 
@@ -78,6 +79,7 @@ def test_each_kind_of_invalid_input_names_what_to_enter(chat, script, hint):
     assert reply.question is not None
 
 
+@both_databases
 def test_cancel_stores_no_result_and_frees_the_conversation(chat, engine):
     chat.script("/check readiness", "ja", "ja")
     reply = chat.say("abbrechen")
@@ -86,6 +88,7 @@ def test_cancel_stores_no_result_and_frees_the_conversation(chat, engine):
     assert engine.results.store.all() == []
 
 
+@both_databases
 def test_pause_lets_other_messages_through_and_resume_continues_at_the_same_question(chat):
     chat.script("/check readiness", "ja", "nein")
     assert "Pausiert" in chat.say("pause").text
@@ -96,6 +99,7 @@ def test_pause_lets_other_messages_through_and_resume_continues_at_the_same_ques
     assert "2 von 4" in chat.script("nein", "ja").text
 
 
+@both_databases
 def test_starting_another_assessment_pauses_the_first_and_check_lists_it(chat):
     chat.script("/check readiness", "ja")
     chat.script("/check systems", "CRM")
@@ -106,6 +110,7 @@ def test_starting_another_assessment_pauses_the_first_and_check_lists_it(chat):
     assert question_of(reply) == "cloud"
 
 
+@both_databases
 def test_check_of_the_running_assessment_repeats_the_question_and_neu_starts_over(chat):
     chat.script("/check readiness", "ja")
     assert question_of(chat.say("/check readiness")) == "cloud"
@@ -118,12 +123,13 @@ def test_unknown_assessment_and_nothing_to_resume_say_what_to_do(chat):
     assert "Es gibt keine angefangene Bewertung" in chat.say("/weiter").text
 
 
-def test_a_restart_in_the_middle_resumes_at_the_same_question_with_all_answers(tmp_path):
-    first = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts"))
+@both_databases
+def test_a_restart_in_the_middle_resumes_at_the_same_question_with_all_answers(database_url, tmp_path):
+    first = Chat(make_engine(database_url, tmp_path / "charts"))
     first.script("/check systems", "CRM", "4", "Schnittstelle vorhanden", "ERP")
     first.engine.store.db.dispose()  # the process ends
 
-    second = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts"))
+    second = Chat(make_engine(database_url, tmp_path / "charts"))
     reply = second.say("/weiter")
     assert "bisher gespeicherte Antworten: 4." in reply.text
     assert reply.question.progress == "System 2: ERP" and question_of(reply) == "rating"
@@ -133,6 +139,7 @@ def test_a_restart_in_the_middle_resumes_at_the_same_question_with_all_answers(t
     assert json.loads(result.answers)["systems"][0] == {"name": "CRM", "rating": 4, "note": "Schnittstelle vorhanden"}
 
 
+@both_databases
 def test_state_is_stored_before_the_reply_is_returned(chat, engine):
     chat.script("/check readiness", "ja", "nein")
     row = engine.store.active("test:T1:anna:default")
@@ -140,6 +147,7 @@ def test_state_is_stored_before_the_reply_is_returned(chat, engine):
     assert row.revision == 2
 
 
+@both_databases
 def test_a_stale_writer_is_refused_instead_of_overwriting_a_newer_step(chat, engine):
     chat.say("/check readiness")
     stale = engine.store.active("test:T1:anna:default")
@@ -167,6 +175,7 @@ def test_every_assessment_draws_a_non_empty_png(chat, engine):
         assert image.alt.startswith("Diagramm: ")
 
 
+@both_databases
 def test_the_second_run_shows_the_change_since_the_first(chat):
     first = chat.script("/check readiness", "nein", "nein", "ja", "ja")
     assert "Erste Runde" in first.text
@@ -177,6 +186,7 @@ def test_the_second_run_shows_the_change_since_the_first(chat):
     assert "Keine Veränderung der Kennzahlen seit" in third.text
 
 
+@both_databases
 def test_results_are_kept_per_team_scope(engine):
     Chat(engine, workspace="T1").script("/check readiness", "ja", "ja", "ja", "ja")
     other = Chat(engine, workspace="T2")
@@ -184,6 +194,7 @@ def test_results_are_kept_per_team_scope(engine):
     assert "4 von 4" in Chat(engine, user="ben", workspace="T1").say("/ergebnis readiness").text
 
 
+@both_databases
 def test_export_as_json_and_csv(chat, engine):
     chat.script("/check systems", "CRM", "5", "-", "DMS", "2", "-", "fertig")
     records = json.loads(engine.results.export("json"))
@@ -195,10 +206,11 @@ def test_export_as_json_and_csv(chat, engine):
     assert all(r["scope"] == "test:T1" and r["assessment"] == "systems" for r in rows)
 
 
-def test_a_question_added_to_the_file_mid_run_is_asked_and_earlier_answers_are_kept(tmp_path):
+@both_databases
+def test_a_question_added_to_the_file_mid_run_is_asked_and_earlier_answers_are_kept(database_url, tmp_path):
     folder = tmp_path / "assessments"
     shutil.copytree(ASSESSMENTS, folder)
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat = Chat(make_engine(database_url, tmp_path / "charts", folder))
     chat.script("/check systems", "CRM", "4", "-", "ERP")
     path = folder / "systems.yaml"
     text = path.read_text(encoding="utf-8").replace("version: 1", "version: 2")
@@ -208,7 +220,7 @@ def test_a_question_added_to_the_file_mid_run_is_asked_and_earlier_answers_are_k
         "  - id: systems",
     )
     path.write_text(text, encoding="utf-8")
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))  # restart with the new file
+    chat = Chat(make_engine(database_url, tmp_path / "charts", folder))  # restart with the new file
     reply = chat.say("5")
     assert reply.text.startswith("Hinweis: Diese Bewertung wurde geändert") and "(0 davon" in reply.text
     assert reply.question.step == "owner"
@@ -220,25 +232,27 @@ def test_a_question_added_to_the_file_mid_run_is_asked_and_earlier_answers_are_k
     assert answers["owner"] == "Anna" and len(answers["systems"]) == 2
 
 
-def test_answers_to_a_removed_question_are_dropped_and_a_removed_assessment_ends_the_run(tmp_path):
+@both_databases
+def test_answers_to_a_removed_question_are_dropped_and_a_removed_assessment_ends_the_run(database_url, tmp_path):
     folder = tmp_path / "assessments"
     shutil.copytree(ASSESSMENTS, folder)
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat = Chat(make_engine(database_url, tmp_path / "charts", folder))
     chat.script("/check systems", "CRM", "4", "Notiz")
     path = folder / "systems.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text[: text.index("      - id: note")] + text[text.index("texts:") :], encoding="utf-8")
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat = Chat(make_engine(database_url, tmp_path / "charts", folder))
     reply = chat.say("/weiter")
     assert "(1 davon gehörten zu entfallenen Fragen)" in reply.text and reply.question.kind == "name"
     chat.say("/check readiness")
     (folder / "readiness.yaml").unlink()
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat = Chat(make_engine(database_url, tmp_path / "charts", folder))
     reply = chat.say("ja")
     assert "Die Bewertung „readiness“ gibt es nicht mehr" in reply.text
     assert chat.say("ja") is None
 
 
+@both_databases
 def test_a_dialog_paused_by_another_process_is_not_overwritten(chat, engine):
     chat.say("/check readiness")
     seen_by_a = engine.store.active("test:T1:anna:default")
@@ -269,12 +283,14 @@ def test_questions_about_contracts_or_storage_are_not_mistaken_for_result_questi
     assert results.match("Welche Systeme eignen sich?") is None  # not about "our" results
 
 
+@both_databases
 def test_scoring_does_not_write_derived_figures_into_the_stored_answers(chat, engine):
     chat.script("/check use cases", "Suche", "4", "5", "2", "fertig")
     [result] = engine.results.store.all("use_cases")
     assert json.loads(result.answers) == {"use_cases": [{"name": "Suche", "feasibility": 4, "value": 5, "effort": 2}]}
 
 
+@both_databases
 def test_buttons_of_another_dialog_answer_nothing_in_the_running_one(chat, engine):
     """Readiness was paused by starting systems: its old buttons (answers and controls) must not act on
     systems, although they were asked at the same position (no answers yet)."""
@@ -289,10 +305,11 @@ def test_buttons_of_another_dialog_answer_nothing_in_the_running_one(chat, engin
     assert chat.say("CRM").question.progress.startswith("System 1")  # systems still runs, untouched
 
 
-def test_a_preset_added_to_the_file_mid_run_does_not_take_over_another_items_answers(tmp_path):
+@both_databases
+def test_a_preset_added_to_the_file_mid_run_does_not_take_over_another_items_answers(database_url, tmp_path):
     folder = tmp_path / "assessments"
     shutil.copytree(ASSESSMENTS, folder)
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat = Chat(make_engine(database_url, tmp_path / "charts", folder))
     chat.script("/check datenqualität", "ja", "5", "4", "4", "nein", "nein", "ja")  # CRM done, ERP in use
     path = folder / "data_quality.yaml"
     text = path.read_text(encoding="utf-8").replace("version: 1", "version: 2")
@@ -302,7 +319,7 @@ def test_a_preset_added_to_the_file_mid_run_does_not_take_over_another_items_ans
         "      - id: crm",
     )
     path.write_text(text, encoding="utf-8")
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat = Chat(make_engine(database_url, tmp_path / "charts", folder))
     reply = chat.say("/weiter")
     assert "(0 davon gehörten zu entfallenen Fragen)" in reply.text
     assert reply.question.step == "in_use" and reply.question.progress.endswith("Wiki")  # the new preset is asked

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.dialogs import AssessmentSpecError, load_catalog
+from tests.conftest import both_databases
 
 from .conftest import ASSESSMENTS, Chat, make_engine
 
@@ -87,11 +88,12 @@ def test_the_project_assessments_load_in_the_guides_order():
     assert ids == ["readiness", "systems", "data_quality", "skills", "use_cases", "risks"]
 
 
-def test_a_seventh_assessment_is_one_yaml_file_and_runs_without_new_code(tmp_path):
+@both_databases
+def test_a_seventh_assessment_is_one_yaml_file_and_runs_without_new_code(database_url, tmp_path):
     folder = tmp_path / "assessments"
     shutil.copytree(ASSESSMENTS, folder)
     write(folder, VALID, "budget_check.yaml")
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", folder))
+    chat = Chat(make_engine(database_url, tmp_path / "charts", folder))
     assert "7. Budget-Check" in chat.say("/check").text
     reply = chat.script("/check budget", "120")
     assert reply.question.kind == "number"
@@ -138,9 +140,10 @@ steps:
 """
 
 
-def test_a_block_may_depend_on_top_level_answers_and_fully_preset_items_are_kept(tmp_path):
+@both_databases
+def test_a_block_may_depend_on_top_level_answers_and_fully_preset_items_are_kept(database_url, tmp_path):
     write(tmp_path / "assessments", TOOLS, "tools.yaml")
-    chat = Chat(make_engine(tmp_path / "lotse.db", tmp_path / "charts", tmp_path / "assessments"))
+    chat = Chat(make_engine(database_url, tmp_path / "charts", tmp_path / "assessments"))
     reply = chat.script("/check tools", "nein")  # no cloud: the cloud_plan questions are not asked
     assert reply.question.progress == "Werkzeug 2: ERP" and reply.question.step == "used"  # CRM: all pre-answered
     reply = chat.script("ja", "4", "fertig")

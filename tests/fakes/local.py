@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 
@@ -22,29 +24,39 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def start_serve(env: dict[str, str], cwd, ready: str = "/healthz", timeout: float = 60.0):
+async def start_serve(
+    env: dict[str, str], cwd, ready: str = "/healthz", timeout: float = 60.0, stderr: str | Path | None = None
+):
     """`lotse serve` in a process of its own on a free port of 127.0.0.1, once `ready` answers 200:
-    (process, "http://127.0.0.1:PORT"). Raises RuntimeError with the end of its stderr if it exits."""
+    (process, "http://127.0.0.1:PORT"). Raises RuntimeError with the end of its stderr if it exits.
+
+    Its stderr goes to the file `stderr` (kept for reading afterwards), else to an anonymous temporary
+    file; never to a pipe, which nobody reads while the process runs: a process that logs much under
+    load would block once the pipe's buffer is full."""
     import asyncio
     import subprocess
     import sys
+    import tempfile
 
     import aiohttp
 
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env, cwd=cwd,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    async with aiohttp.ClientSession() as session:
-        for _ in range(int(timeout * 10)):
-            try:
-                async with session.get(base + ready) as response:
-                    if response.status == 200:
-                        return process, base
-            except aiohttp.ClientError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError(f"lotse serve exited: {process.stderr.read().decode()[-2000:]}")
-            await asyncio.sleep(0.1)
+    log = open(stderr, "w+b") if stderr is not None else tempfile.TemporaryFile()
+    with log:
+        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env,
+                                   cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as session:
+            for _ in range(int(timeout * 10)):
+                try:
+                    async with session.get(base + ready) as response:
+                        if response.status == 200:
+                            return process, base
+                except aiohttp.ClientError:
+                    pass
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"lotse serve exited: {log.read().decode(errors='replace')[-2000:]}")
+                await asyncio.sleep(0.1)
     process.kill()
     raise RuntimeError(f"lotse serve did not answer {ready} within {timeout:g} s")

@@ -8,6 +8,7 @@ from bot.answering import AnswerService
 from bot.settings import LLMSettings, Settings
 from ingest.index import KnowledgeIndex
 from ingest.pipeline import IngestPathError, ingest
+from tests.conftest import both_databases
 
 GUIDE = """# Leitfaden Drucker
 ## Tonerwechsel
@@ -29,14 +30,15 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> KnowledgeIndex:
-    return KnowledgeIndex(Settings(data_dir=tmp_path / "data"))
+def index(tmp_path: Path, database_url) -> KnowledgeIndex:
+    return KnowledgeIndex(Settings(data_dir=tmp_path / "data", database_url=database_url))
 
 
 def sources(index: KnowledgeIndex, question: str) -> list[str]:
     return [p.source for p in AnswerService(index.settings, index).retriever.search(question, "de", 5).passages]
 
 
+@both_databases  # the document and chunk rows decide what is unchanged, replaced and removed
 def test_unchanged_files_are_skipped_changed_replaced_deleted_removed(folder, index):
     first = ingest(index, [folder], progress=False)
     assert sorted(first.added) == ["drucker.md", "kantine.txt"] and not first.failed

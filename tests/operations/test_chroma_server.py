@@ -52,3 +52,10 @@ def test_a_malformed_chroma_url_is_refused_with_what_to_write(tmp_path):
     settings = Settings(data_dir=tmp_path, knowledge_dir=KNOWLEDGE, chroma_url="chroma-host:8000")
     with pytest.raises(ValueError, match="expected http://host:port"):
         KnowledgeIndex(settings).vectors  # noqa: B018
+
+
+def test_requests_to_the_chroma_server_are_bounded_in_time(chroma_url, tmp_path):
+    """chromadb's client would wait forever for a hung server; Lotse bounds every request."""
+    vectors = KnowledgeIndex(Settings(data_dir=tmp_path, knowledge_dir=KNOWLEDGE, chroma_url=chroma_url)).vectors
+    timeout = vectors._client._server._session.timeout
+    assert (timeout.connect, timeout.read) == (5.0, 30.0)

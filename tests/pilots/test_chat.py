@@ -2,7 +2,8 @@
 with bad inputs re-prompted, a repeated last answer, anonymous entries that their author still sees,
 changes and withdraws, role checks, exports opened with csv and openpyxl, and a report in English.
 
-The core shares the session's knowledge-base database, so every test works in a workspace of its own."""
+The core shares the session's knowledge-base database (SQLite; PostgreSQL too for the tests marked
+@both_databases), so every test works in a workspace of its own."""
 
 from __future__ import annotations
 
@@ -20,21 +21,22 @@ from bot.core.turn import Lotse
 from bot.pilots.store import Entry, Kpi
 from bot.settings import SlackSettings, TeamsSettings
 from bot.storage.models import KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
+from tests.conftest import both_databases
 
 CHAMPION_REFUSAL = "Das dürfen Change Champions und Admins."
 ADMIN_REFUSAL = "Dieser Befehl ist Administratorinnen und Administratoren vorbehalten."
 
 
 @pytest.fixture
-def core(kb_settings, service) -> Lotse:
+def core(database_service) -> Lotse:
     """Console users are employees; Slack and Teams have one admin and one champion each."""
     settings = dataclasses.replace(
-        kb_settings,
+        database_service.settings,
         console_role="employee",
         slack=SlackSettings(admins=frozenset({"UADMIN"}), champions=frozenset({"UCHAMP"})),
         teams=TeamsSettings(admins=frozenset({"aad-admin"}), champions=frozenset({"aad-champ"})),
     )
-    return Lotse(settings, service)
+    return Lotse(settings, database_service)
 
 
 @pytest.fixture
@@ -94,6 +96,7 @@ def values(core: Lotse, entry_id: int) -> dict[int, float]:
 # -- registering a pilot ----------------------------------------------------------------------------
 
 
+@both_databases
 def test_an_admin_registers_a_pilot_answer_by_answer(core, workspace):
     admin = Person(core, "UADMIN", workspace, "slack")
     reply = admin.say("/pilot neu Rechnungseingang")
@@ -145,6 +148,7 @@ def test_an_admin_registers_a_pilot_answer_by_answer(core, workspace):
 # -- feedback ----------------------------------------------------------------------------------------
 
 
+@both_databases
 def test_bad_feedback_inputs_are_re_prompted_and_the_entry_is_stored_right(core, workspace):
     pilot = seed_pilot(core, f"console:{workspace}")
     search, fcr = core.pilot_store.kpis(pilot.id)
@@ -181,6 +185,7 @@ def test_bad_feedback_inputs_are_re_prompted_and_the_entry_is_stored_right(core,
     assert not core.in_dialog(emma.message)
 
 
+@both_databases
 def test_a_repeated_last_answer_stores_one_entry(core, workspace, monkeypatch):
     pilot = seed_pilot(core, f"console:{workspace}", kpis=[])
     emma = Person(core, "emma", workspace)
@@ -210,6 +215,7 @@ def test_a_repeated_last_answer_stores_one_entry(core, workspace, monkeypatch):
     assert [(r.satisfaction, r.comment) for r in rows] == [(4, "Weiter so"), (5, "Noch besser")]
 
 
+@both_databases
 def test_anonymous_feedback_is_still_its_authors_to_see_change_and_withdraw(core, workspace):
     pilot = seed_pilot(core, f"console:{workspace}", anonymous=True, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])
     (kpi,) = core.pilot_store.kpis(pilot.id)
@@ -268,6 +274,7 @@ def test_an_employee_is_refused_what_champions_and_admins_do(core, workspace):
         assert [p.name for p in core.pilot_store.pilots(f"{channel}:{workspace}")] == ["Dokumentensuche"]
 
 
+@both_databases
 def test_an_employee_cannot_touch_someone_elses_entry_nor_learn_that_it_exists(core, workspace):
     pilot = seed_pilot(core, f"console:{workspace}", kpis=[])
     anna, emma = Person(core, "anna", workspace), Person(core, "emma", workspace)
@@ -287,6 +294,7 @@ def test_an_employee_cannot_touch_someone_elses_entry_nor_learn_that_it_exists(c
     assert "Zufriedenheit" not in emma.say("/pilot meine").text
 
 
+@both_databases
 def test_a_champion_collects_group_feedback_and_sees_reports_but_cannot_export(core, workspace):
     scope = f"slack:{workspace}"
     pilot = seed_pilot(core, scope, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])
@@ -324,6 +332,7 @@ def test_a_champion_collects_group_feedback_and_sees_reports_but_cannot_export(c
     assert teams_champion.say("/pilot export csv").text == ADMIN_REFUSAL
 
 
+@both_databases
 def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     scope = f"slack:{workspace}"
     pilot = seed_pilot(core, scope, anonymous=True, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])
@@ -364,6 +373,7 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
 # -- English ---------------------------------------------------------------------------------------
 
 
+@both_databases
 def test_the_quarter_report_in_english(core, workspace):
     scope = f"slack:{workspace}"
     pilot = seed_pilot(core, scope, users=20, hourly_rate=50, one_off_cost=6000, monthly_cost=500, kpis=[])
@@ -389,6 +399,7 @@ def test_the_quarter_report_in_english(core, workspace):
 # -- changing a group entry ----------------------------------------------------------------------
 
 
+@both_databases
 def test_changing_a_group_entry_keeps_its_group_question_and_size(core, workspace):
     pilot = seed_pilot(core, f"slack:{workspace}", kpis=[])
     champion = Person(core, "UCHAMP", workspace, "slack")

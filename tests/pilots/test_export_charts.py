@@ -1,5 +1,5 @@
 """Exports of the pilot feedback (CSV and XLSX, read back with the csv module and openpyxl) and the
-PNG charts of pilot and quarter reports, on a SQLite database in the test's folder."""
+PNG charts of pilot and quarter reports, on a database of the test's own (SQLite; the exports on PostgreSQL too)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.pilots.report import AnswerFigures, Report, Reports
 from bot.pilots.store import Entry, Kpi, PilotStore
 from bot.storage.db import Database
 from bot.storage.models import AnswerFeedbackRow, MessageRow
+from tests.conftest import both_databases
 
 PNG = b"\x89PNG\r\n\x1a\n"
 HYPERLINK = '=HYPERLINK("http://evil.example","klick")'
@@ -30,8 +31,8 @@ def at(day: int, hour: int = 9) -> datetime:
 
 
 @pytest.fixture
-def db(tmp_path) -> Database:
-    return Database(f"sqlite:///{tmp_path}/t.db")
+def db(database_url) -> Database:
+    return Database(database_url)
 
 
 @pytest.fixture
@@ -91,6 +92,7 @@ def read_csv(path) -> list[dict[str, str]]:
 # -- CSV ---------------------------------------------------------------------------------------
 
 
+@both_databases
 def test_csv_has_one_row_per_entry_with_kpi_columns(db, data, tmp_path):
     path = export_feedback(db, "csv", tmp_path / "out" / "feedback.csv", scope="teams:t1")
 
@@ -123,6 +125,7 @@ def test_csv_has_one_row_per_entry_with_kpi_columns(db, data, tmp_path):
     assert (offers["pilot"], [offers[h] for h in KPI_HEADERS]) == ("Angebote", ["", "", "12"])
 
 
+@both_databases
 def test_csv_of_all_scopes_neutralises_names_too(db, data, tmp_path):
     path = export_feedback(db, "CSV", tmp_path)  # a folder: the file gets a name in it
 
@@ -140,6 +143,7 @@ def test_unknown_format_names_the_allowed_ones(db, tmp_path):
     assert not (tmp_path / "x.pdf").exists()
 
 
+@both_databases
 def test_export_without_pilots_has_only_the_header(db, tmp_path):
     path = export_feedback(db, "csv", tmp_path / "empty.csv")
     with path.open(encoding="utf-8-sig", newline="") as f:
@@ -151,6 +155,7 @@ def test_export_without_pilots_has_only_the_header(db, tmp_path):
 # -- XLSX --------------------------------------------------------------------------------------
 
 
+@both_databases
 def test_xlsx_sheets_and_cells(db, data, tmp_path):
     path = export_feedback(db, "xlsx", tmp_path / "feedback.xlsx", scope="teams:t1")
     book = openpyxl.load_workbook(path)
@@ -201,6 +206,7 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
     ]  # the other workspace's feedback is not in it, and no user column
 
 
+@both_databases
 def test_xlsx_of_all_scopes(db, data, tmp_path):
     book = openpyxl.load_workbook(export_feedback(db, "xlsx", tmp_path / "all.xlsx"))
     assert book["Feedback"].max_row == 6
@@ -240,6 +246,7 @@ def test_pilot_chart_without_data_is_skipped(db, store, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["measured-kpis.png"]
 
 
+@both_databases
 def test_withheld_pilot_gets_no_charts(db, store, tmp_path):
     pilot = store.create("teams:t1", "Klein", "teams:t1:it", start=date(2026, 10, 1), end=date(2026, 12, 31),
                          anonymous=True, kpis=[Kpi("Dauer", "min", "lower", 10, 5)])  # fmt: skip

@@ -15,6 +15,7 @@ from bot.dialogs.inputs import InvalidAnswer, parse_number
 from bot.dialogs.spec import L10n, NumberStep
 from bot.pilots.report import parse_quarter
 from bot.storage.models import KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
+from tests.conftest import both_databases
 from tests.pilots.test_chat import Person, core, seed_pilot, workspace  # noqa: F401  (fixtures)
 
 TEXT = L10n(de="x", en="x")
@@ -52,6 +53,7 @@ def test_quarters_as_people_write_them(typed, label):
     assert parse_quarter(typed, date(2026, 11, 25)) == label
 
 
+@both_databases
 def test_a_kpi_with_unit_per_cent_keeps_an_absolute_target(core, workspace):  # noqa: F811
     admin = Person(core, "UADMIN", workspace, "slack")
     admin.script("/pilot neu Servicedesk", "Tickets vorsortieren", "Jana", "1.10.2026", "31.3.2027", "20", "nein",
@@ -76,6 +78,7 @@ def test_names_that_collide_with_commands_are_refused(core, workspace, name):  #
     assert "darf nicht mit" in reply.text and reply.question.step == "name"
 
 
+@both_databases
 def test_an_admin_corrects_and_deletes_a_pilot_others_cannot(core, workspace):  # noqa: F811
     scope = f"slack:{workspace}"
     pilot = seed_pilot(core, scope, monthly_cost=500.0)
@@ -106,6 +109,7 @@ def test_an_admin_corrects_and_deletes_a_pilot_others_cannot(core, workspace):  
         assert not s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot.id)).all()
 
 
+@both_databases
 def test_changing_an_entry_keeps_what_the_user_keeps(core, workspace):  # noqa: F811
     pilot = seed_pilot(core, f"slack:{workspace}")
     search, rate = core.pilot_store.kpis(pilot.id)

@@ -1,5 +1,6 @@
 """Reminder tests: a controlled clock (no sleeping), the plan from config/plan.yaml, and the database
-on SQLite and on the real PostgreSQL at 127.0.0.1:5432 (a throwaway database per test)."""
+on SQLite and, for tests marked @both_databases or taking `db_url`, on the real PostgreSQL at
+127.0.0.1:5432 (a throwaway database per test)."""
 
 from __future__ import annotations
 
@@ -57,5 +58,5 @@ def clock():
 
 
 @pytest.fixture
-def reminders(sqlite_url, spec, clock) -> Reminders:
-    return Reminders(Database(sqlite_url), spec, clock)
+def reminders(database_url, spec, clock) -> Reminders:
+    return Reminders(Database(database_url), spec, clock)

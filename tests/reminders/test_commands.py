@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.core.messages import Incoming
 from bot.reminders.commands import PlanCommands
+from tests.conftest import both_databases
 from tests.reminders.conftest import ROOT
 
 
@@ -15,6 +16,7 @@ def say(reminders, text: str, admin: bool = False, language: str = "de", user: s
     return PlanCommands(reminders).handle(Incoming(text, user, admin=admin), language)
 
 
+@both_databases
 def test_only_admins_start_pause_or_stop_a_plan(reminders):
     refused = say(reminders, "/plan start 2026-11-30")
     assert not refused.answered and "Administrator" in refused.text
@@ -50,6 +52,7 @@ def test_unclear_settings_get_a_message_that_says_what_is_expected(reminders):
     assert "Startdatum" in say(reminders, "/plan verschieben", admin=True).text
 
 
+@both_databases
 def test_status_shows_progress_and_the_week_tasks_and_moving_the_start(reminders, clock):
     assert "noch kein 90-Tage-Plan" in say(reminders, "/plan").text
     say(reminders, "/plan start 2026-11-30 BY", admin=True)
@@ -71,6 +74,7 @@ def test_english_commands_answer_in_english(reminders):
     assert say(reminders, "/plan done 1.1", language="en").text == "Task 1.1 is done. ✅"
 
 
+@both_databases
 def test_a_button_of_another_team_or_an_unknown_plan_changes_nothing(reminders):
     say(reminders, "/plan start 2026-11-30 BY", admin=True)
     plan = reminders.plans.current("console:local")

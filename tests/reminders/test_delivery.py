@@ -13,6 +13,7 @@ from bot.reminders.dispatch import Dispatcher
 from bot.reminders.planner import Reminders
 from bot.reminders.store import STALE_CLAIM, Outcome
 from bot.storage.db import Database
+from tests.conftest import both_databases
 from tests.reminders.conftest import Clock, Collect
 
 ADMIN = Incoming("", "lead", channel="console", admin=True)
@@ -41,6 +42,9 @@ def sent_keys(reminders: Reminders) -> list[str]:
     return [r.occurrence for r in reminders.log.rows() if r.status == "sent"]
 
 
+# This test, the next and pause/resume run on SQLite only: each takes ten seconds to a minute (thousands of
+# dispatch passes). On PostgreSQL, claims, restarts and races are the tests marked @both_databases below,
+# and a paused plan is in test_commands.
 def test_twelve_weeks_land_on_their_days_once(reminders, clock):
     start_plan(reminders)
     sender = Collect()
@@ -109,6 +113,7 @@ def test_two_schedulers_racing_send_each_nudge_once(db_url, spec, clock):
     assert len(delivered) == len(set(delivered)) == 50 * 3  # W01, W02, W03 to 50 targets, none twice
 
 
+@both_databases
 def test_killed_after_recording_before_sending_another_process_sends_it(reminders, spec, clock):
     start_plan(reminders)
     clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -119,6 +124,7 @@ def test_killed_after_recording_before_sending_another_process_sends_it(reminder
     assert len(sender.sent) == 1
 
 
+@both_databases
 def test_a_crash_after_claiming_never_sends_twice(reminders, spec, clock):
     """Claimed (and maybe posted) but the outcome was never recorded: marked unknown, not re-sent."""
     start_plan(reminders)
@@ -136,6 +142,7 @@ def test_a_crash_after_claiming_never_sends_twice(reminders, spec, clock):
     assert row.status == "unknown" and "stopped after claiming" in row.error
 
 
+@both_databases
 def test_downtime_sends_the_missed_week_once_late_and_summarises_older_ones(reminders, clock):
     start_plan(reminders)
     sender = Collect()
@@ -153,6 +160,7 @@ def test_downtime_sends_the_missed_week_once_late_and_summarises_older_ones(remi
     assert {t.id.split(".")[0] for t in week5.tasks} == {"2", "3", "4", "5"}
 
 
+@both_databases
 def test_downtime_longer_than_the_window_waits_for_the_next_week(reminders, clock):
     start_plan(reminders)
     sender = Collect()
@@ -175,6 +183,7 @@ def test_pause_and_resume_do_not_replay_the_weeks_in_between(reminders, clock):
     assert sent_keys(reminders) == ["W01", "W02", "W05"]
 
 
+@both_databases
 def test_done_and_snooze_update_progress_and_snoozed_tasks_come_back_once(reminders, clock):
     plan_id = start_plan(reminders)
     sender = Collect()
@@ -203,6 +212,7 @@ def test_done_and_snooze_update_progress_and_snoozed_tasks_come_back_once(remind
     assert [t.id for t in week2.tasks if t.note] == ["1.2"]  # the snoozed task, now open, carried once
 
 
+@both_databases
 def test_a_rate_limited_send_is_retried_later_and_a_refused_one_not_at_all(reminders, clock):
     start_plan(reminders)
     sender = Collect(outcomes=[Outcome("retry", error="rate limited", retry_after=30)])
@@ -223,6 +233,7 @@ def test_a_rate_limited_send_is_retried_later_and_a_refused_one_not_at_all(remin
     assert "channel_not_found" in status.text
 
 
+@both_databases
 def test_each_target_gets_its_nudge_at_nine_in_its_own_time_zone(reminders, clock):
     plan_id = start_plan(reminders)
     with reminders.db.session() as s:
@@ -236,6 +247,7 @@ def test_each_target_gets_its_nudge_at_nine_in_its_own_time_zone(reminders, cloc
     assert times == [datetime(2026, 11, 30, 8, 0, tzinfo=UTC), datetime(2026, 11, 30, 14, 0, tzinfo=UTC)]
 
 
+@both_databases
 def test_a_plan_started_in_the_past_sends_the_current_week_now(reminders, clock):
     clock.now = datetime(2026, 12, 16, 10, 0, tzinfo=UTC)
     start_plan(reminders, "2026-11-30 BY")

@@ -25,7 +25,7 @@ from bot.reminders.service import JOB_ID, PURGE_JOB_ID, SchedulerService, purge
 from bot.settings import Settings, SlackSettings
 from bot.storage.db import Database
 from bot.storage.models import MessageRow, PilotFeedbackRow
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, both_databases
 from tests.reminders.conftest import Collect
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -156,11 +156,13 @@ def test_months_before_keeps_the_day_or_takes_the_months_last():
 
 
 @pytest.fixture
-def core(tmp_path) -> Lotse:
-    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, retention_months=1)
+def core(tmp_path, database_url) -> Lotse:
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url,
+                        retention_months=1)  # fmt: skip
     return Lotse(settings, AnswerService(settings))
 
 
+@both_databases
 def test_lotse_purge_deletes_old_rows_exports_older_than_a_day_and_report_charts_older_than_90_days(core):
     now = datetime(2026, 3, 31, 12, tzinfo=UTC)  # one month before: 2026-02-28 12:00
     conversation = "slack:T1:U1:D1"
@@ -213,8 +215,10 @@ def test_lotse_purge_deletes_old_rows_exports_older_than_a_day_and_report_charts
     assert core.pilot_store.get(pilot.id) is not None  # the pilot itself is team data and stays
 
 
-def test_lotse_purge_without_files_or_folders_and_with_the_default_now(tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, retention_months=1)
+@both_databases
+def test_lotse_purge_without_files_or_folders_and_with_the_default_now(tmp_path, database_url):
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url,
+                        retention_months=1)  # fmt: skip
     core = Lotse(settings, AnswerService(settings))
     core.conversations.append_turn("console:local:anna:default", "Hallo", "Hallo!", "de", [])
     counts = core.purge()  # no exports or charts folder yet

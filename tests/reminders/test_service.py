@@ -29,18 +29,18 @@ async def wait_for(condition, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_the_leader_sends_on_taking_over_and_keeps_one_persistent_job(sqlite_url, spec, clock):
-    start_plan(Reminders(Database(sqlite_url), spec, clock))
+async def test_the_leader_sends_on_taking_over_and_keeps_one_persistent_job(db_url, spec, clock):
+    start_plan(Reminders(Database(db_url), spec, clock))
     clock.now = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     sender = Collect()
     for attempt in range(3):  # three starts of the process: the job is found again, not added again
-        service = service_for(sqlite_url, spec, clock, f"w{attempt}", sender)
+        service = service_for(db_url, spec, clock, f"w{attempt}", sender)
         await service.start()
         await wait_for(lambda s=service: s.runs >= 1)
         job = service.scheduler.get_job(JOB_ID)
         assert job is not None and job.coalesce is True and job.misfire_grace_time is None
         await service.stop()
-    with Database(sqlite_url).engine.connect() as c:
+    with Database(db_url).engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM scheduler_jobs_test")).scalar() == 1
     assert len(sender.sent) == 1  # week 1 once, in spite of three starts
 

@@ -86,8 +86,9 @@ def buttons(message: dict) -> list[dict]:
 
 
 @pytest.fixture
-async def slack(kb_settings, service):
-    async for harness in running_slack(kb_settings, service):
+async def slack(database_service):
+    """On the session's knowledge base: SQLite, and PostgreSQL too for a test marked @both_databases."""
+    async for harness in running_slack(database_service.settings, database_service):
         yield harness
 
 

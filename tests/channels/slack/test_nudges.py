@@ -17,7 +17,7 @@ import pytest
 from bot.answering import AnswerService
 from bot.server import EXECUTOR, build_app, build_scheduler
 from bot.settings import Settings
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, both_databases
 from tests.reminders.conftest import Clock
 
 from .conftest import buttons, posted, running_slack, texts
@@ -28,10 +28,10 @@ ADMIN_ONLY = "Dieser Befehl ist Administratorinnen und Administratoren vorbehalt
 
 
 @pytest.fixture
-async def slack(tmp_path):
+async def slack(tmp_path, database_url):
     """conftest's Slack harness (real aiohttp server, signed requests, FakeSlack) around a database of
     this test's own; the reminders' clock stands on Wednesday 2026-11-25, before the plan starts."""
-    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE)
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url)
     async for harness in running_slack(settings, AnswerService(settings)):
         harness.clock = Clock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
         harness.core.reminders.clock = harness.clock
@@ -99,6 +99,7 @@ async def click(slack, message: dict, button: dict, user: str = "U1") -> None:
 # -- starting the plan ---------------------------------------------------------------------------------
 
 
+@both_databases
 async def test_an_admin_starts_the_plan_with_a_slash_command_and_others_may_not(slack):
     scope = f"slack:{slack.team}"
     refused = await command(slack, START, user="U1")
@@ -128,6 +129,7 @@ async def test_the_start_confirmation_names_the_channel_as_a_slack_link(slack):
 # -- the week's nudge ------------------------------------------------------------------------------
 
 
+@both_databases
 async def test_the_week_1_nudge_is_posted_once_with_its_tasks_buttons_and_progress(slack, dispatcher):
     plan = await start_plan(slack)
     early = await dispatcher.run_once(datetime(2026, 11, 30, 7, 59, tzinfo=UTC))
@@ -161,6 +163,7 @@ async def test_the_week_1_nudge_is_posted_once_with_its_tasks_buttons_and_progre
     assert len(slack.core.reminders.log.rows(plan.id)) == 1
 
 
+@both_databases
 async def test_done_redraws_the_nudge_in_place_and_is_stored(slack, dispatcher):
     plan = await start_plan(slack)
     await dispatcher.run_once(WEEK_1_DUE)
@@ -181,6 +184,7 @@ async def test_done_redraws_the_nudge_in_place_and_is_stored(slack, dispatcher):
     assert set(slack.core.reminders.plans.tasks(plan.id)) == {"1.1"}
 
 
+@both_databases
 async def test_a_task_snoozed_until_tomorrow_comes_back_in_a_nudge_of_its_own(slack, dispatcher):
     plan = await start_plan(slack)
     await dispatcher.run_once(WEEK_1_DUE)
@@ -233,6 +237,7 @@ async def test_done_in_the_snooze_nudge_shows_the_task_as_done(slack, dispatcher
     assert task_buttons(update, "1.2") == {}
 
 
+@both_databases
 async def test_a_button_of_a_replaced_plan_changes_nothing(slack, dispatcher):
     old = await start_plan(slack)
     await dispatcher.run_once(WEEK_1_DUE)
@@ -252,6 +257,7 @@ async def test_a_button_of_a_replaced_plan_changes_nothing(slack, dispatcher):
 # -- Slack refusing ----------------------------------------------------------------------------------
 
 
+@both_databases
 async def test_a_429_for_the_nudge_is_waited_out_and_the_nudge_arrives_once(slack, dispatcher):
     plan = await start_plan(slack)
     slack.fake.rate_limit_once("chat.postMessage", retry_after=1)
@@ -268,6 +274,7 @@ async def test_a_429_for_the_nudge_is_waited_out_and_the_nudge_arrives_once(slac
 
 
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])
+@both_databases
 async def test_a_channel_lotse_cannot_post_to_fails_the_nudge_once_and_plan_status_says_so(slack, dispatcher, error):
     plan = await start_plan(slack)
     slack.fake.fail_blocks_once("chat.postMessage", error)
@@ -289,6 +296,7 @@ async def test_a_channel_lotse_cannot_post_to_fails_the_nudge_once_and_plan_stat
     assert "`/invite @Lotse`" in texts(status)
 
 
+@both_databases
 async def test_a_temporary_slack_error_is_retried_and_the_nudge_arrives_once(slack, dispatcher):
     plan = await start_plan(slack)
     slack.fake.fail_blocks_once("chat.postMessage", "internal_error")  # HTTP 200, ok: false

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from tests.conftest import both_databases
+
 from .conftest import buttons, next_ts, posted, texts
 
 
@@ -19,6 +21,7 @@ async def test_a_dm_question_gets_an_answer_with_sources_and_feedback_buttons(sl
     assert message["text"].startswith("Aus der Wissensbasis") or "2.000" in message["text"]
 
 
+@both_databases
 async def test_thumbs_down_stores_the_rating_and_asks_for_a_reason(slack):
     await slack.dm("Was passiert in Woche 3 des 90-Tage-Plans?")
     [message] = await slack.fake.wait_for("chat.postMessage")
@@ -45,6 +48,7 @@ async def test_thumbs_down_stores_the_rating_and_asks_for_a_reason(slack):
     assert row.question == "Was passiert in Woche 3 des 90-Tage-Plans?" and row.sources and row.user.endswith(":U1")
 
 
+@both_databases
 async def test_thumbs_up_is_stored_once_per_user_and_thanked(slack):
     await slack.dm("Welche Tools eignen sich für die Datenqualitätsanalyse?")
     [message] = await slack.fake.wait_for("chat.postMessage")
@@ -74,6 +78,7 @@ async def test_a_whole_assessment_by_button_clicks_ends_with_the_chart_uploaded(
     assert upload["size"] > 5000 and complete["channel_id"] == "D1"
 
 
+@both_databases
 async def test_an_old_button_clicked_again_does_not_answer_the_next_question(slack):
     await slack.dm("/check readiness")
     [question] = await slack.fake.wait_for("chat.postMessage")
@@ -86,6 +91,7 @@ async def test_an_old_button_clicked_again_does_not_answer_the_next_question(sla
     assert texts(replies[2]).count("früheren Frage") == 1 and "Frage 2 von 4" in texts(replies[2])
 
 
+@both_databases
 async def test_the_same_event_delivered_twice_is_answered_once(slack):
     event = {"type": "message", "channel": "D1", "channel_type": "im", "user": "U1", "ts": next_ts(),
              "text": "Wie lange dauert es, bis sich KI rechnet?"}  # fmt: skip
@@ -105,6 +111,7 @@ async def test_a_mention_in_a_channel_is_answered_in_its_thread(slack):
     assert message["channel"] == "C9" and message["thread_ts"] == ts and "50.000" in texts(message)
 
 
+@both_databases
 async def test_typed_answers_in_a_channel_thread_continue_a_running_assessment(slack):
     ts = next_ts()
     await slack.event(
@@ -204,6 +211,7 @@ async def test_slash_command_acks_say_what_went_wrong(slack):
     assert (await ack_text("")).startswith("*Lotse*")
 
 
+@both_databases
 async def test_feedback_form_submission_is_stored(slack):
     before = len(slack.core.feedback.all())
     response = await slack.interactive({
@@ -214,7 +222,11 @@ async def test_feedback_form_submission_is_stored(slack):
             "comment": {"value": {"type": "plain_text_input", "value": "Mehr Beispiele bitte"}}}}},
     })  # fmt: skip
     assert response.status == 200
-    rows = slack.core.feedback.all()[before:]
+    for _ in range(100):  # the form is acknowledged first and stored right after
+        rows = slack.core.feedback.all()[before:]
+        if rows:
+            break
+        await asyncio.sleep(0.05)
     assert [(r.rating, r.comment, r.message_id) for r in rows] == [(4, "Mehr Beispiele bitte", None)]
 
 
@@ -306,6 +318,7 @@ async def test_when_slack_refuses_the_reply_the_user_still_gets_a_short_message(
     assert fallback["text"].startswith("Das hat leider nicht geklappt")
 
 
+@both_databases
 async def test_a_reply_in_the_thread_of_a_dm_question_continues_the_assessment(slack):
     await slack.dm("/check readiness")
     [question] = await slack.fake.wait_for("chat.postMessage")
@@ -320,6 +333,7 @@ async def test_lotse_ask_with_a_command_runs_it_in_the_dm(slack):
     assert dm["channel"] == "DU1" and "Wie heißt das erste geschäftskritische System?" in texts(dm)
 
 
+@both_databases
 async def test_a_mention_that_arrives_as_a_message_event_first_is_read_without_the_mention(slack):
     ts = next_ts()
     await slack.event(

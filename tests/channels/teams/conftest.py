@@ -88,8 +88,9 @@ class TeamsHarness:
 
 
 @pytest.fixture
-async def teams(kb_settings, service):
-    async for harness in running_teams(kb_settings, service, admins=frozenset({"aad-admin"})):
+async def teams(database_service):
+    """On the session's knowledge base: SQLite, and PostgreSQL too for a test marked @both_databases."""
+    async for harness in running_teams(database_service.settings, database_service, admins=frozenset({"aad-admin"})):
         yield harness
 
 

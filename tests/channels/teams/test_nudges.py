@@ -22,7 +22,7 @@ from bot.answering import AnswerService
 from bot.channels.teams.channel import TeamsSender
 from bot.reminders.dispatch import Dispatcher
 from bot.settings import Settings
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, both_databases
 from tests.reminders.conftest import Clock
 
 from .conftest import APP_ID, TENANT, running_teams
@@ -38,11 +38,11 @@ CARD_SCHEMA = json.loads((importlib.resources.files("adaptive_cards") / "schemas
 
 
 @pytest.fixture
-async def teams(tmp_path):
+async def teams(tmp_path, database_url):
     """conftest's Teams harness (real aiohttp server, signed tokens, FakeConnector; the admin is
     aad-admin) around a database of this test's own; the reminders' clock stands on Wednesday
     2026-11-25, before the plan starts."""
-    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE)
+    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url)
     async for harness in running_teams(settings, AnswerService(settings), admins=frozenset({"aad-admin"})):
         harness.clock = Clock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
         harness.core.reminders.clock = harness.clock
@@ -109,6 +109,7 @@ def footer(card: dict) -> dict:
 # -- starting the plan ---------------------------------------------------------------------------------
 
 
+@both_databases
 async def test_an_admin_starts_the_plan_in_a_channel_and_the_reference_is_stored(teams):
     refused = await say(teams, "/plan start 2026-11-30 BY", ANNA)
     assert refused["text"] == "Dieser Befehl ist Administratorinnen und Administratoren vorbehalten."
@@ -137,6 +138,7 @@ async def test_an_admin_starts_the_plan_in_a_channel_and_the_reference_is_stored
 # -- the week's nudge ------------------------------------------------------------------------------
 
 
+@both_databases
 async def test_the_week_1_nudge_is_a_proactive_card_with_task_buttons_sent_once(teams, dispatcher):
     plan = await start_plan(teams)
     sent_before = len(teams.connector.sent)
@@ -172,6 +174,7 @@ async def test_the_week_1_nudge_is_a_proactive_card_with_task_buttons_sent_once(
     assert teams.connector.sent[sent_before:] == [delivered]
 
 
+@both_databases
 async def test_done_updates_the_nudge_in_place_without_a_new_message(teams, dispatcher):
     plan = await start_plan(teams)
     await dispatcher.run_once(WEEK_1_DUE)
@@ -207,6 +210,7 @@ async def test_done_updates_the_nudge_in_place_without_a_new_message(teams, disp
 # -- the connector refusing ----------------------------------------------------------------------------
 
 
+@both_databases
 async def test_a_403_fails_the_nudge_and_deactivates_the_reference(teams, dispatcher):
     plan = await start_plan(teams)
     sent_before = len(teams.connector.sent)
@@ -228,6 +232,7 @@ async def test_a_403_fails_the_nudge_and_deactivates_the_reference(teams, dispat
     ]  # fmt: skip
 
 
+@both_databases
 async def test_a_429_is_retried_after_retry_after_and_the_nudge_arrives_once(teams, dispatcher):
     plan = await start_plan(teams)
     sent_before = len(teams.connector.sent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.core.messages import Reply
+from tests.conftest import both_databases
 
 from .conftest import APP_ID, TENANT
 
@@ -33,6 +34,7 @@ async def test_a_question_gets_an_ai_labelled_answer_with_citations_and_feedback
     assert answer["replyToId"].startswith("msg-")
 
 
+@both_databases
 async def test_native_feedback_is_stored_with_question_answer_and_reason(teams):
     await teams.say("Was passiert in Woche 3 des 90-Tage-Plans?")
     await teams.connector.wait_for()
@@ -77,6 +79,7 @@ async def test_typed_answers_come_from_an_input_field_too(teams):
     assert "Wie KI-bereit ist SAP ERP?" in json.dumps(card_of(second), ensure_ascii=False)
 
 
+@both_databases
 async def test_a_proactive_message_goes_through_the_stored_reference(teams):
     await teams.say("Hallo")
     await teams.connector.wait_for()
@@ -87,6 +90,7 @@ async def test_a_proactive_message_goes_through_the_stored_reference(teams):
     assert proactive["conversation"]["id"] == teams.conversation
 
 
+@both_databases
 async def test_a_user_who_removed_lotse_is_not_messaged_again_and_429_is_retried(teams):
     await teams.say("Hallo")
     await teams.connector.wait_for()
@@ -132,6 +136,7 @@ async def test_another_tenant_and_malformed_requests_get_4xx(teams):
     assert teams.handled == 0
 
 
+@both_databases
 async def test_the_same_activity_delivered_twice_is_answered_once(teams):
     activity = teams.activity("Wie lange dauert es, bis sich KI rechnet?")
     await teams.post(activity)
@@ -140,6 +145,7 @@ async def test_the_same_activity_delivered_twice_is_answered_once(teams):
     assert len(teams.connector.messages()) == 1 and teams.handled == 1
 
 
+@both_databases
 async def test_install_says_once_that_lotse_is_an_ai_assistant(teams):
     update = teams.activity(None, type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}])
     for _ in range(2):
@@ -188,6 +194,7 @@ async def test_with_an_llm_a_personal_chat_answer_is_streamed_then_finalised(tea
         assert teams.openai.reply.startswith(update["text"])  # each update carries all the text so far
 
 
+@both_databases
 async def test_the_feedback_form_is_a_card_and_its_submission_is_stored(teams):
     await teams.say("/feedback")
     [form] = await teams.connector.wait_for()
