@@ -28,6 +28,8 @@ def _ingest_report(report, out=sys.stderr) -> None:
     )
     for name, reason in report.failed:
         print(f"  could not index {name}: {reason}", file=out)
+    for name, phrases in report.flagged:
+        print(f"  instruction-like text in {name} (indexed as data, never followed): {phrases}", file=out)
 
 
 def _open_service(settings: Settings):
@@ -386,6 +388,146 @@ def cmd_feedback(args, settings: Settings) -> int:
     return 0
 
 
+def _register(settings: Settings):
+    """The company's AI register, with Lotse's own entry in it (as a first start of the core would)."""
+    from bot.register.store import RegisterStore
+    from bot.storage import Database
+
+    store = RegisterStore(Database(settings.db_url, upgrade=settings.db_auto_upgrade))
+    store.ensure_self(settings)
+    return store
+
+
+def _cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def cmd_register(args, settings: Settings) -> int:
+    """`lotse register list|add|export`: the company's AI register without a chat."""
+    from datetime import date
+
+    from bot.register import export
+    from bot.register.view import overdue
+
+    store = _register(settings)
+    if args.action == "add":
+        return _register_add(args, store)
+    if args.action == "list":
+        if args.format == "json":
+            sys.stdout.write(export.json_text(export.rows(store)))
+            return 0
+        if args.format:
+            print(f"lotse register list: --format {args.format} is for `lotse register export`", file=sys.stderr)
+            return 2
+        today = date.today()
+        print(f"{'#':>2}  {'status':<10}  {'risk':<10}  {'review':<10}  {'':<7}  name")
+        for number, e in enumerate(store.entries(), 1):
+            review = e.next_review.isoformat() if e.next_review else "–"
+            late = "OVERDUE" if overdue(e, today) else ""
+            print(f"{number:>2}  {e.status:<10}  {e.risk_class:<10}  {review:<10}  {late:<7}  {e.name}")
+        return 0
+    fmt = args.format or "xlsx"
+    if fmt == "json" and not args.output:
+        rows = export.rows(store)
+        sys.stdout.write(export.json_text(rows))
+        count = len(rows)
+    else:
+        out = Path(args.output or f"lotse-register.{fmt}")
+        count = export.export_register(store, fmt, out)
+        print(f"wrote {out}: {count} applications", file=sys.stderr)
+    store.audit.record(_cli_actor(), "data.export", "ai_register", format=fmt, entries=count)
+    return 0
+
+
+REGISTER_FLAGS = {"name": "--name", "purpose": "--purpose", "owner": "--owner", "model": "--model",
+                  "provider": "--provider", "data_sources": "--data-sources", "personal_data": "--personal-data",
+                  "risk_class": "--risk", "status": "--status", "next_review": "--next-review"}  # fmt: skip
+REGISTER_OPTIONAL = ("model", "provider", "data_sources")
+REGISTER_HINTS = {"personal_data": "yes or no", "risk_class": "minimal, limited, high or prohibited",
+                  "status": "idea, pilot, production or retired",
+                  "next_review": 'a date today or later: 2027-03-01, 1.3.2027 or "in 12 months"'}  # fmt: skip
+
+
+def _register_add(args, store) -> int:
+    """`lotse register add --name … --purpose …`: one entry, checked as the chat dialog checks it; every
+    problem is named at once, and nothing is written unless all values fit (exit 2)."""
+    from bot.dialogs.inputs import InvalidAnswer
+    from bot.register.forms import load_dialog, read_value
+    from bot.register.store import NameTaken
+
+    spec = load_dialog()
+    missing = [flag for field, flag in REGISTER_FLAGS.items()
+               if field not in REGISTER_OPTIONAL and getattr(args, field) in (None, "")]  # fmt: skip
+    if missing:
+        print(f"lotse register add: missing {', '.join(missing)} (required; optional: --model, --provider, "
+              "--data-sources)", file=sys.stderr)  # fmt: skip
+        return 2
+    values, problems = {}, []
+    for field, flag in REGISTER_FLAGS.items():
+        raw = getattr(args, field)
+        if raw in (None, ""):
+            values[field] = ""
+            continue
+        try:
+            values[field] = read_value(spec, field, raw, "en")
+        except InvalidAnswer as problem:
+            hint = REGISTER_HINTS.get(field)
+            problems.append(f"{flag} {raw!r}: " + (f"use {hint}" if hint else problem.hint))
+    if problems:
+        for problem in problems:
+            print(f"lotse register add: {problem}", file=sys.stderr)
+        return 2
+    name = values.pop("name")
+    try:
+        entry = store.add(_cli_actor(), name, **values)
+    except NameTaken:
+        print(f"lotse register add: {name!r} is already in the register (`lotse register list`)", file=sys.stderr)
+        return 2
+    print(f"registered {entry.name!r}: {entry.risk_class} risk, {entry.status}, next review "
+          f"{entry.next_review.isoformat()}", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def cmd_audit(args, settings: Settings) -> int:
+    """`lotse audit`: who changed plans, roles, pilots and the register, and who exported or erased data."""
+    from datetime import date, datetime, time
+
+    from bot.core.audit_view import BERLIN, line, when
+    from bot.storage import Database
+    from bot.storage.audit import ACTIONS, AuditLog, label
+    from bot.storage.people import People
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.combine(date.fromisoformat(args.since), time(0), BERLIN)
+        except ValueError:
+            print(f"lotse audit: --since wants YYYY-MM-DD (got {args.since!r})", file=sys.stderr)
+            return 2
+    if args.limit < 1:
+        print(f"lotse audit: --limit must be at least 1 (got {args.limit})", file=sys.stderr)
+        return 2
+    if args.action and not any(a.startswith(args.action) for a in ACTIONS):
+        print(f"lotse audit: no action starts with {args.action!r}; actions: {', '.join(ACTIONS)}", file=sys.stderr)
+        return 2
+    db = Database(settings.db_url, upgrade=settings.db_auto_upgrade)
+    rows = AuditLog(db).entries(args.limit, args.action, since)
+    if args.json:
+        print(json.dumps([{"at": when(r.at).isoformat(), "actor": r.actor, "action": r.action,
+                           "label": label(r.action, args.lang), "target": r.target,
+                           "detail": json.loads(r.detail) if r.detail else {}} for r in rows],
+                         ensure_ascii=False, indent=2))  # fmt: skip
+        return 0
+    if not rows:
+        print("The audit log has no entries" + (" matching that" if args.action or since else "") + ".",
+              file=sys.stderr)  # fmt: skip
+        return 0
+    people = People(db)
+    for row in rows:
+        print(_plain(line(row, people, args.lang)).removeprefix("• "))
+    return 0
+
+
 def cmd_purge(args, settings: Settings) -> int:
     """`lotse purge`: apply the retention period now (the scheduler does it daily at 03:30)."""
     from datetime import UTC, datetime
@@ -517,6 +659,24 @@ def build_parser() -> argparse.ArgumentParser:
     feedback.add_argument("--output", "-o", help="file to write (default lotse-feedback.<format>)")
     feedback.add_argument("--scope", help="only feedback of this team, e.g. slack:T0123")
     feedback.set_defaults(func=cmd_feedback)
+
+    register = sub.add_parser("register", help="the company's AI register: list, add an application, export")
+    register.add_argument("action", choices=("list", "add", "export"))
+    register.add_argument("--format", choices=("csv", "xlsx", "json"),
+                          help="export: default xlsx; json without -o prints to stdout; list: json too")  # fmt: skip
+    register.add_argument("--output", "-o", help="export: file to write (default lotse-register.<format>)")
+    for field, flag in REGISTER_FLAGS.items():
+        register.add_argument(flag, dest=field, help=f"add: {field.replace('_', ' ')}" + (
+            " (optional)" if field in REGISTER_OPTIONAL else ""))  # fmt: skip
+    register.set_defaults(func=cmd_register)
+
+    audit = sub.add_parser("audit", help="the audit log: who changed what, who exported or erased data")
+    audit.add_argument("--limit", type=int, default=50, help="the newest N entries (default 50)")
+    audit.add_argument("--action", help="only actions starting with this, e.g. pilot, register, data.export")
+    audit.add_argument("--since", help="only entries from this day on, YYYY-MM-DD (Berlin time)")
+    audit.add_argument("--json", action="store_true", help="print a JSON array")
+    audit.add_argument("--lang", choices=("de", "en"), default="en", help="language of the labels (default en)")
+    audit.set_defaults(func=cmd_audit)
 
     purge = sub.add_parser("purge", help="delete what is older than the retention period (LOTSE_RETENTION_MONTHS)")
     purge.set_defaults(func=cmd_purge)

@@ -59,6 +59,9 @@ class LLMSettings:
     max_retries: int = 1
     temperature: float = 0.1
     api_version: str | None = None  # set for Azure OpenAI
+    local: bool = False  # on premises (Ollama, vLLM): text is sent as it is; otherwise personal data is masked
+    daily_calls: int | None = None  # LLM calls per day (UTC) for all replicas together; None: unlimited
+    daily_tokens: int | None = None  # tokens per day; the call that crosses the limit is the last one
 
     @property
     def enabled(self) -> bool:
@@ -67,6 +70,12 @@ class LLMSettings:
     @property
     def is_azure(self) -> bool:
         return bool(self.api_version) or ".openai.azure.com" in (self.base_url or "")
+
+    def __repr__(self) -> str:  # the API key never ends up in logs or tracebacks
+        return (
+            f"LLMSettings(enabled={self.enabled}, model={self.model!r}, local={self.local}, timeout={self.timeout}, "
+            f"daily_calls={self.daily_calls}, daily_tokens={self.daily_tokens})"
+        )
 
 
 @dataclass(frozen=True)
@@ -130,11 +139,15 @@ class Settings:
     public_url: str | None = None  # where Teams can fetch chart images (https://lotse.example.com)
     plan_file: Path = field(default_factory=_default_plan_file)
     pilots_dir: Path = field(default_factory=_default_pilots_dir)  # the pilot set-up and feedback dialogs
+    register_owner: str = "IT-Leitung"  # the owner Lotse names in its own entry of the AI register
     scheduler: bool = True  # `lotse serve` runs the nudges (one process at a time holds the lead)
     console_role: str = "admin"  # the role of whoever types in `lotse chat`: admin, champion, employee
     retention_months: int = 24  # conversations, dialogs and feedback older than this are purged daily
     log_format: str = "text"  # "json": one JSON object per line, with request ids (for log collectors)
     db_auto_upgrade: bool = True  # migrate the schema at start; off: only `lotse db upgrade` does
+    max_message_chars: int = 4000  # longer messages are refused with a clear message, before anything else
+    rate_per_minute: int = 10  # questions per user and minute (0: no limit), counted across replicas
+    rate_per_hour: int = 100  # questions per user and hour (0: no limit)
 
     @property
     def charts_dir(self) -> Path:
@@ -179,6 +192,23 @@ def _number(name: str, raw: Any, kind: type) -> Any:
         raise ConfigError(f"{name}={raw!r} is not a {kind.__name__}; fix it in the environment or YAML") from exc
 
 
+def _limit(name: str, raw: Any, minimum: int = 0) -> int:
+    value = _number(name, raw, int)
+    if value < minimum:
+        raise ConfigError(f"{name}={value}: use a whole number of at least {minimum}")
+    return value
+
+
+def _daily_budget(name: str, raw: Any) -> int | None:
+    """A daily budget: unset means unlimited, 0 means none at all."""
+    if raw is None:
+        return None
+    value = _number(name, raw, int)
+    if value < 0:
+        raise ConfigError(f"{name}={value}: use 0 or more (leave it unset for no limit)")
+    return value
+
+
 def load_settings(env: dict[str, str] | None = None, config_file: Path | None = None) -> Settings:
     """Read the settings; `env` defaults to the process environment."""
     env = dict(os.environ if env is None else env)
@@ -196,6 +226,11 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         timeout=_number("LOTSE_LLM_TIMEOUT", pick("LOTSE_LLM_TIMEOUT", llm_conf.get("timeout"), 20.0), float),
         max_retries=_number("LOTSE_LLM_RETRIES", pick("LOTSE_LLM_RETRIES", llm_conf.get("retries"), 1), int),
         api_version=pick("OPENAI_API_VERSION", llm_conf.get("api_version")),
+        local=_flag(pick("LOTSE_LLM_LOCAL", llm_conf.get("local"), False)),
+        daily_calls=_daily_budget("LOTSE_LLM_DAILY_CALLS", pick("LOTSE_LLM_DAILY_CALLS", llm_conf.get("daily_calls"))),
+        daily_tokens=_daily_budget(
+            "LOTSE_LLM_DAILY_TOKENS", pick("LOTSE_LLM_DAILY_TOKENS", llm_conf.get("daily_tokens"))
+        ),
     )
     data_dir = pick("LOTSE_DATA_DIR", conf.get("data_dir"))
     knowledge_dir = pick("LOTSE_KNOWLEDGE_DIR", conf.get("knowledge_dir"))
@@ -228,11 +263,18 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         assessments_dir=Path(assessments_dir).expanduser() if assessments_dir else defaults.assessments_dir,
         plan_file=Path(plan_file).expanduser() if plan_file else defaults.plan_file,
         pilots_dir=Path(pilots_dir).expanduser() if pilots_dir else defaults.pilots_dir,
+        register_owner=str(pick("LOTSE_REGISTER_OWNER", conf.get("register_owner"), "IT-Leitung")).strip()
+        or "IT-Leitung",
         scheduler=scheduler,
         console_role=console_role,
         retention_months=retention,
         log_format=log_format,
         db_auto_upgrade=_flag(pick("LOTSE_DB_AUTO_UPGRADE", conf.get("db_auto_upgrade"), True)),
+        max_message_chars=_limit(
+            "LOTSE_MAX_MESSAGE_CHARS", pick("LOTSE_MAX_MESSAGE_CHARS", conf.get("max_message_chars"), 4000), 1
+        ),
+        rate_per_minute=_limit("LOTSE_RATE_PER_MINUTE", pick("LOTSE_RATE_PER_MINUTE", conf.get("rate_per_minute"), 10)),
+        rate_per_hour=_limit("LOTSE_RATE_PER_HOUR", pick("LOTSE_RATE_PER_HOUR", conf.get("rate_per_hour"), 100)),
     )
 
 

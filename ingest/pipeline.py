@@ -2,7 +2,8 @@
 
 A file is identified by its absolute path and compared by SHA-256: unchanged files are skipped,
 changed files replace their chunks, files gone from an ingested folder leave the index. A file that
-cannot be read is reported with its reason; the rest is still indexed.
+cannot be read is reported with its reason; the rest is still indexed. A file with instruction-like text
+("ignore previous instructions") is indexed and reported as flagged.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.language import detect_language
+from bot.safety.injection import instruction_like
 from bot.storage import DocumentRow
 from ingest.chunking import chunk_document
 from ingest.index import KnowledgeIndex, document_id
@@ -28,6 +30,9 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # (file, phrases): instruction-like text such as "ignore previous instructions" in a new or changed
+    # file; it is indexed as data all the same, and the LLM prompt marks its passages (bot/safety/injection.py)
+    flagged: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
 
@@ -118,6 +123,9 @@ def ingest(index: KnowledgeIndex, paths: Iterable[Path], progress: bool | None =
         )
         index.replace_document(doc, chunks)
         report.chunks += len(chunks)
+        phrases = instruction_like("\n".join([loaded.title, *(f"{c.section}\n{c.text}" for c in chunks)]))
+        if phrases:
+            report.flagged.append((str(relative), "; ".join(f"„{p}“" for p in phrases[:3])))
         (report.updated if previous is not None else report.added).append(str(relative))
 
     for root in roots:

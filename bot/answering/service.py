@@ -80,6 +80,7 @@ class AnswerService:
         self.index = index or KnowledgeIndex(settings)
         self.retriever = Retriever(self.index)
         self._llm = None
+        self.people = None  # the core shares its People, so a name it learns is masked at once
         self._analyzers: dict[str, Analyzer] = {}
 
     @property
@@ -89,8 +90,12 @@ class AnswerService:
     def _llm_answerer(self):
         if self._llm is None:
             from bot.answering.llm import LLMAnswerer
+            from bot.storage.people import People
 
-            self._llm = LLMAnswerer(self.settings.llm)
+            # names to mask towards a non-local endpoint; the daily budget is counted in the same database
+            if self.people is None:
+                self.people = People(self.index.db)
+            self._llm = LLMAnswerer(self.settings.llm, names=self.people.names, db=self.index.db)
         return self._llm
 
     def _analyzer(self, language: str) -> Analyzer:
@@ -127,7 +132,8 @@ class AnswerService:
                 "question_too_long", language, length=len(question), limit=self.settings.max_question_chars
             )
             return Answer(question, False, message, language, self.mode)
-        if self.index.chunk_count() == 0:
+        self.index.lexical.refresh()  # a BM25 build holds the chunks of the latest ingest: no need to count them
+        if not self.index.lexical.languages and self.index.chunk_count() == 0:
             return Answer(question, False, i18n.text("no_knowledge", language), language, self.mode)
 
         query = retrieval_query(question, history)
@@ -152,7 +158,7 @@ class AnswerService:
             except LLMUnavailable as exc:
                 metrics.LLM_ERRORS.labels(exc.reason).inc()
                 log.warning("the LLM did not answer (%s); the answer is extractive", exc.reason)
-                note = i18n.text("llm_fallback_note", language, reason=exc.reason)
+                note = i18n.text(exc.note_key or "llm_fallback_note", language, reason=exc.reason)
             else:
                 metrics.LLM_SECONDS.observe(time.perf_counter() - started)
                 if text is None:

@@ -37,6 +37,8 @@ def render(reply: Reply) -> str:
         lines.append(f"{i18n.text('sources', reply.language)}:")
         for c in reply.citations:
             lines.append(f"  [{c.number}] {c.label} ({c.source})")
+    if reply.notice:
+        lines += ["", reply.notice]
     return "\n".join(lines)
 
 

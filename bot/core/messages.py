@@ -24,6 +24,7 @@ class Incoming:
     value: str | None = None  # a button's or form's value (Slack/Teams); None for typed text
     admin: bool = False  # the channel found the sender among its configured admins
     private: bool = True  # a 1:1 conversation with Lotse (DM, personal chat, terminal), not a channel
+    user_name: str | None = None  # the display name from the profile, if the channel has it (for masking)
 
     @property
     def conversation_key(self) -> str:
@@ -137,3 +138,4 @@ class Reply:
     footer: str = ""  # a line under the checklist, e.g. "Woche 3 von 12 · 7/10 Aufgaben erledigt"
     form: str | None = None  # a form for the channel to offer: "feedback" (rating 1–5 and a comment)
     files: list[File] = field(default_factory=list)  # exports to hand over
+    notice: str = ""  # shown small under the reply, e.g. the AI disclosure at a person's first contact

@@ -11,6 +11,8 @@ from datetime import datetime
 from bot import metrics
 from bot.answering import Answer, AnswerService
 from bot.core import i18n
+from bot.core.audit_view import COMMANDS as AUDIT_COMMANDS
+from bot.core.audit_view import AuditView
 from bot.core.language import detect_language
 from bot.core.messages import Citation, Incoming, Reply
 from bot.core.privacy import ERASE, Privacy, purge
@@ -21,13 +23,19 @@ from bot.pilots.commands import PilotCommands
 from bot.pilots.forms import PilotForms
 from bot.pilots.report import Reports
 from bot.pilots.store import PilotStore
+from bot.register.commands import COMMANDS as REGISTER_COMMANDS
+from bot.register.commands import RegisterCommands
+from bot.register.forms import RegisterForms
+from bot.register.store import RegisterStore
 from bot.reminders.commands import PlanCommands
 from bot.reminders.planner import Reminders
 from bot.reminders.spec import PlanSpec, load_plan
+from bot.safety.limits import Notices, RateLimiter
 from bot.settings import Settings
 from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.deliveries import DeliveryLog
+from bot.storage.people import People
 from bot.storage.personal import PersonalData
 from bot.storage.references import ReferenceStore
 
@@ -66,7 +74,9 @@ class Lotse:
         self.pilot_store = PilotStore(db)  # its key lives in the database
         self.personal = PersonalData(db, self.pilot_store)
         self.privacy = Privacy(self.personal, settings.exports_dir)
-        forms = FormSet(PilotForms(self.pilot_store, settings.pilots_dir), self.privacy)
+        self.register_store = RegisterStore(db)  # the company's AI register, one for every channel
+        forms = FormSet(PilotForms(self.pilot_store, settings.pilots_dir), self.privacy,
+                        RegisterForms(self.register_store))  # fmt: skip
         self.dialogs = DialogEngine(db, catalog, self.results, forms)
         self.reports = Reports(db)
         self.pilots = PilotCommands(self.pilot_store, self.reports, self.dialogs, self.roles, settings.charts_dir,
@@ -77,8 +87,34 @@ class Lotse:
         plan = plan if plan is not None else load_plan(settings.plan_file)
         self.reminders = Reminders(db, plan, clock) if clock else Reminders(db, plan)
         self.plan = PlanCommands(self.reminders)
+        self.limiter = RateLimiter(db, settings.rate_per_minute, settings.rate_per_hour)
+        self.notices = Notices(db)
+        self.people = self.answers.people or People(db)  # display names, masked before text goes to a non-local LLM
+        self.answers.people = self.people
+        self.register = RegisterCommands(self.register_store, self.dialogs, self.roles, settings.exports_dir)
+        self.audit_view = AuditView(self.register_store.audit, self.roles, self.people)  # /audit
+        self.register_store.ensure_self(settings)  # Lotse is an AI application too: in the register from its start
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
+        """The reply to one message (see `_turn`). A message over the length limit is refused before
+        anything is stored or searched; the first answer to something a person typed says that Lotse is
+        an AI assistant and what it stores (EU AI Act Art. 50), once per person, also across replicas. (A
+        button click may redraw a message the whole channel sees, and a refusal is often a private ack:
+        neither carries the notice, which then comes with the next answer.)"""
+        text = message.text or ""
+        if len(text) > self.settings.max_message_chars:
+            language = detect_language(text[:500])
+            limit = self.settings.max_message_chars
+            return Reply(i18n.text("message_too_long", language, length=len(text), limit=limit), language,
+                         answered=False)  # fmt: skip
+        if message.user_name:
+            self.people.remember(message.user_key, message.user_name)
+        reply = self._turn(message, on_text)
+        if message.value is None and reply.answered and self.notices.first(message.user_key, "ai_disclosure"):
+            reply = replace(reply, notice=i18n.text("ai_disclosure", reply.language))
+        return reply
+
+    def _turn(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message: an open assessment takes it first, then commands, then questions
         about the team's own results, then the knowledge base. `on_text` receives an LLM answer's
         text while it is written, for channels that stream; the returned reply has all of it."""
@@ -96,6 +132,11 @@ class Lotse:
             return self.plan.handle(message, last_language)
         if text.split(maxsplit=1)[0:1] == ["/pilot"] and message.value is None:
             return self.pilots.handle(message, language if history else detect_language(text, last_language))
+        command = text.split(maxsplit=1)[0].lower() if text and message.value is None else ""
+        if command in REGISTER_COMMANDS:
+            return self.register.handle(message, language if history else detect_language(text, last_language))
+        if command in AUDIT_COMMANDS:
+            return self.audit_view.handle(message, detect_language(text, last_language))
         if message.value is None:
             request = self.privacy.request(text)
             if request is not None:
@@ -109,6 +150,9 @@ class Lotse:
         if reply is not None:
             return reply
 
+        if message.channel != "console" and (wait := self.limiter.check(message.user_key)) is not None:
+            metrics.QUESTIONS.labels(message.channel, "rate_limited").inc()
+            return Reply(i18n.text("rate_limited", language, seconds=wait), language, answered=False)
         cited_before = set(history[-1].sources.split()) if history and history[-1].role == "assistant" else set()
         answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language, cited_before, on_text)
         metrics.QUESTIONS.labels(message.channel, "answered" if answer.answered else "refused").inc()

@@ -6,6 +6,7 @@ question with that hint and keeps the dialog as it was.
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from datetime import date, timedelta
@@ -126,16 +127,30 @@ def parse_text(step: TextStep, text: str, language: str) -> str:
 
 
 _DATE = re.compile(r"(\d{1,2})\.\s*(\d{1,2})\.\s*(\d{2}|\d{4})")
+# "in 3 Monaten", "in einem Jahr", "in 2 weeks": days or months from today
+_IN = re.compile(r"in\s+(\d{1,3}|einem|einer|one|a|an)\s+([^\W\d_]+)")
+_UNITS = {"tag": (1, 0), "tagen": (1, 0), "day": (1, 0), "days": (1, 0), "woche": (7, 0), "wochen": (7, 0),
+          "week": (7, 0), "weeks": (7, 0), "monat": (0, 1), "monaten": (0, 1), "month": (0, 1), "months": (0, 1),
+          "jahr": (0, 12), "jahren": (0, 12), "year": (0, 12), "years": (0, 12)}  # fmt: skip
 
 
 def parse_date(text: str, language: str, today: date | None = None) -> str:
-    """ "2027-02-01", "1.2.2027", "01.02.27", "1.2." (this year), "heute", "morgen" → ISO date."""
+    """ "2027-02-01", "1.2.2027", "01.02.27", "1.2." (this year), "heute", "morgen", "in 3 Monaten",
+    "in 2 weeks" → ISO date."""
     today = today or date.today()
     raw = text.strip().lower().rstrip(".")
     if raw in ("heute", "today"):
         return today.isoformat()
     if raw in ("morgen", "tomorrow"):
         return (today + timedelta(days=1)).isoformat()
+    relative = _IN.fullmatch(raw)
+    if relative and relative.group(2) in _UNITS:
+        count = int(relative.group(1)) if relative.group(1).isdigit() else 1
+        days, months = (n * count for n in _UNITS[relative.group(2)])
+        try:
+            return (add_months(today, months) + timedelta(days=days)).isoformat()
+        except (ValueError, OverflowError):  # beyond the year 9999
+            raise InvalidAnswer(i18n.text("dialog_hint_date", language)) from None
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
             return date.fromisoformat(raw).isoformat()
@@ -146,6 +161,14 @@ def parse_date(text: str, language: str, today: date | None = None) -> str:
     except ValueError:
         pass
     raise InvalidAnswer(i18n.text("dialog_hint_date", language))
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; the month's last day where it is shorter (31.1. + 1 → 28./29.2.)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    length = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, length))
 
 
 def parse(step, text: str, language: str):

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import i18n
 from bot.core.messages import Choice, Reply, Task
+from bot.register.view import review_lines
 from bot.reminders.calendar import (
     Calendar,
     Occurrence,
@@ -165,7 +166,8 @@ class Reminders:
         text = f"*{q.title.get(language)} · {occurrence}*\n{q.text.get(language)}\n" + i18n.text(
             "plan_quarter_how", language, commands=commands
         )
-        return Reply(text, language, mode="nudge")
+        reviews = review_lines(self.db, occurrence, language, today)  # the AI register's reviews due this quarter
+        return Reply("\n\n".join([text, "\n".join(reviews)]) if reviews else text, language, mode="nudge")
 
     def _week_nudge(self, plan, n: int, tasks, today: date, last_week: int | None, tz: str | None,
                     shown: bool) -> Reply:  # fmt: skip

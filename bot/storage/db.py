@@ -32,7 +32,8 @@ def make_engine(url: str) -> Engine:
         # the kernel's two hours, on both ends: the server drops a dead replica's session, and with it the
         # scheduler's advisory lock, so another replica takes over.
         connect_args = {
-            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+            "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+            "keepalives_count": 3,
             "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
         }  # fmt: skip
     engine = create_engine(url, future=True, connect_args=connect_args)

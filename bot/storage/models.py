@@ -400,3 +400,26 @@ class LlmUsageRow(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     tokens: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RateRow(Base):
+    """Questions per user and time window, for the rate limit; shared by every replica. Old windows
+    are deleted as new ones are counted."""
+
+    __tablename__ = "rate_limits"
+
+    user_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window: Mapped[str] = mapped_column(String(32), primary_key=True)  # e.g. m:2026-11-25T20:15, h:2026-11-25T20
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class NoticeRow(Base):
+    """Notices a user has been shown once, e.g. that Lotse is an AI assistant and what it stores
+    (EU AI Act Art. 50) at the first contact."""
+
+    __tablename__ = "notices"
+
+    user_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -17,15 +17,20 @@ from bot.storage.db import Database
 from bot.storage.models import (
     AnswerFeedbackRow,
     AssessmentResultRow,
+    AuditRow,
     ConversationRefRow,
     DeliveryRow,
     DialogRow,
     MessageRow,
+    NoticeRow,
     NudgeRow,
+    PersonRow,
     PilotFeedbackRow,
     PilotRow,
     PlanRow,
     PlanTaskRow,
+    RateRow,
+    RegisterEntryRow,
 )
 
 REMOVED = "(gelöscht)"  # stands in for the author of team records that stay (results, pilots, plans)
@@ -55,6 +60,8 @@ class PersonalData:
                 or 0,
                 "feedback": s.scalar(select(func.count()).where(AnswerFeedbackRow.user == user_key)) or 0,
                 "pilot_feedback": 0,
+                "profile_name": s.scalar(select(func.count()).where(PersonRow.user_key == user_key)) or 0,
+                "audit_entries": s.scalar(select(func.count()).where(AuditRow.actor == user_key)) or 0,
             }
             if self.pilots is not None:
                 counts["pilot_feedback"] = self.pilots.count_of(s, user_key)
@@ -81,8 +88,15 @@ class PersonalData:
             ratings = s.scalars(
                 select(AnswerFeedbackRow).where(AnswerFeedbackRow.user == user_key).order_by(AnswerFeedbackRow.id)
             ).all()
+            person = s.get(PersonRow, user_key)
+            notices = s.scalars(select(NoticeRow).where(NoticeRow.user_key == user_key)).all()
+            audit = s.scalars(select(AuditRow).where(AuditRow.actor == user_key).order_by(AuditRow.id)).all()
             data = {
                 "user": user_key,
+                "profile_name": person.name if person else None,
+                "notices_shown": [{"notice": n.kind, "at": n.shown_at.isoformat()} for n in notices],
+                "audit_log": [{"action": a.action, "target": a.target, "detail": a.detail, "at": a.at.isoformat()}
+                              for a in audit],  # fmt: skip
                 "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
                 "messages": [{"conversation": m.conversation.removeprefix(prefix), "role": m.role, "text": m.text,
                               "language": m.language, "at": m.created_at.isoformat()} for m in messages],
@@ -99,8 +113,10 @@ class PersonalData:
         return data
 
     def erase(self, user_key: str, author: str, scope: str) -> dict[str, int]:
-        """Delete the person's messages, dialogs, ratings and pilot feedback; team records they authored
-        (assessment results, pilots, plans, plan tasks) stay, with the author removed. One transaction."""
+        """Delete the person's messages, dialogs, ratings, pilot feedback, profile name, notices and rate
+        counters; team records they authored (assessment results, pilots, plans, plan tasks) stay, with the
+        author removed. The audit log keeps what they changed (accountability, GDPR Art. 5(2) and 17(3)):
+        it names no contents and is purged after the retention period. One transaction."""
         prefix = f"{user_key}:"
         with self.db.session() as s:
             counts = {
@@ -118,8 +134,14 @@ class PersonalData:
                     .values(author=REMOVED)
                 ).rowcount,
             }
+            counts["profile_name"] = s.execute(delete(PersonRow).where(PersonRow.user_key == user_key)).rowcount
+            s.execute(delete(NoticeRow).where(NoticeRow.user_key == user_key))
+            s.execute(delete(RateRow).where(RateRow.user_key == user_key))
             s.execute(delete(ConversationRefRow).where(ConversationRefRow.user_key == user_key))
             s.execute(update(PilotRow).where(PilotRow.created_by == user_key).values(created_by=REMOVED))
+            s.execute(
+                update(RegisterEntryRow).where(RegisterEntryRow.created_by == user_key).values(created_by=REMOVED)
+            )
             s.execute(update(PlanRow).where(PlanRow.created_by == user_key).values(created_by=REMOVED))
             s.execute(update(PlanTaskRow).where(PlanTaskRow.updated_by == user_key).values(updated_by=REMOVED))
         return counts
@@ -144,4 +166,7 @@ class PersonalData:
                     .where(AssessmentResultRow.created_at < before, AssessmentResultRow.author != REMOVED)
                     .values(author=REMOVED)
                 ).rowcount,
+                "audit": s.execute(delete(AuditRow).where(AuditRow.at < before)).rowcount,
+                "rate_limits": s.execute(delete(RateRow).where(RateRow.expires_at < before)).rowcount,
+                "profile_names": s.execute(delete(PersonRow).where(PersonRow.updated_at < before)).rowcount,
             }

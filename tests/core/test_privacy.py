@@ -1,8 +1,9 @@
 """The user's rights in chat — "meine Daten" (a JSON file), "lösche meine Daten" (erasure after a
 confirmation), "Was speicherst du über mich?" (counts) — and the retention purge.
 
-The chat tests use the real core on the session's knowledge-base database, each in a workspace of its
-own, and check the tables directly; the purge runs on a database of its own (SQLite and PostgreSQL)."""
+The chat tests use the real core on the session's knowledge-base database (on SQLite and on PostgreSQL),
+each in a workspace of its own, and check the tables directly; the purge runs on a database of its own
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -21,30 +22,37 @@ from bot.core.turn import Lotse
 from bot.pilots.report import Reports
 from bot.pilots.store import Entry, Kpi, PilotStore
 from bot.storage.answer_feedback import AnswerFeedbackStore
+from bot.storage.audit import AuditLog
 from bot.storage.conversations import ConversationStore
 from bot.storage.deliveries import DeliveryLog
 from bot.storage.dialogs import DialogStore
 from bot.storage.models import (
     AnswerFeedbackRow,
     AssessmentResultRow,
+    AuditRow,
     ConversationRefRow,
     DeliveryRow,
     DialogRow,
     KpiValueRow,
     MessageRow,
+    NoticeRow,
     NudgeRow,
+    PersonRow,
     PilotFeedbackRow,
     PilotRow,
     PlanRow,
     PlanTaskRow,
+    RateRow,
 )
+from bot.storage.people import People
 from bot.storage.personal import PersonalData
 from bot.storage.references import ReferenceStore
+from tests.conftest import both_databases
 
 
 @pytest.fixture
-def core(kb_settings, service) -> Lotse:
-    return Lotse(dataclasses.replace(kb_settings, console_role="employee"), service)
+def core(database_service) -> Lotse:
+    return Lotse(dataclasses.replace(database_service.settings, console_role="employee"), database_service)
 
 
 @pytest.fixture
@@ -125,6 +133,7 @@ def results_of(core: Lotse, workspace: str) -> list[tuple[str, str]]:
 # -- "meine Daten" -----------------------------------------------------------------------------------
 
 
+@both_databases
 def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     pilot = pilot_of(core, workspace)
     (kpi,) = core.pilot_store.kpis(pilot.id)
@@ -137,13 +146,19 @@ def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     ben.say("/feedback 1 Bens Kritik")
     give_feedback(ben, False, "5", "Bens Geheimnis")
 
+    People(core.pilot_store.db).remember(anna.key, "Anna Schmidt")
+    AuditLog(core.pilot_store.db).record(anna.key, "pilot.update", str(pilot.id), fields=["owner"])
+    AuditLog(core.pilot_store.db).record(ben.key, "pilot.update", str(pilot.id), fields=["users"])
     reply = anna.say("meine Daten")
     assert len(reply.files) == 1 and reply.files[0].mime == "application/json"
     path = reply.files[0].path
     assert os.stat(path).st_mode & 0o777 == 0o600
     raw = open(path, encoding="utf-8").read()
     data = json.loads(raw)
-    assert data["user"] == anna.key
+    assert data["user"] == anna.key and data["profile_name"] == "Anna Schmidt"
+    assert [(a["action"], json.loads(a["detail"])) for a in data["audit_log"]] == [
+        ("pilot.update", {"fields": ["owner"]})
+    ]
     assert [(m["role"], m["conversation"]) for m in data["messages"]] == [("user", "default"), ("assistant", "default")]
     assert data["messages"][0]["text"] == "Was passiert in Woche 3?"
     # the anonymous entry's dialog is deleted when the entry is stored: nothing ties the entry to anna
@@ -166,6 +181,7 @@ def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
 # -- "lösche meine Daten" ----------------------------------------------------------------------------
 
 
+@both_databases
 def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
     pilot_of(core, workspace)
     anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
@@ -177,6 +193,13 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
                       "conversation_refs": 1}  # fmt: skip
     bens_before = stored(core, ben, bens["entry"])
     assert results_of(core, workspace) == [("readiness", "anna"), ("readiness", "ben")]
+    people = People(core.pilot_store.db)
+    people.remember(anna.key, "Anna Schmidt")
+    people.remember(ben.key, "Ben Berg")
+    with core.pilot_store.db.session() as s:
+        s.add_all([NoticeRow(user_key=key, kind="test") for key in (anna.key, ben.key)]
+                  + [RateRow(user_key=key, window="m:test", count=1, expires_at=datetime.now(UTC))
+                     for key in (anna.key, ben.key)])  # fmt: skip
 
     ask = anna.say("lösche meine Daten")
     assert ask.text.endswith("Wirklich alles löschen? (ja / nein)") and ask.question.step == "confirm"
@@ -191,6 +214,11 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
     assert erased.text == ("🗑️ Gelöscht: 2 Nachrichten, 3 Dialoge, 2 Bewertungen, 1 Pilot-Rückmeldungen. "
                            "Bei 1 Team-Ergebnissen ist Ihr Name entfernt.")  # fmt: skip
     assert stored(core, anna, annas["entry"]) == dict.fromkeys(before, 0)
+    assert people.name_of(anna.key) is None and people.name_of(ben.key) == "Ben Berg"
+    with core.pilot_store.db.session() as s:
+        # the notices shown and the rate counters go too; ben's stay
+        assert s.scalars(select(NoticeRow.user_key).where(NoticeRow.kind == "test")).all() == [ben.key]
+        assert s.scalars(select(RateRow.user_key).where(RateRow.window == "m:test")).all() == [ben.key]
     with core.pilot_store.db.session() as s:
         assert s.get(MessageRow, annas["answer"]) is None
     # ben keeps all of his
@@ -200,10 +228,11 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
     assert anna.say("/pilot meine").text.startswith("Sie haben noch keine Rückmeldung")
 
 
-def test_erasure_removes_the_user_from_the_team_records_that_stay(kb_settings, service, workspace):
+@both_databases
+def test_erasure_removes_the_user_from_the_team_records_that_stay(database_service, workspace):
     """The team's plan, its ticked-off tasks and its pilots stay, but no longer name the person."""
-    settings = dataclasses.replace(kb_settings, console_role="admin")
-    core = Lotse(settings, service, clock=lambda: datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    settings = dataclasses.replace(database_service.settings, console_role="admin")
+    core = Lotse(settings, database_service, clock=lambda: datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
     anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
     assert "Der 90-Tage-Plan läuft." in anna.say("/plan start 2026-11-30 BY").text
     assert anna.say("/plan erledigt 1.1").text == "Aufgabe 1.1 ist erledigt. ✅"
@@ -224,6 +253,7 @@ def test_erasure_removes_the_user_from_the_team_records_that_stay(kb_settings, s
     assert tasks == {"1.1": "(gelöscht)", "1.2": ben.key}  # anna's tick stays, without her; ben's is his
 
 
+@both_databases
 def test_what_is_stored_counts_everything_including_pilot_feedback(core, workspace):
     pilot_of(core, workspace)
     anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
@@ -237,8 +267,9 @@ def test_what_is_stored_counts_everything_including_pilot_feedback(core, workspa
     reply = anna.say("Was speicherst du über mich?")
     assert reply.text == (
         "Über Sie gespeichert – Nachrichten (Fragen und Antworten): 2 · Dialoge (Bewertungen, Rückmeldungen): 2 · "
-        "abgeschlossene Bewertungen: 1 · Rückmeldungen: 1 · Pilot-Rückmeldungen: 2. Alles als Datei: "
-        "„meine Daten“ · löschen: „lösche meine Daten“."
+        "abgeschlossene Bewertungen: 1 · Rückmeldungen: 1 · Pilot-Rückmeldungen: 2 · Profilname aus Slack/Teams "
+        "(nur zum Maskieren vor einem externen KI-Modell): 0 · Ihre Einträge im Änderungsprotokoll: 0. "
+        "Alles als Datei: „meine Daten“ · löschen: „lösche meine Daten“."
     )
     english = anna.say("What do you know about me?")
     assert english.language == "en" and "assessments finished: 1 · feedback given: 1 · pilot feedback: 2" in (
@@ -295,11 +326,17 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
         s.execute(update(DeliveryRow).values(created_at=NEW))
         s.execute(update(DeliveryRow).where(DeliveryRow.key == "old-event").values(created_at=OLD))
         s.execute(update(PilotFeedbackRow).where(PilotFeedbackRow.id == edited_entry).values(updated_at=NEW))
+        s.add_all([AuditRow(at=OLD, actor="console:w:anna", action="pilot.create", target="1"),
+                   AuditRow(at=NEW, actor="console:w:anna", action="pilot.update", target="1"),
+                   RateRow(user_key="console:w:anna", window="m:old", count=3, expires_at=OLD),
+                   RateRow(user_key="console:w:anna", window="m:new", count=1, expires_at=NEW),
+                   PersonRow(user_key="console:w:anna", name="Anna Alt", updated_at=OLD),
+                   PersonRow(user_key="console:w:ben", name="Ben Neu", updated_at=NEW)])  # fmt: skip
 
     counts = PersonalData(db, pilots).purge(CUTOFF)
 
     assert counts == {"messages": 2, "dialogs": 1, "feedback": 1, "pilot_feedback": 1, "deliveries": 1, "nudges": 2,
-                      "results": 1}  # fmt: skip
+                      "results": 1, "audit": 1, "rate_limits": 1, "profile_names": 1}  # fmt: skip
     with db.session() as s:
         assert s.scalars(select(MessageRow.text).order_by(MessageRow.id)).all() == ["neue Frage", "neue Antwort"]
         assert s.get(MessageRow, new_answer) is not None
@@ -312,6 +349,9 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
         assert sorted(s.scalars(select(NudgeRow.key)).all()) == ["new-sent", "old-pending"]  # not sent yet: stays
         results = s.execute(select(AssessmentResultRow.author).order_by(AssessmentResultRow.id)).scalars().all()
         assert results == ["(gelöscht)", "ben"]  # results stay; the old one loses its author
+        assert s.scalars(select(AuditRow.action)).all() == ["pilot.update"]  # the audit log keeps the retention too
+        assert s.scalars(select(RateRow.window)).all() == ["m:new"]
+        assert s.scalars(select(PersonRow.name)).all() == ["Ben Neu"]  # a name not seen for the period goes
 
     assert PersonalData(db, pilots).purge(CUTOFF) == dict.fromkeys(counts, 0)  # nothing left to do
 

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import ClientConnectorError, ServerDisconnectedError
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 from slack_bolt.response import BoltResponse
@@ -42,6 +43,7 @@ SUBCOMMANDS = {
     "help": "help", "hilfe": "help", "ask": "ask", "frage": "ask", "check": "check", "bewertung": "check",
     "feedback": "feedback", "plan": "plan", "data": "data", "daten": "data", "results": "results",
     "ergebnis": "results", "ergebnisse": "results", "export": "export", "pilot": "pilot", "piloten": "pilot",
+    "register": "register", "ki-register": "register", "audit": "audit", "protokoll": "audit",
 }  # fmt: skip
 # /lotse daten export|löschen: the core's "meine Daten" and "lösche meine Daten", in the DM
 DATA_REQUESTS = {"export": "meine Daten", "löschen": "lösche meine Daten", "loeschen": "lösche meine Daten",
@@ -82,6 +84,19 @@ class SlackChannel:
         assistant.thread_started(self.on_assistant_thread_started)
         assistant.user_message(self.on_assistant_message)
         self.app.assistant(assistant)
+
+    async def open(self) -> None:
+        """One HTTP session, and so kept-alive connections, for every Web API call of this process
+        (replies, nudges, uploads). Without it slack_sdk opens a session and a new TCP and TLS
+        connection per call, which took most of the event loop's time per answered event (bench/replicas)."""
+        client = self.app.client
+        if client.session is None or client.session.closed:
+            client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client.timeout))
+
+    async def close(self) -> None:
+        session, self.app.client.session = self.app.client.session, None
+        if session is not None:
+            await session.close()
 
     async def core_call(self, function: Callable, *args: Any) -> Any:
         context = contextvars.copy_context()  # the request id goes along into the core's thread
@@ -360,8 +375,8 @@ class SlackChannel:
             await ack(text=i18n.text("slack_posted", language, channel=target.group(1)))
             await self.deliver(client, reply, target.group(1), None, user=user)
             return
-        if sub == "pilot":  # dialogs, reports and exports: in the DM, where buttons and files work
-            sub, rest = "check", f"/pilot {rest}".strip()
+        if sub in ("pilot", "register", "audit"):  # dialogs, reports and exports: in the DM (buttons, files)
+            sub, rest = "check", f"/{sub} {rest}".strip()
         if sub == "data" and rest.lower() in DATA_REQUESTS:
             sub, rest = "check", DATA_REQUESTS[rest.lower()]
         try:

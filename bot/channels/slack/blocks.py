@@ -29,7 +29,8 @@ def escape(text: str) -> str:
 # subcommands of /lotse there
 SLACK_SUBCOMMANDS = {"check": "check", "bewertung": "bewertung", "assessment": "check", "plan": "plan",
                      "feedback": "feedback", "rückmeldung": "feedback", "ergebnis": "ergebnis", "result": "results",
-                     "hilfe": "hilfe", "help": "help", "pilot": "pilot"}  # fmt: skip
+                     "hilfe": "hilfe", "help": "help", "pilot": "pilot", "register": "register",
+                     "audit": "audit"}  # fmt: skip
 COMMAND = re.compile(r"(?<![\w/<#@])/(" + "|".join(SLACK_SUBCOMMANDS) + r")\b")
 
 
@@ -87,6 +88,8 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
         blocks.append(context(f"*{escape(reply.footer)}*"))
     if reply.answer_id is not None and reply.answered:
         blocks.append(feedback_block(reply.answer_id, language))
+    if reply.notice:
+        blocks.append(context(escape(reply.notice)))
     fallback = _plain(slash_commands(reply.text))[:FALLBACK_LIMIT]
     return [(fallback, blocks[i : i + BLOCK_LIMIT]) for i in range(0, len(blocks), BLOCK_LIMIT)] or [(fallback, [])]
 
@@ -105,6 +108,8 @@ def stream_tail(reply: Reply) -> list[dict]:
     tail = [sources_block(reply)] if reply.citations else []
     if reply.answer_id is not None:
         tail.append(feedback_block(reply.answer_id, reply.language))
+    if reply.notice:
+        tail.append(context(escape(reply.notice)))
     return tail
 
 

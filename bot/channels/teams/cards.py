@@ -25,7 +25,8 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
     if reply.question is not None or reply.images or reply.tasks or reply.files:
         return {"type": "message", "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
                 "text": "" if reply.question or reply.tasks else reply.text}  # fmt: skip
-    activity: dict = {"type": "message", "text": reply.text, "textFormat": "markdown"}
+    text = f"{reply.text}\n\n_{reply.notice}_" if reply.notice else reply.text
+    activity: dict = {"type": "message", "text": text, "textFormat": "markdown"}
     if reply.mode == "llm" or (reply.mode == "extractive" and reply.answered):  # an LLM refusal is AI text too
         activity["entities"] = [ai_entity(reply)]
         activity["channelData"] = {"feedbackLoopEnabled": True}
@@ -70,6 +71,8 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
     for image in reply.images:
         body.append({"type": "Image", "url": image_url(Path(image.path), public_url), "altText": image.alt,
                      "size": "Stretch"})  # fmt: skip
+    if reply.notice:
+        body.append({"type": "TextBlock", "text": reply.notice, "isSubtle": True, "size": "Small", "wrap": True})
     card = {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
     if reply.files and public_url:  # downloads from Lotse's server; the name carries an unguessable token
         base = public_url.rstrip("/")

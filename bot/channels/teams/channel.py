@@ -414,8 +414,10 @@ def _incoming(activity: Activity, admins: frozenset[str] = frozenset()) -> Incom
     tenant = _tenant_of(activity.serialize()) or ""
     user = _user_id(activity)
     private = (activity.conversation.conversation_type or "personal") == "personal"
+    name = activity.from_property.name if activity.from_property else None
     return Incoming(text=text, user=user, channel="teams", workspace=tenant, conversation=activity.conversation.id,
-                    value=value, admin=user in admins, private=private)  # fmt: skip
+                    value=value, admin=user in admins, private=private,
+                    user_name=name if isinstance(name, str) else None)  # fmt: skip
 
 
 def _user_id(activity: Activity) -> str:

@@ -1,5 +1,6 @@
 """Privacy, safety and governance (issue 9): the AI register, the audit log, the display names of the
-people Lotse talks to (for masking), the LLM usage per day (for the budget).
+people Lotse talks to (for masking), the LLM usage per day (for the budget),
+questions per user and window (the rate limit), notices shown once (the AI disclosure).
 
 Revision ID: 0002
 Revises: 0001
@@ -65,6 +66,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day"),
     )
     op.create_table(
+        "rate_limits",
+        sa.Column("user_key", sa.String(length=300), nullable=False),
+        sa.Column("window", sa.String(length=32), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_key", "window"),
+    )
+    with op.batch_alter_table("rate_limits", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rate_limits_expires_at"), ["expires_at"], unique=False)
+
+    op.create_table(
+        "notices",
+        sa.Column("user_key", sa.String(length=300), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("shown_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_key", "kind"),
+    )
+    op.create_table(
         "people",
         sa.Column("user_key", sa.String(length=300), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -74,6 +93,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("notices")
+    with op.batch_alter_table("rate_limits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rate_limits_expires_at"))
+
+    op.drop_table("rate_limits")
     op.drop_table("people")
     op.drop_table("llm_usage")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:

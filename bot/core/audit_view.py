@@ -1,0 +1,81 @@
+"""`/audit` (admins only, in a direct chat): the latest entries of the audit log — when (Berlin time),
+who, what, on what — and `/audit <prefix>` (e.g. `/audit pilot`) for one kind of change. `lotse audit`
+prints the same lines in the terminal."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.core import i18n
+from bot.core.messages import Incoming, Reply
+from bot.core.roles import ADMIN, Roles
+from bot.storage.audit import ACTIONS, AuditLog, label
+from bot.storage.models import AuditRow
+from bot.storage.people import People
+
+COMMANDS = ("/audit", "/protokoll")
+BERLIN = ZoneInfo("Europe/Berlin")
+SHOWN = 20
+MOST = 200
+CREATED = (".add", ".create", ".start")  # every field is new: naming them says nothing
+KINDS = {"piloten": "pilot", "rollen": "roles", "daten": "data", "ki-register": "register"}  # German words
+
+
+def actor_label(actor: str, people: People | None, language: str) -> str:
+    """Who did it: the person's display name where Lotse knows it, else their id with the channel;
+    Lotse itself; or the login of a command-line user."""
+    if actor == "system":
+        return i18n.text("audit_system", language)
+    if actor.startswith("cli:"):
+        return i18n.text("audit_cli", language, login=actor.removeprefix("cli:"))
+    name = people.name_of(actor) if people is not None else None
+    channel, _, rest = actor.partition(":")
+    user = rest.rpartition(":")[2] or actor
+    return f"{name or user} ({channel})" if rest else actor
+
+
+def when(at: datetime) -> datetime:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(BERLIN)
+
+
+def line(row: AuditRow, people: People | None, language: str) -> str:
+    fields = ""
+    try:
+        detail = json.loads(row.detail) if row.detail else {}
+    except ValueError:
+        detail = {}
+    if isinstance(detail, dict) and detail.get("fields") and not row.action.endswith(CREATED):
+        fields = i18n.text("audit_fields", language, fields=", ".join(map(str, detail["fields"])))
+    stamp = when(row.at).strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
+    return i18n.text("audit_line", language, at=stamp, actor=actor_label(row.actor, people, language),
+                     action=label(row.action, language), target=f" · {row.target}" if row.target else "",
+                     fields=fields)  # fmt: skip
+
+
+class AuditView:
+    def __init__(self, log: AuditLog, roles: Roles, people: People | None = None) -> None:
+        self.log = log
+        self.roles = roles
+        self.people = people
+
+    def handle(self, message: Incoming, language: str) -> Reply:
+        if self.roles.of(message) != ADMIN:
+            return Reply(i18n.text("admin_only", language), language, answered=False)
+        if not message.private:  # a channel's members are not all admins
+            return Reply(i18n.text("pilot_private_only", language), language, answered=False)
+        words = message.text.strip().split()[1:]
+        limit = next((min(int(w), MOST) for w in words if w.isdecimal() and 0 < len(w) < 10 and int(w) > 0), SHOWN)
+        prefixes = [w.lower() for w in words if not w.isdecimal()]
+        prefix = KINDS.get(prefixes[0], prefixes[0]) if prefixes else None
+        if prefix is not None and not any(a.startswith(prefix) for a in ACTIONS):
+            kinds = ", ".join(sorted({a.split(".")[0] for a in ACTIONS}))
+            return Reply(i18n.text("audit_unknown_kind", language, kind=prefix, kinds=kinds), language,
+                         answered=False)  # fmt: skip
+        rows = self.log.entries(limit, prefix)
+        if not rows:
+            return Reply(i18n.text("audit_none", language), language)
+        head = i18n.text("audit_header", language, count=len(rows)) + (f" · {prefix}" if prefix else "")
+        lines = [head, *(line(r, self.people, language) for r in rows), i18n.text("audit_hint", language)]
+        return Reply("\n".join(lines), language)

@@ -1,0 +1,90 @@
+"""The AI register as a file: CSV (UTF-8 with BOM, so Excel shows umlauts), XLSX (one sheet, bold frozen
+header) or JSON. Values are the register's own (risk class `limited`, status `production`), so a file
+reads the same in every language; text that a spreadsheet would take for a formula gets an apostrophe
+(as the pilot exports do)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from bot.pilots.export import _csv_cell, _sheet, _xlsx_row
+from bot.register.store import FIELDS, RegisterStore
+from bot.storage.models import RegisterEntryRow
+
+FORMATS = ("csv", "xlsx", "json")
+COLUMNS = ["number", "name", *FIELDS, "review_overdue", "created_at", "updated_at"]
+WIDTHS = {"number": 8, "name": 28, "purpose": 50, "owner": 22, "model": 24, "provider": 28, "data_sources": 40,
+          "personal_data": 13, "risk_class": 12, "status": 12, "next_review": 12, "review_overdue": 14}  # fmt: skip
+
+
+def rows(store: RegisterStore, today: date | None = None) -> list[dict]:
+    """One dict per entry, in the register's order, with the columns of the files."""
+    today = today or date.today()
+    return [_row(number, e, today) for number, e in enumerate(store.entries(), 1)]
+
+
+def _row(number: int, e: RegisterEntryRow, today: date) -> dict:
+    overdue = e.status != "retired" and e.next_review is not None and e.next_review < today
+    return {"number": number, "name": e.name, "purpose": e.purpose, "owner": e.owner, "model": e.model,
+            "provider": e.provider, "data_sources": e.data_sources, "personal_data": "yes" if e.personal_data else "no",
+            "risk_class": e.risk_class, "status": e.status, "next_review": e.next_review,
+            "review_overdue": "yes" if overdue else "no", "created_at": _utc(e.created_at),
+            "updated_at": _utc(e.updated_at)}  # fmt: skip
+
+
+def export_register(store: RegisterStore, fmt: str, out: Path, today: date | None = None) -> int:
+    """Write the register to `out` as csv, xlsx or json; returns the number of entries."""
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}: allowed are {', '.join(FORMATS)}")
+    data = rows(store, today)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    try:
+        {"csv": _write_csv, "xlsx": _write_xlsx, "json": _write_json}[fmt](data, part)
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    return len(data)
+
+
+def json_text(data: list[dict]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=lambda v: v.isoformat()) + "\n"
+
+
+def _write_json(data: list[dict], path: Path) -> None:
+    path.write_text(json_text(data), encoding="utf-8")
+
+
+def _write_csv(data: list[dict], path: Path) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        for row in data:
+            writer.writerow([_cell(row[c]) for c in COLUMNS])
+
+
+def _cell(value):
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    return _csv_cell(value)
+
+
+def _write_xlsx(data: list[dict], path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = _sheet(book, "AI register", COLUMNS, WIDTHS, dates=("created_at", "updated_at"))
+    for row in data:
+        sheet.append(_xlsx_row(row[c] for c in COLUMNS))
+    book.save(path)
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite gives the stored UTC times back without a zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,280 @@
+"""`/register` through the real core and the dialog engine: an admin registers an application answer by
+answer with bad inputs re-asked, everyone sees the list and an entry, only admins change, delete and
+export, every change has its audit entry — written in the same transaction, so a change that fails
+leaves none — and the exports open with csv and openpyxl, formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from bot.dialogs.inputs import add_months
+from bot.register.store import NameTaken
+from tests.conftest import both_databases
+
+from .conftest import ADMIN_ONLY, Person, audit_rows, entries, step
+
+TODAY = date.today()
+ADMINS_ONLY = "Das KI-Register ändern nur Admins. Ansehen können es alle: `/register`."
+
+
+def seed(core, name: str, actor: str = "slack:T1:UADMIN", **fields):
+    values = dict(purpose="Texte entwerfen", owner="IT-Leitung", model="GPT-4o", provider="Microsoft Azure EU",
+                  data_sources="SharePoint", personal_data=True, risk_class="limited", status="pilot",
+                  next_review=TODAY + timedelta(days=90))  # fmt: skip
+    values.update(fields)
+    return core.register_store.add(actor, name, **values)
+
+
+# -- the dialog --------------------------------------------------------------------------------------
+
+
+@both_databases
+def test_an_admin_registers_an_application_with_bad_answers_asked_again(core, admin):
+    reply = admin.say("/register neu")
+    assert step(reply) == "name" and reply.text.startswith("KI-Anwendung registrieren")
+    reply = admin.say("lotse")  # Lotse registered itself at its start
+    assert reply.text.startswith("„lotse“ steht schon im KI-Register.") and step(reply) == "name"
+    assert reply.answered is False
+    reply = admin.say("2")
+    assert reply.text.startswith("Ein Name im KI-Register darf nicht mit „2“ beginnen") and step(reply) == "name"
+    reply = admin.say("zeige alles")
+    assert "nicht mit „zeige“ beginnen" in reply.text and step(reply) == "name"
+    reply = admin.script("Microsoft 365 Copilot", "Texte entwerfen und zusammenfassen", "IT-Leitung", "GPT-4o")
+    assert step(reply) == "provider"
+    reply = admin.script("überspringen", "SharePoint, E-Mails")  # the provider is optional
+    assert step(reply) == "personal_data"
+    reply = admin.say("vielleicht")
+    assert reply.answered is False and step(reply) == "personal_data"
+    reply = admin.say("ja")
+    assert step(reply) == "risk_class"
+    assert "3) hoch – Anhang III" in reply.text and "4) verboten – Art. 5" in reply.text
+    assert [c.label for c in reply.question.choices] == ["minimal", "begrenzt", "hoch", "verboten"]
+    reply = admin.say("5")
+    assert reply.answered is False and step(reply) == "risk_class"
+    reply = admin.script("begrenzt", "pilot")
+    assert step(reply) == "next_review"
+    reply = admin.say("1.1.2020")
+    assert reply.text.startswith("Das nächste Review muss heute oder später sein") and step(reply) == "next_review"
+    reply = admin.say("irgendwann")
+    assert reply.text.startswith("Bitte ein Datum eingeben") and step(reply) == "next_review"
+    assert [r.target for r in audit_rows(core, "register.add")] == ["Lotse"]  # nothing stored before the end
+    reply = admin.say("in 3 Monaten")
+    assert reply.question is None and reply.text.startswith("✅ „Microsoft 365 Copilot“ steht jetzt im KI-Register.")
+
+    entry = entries(core)["Microsoft 365 Copilot"]
+    assert (entry.purpose, entry.owner, entry.model, entry.provider, entry.data_sources) == (
+        "Texte entwerfen und zusammenfassen", "IT-Leitung", "GPT-4o", "", "SharePoint, E-Mails")  # fmt: skip
+    assert (entry.personal_data, entry.risk_class, entry.status) == (True, "limited", "pilot")
+    assert entry.next_review == add_months(TODAY, 3) and entry.created_by == "slack:T1:UADMIN"
+    [added] = [r for r in audit_rows(core, "register.add") if r.target == "Microsoft 365 Copilot"]
+    assert added.actor == "slack:T1:UADMIN"
+    assert json.loads(added.detail)["fields"] == ["purpose", "owner", "model", "data_sources", "personal_data",
+                                                  "risk_class", "status", "next_review"]  # fmt: skip
+    assert "Texte entwerfen" not in added.detail  # field names, not contents
+
+    again = admin.say("in 3 Monaten")  # the same last answer once more: nothing is stored twice
+    assert again.mode != "dialog" or again.question is None
+    assert len(audit_rows(core, "register.add")) == 2 and len(entries(core)) == 2
+
+
+def test_the_name_can_come_with_the_command_and_english_works_too(core, admin):
+    reply = admin.say("/register add Invoice AI")
+    assert step(reply) == "purpose" and reply.language == "en"
+    reply = admin.script("Pre-fill incoming invoices", "Finance", "-", "Own server", "-", "no", "3", "production")
+    assert "Which risk class" not in reply.text and step(reply) == "next_review"
+    reply = admin.say("in 1 year")
+    assert reply.text.startswith('✅ "Invoice AI" is now in the AI register.')
+    assert "⚠️ High-risk AI: as its deployer you have duties under Art. 26" in reply.text
+    entry = entries(core)["Invoice AI"]
+    assert (entry.model, entry.risk_class, entry.status, entry.personal_data) == ("", "high", "production", False)
+    assert entry.next_review == add_months(TODAY, 12)
+
+
+def test_a_teams_admin_may_register_too(core):
+    teams_admin = Person(core, "aad-admin", channel="teams", workspace="tenant-1")
+    assert step(teams_admin.say("/register neu")) == "name"
+
+
+# -- who may do what ---------------------------------------------------------------------------------
+
+
+@both_databases
+def test_employees_see_the_register_but_do_not_change_it(core, employee):
+    seed(core, "Rechnungseingang-KI")
+    listed = employee.say("/register")
+    assert listed.answered and "Rechnungseingang-KI" in listed.text and "*Lotse*" in listed.text
+    shown = employee.say("/register zeige Rechnungseingang")  # an unambiguous beginning is enough
+    assert "Zweck: Texte entwerfen" in shown.text and "Risikoklasse (EU AI Act): begrenzt" in shown.text
+    assert "/register setze" not in shown.text  # the hint is for admins
+    for command in ("/register neu", "/register setze Rechnungseingang-KI status produktiv",
+                    "/register löschen Rechnungseingang-KI ja"):  # fmt: skip
+        reply = employee.say(command)
+        assert (reply.text, reply.answered) == (ADMINS_ONLY, False), command
+    assert employee.say("/register export csv").text == ADMIN_ONLY
+    assert entries(core)["Rechnungseingang-KI"].status == "pilot"
+    assert [r.action for r in audit_rows(core)] == ["register.add", "register.add"]  # Lotse's and the seed's
+
+
+def test_the_list_marks_overdue_reviews(core, employee):
+    seed(core, "Alt-Chatbot", next_review=TODAY - timedelta(days=3))
+    seed(core, "Stillgelegt", next_review=TODAY - timedelta(days=300), status="retired")
+    text = employee.say("/register").text
+    lines = {line.split("*")[1]: line for line in text.splitlines() if line[:1].isdigit()}
+    assert set(lines) == {"Lotse", "Alt-Chatbot", "Stillgelegt"}
+    assert lines["Alt-Chatbot"].endswith("⚠️ überfällig")
+    assert lines["Alt-Chatbot"].startswith("2. *Alt-Chatbot* · Pilot · Risiko: begrenzt · Review: ")
+    assert "überfällig" not in lines["Lotse"] and "überfällig" not in lines["Stillgelegt"]  # retired: no review
+    assert text.splitlines()[0] == "*KI-Register* · 3 Anwendungen · ⚠️ überfällige Reviews: 1"
+    assert "überfällig" in employee.say("/register zeige Alt-Chatbot").text
+
+
+def test_an_unknown_name_lists_what_there_is(core, employee):
+    reply = employee.say("/register zeige Gibtsnicht")
+    assert reply.answered is False and reply.text.startswith("Eine Anwendung „Gibtsnicht“ steht nicht im KI-Register.")
+    assert "*Lotse*" in reply.text
+
+
+# -- changing and removing ---------------------------------------------------------------------------
+
+
+@both_databases
+def test_an_admin_sets_a_field_and_the_audit_log_names_it(core, admin):
+    seed(core, "Microsoft 365 Copilot")
+    reply = admin.say("/register setze Microsoft 365 Copilot status produktiv")
+    assert reply.text.startswith("✅ Geändert.") and "Status: produktiv" in reply.text
+    assert entries(core)["Microsoft 365 Copilot"].status == "production"
+    [update] = audit_rows(core, "register.update")
+    assert (update.actor, update.target, json.loads(update.detail)) == ("slack:T1:UADMIN", "Microsoft 365 Copilot",
+                                                                       {"fields": ["status"]})  # fmt: skip
+    reply = admin.say("/register setze Microsoft review in 12 Monaten")  # a beginning of the name is enough
+    assert entries(core)["Microsoft 365 Copilot"].next_review == add_months(TODAY, 12)
+    assert admin.say("/register setze Microsoft personenbezug nein").answered
+    assert entries(core)["Microsoft 365 Copilot"].personal_data is False
+    assert len(audit_rows(core, "register.update")) == 3
+
+
+def test_bad_values_are_refused_with_what_is_expected(core, admin):
+    seed(core, "Copilot")
+    hint = "Bitte eine der Antworten wählen: eine Zahl von 1 bis 4"
+    assert admin.say("/register setze Copilot risiko 7").text.startswith(hint)
+    assert admin.say("/register setze Copilot review 1.1.2020").text.startswith("Das nächste Review muss heute")
+    assert admin.say("/register setze Copilot").text.startswith("So ändern Sie einen Eintrag")
+    assert admin.say("/register setze Copilot farbe blau").text.startswith("So ändern Sie einen Eintrag")
+    assert admin.say("/register setze Copilot name Lotse").text == "„Lotse“ steht schon im KI-Register. Bitte einen " \
+                                                                   "anderen Namen wählen."  # fmt: skip
+    assert admin.say("/register setze Lotse name Lotse Chat").text.startswith("Lotses eigener Eintrag behält")
+    assert audit_rows(core, "register.update") == []
+    assert entries(core)["Copilot"].risk_class == "limited"
+
+
+def test_a_name_with_a_field_word_in_it_still_works(core, admin):
+    seed(core, "KI Status Monitor")
+    reply = admin.say("/register setze KI Status Monitor status idee")
+    assert reply.answered and entries(core)["KI Status Monitor"].status == "idea"
+
+
+def test_an_admin_deletes_after_a_typed_confirmation_but_not_lotse(core, admin):
+    seed(core, "Alt-Chatbot")
+    ask = admin.say("/register löschen Alt-Chatbot")
+    assert ask.text.startswith("„Alt-Chatbot“ aus dem KI-Register entfernen? Bestätigen: `/register löschen")
+    assert "Alt-Chatbot" in entries(core)
+    assert admin.say("/register löschen Alt-Chatbot ja").text == "🗑️ „Alt-Chatbot“ ist aus dem KI-Register entfernt."
+    assert "Alt-Chatbot" not in entries(core)
+    [deleted] = audit_rows(core, "register.delete")
+    assert (deleted.actor, deleted.target) == ("slack:T1:UADMIN", "Alt-Chatbot")
+    refusal = admin.say("/register löschen Lotse ja")
+    assert refusal.answered is False and refusal.text.startswith("Lotses eigener Eintrag bleibt")
+    assert "Lotse" in entries(core)
+
+
+# -- the audit entry is part of the change -------------------------------------------------------------
+
+
+@both_databases
+def test_a_change_that_fails_leaves_no_audit_entry(core, monkeypatch):
+    store = core.register_store
+    seed(core, "Copilot")
+    other = seed(core, "Bildgenerator")
+    before = len(audit_rows(core))
+    with pytest.raises(IntegrityError), store.db.session() as s:  # the same name past the check: the row fails
+        store.add_entry(s, "slack:T1:UADMIN", "Copilot", risk_class="minimal", status="idea")
+    monkeypatch.setattr(store, "name_taken", lambda *args, **kwargs: False)
+    with pytest.raises(NameTaken):  # a rename onto a taken name fails in the database
+        store.update(other.id, "slack:T1:UADMIN", name="Copilot", status="production")
+    assert len(audit_rows(core)) == before
+    assert entries(core)["Bildgenerator"].status == "pilot"
+
+
+def test_an_audit_entry_that_cannot_be_written_stops_the_change(core, admin, monkeypatch):
+    seed(core, "Copilot")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(core.register_store.audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        admin.say("/register setze Copilot status produktiv")
+    with pytest.raises(RuntimeError):
+        admin.say("/register löschen Copilot ja")
+    assert entries(core)["Copilot"].status == "pilot"
+
+
+# -- exports -----------------------------------------------------------------------------------------
+
+
+@both_databases
+def test_the_csv_export_opens_and_neutralises_formulas(core, admin):
+    seed(core, '=HYPERLINK("http://x")', purpose="-2+3", owner="@team", next_review=TODAY - timedelta(days=1))
+    reply = admin.say("/register export csv")
+    assert reply.text == "Das KI-Register (2 Anwendungen) liegt bei."
+    [file] = reply.files
+    assert file.name.startswith("ai-register-") and file.name.endswith(".csv") and file.mime == "text/csv"
+    with open(file.path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["name"] for r in rows] == ["Lotse", '\'=HYPERLINK("http://x")']
+    assert (rows[1]["purpose"], rows[1]["owner"], rows[1]["review_overdue"]) == ("'-2+3", "'@team", "yes")
+    assert (rows[0]["risk_class"], rows[0]["status"], rows[0]["personal_data"]) == ("limited", "production", "yes")
+    assert rows[0]["next_review"] == add_months(TODAY, 12).isoformat()
+    [exported] = audit_rows(core, "data.export")
+    assert exported.target == "ai_register" and json.loads(exported.detail) == {"entries": 2, "format": "csv"}
+
+
+def test_the_xlsx_export_opens_with_openpyxl(core, admin):
+    seed(core, "Copilot", purpose="=1+1")
+    [file] = admin.say("/register export xlsx").files
+    assert file.mime == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    book = openpyxl.load_workbook(file.path)
+    sheet = book["AI register"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    assert header[:3] == ["number", "name", "purpose"] and "next_review" in header
+    copilot = dict(zip(header, rows[2], strict=True))
+    assert copilot["name"] == "Copilot" and copilot["purpose"] == "'=1+1" and copilot["number"] == 2
+    assert copilot["next_review"].date() == TODAY + timedelta(days=90)
+    assert sheet.freeze_panes == "A2"
+    assert admin.say("/register export pdf").text.startswith("Bitte `csv` oder `xlsx` angeben")
+
+
+def test_csv_bytes_start_with_a_bom_for_excel(core, admin):
+    [file] = admin.say("/register export csv").files
+    with open(file.path, "rb") as handle:
+        assert handle.read(3) == b"\xef\xbb\xbf"
+
+
+@both_databases
+def test_control_characters_are_dropped_not_stored(core, admin):
+    admin.say("/register neu")
+    reply = admin.script("Über\x00setzer", "Texte\x00 übersetzen", "IT", "-", "-", "-", "nein", "minimal", "idee")
+    assert step(reply) == "next_review"
+    admin.say("in 1 Jahr")
+    entry = entries(core)["Übersetzer"]
+    assert entry.purpose == "Texte übersetzen"
+    assert admin.say("/register setze Über\x00setzer status pilot").answered is False  # no such name: listed
+    assert admin.say("/register setze Übersetzer zweck Sprache\x00n").answered
+    assert entries(core)["Übersetzer"].purpose == "Sprachen"
