@@ -275,6 +275,10 @@ def cmd_assess(args, settings: Settings) -> int:
         print(render(results.present(spec, rows[-1].id, args.lang)))
         return 0
     text = results.export(args.format, spec.id if spec else None, args.scope, args.lang)
+    from bot.storage.audit import AuditLog
+
+    AuditLog(results.store.db).record(_cli_actor(), "data.export", "assessment_results", format=args.format,
+                                      assessment=spec.id if spec else "all", scope=args.scope or "all")  # fmt: skip
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
@@ -384,6 +388,7 @@ def cmd_feedback(args, settings: Settings) -> int:
     store, _ = _pilots(settings)
     out = Path(args.output or f"lotse-feedback.{args.format}")
     export_feedback(store.db, args.format, out, scope=args.scope)
+    store.audit.record(_cli_actor(), "data.export", "pilot_feedback", format=args.format, scope=args.scope or "all")
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
@@ -537,7 +542,7 @@ def cmd_purge(args, settings: Settings) -> int:
 
     store, _ = _pilots(settings)
     cutoff = months_before(datetime.now(UTC), settings.retention_months)
-    counts = purge(PersonalData(store.db, store), settings)
+    counts = purge(PersonalData(store.db, store), settings, actor=_cli_actor())
     print(f"purged everything older than {cutoff:%Y-%m-%d} ({settings.retention_months} months): "
           + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
     return 0

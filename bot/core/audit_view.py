@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import i18n
 from bot.core.messages import Incoming, Reply
-from bot.core.roles import ADMIN, Roles
+from bot.core.roles import ADMIN, CONFIG, Roles
 from bot.storage.audit import ACTIONS, AuditLog, label
 from bot.storage.models import AuditRow
 from bot.storage.people import People
@@ -28,12 +28,24 @@ def actor_label(actor: str, people: People | None, language: str) -> str:
     Lotse itself; or the login of a command-line user."""
     if actor == "system":
         return i18n.text("audit_system", language)
+    if actor == CONFIG:
+        return i18n.text("audit_config", language)
     if actor.startswith("cli:"):
         return i18n.text("audit_cli", language, login=actor.removeprefix("cli:"))
     name = people.name_of(actor) if people is not None else None
     channel, _, rest = actor.partition(":")
     user = rest.rpartition(":")[2] or actor
     return f"{name or user} ({channel})" if rest else actor
+
+
+def _role_changes(detail: dict) -> str:
+    """ "slack:admin +U1 −U2; teams:champion +aad-3" from a roles.change entry."""
+    parts: dict[str, list[str]] = {}
+    for sign, key in (("+", "added"), ("−", "removed")):
+        changed = detail.get(key)
+        for role, ids in changed.items() if isinstance(changed, dict) else ():
+            parts.setdefault(str(role), []).extend(f"{sign}{i}" for i in ids if isinstance(ids, list))
+    return "; ".join(f"{role} {' '.join(ids)}" for role, ids in parts.items() if ids)
 
 
 def when(at: datetime) -> datetime:
@@ -48,6 +60,8 @@ def line(row: AuditRow, people: People | None, language: str) -> str:
         detail = {}
     if isinstance(detail, dict) and detail.get("fields") and not row.action.endswith(CREATED):
         fields = i18n.text("audit_fields", language, fields=", ".join(map(str, detail["fields"])))
+    elif isinstance(detail, dict) and row.action == "roles.change" and (changes := _role_changes(detail)):
+        fields = i18n.text("audit_fields", language, fields=changes)
     stamp = when(row.at).strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
     return i18n.text("audit_line", language, at=stamp, actor=actor_label(row.actor, people, language),
                      action=label(row.action, language), target=f" · {row.target}" if row.target else "",

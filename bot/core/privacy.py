@@ -16,6 +16,7 @@ from bot.core.messages import File, Incoming, Reply
 from bot.dialogs.flow import Flow, Position
 from bot.dialogs.spec import AssessmentSpec, L10n, YesNoStep
 from bot.settings import Settings
+from bot.storage.audit import SYSTEM
 from bot.storage.dialogs import DialogStore
 from bot.storage.models import DialogRow
 from bot.storage.personal import PersonalData
@@ -31,13 +32,15 @@ WHAT_STORED = re.compile(
 )
 
 
-def purge(personal: PersonalData, settings: Settings, now: datetime | None = None) -> dict[str, int]:
+def purge(
+    personal: PersonalData, settings: Settings, now: datetime | None = None, actor: str = SYSTEM
+) -> dict[str, int]:
     """The retention period (LOTSE_RETENTION_MONTHS): delete conversations, dialogs, ratings and
     feedback older than it; exports are kept one day, report charts (a report posted to a Teams channel
     links them) CHART_DAYS. The scheduler runs it daily,
     `lotse purge` at once."""
     now = now or datetime.now(UTC)
-    counts = personal.purge(months_before(now, settings.retention_months))
+    counts = personal.purge(months_before(now, settings.retention_months), actor)
     day_ago, quarter_ago = (now - timedelta(days=1)).timestamp(), (now - timedelta(days=CHART_DAYS)).timestamp()
     files = [(p, day_ago) for p in settings.exports_dir.glob("*")]
     files += [
@@ -97,6 +100,7 @@ class Privacy:
             path.chmod(0o600)
             json.dump(data, out, ensure_ascii=False, indent=2)
         counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
+        self.personal.audit.record(message.user_key, "data.export", "own data", **counts)
         text = i18n.text("privacy_export_ready", language, **counts)
         return Reply(
             text,

@@ -94,6 +94,7 @@ class Lotse:
         self.register = RegisterCommands(self.register_store, self.dialogs, self.roles, settings.exports_dir)
         self.audit_view = AuditView(self.register_store.audit, self.roles, self.people)  # /audit
         self.register_store.ensure_self(settings)  # Lotse is an AI application too: in the register from its start
+        self.roles.record_changes(self.register_store.audit)  # roles change by configuration: logged at start
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message (see `_turn`). A message over the length limit is refused before

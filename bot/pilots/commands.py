@@ -287,7 +287,7 @@ class PilotCommands:
             return Reply(problem.hint, language, answered=False)
         if field == "name" and (parsed.split()[0].lower() in RESERVED or self.store.name_taken(message.scope, parsed)):
             return Reply(i18n.text("pilot_name_taken", language, name=parsed), language, answered=False)
-        updated = self.store.update(pilot.id, field, parsed, kpi.id if kpi else None)
+        updated = self.store.update(pilot.id, field, parsed, kpi.id if kpi else None, actor=message.user_key)
         if isinstance(updated, str):
             return Reply(i18n.text(updated, language), language, answered=False)
         number_ = [p.id for p in self.store.pilots(message.scope)].index(updated.id) + 1
@@ -303,7 +303,7 @@ class PilotCommands:
         count = self.reports.pilot(pilot.id, texts=0).responses if not confirmed else 0
         if not confirmed:
             return Reply(i18n.text("pilot_delete_ask", language, name=pilot.name, count=count), language)
-        self.store.delete(pilot.id)
+        self.store.delete(pilot.id, actor=message.user_key)
         return Reply(i18n.text("pilot_deleted", language, name=pilot.name), language)
 
     def _report(self, message: Incoming, rest: str, language: str) -> Reply:
@@ -338,6 +338,7 @@ class PilotCommands:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         path = export.export_feedback(self.store.db, fmt, self.exports_dir / f"pilot-feedback-{stamp}-"
                                       f"{secrets.token_hex(8)}.{fmt}", scope=message.scope)  # fmt: skip
+        self.store.audit.record(message.user_key, "data.export", "pilot_feedback", format=fmt, scope=message.scope)
         mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         return Reply(i18n.text("pilot_export_ready", language), language,
                      files=[File(str(path), f"pilot-feedback-{stamp}.{fmt}", mime)])  # fmt: skip

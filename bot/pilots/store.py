@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
 
+from bot.storage.audit import AuditLog
 from bot.storage.db import Database
 from bot.storage.models import DialogRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow, utcnow
 from bot.storage.secrets import load_key
@@ -50,8 +51,9 @@ ERASED = "erased"  # the author key of a group entry whose champion erased their
 
 
 class PilotStore:
-    def __init__(self, db: Database, key: bytes | None = None) -> None:
+    def __init__(self, db: Database, key: bytes | None = None, audit: AuditLog | None = None) -> None:
         self.db = db
+        self.audit = audit or AuditLog(db)
         self.key = key if key is not None else load_key(db)
         if len(self.key) < 32:
             raise ValueError("the author key must have at least 32 bytes")
@@ -80,6 +82,7 @@ class PilotStore:
         session.flush()
         for position, kpi in enumerate(kpis):
             session.add(KpiRow(pilot_id=pilot.id, position=position, **kpi.__dict__))
+        self.audit.record(created_by, "pilot.create", name, session=session, pilot=pilot.id, kpis=len(kpis))
         session.flush()
         return pilot
 
@@ -116,11 +119,13 @@ class PilotStore:
             return bool(s.scalar(select(func.count()).where(PilotRow.scope == scope,
                                                              func.lower(PilotRow.name) == name.lower())))  # fmt: skip
 
-    def update(self, pilot_id: int, field: str, value, kpi_id: int | None = None) -> PilotRow | str:
+    def update(self, pilot_id: int, field: str, value, kpi_id: int | None = None, *, actor: str) -> PilotRow | str:
         """Set one field of a pilot (or of one of its KPIs); returns the pilot, or the locale key of why
-        the value does not fit (an end before the start, a target on the wrong side of the baseline)."""
+        the value does not fit (an end before the start, a target on the wrong side of the baseline).
+        The audit entry names the field (and KPI), not the value; it commits with the change."""
         with self.db.session() as s:
             pilot = s.get(PilotRow, pilot_id)
+            name = pilot.name  # a renamed pilot is logged under the name it had
             if kpi_id is not None:
                 kpi = s.get(KpiRow, kpi_id)
                 baseline = value if field == "baseline" else kpi.baseline
@@ -131,17 +136,25 @@ class PilotStore:
                 setattr(kpi, field, value)
                 if field == "target":
                     kpi.target_change = None
-                return pilot
-            start = value if field == "start" else pilot.start
-            end = value if field == "end" else pilot.end
-            if end <= start:
-                return "pilot_end_before_start"
-            setattr(pilot, field, value)
+            else:
+                start = value if field == "start" else pilot.start
+                end = value if field == "end" else pilot.end
+                if end <= start:
+                    return "pilot_end_before_start"
+                setattr(pilot, field, value)
+            self.audit.record(actor, "pilot.update", name, session=s, pilot=pilot_id, field=field,
+                              **({"kpi": kpi.name} if kpi_id is not None else {}))  # fmt: skip
             return pilot
 
-    def delete(self, pilot_id: int) -> None:
-        """The pilot with its KPIs, feedback and measurements."""
+    def delete(self, pilot_id: int, *, actor: str) -> None:
+        """The pilot with its KPIs, feedback and measurements; the audit entry keeps its name and how much
+        feedback went with it."""
         with self.db.session() as s:
+            pilot = s.get(PilotRow, pilot_id)
+            if pilot is None:
+                return
+            entries = s.scalar(select(func.count()).where(PilotFeedbackRow.pilot_id == pilot_id)) or 0
+            self.audit.record(actor, "pilot.delete", pilot.name, session=s, pilot=pilot_id, feedback=entries)
             s.execute(delete(PilotRow).where(PilotRow.id == pilot_id))
 
     def kpis(self, pilot_id: int) -> list[KpiRow]:

@@ -17,13 +17,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.dialogs.inputs import add_months
 from bot.settings import Settings
-from bot.storage.audit import AuditLog
+from bot.storage.audit import SYSTEM, AuditLog
 from bot.storage.db import Database
 from bot.storage.models import RegisterEntryRow
 
 COMPANY = "company"
 SELF_NAME = "Lotse"
-SYSTEM = "system"  # the audit actor of what Lotse does by itself
 RISK_CLASSES = ("minimal", "limited", "high", "prohibited")  # EU AI Act
 STATUSES = ("idea", "pilot", "production", "retired")
 # what an entry holds besides its name, in the order of the dialog and the exports

@@ -112,7 +112,7 @@ class PlanCommands:
                 return self.status(plan, language)
             if sub in ("done", "tomorrow", "monday", "na", "open"):
                 return self.task(plan, message, words[1:], sub, language)
-            return self.change(plan, sub, words[1:], language)
+            return self.change(plan, message, sub, words[1:], language)
         except (PlanError, CalendarError) as exc:
             return Reply(i18n.text("plan_error", language, problem=str(exc)), language, answered=False)
 
@@ -170,24 +170,24 @@ class PlanCommands:
                          targets=where)  # fmt: skip
         return Reply(text + "\n\n" + self._preview(schedule, language), language)
 
-    def change(self, plan: PlanRow, sub: str, words: list[str], language: str) -> Reply:
+    def change(self, plan: PlanRow, message: Incoming, sub: str, words: list[str], language: str) -> Reply:
         now = self.reminders.clock()
         if sub == "pause":
             if plan.status == "paused":
                 return Reply(i18n.text("plan_already_paused", language), language)
-            self.reminders.plans.change(plan.id, now, status="paused")
+            self.reminders.plans.change(plan.id, now, by=message.user_key, status="paused")
             return Reply(i18n.text("plan_paused", language), language)
         if sub == "resume":  # no replay: what fell due during the pause is not sent
-            self.reminders.plans.change(plan.id, now, status="active", active_from=now)
+            self.reminders.plans.change(plan.id, now, by=message.user_key, status="active", active_from=now)
             return Reply(i18n.text("plan_resumed", language), language)
         if sub == "stop":
-            self.reminders.plans.change(plan.id, now, status="stopped")
+            self.reminders.plans.change(plan.id, now, by=message.user_key, status="stopped")
             return Reply(i18n.text("plan_stopped", language), language)
         day = next((d for w in words if (d := parse_date(w, now.date())) is not None), None)
         if day is None:
             return Reply(i18n.text("plan_move_needs_date", language), language, answered=False)
         active_from = min(now, datetime.combine(day, time(0), tzinfo=zone(plan.tz)))
-        plan = self.reminders.plans.change(plan.id, now, start=day, active_from=active_from)
+        plan = self.reminders.plans.change(plan.id, now, by=message.user_key, start=day, active_from=active_from)
         return Reply(i18n.text("plan_moved", language) + "\n\n" + self._preview(schedule_of(plan), language),
                      language)  # fmt: skip
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.storage.audit import AuditLog
 from bot.storage.db import Database
 from bot.storage.models import NudgeRow, PlanRow, PlanTargetRow, PlanTaskRow
 
@@ -70,8 +71,9 @@ class Outcome:
 
 
 class PlanStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, audit: AuditLog | None = None) -> None:
         self.db = db
+        self.audit = audit or AuditLog(db)
 
     # -- plans -------------------------------------------------------------------------------------
 
@@ -89,8 +91,11 @@ class PlanStore:
                            created_at=naive_utc(now), updated_at=naive_utc(now))  # fmt: skip
             s.add(plan)
             s.flush()
-            for channel, address, role, target_tz in dict.fromkeys(targets):
+            unique = dict.fromkeys(targets)
+            for channel, address, role, target_tz in unique:
                 s.add(PlanTargetRow(plan_id=plan.id, channel=channel, address=address, role=role, tz=target_tz))
+            self.audit.record(created_by, "plan.start", scope, session=s, plan=plan.id, start=start.isoformat(),
+                              weekday=weekday, at=at, tz=tz, targets=len(unique))  # fmt: skip
             return plan
 
     def current(self, scope: str) -> PlanRow | None:
@@ -112,8 +117,9 @@ class PlanStore:
         with self.db.session() as s:
             return list(s.scalars(select(PlanRow).where(PlanRow.status == "active").order_by(PlanRow.id)).all())
 
-    def change(self, plan_id: int, now: datetime, **values) -> PlanRow | None:
-        """Update a plan (status, start, active_from …)."""
+    def change(self, plan_id: int, now: datetime, *, by: str, **values) -> PlanRow | None:
+        """Update a plan (status, start, active_from …); the audit entry, written with the change, names
+        who did it and what: stopped, paused, resumed or moved to a new start."""
         with self.db.session() as s:
             plan = s.get(PlanRow, plan_id)
             if plan is None:
@@ -121,6 +127,12 @@ class PlanStore:
             for name, value in values.items():
                 setattr(plan, name, naive_utc(value) if isinstance(value, datetime) else value)
             plan.updated_at = naive_utc(now)
+            status = values.get("status")
+            detail = {"status": status} if status else {}
+            if "start" in values:
+                detail["start"] = values["start"].isoformat()
+            action = "plan.stop" if status == "stopped" else "plan.change"
+            self.audit.record(by, action, plan.scope, session=s, plan=plan_id, **detail)
             return plan
 
     def targets(self, plan_id: int, channels: Iterable[str] | None = None) -> list[PlanTargetRow]:

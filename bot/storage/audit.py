@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from bot.storage.db import Database
 from bot.storage.models import AuditRow
 
+SYSTEM = "system"  # the actor of what Lotse does by itself (its register entry, the retention period)
+
 # action → (German, English) label; an action not listed here is refused, so typos cannot hide entries
 ACTIONS: dict[str, tuple[str, str]] = {
     "plan.start": ("90-Tage-Plan gestartet", "90-day plan started"),

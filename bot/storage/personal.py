@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 
 from bot.pilots.store import PilotStore
+from bot.storage.audit import SYSTEM, AuditLog
 from bot.storage.db import Database
 from bot.storage.models import (
     AnswerFeedbackRow,
@@ -37,9 +38,10 @@ REMOVED = "(gelöscht)"  # stands in for the author of team records that stay (r
 
 
 class PersonalData:
-    def __init__(self, db: Database, pilots: PilotStore | None = None) -> None:
+    def __init__(self, db: Database, pilots: PilotStore | None = None, audit: AuditLog | None = None) -> None:
         self.db = db
         self.pilots = pilots
+        self.audit = audit or AuditLog(db)
 
     def counts(self, user_key: str, author: str, scope: str) -> dict[str, int]:
         """`user_key` is channel:workspace:user; conversations of the user start with it."""
@@ -144,13 +146,15 @@ class PersonalData:
             )
             s.execute(update(PlanRow).where(PlanRow.created_by == user_key).values(created_by=REMOVED))
             s.execute(update(PlanTaskRow).where(PlanTaskRow.updated_by == user_key).values(updated_by=REMOVED))
+            self.audit.record(user_key, "data.erase", "own data", session=s, **counts)  # proof it was done
         return counts
 
-    def purge(self, before: datetime) -> dict[str, int]:
+    def purge(self, before: datetime, actor: str = SYSTEM) -> dict[str, int]:
         """The retention period: delete conversations, dialogs, ratings, pilot feedback, event keys and
-        sent nudges last touched before `before`; older assessment results lose their author."""
+        sent nudges last touched before `before`; older assessment results lose their author. A purge that
+        removed anything leaves an audit entry with the counts (after the old entries are gone)."""
         with self.db.session() as s:
-            return {
+            counts = {
                 "messages": s.execute(delete(MessageRow).where(MessageRow.created_at < before)).rowcount,
                 "dialogs": s.execute(delete(DialogRow).where(DialogRow.updated_at < before)).rowcount,
                 "feedback": s.execute(delete(AnswerFeedbackRow).where(AnswerFeedbackRow.created_at < before)).rowcount,
@@ -170,3 +174,8 @@ class PersonalData:
                 "rate_limits": s.execute(delete(RateRow).where(RateRow.expires_at < before)).rowcount,
                 "profile_names": s.execute(delete(PersonRow).where(PersonRow.updated_at < before)).rowcount,
             }
+            removed = {name: count for name, count in counts.items() if count}
+            if removed:
+                self.audit.record(actor, "data.purge", "retention", session=s, before=before.date().isoformat(),
+                                  **removed)  # fmt: skip
+            return counts

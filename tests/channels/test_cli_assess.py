@@ -3,11 +3,15 @@ processes, `lotse assess list|show|export`, and a broken assessment file at star
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+
+from bot.storage.audit import AuditLog
+from bot.storage.db import Database
 
 from .test_cli import guard_dir, lotse  # noqa: F401  (guard_dir is a fixture)
 
@@ -54,6 +58,11 @@ def test_all_six_assessments_run_through_scripted_chat(data_dir, guard_dir):  # 
     exported = lotse(["assess", "export", "--format", "csv", "--scope", "console:local"], data_dir, guard_dir)
     assert exported.stdout.startswith("result_id,assessment,scope,author,created_at,row,field,value\n")
     assert "console:local,anna" in exported.stdout and exported.stdout.count("\n") > 30
+    db = Database(f"sqlite:///{data_dir / 'lotse.db'}")
+    [entry] = AuditLog(db).entries(action="data.export")  # who exported the results, in the audit log
+    assert (entry.actor, entry.target) == (f"cli:{getpass.getuser()}", "assessment_results")
+    assert json.loads(entry.detail) == {"assessment": "all", "format": "csv", "scope": "console:local"}
+    db.dispose()
 
 
 def test_a_new_process_resumes_at_the_same_question_with_the_earlier_answers(data_dir, guard_dir):  # noqa: F811

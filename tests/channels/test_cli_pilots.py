@@ -16,6 +16,8 @@ The report figures are worked out by hand for this data:
 
 from __future__ import annotations
 
+import getpass
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.pilots.store import Entry, Kpi, PilotStore
+from bot.storage.audit import AuditLog
 from bot.storage.db import Database
 from bot.storage.models import MessageRow
 from tests.conftest import both_databases
@@ -204,6 +207,9 @@ def test_feedback_export_csv(data_dir, guard_dir, tmp_path):  # noqa: F811
     with open(target, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["author"], r["satisfaction"]) for r in rows] == [("ben", "4"), ("cem", "5"), ("", "3")]
+    [entry] = AuditLog(Database(f"sqlite:///{data_dir / 'lotse.db'}")).entries(action="data.export")
+    assert (entry.actor, entry.target) == (f"cli:{getpass.getuser()}", "pilot_feedback")  # who exported, logged
+    assert json.loads(entry.detail) == {"format": "csv", "scope": "all"}
 
 
 @both_databases
@@ -230,6 +236,8 @@ def test_purge_deletes_what_is_older_than_the_retention_and_keeps_the_rest(data_
     assert three.returncode == 0, three.stderr
     assert "(3 months)" in three.stdout and "messages 1" in three.stdout
     assert texts() == ["neu"]
+    [purged] = AuditLog(db).entries(action="data.purge")  # the first purge removed nothing: no entry
+    assert purged.actor == f"cli:{getpass.getuser()}" and json.loads(purged.detail)["messages"] == 1
 
     refused = run(["purge"], data_dir, guard_dir, LOTSE_RETENTION_MONTHS="0", **env)
     assert refused.returncode == 2 and "LOTSE_RETENTION_MONTHS=0" in refused.stderr

@@ -349,7 +349,11 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
         assert sorted(s.scalars(select(NudgeRow.key)).all()) == ["new-sent", "old-pending"]  # not sent yet: stays
         results = s.execute(select(AssessmentResultRow.author).order_by(AssessmentResultRow.id)).scalars().all()
         assert results == ["(gelöscht)", "ben"]  # results stay; the old one loses its author
-        assert s.scalars(select(AuditRow.action)).all() == ["pilot.update"]  # the audit log keeps the retention too
+        # the audit log keeps the retention too; the purge itself is recorded with its counts
+        kept = s.execute(select(AuditRow.action, AuditRow.actor, AuditRow.detail).order_by(AuditRow.id)).all()
+        assert [(a, who) for a, who, _ in kept] == [("pilot.create", "lead"), ("pilot.update", "console:w:anna"),
+                                                    ("data.purge", "system")]  # fmt: skip
+        assert json.loads(kept[-1][2]) == {"before": CUTOFF.date().isoformat(), **counts}
         assert s.scalars(select(RateRow.window)).all() == ["m:new"]
         assert s.scalars(select(PersonRow.name)).all() == ["Ben Neu"]  # a name not seen for the period goes
 

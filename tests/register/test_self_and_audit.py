@@ -30,11 +30,12 @@ def test_lotse_registers_itself_once_however_many_cores_start(core, kb_settings,
     assert lotse.next_review == add_months(date.today(), 12)
     assert "knowledge/" in lotse.data_sources and "Chat-Nachrichten" in lotse.data_sources
     assert "Roadmap" in lotse.purpose and "Pilot-Feedback" in lotse.purpose
-    [added] = audit_rows(core)
+    added, roles = audit_rows(core)  # the first start also records the configured roles
     assert (added.actor, added.action, added.target) == ("system", "register.add", "Lotse")
+    assert (roles.actor, roles.action) == ("config", "roles.change")
 
     second = make_core(kb_settings, kb_index, tmp_path / "second", database_url)  # another replica, a restart
-    assert len(entries(second)) == 1 and len(audit_rows(second)) == 1
+    assert len(entries(second)) == 1 and len(audit_rows(second)) == 2
     second.answers.index.db.dispose()
 
 
@@ -69,7 +70,7 @@ def test_with_an_llm_the_entry_names_model_and_host_never_the_key(kb_settings, k
     assert lotse.model == "mistral-large" and lotse.provider == "OpenAI-kompatibler Endpunkt: llm.example.eu"
     assert lotse.owner == "CIO Office"
     stored = " ".join(str(getattr(lotse, c.name)) for c in lotse.__table__.columns)
-    assert "sk-very-secret" not in stored and "sk-very-secret" not in audit_rows(core)[0].detail
+    assert "sk-very-secret" not in stored and "sk-very-secret" not in audit_rows(core, "register.add")[0].detail
     core.answers.index.db.dispose()
 
 
@@ -98,10 +99,12 @@ def test_admins_see_the_latest_entries_in_berlin_time(core, admin):
     core.people.remember("slack:T1:UADMIN", "Anna Berg")
     reply = admin.say("/audit")
     lines = reply.text.splitlines()
-    assert lines[0] == "*Audit-Protokoll* · die letzten 3 Einträge"
+    assert lines[0] == "*Audit-Protokoll* · die letzten 4 Einträge"
     assert lines[1] == "• 01.12.2026 09:30 · aad-1 (teams) · Daten gelöscht"
     assert lines[2] == "• 01.07.2026 12:00 · Anna Berg (slack) · Pilot geändert · Dokumentensuche (monthly_cost)"
-    assert lines[3].endswith("· Lotse (automatisch) · KI-Anwendung registriert · Lotse")
+    assert lines[3].endswith("· Konfiguration (beim Start übernommen) · Rollen geändert"
+                             " (console +employee; slack:admin +UADMIN; teams:admin +aad-admin)")  # fmt: skip
+    assert lines[4].endswith("· Lotse (automatisch) · KI-Anwendung registriert · Lotse")
     assert lines[-1].startswith("Nur eine Art: `/audit pilot`")
 
     pilots = admin.say("/audit pilot").text.splitlines()
