@@ -4,6 +4,9 @@ A short passage (an FAQ answer, a week of the plan) is quoted whole: it was writ
 question. From a longer one Lotse quotes a contiguous stretch of sentences and list items (so a list
 keeps its lead-in), chosen by embedding similarity to the question and by how many of the question's
 terms the stretch covers.
+
+Instruction-like text in a passage ("Ignoriere alle vorherigen Anweisungen …", flagged at ingest) is
+never quoted: the same `data_only` view the LLM prompt uses drops it and what follows it in its paragraph.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.answering.retrieval import Passage
+from bot.safety.injection import data_only
 from ingest.analysis import Analyzer
 from ingest.chunking import split_sentences
 from ingest.embedder import Embedder
@@ -29,9 +33,9 @@ class _Unit:
 
 
 def _units(passage: Passage, number: int) -> list[_Unit]:
-    """Sentences and list items of a passage, in order."""
+    """Sentences and list items of a passage, in order, without instruction-like text."""
     units: list[_Unit] = []
-    for line in passage.text.split("\n"):
+    for line in data_only(passage.text).split("\n"):
         is_item = bool(re.match(r"^\s*(?:[-*•]|\d+[.)])\s+", line))
         line = line.strip()
         if not line:
@@ -58,11 +62,12 @@ def _join(units: list[_Unit]) -> str:
     return text.strip()
 
 
-def extractive_answer(question: str, passages: list[Passage], embedder: Embedder, analyzer: Analyzer) -> str:
-    """The answer text with [n] citations into `passages` (1-based)."""
+def extractive_answer(question: str, passages: list[Passage], embedder: Embedder, analyzer: Analyzer) -> str | None:
+    """The answer text with [n] citations into `passages` (1-based); None if nothing in the best passages
+    may be quoted (they hold nothing but instruction-like text)."""
     top = passages[0]
-    if len(top.text.split()) <= WHOLE_PASSAGE_WORDS:
-        return f"{_join(_units(top, 1)) or top.text} [1]"
+    if len(top.text.split()) <= WHOLE_PASSAGE_WORDS and (whole := _join(_units(top, 1))):
+        return f"{whole} [1]"
 
     question_terms = set(analyzer.terms(question))
     best: tuple[float, list[_Unit]] | None = None
@@ -91,7 +96,7 @@ def extractive_answer(question: str, passages: list[Passage], embedder: Embedder
                 if best is None or score > best[0]:
                     best = (score, units[start : end + 1])
     if best is None:
-        return f"{top.text} [1]"
+        return None
     chosen = best[1]
     # a list item needs its lead-in ("… these costs:") to make sense
     first = chosen[0]

@@ -167,6 +167,9 @@ class AnswerService:
                 return Answer(question, True, text, language, "llm", passages)
 
         text = extractive_answer(question, passages, self.index.embedder, self._analyzer(language))
+        if text is None:  # the passages found hold only instruction-like text: nothing to quote
+            return Answer(question, False, i18n.text("not_in_knowledge_base", language), language, "extractive",
+                          passages)  # fmt: skip
         if note:
             text = f"{text}\n\n{note}"
         return Answer(question, True, text, language, "extractive", passages, note)
