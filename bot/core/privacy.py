@@ -8,6 +8,7 @@ import calendar
 import json
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -65,9 +66,11 @@ def months_before(moment: datetime, months: int) -> datetime:
 class Privacy:
     """Recognises the requests and carries them out; also the `Forms` of the erasure confirmation."""
 
-    def __init__(self, personal: PersonalData, exports_dir: Path) -> None:
+    def __init__(self, personal: PersonalData, exports_dir: Path,
+                 on_erase: Callable[[str], None] | None = None) -> None:  # fmt: skip
         self.personal = personal
         self.exports_dir = exports_dir
+        self.on_erase = on_erase  # e.g. forget what this process remembers about the person
         self._spec = AssessmentSpec(
             id=ERASE,
             title=L10n(de="Daten löschen", en="Erase my data"),
@@ -127,4 +130,6 @@ class Privacy:
         if not answers.get("confirm"):
             return Reply(i18n.text("privacy_erase_kept", language), language, mode="dialog")
         counts = self.personal.erase(f"{row.scope}:{row.author}", row.author, row.scope)
+        if self.on_erase is not None:
+            self.on_erase(f"{row.scope}:{row.author}")
         return Reply(i18n.text("privacy_erased", language, **counts), language, mode="dialog")

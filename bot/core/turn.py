@@ -73,7 +73,9 @@ class Lotse:
         self.roles = Roles(settings)
         self.pilot_store = PilotStore(db)  # its key lives in the database
         self.personal = PersonalData(db, self.pilot_store)
-        self.privacy = Privacy(self.personal, settings.exports_dir)
+        self.notices = Notices(db)  # the AI disclosure, once per person
+        self._erased: set[str] = set()  # people whose data this turn erased: their reply records nothing new
+        self.privacy = Privacy(self.personal, settings.exports_dir, on_erase=self._forget)
         self.register_store = RegisterStore(db)  # the company's AI register, one for every channel
         forms = FormSet(PilotForms(self.pilot_store, settings.pilots_dir), self.privacy,
                         RegisterForms(self.register_store))  # fmt: skip
@@ -88,7 +90,6 @@ class Lotse:
         self.reminders = Reminders(db, plan, clock) if clock else Reminders(db, plan)
         self.plan = PlanCommands(self.reminders)
         self.limiter = RateLimiter(db, settings.rate_per_minute, settings.rate_per_hour)
-        self.notices = Notices(db)
         self.people = self.answers.people or People(db)  # display names, masked before text goes to a non-local LLM
         self.answers.people = self.people
         self.register = RegisterCommands(self.register_store, self.dialogs, self.roles, settings.exports_dir)
@@ -111,9 +112,18 @@ class Lotse:
         if message.user_name:
             self.people.remember(message.user_key, message.user_name)
         reply = self._turn(message, on_text)
+        if message.user_key in self._erased:  # "lösche meine Daten" confirmed: the next answer tells again
+            self._erased.discard(message.user_key)
+            return reply
         if message.value is None and reply.answered and self.notices.first(message.user_key, "ai_disclosure"):
             reply = replace(reply, notice=i18n.text("ai_disclosure", reply.language))
         return reply
+
+    def _forget(self, user_key: str) -> None:
+        """After an erasure: this process forgets that it told the person, and the reply confirming the
+        erasure stores no new notice."""
+        self.notices.forget(user_key)
+        self._erased.add(user_key)
 
     def _turn(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message: an open assessment takes it first, then commands, then questions

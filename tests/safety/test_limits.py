@@ -7,13 +7,13 @@ import dataclasses
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.core.messages import Incoming
 from bot.core.turn import Lotse
 from bot.safety.limits import Notices, RateLimiter
 from bot.storage.db import Database
-from bot.storage.models import MessageRow, RateRow
+from bot.storage.models import MessageRow, NoticeRow, RateRow
 
 
 class Clock:
@@ -76,6 +76,31 @@ def test_a_notice_is_first_exactly_once_also_when_replicas_race(db_url):
         thread.join()
     assert sorted(outcomes) == [False, False, False, True]
     assert notices[0].first("slack:T:ben", "ai_disclosure") is True
+
+
+def test_a_process_remembers_whom_it_told_and_forgets_them_when_their_data_is_erased(db_url):
+    db = Database(db_url)
+    notices = Notices(db)
+    assert notices.first("slack:T:anna", "ai_disclosure") is True
+    with db.session() as s:  # the row goes (an erasure on another replica): this process still remembers
+        s.execute(delete(NoticeRow))
+    assert notices.first("slack:T:anna", "ai_disclosure") is False
+    assert Notices(db).first("slack:T:anna", "ai_disclosure") is True  # another process asks the database
+    notices.forget("slack:T:anna")
+    with db.session() as s:
+        s.execute(delete(NoticeRow))
+    assert notices.first("slack:T:anna", "ai_disclosure") is True  # told again after the erasure
+    assert notices.first("slack:T:anna", "ai_disclosure") is False
+
+
+def test_after_lösche_meine_daten_the_next_answer_carries_the_ai_disclosure_again(database_service):
+    """(The erasure's own confirmation stores no new notice; the answer after it carries it again.)"""
+    core = Lotse(database_service.settings, database_service)
+    assert "KI-Assistent" in asks(core, "Wie viel Budget brauchen wir pro Person für KI-Schulungen?", "erin").notice
+    assert asks(core, "Was passiert in Woche 3?", "erin").notice == ""
+    asks(core, "lösche meine Daten", "erin")
+    assert asks(core, "ja", "erin").text.startswith("🗑️")
+    assert "KI-Assistent" in asks(core, "Welche KPIs sollten wir messen?", "erin").notice
 
 
 def asks(core: Lotse, text: str, user: str = "anna", channel: str = "slack") -> object:
