@@ -299,7 +299,7 @@ def _pilots(settings: Settings):
 def _find_pilot(store, name: str, scope: str | None):
     """A pilot by number (as listed), id-like name or beginning of its name; across scopes unless given."""
     pilots = store.pilots(scope)
-    if name.isdigit():
+    if name.isascii() and name.isdigit():  # not "²": int() rejects it
         number = int(name)
         return pilots[number - 1] if 1 <= number <= len(pilots) else None
     exact = [p for p in pilots if p.name.lower() == name.lower()]
@@ -340,7 +340,8 @@ def cmd_pilot(args, settings: Settings) -> int:
             return 2
         label = parse_quarter(args.quarter, as_of)
         if label is None:
-            print(f"lotse pilot report: --quarter wants YYYY-Qn, e.g. 2026-Q4 (got {args.quarter!r})", file=sys.stderr)
+            print(f"lotse pilot report: --quarter wants YYYY-Qn within 50 years of today, e.g. 2026-Q4 "
+                  f"(got {args.quarter!r})", file=sys.stderr)  # fmt: skip
             return 2
         reports.clock = lambda: datetime.combine(as_of, time(23, 59), UTC)
         report = reports.quarter(args.scope, label)

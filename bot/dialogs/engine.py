@@ -16,6 +16,7 @@ from typing import Protocol
 
 from bot import metrics
 from bot.core import i18n
+from bot.core.commands import id_number
 from bot.core.messages import Choice, Incoming, Question, Reply
 from bot.dialogs.catalog import Catalog
 from bot.dialogs.flow import Entry, Flow, Position, fits, realign, step_path
@@ -63,8 +64,10 @@ class _Turn:
             text = message.value
             tagged = BUTTON.fullmatch(message.value)
             if tagged:
-                dialog = int(tagged.group(1)) if tagged.group(1) else None
-                asked_after, text = int(tagged.group(2)), tagged.group(3)
+                dialog = id_number(tagged.group(1)) if tagged.group(1) else None
+                asked_after, text = id_number(tagged.group(2)), tagged.group(3)
+                if asked_after is None or (tagged.group(1) and dialog is None):  # no button of ours: too long
+                    asked_after = -1  # answered as an earlier question's button
         text = text.strip()
         return cls(text, text.lower().lstrip("/").strip().rstrip(".!"), asked_after, dialog)
 

@@ -12,6 +12,7 @@ import re
 from datetime import date, timedelta
 
 from bot.core import i18n
+from bot.core.commands import in_reach, years_in_reach
 from bot.dialogs.spec import ChoiceStep, DateStep, NumberStep, RatingStep, TextStep, YesNoStep
 
 YES = frozenset("ja j jo jep jawohl yes y yep yeah true 1 ✓ 👍".split())
@@ -23,6 +24,12 @@ _NUMBER = re.compile(r"^[-+]?[0-9][0-9.,'\s]*")
 _AFTER_NUMBER = re.compile(r"\s*(?:(?:[€$%£/]|[^\W\d_]+\.?)\s*)*")  # units: "€", "Mio. €", "Min. pro Woche", "€/h"
 PERCENT_WORD = re.compile(r"\s*\b(?:prozent|percent|pct)\b\.?", re.IGNORECASE)
 HOURS = {"h", "std", "stunde", "stunden", "hour", "hours", "hr", "hrs"}
+# the largest figure a number question takes when it sets no `max` (costs, KPI values): far beyond any
+# the guide's companies have, and far enough below infinity that sums and ROI stay finite numbers
+LARGEST = 1e12
+# a date answered in a dialog (a review, a pilot's end) may lie further ahead than a plan's start, but
+# beyond a century it is a typo, and near the years 1 and 9999 the reports' month arithmetic breaks
+DATE_YEARS = 100
 
 
 class InvalidAnswer(ValueError):
@@ -73,22 +80,25 @@ def parse_number(step: NumberStep, text: str, language: str) -> float | int | st
     text = PERCENT_WORD.sub("%", text.strip().lstrip("€$£ ").replace("\u2212", "-"))
     if step.percent and text.endswith("%") and text[:1] in ("+", "-"):  # a signed per cent: a change
         value = _to_float(text[:-1].strip(), language)
-        if value is None or not math.isfinite(value) or value <= -100:
+        if value is None or not math.isfinite(value) or value <= -100 or value > LARGEST:
             raise InvalidAnswer(i18n.text("dialog_hint_percent", language))
         return f"{value:g}%"
     match = _NUMBER.match(text)
     value = _to_float(match.group(0), language) if match else None
-    if value is None or not math.isfinite(value) or not _AFTER_NUMBER.fullmatch(text[match.end() :]):
+    if value is None or not _AFTER_NUMBER.fullmatch(text[match.end() :]):  # too many digits: too large, below
         raise InvalidAnswer(_number_hint(step, language))
     unit = re.split(r"[\s/]", text[match.end() :].strip().lower())[0].rstrip(".")
     value *= SCALE.get(unit, 1)
     if step.minutes and unit in HOURS:  # "2 Std" for minutes saved
         value *= 60
-    if step.integer:
+    outside = (step.min is not None and value < step.min) or (step.max is not None and value > step.max)
+    if not outside and abs(value) > LARGEST:  # also what became infinite: "1000…000 Mrd."
+        raise InvalidAnswer(i18n.text("dialog_hint_number_large", language))
+    if step.integer and not outside:
         if value != int(value):
             raise InvalidAnswer(_number_hint(step, language))
         value = int(value)
-    if (step.min is not None and value < step.min) or (step.max is not None and value > step.max):
+    if outside:
         raise InvalidAnswer(_number_hint(step, language))
     return value
 
@@ -136,31 +146,37 @@ _UNITS = {"tag": (1, 0), "tagen": (1, 0), "day": (1, 0), "days": (1, 0), "woche"
 
 def parse_date(text: str, language: str, today: date | None = None) -> str:
     """ "2027-02-01", "1.2.2027", "01.02.27", "1.2." (this year), "heute", "morgen", "in 3 Monaten",
-    "in 2 weeks" → ISO date."""
+    "in 2 weeks" → ISO date; within `DATE_YEARS` of today."""
     today = today or date.today()
-    raw = text.strip().lower().rstrip(".")
+    day = _date(text.strip().lower().rstrip("."), today)
+    if day is None:
+        raise InvalidAnswer(i18n.text("dialog_hint_date", language))
+    if not in_reach(day, today, DATE_YEARS):
+        first, last = years_in_reach(today, DATE_YEARS)
+        raise InvalidAnswer(i18n.text("dialog_hint_date_reach", language, first=first, last=last))
+    return day.isoformat()
+
+
+def _date(raw: str, today: date) -> date | None:
     if raw in ("heute", "today"):
-        return today.isoformat()
+        return today
     if raw in ("morgen", "tomorrow"):
-        return (today + timedelta(days=1)).isoformat()
-    relative = _IN.fullmatch(raw)
-    if relative and relative.group(2) in _UNITS:
-        count = int(relative.group(1)) if relative.group(1).isdigit() else 1
-        days, months = (n * count for n in _UNITS[relative.group(2)])
-        try:
-            return (add_months(today, months) + timedelta(days=days)).isoformat()
-        except (ValueError, OverflowError):  # beyond the year 9999
-            raise InvalidAnswer(i18n.text("dialog_hint_date", language)) from None
+        return today + timedelta(days=1)
     try:
+        relative = _IN.fullmatch(raw)
+        if relative and relative.group(2) in _UNITS:
+            count = int(relative.group(1)) if relative.group(1).isdigit() else 1
+            days, months = (n * count for n in _UNITS[relative.group(2)])
+            return add_months(today, months) + timedelta(days=days)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            return date.fromisoformat(raw).isoformat()
+            return date.fromisoformat(raw)
         match = _DATE.fullmatch(raw) or _DATE.fullmatch(f"{raw}.{today.year}")
         if match:
             day, month, year = (int(g) for g in match.groups())
-            return date(year + 2000 if year < 100 else year, month, day).isoformat()
-    except ValueError:
+            return date(year + 2000 if year < 100 else year, month, day)
+    except (ValueError, OverflowError):  # no such day, or beyond the year 9999
         pass
-    raise InvalidAnswer(i18n.text("dialog_hint_date", language))
+    return None
 
 
 def add_months(day: date, months: int) -> date:

@@ -22,6 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.core import i18n
+from bot.core.commands import id_number, is_number, split_subcommand, years_in_reach
 from bot.core.messages import File, Image, Incoming, Reply
 from bot.core.roles import ADMIN, CHAMPION, Roles
 from bot.dialogs.engine import DialogEngine
@@ -29,7 +30,16 @@ from bot.dialogs.inputs import InvalidAnswer, parse_date, parse_number, parse_te
 from bot.dialogs.spec import L10n, NumberStep, TextStep
 from bot.pilots import charts, export
 from bot.pilots.forms import RESERVED, SETUP, kpi_line, number, target_value
-from bot.pilots.report import MIN_ANONYMOUS, KpiFigure, PilotFigures, Report, Reports, parse_quarter, quarter_of
+from bot.pilots.report import (
+    MIN_ANONYMOUS,
+    QUARTER,
+    KpiFigure,
+    PilotFigures,
+    Report,
+    Reports,
+    parse_quarter,
+    quarter_of,
+)
 from bot.pilots.store import PilotStore
 from bot.storage.models import PilotRow
 
@@ -119,13 +129,7 @@ class PilotCommands:
         self.exports_dir = exports_dir
 
     def handle(self, message: Incoming, language: str) -> Reply:
-        words = message.text.strip().split()[1:]
-        sub = SUBCOMMANDS.get(words[0].lower()) if words else "list"
-        if words and words[0].lower() in ENGLISH | GERMAN:  # the subcommand's language wins over guessing
-            language = "en" if words[0].lower() in ENGLISH else "de"
-        rest = " ".join(words[1:]) if sub else " ".join(words)
-        if sub is None:  # "/pilot Dokumentensuche"
-            sub = "show"
+        sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)
         role = self.roles.of(message)
         if sub in ("new", "group", "report") and role not in (ADMIN, CHAMPION):
             return self._refuse("pilot_champions_only", language)
@@ -134,7 +138,7 @@ class PilotCommands:
         if sub in PERSONAL and not message.private:  # anonymity and one's own entries are no channel matter
             return self._refuse("pilot_private_only", language)
         handler = getattr(self, f"_{sub}")
-        return handler(message, rest.strip(), language)
+        return handler(message, rest, language)
 
     def _refuse(self, key: str, language: str) -> Reply:
         return Reply(i18n.text(key, language), language, answered=False)
@@ -234,10 +238,11 @@ class PilotCommands:
         return Reply("\n".join(lines), language)
 
     def _entry(self, message: Incoming, rest: str, language: str):
-        if not rest.lstrip("#").isdigit():
+        number_ = id_number(rest.lstrip("#"))
+        if number_ is None:
             command = message.text.split()[1] if len(message.text.split()) > 1 else "ändern"
             return Reply(i18n.text("pilot_entry_number", language, command=command), language, answered=False)
-        row = self.store.entry_of(message.user_key, int(rest.lstrip("#")))
+        row = self.store.entry_of(message.user_key, number_)
         if row is None:  # someone else's entry looks exactly like a missing one
             return Reply(i18n.text("pilot_entry_not_yours", language, number=rest.lstrip("#")), language,
                          answered=False)  # fmt: skip
@@ -275,7 +280,7 @@ class PilotCommands:
         if field == "kpi":
             kpis = self.store.kpis(pilot.id)
             parts = value.split(maxsplit=2)
-            if len(parts) < 3 or not parts[0].isdigit() or not 1 <= int(parts[0]) <= len(kpis) or (
+            if len(parts) < 3 or not is_number(parts[0]) or not 1 <= int(parts[0]) <= len(kpis) or (
                     parts[1].lower() not in KPI_FIELDS):  # fmt: skip
                 return Reply(i18n.text("pilot_set_usage", language), language, answered=False)
             kpi, field, value = kpis[int(parts[0]) - 1], KPI_FIELDS[parts[1].lower()], parts[2]
@@ -307,13 +312,15 @@ class PilotCommands:
         return Reply(i18n.text("pilot_deleted", language, name=pilot.name), language)
 
     def _report(self, message: Incoming, rest: str, language: str) -> Reply:
-        words = rest.split()
-        named = parse_quarter(rest, date.today()) if rest else None  # "/pilot bericht 2026-Q4"
-        if named or (words and words[0].lower() in ("quartal", "quarter")):
-            given = " ".join(words[1:]) if not named else rest
-            label = parse_quarter(given, date.today()) if given else quarter_of(date.today())
+        words, today = rest.split(), date.today()
+        asked = bool(words) and words[0].lower() in ("quartal", "quarter")
+        given = " ".join(words[1:]) if asked else rest
+        if asked or QUARTER.match(given):  # "/pilot bericht quartal [2026-Q4]", "/pilot bericht 2026-Q4"
+            label = parse_quarter(given, today) if given else quarter_of(today)
             if label is None:
-                return Reply(i18n.text("pilot_quarter_format", language), language, answered=False)
+                first, last = years_in_reach(today)
+                return Reply(i18n.text("pilot_quarter_format", language, first=first, last=last), language,
+                             answered=False)  # fmt: skip
             return self.quarter_reply(self.reports.quarter(message.scope, label), language)
         pilot = self._pilot(message, rest, language)
         if isinstance(pilot, Reply):

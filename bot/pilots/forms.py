@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from bot.core import i18n
+from bot.core.commands import is_number
 from bot.core.messages import Reply
 from bot.dialogs.flow import Flow, Position
 from bot.dialogs.inputs import InvalidAnswer
@@ -125,7 +126,7 @@ class PilotForms:
             return
         if step.id == "name":
             first = str(value).split()[0].lower()
-            if first.isdigit() or first in RESERVED:  # `/pilot 2`, `/pilot gruppe …` would not reach it
+            if is_number(first) or first in RESERVED:  # `/pilot 2`, `/pilot gruppe …` would not reach it
                 raise InvalidAnswer(i18n.text("pilot_name_reserved", language, word=str(value).split()[0]))
             if self.store.name_taken(row.scope, str(value)):
                 raise InvalidAnswer(i18n.text("pilot_name_taken", language, name=value))

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import and_, func, select
 
+from bot.core.commands import years_in_reach
 from bot.storage.db import Database
 from bot.storage.models import AnswerFeedbackRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
 
@@ -163,19 +164,20 @@ def quarter_window(label: str) -> tuple[datetime, datetime]:
 
 
 QUARTER = re.compile(
-    r"^(?:(\d{4})\s*[-/ ]?\s*)?q([1-4])(?:\s*[-/ ]?\s*(\d{4}))?$|^([1-4])\s*/\s*(\d{4})$", re.IGNORECASE
+    r"^(?:(\d{4})\s*[-/ ]?\s*)?q([1-4])(?:\s*[-/ ]?\s*(\d{4}))?$|^([1-4])\s*/\s*(\d{4})$", re.IGNORECASE | re.ASCII
 )
 
 
 def parse_quarter(text: str, today: date) -> str | None:
-    """ "2026-Q4", "2026 Q4", "Q4 2026", "q4" (this year), "4/2026" → "2026-Q4"; None if it is none."""
+    """ "2026-Q4", "2026 Q4", "Q4 2026", "q4" (this year), "4/2026" → "2026-Q4"; None if it is none, or
+    if its year is more than `YEARS` from today's (0000-Q1 and 9999-Q4 have no dates to report on)."""
     match = QUARTER.match(text.strip())
     if not match:
         return None
     year_before, quarter, year_after, number, year_of_number = match.groups()
-    if number:
-        return f"{year_of_number}-Q{number}"
-    return f"{year_before or year_after or today.year}-Q{quarter}"
+    year = year_of_number or year_before or year_after or str(today.year)
+    first, last = years_in_reach(today)
+    return f"{year}-Q{number or quarter}" if first <= int(year) <= last else None
 
 
 def quarter_of(day: date) -> str:

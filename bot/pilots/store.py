@@ -105,7 +105,7 @@ class PilotStore:
         """By number (as `/pilot` lists them), name, or an unambiguous beginning of a name."""
         pilots = self.pilots(scope)
         wanted = name.strip().lower()
-        if wanted.isdigit():
+        if wanted.isascii() and wanted.isdigit():  # not "²": int() rejects it
             number = int(wanted)
             return pilots[number - 1] if 1 <= number <= len(pilots) else None
         exact = [p for p in pilots if p.name.lower() == wanted]

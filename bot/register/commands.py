@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.core import i18n
+from bot.core.commands import split_subcommand
 from bot.core.messages import File, Incoming, Reply
 from bot.core.roles import ADMIN, Roles
 from bot.dialogs.engine import DialogEngine
@@ -62,17 +63,11 @@ class RegisterCommands:
         self.exports_dir = exports_dir
 
     def handle(self, message: Incoming, language: str) -> Reply:
-        words = message.text.strip().split()[1:]
-        sub = SUBCOMMANDS.get(words[0].lower()) if words else "list"
-        if words and words[0].lower() in ENGLISH | GERMAN:  # the subcommand's language wins over guessing
-            language = "en" if words[0].lower() in ENGLISH else "de"
-        rest = " ".join(words[1:]) if sub else " ".join(words)
-        if sub is None:  # "/register Lotse"
-            sub = "show"
+        sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)
         if sub in CHANGES and self.roles.of(message) != ADMIN:
             key = "admin_only" if sub == "export" else "register_admins_only"
             return Reply(i18n.text(key, language), language, answered=False)
-        return getattr(self, f"_{sub}")(message, rest.strip(), language)
+        return getattr(self, f"_{sub}")(message, rest, language)
 
     def _entry(self, name: str, language: str) -> RegisterEntryRow | Reply:
         entry = self.store.find(name) if name else None

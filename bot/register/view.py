@@ -7,6 +7,7 @@ import calendar
 from datetime import date
 
 from bot.core import i18n
+from bot.core.commands import is_number
 from bot.register.store import RegisterStore
 from bot.storage.db import Database
 from bot.storage.models import RegisterEntryRow
@@ -64,7 +65,7 @@ def entry_text(entry: RegisterEntryRow, number: int, language: str, today: date)
 def quarter_end(label: str) -> date | None:
     """The last day of a quarter named like "2027-Q2"."""
     year, _, quarter = label.partition("-Q")
-    if not (year.isdecimal() and quarter in ("1", "2", "3", "4")):
+    if not (len(year) == 4 and is_number(year) and year != "0000" and quarter in ("1", "2", "3", "4")):
         return None
     month = 3 * int(quarter)
     return date(int(year), month, calendar.monthrange(int(year), month)[1])

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import i18n
+from bot.core.commands import id_number, in_reach, years_in_reach
 from bot.core.messages import Incoming, Reply
 from bot.reminders.calendar import (
     WEEKDAYS,
@@ -49,15 +50,21 @@ class PlanError(ValueError):
     """Something in a /plan command that cannot work; the text is shown to the user as it is."""
 
 
-def parse_date(token: str, today: date) -> date | None:
+def parse_date(token: str, today: date, language: str = "de") -> date | None:
+    """ "2026-12-07", "7.12.2026", "heute" → the date; None if the word is no date. A date more than
+    `YEARS` from today is refused with a `PlanError` (the plan's nudges could not be computed)."""
     low = token.lower()
     if low in ("heute", "today"):
         return today
     for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
         try:
-            return datetime.strptime(token, pattern).date()
+            day = datetime.strptime(token, pattern).date()
         except ValueError:
-            pass
+            continue
+        if not in_reach(day, today):
+            first, last = years_in_reach(today)
+            raise PlanError(i18n.text("plan_date_out_of_reach", language, word=token, first=first, last=last))
+        return day
     return None
 
 
@@ -125,7 +132,7 @@ class PlanCommands:
         role = "team"
         for word in words:
             low = word.lower().rstrip(",")
-            if (day := parse_date(low, base.start)) is not None:
+            if (day := parse_date(low, base.start, language)) is not None:
                 start = day
             elif (clock := parse_time(low)) is not None:
                 at = clock
@@ -183,7 +190,7 @@ class PlanCommands:
         if sub == "stop":
             self.reminders.plans.change(plan.id, now, by=message.user_key, status="stopped")
             return Reply(i18n.text("plan_stopped", language), language)
-        day = next((d for w in words if (d := parse_date(w, now.date())) is not None), None)
+        day = next((d for w in words if (d := parse_date(w, now.date(), language)) is not None), None)
         if day is None:
             return Reply(i18n.text("plan_move_needs_date", language), language, answered=False)
         active_from = min(now, datetime.combine(day, time(0), tzinfo=zone(plan.tz)))
@@ -251,23 +258,40 @@ class PlanCommands:
     def button(self, message: Incoming, language: str) -> Reply:
         """A nudge's button: the task's new state, and the nudge re-rendered for the channel to show in
         place of the old one."""
-        try:
-            _, plan_id, task, action, occurrence = (message.value or "").split(":", 4)
-            plan = self.reminders.plans.get(int(plan_id))
-        except ValueError:
-            plan = None
+        parts = (message.value or "").split(":", 4)
+        _, plan_id, task, action, occurrence = parts if len(parts) == 5 else ("", "", "", "", "")
+        plan_id = id_number(plan_id)
+        plan = self.reminders.plans.get(plan_id) if plan_id is not None else None
         if (
             plan is None
             or plan.status == "stopped"
             or plan.scope != message.scope
             or task not in self.spec.tasks
             or action not in ("done", "tomorrow", "monday", "na", "open")
+            or not self._occurrence(occurrence)  # checked before anything is written
         ):
             return Reply(i18n.text("plan_button_stale", language), language, answered=False)
         self.reminders.set_task(plan, task, action, message.user_key)
-        week = int(occurrence[1:]) if occurrence.startswith("W") and occurrence[1:].isdigit() else None
+        week = int(occurrence[1:]) if occurrence.startswith("W") else None
         last_week = week - 1 if week else None
         return self.reminders.nudge(plan, occurrence, last_week=last_week, shown=True)
+
+    def _occurrence(self, key: str) -> bool:
+        """Whether a button's occurrence is one a nudge of this plan can have: W01…W12, F<week> of a
+        feedback week, S<date> of a snooze, <year>-Q<n> of a quarterly review (years within reach)."""
+        today = self._today()
+        if (week := re.fullmatch(r"([WF])([0-9]{2})", key)) is not None:
+            n = int(week[2])
+            return 1 <= n <= self.spec.length if week[1] == "W" else n in self.spec.feedback.weeks
+        if (quarter := re.fullmatch(r"([0-9]{4})-Q[1-4]", key)) is not None:
+            first, last = years_in_reach(today)
+            return first <= int(quarter[1]) <= last
+        if re.fullmatch(r"S[0-9]{4}-[0-9]{2}-[0-9]{2}", key):
+            try:
+                return in_reach(date.fromisoformat(key[1:]), today)
+            except ValueError:
+                return False
+        return False
 
 
 def preview_lines(spec: PlanSpec, schedule: Schedule, language: str) -> list[str]:

@@ -4,6 +4,7 @@ coming back). Channel-neutral: senders for Slack, Teams and the terminal deliver
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +28,8 @@ from bot.reminders.spec import PlanSpec
 from bot.reminders.store import Claimed, Due, NudgeLog, PlanStore, as_utc
 from bot.storage.db import Database
 from bot.storage.models import PlanRow, PlanTargetRow, PlanTaskRow
+
+log = logging.getLogger(__name__)
 
 TASK_ACTIONS = ("done", "tomorrow", "monday", "na")
 
@@ -75,27 +78,20 @@ class Reminders:
         """Nudges due at `now` that are not in the log yet. Per series (weeks and pilot feedback,
         quarters, snoozes) only the latest occurrence that fell due counts, and only while it is fresh
         (within its window): after downtime the missed nudge goes out once, late, and older ones are not
-        flooded — their open tasks are carried into it. Nothing due before the plan (re)started counts."""
+        flooded — their open tasks are carried into it. Nothing due before the plan (re)started counts.
+        A plan whose nudges cannot be worked out (a date beyond what the calendar can compute) is logged
+        and skipped: it must not stop the nudges of every other team."""
         channels = list(channels)
         found: list[Due] = []
         for plan in self.plans.running():
             targets = self.plans.targets(plan.id, channels)
             if not targets:
                 continue
-            champions = [t for t in targets if t.role == "champion"]
-            team = [t for t in targets if t.role == "team"]
-            active_from = as_utc(plan.active_from)
-            candidates: list[tuple[PlanTargetRow, Occurrence]] = []
-            for tz in {t.tz or plan.tz for t in targets}:
-                current: dict[str, Occurrence] = {}
-                for o in self.occurrences(plan, tz, (now + timedelta(days=1)).date()):
-                    if o.due_at <= now and (o.kind not in current or o.due_at >= current[o.kind].due_at):
-                        current[o.kind] = o
-                for o in current.values():
-                    if o.due_at < active_from or now - o.due_at > o.window:
-                        continue
-                    receivers = (champions or team) if o.kind == "feedback" else team
-                    candidates += [(t, o) for t in receivers if (t.tz or plan.tz) == tz]
+            try:
+                candidates = self._candidates(plan, targets, now)
+            except (ArithmeticError, ValueError):
+                log.exception("plan %s (%s): its nudges cannot be worked out; skipped", plan.id, plan.scope)
+                continue
             if not candidates:
                 continue
             recorded = self.log.recorded(plan.id, {o.key for _, o in candidates})
@@ -105,6 +101,24 @@ class Reminders:
                 if (t.id, o.key) not in recorded
             ]
         return found
+
+    def _candidates(self, plan: PlanRow, targets: list[PlanTargetRow], now: datetime):
+        """(target, occurrence) for each nudge of `plan` that is due at `now` and still fresh."""
+        champions = [t for t in targets if t.role == "champion"]
+        team = [t for t in targets if t.role == "team"]
+        active_from = as_utc(plan.active_from)
+        candidates: list[tuple[PlanTargetRow, Occurrence]] = []
+        for tz in {t.tz or plan.tz for t in targets}:
+            current: dict[str, Occurrence] = {}
+            for o in self.occurrences(plan, tz, (now + timedelta(days=1)).date()):
+                if o.due_at <= now and (o.kind not in current or o.due_at >= current[o.kind].due_at):
+                    current[o.kind] = o
+            for o in current.values():
+                if o.due_at < active_from or now - o.due_at > o.window:
+                    continue
+                receivers = (champions or team) if o.kind == "feedback" else team
+                candidates += [(t, o) for t in receivers if (t.tz or plan.tz) == tz]
+        return candidates
 
     def plan_due(self, now: datetime, channels: Iterable[str]) -> int:
         """Record what is due (idempotent: any number of processes may run this at the same time)."""

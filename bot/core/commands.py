@@ -1,0 +1,47 @@
+"""What the chat commands share: splitting `/command [subcommand] [rest]`, and reading numbers, ids and
+dates out of what a user typed or a button carried. Only ASCII digits count: `str.isdigit()` also
+accepts "²" and other Unicode digits, some of which `int()` rejects."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date
+
+# an id from a command or a button: fewer digits than 2**63 - 1 has (PostgreSQL's bigint, SQLite's INTEGER)
+ID_DIGITS = 18
+# a date further from today than this is a typo; near the years 1 and 9999 it breaks date arithmetic
+YEARS = 50
+
+
+def is_number(text: str) -> bool:
+    """Whether `text` is one or more ASCII digits."""
+    return text.isascii() and text.isdigit()
+
+
+def id_number(text: str) -> int | None:
+    """An id or a number in a list as typed or carried by a button: 1 to 18 ASCII digits; else None."""
+    return int(text) if is_number(text) and len(text) <= ID_DIGITS else None
+
+
+def years_in_reach(today: date, years: int = YEARS) -> tuple[int, int]:
+    """The first and the last year a date typed today may have."""
+    return today.year - years, today.year + years
+
+
+def in_reach(day: date, today: date, years: int = YEARS) -> bool:
+    first, last = years_in_reach(today, years)
+    return first <= day.year <= last
+
+
+def split_subcommand(text: str, subcommands: Mapping[str, str], english: Collection[str],
+                     german: Collection[str], language: str) -> tuple[str, str, str]:  # fmt: skip
+    """(subcommand, rest, language) of `/command [subcommand] [rest]`. No words: "list"; a first word
+    that is no subcommand: "show" with all the words (`/pilot Dokumentensuche`). A subcommand that is
+    plainly English or German sets the language, whatever the guess from the text said."""
+    words = text.strip().split()[1:]
+    first = words[0].lower() if words else ""
+    sub = subcommands.get(first) if words else "list"
+    if first in english or first in german:
+        language = "en" if first in english else "de"
+    rest = " ".join(words[1:]) if sub else " ".join(words)
+    return sub or "show", rest, language
