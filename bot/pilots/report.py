@@ -22,6 +22,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
 
@@ -30,6 +31,7 @@ from bot.storage.db import Database
 from bot.storage.models import AnswerFeedbackRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
 
 MIN_ANONYMOUS = 3
+BERLIN = ZoneInfo("Europe/Berlin")  # quarters run from midnight to midnight in German time
 HORIZON_MONTHS = 12
 WEEKS_PER_MONTH = 52 / 12
 
@@ -156,11 +158,12 @@ class Report:
 
 
 def quarter_window(label: str) -> tuple[datetime, datetime]:
-    """ "2026-Q4" → [2026-10-01, 2027-01-01) in UTC."""
+    """ "2026-Q4" → [2026-10-01, 2027-01-01) from midnight to midnight in German time: feedback given at
+    00:30 on 1 October in Berlin belongs to Q4, although it is still 30 September in UTC."""
     year, quarter = int(label[:4]), int(label[-1])
     start = date(year, 3 * quarter - 2, 1)
     end = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
-    return datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC)
+    return datetime.combine(start, time(), BERLIN), datetime.combine(end, time(), BERLIN)
 
 
 QUARTER = re.compile(
@@ -341,7 +344,7 @@ class Reports:
                        func.sum(PilotFeedbackRow.minutes_saved * PilotFeedbackRow.group_size),
                        func.sum(PilotFeedbackRow.group_size))
                 .where(PilotFeedbackRow.pilot_id.in_([p.id for p in pilots if not p.withheld]),
-                       PilotFeedbackRow.minutes_saved.is_not(None), PilotFeedbackRow.created_at < until)
+                       PilotFeedbackRow.minutes_saved.is_not(None), PilotFeedbackRow.created_at < _utc(until))
                 .group_by(PilotFeedbackRow.pilot_id, month)
             ).all()  # fmt: skip
         sums = {(pilot_id, key): (minutes or 0.0, size or 0) for pilot_id, key, minutes, size in rows}
@@ -375,9 +378,14 @@ def _months(first: date, until: date) -> list[tuple[int, int]]:
 
 
 def _window(column, since: datetime | None, until: datetime | None) -> list:
+    """Conditions on a timestamp column; the bounds in UTC, as the timestamps are stored."""
     conditions = []
     if since is not None:
-        conditions.append(column >= since)
+        conditions.append(column >= _utc(since))
     if until is not None:
-        conditions.append(column < until)
+        conditions.append(column < _utc(until))
     return conditions
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment

@@ -242,13 +242,18 @@ def test_the_quarter_takes_only_its_entries_and_the_pilots_running_in_it(store, 
     pilot(store, "Winter", date(2027, 1, 1), date(2027, 3, 31))  # starts the day after
     pilot(store, "Jahresende", date(2026, 12, 31), date(2027, 2, 28))  # starts on its last day
     pilot(store, "Anderswo", date(2026, 10, 1), date(2026, 12, 31), scope="slack:T2")  # another team
-    add(store, autumn.id, "anna", 1, at=datetime(2026, 9, 30, 23, 59, 59, tzinfo=UTC))
-    add(store, autumn.id, "ben", 5, at=datetime(2026, 10, 1, 0, 0, tzinfo=UTC))
-    add(store, autumn.id, "carl", 4, at=datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC))
-    add(store, autumn.id, "dora", 1, at=datetime(2027, 1, 1, 0, 0, tzinfo=UTC))
+    # the quarter runs from midnight to midnight in Berlin: 22:00 UTC in summer time, 23:00 UTC in winter
+    add(store, autumn.id, "anna", 1, at=datetime(2026, 9, 30, 21, 59, 59, tzinfo=UTC))  # 23:59:59 CEST, Q3
+    add(store, autumn.id, "ben", 5, at=datetime(2026, 9, 30, 22, 0, tzinfo=UTC))  # 1 October 00:00 CEST
+    add(store, autumn.id, "carl", 4, at=datetime(2026, 12, 31, 22, 59, 59, tzinfo=UTC))  # 23:59:59 CET
+    add(store, autumn.id, "dora", 1, at=datetime(2026, 12, 31, 23, 0, tzinfo=UTC))  # 1 January 00:00 CET, Q1
 
     report = reports.quarter(SCOPE, "2026-Q4")
-    assert (report.since, report.until) == (datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    assert (report.since, report.until) == (
+        datetime(2026, 9, 30, 22, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, tzinfo=UTC),
+    )
+    assert (report.since.date(), report.until.date()) == (date(2026, 10, 1), date(2027, 1, 1))  # as shown
     assert [p.name for p in report.pilots] == ["Übergang", "Herbst", "Jahresende"]  # by start
     figures = next(p for p in report.pilots if p.name == "Herbst")
     assert figures.responses == 2
