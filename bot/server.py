@@ -44,7 +44,7 @@ def build_app(
         app[SLACK] = slack
         app.cleanup_ctx.append(_web_api_session(slack))
         if not settings.slack.socket_mode:
-            app.router.add_post("/slack/events", _slack_handler(slack))
+            app.router.add_post("/slack/events", slack.handle)
     if settings.teams.enabled:
         from bot.channels.teams.channel import TeamsChannel
 
@@ -80,22 +80,6 @@ def _file_handler(folder: Path, missing: str):
         return web.FileResponse(path, headers={"Cache-Control": "private, max-age=86400"})
 
     return serve
-
-
-def _slack_handler(slack):
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-
-    async def handle(request: web.Request) -> web.Response:
-        try:
-            bolt_response = await slack.app.async_dispatch(await to_bolt_request(request))
-        except web.HTTPException:
-            raise  # e.g. 413 for an oversized body
-        except Exception:  # a malformed request must get a 4xx, never a stack trace
-            log.exception("could not read a Slack request")
-            return web.Response(status=400, text="Malformed Slack request.")
-        return await to_aiohttp_response(bolt_response)
-
-    return handle
 
 
 async def _healthz(_request: web.Request) -> web.Response:

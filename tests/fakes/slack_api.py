@@ -1,8 +1,9 @@
 """A fake Slack Web API on 127.0.0.1 for the tests: records every call and answers like Slack.
 
 Point slack-sdk at it with `base_url=fake.api_url`. `rate_limit_once` makes the next call of a
-method answer 429 with Retry-After, as Slack does. Also serves `response_url`s, file upload URLs and a
-Socket Mode websocket (`apps.connections.open` returns its URL).
+method answer 429 with Retry-After, as Slack does; `users` holds the profiles users.info returns. Also
+serves `response_url`s, file upload URLs and a Socket Mode websocket (`apps.connections.open` returns
+its URL).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.rate_limited: dict[str, int] = {}  # method → Retry-After seconds for its next call
         self.failing: dict[str, str] = {}  # method → error of its next call that has blocks
+        self.users: dict[str, dict] = {}  # user id → users.info's `user` object (real_name, profile)
+        self.scopes: set[str] = {"users:read"}  # without users:read, users.info answers missing_scope
+        self.delay: dict[str, float] = {}  # method → seconds it takes to answer
         self.socket_envelopes: asyncio.Queue = asyncio.Queue()
         self.socket_acks: list[dict] = []
         self._ts = itertools.count(1)
@@ -59,6 +63,7 @@ class FakeSlack:
     async def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack-sdk reads some methods with GET (users.info)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
@@ -111,6 +116,8 @@ class FakeSlack:
         if method in self.failing and params.get("blocks"):
             call.params["_status"] = 400
             return web.json_response({"ok": False, "error": self.failing.pop(method)})
+        if method in self.delay:
+            await asyncio.sleep(self.delay[method])
         answer = self._answer(method, params)
         call.params["_ts"] = answer.get("ts")
         if method == "chat.postMessage":
@@ -134,6 +141,11 @@ class FakeSlack:
             files = params.get("files")
             files = json.loads(files) if isinstance(files, str) else files
             return {**ok, "files": [{"id": f["id"], "title": f.get("title")} for f in files or []]}
+        if method == "users.info":
+            if "users:read" not in self.scopes:
+                return {"ok": False, "error": "missing_scope", "needed": "users:read", "provided": "chat:write"}
+            user = self.users.get(params.get("user", ""))
+            return {**ok, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method == "apps.connections.open":
             return {**ok, "url": f"ws://{self.base_url.removeprefix('http://')}/socket"}
         return ok

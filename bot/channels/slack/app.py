@@ -20,15 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import ClientConnectorError, ServerDisconnectedError
+from aiohttp import ClientConnectorError, ServerDisconnectedError, web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
-from bot.channels.slack import blocks
+from bot.channels.slack import blocks, gate
+from bot.channels.slack.names import ProfileNames
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply
@@ -61,12 +64,14 @@ class SlackChannel:
         self.quick = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-quick")
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))  # honours Retry-After
+        self.names = ProfileNames(client)  # for masking: Teams sends from.name, Slack needs users.info
         self.app = AsyncApp(
             client=client,  # carries the bot token
             signing_secret=settings.signing_secret or "socket-mode",
             request_verification_enabled=not settings.socket_mode,
             logger=logging.getLogger("lotse.slack.bolt"),
         )
+        self.app.middleware(self._well_formed)
         self.app.middleware(self._only_our_workspace)
         self.app.event("message")(self.on_message)
         self.app.event("app_mention")(self.on_mention)
@@ -105,7 +110,35 @@ class SlackChannel:
     async def quick_call(self, function: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.quick, function, *args)
 
+    # -- the endpoint (HTTP mode) -------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """POST /slack/events: signature and shape are checked (bot/channels/slack/gate.py) before bolt
+        reads the body, so that a malformed request gets a 4xx and no stack trace."""
+        raw = await request.read()  # beyond the server's client_max_size aiohttp answers 413
+        refused = gate.refusal(raw, request.headers, self.settings.signing_secret or "socket-mode")
+        if refused is not None:
+            if refused.status != 401:  # bolt would log the body (personal data); the reason is enough
+                log.warning("refused a Slack request: %s", refused.text or "malformed event")
+            return web.Response(status=refused.status, text=refused.text)
+        bolt_request = AsyncBoltRequest(body=raw.decode(), query=request.query_string, headers=request.headers)
+        try:
+            response = await self.app.async_dispatch(bolt_request)
+        except Exception as exc:  # a shape the gate does not know yet: still a 4xx, and no stack trace
+            log.error("could not read a Slack request: %s: %s", type(exc).__name__, exc)
+            metrics.CHANNEL_ERRORS.labels("slack", "request").inc()
+            return web.Response(status=400, text="Malformed Slack request.")
+        return await to_aiohttp_response(response)
+
     # -- middleware ------------------------------------------------------------------------------
+
+    async def _well_formed(self, body, next):
+        """The same shape check for Socket Mode, where no HTTP request passes `handle`."""
+        found = gate.problem(body)
+        if found is None:
+            return await next()
+        log.warning("refused a Slack request: %s", found)
+        return BoltResponse(status=200 if body.get("type") == "event_callback" else 400, body="")
 
     async def _only_our_workspace(self, context, body, next):
         team = body.get("team_id") or _team(body) or context.team_id
@@ -122,9 +155,9 @@ class SlackChannel:
         """Direct messages; in channels only thread replies to a running assessment (no mention needed)."""
         if event.get("subtype") or event.get("bot_id") or not event.get("user"):
             return
-        team = body.get("team_id", "")
+        team = body.get("team_id") or ""
         channel, thread = event["channel"], event.get("thread_ts")
-        text = MENTION.sub("", event.get("text", ""))  # a mention also arrives as a message event
+        text = MENTION.sub("", event.get("text") or "")  # a mention also arrives as a message event
         if event.get("channel_type") == "im":
             incoming = self._incoming(text, event["user"], team, channel, thread)
         elif thread:
@@ -138,7 +171,7 @@ class SlackChannel:
     async def on_mention(self, event: dict, body: dict, client: AsyncWebClient) -> None:
         """@Lotse in a channel: answered in the thread of the mention."""
         thread = event.get("thread_ts") or event["ts"]
-        incoming = self._incoming(MENTION.sub("", event.get("text", "")), event["user"], body.get("team_id", ""),
+        incoming = self._incoming(MENTION.sub("", event.get("text") or ""), event["user"], (body.get("team_id") or ""),
                                   event["channel"], thread)  # fmt: skip
         await self._turn(client, incoming, body, event, event["channel"], thread)
 
@@ -205,6 +238,8 @@ class SlackChannel:
         await self.deliver(client, reply, channel, thread, replace=stream.ts, user=incoming.user)
 
     async def _handle(self, incoming: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
+        if incoming.value is None and incoming.text.strip():  # typed text: it may name the writer
+            incoming = await self.names.with_name(incoming)
         try:
             return await self.core_call(self.core.handle, incoming, on_text)
         except Exception:
@@ -267,10 +302,10 @@ class SlackChannel:
         incoming = self._incoming("", body["user"]["id"], _team(body), channel, thread, value=action["value"])
         reply = await self._handle(incoming)
         if reply.answered and message.get("ts"):  # show what was picked, and take the buttons away
-            label = action.get("text", {}).get("text", action["value"])
+            label = (action.get("text") or {}).get("text") or action["value"]
             with contextlib.suppress(Exception):
-                await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text", ""),
-                                         blocks=blocks.answered(message.get("blocks", []), label))  # fmt: skip
+                await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or "",
+                                         blocks=blocks.answered(message.get("blocks") or [], label))  # fmt: skip
         await self.deliver(client, reply, channel, thread, user=incoming.user)
 
     async def on_task_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
@@ -323,21 +358,21 @@ class SlackChannel:
     async def on_reason_submitted(self, ack, body: dict, view: dict) -> None:
         await ack()
         values = view["state"]["values"]
-        reason = ((values.get("reason", {}).get("value") or {}).get("selected_option") or {}).get("value")
-        comment = (values.get("comment", {}).get("value") or {}).get("value")
+        reason = (((values.get("reason") or {}).get("value") or {}).get("selected_option") or {}).get("value")
+        comment = ((values.get("comment") or {}).get("value") or {}).get("value")
         incoming = self._incoming("", body["user"]["id"], _team(body), "", None)
         await self.quick_call(self.core.rate_answer, int(view["private_metadata"]), incoming, -1, reason, comment)
 
     async def on_feedback_form(self, ack, body: dict, view: dict) -> None:
         values = view["state"]["values"]
-        selected = (values.get("rating", {}).get("value") or {}).get("selected_option")
+        selected = ((values.get("rating") or {}).get("value") or {}).get("selected_option")
         if not selected:
             await ack(
                 response_action="errors", errors={"rating": i18n.text("feedback_form_rating", view["private_metadata"])}
             )
             return
         await ack()
-        comment = (values.get("comment", {}).get("value") or {}).get("value")
+        comment = ((values.get("comment") or {}).get("value") or {}).get("value")
         incoming = self._incoming("", body["user"]["id"], _team(body), "", None)
         await self.quick_call(self.core.general_feedback, incoming, int(selected["value"]), comment)
 
@@ -430,7 +465,7 @@ class SlackChannel:
         await client.views_publish(user_id=event["user"], view=blocks.home_view(overview, language, plan))
 
     async def on_assistant_thread_started(self, payload: dict, body: dict, say, set_suggested_prompts) -> None:
-        thread = payload.get("assistant_thread", {})
+        thread = payload.get("assistant_thread") or {}
         key = f"slack:{body.get('team_id', '')}:greeting:{thread.get('channel_id')}:{thread.get('thread_ts')}"
         if not await self.quick_call(self.core.first_delivery, key):
             return
@@ -440,8 +475,10 @@ class SlackChannel:
     async def on_assistant_message(self, payload: dict, body: dict, client: AsyncWebClient, set_status, set_title):
         """A message in a DM thread (bolt routes every DM thread reply here). A reply in the thread of an
         assessment question that was asked at the top of the DM continues that assessment."""
+        if not payload.get("user"):
+            return  # not a person's message (bolt's assistant routing lets a message without user through)
         channel, thread = payload["channel"], payload["thread_ts"]
-        team, text = body.get("team_id", ""), payload.get("text") or ""
+        team, text = (body.get("team_id") or ""), payload.get("text") or ""
         incoming = self._incoming(text, payload["user"], team, channel, thread)
         fresh, llm = await self.core_call(self.core.intake, f"slack:{team}:{channel}:{payload['ts']}", incoming)
         if not fresh:
@@ -463,11 +500,11 @@ class SlackChannel:
 
 
 def _team(body: dict) -> str:
-    return (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id", "")
+    return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
 
 
 def _language_of(body: dict) -> str:
-    return detect_language((body.get("message") or {}).get("text", ""), "de")
+    return detect_language((body.get("message") or {}).get("text") or "", "de")
 
 
 def _help(language: str) -> str:

@@ -28,7 +28,7 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference, En
 from botframework.connector.auth.jwt_token_extractor import _OpenIdMetadata
 
 from bot import metrics
-from bot.channels.teams import cards
+from bot.channels.teams import cards, gate
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply
@@ -41,6 +41,7 @@ BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 MAX_RETRIES = 3
 RETRYABLE = (412, 429, 502, 504)  # Microsoft asks to retry these with back-off
 STREAM_INTERVAL = 0.5  # seconds between streamed updates
+COMMENT_LIMIT = 2000  # characters of a typed feedback comment (the feedback card's maxLength)
 
 
 KEY_FETCH_TIMEOUT = 10.0  # seconds for each request of the signing-key refresh
@@ -163,13 +164,12 @@ class TeamsChannel:
             return web.Response(status=415, text="Activities are JSON (Content-Type: application/json).")
         try:
             body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             return web.Response(status=400, text="The body is not valid JSON.")
-        if not isinstance(body, dict) or not body.get("type"):
-            return web.Response(status=400, text="An activity needs a type.")
-        tenants = _tenants_of(body)
-        if tenants is None:
-            return web.Response(status=400, text="conversation and channelData must be objects.")
+        if found := gate.problem(body):
+            log.warning("refused a malformed activity: %s", found)
+            return web.Response(status=400, text=f"Not a valid activity: {found}.")
+        tenants = _tenants_of(body) or []
         if (
             self.teams.tenant_id
             and self.teams.app_type.lower() != "multitenant"
@@ -301,12 +301,13 @@ class LotseTeamsBot(TeamsActivityHandler):
         feedback on Lotse."""
         data = activity.value if isinstance(activity.value, dict) else {}
         if data.get("lotse") == "feedback_form":
-            language = data.get("language", "de")
-            rating = str(data.get("rating", ""))
-            if rating not in {"1", "2", "3", "4", "5"}:
+            language = data.get("language") if data.get("language") in ("de", "en") else "de"
+            rating = data.get("rating")
+            if not isinstance(rating, str | int) or str(rating) not in {"1", "2", "3", "4", "5"}:
                 await turn_context.send_activity(i18n.text("feedback_form_rating", language))
                 return True
-            await self.channel.core_call(self.core.general_feedback, incoming, int(rating), data.get("comment") or None)
+            comment = _comment(data.get("comment"))
+            await self.channel.core_call(self.core.general_feedback, incoming, int(rating), comment)
             await turn_context.send_activity(i18n.text("feedback_thanks", language))
             return True
         return False
@@ -355,8 +356,9 @@ class LotseTeamsBot(TeamsActivityHandler):
 
     async def _close_question(self, turn_context: TurnContext, activity: Activity) -> None:
         """The answered question card loses its buttons, so that it cannot be answered twice."""
-        data = activity.value or {}
-        label = data.get("title") or data.get("answer") or str(data.get("value", "")).split(":", 1)[-1]
+        data = activity.value if isinstance(activity.value, dict) else {}
+        label = next((v for v in (data.get("title"), data.get("answer")) if isinstance(v, str) and v), None)
+        label = label or _scalar(data.get("value")).split(":", 1)[-1]
         update = to_activity({"type": "message", "attachments": [
             {"contentType": cards.CARD, "content": cards.answered_card(label)}]})  # fmt: skip
         update.id = activity.reply_to_id
@@ -377,20 +379,24 @@ class LotseTeamsBot(TeamsActivityHandler):
         await self._remember(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """Teams' native 👍/👎 (`message/submitAction`, which botbuilder 4.17.1 does not dispatch)."""
+        """Teams' native 👍/👎 (`message/submitAction`, which botbuilder 4.17.1 does not dispatch). Lotse's
+        cards submit as messages (Action.Submit), so no other invoke is for it: 400, where botbuilder's
+        handler would answer 501."""
         activity = turn_context.activity
-        value = activity.value if isinstance(activity.value, dict) else {}
-        if activity.name == "message/submitAction" and value.get("actionName") == "feedback":
-            action = value.get("actionValue") or {}
-            rating = 1 if action.get("reaction") == "like" else -1
-            comment = _feedback_text(action.get("feedback"))
-            link = f"teams:{activity.conversation.id}:{activity.reply_to_id}"
-            answer_id = await self.channel.core_call(self.core.references.answer_for, link)
-            if answer_id is not None:
-                incoming = _incoming(activity)
-                await self.channel.core_call(self.core.rate_answer, answer_id, incoming, rating, None, comment)
-            return InvokeResponse(status=200)
-        return await super().on_invoke_activity(turn_context)
+        if activity.name != "message/submitAction":
+            log.info("refused an invoke activity Lotse does not handle: %.80r", activity.name)
+            return InvokeResponse(status=400)
+        feedback = _native_feedback(activity.value)
+        if feedback is None:
+            log.warning("refused a malformed message/submitAction")
+            return InvokeResponse(status=400)
+        rating, comment = feedback
+        link = f"teams:{activity.conversation.id}:{activity.reply_to_id}"
+        answer_id = await self.channel.core_call(self.core.references.answer_for, link)
+        if answer_id is not None:
+            incoming = _incoming(activity)
+            await self.channel.core_call(self.core.rate_answer, answer_id, incoming, rating, None, comment)
+        return InvokeResponse(status=200)
 
     async def _remember(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -408,9 +414,9 @@ def _incoming(activity: Activity, admins: frozenset[str] = frozenset()) -> Incom
     text, value = (activity.text or "").strip(), None
     data = activity.value if isinstance(activity.value, dict) else {}
     if data.get("lotse") in ("choice", "control"):
-        value = str(data.get("value", ""))
+        value = _scalar(data.get("value"))
     elif data.get("lotse") == "input":
-        text = str(data.get("answer") or "").strip()
+        text = _scalar(data.get("answer")).strip()
     tenant = _tenant_of(activity.serialize()) or ""
     user = _user_id(activity)
     private = (activity.conversation.conversation_type or "personal") == "personal"
@@ -439,13 +445,31 @@ def _tenant_of(body: dict) -> str | None:
     return tenants[0] if tenants else None
 
 
-def _feedback_text(raw: Any) -> str | None:
-    if isinstance(raw, str):
-        with contextlib.suppress(json.JSONDecodeError):
-            raw = json.loads(raw)
-    if isinstance(raw, dict):
-        return raw.get("feedbackText") or None
-    return raw or None
+def _scalar(value: Any) -> str:
+    """A card's submitted field as text: Lotse's cards send strings (numbers are taken too), nothing else."""
+    return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else ""
+
+
+def _comment(value: Any) -> str | None:
+    """A typed comment to store: text only, at most COMMENT_LIMIT characters (the cards' maxLength)."""
+    return value.strip()[:COMMENT_LIMIT] or None if isinstance(value, str) else None
+
+
+def _native_feedback(value: Any) -> tuple[int, str | None] | None:
+    """(rating, comment) of Teams' 👍/👎 invoke, or None if it is not one. Teams sends the typed reason
+    as a JSON string: {"actionName": "feedback", "actionValue": {"reaction": "like"|"dislike",
+    "feedback": "{\"feedbackText\": \"…\"}"}}."""
+    action = value.get("actionValue") if isinstance(value, dict) and value.get("actionName") == "feedback" else None
+    if not isinstance(action, dict) or action.get("reaction") not in ("like", "dislike"):
+        return None
+    feedback = action.get("feedback")
+    if isinstance(feedback, str):
+        with contextlib.suppress(json.JSONDecodeError, RecursionError):
+            loaded = json.loads(feedback)
+            feedback = loaded if isinstance(loaded, dict) else feedback
+    if isinstance(feedback, dict):
+        feedback = feedback.get("feedbackText")
+    return (1 if action["reaction"] == "like" else -1), _comment(feedback)
 
 
 def _retry_after(response: Any, attempt: int) -> float:
