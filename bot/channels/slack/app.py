@@ -403,12 +403,14 @@ class SlackChannel:
         if target and rest.split()[0].lower() in ("bericht", "report"):  # a report posted to a channel
             rest = POST_TO.sub("", rest).strip()
             incoming = self._incoming(f"/pilot {rest}", user, command["team_id"], target.group(1), None)
-            reply = await self._handle(incoming)  # about a second with its charts: within the ack's 3 s
+            # ack first: the report with its charts takes about a second, more under load, and Slack waits 3 s
+            await ack(text=i18n.text("slack_report_working", language, channel=target.group(1)))
+            reply = await self._handle(incoming)
             if not reply.answered:  # a refusal, an unknown pilot …: only for the one who asked
-                await ack(text=reply.text)
+                await respond(text=reply.text, response_type="ephemeral")
                 return
-            await ack(text=i18n.text("slack_posted", language, channel=target.group(1)))
             await self.deliver(client, reply, target.group(1), None, user=user)
+            await respond(text=i18n.text("slack_posted", language, channel=target.group(1)), response_type="ephemeral")
             return
         if sub in ("pilot", "register", "audit"):  # dialogs, reports and exports: in the DM (buttons, files)
             sub, rest = "check", f"/{sub} {rest}".strip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import threading
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -231,18 +232,33 @@ async def test_with_an_llm_my_data_asked_in_a_channel_still_reaches_the_users_dm
 # -- a quarterly report posted to a channel ---------------------------------------------------------------
 
 
-async def test_an_admin_posts_the_quarterly_report_to_a_channel(slack):
+async def test_an_admin_posts_the_quarterly_report_to_a_channel(slack, monkeypatch):
     pilot_id = add_pilot(slack)
     for n, user in enumerate(("UA", "UB", "UC")):
         add_feedback(slack, pilot_id, user, 4 + n % 2, 60)
-    ack = await ack_text(slack, "pilot bericht quartal <#CBOARD|geschaeftsfuehrung>", user="UADMIN")
-    assert "Ich poste den Bericht in <#CBOARD>." in ack
+    # the report (with its charts) is made only after Slack has its ack: Slack waits 3 s, a loaded
+    # machine can take longer to render
+    released = threading.Event()
+    render = slack.core.pilots.quarter_reply
+
+    def after_the_ack(*args, **kwargs):
+        released.wait(10)
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(slack.core.pilots, "quarter_reply", after_the_ack)
+    ack = await asyncio.wait_for(ack_text(slack, "pilot bericht quartal <#CBOARD|geschaeftsfuehrung>", "UADMIN"), 5)
+    assert "Ich erstelle den Bericht für <#CBOARD>" in ack and not slack.fake.of("chat.postMessage")
+    released.set()
     [message] = await slack.fake.wait_for("chat.postMessage")
     assert message["channel"] == "CBOARD" and texts(message).startswith("*ROI-Bericht ")
     completes = await slack.fake.wait_for("files.completeUploadExternal", count=3)
     assert all(c["channel_id"] == "CBOARD" for c in completes)  # the three charts, in the channel
-    # an employee cannot post one, and the refusal is only for them (the ack), not in the channel
+    [done] = await slack.fake.wait_for("response_url")
+    assert done["text"] == "✅ Der Bericht steht in <#CBOARD>." and done["response_type"] == "ephemeral"
+    # an employee cannot post one, and the refusal is only for them, not in the channel
     ack = await ack_text(slack, "pilot bericht quartal <#CBOARD|geschaeftsfuehrung>", user="U1")
-    assert "Das dürfen Change Champions und Admins." in ack
+    assert "Ich erstelle den Bericht" in ack
+    _, refused = await slack.fake.wait_for("response_url", count=2)
+    assert "Das dürfen Change Champions und Admins." in refused["text"] and refused["response_type"] == "ephemeral"
     await settle()
     assert len([m for m in slack.fake.of("chat.postMessage") if m["channel"] == "CBOARD"]) == 1
