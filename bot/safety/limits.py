@@ -29,7 +29,14 @@ class RateLimiter:
     def __init__(self, db: Database, per_minute: int, per_hour: int,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
         self.db, self.per_minute, self.per_hour, self.clock = db, per_minute, per_hour, clock
-        self._insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        # built once and run with one row of parameters per window (SQLAlchemy sends them as one INSERT):
+        # a multi-row VALUES built per question is compiled anew every time
+        self._count = (
+            insert(RateRow)
+            .on_conflict_do_update(index_elements=["user_key", "window"], set_={"count": RateRow.count + 1})
+            .returning(RateRow.window, RateRow.count)
+        )
         self._engine = autocommit_engine(db)
         self._counted = 0
 
@@ -46,15 +53,10 @@ class RateLimiter:
         windows = {f"m:{minute:%Y-%m-%dT%H:%M}": (minute + timedelta(minutes=1), self.per_minute),
                    f"h:{hour:%Y-%m-%dT%H}": (hour + timedelta(hours=1), self.per_hour)}  # fmt: skip
         windows = {window: (ends, limit) for window, (ends, limit) in windows.items() if limit > 0}
-        insert = self._insert(RateRow).values(
-            [{"user_key": user_key, "window": window, "count": 1, "expires_at": ends}
-             for window, (ends, _) in windows.items()]
-        )  # fmt: skip
-        statement = insert.on_conflict_do_update(
-            index_elements=["user_key", "window"], set_={"count": RateRow.count + 1}
-        ).returning(RateRow.window, RateRow.count)
+        rows = [{"user_key": user_key, "window": window, "count": 1, "expires_at": ends}
+                for window, (ends, _) in windows.items()]  # fmt: skip
         with self._engine.connect() as connection:
-            counts = connection.execute(statement).all()
+            counts = connection.execute(self._count, rows).all()
             self._counted += 1
             if self._counted % CLEAN_EVERY == 0:
                 connection.execute(delete(RateRow).where(RateRow.expires_at < now))
@@ -73,7 +75,8 @@ class Notices:
 
     def __init__(self, db: Database, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db, self.clock = db, clock
-        self._insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        self._record = insert(NoticeRow).on_conflict_do_nothing()  # built once, run with parameters
         self._engine = autocommit_engine(db)
         self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
@@ -84,11 +87,10 @@ class Notices:
             seen = self._seen.get(key)
             if seen is not None and now - seen < self.REMEMBER:
                 return False
-        statement = (
-            self._insert(NoticeRow).values(user_key=user_key, kind=kind, shown_at=self.clock()).on_conflict_do_nothing()
-        )
+        row = {"user_key": user_key, "kind": kind, "shown_at": self.clock()}
         with self._engine.connect() as connection:
-            inserted = connection.execute(statement, execution_options={"preserve_rowcount": True}).rowcount == 1
+            result = connection.execute(self._record, row, execution_options={"preserve_rowcount": True})
+            inserted = result.rowcount == 1
         with self._lock:
             self._seen[key] = now
             self._seen.move_to_end(key)

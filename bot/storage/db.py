@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +23,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; for SQLite the folder is created and the pragmas are set on every connection."""
+def make_engine(url: str, **options) -> Engine:
+    """An engine for `url`; for SQLite the folder is created and the pragmas are set on every connection.
+    `options` go to `create_engine` (e.g. isolation_level)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {}
@@ -36,7 +38,7 @@ def make_engine(url: str) -> Engine:
             "keepalives_count": 3,
             "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
         }  # fmt: skip
-    engine = create_engine(url, future=True, connect_args=connect_args)
+    engine = create_engine(url, future=True, connect_args=connect_args, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -50,6 +52,8 @@ class Database:
         self.url = url
         self.engine: Engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit: Engine | None = None
+        self._lock = threading.Lock()
         if upgrade:
             migrate.upgrade(self.engine)
         else:
@@ -60,5 +64,21 @@ class Database:
         with self._sessions() as s, s.begin():
             yield s
 
+    @property
+    def autocommit(self) -> Engine:
+        """An engine whose connections stay in autocommit mode, with a pool of its own (connections are
+        opened as threads need them: one or two). Switching a pooled connection of `engine` to autocommit
+        and back for each statement cost SQLAlchemy 0.2 ms of CPU, as much as the statement itself."""
+        with self._lock:
+            if self._autocommit is None:
+                if self.engine.dialect.name == "sqlite" and self.engine.url.database in (None, "", ":memory:"):
+                    # a database in memory exists once per connection pool: share the engine's
+                    self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+                else:
+                    self._autocommit = make_engine(self.url, isolation_level="AUTOCOMMIT")
+            return self._autocommit
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()

@@ -16,18 +16,21 @@ class DeliveryLog:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._engine = autocommit_engine(db)
+        insert = _INSERT.get(db.engine.dialect.name)
+        # built once, run with each key: building a statement cost SQLAlchemy more than running it
+        self._take = insert(DeliveryRow).on_conflict_do_nothing() if insert else None
 
     def first_time(self, key: str) -> bool:
         """True for the first call with `key` in any process sharing the database; False for repeats.
         One statement, INSERT … ON CONFLICT DO NOTHING, decides it: the row it inserted says who won."""
-        insert = _INSERT.get(self.db.engine.dialect.name)
-        if insert is None:  # another database: the primary key's violation says it
+        if self._take is None:  # another database: the primary key's violation says it
             try:
                 with self.db.session() as s:
                     s.add(DeliveryRow(key=key[:300]))
             except IntegrityError:
                 return False
             return True
-        statement = insert(DeliveryRow).values(key=key[:300], created_at=utcnow()).on_conflict_do_nothing()
         with self._engine.connect() as connection:
-            return connection.execute(statement, execution_options={"preserve_rowcount": True}).rowcount == 1
+            result = connection.execute(self._take, {"key": key[:300], "created_at": utcnow()},
+                                        execution_options={"preserve_rowcount": True})  # fmt: skip
+            return result.rowcount == 1

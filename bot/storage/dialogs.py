@@ -6,13 +6,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
-from bot.storage.autocommit import autocommit_sessions
+from bot.storage.autocommit import autocommit_engine
 from bot.storage.db import Database
 from bot.storage.models import AssessmentResultRow, DialogRow, utcnow
 
 ACTIVE, PAUSED, DONE, CANCELLED = "active", "paused", "done", "cancelled"
+
+_DIALOGS = DialogRow.__table__
+# asked on every turn: built once, and read without the ORM (a session and its query cost SQLAlchemy
+# twice the time of the plain statement)
+_ACTIVE = (
+    select(_DIALOGS)
+    .where(_DIALOGS.c.conversation == bindparam("conversation"), _DIALOGS.c.status == ACTIVE)
+    .order_by(_DIALOGS.c.updated_at.desc(), _DIALOGS.c.id.desc())
+    .limit(1)
+)
 
 
 class StaleDialog(RuntimeError):
@@ -22,16 +33,17 @@ class StaleDialog(RuntimeError):
 class DialogStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._single = autocommit_sessions(db)  # for reads of one statement, asked on every turn
+        self._engine = autocommit_engine(db)  # for the read of one statement on every turn
 
     def active(self, conversation: str) -> DialogRow | None:
-        with self._single() as s:
-            return s.scalars(
-                select(DialogRow)
-                .where(DialogRow.conversation == conversation, DialogRow.status == ACTIVE)
-                .order_by(DialogRow.updated_at.desc(), DialogRow.id.desc())
-                .limit(1)
-            ).first()
+        """The running dialog, as a detached row (as if read by a session that has closed)."""
+        with self._engine.connect() as connection:
+            found = connection.execute(_ACTIVE, {"conversation": conversation}).first()
+        if found is None:
+            return None
+        row = DialogRow(**found._mapping)
+        make_transient_to_detached(row)
+        return row
 
     def paused(self, conversation: str) -> list[DialogRow]:
         """Paused dialogs, most recently touched first."""
