@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.answering.retrieval import Passage
 from bot.safety.injection import data_only
@@ -34,15 +35,21 @@ class _Unit:
 
 def _units(passage: Passage, number: int) -> list[_Unit]:
     """Sentences and list items of a passage, in order, without instruction-like text."""
-    units: list[_Unit] = []
-    for line in data_only(passage.text).split("\n"):
+    return [_Unit(number, text, words) for text, words in _pieces(passage.text)]
+
+
+@lru_cache(maxsize=4096)
+def _pieces(text: str) -> tuple[tuple[str, int], ...]:
+    """(sentence or list item, its word count) of a passage's text, read once per text: the same passages
+    come up again and again, and the instruction check of `data_only` took most of an extractive answer."""
+    pieces: list[tuple[str, int]] = []
+    for line in data_only(text).split("\n"):
         is_item = bool(re.match(r"^\s*(?:[-*•]|\d+[.)])\s+", line))
         line = line.strip()
         if not line:
             continue
-        pieces = [line] if is_item else split_sentences(line)
-        units.extend(_Unit(number, p, len(p.split())) for p in pieces)
-    return units
+        pieces.extend((p, len(p.split())) for p in ([line] if is_item else split_sentences(line)))
+    return tuple(pieces)
 
 
 def _join(units: list[_Unit]) -> str:

@@ -7,6 +7,8 @@ index has any, so a German question cites the German guide and an English one th
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,6 +24,7 @@ HEADING_WEIGHT = 0.3  # measured on bench/eval: hit@1 0.79 → 0.85
 RRF_K = 5  # measured on bench/eval: 5 beat 10, 20 and 60 for hit@1 and hit@3
 VECTOR_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
+QUERY_VECTORS = 2048  # query embeddings kept per process (2 KB each with USE)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,27 @@ def _passage_words(title: str, section: str, text: str) -> frozenset[str]:
 class Retriever:
     def __init__(self, index: KnowledgeIndex) -> None:
         self.index = index
+        self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The embedding of a query, kept for the `QUERY_VECTORS` most recent ones: it depends on the text
+        and the model only, and the same questions come again and again (the FAQ's, a team asking what
+        another asked). Read-only: callers share it."""
+        embedder = self.index.embedder
+        key = (embedder.name, text)
+        with self._lock:
+            vector = self._query_vectors.get(key)
+            if vector is not None:
+                self._query_vectors.move_to_end(key)
+                return vector
+        vector = np.array(embedder.embed_one(text), dtype=np.float32)
+        vector.setflags(write=False)
+        with self._lock:
+            self._query_vectors[key] = vector
+            while len(self._query_vectors) > QUERY_VECTORS:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     def warm_up(self) -> None:
         """Load the embedder, Chroma and BM25 now rather than on the first question."""
@@ -113,7 +137,7 @@ class Retriever:
         self.index.lexical.refresh()
         languages = self.index.lexical.languages
         scope = language if language in languages or not languages else None
-        embedding = self.index.embedder.embed_one(query)
+        embedding = self.embed_query(query)
         vector_hits = self.index.vectors.query(embedding, CANDIDATES, scope)
         searched = [scope] if scope else sorted(languages)
         lexical_hits = self._lexical(query, searched)
@@ -126,7 +150,7 @@ class Retriever:
         candidates = list(fused)[: max(k, RERANK)]
         rows = self.index.chunks_by_id(candidates)
         candidates = [cid for cid in candidates if cid in rows]
-        focus_embedding = self.index.embedder.embed_one(focus) if focus else embedding
+        focus_embedding = self.embed_query(focus) if focus else embedding
         best = self._heading_first(focus_embedding, candidates, rows, fused)[:k]
         similarity = dict(vector_hits)
         lexical = dict(lexical_hits)
