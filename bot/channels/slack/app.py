@@ -65,13 +65,16 @@ class SlackChannel:
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))  # honours Retry-After
         self.names = ProfileNames(client)  # for masking: Teams sends from.name, Slack needs users.info
+        # names are looked up only where they are masked: towards an LLM that is not on premises
+        self.masks_names = core.settings.llm.enabled and not core.settings.llm.local
         self.app = AsyncApp(
             client=client,  # carries the bot token
             signing_secret=settings.signing_secret or "socket-mode",
             request_verification_enabled=not settings.socket_mode,
             logger=logging.getLogger("lotse.slack.bolt"),
         )
-        self.app.middleware(self._well_formed)
+        if settings.socket_mode:  # over HTTP, `handle` has checked the shape before bolt sees the request
+            self.app.middleware(self._well_formed)
         self.app.middleware(self._only_our_workspace)
         self.app.event("message")(self.on_message)
         self.app.event("app_mention")(self.on_mention)
@@ -238,7 +241,7 @@ class SlackChannel:
         await self.deliver(client, reply, channel, thread, replace=stream.ts, user=incoming.user)
 
     async def _handle(self, incoming: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
-        if incoming.value is None and incoming.text.strip():  # typed text: it may name the writer
+        if self.masks_names and incoming.value is None and incoming.text.strip():  # typed text may name the writer
             incoming = await self.names.with_name(incoming)
         try:
             return await self.core_call(self.core.handle, incoming, on_text)

@@ -41,7 +41,8 @@ async def test_the_askers_and_a_colleagues_names_reach_the_llm_as_placeholders(s
         people.forget(f"slack:{slack.team}:UBEN")
 
 
-async def test_without_the_users_read_scope_lotse_answers_and_warns_once(slack, caplog):
+async def test_without_the_users_read_scope_lotse_answers_and_warns_once(slack_llm, caplog):
+    slack = slack_llm
     slack.fake.scopes = set()
     for text in ("Was passiert in Woche 3?", "Was kostet KI im ersten Jahr?"):
         await slack.dm(text, user="UNOSCOPE")
@@ -52,7 +53,8 @@ async def test_without_the_users_read_scope_lotse_answers_and_warns_once(slack, 
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
 
 
-async def test_a_slow_users_info_does_not_hold_up_the_answer(slack, caplog):
+async def test_a_slow_users_info_does_not_hold_up_the_answer(slack_llm, caplog):
+    slack = slack_llm
     slack.fake.users["USLOW"] = ANNA
     slack.fake.delay["users.info"] = 10.0
     started = time.monotonic()
@@ -60,3 +62,12 @@ async def test_a_slow_users_info_does_not_hold_up_the_answer(slack, caplog):
     await slack.fake.wait_for("chat.postMessage")
     assert time.monotonic() - started < 6  # NAME_TIMEOUT (1.5 s) and the answer, not Slack's 10 s
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
+
+
+async def test_without_an_llm_that_masks_no_profile_is_looked_up(slack):
+    """Names serve only the masking towards a non-local LLM: extractive answers need none (data minimisation)."""
+    slack.fake.users.update({"UANNA": ANNA})
+    await slack.dm("Wie viel Budget brauchen wir pro Person für KI-Schulungen?", user="UANNA", channel="DANNA")
+    [answer] = await slack.fake.wait_for("chat.postMessage")
+    assert "2.000 bis 5.000 Euro" in texts(answer)
+    assert slack.fake.of("users.info") == []
