@@ -23,9 +23,15 @@ import requests
 from aiohttp import ClientConnectorError, web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, Entity, ErrorResponseException
+from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.auth.jwt_token_extractor import _OpenIdMetadata
+from msal import ConfidentialClientApplication
 
 from bot import metrics
 from bot.channels.teams import cards, gate
@@ -45,6 +51,8 @@ COMMENT_LIMIT = 2000  # characters of a typed feedback comment (the feedback car
 
 
 KEY_FETCH_TIMEOUT = 10.0  # seconds for each request of the signing-key refresh
+TOKEN_TIMEOUT = 10.0  # seconds for each request of an outbound token to Azure AD (msal's default: no limit)
+MSAL_OPTIONS: dict = {}  # further ConfidentialClientApplication options (the tests turn off instance discovery)
 KEY_FETCH_PAUSE = timedelta(minutes=1)  # after a failed refresh, requests are refused at once for this long
 
 
@@ -73,6 +81,41 @@ async def _refresh_keys_off_the_loop(self: _OpenIdMetadata) -> None:
 
 
 _OpenIdMetadata._refresh = _refresh_keys_off_the_loop  # the SDK is archived and pinned: see the README
+
+
+class _BoundedMsal:
+    """Stands in for the msal app `MicrosoftAppCredentials` builds on first use: the same app, built the same
+    way on first use, but whose requests to Azure AD give up after TOKEN_TIMEOUT. botbuilder builds it without
+    a timeout, so an Azure AD that does not answer would hold every reply and nudge for ever."""
+
+    def __init__(self, credentials: MicrosoftAppCredentials) -> None:
+        self._credentials = credentials
+        self._app: ConfidentialClientApplication | None = None
+
+    def _get(self) -> ConfidentialClientApplication:
+        if self._app is None:
+            c = self._credentials
+            self._app = ConfidentialClientApplication(client_id=c.microsoft_app_id, timeout=TOKEN_TIMEOUT,
+                                                      client_credential=c.microsoft_app_password,
+                                                      authority=c.oauth_endpoint, **MSAL_OPTIONS)  # fmt: skip
+        return self._app
+
+    def acquire_token_silent(self, *args, **kwargs):
+        return self._get().acquire_token_silent(*args, **kwargs)
+
+    def acquire_token_for_client(self, *args, **kwargs):
+        return self._get().acquire_token_for_client(*args, **kwargs)
+
+
+class BoundedCredentialFactory(ConfigurationServiceClientCredentialFactory):
+    """botbuilder's factory for the configured app type, with a time limit on the token requests of
+    password credentials (MultiTenant, SingleTenant)."""
+
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool):
+        credentials = await super().create_credentials(app_id, oauth_scope, login_endpoint, validate_authority)
+        if isinstance(credentials, MicrosoftAppCredentials) and credentials.microsoft_app_id and not credentials.app:
+            credentials.app = _BoundedMsal(credentials)
+        return credentials
 
 
 class BotConfig:
@@ -142,7 +185,9 @@ class TeamsChannel:
         self.settings = settings
         self.teams = settings.teams
         self.executor = executor
-        auth = ConfigurationBotFrameworkAuthentication(BotConfig(self.teams), credentials_factory=credentials_factory)
+        config = BotConfig(self.teams)
+        credentials_factory = credentials_factory or BoundedCredentialFactory(config)
+        auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
         self.adapter = CloudAdapter(auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = LotseTeamsBot(self)
