@@ -19,14 +19,13 @@ from tests.conftest import both_databases
 
 from .conftest import ADMIN_ONLY, Person, audit_rows, entries, step
 
-TODAY = date.today()
 ADMINS_ONLY = "Das KI-Register ändern nur Admins. Ansehen können es alle: `/register`."
 
 
 def seed(core, name: str, actor: str = "slack:T1:UADMIN", **fields):
     values = dict(purpose="Texte entwerfen", owner="IT-Leitung", model="GPT-4o", provider="Microsoft Azure EU",
                   data_sources="SharePoint", personal_data=True, risk_class="limited", status="pilot",
-                  next_review=TODAY + timedelta(days=90))  # fmt: skip
+                  next_review=date.today() + timedelta(days=90))  # fmt: skip
     values.update(fields)
     return core.register_store.add(actor, name, **values)
 
@@ -71,7 +70,7 @@ def test_an_admin_registers_an_application_with_bad_answers_asked_again(core, ad
     assert (entry.purpose, entry.owner, entry.model, entry.provider, entry.data_sources) == (
         "Texte entwerfen und zusammenfassen", "IT-Leitung", "GPT-4o", "", "SharePoint, E-Mails")  # fmt: skip
     assert (entry.personal_data, entry.risk_class, entry.status) == (True, "limited", "pilot")
-    assert entry.next_review == add_months(TODAY, 3) and entry.created_by == "slack:T1:UADMIN"
+    assert entry.next_review == add_months(date.today(), 3) and entry.created_by == "slack:T1:UADMIN"
     [added] = [r for r in audit_rows(core, "register.add") if r.target == "Microsoft 365 Copilot"]
     assert added.actor == "slack:T1:UADMIN"
     assert json.loads(added.detail)["fields"] == ["purpose", "owner", "model", "data_sources", "personal_data",
@@ -93,7 +92,7 @@ def test_the_name_can_come_with_the_command_and_english_works_too(core, admin):
     assert "⚠️ High-risk AI: as its deployer you have duties under Art. 26" in reply.text
     entry = entries(core)["Invoice AI"]
     assert (entry.model, entry.risk_class, entry.status, entry.personal_data) == ("", "high", "production", False)
-    assert entry.next_review == add_months(TODAY, 12)
+    assert entry.next_review == add_months(date.today(), 12)
 
 
 def test_a_teams_admin_may_register_too(core):
@@ -123,8 +122,8 @@ def test_employees_see_the_register_but_do_not_change_it(core, employee):
 
 
 def test_the_list_marks_overdue_reviews(core, employee):
-    seed(core, "Alt-Chatbot", next_review=TODAY - timedelta(days=3))
-    seed(core, "Stillgelegt", next_review=TODAY - timedelta(days=300), status="retired")
+    seed(core, "Alt-Chatbot", next_review=date.today() - timedelta(days=3))
+    seed(core, "Stillgelegt", next_review=date.today() - timedelta(days=300), status="retired")
     text = employee.say("/register").text
     lines = {line.split("*")[1]: line for line in text.splitlines() if line[:1].isdigit()}
     assert set(lines) == {"Lotse", "Alt-Chatbot", "Stillgelegt"}
@@ -154,7 +153,7 @@ def test_an_admin_sets_a_field_and_the_audit_log_names_it(core, admin):
     assert (update.actor, update.target, json.loads(update.detail)) == ("slack:T1:UADMIN", "Microsoft 365 Copilot",
                                                                        {"fields": ["status"]})  # fmt: skip
     reply = admin.say("/register setze Microsoft review in 12 Monaten")  # a beginning of the name is enough
-    assert entries(core)["Microsoft 365 Copilot"].next_review == add_months(TODAY, 12)
+    assert entries(core)["Microsoft 365 Copilot"].next_review == add_months(date.today(), 12)
     assert admin.say("/register setze Microsoft personenbezug nein").answered
     assert entries(core)["Microsoft 365 Copilot"].personal_data is False
     assert len(audit_rows(core, "register.update")) == 3
@@ -231,7 +230,7 @@ def test_an_audit_entry_that_cannot_be_written_stops_the_change(core, admin, mon
 
 @both_databases
 def test_the_csv_export_opens_and_neutralises_formulas(core, admin):
-    seed(core, '=HYPERLINK("http://x")', purpose="-2+3", owner="@team", next_review=TODAY - timedelta(days=1))
+    seed(core, '=HYPERLINK("http://x")', purpose="-2+3", owner="@team", next_review=date.today() - timedelta(days=1))
     reply = admin.say("/register export csv")
     assert reply.text == "Das KI-Register (2 Anwendungen) liegt bei."
     [file] = reply.files
@@ -241,7 +240,7 @@ def test_the_csv_export_opens_and_neutralises_formulas(core, admin):
     assert [r["name"] for r in rows] == ["Lotse", '\'=HYPERLINK("http://x")']
     assert (rows[1]["purpose"], rows[1]["owner"], rows[1]["review_overdue"]) == ("'-2+3", "'@team", "yes")
     assert (rows[0]["risk_class"], rows[0]["status"], rows[0]["personal_data"]) == ("limited", "production", "yes")
-    assert rows[0]["next_review"] == add_months(TODAY, 12).isoformat()
+    assert rows[0]["next_review"] == add_months(date.today(), 12).isoformat()
     [exported] = audit_rows(core, "data.export")
     assert exported.target == "ai_register" and json.loads(exported.detail) == {"entries": 2, "format": "csv"}
 
@@ -257,7 +256,7 @@ def test_the_xlsx_export_opens_with_openpyxl(core, admin):
     assert header[:3] == ["number", "name", "purpose"] and "next_review" in header
     copilot = dict(zip(header, rows[2], strict=True))
     assert copilot["name"] == "Copilot" and copilot["purpose"] == "'=1+1" and copilot["number"] == 2
-    assert copilot["next_review"].date() == TODAY + timedelta(days=90)
+    assert copilot["next_review"].date() == date.today() + timedelta(days=90)
     assert sheet.freeze_panes == "A2"
     assert admin.say("/register export pdf").text.startswith("Bitte `csv` oder `xlsx` angeben")
 

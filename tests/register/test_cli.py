@@ -19,7 +19,6 @@ from bot.storage.audit import AuditLog
 from bot.storage.db import Database
 from tests.channels.test_cli import guard_dir, lotse  # noqa: F401  (guard_dir is a fixture)
 
-TODAY = date.today()
 COPILOT = ["register", "add", "--name", "Microsoft 365 Copilot", "--purpose", "Texte entwerfen", "--owner",
            "IT-Leitung", "--model", "GPT-4o", "--provider", "Microsoft Azure EU", "--personal-data", "yes",
            "--risk", "limited", "--status", "pilot", "--next-review", "in 6 months"]  # fmt: skip
@@ -41,7 +40,7 @@ def test_list_add_export_and_audit(env, guard_dir, tmp_path):  # noqa: F811
     assert listed.returncode == 0, listed.stderr
     header, lotse_line = listed.stdout.splitlines()
     assert header.split() == ["#", "status", "risk", "review", "name"]
-    assert lotse_line.split() == ["1", "production", "limited", add_months(TODAY, 12).isoformat(), "Lotse"]
+    assert lotse_line.split() == ["1", "production", "limited", add_months(date.today(), 12).isoformat(), "Lotse"]
 
     added = run(COPILOT, env, guard_dir)
     assert added.returncode == 0, added.stderr
@@ -50,7 +49,7 @@ def test_list_add_export_and_audit(env, guard_dir, tmp_path):  # noqa: F811
     as_json = run(["register", "list", "--format", "json"], env, guard_dir)
     rows = json.loads(as_json.stdout)
     assert [r["name"] for r in rows] == ["Lotse", "Microsoft 365 Copilot"]
-    assert rows[1]["next_review"] == add_months(TODAY, 6).isoformat() and rows[1]["data_sources"] == ""
+    assert rows[1]["next_review"] == add_months(date.today(), 6).isoformat() and rows[1]["data_sources"] == ""
 
     out = tmp_path / "register.xlsx"
     exported = run(["register", "export", "-o", str(out)], env, guard_dir)  # xlsx by default
@@ -137,7 +136,7 @@ def test_audit_filters_and_refuses_bad_options(cli, sqlite_url):
                                                                               "Altpilot")  # fmt: skip
     AuditLog(db).record("teams:tenant:aad-1", "pilot.update", "Dokumentensuche", fields=["users"])
     db.dispose()
-    code, out, _ = cli("audit", "--action", "pilot", "--since", (TODAY - timedelta(days=1)).isoformat())
+    code, out, _ = cli("audit", "--action", "pilot", "--since", (date.today() - timedelta(days=1)).isoformat())
     assert code == 0 and out.splitlines()[0].endswith("· aad-1 (teams) · pilot changed · Dokumentensuche (users)")
     assert len(out.splitlines()) == 1
     assert cli("audit", "--action", "pilot.delete", "--lang", "de")[1] == (
