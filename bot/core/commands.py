@@ -4,8 +4,9 @@ accepts "²" and other Unicode digits, some of which `int()` rejects."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
+from typing import Protocol, TypeVar
 
 # an id from a command or a button: fewer digits than 2**63 - 1 has (PostgreSQL's bigint, SQLite's INTEGER)
 ID_DIGITS = 18
@@ -21,6 +22,29 @@ def is_number(text: str) -> bool:
 def id_number(text: str) -> int | None:
     """An id or a number in a list as typed or carried by a button: 1 to 18 ASCII digits; else None."""
     return int(text) if is_number(text) and len(text) <= ID_DIGITS else None
+
+
+class _Named(Protocol):
+    name: str
+
+
+Named = TypeVar("Named", bound=_Named)
+
+
+def pick(listed: Sequence[Named], typed: str) -> Named | None:
+    """What a user means by `typed` in a numbered list of named things (`/pilot`, `/register`): its number,
+    its name, or an unambiguous beginning of a name; None if nothing or several fit."""
+    wanted = " ".join(typed.split()).lower()
+    if not wanted:
+        return None
+    if is_number(wanted):
+        number = int(wanted) if len(wanted) <= ID_DIGITS else 0
+        return listed[number - 1] if 1 <= number <= len(listed) else None
+    exact = [item for item in listed if item.name.lower() == wanted]
+    if exact:
+        return exact[0]
+    starts = [item for item in listed if item.name.lower().startswith(wanted)]
+    return starts[0] if len(starts) == 1 else None
 
 
 def years_in_reach(today: date, years: int = YEARS) -> tuple[int, int]:

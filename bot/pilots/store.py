@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
 
+from bot.core.commands import pick
 from bot.storage.audit import AuditLog
 from bot.storage.db import Database
 from bot.storage.models import DialogRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow, utcnow
@@ -103,16 +104,7 @@ class PilotStore:
 
     def find(self, scope: str, name: str) -> PilotRow | None:
         """By number (as `/pilot` lists them), name, or an unambiguous beginning of a name."""
-        pilots = self.pilots(scope)
-        wanted = name.strip().lower()
-        if wanted.isascii() and wanted.isdigit():  # not "²": int() rejects it
-            number = int(wanted)
-            return pilots[number - 1] if 1 <= number <= len(pilots) else None
-        exact = [p for p in pilots if p.name.lower() == wanted]
-        if exact:
-            return exact[0]
-        starts = [p for p in pilots if p.name.lower().startswith(wanted)]
-        return starts[0] if len(starts) == 1 else None
+        return pick(self.pilots(scope), name)
 
     def name_taken(self, scope: str, name: str) -> bool:
         with self.db.session() as s:

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.commands import pick
 from bot.dialogs.inputs import add_months
 from bot.settings import Settings
 from bot.storage.audit import SYSTEM, AuditLog
@@ -95,18 +96,7 @@ class RegisterStore:
 
     def find(self, name: str) -> RegisterEntryRow | None:
         """By number (as `/register` lists them), name, or an unambiguous beginning of a name."""
-        entries = self.entries()
-        wanted = " ".join(name.split()).lower()
-        if not wanted:
-            return None
-        if wanted.isdecimal() and len(wanted) < 10:
-            number = int(wanted)
-            return entries[number - 1] if 1 <= number <= len(entries) else None
-        exact = [e for e in entries if e.name.lower() == wanted]
-        if exact:
-            return exact[0]
-        starts = [e for e in entries if e.name.lower().startswith(wanted)]
-        return starts[0] if len(starts) == 1 else None
+        return pick(self.entries(), name)
 
     def name_taken(self, name: str, other_than: int | None = None) -> bool:
         query = select(func.count()).where(RegisterEntryRow.scope == self.scope,
