@@ -91,6 +91,8 @@ class Lotse:
         self.plan = PlanCommands(self.reminders)
         self.limiter = RateLimiter(db, settings.rate_per_minute, settings.rate_per_hour)
         self.people = self.answers.people or People(db)  # display names, masked before text goes to a non-local LLM
+        # names serve one purpose, masking towards an LLM that is not on premises: without one none are kept
+        self.masks_names = settings.llm.enabled and not settings.llm.local
         self.answers.people = self.people
         self.register = RegisterCommands(self.register_store, self.dialogs, self.roles, settings.exports_dir)
         self.audit_view = AuditView(self.register_store.audit, self.roles, self.people)  # /audit
@@ -109,7 +111,7 @@ class Lotse:
             limit = self.settings.max_message_chars
             return Reply(i18n.text("message_too_long", language, length=len(text), limit=limit), language,
                          answered=False)  # fmt: skip
-        if message.user_name:
+        if message.user_name and self.masks_names:
             self.people.remember(message.user_key, message.user_name)
         reply = self._turn(message, on_text)
         if message.user_key in self._erased:  # "lösche meine Daten" confirmed: the next answer tells again
@@ -120,9 +122,10 @@ class Lotse:
         return reply
 
     def _forget(self, user_key: str) -> None:
-        """After an erasure: this process forgets that it told the person, and the reply confirming the
-        erasure stores no new notice."""
+        """After an erasure: this process forgets that it told the person and the name it wrote, and the
+        reply confirming the erasure stores no new notice."""
         self.notices.forget(user_key)
+        self.people.forget(user_key)  # the row went with the erasure; the next message writes the name again
         self._erased.add(user_key)
 
     def _turn(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:

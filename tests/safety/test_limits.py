@@ -142,3 +142,29 @@ def test_an_overlong_message_is_refused_before_anything_is_stored(database_servi
 def _messages(service) -> int:
     with service.index.db.session() as s:
         return s.scalar(select(func.count()).select_from(MessageRow))
+
+
+def test_profile_names_are_kept_only_where_they_are_masked_and_come_back_after_an_erasure(database_service):
+    """A name from a profile (Teams `from.name`) serves one purpose: masking towards an LLM that is not on
+    premises. Without such an LLM none is stored; with one, the name erased with "lösche meine Daten" is
+    written again by the next message, so it is masked again."""
+    from bot.settings import LLMSettings
+    from bot.storage.people import People
+
+    def says(core: Lotse, text: str, user: str) -> object:
+        return core.handle(Incoming(text, user, channel="teams", workspace="TNAMES", conversation=f"c-{user}",
+                                    user_name="Frieda Quast", private=True))  # fmt: skip
+
+    people = People(database_service.index.db)
+    extractive = Lotse(database_service.settings, database_service)
+    says(extractive, "/hilfe", "frieda")
+    assert people.name_of("teams:TNAMES:frieda") is None
+
+    unreachable = LLMSettings(api_key="k", base_url="http://127.0.0.1:9/v1", model="m", max_retries=0)  # never asked
+    masking = Lotse(dataclasses.replace(database_service.settings, llm=unreachable), database_service)
+    says(masking, "lösche meine Daten", "gert")
+    assert people.name_of("teams:TNAMES:gert") == "Frieda Quast"
+    assert says(masking, "ja", "gert").text.startswith("🗑️")
+    assert people.name_of("teams:TNAMES:gert") is None
+    says(masking, "/hilfe", "gert")
+    assert people.name_of("teams:TNAMES:gert") == "Frieda Quast"

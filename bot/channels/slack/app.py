@@ -65,8 +65,6 @@ class SlackChannel:
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))  # honours Retry-After
         self.names = ProfileNames(client)  # for masking: Teams sends from.name, Slack needs users.info
-        # names are looked up only where they are masked: towards an LLM that is not on premises
-        self.masks_names = core.settings.llm.enabled and not core.settings.llm.local
         self.app = AsyncApp(
             client=client,  # carries the bot token
             signing_secret=settings.signing_secret or "socket-mode",
@@ -241,7 +239,7 @@ class SlackChannel:
         await self.deliver(client, reply, channel, thread, replace=stream.ts, user=incoming.user)
 
     async def _handle(self, incoming: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
-        if self.masks_names and incoming.value is None and incoming.text.strip():  # typed text may name the writer
+        if self.core.masks_names and incoming.value is None and incoming.text.strip():  # typed: may name the writer
             incoming = await self.names.with_name(incoming)
         try:
             return await self.core_call(self.core.handle, incoming, on_text)
