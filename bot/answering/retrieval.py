@@ -25,6 +25,7 @@ RRF_K = 5  # measured on bench/eval: 5 beat 10, 20 and 60 for hit@1 and hit@3
 VECTOR_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 QUERY_VECTORS = 2048  # query embeddings kept per process (2 KB each with USE)
+SEARCHES = 2048  # search results kept per process, per index build
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class Passage:
 
 @dataclass(frozen=True)
 class Retrieval:
-    passages: list[Passage]
+    passages: tuple[Passage, ...]
     best_similarity: float
     best_lexical: float
     coverage: float  # the largest share of the question's terms found in one of the top 3 passages
@@ -62,7 +63,7 @@ def fuse(
 _FUNCTION_WORDS = (GERMAN_WORDS | ENGLISH_WORDS) - {"woche", "week"}
 
 
-def _coverage(question: str, passages: list[Passage]) -> float:
+def _coverage(question: str, passages: tuple[Passage, ...]) -> float:
     """The largest share of the question's words (not stems: "Meister" must not match "meist")
     that one passage contains."""
     asked = {w for w in words(question) if w.isdigit() or (w not in _FUNCTION_WORDS and len(w) > 1)}
@@ -81,6 +82,7 @@ class Retriever:
     def __init__(self, index: KnowledgeIndex) -> None:
         self.index = index
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._searches: OrderedDict[tuple, Retrieval] = OrderedDict()
         self._lock = threading.Lock()
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -133,8 +135,31 @@ class Retriever:
         return sorted(hits, key=lambda hit: -hit[1])
 
     def search(self, query: str, language: str, k: int = 5, focus: str | None = None) -> Retrieval:
-        """`focus`: for a follow-up, the new question alone; its heading match picks the first passage."""
+        """`focus`: for a follow-up, the new question alone; its heading match picks the first passage.
+
+        Results are kept for the `SEARCHES` most recent searches of the index build that is loaded: a
+        search depends only on its arguments, the model and the index, and every ingest that changes the
+        index publishes a new build (a new lexical stamp), which starts the cache afresh. The same
+        questions come again and again, and the vector query is most of a search's CPU (bench/README)."""
         self.index.lexical.refresh()
+        stamp = self.index.lexical.loaded_stamp
+        key = (stamp, self.index.embedder.name, query, language, k, focus)
+        with self._lock:
+            if self._searches and next(iter(self._searches))[0] != stamp:
+                self._searches.clear()  # a new build: every kept result may be out of date
+            found = self._searches.get(key)
+            if found is not None:
+                self._searches.move_to_end(key)
+                return found
+        retrieval = self._search(query, language, k, focus)
+        if stamp is not None:  # without a build there is nothing to key on (and nothing much to find)
+            with self._lock:
+                self._searches[key] = retrieval
+                while len(self._searches) > SEARCHES:
+                    self._searches.popitem(last=False)
+        return retrieval
+
+    def _search(self, query: str, language: str, k: int, focus: str | None) -> Retrieval:
         languages = self.index.lexical.languages
         scope = language if language in languages or not languages else None
         embedding = self.embed_query(query)
@@ -154,7 +179,7 @@ class Retriever:
         best = self._heading_first(focus_embedding, candidates, rows, fused)[:k]
         similarity = dict(vector_hits)
         lexical = dict(lexical_hits)
-        passages = [
+        passages = tuple(
             Passage(
                 chunk_id=cid,
                 title=rows[cid].title,
@@ -168,7 +193,7 @@ class Retriever:
             )
             for cid in best
             if cid in rows
-        ]
+        )
         coverage = _coverage(focus or query, passages[:3])
         return Retrieval(
             passages=passages,

@@ -140,7 +140,7 @@ class AnswerService:
         retrieval = self.retriever.search(
             query, language, self.settings.top_k, focus=question if query != question else None
         )
-        passages = retrieval.passages
+        passages = list(retrieval.passages)  # the retrieval may be a kept one, shared: never changed here
         if query != question and answered_before:
             passages = [p for p in passages if p.chunk_id not in answered_before] + [
                 p for p in passages if p.chunk_id in answered_before

@@ -128,3 +128,26 @@ def test_openai_compatible_embeddings_can_replace_the_bundled_model(folder, tmp_
         assert sources(index, "Wann öffnet die Kantine werktags?")[0] == "kantine.txt"
         embedding_calls = [r for r in server.requests if r["path"] == "/v1/embeddings"]
         assert embedding_calls and embedding_calls[0]["json"]["model"] == "fake-embed"
+
+
+def test_a_running_service_keeps_search_results_only_for_the_index_build_they_came_from(folder, index):
+    """Searches are kept per process (the vector query is most of a question's CPU); an ingest that
+    changes the index must never leave an old result in use."""
+    ingest(index, [folder], progress=False)
+    retriever = AnswerService(index.settings, index).retriever
+    queries = []
+    real_query = index.vectors.query
+    index.vectors.query = lambda *args, **kwargs: queries.append(args) or real_query(*args, **kwargs)
+
+    first = retriever.search("Wie oft wird der Toner gewechselt?", "de", 5)
+    assert any("14 Tage" in p.text for p in first.passages) and len(queries) == 1
+    assert retriever.search("Wie oft wird der Toner gewechselt?", "de", 5) is first and len(queries) == 1
+    assert retriever.search("Wie oft wird der Toner gewechselt?", "de", 3) is not first  # other arguments
+    assert len(queries) == 2
+
+    (folder / "drucker.md").write_text(GUIDE.replace("14 Tage", "21 Tage"), encoding="utf-8")
+    assert ingest(index, [folder], progress=False).updated == ["drucker.md"]
+    again = retriever.search("Wie oft wird der Toner gewechselt?", "de", 5)
+    assert len(queries) == 3  # searched anew in the new build
+    texts = [p.text for p in again.passages]
+    assert any("21 Tage" in t for t in texts) and not any("14 Tage" in t for t in texts)
