@@ -50,12 +50,13 @@ def _open_service(settings: Settings):
 def _complete_index(index) -> None:
     """The database holds chunks (another replica or an earlier run ingested them): build whatever this
     process lacks of the derived indexes — BM25 in its data folder, and the vector store if it is empty
-    (a replica with its own embedded store, or a restored database beside a lost index)."""
+    (a replica with its own embedded store, or a restored database beside a lost index) — and bring both
+    up to documents that another process ingested since. While running, `KnowledgeIndex.follow` does the same."""
     if index.vectors.count() == 0:
         print("The vector index is empty: rebuilding it from the database …", file=sys.stderr)
         index.rebuild_vectors()
-    if not index.lexical.is_built:
-        index.rebuild_lexical()
+    if index.catch_up():  # documents ingested elsewhere since this data folder's indexes were built
+        print("Brought this data folder's search indexes up to the documents in the database.", file=sys.stderr)
 
 
 def cmd_ingest(args, settings: Settings) -> int:

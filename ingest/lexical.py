@@ -1,11 +1,13 @@
 """The lexical side of the index: one BM25 index (bm25s) per language over stemmed, decompounded terms.
 
 Built from the chunk table after every ingest and saved under the data folder; a running Lotse
-notices a newer build through a stamp file and reloads it.
+notices a newer build through a stamp file and reloads it. Each build records which documents it was
+made from (`source`), so a replica can tell that another process has ingested since.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable
@@ -14,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest.analysis import Analyzer, words
+
+SOURCE = "source.txt"
 
 
 def _quiet_bm25s() -> None:
@@ -26,11 +30,13 @@ class LexicalIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._loaded_stamp: str | None = None
+        self._loaded_source: str | None = None
         self._indexes: dict[str, tuple[object, list[str], Analyzer]] = {}
 
     # -- building ---------------------------------------------------------------------------------
-    def build(self, chunks: Iterable[tuple[str, str, str]]) -> None:
-        """Rebuild from (chunk id, language, indexed text) triples and publish atomically."""
+    def build(self, chunks: Iterable[tuple[str, str, str]], source: str | None = None) -> None:
+        """Rebuild from (chunk id, language, indexed text) triples and publish atomically. `source` names
+        the state of the documents the chunks were read from (KnowledgeIndex's fingerprint)."""
         import bm25s
 
         _quiet_bm25s()
@@ -51,6 +57,7 @@ class LexicalIndex:
                 json.dumps({"ids": [cid for cid, _ in items], "vocabulary": vocabulary}), encoding="utf-8"
             )
         target.mkdir(parents=True, exist_ok=True)
+        (target / SOURCE).write_text(source or "", encoding="utf-8")
         tmp = self.directory / "CURRENT.tmp"
         tmp.write_text(stamp, encoding="utf-8")
         tmp.replace(self.directory / "CURRENT")
@@ -71,6 +78,11 @@ class LexicalIndex:
         return self._loaded_stamp
 
     @property
+    def loaded_source(self) -> str | None:
+        """The documents' fingerprint the loaded build was made from; None for a build that recorded none."""
+        return self._loaded_source
+
+    @property
     def is_built(self) -> bool:
         return self._current_stamp() is not None
 
@@ -80,15 +92,17 @@ class LexicalIndex:
             return
         import bm25s
 
-        indexes = {}
+        indexes, source = {}, None
         base = self.directory / stamp if stamp else None
         if base and base.is_dir():
-            for folder in base.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                source = (base / SOURCE).read_text(encoding="utf-8") or None
+            for folder in (f for f in base.iterdir() if f.is_dir()):
                 meta = json.loads((folder / "lotse.json").read_text(encoding="utf-8"))
                 retriever = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
                 indexes[folder.name] = (retriever, meta["ids"], Analyzer(folder.name, meta["vocabulary"]))
         self._indexes = indexes
-        self._loaded_stamp = stamp
+        self._loaded_stamp, self._loaded_source = stamp, source
 
     @property
     def languages(self) -> set[str]:

@@ -132,6 +132,7 @@ class AnswerService:
                 "question_too_long", language, length=len(question), limit=self.settings.max_question_chars
             )
             return Answer(question, False, message, language, self.mode)
+        self.index.follow()  # another process's ingest (a replica): every few seconds, one small SELECT
         self.index.lexical.refresh()  # a BM25 build holds the chunks of the latest ingest: no need to count them
         if not self.index.lexical.languages and self.index.chunk_count() == 0:
             return Answer(question, False, i18n.text("no_knowledge", language), language, self.mode)

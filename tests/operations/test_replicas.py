@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -40,8 +42,8 @@ async def post_event(session: aiohttp.ClientSession, base: str, body: str) -> in
         return response.status
 
 
-def event(text: str, ts: str, event_id: str) -> str:
-    message = {"type": "message", "channel": "DREP1", "channel_type": "im", "user": "UANNA", "text": text, "ts": ts}
+def event(text: str, ts: str, event_id: str, user: str = "UANNA") -> str:
+    message = {"type": "message", "channel": "DREP1", "channel_type": "im", "user": user, "text": text, "ts": ts}
     return json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
                        "event_id": event_id, "event_time": 1700000000, "event": message})  # fmt: skip
 
@@ -78,4 +80,50 @@ async def test_two_replicas_answer_an_event_once_and_share_a_dialog(tmp_path, po
         for process in (first, second):
             process.terminate()
             process.wait(timeout=15)
+        await fake.stop()
+
+
+async def test_a_running_replica_answers_from_documents_another_process_ingested(tmp_path, postgres_url, chroma_url):
+    """`lotse ingest` run elsewhere (another replica, an operator's shell) on the shared database and Chroma
+    server: a running replica picks the new document up within seconds, without a restart — its own BM25
+    index, chunk cache and kept search results are rebuilt from the database."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "drucker.md").write_text("# Drucker\n## Toner\nDer Toner wird alle 14 Tage gewechselt.\n", "utf-8")
+    shared = Settings(data_dir=tmp_path / "ingest", database_url=postgres_url, chroma_url=chroma_url)
+    index = KnowledgeIndex(shared)
+    assert not ingest(index, [docs], progress=False).failed
+    index.db.dispose()
+    fake = await FakeSlack(team_id=TEAM).start()
+    process, base = await serve(fake, tmp_path / "r1", postgres_url, chroma_url)
+    question = "Wann öffnet die Kantine?"
+    try:
+        async with aiohttp.ClientSession() as session:
+            await post_event(session, base, event(question, "1700000100.000100", "EvF0"))
+            [refusal] = await fake.wait_for("chat.postMessage")
+            assert "11:30" not in json.dumps(refusal, ensure_ascii=False)
+
+            (docs / "kantine.md").write_text(
+                "# Kantine\n## Öffnungszeiten\nDie Kantine öffnet um 11:30 Uhr.\n", "utf-8"
+            )
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
+            env.update(LOTSE_DATA_DIR=str(tmp_path / "elsewhere"), LOTSE_DATABASE_URL=postgres_url,
+                       LOTSE_CHROMA_URL=chroma_url)  # fmt: skip
+            done = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "ingest", str(docs), env=env,
+                                                        cwd=ROOT, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+            _, stderr = await done.communicate()
+            assert done.returncode == 0, stderr.decode()
+            ingested = time.monotonic()
+
+            for n in range(1, 40):  # ask again (as others: one person's rate limit) until the answer has it
+                await post_event(session, base, event(question, f"1700000200.{n:06d}", f"EvF{n}", f"U{n}"))
+                reply = json.dumps((await fake.wait_for("chat.postMessage", count=n + 1))[-1], ensure_ascii=False)
+                if "11:30" in reply:
+                    break
+                await asyncio.sleep(0.5)
+            assert "11:30" in reply and "*Kantine* › Öffnungszeiten" in reply, reply
+            assert time.monotonic() - ingested < 15  # two checks 5 s apart, then the rebuild
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
         await fake.stop()

@@ -1,0 +1,104 @@
+"""Processes that share a database follow each other's ingests: a replica's own BM25 index and embedded
+vectors are brought up to the documents another process added, changed or removed, while it runs
+(`follow`, before each question) and when it starts (`catch_up`). Real indexes, no mocks."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.answering import AnswerService
+from bot.settings import Settings
+from ingest import index as knowledge_index
+from ingest.index import MANIFEST, KnowledgeIndex
+from ingest.pipeline import ingest
+from tests.conftest import both_databases
+
+PRINTER = "# Leitfaden Drucker\n## Tonerwechsel\nDer Toner des Abteilungsdruckers wird alle 14 Tage gewechselt.\n"
+CANTEEN = "# Kantine\n## Öffnungszeiten\nDie Kantine öffnet werktags um 11:30 Uhr und schließt um 14 Uhr.\n"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "drucker.md").write_text(PRINTER, encoding="utf-8")
+    return docs
+
+
+def replica(tmp_path: Path, name: str, database_url: str, embedder=None) -> KnowledgeIndex:
+    return KnowledgeIndex(Settings(data_dir=tmp_path / name, database_url=database_url), embedder=embedder)
+
+
+def passages(service: AnswerService, question: str):
+    return service.retriever.search(question, "de", 5).passages
+
+
+def follow_until_changed(index: KnowledgeIndex) -> None:
+    """A change is acted on once it has held still for one check: the first check only notes it."""
+    assert index.follow() is False
+    assert index.follow() is True
+    assert index.follow() is False  # up to date now
+
+
+@both_databases
+def test_a_running_replica_follows_documents_ingested_by_another_process(tmp_path, folder, database_url, monkeypatch):
+    monkeypatch.setattr(knowledge_index, "FOLLOW_SECONDS", 0.0)
+    writer = replica(tmp_path, "writer", database_url)
+    ingest(writer, [folder], progress=False)
+    reader = replica(tmp_path, "reader", database_url, embedder=writer.embedder)
+    assert reader.catch_up() is True  # a new data folder: its vectors and BM25 are built from the database
+    assert reader.vectors.count() == reader.chunk_count() > 0
+    service = AnswerService(reader.settings, reader)
+    assert any("14 Tage" in p.text for p in passages(service, "Wie oft wird der Toner gewechselt?"))
+    assert reader.follow() is False  # nothing changed: one SELECT, no work
+
+    # the other process changes one document and adds one
+    (folder / "drucker.md").write_text(PRINTER.replace("14 Tage", "21 Tage"), encoding="utf-8")
+    (folder / "kantine.md").write_text(CANTEEN, encoding="utf-8")
+    report = ingest(writer, [folder], progress=False)
+    assert report.updated == ["drucker.md"] and report.added == ["kantine.md"]
+    follow_until_changed(reader)
+    texts = [p.text for p in passages(service, "Wie oft wird der Toner gewechselt?")]
+    assert any("21 Tage" in t for t in texts) and not any("14 Tage" in t for t in texts)
+    canteen = [p for p in passages(service, "Wann öffnet die Kantine?") if p.source == "kantine.md"]
+    assert canteen and canteen[0].similarity > 0.3  # found by this replica's own vectors, not only by BM25
+    assert reader.vectors.count() == reader.chunk_count()
+
+    # … and removes one
+    (folder / "kantine.md").unlink()
+    assert ingest(writer, [folder], progress=False).removed == ["kantine.md"]
+    follow_until_changed(reader)
+    assert all(p.source != "kantine.md" for p in passages(service, "Wann öffnet die Kantine?"))
+    assert reader.vectors.count() == reader.chunk_count()
+
+    # a question through the whole service follows as well
+    (folder / "kantine.md").write_text(CANTEEN, encoding="utf-8")
+    ingest(writer, [folder], progress=False)
+    service.ask("Wie oft wird der Toner gewechselt?")  # notes the change
+    answer = service.ask("Wann öffnet die Kantine?")  # acts on it
+    assert answer.answered and "11:30" in answer.answer and answer.sources[0].source == "kantine.md"
+
+
+def test_a_data_folder_without_a_record_of_its_documents_is_rebuilt_once(tmp_path, folder, sqlite_url):
+    """Data folders from before the record existed: their vectors are rebuilt from the database at the
+    next start; after that nothing is done again."""
+    index = replica(tmp_path, "old", sqlite_url)
+    ingest(index, [folder], progress=False)
+    (index.settings.data_dir / MANIFEST).unlink()
+    [build] = [d for d in (index.settings.data_dir / "bm25").iterdir() if d.is_dir()]
+    (build / "source.txt").unlink()
+    restarted = replica(tmp_path, "old", sqlite_url, embedder=index.embedder)
+    assert restarted.catch_up() is True
+    assert restarted.vectors.count() == restarted.chunk_count() > 0
+    assert restarted.catch_up() is False
+    assert replica(tmp_path, "old", sqlite_url, embedder=index.embedder).catch_up() is False
+
+
+def test_the_same_process_ingesting_leaves_nothing_to_follow(tmp_path, folder, sqlite_url, monkeypatch):
+    monkeypatch.setattr(knowledge_index, "FOLLOW_SECONDS", 0.0)
+    index = replica(tmp_path, "one", sqlite_url)
+    ingest(index, [folder], progress=False)
+    (folder / "kantine.md").write_text(CANTEEN, encoding="utf-8")
+    ingest(index, [folder], progress=False)
+    assert index.follow() is False and index.follow() is False
+    assert index.catch_up() is False
