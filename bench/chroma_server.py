@@ -54,7 +54,9 @@ def service(settings: Settings) -> AnswerService:
     index = KnowledgeIndex(settings)
     report = ingest(index, [settings.knowledge_dir], progress=False)
     assert not report.failed, report.failed
-    return AnswerService(settings, index)
+    answers = AnswerService(settings, index)
+    answers.retriever.keep = False  # every round searches: a kept result would measure neither store
+    return answers
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -68,7 +68,7 @@ def cmd_ingest(args, settings: Settings) -> int:
     if args.rebuild:
         started = time.perf_counter()
         count = index.rebuild_vectors()
-        index.rebuild_lexical()
+        index.rebuild_lexical(force=True)
         print(f"rebuilt the vector and BM25 indexes from the database: {count} chunks in "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr)  # fmt: skip
         if not args.paths:

@@ -7,8 +7,11 @@ index, and with an embedded Chroma its own vectors; both record which documents 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -23,6 +26,12 @@ from ingest.embedder import Embedder, OpenAIEmbedder
 from ingest.lexical import LexicalIndex
 from ingest.vector_store import VectorStore
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock between processes (one process per data folder there)
+    fcntl = None
+
+log = logging.getLogger(__name__)
 FOLLOW_SECONDS = 5.0  # how often a process asks the database whether another one has ingested
 MANIFEST = "vector-documents.json"  # an embedded vector store's documents: {document id: sha256}
 
@@ -45,7 +54,7 @@ class KnowledgeIndex:
         self._chunks_stamp: str | None = None
         self._follow_lock = threading.Lock()
         self._next_follow = 0.0
-        self._pending: str | None = None  # a changed fingerprint, seen once: acted on when it holds still
+        self._manifest_changes: dict[str, str | None] = {}  # written to the vector store, not yet recorded
 
     @property
     def embedder(self) -> Embedder:
@@ -74,6 +83,7 @@ class KnowledgeIndex:
                 with self.db.session() as s:
                     s.execute(delete(ChunkRow))
                     s.execute(delete(DocumentRow))
+                self._manifest_changes.clear()
                 self._save_manifest({})
         return self._vectors
 
@@ -111,11 +121,16 @@ class KnowledgeIndex:
 
     # -- writing ----------------------------------------------------------------------------------
     def replace_document(self, doc: DocumentRow, chunks: Sequence[Chunk]) -> None:
-        """Store a (new or changed) document with its chunks; the old version's chunks go first."""
+        """Store a (new or changed) document with its chunks. The vectors are written first, over the old
+        version's (chunk ids are the document's and a position), and what is left of the old version goes
+        then: a replica that sees the new rows in the database finds their vectors already there."""
         embeddings = self.embedder.embed([c.indexed_text for c in chunks])
         headings = self.embedder.embed([c.heading for c in chunks])
         ids = [f"{doc.id[:20]}-{c.position}" for c in chunks]
-        self.vectors.delete_document(doc.id)
+        if chunks:
+            meta = [{"document_id": doc.id, "language": doc.language} for _ in chunks]
+            self.vectors.add(ids, embeddings, meta)
+        self.vectors.delete_document(doc.id, keep=set(ids), language=doc.language)
         with self.db.session() as s:
             s.execute(delete(ChunkRow).where(ChunkRow.document_id == doc.id))
             doc.chunk_count = len(chunks)
@@ -135,27 +150,26 @@ class KnowledgeIndex:
                 )
                 for cid, c, heading in zip(ids, chunks, headings, strict=True)
             )
-        if chunks:
-            meta = [{"document_id": doc.id, "language": doc.language} for _ in chunks]
-            self.vectors.add(ids, embeddings, meta)
-        self._update_manifest(doc.id, doc.sha256)
+        self._manifest_changes[doc.id] = doc.sha256
 
     def remove_document(self, doc_id: str) -> None:
         self.vectors.delete_document(doc_id)
         with self.db.session() as s:
             s.execute(delete(ChunkRow).where(ChunkRow.document_id == doc_id))
             s.execute(delete(DocumentRow).where(DocumentRow.id == doc_id))
-        self._update_manifest(doc_id, None)
+        self._manifest_changes[doc_id] = None
 
-    def rebuild_vectors(self, batch: int = 256) -> int:
+    def rebuild_vectors(self, batch: int = 256, locked: bool = False) -> int:
         """Embed every chunk of the database into the vector store afresh: the chunk text in the
         database is the source of truth, so a lost or new vector store (a restored backup, a replica with
         its own embedded index) is rebuilt without the original files. Returns the number of chunks."""
-        self.vectors.reset()
-        self._vectors = None
-        documents = self.document_versions()  # read before the chunks: a later change is caught next time
-        count = self._embed_chunks(ChunkRow.id.is_not(None), batch)
-        self._save_manifest(documents)
+        with contextlib.nullcontext() if locked else _locked(self._manifest_path.with_suffix(".lock")):
+            self._manifest_changes.clear()
+            self.vectors.reset()
+            self._vectors = None
+            documents = self.document_versions()  # read before the chunks: a later change is caught next time
+            count = self._embed_chunks(ChunkRow.id.is_not(None), batch)
+            self._save_manifest(documents)
         return count
 
     def _embed_chunks(self, where, batch: int = 256) -> int:
@@ -170,67 +184,79 @@ class KnowledgeIndex:
             self.vectors.add([row[0] for row in part], self.embedder.embed(texts), meta)
         return len(rows)
 
-    def rebuild_lexical(self) -> None:
-        fingerprint = _fingerprint(self.document_versions())  # before the chunks, as above
-        with self.db.session() as s:
-            rows = s.execute(select(ChunkRow.id, ChunkRow.language, ChunkRow.title, ChunkRow.section, ChunkRow.text))
-            triples = [
-                (cid, lang, Chunk(title, section, text, 0).indexed_text) for cid, lang, title, section, text in rows
-            ]
-        self.lexical.build(triples, source=fingerprint)
+    def rebuild_lexical(self, force: bool = False) -> None:
+        """Build BM25 from the database's chunks, unless the data folder's current build was already made
+        from the same documents (another process sharing the folder built it meanwhile); `force` builds anyway."""
+        self._flush_manifest()
+        with self.lexical.building():  # one builder per data folder at a time (an ingest beside `serve`)
+            fingerprint = _fingerprint(self.document_versions())  # before the chunks: a later change is caught
+            self.lexical.refresh()
+            if not force and self.lexical.is_built and self.lexical.loaded_source == fingerprint:
+                return
+            with self.db.session() as s:
+                rows = s.execute(select(ChunkRow.id, ChunkRow.language, ChunkRow.title, ChunkRow.section,
+                                        ChunkRow.text))  # fmt: skip
+                triples = [
+                    (cid, lang, Chunk(title, section, text, 0).indexed_text) for cid, lang, title, section, text in rows
+                ]
+            self.lexical.build(triples, source=fingerprint)
 
     # -- following other processes' ingests ---------------------------------------------------------
     def follow(self) -> bool:
         """Called before each question; at most every FOLLOW_SECONDS it asks the database whether the
         documents changed since this process's indexes were built (another replica or a `lotse ingest`
-        elsewhere ingested). A change is acted on once it has held still for one interval, so that the
-        other process has written its vectors too (a Chroma server is written after the database).
-        Returns True if the indexes were brought up to date."""
+        elsewhere ingested), and if so brings them up to date before the question is searched. An ingest
+        writes a document's vectors before its rows, so what the database shows is searchable. A failure
+        (an embedding endpoint down, a full disk) is logged and the question goes on with the indexes as
+        they are; the next check tries again. Returns True if the indexes were brought up to date."""
         with self._follow_lock:
             now = time.monotonic()
             if now < self._next_follow:
                 return False
             self._next_follow = now + FOLLOW_SECONDS
-            documents = self.document_versions()
-            fingerprint = _fingerprint(documents)
-            self.lexical.refresh()
-            if fingerprint == self.lexical.loaded_source:
-                self._pending = None
+            try:
+                return self.catch_up()
+            except Exception as exc:
+                log.error("could not bring the search indexes up to the database: %s: %s", type(exc).__name__, exc)
                 return False
-            if fingerprint != self._pending:
-                self._pending = fingerprint
-                return False
-            self._pending = None
-            self.catch_up(documents)
-            return True
 
-    def catch_up(self, documents: dict[str, str] | None = None) -> bool:
+    def catch_up(self) -> bool:
         """Bring this process's indexes up to the database's documents now: with an embedded Chroma the
         vectors of documents added, changed or removed elsewhere (all of them if this store kept no record),
         then BM25. A Chroma server is shared and written by the ingesting process. True if anything was
         out of date."""
-        documents = self.document_versions() if documents is None else documents
+        documents = self.document_versions()
         self.lexical.refresh()
-        stale_lexical = _fingerprint(documents) != self.lexical.loaded_source
-        stale_vectors = False
-        if not self.settings.chroma_url:
+        stale_lexical = not self.lexical.is_built or _fingerprint(documents) != self.lexical.loaded_source
+        stale_vectors = self._catch_up_vectors(documents) if not self.settings.chroma_url else False
+        if stale_lexical or stale_vectors:
+            self.rebuild_lexical(force=stale_vectors)  # a new build: kept chunk rows and searches start afresh
+        return stale_lexical or stale_vectors
+
+    def _catch_up_vectors(self, documents: dict[str, str]) -> bool:
+        self._flush_manifest()
+        with _locked(self._manifest_path.with_suffix(".lock")):
             have = self._manifest()
             if have is None:
-                stale_vectors = True
-                self.rebuild_vectors()
-            else:
-                for doc_id in have.keys() - documents.keys():
-                    self.vectors.delete_document(doc_id)
-                changed = [doc_id for doc_id, sha in documents.items() if have.get(doc_id) != sha]
-                for doc_id in changed:
-                    self.vectors.delete_document(doc_id)
-                    self._embed_chunks(ChunkRow.document_id == doc_id)
-                stale_vectors = bool(changed or have.keys() - documents.keys())
-                if stale_vectors:
-                    self._save_manifest(documents)
-        if stale_lexical or stale_vectors:
-            self.rebuild_lexical()  # a new build: the caches of chunk rows and searches start afresh
-        return stale_lexical or stale_vectors
+                self.rebuild_vectors(locked=True)
+                return True
+            gone = have.keys() - documents.keys()
+            changed = [doc_id for doc_id, sha in documents.items() if have.get(doc_id) != sha]
+            for doc_id in gone:
+                self.vectors.delete_document(doc_id)
+            for doc_id in changed:
+                self.vectors.delete_document(doc_id)
+                self._embed_chunks(ChunkRow.document_id == doc_id)
+            if gone or changed:
+                self._save_manifest(documents)
+            return bool(gone or changed)
+
+    def mark_vectors_current(self) -> None:
+        """Record that the vector store holds the vectors of every document in the database, for a tool
+        that wrote them itself (bench/latency.py's synthetic indexes)."""
+        self._manifest_changes.clear()
+        with _locked(self._manifest_path.with_suffix(".lock")):
+            self._save_manifest(self.document_versions())
 
     # -- the embedded vector store's record of its documents ------------------------------------------
     @property
@@ -239,35 +265,48 @@ class KnowledgeIndex:
 
     def _manifest(self) -> dict[str, str] | None:
         try:
-            return json.loads(self._manifest_path.read_text(encoding="utf-8"))
+            found = json.loads(self._manifest_path.read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
             return None
+        return found if isinstance(found, dict) else None
 
     def _save_manifest(self, documents: dict[str, str]) -> None:
         if self.settings.chroma_url:
             return  # a shared server: its documents are the database's
         self._manifest_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._manifest_path.with_suffix(".tmp")
+        tmp = self._manifest_path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(documents, sort_keys=True), encoding="utf-8")
         tmp.replace(self._manifest_path)
 
-    def _update_manifest(self, doc_id: str, sha: str | None) -> None:
-        if self.settings.chroma_url:
+    def _flush_manifest(self) -> None:
+        """Record the documents this process wrote to the vector store (once per ingest, not per document).
+        A store that kept no record starts one only if this process wrote every document there is."""
+        changes, self._manifest_changes = self._manifest_changes, {}
+        if not changes or self.settings.chroma_url:
             return
-        documents = self._manifest()
-        if documents is None:
-            if sha is None or self.vectors.count() > len(self._chunk_ids(doc_id)):
-                return  # vectors of unknown documents: no record to start, `catch_up` rebuilds them
-            documents = {}
-        if sha is None:
-            documents.pop(doc_id, None)
-        else:
-            documents[doc_id] = sha
-        self._save_manifest(documents)
+        with _locked(self._manifest_path.with_suffix(".lock")):
+            documents = self._manifest()
+            if documents is None:
+                written = {d for d, sha in changes.items() if sha is not None}
+                if written != set(self.document_versions()):
+                    return  # vectors of documents it does not know: `catch_up` rebuilds them all once
+                documents = {}
+            for doc_id, sha in changes.items():
+                if sha is None:
+                    documents.pop(doc_id, None)
+                else:
+                    documents[doc_id] = sha
+            self._save_manifest(documents)
 
-    def _chunk_ids(self, doc_id: str) -> list[str]:
-        with self.db.session() as s:
-            return list(s.scalars(select(ChunkRow.id).where(ChunkRow.document_id == doc_id)))
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive lock between the processes that share a data folder (`serve` and an ingest beside it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _fingerprint(documents: dict[str, str]) -> str:

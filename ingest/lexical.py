@@ -17,7 +17,12 @@ import numpy as np
 
 from ingest.analysis import Analyzer, words
 
-SOURCE = "source.txt"
+try:
+    import fcntl
+except ImportError:  # Windows: no lock between processes (one process per data folder there)
+    fcntl = None
+
+SOURCE = ".source"  # <stamp>.source beside the build <stamp>/: the documents it was made from
 
 
 def _quiet_bm25s() -> None:
@@ -57,13 +62,26 @@ class LexicalIndex:
                 json.dumps({"ids": [cid for cid, _ in items], "vocabulary": vocabulary}), encoding="utf-8"
             )
         target.mkdir(parents=True, exist_ok=True)
-        (target / SOURCE).write_text(source or "", encoding="utf-8")
-        tmp = self.directory / "CURRENT.tmp"
+        # beside the build, not in it: a release before this one reads every entry of a build as a language
+        (self.directory / f"{stamp}{SOURCE}").write_text(source or "", encoding="utf-8")
+        tmp = self.directory / f"CURRENT.{stamp}.tmp"
         tmp.write_text(stamp, encoding="utf-8")
         tmp.replace(self.directory / "CURRENT")
         for old in self.directory.iterdir():  # earlier builds; a reader mid-load keeps its open files
             if old.is_dir() and old.name != stamp:
                 _remove_tree(old)
+            elif old.name.endswith(SOURCE) and old.name != f"{stamp}{SOURCE}":
+                old.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def building(self):
+        """Held while building and publishing: processes sharing a data folder (`serve` following an
+        ingest, and the ingest itself) build one at a time, so neither removes the other's half-made build."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / ".lock", "a") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
 
     # -- searching --------------------------------------------------------------------------------
     def _current_stamp(self) -> str | None:
@@ -96,8 +114,8 @@ class LexicalIndex:
         base = self.directory / stamp if stamp else None
         if base and base.is_dir():
             with contextlib.suppress(FileNotFoundError):
-                source = (base / SOURCE).read_text(encoding="utf-8") or None
-            for folder in (f for f in base.iterdir() if f.is_dir()):
+                source = (self.directory / f"{stamp}{SOURCE}").read_text(encoding="utf-8") or None
+            for folder in base.iterdir():
                 meta = json.loads((folder / "lotse.json").read_text(encoding="utf-8"))
                 retriever = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
                 indexes[folder.name] = (retriever, meta["ids"], Analyzer(folder.name, meta["vocabulary"]))

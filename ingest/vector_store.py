@@ -6,7 +6,7 @@ configured. Lotse always passes its own embeddings, so Chroma's default embedder
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,9 +61,17 @@ class VectorStore:
                     ids=[ids[i] for i in part], embeddings=embeddings[part], metadatas=[metadatas[i] for i in part]
                 )
 
-    def delete_document(self, document_id: str) -> None:
-        for collection in self._collections.values():
-            collection.delete(where={"document_id": document_id})
+    def delete_document(self, document_id: str, keep: Collection[str] = (), language: str | None = None) -> None:
+        """Delete a document's vectors; with `keep`, all but those ids in the `language` collection (what is
+        left of an older version after the new one was written over it)."""
+        for name, collection in self._collections.items():
+            if not keep:
+                collection.delete(where={"document_id": document_id})
+                continue
+            found = collection.get(where={"document_id": document_id}, include=[])["ids"]
+            stale = [i for i in found if name != language or i not in keep]
+            if stale:
+                collection.delete(ids=stale)
 
     def query(self, embedding: np.ndarray, k: int, language: str | None = None) -> list[tuple[str, float]]:
         """The k nearest chunks as (chunk id, cosine similarity), best first; all languages if None."""

@@ -84,12 +84,15 @@ class Retriever:
         self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._searches: OrderedDict[tuple, Retrieval] = OrderedDict()
         self._lock = threading.Lock()
+        self.keep = True  # False: nothing is kept (query vectors, results); benchmarks measure the work itself
 
     def embed_query(self, text: str) -> np.ndarray:
         """The embedding of a query, kept for the `QUERY_VECTORS` most recent ones: it depends on the text
         and the model only, and the same questions come again and again (the FAQ's, a team asking what
         another asked). Read-only: callers share it."""
         embedder = self.index.embedder
+        if not self.keep:
+            return np.array(embedder.embed_one(text), dtype=np.float32)
         key = (embedder.name, text)
         with self._lock:
             vector = self._query_vectors.get(key)
@@ -142,6 +145,8 @@ class Retriever:
         index publishes a new build (a new lexical stamp), which starts the cache afresh. The same
         questions come again and again, and the vector query is most of a search's CPU (bench/README)."""
         self.index.lexical.refresh()
+        if not self.keep:
+            return self._search(query, language, k, focus)
         stamp = self.index.lexical.loaded_stamp
         key = (stamp, self.index.embedder.name, query, language, k, focus)
         with self._lock:
