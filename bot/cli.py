@@ -55,7 +55,8 @@ def _complete_index(index) -> None:
     if index.vectors.count() == 0:
         print("The vector index is empty: rebuilding it from the database …", file=sys.stderr)
         index.rebuild_vectors()
-    if index.catch_up():  # documents ingested elsewhere since this data folder's indexes were built
+    built = index.lexical.is_built
+    if index.catch_up() and built:  # documents ingested elsewhere since this data folder's indexes were built
         print("Brought this data folder's search indexes up to the documents in the database.", file=sys.stderr)
 
 
