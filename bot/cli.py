@@ -17,6 +17,7 @@ from bot.dialogs.spec import AssessmentSpecError
 from bot.reminders.spec import PlanSpecError
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.migrate import SchemaError
+from ingest.index import ModelMismatch
 
 
 def _ingest_report(report, out=sys.stderr) -> None:
@@ -741,6 +742,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except SchemaError as exc:
         print(f"lotse: database schema: {exc}", file=sys.stderr)
+        return 2
+    except ModelMismatch as exc:
+        print(f"lotse: {exc}", file=sys.stderr)
         return 2
     except OperationalError as exc:  # the database server is down, refuses us, or the file cannot be opened
         reason = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]

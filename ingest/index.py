@@ -17,10 +17,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from bot.settings import Settings
 from bot.storage import ChunkRow, Database, DocumentRow
+from bot.storage.models import IndexStateRow
 from ingest.chunking import Chunk
 from ingest.embedder import Embedder, OpenAIEmbedder
 from ingest.lexical import LexicalIndex
@@ -34,6 +35,10 @@ except ImportError:  # Windows: no lock between processes (one process per data 
 log = logging.getLogger(__name__)
 FOLLOW_SECONDS = 5.0  # how often a process asks the database whether another one has ingested
 MANIFEST = "vector-documents.json"  # an embedded vector store's documents: {document id: sha256}
+
+
+class ModelMismatch(RuntimeError):
+    """The index was built with another embedding model than this process's, and others share it."""
 
 
 def document_id(path: Path) -> str:
@@ -55,6 +60,7 @@ class KnowledgeIndex:
         self._follow_lock = threading.Lock()
         self._next_follow = 0.0
         self._manifest_changes: dict[str, str | None] = {}  # written to the vector store, not yet recorded
+        self._model_recorded: str | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -72,20 +78,48 @@ class KnowledgeIndex:
 
     @property
     def vectors(self) -> VectorStore:
+        """The vector store, opened on first use. Its vectors and the chunks' heading vectors in the database
+        must come from the configured model. If they come from another one: a process alone on its SQLite
+        database and embedded store re-embeds the chunks of the database with its model; a process that
+        shares the database or a Chroma server is refused (ModelMismatch), since re-embedding would break
+        the other replicas; `lotse ingest --rebuild` (`rebuild_vectors`) changes the model deliberately."""
         if self._vectors is None:
-            self._vectors = VectorStore(self.settings.data_dir / "chroma", self.embedder.name, self.settings.chroma_url)
-            if self._vectors.embedder_name not in (None, self.embedder.name):
-                # vectors of another model are not comparable: start the index afresh
-                self._vectors.reset()
-                self._vectors = VectorStore(
-                    self.settings.data_dir / "chroma", self.embedder.name, self.settings.chroma_url
+            store = self._open_store()
+            current, recorded = self.embedder.name, self.recorded_model()
+            other = recorded if recorded not in (None, current) else None
+            if other is None and recorded is None and store.embedder_name not in (None, current):
+                other = store.embedder_name  # a database from before the record: the store tells
+            if other is not None and self.shared:
+                raise ModelMismatch(
+                    f"the knowledge index was built with the embedding model {other}, and this Lotse is set to "
+                    f"{current}. Every process on a shared database or Chroma server must use the same model: "
+                    "set LOTSE_EMBEDDING_MODEL alike everywhere, or to change the model, stop every replica and "
+                    "run `lotse ingest --rebuild` once with the new setting."
                 )
-                with self.db.session() as s:
-                    s.execute(delete(ChunkRow))
-                    s.execute(delete(DocumentRow))
-                self._manifest_changes.clear()
-                self._save_manifest({})
+            self._vectors = store
+            if other is not None or store.embedder_name not in (None, current):
+                log.warning("the knowledge index holds vectors of %s: re-embedding it with %s",
+                            other or store.embedder_name, current)  # fmt: skip
+                self.rebuild_vectors()
+            elif recorded is None and self.chunk_count():
+                self._record_model(current)  # a database from before the record, built with this model
         return self._vectors
+
+    @property
+    def shared(self) -> bool:
+        """Other processes may use this index: a database server, or a Chroma server."""
+        return bool(self.settings.chroma_url) or not self.settings.db_url.startswith("sqlite")
+
+    def _open_store(self) -> VectorStore:
+        return VectorStore(self.settings.data_dir / "chroma", self.embedder.name, self.settings.chroma_url)
+
+    def recorded_model(self) -> str | None:
+        with self.db.session() as s:
+            return s.scalar(select(IndexStateRow.value).where(IndexStateRow.name == "embedding_model"))
+
+    def _record_model(self, name: str) -> None:
+        with self.db.session() as s:
+            s.merge(IndexStateRow(name="embedding_model", value=name))
 
     # -- reading ----------------------------------------------------------------------------------
     def chunk_count(self) -> int:
@@ -151,6 +185,9 @@ class KnowledgeIndex:
                 for cid, c, heading in zip(ids, chunks, headings, strict=True)
             )
         self._manifest_changes[doc.id] = doc.sha256
+        if self._model_recorded != self.embedder.name:
+            self._record_model(self.embedder.name)
+            self._model_recorded = self.embedder.name
 
     def remove_document(self, doc_id: str) -> None:
         self.vectors.delete_document(doc_id)
@@ -162,15 +199,31 @@ class KnowledgeIndex:
     def rebuild_vectors(self, batch: int = 256, locked: bool = False) -> int:
         """Embed every chunk of the database into the vector store afresh: the chunk text in the
         database is the source of truth, so a lost or new vector store (a restored backup, a replica with
-        its own embedded index) is rebuilt without the original files. Returns the number of chunks."""
+        its own embedded index) is rebuilt without the original files. With another model than the one
+        recorded, the chunks' heading vectors are computed anew too. Returns the number of chunks."""
         with contextlib.nullcontext() if locked else _locked(self._manifest_path.with_suffix(".lock")):
             self._manifest_changes.clear()
-            self.vectors.reset()
-            self._vectors = None
+            current = self.embedder.name
+            (self._vectors or self._open_store()).reset()
+            self._vectors = self._open_store()
+            if self.recorded_model() != current:
+                self._embed_headings(batch)
             documents = self.document_versions()  # read before the chunks: a later change is caught next time
             count = self._embed_chunks(ChunkRow.id.is_not(None), batch)
             self._save_manifest(documents)
+            self._record_model(current)
         return count
+
+    def _embed_headings(self, batch: int) -> None:
+        with self.db.session() as s:
+            rows = list(s.execute(select(ChunkRow.id, ChunkRow.title, ChunkRow.section)))
+        for start in range(0, len(rows), batch):
+            part = rows[start : start + batch]
+            vectors = self.embedder.embed([Chunk(title, section, "", 0).heading for _, title, section in part])
+            with self.db.session() as s:
+                for (cid, _, _), vector in zip(part, vectors, strict=True):
+                    s.execute(update(ChunkRow).where(ChunkRow.id == cid)
+                              .values(heading_vector=vector.astype("float32").tobytes()))  # fmt: skip
 
     def _embed_chunks(self, where, batch: int = 256) -> int:
         columns = (ChunkRow.id, ChunkRow.document_id, ChunkRow.language, ChunkRow.title, ChunkRow.section,
@@ -234,6 +287,7 @@ class KnowledgeIndex:
         return stale_lexical or stale_vectors
 
     def _catch_up_vectors(self, documents: dict[str, str]) -> bool:
+        _ = self.vectors  # opened (and its model checked, which may rebuild it) before the lock is taken
         self._flush_manifest()
         with _locked(self._manifest_path.with_suffix(".lock")):
             have = self._manifest()

@@ -45,6 +45,16 @@ class DocumentRow(Base):
     ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class IndexStateRow(Base):
+    """What every process on this database must agree on about the knowledge index. `embedding_model`: the
+    model the chunks' heading vectors came from, and so the one every replica's query vectors must use."""
+
+    __tablename__ = "index_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class ChunkRow(Base):
     __tablename__ = "chunks"
 
