@@ -163,15 +163,18 @@ class KnowledgeIndex:
     # -- writing ----------------------------------------------------------------------------------
     def replace_document(self, doc: DocumentRow, chunks: Sequence[Chunk]) -> None:
         """Store a (new or changed) document with its chunks. The vectors are written first, over the old
-        version's (chunk ids are the document's and a position), and what is left of the old version goes
-        then: a replica that sees the new rows in the database finds their vectors already there."""
+        version's (chunk ids are the document's and a position), after what is left of the old version was
+        removed: a replica that sees the new rows in the database finds their vectors already there."""
         embeddings = self.embedder.embed([c.indexed_text for c in chunks])
         headings = self.embedder.embed([c.heading for c in chunks])
         ids = [f"{doc.id[:20]}-{c.position}" for c in chunks]
+        # what the new version does not overwrite goes first: reading a collection (Chroma's `get`) between
+        # writing vectors and the next query left the new vectors out of the query's index (Chroma 1.5, an
+        # existing store; tests/ingest/test_ingest.py)
+        self.vectors.delete_document(doc.id, keep=set(ids), language=doc.language)
         if chunks:
             meta = [{"document_id": doc.id, "language": doc.language} for _ in chunks]
             self.vectors.add(ids, embeddings, meta)
-        self.vectors.delete_document(doc.id, keep=set(ids), language=doc.language)
         with self.db.session() as s:
             s.execute(delete(ChunkRow).where(ChunkRow.document_id == doc.id))
             doc.chunk_count = len(chunks)
