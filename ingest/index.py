@@ -22,16 +22,12 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.settings import Settings
 from bot.storage import ChunkRow, Database, DocumentRow
+from bot.storage.locking import file_lock
 from bot.storage.models import IndexStateRow
 from ingest.chunking import Chunk
 from ingest.embedder import Embedder, OpenAIEmbedder
 from ingest.lexical import LexicalIndex
 from ingest.vector_store import VectorStore
-
-try:
-    import fcntl
-except ImportError:  # Windows: no lock between processes (one process per data folder there)
-    fcntl = None
 
 log = logging.getLogger(__name__)
 FOLLOW_SECONDS = 5.0  # how often a process asks the database whether another one has ingested
@@ -86,14 +82,14 @@ class KnowledgeIndex:
             current = self.embedder.name
             recorded = self.check_model()
             store = self._open_store()
+            self._vectors = store
             if store.embedder_name not in (None, current):
                 if recorded is None or (self.settings.chroma_url and store.count()):
+                    self._vectors = None
                     raise ModelMismatch(_mismatch(store.embedder_name, current))
                 log.warning("this data folder's vector store holds vectors of %s: rebuilding it with %s",
                             store.embedder_name, current)  # fmt: skip
-                self._vectors = store
-                self.rebuild_vectors()
-            self._vectors = store if self._vectors is None else self._vectors
+                self.rebuild_vectors()  # opens the store anew, with this model
             if recorded is None and self.chunk_count():
                 self._record_model(current)  # a database from before the record, whose chunks fit this model
         return self._vectors
@@ -214,7 +210,7 @@ class KnowledgeIndex:
         current, recorded = self.embedder.name, self.recorded_model()
         if recorded not in (None, current) and not change_model:
             raise ModelMismatch(_mismatch(recorded, current))
-        with contextlib.nullcontext() if locked else _locked(self._manifest_path.with_suffix(".lock")):
+        with contextlib.nullcontext() if locked else self._manifest_lock():
             self._manifest_changes.clear()
             if change_model and recorded != current:
                 self._record_model(f"{current} (unfinished: run lotse ingest --rebuild)")
@@ -304,7 +300,7 @@ class KnowledgeIndex:
     def _catch_up_vectors(self, documents: dict[str, str]) -> bool:
         _ = self.vectors  # opened (and its model checked, which may rebuild it) before the lock is taken
         self._flush_manifest()
-        with _locked(self._manifest_path.with_suffix(".lock")):
+        with self._manifest_lock():
             have = self._manifest()
             if have is None:
                 self.rebuild_vectors(locked=True)
@@ -324,13 +320,17 @@ class KnowledgeIndex:
         """Record that the vector store holds the vectors of every document in the database, for a tool
         that wrote them itself (bench/latency.py's synthetic indexes)."""
         self._manifest_changes.clear()
-        with _locked(self._manifest_path.with_suffix(".lock")):
+        with self._manifest_lock():
             self._save_manifest(self.document_versions())
 
     # -- the embedded vector store's record of its documents ------------------------------------------
     @property
     def _manifest_path(self) -> Path:
         return self.settings.data_dir / MANIFEST
+
+    def _manifest_lock(self):
+        """Between the processes that share this data folder (`serve` and an ingest beside it)."""
+        return file_lock(self._manifest_path.with_suffix(".lock"))
 
     def _manifest(self) -> dict[str, str] | None:
         try:
@@ -353,7 +353,7 @@ class KnowledgeIndex:
         changes, self._manifest_changes = self._manifest_changes, {}
         if not changes or self.settings.chroma_url:
             return
-        with _locked(self._manifest_path.with_suffix(".lock")):
+        with self._manifest_lock():
             documents = self._manifest()
             if documents is None:
                 written = {d for d, sha in changes.items() if sha is not None}
@@ -366,16 +366,6 @@ class KnowledgeIndex:
                 else:
                     documents[doc_id] = sha
             self._save_manifest(documents)
-
-
-@contextlib.contextmanager
-def _locked(path: Path):
-    """An exclusive lock between the processes that share a data folder (`serve` and an ingest beside it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def _mismatch(built: str, current: str) -> str:

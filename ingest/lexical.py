@@ -15,12 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.storage.locking import file_lock
 from ingest.analysis import Analyzer, words
-
-try:
-    import fcntl
-except ImportError:  # Windows: no lock between processes (one process per data folder there)
-    fcntl = None
 
 SOURCE = ".source"  # <stamp>.source beside the build <stamp>/: the documents it was made from
 
@@ -77,10 +73,7 @@ class LexicalIndex:
     def building(self):
         """Held while building and publishing: processes sharing a data folder (`serve` following an
         ingest, and the ingest itself) build one at a time, so neither removes the other's half-made build."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.directory / ".lock", "a") as handle:
-            if fcntl is not None:
-                fcntl.flock(handle, fcntl.LOCK_EX)
+        with file_lock(self.directory / ".lock"):
             yield
 
     # -- searching --------------------------------------------------------------------------------
