@@ -78,12 +78,38 @@ def _passage_words(title: str, section: str, text: str) -> frozenset[str]:
     return frozenset(words(f"{title} {section} {text}"))
 
 
+class _Recent:
+    """The `size` most recently used values by key, shared between threads (the two kept-result caches)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
 class Retriever:
     def __init__(self, index: KnowledgeIndex) -> None:
         self.index = index
-        self._query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._searches: OrderedDict[tuple, Retrieval] = OrderedDict()
-        self._lock = threading.Lock()
+        self._query_vectors = _Recent(QUERY_VECTORS)  # (model, text) → read-only vector
+        self._searches = _Recent(SEARCHES)  # (model, query, language, k, focus) → Retrieval, for one build
+        self._searches_stamp: str | None = None
         self.keep = True  # False: nothing is kept (query vectors, results); benchmarks measure the work itself
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -94,17 +120,11 @@ class Retriever:
         if not self.keep:
             return np.array(embedder.embed_one(text), dtype=np.float32)
         key = (embedder.name, text)
-        with self._lock:
-            vector = self._query_vectors.get(key)
-            if vector is not None:
-                self._query_vectors.move_to_end(key)
-                return vector
-        vector = np.array(embedder.embed_one(text), dtype=np.float32)
-        vector.setflags(write=False)
-        with self._lock:
-            self._query_vectors[key] = vector
-            while len(self._query_vectors) > QUERY_VECTORS:
-                self._query_vectors.popitem(last=False)
+        vector = self._query_vectors.get(key)
+        if vector is None:
+            vector = np.array(embedder.embed_one(text), dtype=np.float32)
+            vector.setflags(write=False)
+            self._query_vectors.put(key, vector)
         return vector
 
     def warm_up(self) -> None:
@@ -148,20 +168,16 @@ class Retriever:
         if not self.keep:
             return self._search(query, language, k, focus)
         stamp = self.index.lexical.loaded_stamp
-        key = (stamp, self.index.embedder.name, query, language, k, focus)
-        with self._lock:
-            if self._searches and next(iter(self._searches))[0] != stamp:
-                self._searches.clear()  # a new build: every kept result may be out of date
-            found = self._searches.get(key)
-            if found is not None:
-                self._searches.move_to_end(key)
-                return found
+        if stamp != self._searches_stamp:  # a new build: every kept result may be out of date
+            self._searches.clear()
+            self._searches_stamp = stamp
+        key = (stamp, self.index.embedder.name, query, language, k, focus)  # with the stamp: another thread
+        found = self._searches.get(key)  # may load a new build meanwhile
+        if found is not None:
+            return found
         retrieval = self._search(query, language, k, focus)
         if stamp is not None:  # without a build there is nothing to key on (and nothing much to find)
-            with self._lock:
-                self._searches[key] = retrieval
-                while len(self._searches) > SEARCHES:
-                    self._searches.popitem(last=False)
+            self._searches.put(key, retrieval)
         return retrieval
 
     def _search(self, query: str, language: str, k: int, focus: str | None) -> Retrieval:
