@@ -116,11 +116,12 @@ def cmd_chat(args, settings: Settings) -> int:
     catalog = load_catalog(settings.assessments_dir)  # a broken assessment file stops us before the slow part
     service = _open_service(settings)
     core = Lotse(settings, service, catalog)
-    nudges = args.nudges if args.nudges is not None else sys.stdin.isatty()
+    user = args.user or getpass.getuser()
+    nudges = args.nudges if args.nudges is not None else sys.stdin.isatty() and not args.json
     if not nudges:
-        return console.run(core, user=args.user or getpass.getuser())
+        return console.run(core, user=user, as_json=args.json)
     with console.BackgroundNudges(core):  # plan nudges addressed to the terminal are printed as they fall due
-        return console.run(core, user=args.user or getpass.getuser())
+        return console.run(core, user=user, as_json=args.json)
 
 
 def _plan_store(settings: Settings):
@@ -624,7 +625,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     chat = sub.add_parser("chat", help="chat in the terminal (also reads one message per line from a pipe)")
-    chat.add_argument("--user", help="who is chatting (default: your login name)")
+    chat.add_argument("--user", help="who is chatting, with a conversation of their own (default: your login name)")
+    chat.add_argument(
+        "--json",
+        action="store_true",
+        help="one message per line on stdin, one JSON object per reply on stdout (for scripts)",
+    )
     chat.add_argument("--nudges", action=argparse.BooleanOptionalAction, default=None,
                       help="print plan nudges for the terminal as they fall due (default: on a terminal)")  # fmt: skip
     chat.set_defaults(func=cmd_chat)

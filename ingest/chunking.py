@@ -19,6 +19,8 @@ class Chunk:
     section: str  # heading path below the title, " > " separated; "" for text before any heading
     text: str
     position: int
+    guide: str = ""  # the guide's section(s) this chunk restates, from its heading's metadata
+    asks: tuple[str, ...] = ()  # questions its section answers (heading metadata), matched against questions
 
     @property
     def heading(self) -> str:
@@ -30,6 +32,12 @@ class Chunk:
         """What the embedder and BM25 see: the passage with the headings that frame it."""
         head = " — ".join(p for p in (self.title, self.section.replace(" > ", " — ")) if p)
         return f"{head}\n{self.text}" if head else self.text
+
+    @property
+    def lexical_text(self) -> str:
+        """What BM25 sees: the indexed text and the questions its section answers (their words — "PoC",
+        "Kennzahlen" — are how people ask for it)."""
+        return "\n".join([self.indexed_text, *self.asks])
 
 
 def split_sentences(text: str) -> list[str]:
@@ -60,17 +68,19 @@ def _pieces(paragraphs: list[str], max_words: int) -> list[str]:
 
 def chunk_document(doc: LoadedDocument, max_words: int = MAX_WORDS) -> list[Chunk]:
     chunks: list[Chunk] = []
-    headings: list[tuple[int, str]] = []
+    headings: list[Block] = []
     body: list[str] = []
     title_seen = False
 
     def flush() -> None:
         if not body:
             return
-        section = " > ".join(text for _, text in headings)
+        section = " > ".join(h.text for h in headings)
+        guide = next((h.guide for h in reversed(headings) if h.guide), "")
+        asks = headings[-1].asks if headings else ()
         if sum(len(p.split()) for p in body) >= MIN_WORDS or headings:
             for piece in _pieces(body, max_words):
-                chunks.append(Chunk(doc.title, section, piece, len(chunks)))
+                chunks.append(Chunk(doc.title, section, piece, len(chunks), guide, asks))
         body.clear()
 
     for block in doc.blocks:
@@ -79,7 +89,7 @@ def chunk_document(doc: LoadedDocument, max_words: int = MAX_WORDS) -> list[Chun
             if not title_seen and block.text == doc.title:
                 title_seen = True  # the title heading frames every chunk; it is not a section
                 continue
-            headings = [h for h in headings if h[0] < block.level] + [(block.level, block.text)]
+            headings = [h for h in headings if h.level < block.level] + [block]
         else:
             body.append(block.text)
     flush()

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -54,6 +55,8 @@ class KnowledgeIndex:
         self._embedder_lock = threading.Lock()
         self._chunks: dict[str, ChunkRow] = {}  # read-through cache for queries, per lexical build
         self._chunks_stamp: str | None = None
+        self._asks: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}  # per language, per lexical build
+        self._asks_stamp: str | None = None
         self._follow_lock = threading.Lock()
         self._next_follow = 0.0
         self._manifest_changes: dict[str, str | None] = {}  # written to the vector store, not yet recorded
@@ -156,6 +159,37 @@ class KnowledgeIndex:
             found = {}
         return {i: self._chunks.get(i) or found[i] for i in ids if i in self._chunks or i in found}
 
+    def asked(self, language: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(chunk ids, the questions' vectors as rows, each row's index into the ids) of the chunks whose
+        sections name the questions they answer, in `language` (None: all); read once per lexical build."""
+        stamp = self.lexical.loaded_stamp
+        if stamp is None or stamp != self._asks_stamp:
+            self._asks, self._asks_stamp = {}, stamp
+        key = language or "*"
+        if key not in self._asks:
+            query = select(ChunkRow.id, ChunkRow.asks, ChunkRow.asks_vectors).where(ChunkRow.asks_vectors.is_not(None))
+            if language:
+                query = query.where(ChunkRow.language == language)
+            ids: list[str] = []
+            blocks: list[np.ndarray] = []
+            with self.db.session() as s:
+                for cid, asks, raw in s.execute(query.order_by(ChunkRow.id)):
+                    count = len([q for q in asks.split("\n") if q])
+                    vectors = np.frombuffer(raw, np.float32)
+                    if not count or vectors.size % count:
+                        continue
+                    blocks.append(vectors.reshape(count, -1))
+                    ids.append(cid)
+            dims = {b.shape[1] for b in blocks}
+            if len(dims) > 1:  # two models' vectors: none compare (the model record refuses such an index)
+                ids, blocks = [], []
+            matrix = np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)
+            owner = np.concatenate([np.full(len(b), i) for i, b in enumerate(blocks)]) if blocks else np.zeros(0, int)
+            if stamp is None:
+                return ids, matrix, owner
+            self._asks[key] = (ids, matrix, owner)
+        return self._asks[key]
+
     # -- writing ----------------------------------------------------------------------------------
     def replace_document(self, doc: DocumentRow, chunks: Sequence[Chunk]) -> None:
         """Store a (new or changed) document with its chunks. The vectors are written first, over the old
@@ -163,6 +197,7 @@ class KnowledgeIndex:
         removed: a replica that sees the new rows in the database finds their vectors already there."""
         embeddings = self.embedder.embed([c.indexed_text for c in chunks])
         headings = self.embedder.embed([c.heading for c in chunks])
+        asks = self._embed_asks([c.asks for c in chunks])
         ids = [f"{doc.id[:20]}-{c.position}" for c in chunks]
         # what the new version does not overwrite goes first: reading a collection (Chroma's `get`) between
         # writing vectors and the next query left the new vectors out of the query's index (Chroma 1.5, an
@@ -187,8 +222,11 @@ class KnowledgeIndex:
                     source=doc.source,
                     text=c.text,
                     heading_vector=heading.astype("float32").tobytes(),
+                    guide=c.guide,
+                    asks="\n".join(c.asks),
+                    asks_vectors=asked,
                 )
-                for cid, c, heading in zip(ids, chunks, headings, strict=True)
+                for cid, c, heading, asked in zip(ids, chunks, headings, asks, strict=True)
             )
         self._manifest_changes[doc.id] = doc.sha256
         if self._model_recorded != self.embedder.name:  # `vectors` above has checked it
@@ -226,15 +264,31 @@ class KnowledgeIndex:
 
     def _embed_headings(self, batch: int) -> None:
         with self.db.session() as s:
-            rows = list(s.execute(select(ChunkRow.id, ChunkRow.title, ChunkRow.section)))
-        statement = update(ChunkRow).where(ChunkRow.id == bindparam("chunk")).values(heading_vector=bindparam("vector"))
+            rows = list(s.execute(select(ChunkRow.id, ChunkRow.title, ChunkRow.section, ChunkRow.asks)))
+        statement = (
+            update(ChunkRow)
+            .where(ChunkRow.id == bindparam("chunk"))
+            .values(heading_vector=bindparam("vector"), asks_vectors=bindparam("asks"))
+        )
         for start in range(0, len(rows), batch):
             part = rows[start : start + batch]
-            vectors = self.embedder.embed([Chunk(title, section, "", 0).heading for _, title, section in part])
-            values = [{"chunk": cid, "vector": vector.astype("float32").tobytes()}
-                      for (cid, _, _), vector in zip(part, vectors, strict=True)]  # fmt: skip
+            vectors = self.embedder.embed([Chunk(title, section, "", 0).heading for _, title, section, _ in part])
+            asked = self._embed_asks([[q for q in asks.split("\n") if q] for _, _, _, asks in part])
+            values = [{"chunk": cid, "vector": vector.astype("float32").tobytes(), "asks": asks}
+                      for (cid, _, _, _), vector, asks in zip(part, vectors, asked, strict=True)]  # fmt: skip
             with self.db.session() as s:
                 s.connection().execute(statement, values)
+
+    def _embed_asks(self, asks: Sequence[Sequence[str]]) -> list[bytes | None]:
+        """The embeddings of each chunk's questions (its section's metadata) as float32 bytes, one call for all."""
+        flat = [q for group in asks for q in group]
+        vectors = self.embedder.embed(flat) if flat else []
+        out: list[bytes | None] = []
+        at = 0
+        for group in asks:
+            out.append(np.asarray(vectors[at : at + len(group)], dtype=np.float32).tobytes() if group else None)
+            at += len(group)
+        return out
 
     def _embed_chunks(self, where, batch: int = 256) -> int:
         columns = (ChunkRow.id, ChunkRow.document_id, ChunkRow.language, ChunkRow.title, ChunkRow.section,
@@ -259,9 +313,10 @@ class KnowledgeIndex:
                 return
             with self.db.session() as s:
                 rows = s.execute(select(ChunkRow.id, ChunkRow.language, ChunkRow.title, ChunkRow.section,
-                                        ChunkRow.text))  # fmt: skip
+                                        ChunkRow.text, ChunkRow.asks))  # fmt: skip
                 triples = [
-                    (cid, lang, Chunk(title, section, text, 0).indexed_text) for cid, lang, title, section, text in rows
+                    (cid, lang, Chunk(title, section, text, 0, asks=tuple(asks.split("\n"))).lexical_text)
+                    for cid, lang, title, section, text, asks in rows
                 ]
             self.lexical.build(triples, source=fingerprint)
 

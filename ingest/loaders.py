@@ -17,6 +17,8 @@ class LoadError(Exception):
 class Block:
     text: str
     level: int = 0  # 0: paragraph; 1..6: heading level
+    guide: str = ""  # a heading's metadata: the guide's section(s) it restates ("Phase 1 › Quick Wins …")
+    asks: tuple[str, ...] = ()  # a heading's metadata: questions its section answers, in users' words
 
 
 @dataclass
@@ -26,6 +28,10 @@ class LoadedDocument:
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# metadata of a section, as HTML comments right below its heading (knowledge/ uses them; see its README):
+# <!-- leitfaden: Phase 1: … › Quick Wins identifizieren -->  <!-- fragen: Frage 1 | Frage 2 -->
+_MD_META = re.compile(r"^\s*<!--\s*(leitfaden|guide|fragen|questions)\s*:\s*(.*?)\s*-->\s*$", re.IGNORECASE)
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _MD_MARKUP = re.compile(r"(\*\*|__|`)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 
@@ -49,15 +55,29 @@ def load_markdown(path: Path) -> LoadedDocument:
             in_fence = not in_fence
             continue
         heading = None if in_fence else _MD_HEADING.match(line)
+        meta = None if in_fence else _MD_META.match(line)
         if heading:
             flush()
             blocks.append(Block(_clean_md(heading.group(2)), level=len(heading.group(1))))
+        elif meta and blocks and blocks[-1].level and not para:
+            blocks[-1] = _with_meta(blocks[-1], meta.group(1).lower(), meta.group(2))
+        elif not in_fence and _MD_COMMENT.fullmatch(line.strip()):
+            continue  # a comment is no text of the document
         elif not line.strip():
             flush()
         else:
             para.append(line.rstrip())
     flush()
     return LoadedDocument(_title(blocks, path), blocks)
+
+
+def _with_meta(heading: Block, key: str, value: str) -> Block:
+    from dataclasses import replace
+
+    if key in ("leitfaden", "guide"):
+        return replace(heading, guide=" ".join(value.split()))
+    asks = tuple(q.strip() for q in value.split("|") if q.strip())
+    return replace(heading, asks=heading.asks + asks)
 
 
 def _looks_like_heading(line: str, next_line: str | None) -> bool:

@@ -23,7 +23,14 @@ from ingest.embedder import Embedder
 
 WHOLE_PASSAGE_WORDS = 140  # the guide's sections are 60–140 words: quote them whole
 ANSWER_WORDS = 90
+FIGURE_WORDS = 45  # a question for one figure gets the sentences that carry it, not the whole section
 PASSAGES_CONSIDERED = 2
+# "Wie viel …", "Wie lange …", "Ab wann …", "auf wie viele Minuten …", "how much …": a question for a figure
+_FIGURE_QUESTION = re.compile(
+    r"\b(wie ?viele?|wie lange|wie hoch|wie oft|ab wann|wann|auf wie|um wie|wie gro(?:ß|ss)|wieviel|"
+    r"how (?:much|many|long|often|big|high)|when|what (?:percentage|share|amount))\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,18 @@ def _join(units: list[_Unit]) -> str:
     return text.strip()
 
 
+def asks_for_figure(question: str) -> bool:
+    return bool(_FIGURE_QUESTION.search(question))
+
+
 def extractive_answer(question: str, passages: list[Passage], embedder: Embedder, analyzer: Analyzer) -> str | None:
     """The answer text with [n] citations into `passages` (1-based); None if nothing in the best passages
-    may be quoted (they hold nothing but instruction-like text)."""
+    may be quoted (they hold nothing but instruction-like text). A question for a figure gets the
+    sentences that carry it; any other question a whole short section, or the best stretch of a long one."""
     top = passages[0]
-    if len(top.text.split()) <= WHOLE_PASSAGE_WORDS and (whole := _join(_units(top, 1))):
+    figure = asks_for_figure(question)
+    limit = FIGURE_WORDS if figure else WHOLE_PASSAGE_WORDS
+    if len(top.text.split()) <= limit and (whole := _join(_units(top, 1))):
         return f"{whole} [1]"
 
     question_terms = set(analyzer.terms(question))
@@ -88,16 +102,18 @@ def extractive_answer(question: str, passages: list[Passage], embedder: Embedder
         for start in range(len(units)):
             covered: set[str] = set()
             words = 0
+            has_figure = False
             for end in range(start, len(units)):
                 words += units[end].words
-                if words > ANSWER_WORDS and end > start:
+                if words > (FIGURE_WORDS if figure else ANSWER_WORDS) and end > start:
                     break
                 covered |= terms[end] & question_terms
+                has_figure = has_figure or bool(re.search(r"\d", units[end].text))
                 window = similarity[start : end + 1]
                 score = (
                     float(window.max())
                     + 0.8 * len(covered) / max(len(question_terms), 1)
-                    + 0.002 * words
+                    + (0.002 * words if not figure else 0.3 * has_figure - 0.002 * words)
                     + (0.05 if number == 1 else 0.0)
                 )
                 if best is None or score > best[0]:

@@ -28,6 +28,9 @@ Rules:
 - Answer in {language_name}, briefly (at most about 120 words), concretely, with the figures the \
 passages give.
 - Cite every statement with the number of its passage in square brackets, like [1] or [2][3].
+- You may combine passages, and compute with figures the user gives (a per-person figure times their \
+head count, a monthly figure per year); cite the passage the figure comes from.
+- A message may hold two questions: answer each.
 - If the passages do not contain the answer, reply with exactly {no_answer} and nothing else. Never \
 use outside knowledge, never guess.
 - Earlier turns of the conversation are only context for what the user means.

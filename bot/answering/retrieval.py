@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from bot.answering.query import QueryUnderstanding, about_us
 from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
 from ingest.analysis import words
 from ingest.index import KnowledgeIndex
@@ -24,6 +25,7 @@ HEADING_WEIGHT = 0.3  # measured on bench/eval: hit@1 0.79 → 0.85
 RRF_K = 5  # measured on bench/eval: 5 beat 10, 20 and 60 for hit@1 and hit@3
 VECTOR_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
+ASKED_WEIGHT = 1.0  # the questions each section answers (knowledge/ metadata), matched by embedding
 QUERY_VECTORS = 2048  # query embeddings kept per process (2 KB each with USE)
 SEARCHES = 2048  # search results kept per process, per index build
 
@@ -39,6 +41,8 @@ class Passage:
     score: float  # fused score, comparable within one result list
     similarity: float  # cosine similarity of question and passage (0 if only BM25 found it)
     lexical: float  # BM25 score (0 if only the vector search found it)
+    guide: str = ""  # the guide's section(s) it restates (knowledge/ metadata), cited beside it
+    asked: float = 0.0  # best cosine similarity of the question and the questions its section answers
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class Retrieval:
     best_similarity: float
     best_lexical: float
     coverage: float  # the largest share of the question's terms found in one of the top 3 passages
+    best_asked: float = 0.0  # the best match of the question with a question a section answers
+    agreement: int = 0  # how many rankings (vector, BM25, asked questions) have the first passage in their top 3
+    query: str = ""  # the question as searched: spelling put right, the guide's terms added
 
 
 def fuse(
@@ -76,6 +83,34 @@ def _coverage(question: str, passages: tuple[Passage, ...]) -> float:
 def _passage_words(title: str, section: str, text: str) -> frozenset[str]:
     """A passage's words, read once: the same passages come up again and again (5 % of a turn's time)."""
     return frozenset(words(f"{title} {section} {text}"))
+
+
+def _named_steps_first(question: str, candidates: list[str], rows) -> list[str]:
+    """A question naming a week of the plan ("Was ist in Woche 4 zu tun?") or a phase ("Tools für Phase 2")
+    wants a section whose heading names it first, not an overview that lists them all; the others keep
+    their order."""
+    from bot.answering.conversation import mentions
+
+    for kind in ("week", "phase"):
+        named = set(mentions(question, kind))
+        if named:
+            own = [c for c in candidates if named & set(mentions(Retriever._heading(rows[c]), kind))]
+            return own + [c for c in candidates if c not in own]
+    return candidates
+
+
+COMPANY_SIMILARITY = 0.3  # a company document's passage this close goes first for a question about "us"
+
+
+def _company_first(question: str, candidates: list[str], rows, similarity: dict, lexical: dict) -> list[str]:
+    """A question about the asker's own company ("Wer genehmigt bei uns KI-Tools?") wants the company's
+    own documents (ingested beside the guide, without guide sections) before the guide's general advice."""
+    if not about_us(question):
+        return candidates
+    own = [
+        c for c in candidates if not rows[c].guide and (similarity.get(c, 0.0) >= COMPANY_SIMILARITY or c in lexical)
+    ]
+    return own + [c for c in candidates if c not in own]
 
 
 class _Recent:
@@ -110,6 +145,7 @@ class Retriever:
         self._query_vectors = _Recent(QUERY_VECTORS)  # (model, text) → read-only vector
         self._searches = _Recent(SEARCHES)  # (model, query, language, k, focus) → Retrieval, for one build
         self._searches_stamp: str | None = None
+        self.understanding = QueryUnderstanding()
         self.keep = True  # False: nothing is kept (query vectors, results); benchmarks measure the work itself
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -180,26 +216,45 @@ class Retriever:
             self._searches.put(key, retrieval)
         return retrieval
 
+    def _asked_hits(self, embedding: np.ndarray, scope: str | None) -> list[tuple[str, float]]:
+        """Chunks ranked by how well the question matches one of the questions their section answers."""
+        ids, matrix, owner = self.index.asked(scope)
+        if not ids or matrix.shape[1] != embedding.shape[0]:
+            return []
+        similarity = matrix @ embedding
+        best = np.full(len(ids), -1.0, dtype=np.float32)
+        np.maximum.at(best, owner, similarity)
+        top = np.argsort(-best)[:CANDIDATES]
+        return [(ids[i], float(best[i])) for i in top]
+
     def _search(self, query: str, language: str, k: int, focus: str | None) -> Retrieval:
         languages = self.index.lexical.languages
         scope = language if language in languages or not languages else None
-        embedding = self.embed_query(query)
+        vocabulary = self.index.lexical.analyzer(scope or language).vocabulary
+        understood = self.understanding.understand(query, language, vocabulary)
+        embedding = self.embed_query(understood.text)
         vector_hits = self.index.vectors.query(embedding, CANDIDATES, scope)
         searched = [scope] if scope else sorted(languages)
-        lexical_hits = self._lexical(query, searched)
+        lexical_hits = self._lexical(understood.search_text, searched)
+        asked_hits = self._asked_hits(embedding, scope)
 
-        lists, weights = [vector_hits, lexical_hits], [VECTOR_WEIGHT, LEXICAL_WEIGHT]
+        lists = [vector_hits, lexical_hits, asked_hits]
+        weights = [VECTOR_WEIGHT, LEXICAL_WEIGHT, ASKED_WEIGHT]
         if focus:  # a follow-up: what is new in it must count on its own, not drowned by the topic
-            lists.append(self._lexical(focus, searched))
+            focused = self.understanding.understand(focus, language, vocabulary)
+            lists.append(self._lexical(focused.search_text, searched))
             weights.append(LEXICAL_WEIGHT)
         fused = fuse(*lists, weights=tuple(weights))
         candidates = list(fused)[: max(k, RERANK)]
         rows = self.index.chunks_by_id(candidates)
         candidates = [cid for cid in candidates if cid in rows]
         focus_embedding = self.embed_query(focus) if focus else embedding
-        best = self._heading_first(focus_embedding, candidates, rows, fused)[:k]
+        best = self._heading_first(focus_embedding, candidates, rows, fused)
+        best = _named_steps_first(focus or understood.text, best, rows)
+        best = _company_first(focus or understood.text, best, rows, dict(vector_hits), dict(lexical_hits))[:k]
         similarity = dict(vector_hits)
         lexical = dict(lexical_hits)
+        asked = dict(asked_hits)
         passages = tuple(
             Passage(
                 chunk_id=cid,
@@ -211,14 +266,21 @@ class Retriever:
                 score=round(fused[cid], 5),
                 similarity=similarity.get(cid, 0.0),
                 lexical=lexical.get(cid, 0.0),
+                guide=rows[cid].guide or "",
+                asked=asked.get(cid, 0.0),
             )
             for cid in best
             if cid in rows
         )
-        coverage = _coverage(focus or query, passages[:3])
+        coverage = _coverage(focus or understood.search_text, passages[:3])
+        first = passages[0].chunk_id if passages else None
+        agreement = sum(first in [cid for cid, _ in hits[:3]] for hits in (vector_hits, lexical_hits, asked_hits))
         return Retrieval(
             passages=passages,
             coverage=coverage,
             best_similarity=max((s for _, s in vector_hits), default=0.0),
             best_lexical=lexical_hits[0][1] if lexical_hits else 0.0,
+            best_asked=max((s for _, s in asked_hits), default=0.0),
+            agreement=agreement,
+            query=understood.search_text,
         )

@@ -8,31 +8,27 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot import metrics
+from bot.answering.conversation import is_follow_up, rewrite, split_parts, topic_query
 from bot.answering.extractive import extractive_answer
-from bot.answering.retrieval import Passage, Retrieval, Retriever
+from bot.answering.facts import computed
+from bot.answering.gate import Decision, decide
+from bot.answering.retrieval import Passage, Retriever
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.settings import Settings
-from ingest.analysis import Analyzer
+from ingest.analysis import Analyzer, words
 from ingest.index import KnowledgeIndex
 
-# The on-topic gate, calibrated on bench/eval/questions.yaml (see bench/README.md): a question is
-# answered when its best passage is semantically close, or close enough and one of the top passages
-# holds most of the question's terms (short questions such as "Was ist RAG?" embed poorly).
-MIN_SIMILARITY = 0.35
-MIN_SIMILARITY_WITH_TERMS = 0.25
-MIN_COVERAGE = 0.6
-
-_FOLLOW_UP_START = re.compile(
-    r"^(und|aber|also|auch|dafür|davon|dazu|was ist mit|wie ist es mit|und wie|and|but|also|what about|"
-    r"how about|and for|same for)\b",
-    re.IGNORECASE,
-)
 History = list[tuple[str, str]]  # (role, text), oldest first
+FOLLOW_UP_WORDS = 8  # a question this short may lean on the previous one when it finds nothing sure alone
+# a refusal names the nearest sections when one is this close (cosine to the passage, or to a question it
+# answers: any question resembles another question, so that bar is higher); else it says what Lotse covers
+NEARBY_PASSAGE = 0.35
+NEARBY_ASKED = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +43,11 @@ class Answer:
     sources: list[Passage] = field(default_factory=list)
     note: str | None = None
 
+    def used(self, number: int) -> bool:
+        """Whether source `number` (1-based) is quoted in the answer; a refusal's sources are the nearest
+        passages, offered as "Meinten Sie …?" and never used."""
+        return self.answered and f"[{number}]" in self.answer
+
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
@@ -55,23 +56,27 @@ class Answer:
             "language": self.language,
             "mode": self.mode,
             "sources": [
-                {"title": p.title, "source": p.source, "section": p.section, "text": p.text, "score": p.score}
-                for p in self.sources
-            ],
+                {
+                    "title": p.title,
+                    "source": p.source,
+                    "section": p.section,
+                    "text": p.text,
+                    "score": p.score,
+                    "guide": p.guide,
+                    "used": self.used(n),
+                }
+                for n, p in enumerate(self.sources, 1)
+            ],  # fmt: skip
         }
 
 
-def is_follow_up(question: str) -> bool:
-    content = [w for w in re.findall(r"\w+", question.lower()) if len(w) > 3]
-    return bool(_FOLLOW_UP_START.match(question.strip())) or len(content) <= 2
+@dataclass
+class _Found:
+    """One question (or one part of a two-part question) with what the knowledge base holds for it."""
 
-
-def retrieval_query(question: str, history: History) -> str:
-    """A follow-up ("Und pro Monat?") is searched together with the previous question."""
-    previous = [text for role, text in history if role == "user"]
-    if previous and is_follow_up(question):
-        return f"{question} {question} {previous[-1]}"
-    return question
+    question: str
+    passages: list[Passage]
+    decision: Decision
 
 
 class AnswerService:
@@ -103,12 +108,10 @@ class AnswerService:
             self._analyzers[language] = Analyzer(language)
         return self._analyzers[language]
 
-    def on_topic(self, retrieval: Retrieval) -> bool:
-        if not retrieval.passages:
-            return False
-        if retrieval.best_similarity >= MIN_SIMILARITY:
-            return True
-        return retrieval.best_similarity >= MIN_SIMILARITY_WITH_TERMS and retrieval.coverage >= MIN_COVERAGE
+    def _vocabulary(self, language: str) -> frozenset[str]:
+        languages = self.index.lexical.languages
+        scope = language if language in languages else next(iter(sorted(languages)), language)
+        return self.index.lexical.analyzer(scope).vocabulary
 
     def ask(
         self,
@@ -136,41 +139,141 @@ class AnswerService:
         self.index.lexical.refresh()  # a BM25 build holds the chunks of the latest ingest: no need to count them
         if not self.index.lexical.languages and self.index.chunk_count() == 0:
             return Answer(question, False, i18n.text("no_knowledge", language), language, self.mode)
+        language = self._language(question, language, previous_language)
 
-        query = retrieval_query(question, history)
-        retrieval = self.retriever.search(
-            query, language, self.settings.top_k, focus=question if query != question else None
-        )
+        previous = next((text for role, text in reversed(history) if role == "user"), None)
+        sections = [row.section for row in self.index.chunks_by_id(sorted(answered_before)).values()]
+        asked_before = [text for role, text in history if role == "user"]
+        rewritten = rewrite(question, asked_before, sections, language)
+        parts = split_parts(rewritten or question)
+        found: list[_Found] = []
+        for number, part in enumerate(parts):
+            context = None if rewritten else previous if number == 0 else parts[0]
+            found.append(self._find(part, context, language, answered_before if number == 0 else frozenset()))
+        if self.settings.llm.enabled and any(f.decision.verdict != "refuse" for f in found):
+            answer = self._llm_answer(question, found, language, history, on_text)
+            if answer is not None:
+                return answer
+        return self._extractive(question, found, language)
+
+    def _language(self, question: str, detected: str, previous: str) -> str:
+        """A message without a single function word ("next steps?", "risiken?") is told by the knowledge
+        base's words of each language, before falling back to the conversation's language."""
+        if detect_language(question, "x") != "x":
+            return detected
+        tokens = {w for w in words(question) if len(w) > 2 and not w.isdigit()}
+        vocabularies = {lang: self.index.lexical.analyzer(lang).vocabulary for lang in self.index.lexical.languages}
+        if set(vocabularies) != {"de", "en"}:
+            return previous
+        # words only one language's documents use ("steps", "risiken") tell more than words both use ("roi")
+        de = len({w for w in tokens if w in vocabularies["de"] and w not in vocabularies["en"]})
+        en = len({w for w in tokens if w in vocabularies["en"] and w not in vocabularies["de"]})
+        return previous if de == en else "de" if de > en else "en"
+
+    def _find(self, question: str, previous: str | None, language: str, answered_before) -> _Found:
+        """What the knowledge base holds for `question`; `previous`, the conversation's last question,
+        lends its topic to a follow-up — to a short one always ("Und pro Monat?"), to a longer one when
+        the question alone finds nothing sure ("Worauf muss ich bei der Auswahl achten?")."""
+        if previous and not is_follow_up(question) and len(question.split()) <= FOLLOW_UP_WORDS:
+            alone = self._find(question, None, language, frozenset())
+            if alone.decision.answers and alone.decision.reason in ("asked", "similar"):
+                return alone
+            return self._search(question, previous, language, answered_before, force_topic=True)
+        return self._search(question, previous, language, answered_before)
+
+    def _search(self, question: str, previous: str | None, language: str, answered_before,
+                force_topic: bool = False) -> _Found:  # fmt: skip
+        query = f"{question} {question} {previous}" if force_topic and previous else topic_query(question, previous)
+        focus = question if query != question else None
+        retrieval = self.retriever.search(query, language, self.settings.top_k, focus=focus)
         passages = list(retrieval.passages)  # the retrieval may be a kept one, shared: never changed here
         if query != question and answered_before:
             passages = [p for p in passages if p.chunk_id not in answered_before] + [
                 p for p in passages if p.chunk_id in answered_before
             ]
-        if not self.on_topic(retrieval):
-            return Answer(question, False, i18n.text("not_in_knowledge_base", language), language, self.mode)
+        vocabulary = self._vocabulary(language)
+        corrected = self.retriever.understanding.understand(question, language, vocabulary).text
+        return _Found(question, passages, decide(corrected, retrieval, vocabulary))
 
-        note = None
-        if self.settings.llm.enabled:
-            from bot.answering.llm import LLMUnavailable
+    def _refusal(self, question: str, found: list[_Found], language: str, mode: str) -> Answer:
+        """No part answerable: say so plainly, and name the nearest sections (also returned as sources,
+        not used) so that a channel can offer them."""
+        nearest = _merge([f.passages[:3] for f in found])[:3]
+        company = any(f.decision.reason == "company" for f in found)
+        if not nearest or not company and not any(_nearby(p) for p in nearest):
+            # nothing close: what Lotse can help with says more than the least distant sections
+            return Answer(question, False, i18n.text("not_in_knowledge_base", language), language, mode, nearest)
+        names = ", ".join(f"„{_heading(p)}“" if language == "de" else f'"{_heading(p)}"' for p in nearest[:2])
+        key = "company_specific" if company else "not_covered_nearby"
+        return Answer(question, False, i18n.text(key, language, sections=names), language, mode, nearest)
 
-            started = time.perf_counter()
-            try:
-                text = self._llm_answerer().answer(question, passages, language, history[-6:], on_text)
-            except LLMUnavailable as exc:
-                metrics.LLM_ERRORS.labels(exc.reason).inc()
-                log.warning("the LLM did not answer (%s); the answer is extractive", exc.reason)
-                note = i18n.text(exc.note_key or "llm_fallback_note", language, reason=exc.reason)
-            else:
-                metrics.LLM_SECONDS.observe(time.perf_counter() - started)
-                if text is None:
-                    refusal = i18n.text("not_in_knowledge_base", language)
-                    return Answer(question, False, refusal, language, "llm", passages)
-                return Answer(question, True, text, language, "llm", passages)
-
-        text = extractive_answer(question, passages, self.index.embedder, self._analyzer(language))
-        if text is None:  # the passages found hold only instruction-like text: nothing to quote
-            return Answer(question, False, i18n.text("not_in_knowledge_base", language), language, "extractive",
-                          passages)  # fmt: skip
+    def _extractive(self, question: str, found: list[_Found], language: str, note: str | None = None) -> Answer:
+        if not any(f.decision.answers for f in found):
+            return self._refusal(question, found, language, "extractive")
+        texts: list[str] = []
+        sources: list[Passage] = []
+        quoted: set[str] = set()
+        for f in found:
+            if not f.decision.answers:
+                texts.append(i18n.text("part_not_covered", language, part=f.question.rstrip("?")))
+                continue
+            if f.passages[0].chunk_id in quoted:
+                continue  # one passage answers both parts
+            text = extractive_answer(f.question, f.passages, self.index.embedder, self._analyzer(language))
+            if text is None:  # the passages found hold only instruction-like text: nothing to quote
+                texts.append(i18n.text("part_not_covered", language, part=f.question.rstrip("?")))
+                continue
+            offset = len(sources)
+            text = re.sub(r"\[(\d+)\]", lambda m, o=offset: f"[{int(m.group(1)) + o}]", text)
+            cited = re.search(r"\[(\d+)\]", text)
+            extra = computed(f.question, text, language)
+            if extra:
+                text = f"{text}\n{extra} [{cited.group(1) if cited else offset + 1}]"
+            texts.append(text)
+            sources.extend(f.passages)
+            quoted.add(f.passages[0].chunk_id)
+        if not sources:
+            return self._refusal(question, found, language, "extractive")
+        text = "\n\n".join(texts)
         if note:
             text = f"{text}\n\n{note}"
-        return Answer(question, True, text, language, "extractive", passages, note)
+        return Answer(question, True, text, language, "extractive", sources, note)
+
+    def _llm_answer(self, question, found: list[_Found], language, history, on_text) -> Answer | None:
+        """The LLM's answer from the passages of every part that is answerable or borderline; its "not in
+        the passages" is honoured. None when it could not answer (the caller answers extractively)."""
+        from bot.answering.llm import LLMUnavailable
+
+        passages = _merge([f.passages for f in found if f.decision.verdict != "refuse"])[: self.settings.top_k + 2]
+        started = time.perf_counter()
+        try:
+            text = self._llm_answerer().answer(question, passages, language, history[-6:], on_text)
+        except LLMUnavailable as exc:
+            metrics.LLM_ERRORS.labels(exc.reason).inc()
+            log.warning("the LLM did not answer (%s); the answer is extractive", exc.reason)
+            note = i18n.text(exc.note_key or "llm_fallback_note", language, reason=exc.reason)
+            answer = self._extractive(question, found, language, note)
+            return answer if answer.answered else replace(answer, note=note)
+        metrics.LLM_SECONDS.observe(time.perf_counter() - started)
+        if text is None:
+            refusal = self._refusal(question, found, language, "llm")
+            return refusal
+        return Answer(question, True, text, language, "llm", passages)
+
+
+def _merge(groups: list[list[Passage]]) -> list[Passage]:
+    """Passages of several lists, each once, interleaved best first."""
+    merged: dict[str, Passage] = {}
+    for rank in range(max((len(g) for g in groups), default=0)):
+        for group in groups:
+            if rank < len(group):
+                merged.setdefault(group[rank].chunk_id, group[rank])
+    return list(merged.values())
+
+
+def _nearby(passage: Passage) -> bool:
+    return passage.similarity >= NEARBY_PASSAGE or passage.asked >= NEARBY_ASKED
+
+
+def _heading(passage: Passage) -> str:
+    return passage.section.split(" > ")[-1] or passage.title

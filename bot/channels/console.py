@@ -4,12 +4,14 @@ with piped stdin it reads one message per line, so it can be scripted."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import sys
 import threading
 from typing import TextIO
 
 from bot.core import i18n
-from bot.core.messages import BOLD, Incoming, Question, Reply
+from bot.core.messages import BOLD, Incoming, Question, Reply, kind_of
 from bot.core.turn import Lotse
 
 QUIT = ("/quit", "/exit", "/beenden")
@@ -18,7 +20,7 @@ QUIT = ("/quit", "/exit", "/beenden")
 def render(reply: Reply) -> str:
     question = reply.question
     lines = [f"[{question.progress}]"] if question and question.progress else []
-    lines.append(BOLD.sub(r"\1", reply.text))  # a terminal shows no bold
+    lines.append(tables(BOLD.sub(r"\1", reply.text)))  # a terminal shows no bold
     if question is not None:
         lines.extend(_choices(question))
         lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")
@@ -37,9 +39,67 @@ def render(reply: Reply) -> str:
         lines.append(f"{i18n.text('sources', reply.language)}:")
         for c in reply.citations:
             lines.append(f"  [{c.number}] {c.label} ({c.source})")
+            if c.guide:
+                lines.append(f"      {c.reference(reply.language)}")
+    if not reply.answered and reply.nearest:
+        lines.append("")
+        lines.append(f"{i18n.text('nearest_sections', reply.language)}:")
+        lines.extend(f"  – {c.label} ({c.source})" for c in reply.nearest[:3])
     if reply.notice:
         lines += ["", reply.notice]
     return "\n".join(lines)
+
+
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def tables(text: str) -> str:
+    """Markdown tables (as the knowledge base writes them) as aligned columns: a terminal shows the pipes
+    literally, and a table squeezed into one line of them is unreadable."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if _TABLE_ROW.match(lines[i]) and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+            block = [lines[i]]
+            i += 2
+            while i < len(lines) and _TABLE_ROW.match(lines[i]):
+                block.append(lines[i])
+                i += 1
+            out.extend(_columns([[cell.strip() for cell in row.strip().strip("|").split("|")] for row in block]))
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
+def _columns(rows: list[list[str]]) -> list[str]:
+    count = max(len(r) for r in rows)
+    rows = [r + [""] * (count - len(r)) for r in rows]
+    widths = [max(len(r[c]) for r in rows) for c in range(count)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    return [lines[0], "  ".join("─" * w for w in widths), *lines[1:]]
+
+
+def to_json(text: str, reply: Reply) -> dict:
+    """One reply as `lotse chat --json` prints it: the fields of `lotse ask --json`, plus `kind` and
+    `action` (null until natural-language actions fill it). Cited sources come first, marked used."""
+    sources = [
+        {"title": c.title, "source": c.source, "section": c.section, "text": c.text, "score": c.score,
+         "guide": c.guide, "used": c.used}
+        for c in [*reply.citations, *reply.nearest]
+    ]  # fmt: skip
+    return {
+        "question": text,
+        "answered": reply.answered,
+        "answer": reply.text,
+        "language": reply.language,
+        "mode": reply.mode,
+        "sources": sources,
+        "kind": kind_of(reply),
+        "action": None,
+    }
 
 
 def _choices(question: Question) -> list[str]:
@@ -51,8 +111,10 @@ def _choices(question: Question) -> list[str]:
     return []
 
 
-def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    interactive = stdin.isatty() and stdout.isatty()
+def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, as_json: bool = False) -> int:
+    """The chat loop. `as_json`: one message per line in, exactly one JSON object per reply out, one a
+    line, in order (scripts and evaluations: `lotse chat --json`)."""
+    interactive = stdin.isatty() and stdout.isatty() and not as_json
     if interactive:
         try:
             import readline  # noqa: F401  (arrow keys and history for input())
@@ -76,6 +138,9 @@ def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.
             break
         reply = core.handle(Incoming(text=line, user=user, channel="console"))  # role: LOTSE_CONSOLE_ROLE
         language = reply.language
+        if as_json:
+            print(json.dumps(to_json(line, reply), ensure_ascii=False), file=stdout, flush=True)
+            continue
         print(render(reply), file=stdout)
         print(file=stdout)
         stdout.flush()

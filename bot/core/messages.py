@@ -49,10 +49,16 @@ class Citation:
     section: str
     text: str
     score: float
+    guide: str = ""  # the guide's section this passage restates ("Leitfaden › Phase 1 › Quick Wins")
+    used: bool = True  # False: a nearest passage offered with a refusal ("Meinten Sie …?"), not quoted
 
     @property
     def label(self) -> str:
         return " › ".join(x for x in (self.title, self.section) if x)
+
+    def reference(self, language: str) -> str:
+        """Where the guide says it: "Leitfaden › Phase 1: … › Quick Wins identifizieren" ("" if unknown)."""
+        return f"{i18n.text('guide_reference', language)} › {self.guide}" if self.guide else ""
 
 
 @dataclass(frozen=True)
@@ -139,3 +145,24 @@ class Reply:
     form: str | None = None  # a form for the channel to offer: "feedback" (rating 1–5 and a comment)
     files: list[File] = field(default_factory=list)  # exports to hand over
     notice: str = ""  # shown small under the reply, e.g. the AI disclosure at a person's first contact
+    nearest: list[Citation] = field(default_factory=list)  # with a refusal: the closest passages, not used
+    kind: str = ""  # answer, refusal, dialog, result, confirm, clarify, command, error ("" → `kind_of`)
+
+
+KINDS = ("answer", "refusal", "dialog", "result", "confirm", "clarify", "command", "error")
+
+
+def kind_of(reply: Reply) -> str:
+    """What a reply is, for scripts (`lotse chat --json`): set by the core where it knows, else read
+    from the reply's shape."""
+    if reply.kind:
+        return reply.kind
+    if reply.question is not None:
+        return "dialog"
+    if reply.mode in ("llm", "extractive"):
+        return "answer" if reply.answered else "refusal"
+    if not reply.answered:
+        return "error"
+    if reply.mode == "dialog" and (reply.images or reply.files):
+        return "result"
+    return "command"

@@ -45,8 +45,17 @@ FEEDBACK = {"/feedback": None, "/rückmeldung": "de", "/rueckmeldung": "de"}  # 
 
 
 def reply_for(answer: Answer) -> Reply:
-    """The channel-neutral reply for an answer, citing only what its text refers to."""
-    return Reply(answer.answer, answer.language, _cited(answer), answer.answered, answer.mode)
+    """The channel-neutral reply for an answer, citing only what its text refers to; the passages it does
+    not quote go along as `nearest` (with a refusal: what the guide covers nearby, "Meinten Sie …?")."""
+    cited = _cited(answer)
+    quoted = {c.source + c.section + c.text for c in cited}
+    nearest = [
+        Citation(0, p.title, p.source, p.section, p.text, p.score, p.guide, used=False)
+        for p in answer.sources
+        if p.source + p.section + p.text not in quoted
+    ]
+    kind = "answer" if answer.answered else "refusal"
+    return Reply(answer.answer, answer.language, cited, answer.answered, answer.mode, nearest=nearest, kind=kind)
 
 
 def _cited(answer: Answer) -> list[Citation]:
@@ -54,7 +63,7 @@ def _cited(answer: Answer) -> list[Citation]:
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
     order = list(dict.fromkeys(n for n in numbers if 1 <= n <= len(answer.sources)))
     return [
-        Citation(n, p.title, p.source, p.section, p.text, p.score)
+        Citation(n, p.title, p.source, p.section, p.text, p.score, p.guide)
         for n, p in ((n, answer.sources[n - 1]) for n in order)
     ]
 

@@ -68,6 +68,9 @@ class ChunkRow(Base):
     text: Mapped[str] = mapped_column(Text)
     # embedding of the chunk's own heading (float32 bytes), for ranking by heading at query time
     heading_vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    guide: Mapped[str] = mapped_column(Text, default="", server_default="")  # the guide's section it restates
+    asks: Mapped[str] = mapped_column(Text, default="", server_default="")  # questions it answers, one a line
+    asks_vectors: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # their embeddings, float32
 
 
 class MessageRow(Base):

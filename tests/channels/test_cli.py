@@ -120,3 +120,26 @@ def test_teams_package_builds_the_app_zip_with_the_app_id(kb_settings, guard_dir
         manifest = json.loads(package.read("manifest.json"))
     assert manifest["id"] == manifest["bots"][0]["botId"] == env["MICROSOFT_APP_ID"]
     assert manifest["bots"][0]["commandLists"][0]["commands"]
+
+
+def test_chat_json_prints_one_object_per_reply_in_order_and_follow_ups_use_the_conversation(kb_settings, guard_dir):
+    messages = ["Was passiert in Woche 3?", "und danach?", "Wann ist unsere nächste Datenschutz-Schulung?",
+                "/check 1", "abbrechen"]  # fmt: skip
+    result = lotse(["chat", "--json", "--user", "anna"], kb_settings.data_dir, guard_dir, stdin="\n".join(messages) + "\n")
+    assert result.returncode == 0, result.stderr
+    replies = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in replies] == messages
+    assert [r["kind"] for r in replies] == ["answer", "answer", "refusal", "dialog", "command"]
+    for reply in replies:
+        assert set(reply) == {"question", "answered", "answer", "language", "mode", "sources", "kind", "action"}
+        assert reply["action"] is None
+    week3, week4, refusal = replies[:3]
+    assert "Woche 3" in week3["sources"][0]["section"] and week3["sources"][0]["used"] is True
+    assert "Woche 4" in week4["sources"][0]["section"]
+    assert refusal["answered"] is False and refusal["sources"] and not any(s["used"] for s in refusal["sources"])
+    assert replies[3]["mode"] == "dialog"
+
+    # another person has a conversation of their own: "und danach?" does not continue Anna's
+    other = lotse(["chat", "--json", "--user", "ben"], kb_settings.data_dir, guard_dir, stdin="und danach?\n")
+    (reply,) = [json.loads(line) for line in other.stdout.splitlines()]
+    assert not any("Woche 4" in s["section"] for s in reply["sources"] if s["used"])

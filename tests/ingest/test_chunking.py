@@ -65,3 +65,27 @@ def test_plain_text_short_lines_before_prose_become_headings(tmp_path: Path):
     assert loaded.title == "KI-Notizen"  # the opening heading line names the text
     chunks = chunk_document(loaded)
     assert [c.section for c in chunks] == ["", "Quick Wins identifizieren", "Wie lange dauert es?"]
+
+
+def test_section_metadata_below_a_heading_is_read_and_never_indexed_as_text(tmp_path: Path):
+    page = tmp_path / "phase-1.md"
+    page.write_text(
+        "# Phase 1\n\n"
+        "## Quick Wins: schnelle Erfolge\n"
+        "<!-- leitfaden: Phase 1: Fundamentanalyse und Vorbereitung › Quick Wins identifizieren -->\n"
+        "<!-- fragen: Womit fangen wir an? | Low hanging fruits? -->\n\n"
+        "Einfache Anwendungsfälle wie die Ticket-Kategorisierung bringen schnelle Erfolge.\n\n"
+        "### Beispiel\n\n"
+        "<!-- ein Kommentar im Text -->\n"
+        "Ein interner FAQ-Chatbot ist weniger riskant als automatische Kundenkorrespondenz.\n",
+        encoding="utf-8",
+    )
+    chunks = chunk_document(load(page))
+    first, second = chunks
+    assert first.guide == "Phase 1: Fundamentanalyse und Vorbereitung › Quick Wins identifizieren"
+    assert first.asks == ("Womit fangen wir an?", "Low hanging fruits?")
+    assert "<!--" not in first.text and "leitfaden" not in first.text
+    assert "Low hanging fruits?" in first.lexical_text and "Low hanging" not in first.indexed_text
+    # a subsection without metadata of its own restates its parent's guide section, and answers no listed question
+    assert second.guide == first.guide and second.asks == ()
+    assert "Kommentar" not in second.text

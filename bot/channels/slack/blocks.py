@@ -95,9 +95,13 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
 
 
 def sources_block(reply: Reply) -> dict:
-    """The cited passages under an answer: number, document title › section."""
+    """The cited passages under an answer: number, document title › section, and the guide's section it
+    restates (so a manager can check it against the original)."""
     lines = [
-        f"[{c.number}] *{escape(c.title)}*" + (f" › {escape(c.section)}" if c.section else "") for c in reply.citations
+        f"[{c.number}] *{escape(c.title)}*"
+        + (f" › {escape(c.section)}" if c.section else "")
+        + (f" — _{escape(c.reference(reply.language))}_" if c.guide else "")
+        for c in reply.citations
     ]
     # one element: a context block holds at most 10, and an answer may cite more passages
     return context("\n".join([f"{i18n.text('sources', reply.language)}:", *lines]))

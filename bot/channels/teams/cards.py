@@ -48,7 +48,9 @@ def ai_entity(reply: Reply) -> dict:
                 "appearance": {
                     "@type": "DigitalDocument",
                     "name": c.label[:80],
-                    "abstract": _shorten(c.text, ABSTRACT_LIMIT),
+                    "abstract": _shorten(
+                        f"{c.reference(reply.language)}: {c.text}" if c.guide else c.text, ABSTRACT_LIMIT
+                    ),
                     "keywords": [k for k in (c.title, c.section) if k][:3],
                 },
             }

@@ -1,0 +1,157 @@
+"""What a message asks, read in its conversation: two questions in one message are split, and a
+follow-up is rewritten into the question it stands for.
+
+- "Wie lange dauert die Roadmap, und was kostet das erste Jahr?" → two questions, each answered and cited.
+- "Und danach?" after week 3 → "Woche 4"; "und in Phase 2?" after a question on phase 1 → that question
+  for phase 2. The order of the plan's weeks and the roadmap's phases is data (`config/sequences.yaml`).
+- Any other short follow-up ("Und pro Monat?") is searched with the previous question (`topic_query`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ingest.analysis import words
+
+SEQUENCES = Path(__file__).resolve().parents[2] / "config" / "sequences.yaml"
+
+_QUESTION_WORDS = (
+    r"was|wie|wann|wer|wen|wem|welche[rsnm]?|wo|woran|womit|wozu|wof(?:ü|ue)r|warum|wieso|weshalb|ob|"
+    r"gibt es|brauchen|brauche|braucht|sollten|sollen|soll|muss|m(?:ü|ue)ssen|kann|k(?:ö|oe)nnen|ist|sind|"
+    r"what|how|when|who|which|where|why|should|do|does|is|are|can|could|would|will"
+)
+# ", und was kostet …", " and how long …", "; wie …": a second question joined to the first
+_JOIN = re.compile(
+    rf"(?:\s*[,;]\s*|\s+)(?:und|and|sowie|plus)\s+(?=(?:{_QUESTION_WORDS})\b)|;\s*(?=(?:{_QUESTION_WORDS})\b)",
+    re.IGNORECASE,
+)
+_SENTENCES = re.compile(r"(?<=\?)\s+(?=\S)")
+_FOLLOW_UP_START = re.compile(
+    r"^(und|aber|also|auch|dafür|dafuer|davon|dazu|was ist mit|wie ist es mit|und wie|and|but|also|what about|"
+    r"how about|and for|same for)\b",
+    re.IGNORECASE,
+)
+_NEXT = re.compile(
+    r"\b(danach|dann|anschlie(?:ß|ss)end|als n(?:ä|ae)chstes|n(?:ä|ae)chste[nrs]?|darauf(?:folgende)?|"
+    r"next|after that|afterwards|the one after|following|then)\b",
+    re.IGNORECASE,
+)
+_PREVIOUS = re.compile(
+    r"\b(davor|vorher|zuvor|vorige[nrs]?|vorherige[nrs]?|letzte[nrs]? davor|previous|before that|the one before|"
+    r"prior|earlier one)\b",
+    re.IGNORECASE,
+)
+_KIND_WORDS = {
+    "week": r"(?:woche|wochen|week|weeks|wk)",
+    "phase": r"(?:phase|phasen|stage)",
+}
+_NUMBER = r"(\d+(?:\s*(?:[-–—]|bis|to|und|and|/)\s*\d+)?)"
+
+
+@dataclass(frozen=True)
+class Sequence:
+    kind: str
+    items: tuple[str, ...]  # in order; an item may cover several numbers ("5-6")
+
+    def index_of(self, numbers: list[int]) -> int | None:
+        for i, item in enumerate(self.items):
+            if set(numbers) & set(_numbers(item)):
+                return i
+        return None
+
+
+@lru_cache(maxsize=1)
+def sequences() -> dict[str, Sequence]:
+    data = yaml.safe_load(SEQUENCES.read_text(encoding="utf-8")) if SEQUENCES.is_file() else {}
+    return {kind: Sequence(kind, tuple(str(i) for i in items)) for kind, items in (data or {}).items()}
+
+
+def _numbers(text: str) -> list[int]:
+    found = [int(n) for n in re.findall(r"\d+", text)]
+    if len(found) == 2 and re.search(r"[-–—]|bis|to", text) and 0 < found[1] - found[0] <= 11:
+        return list(range(found[0], found[1] + 1))
+    return found
+
+
+def mentions(text: str, kind: str) -> list[int]:
+    """The numbers of `kind` ("week", "phase") that `text` names, number words included ("Woche drei")."""
+    normal = " ".join(words(text))
+    found: list[int] = []
+    for match in re.finditer(rf"\b{_KIND_WORDS[kind]}\s+{_NUMBER}", normal):
+        found.extend(_numbers(match.group(1)))
+    return found
+
+
+def split_parts(question: str) -> list[str]:
+    """One message with two questions → the two; otherwise the message alone. A part must have a few
+    words of its own, so "Was und wie?" stays one question."""
+    sentences = [s.strip() for s in _SENTENCES.split(question.strip()) if s.strip()]
+    parts: list[str] = []
+    for sentence in sentences:
+        pieces = [p.strip(" ,;") for p in _JOIN.split(sentence) if p and p.strip(" ,;")]
+        parts.extend(pieces)
+    questions = [p for p in parts if len(re.findall(r"\w+", p)) >= 2]
+    if len(questions) < 2 or len(questions) > 3:
+        return [question]
+    if sum(p.rstrip().endswith("?") for p in sentences) < len(sentences) - 1:
+        return [question]  # a statement before a question is context ("Wir sind 120 Leute. Passt das?")
+    return questions
+
+
+def is_follow_up(question: str) -> bool:
+    content = [w for w in re.findall(r"\w+", question.lower()) if len(w) > 3]
+    return bool(_FOLLOW_UP_START.match(question.strip())) or len(content) <= 2
+
+
+def topic_query(question: str, previous: str | None) -> str:
+    """A short follow-up ("Und pro Monat?") is searched together with the previous question."""
+    if previous and is_follow_up(question):
+        return f"{question} {question} {previous}"
+    return question
+
+
+def rewrite(question: str, previous: str | list[str] | None, previous_sections: list[str], language: str) -> str | None:
+    """The question a follow-up stands for, when it moves along the plan's weeks or the roadmap's phases
+    ("und danach?", "und in Phase 2?"); None when it does not. `previous`: the earlier questions, the
+    latest last (or the latest alone); a chain of follow-ups ("und in Phase 2?", "und Phase 3?") keeps
+    the topic of the question it started from."""
+    earlier_questions = [previous] if isinstance(previous, str) else list(previous or [])
+    previous = earlier_questions[-1] if earlier_questions else None
+    template = next((q for q in reversed(earlier_questions) if not is_follow_up(q)), previous)
+    if not previous and not previous_sections:
+        return None
+    if len(re.findall(r"\w+", question)) > 8:
+        return None
+    step = 1 if _NEXT.search(question) else -1 if _PREVIOUS.search(question) else 0
+    for kind, sequence in sequences().items():
+        own = mentions(question, kind)
+        earlier = mentions(previous or "", kind) or [n for s in previous_sections[:1] for n in mentions(s, kind)]
+        if own and earlier and previous and is_follow_up(question):
+            # "und in Phase 2?" after "Welche Tools gibt es für Phase 1?": the same question for phase 2
+            target = sequence.index_of(own)
+            base = template if template and mentions(template, kind) else previous
+            return _replace(base, kind, sequence.items[target] if target is not None else str(own[0]))
+        if step and earlier and not own:
+            at = sequence.index_of(earlier if step < 0 else earlier[-1:])
+            if at is None or not 0 <= at + step < len(sequence.items):
+                return None
+            return _ask_for(kind, sequence.items[at + step], language)
+    return None
+
+
+def _replace(previous: str, kind: str, item: str) -> str:
+    pattern = re.compile(rf"\b({_KIND_WORDS[kind]})\s+\d+(?:\s*(?:[-–—]|bis|to|und|and|/)\s*\d+)?", re.IGNORECASE)
+    return pattern.sub(lambda m: f"{m.group(1)} {item}", previous, count=1)
+
+
+def _ask_for(kind: str, item: str, language: str) -> str:
+    if kind == "week":
+        return f"Was passiert in Woche {item} des 90-Tage-Plans?" if language == "de" else (
+            f"What happens in week {item} of the 90-day plan?")  # fmt: skip
+    return f"Worum geht es in Phase {item} der KI-Roadmap?" if language == "de" else (
+        f"What is phase {item} of the AI roadmap about?")  # fmt: skip

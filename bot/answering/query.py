@@ -1,0 +1,192 @@
+"""Understanding a question as people type it, offline: spelling put right against the knowledge base's
+own words (umlauts written as ae/oe/ue or ss, typos), and the words people use for the guide's terms
+("PoC", "Ist-Zustand", "Kennzahlen") added from a lexicon kept as data (`config/lexicon.yaml`).
+
+The result feeds both searches: BM25 then meets the guide's terms, and the embedding sees a cleaner text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
+
+LEXICON = Path(__file__).resolve().parents[2] / "config" / "lexicon.yaml"
+_WORD = re.compile(r"[a-zäöüß]+(?:-[a-zäöüß]+)*", re.IGNORECASE)
+_UMLAUTS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
+_STOP = GERMAN_WORDS | ENGLISH_WORDS
+MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours at one edit ("leute" → "heute")
+
+
+# the asker's own company: "bei uns", "unsere", "our", "we have" — a company document may answer it
+_ABOUT_US = re.compile(
+    r"\b(bei uns|unse?re?[nmrs]?|unserer|in unserem|f(?:ü|ue)r uns|wir haben|haben wir|our|ours|at our|"
+    r"for us|do we have|have we|we have)\b",
+    re.IGNORECASE,
+)
+
+
+def about_us(text: str) -> bool:
+    return bool(_ABOUT_US.search(text))
+
+
+@dataclass(frozen=True)
+class Understood:
+    text: str  # the question, spelling put right
+    expansions: tuple[str, ...]  # the guide's terms for words the lexicon knows
+
+    @property
+    def search_text(self) -> str:
+        return " ".join([self.text, *self.expansions])
+
+
+class Lexicon:
+    """Phrases people use → the guide's terms, per language; a phrase matches whole words, case and
+    umlaut spelling aside."""
+
+    def __init__(self, entries: dict[str, dict[str, str]]) -> None:
+        self._patterns: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        for language, table in entries.items():
+            patterns = []
+            for target, phrases in table.items():
+                for phrase in [target, *phrases] if isinstance(phrases, list) else [phrases]:
+                    folded = fold(str(phrase))
+                    patterns.append((re.compile(rf"(?<![\w-]){re.escape(folded)}(?![\w-])"), str(target)))
+            self._patterns[language] = patterns
+
+    @classmethod
+    def load(cls, path: Path = LEXICON) -> Lexicon:
+        if not path.is_file():
+            return cls({})
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls({lang: table or {} for lang, table in data.items()})
+
+    def expand(self, text: str, language: str) -> tuple[str, ...]:
+        folded = fold(text)
+        found: dict[str, None] = {}
+        for pattern, target in self._patterns.get(language, []):
+            if pattern.search(folded) and fold(target) not in folded:
+                found[target] = None
+        return tuple(found)
+
+
+def fold(text: str) -> str:
+    """Lower case with umlauts and ß spelled out and hyphens as spaces: how both sides are compared."""
+    text = text.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    return re.sub(r"\s+", " ", text.replace("-", " ")).strip()
+
+
+def _umlaut_variants(word: str) -> Iterable[str]:
+    """ "muessen" → "müssen", "grosse" → "große": every way of reading ae/oe/ue/ss as an umlaut or ß."""
+    variants = {word}
+    for plain, umlaut in _UMLAUTS:
+        variants |= {v[:i] + umlaut + v[i + len(plain) :] for v in variants for i in _positions(v, plain)}
+    variants.discard(word)
+    return variants
+
+
+def _positions(text: str, part: str) -> list[int]:
+    return [m.start() for m in re.finditer(f"(?={part})", text)]
+
+
+class Speller:
+    """Words put right against a vocabulary (the knowledge base's words): umlauts first, then one edit
+    (two for long words), found through the words' one-letter deletions (SymSpell's idea)."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self.vocabulary = frozenset(w for w in vocabulary if len(w) >= 3)
+        self._deletes: dict[str, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    def _index(self) -> dict[str, list[str]]:
+        with self._lock:
+            if self._deletes is None:
+                deletes: dict[str, list[str]] = {}
+                for word in self.vocabulary:
+                    if len(word) >= MIN_TYPO_LENGTH - 1:
+                        for variant in {word, *_deletions(word)}:
+                            deletes.setdefault(variant, []).append(word)
+                self._deletes = deletes
+            return self._deletes
+
+    def correct(self, word: str) -> str:
+        if word in self.vocabulary or word in _STOP or len(word) < 3 or not word.isalpha():
+            return word
+        for variant in _umlaut_variants(word):
+            if variant in self.vocabulary or variant in _STOP:
+                return variant
+        if len(word) < MIN_TYPO_LENGTH:
+            return word
+        index = self._index()
+        candidates: set[str] = set()
+        for variant in {word, *_deletions(word)}:
+            candidates.update(index.get(variant, ()))
+        candidates = {c for c in candidates if _distance(word, c) <= (1 if len(word) < 9 else 2)}
+        if not candidates:
+            return word
+        # the closest, then the one sharing the longest beginning (typos sit later in a word), then the shortest
+        return min(candidates, key=lambda c: (_distance(word, c), -_common_prefix(word, c), len(c), c))
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+@lru_cache(maxsize=65536)
+def _distance(a: str, b: str) -> int:
+    """Damerau–Levenshtein distance (adjacent swaps count one)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+class QueryUnderstanding:
+    """One per process: the lexicon, and a speller per vocabulary (a new index build brings a new one)."""
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or Lexicon.load()
+        self._speller: tuple[frozenset[str], Speller] | None = None
+
+    def speller(self, vocabulary: frozenset[str]) -> Speller:
+        """The speller of the loaded index build's vocabulary (a new build brings a new one)."""
+        kept = self._speller
+        if kept is None or kept[0] is not vocabulary:
+            kept = self._speller = (vocabulary, Speller(vocabulary))
+        return kept[1]
+
+    def understand(self, question: str, language: str, vocabulary: frozenset[str]) -> Understood:
+        speller = self.speller(vocabulary) if vocabulary else None
+
+        def fix(match: re.Match[str]) -> str:
+            word = match.group(0)
+            if speller is None or "-" in word:
+                return word
+            lower = word.lower()
+            fixed = speller.correct(lower)
+            return word if fixed == lower else fixed
+
+        text = _WORD.sub(fix, question)
+        return Understood(text, self.lexicon.expand(text, language))

@@ -1,0 +1,42 @@
+"""The terminal's rendering of replies: Markdown tables as columns, sources with the guide's section,
+the nearest sections with a refusal, and the JSON lines of `lotse chat --json`."""
+
+from bot.channels.console import render, tables, to_json
+from bot.core.messages import Citation, Reply
+
+
+def test_markdown_tables_are_printed_as_aligned_columns():
+    text = "Kosten:\n| Posten | Betrag |\n|---|---|\n| Schulung pro Person | 2.000–5.000 € |\n| Betrieb | 2.000–5.000 €/Monat |"
+    assert tables(text).split("\n") == [
+        "Kosten:",
+        "Posten               Betrag",
+        "───────────────────  ───────────────────",
+        "Schulung pro Person  2.000–5.000 €",
+        "Betrieb              2.000–5.000 €/Monat",
+    ]
+    assert tables("a | b, but no table") == "a | b, but no table"
+
+
+def citation(number: int, used: bool = True) -> Citation:
+    return Citation(number, "Phase 1", "de/02.md", "Quick Wins", "Ticket-Kategorisierung …", 0.5,
+                    "Phase 1: Fundamentanalyse und Vorbereitung › Quick Wins identifizieren", used)  # fmt: skip
+
+
+def test_an_answer_names_the_guides_section_of_each_source():
+    shown = render(Reply("Die Ticket-Kategorisierung … [1]", "de", [citation(1)], mode="extractive"))
+    assert "[1] Phase 1 › Quick Wins (de/02.md)" in shown
+    assert "Leitfaden › Phase 1: Fundamentanalyse und Vorbereitung › Quick Wins identifizieren" in shown
+
+
+def test_a_refusal_offers_the_nearest_sections():
+    reply = Reply("Dazu steht nichts …", "de", answered=False, mode="extractive", nearest=[citation(0, False)])
+    assert "Meinten Sie:\n  – Phase 1 › Quick Wins (de/02.md)" in render(reply)
+
+
+def test_json_of_a_reply_has_the_ask_fields_and_kind_and_action():
+    reply = Reply("Dazu steht nichts …", "de", answered=False, mode="extractive", nearest=[citation(0, False)],
+                  kind="refusal")  # fmt: skip
+    data = to_json("Was kostet Copilot?", reply)
+    assert list(data) == ["question", "answered", "answer", "language", "mode", "sources", "kind", "action"]
+    assert data["kind"] == "refusal" and data["action"] is None and data["answered"] is False
+    assert data["sources"][0]["used"] is False and data["sources"][0]["section"] == "Quick Wins"
