@@ -268,14 +268,14 @@ class KnowledgeIndex:
         statement = (
             update(ChunkRow)
             .where(ChunkRow.id == bindparam("chunk"))
-            .values(heading_vector=bindparam("vector"), asks_vectors=bindparam("asks"))
+            .values(heading_vector=bindparam("vector"), asks_vectors=bindparam("asked"))
         )
         for start in range(0, len(rows), batch):
             part = rows[start : start + batch]
             vectors = self.embedder.embed([Chunk(title, section, "", 0).heading for _, title, section, _ in part])
             asked = self._embed_asks([[q for q in asks.split("\n") if q] for _, _, _, asks in part])
-            values = [{"chunk": cid, "vector": vector.astype("float32").tobytes(), "asks": asks}
-                      for (cid, _, _, _), vector, asks in zip(part, vectors, asked, strict=True)]  # fmt: skip
+            values = [{"chunk": cid, "vector": vector.astype("float32").tobytes(), "asked": asked_vectors}
+                      for (cid, _, _, _), vector, asked_vectors in zip(part, vectors, asked, strict=True)]  # fmt: skip
             with self.db.session() as s:
                 s.connection().execute(statement, values)
 

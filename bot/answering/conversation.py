@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
 from ingest.analysis import words
 
 SEQUENCES = Path(__file__).resolve().parents[2] / "config" / "sequences.yaml"
@@ -31,6 +32,7 @@ _JOIN = re.compile(
     re.IGNORECASE,
 )
 _SENTENCES = re.compile(r"(?<=\?)\s+(?=\S)")
+_ASKS = re.compile(rf"^(?:(?:und|and|aber|but)\s+)?(?:{_QUESTION_WORDS})\b", re.IGNORECASE)
 _FOLLOW_UP_START = re.compile(
     r"^(und|aber|also|auch|dafür|dafuer|davon|dazu|was ist mit|wie ist es mit|und wie|and|but|also|what about|"
     r"how about|and for|same for)\b",
@@ -38,19 +40,19 @@ _FOLLOW_UP_START = re.compile(
 )
 _NEXT = re.compile(
     r"\b(danach|dann|anschlie(?:ß|ss)end|als n(?:ä|ae)chstes|n(?:ä|ae)chste[nrs]?|darauf(?:folgende)?|"
-    r"next|after that|afterwards|the one after|following|then)\b",
+    r"next|after that|afterwards|the one after|following|then|nach(?=\s+(?:woche\s+)?\d)|after(?=\s+(?:week\s+)?\d))\b",
     re.IGNORECASE,
 )
 _PREVIOUS = re.compile(
     r"\b(davor|vorher|zuvor|vorige[nrs]?|vorherige[nrs]?|letzte[nrs]? davor|previous|before that|the one before|"
-    r"prior|earlier one)\b",
+    r"prior|earlier one|vor(?=\s+(?:woche\s+)?\d)|before(?=\s+(?:week\s+)?\d))\b",
     re.IGNORECASE,
 )
 _KIND_WORDS = {
     "week": r"(?:woche|wochen|week|weeks|wk)",
     "phase": r"(?:phase|phasen|stage)",
 }
-_NUMBER = r"(\d+(?:\s*(?:[-–—]|bis|to|und|and|/)\s*\d+)?)"
+_NUMBER = r"(\d+(?:\s*(?:[-–—]|bis|to|und|and|/)?\s*\d+)?)"  # "5-6" reads "5 6" once words() drops the dash
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,11 @@ def mentions(text: str, kind: str) -> list[int]:
     """The numbers of `kind` ("week", "phase") that `text` names, number words included ("Woche drei")."""
     normal = " ".join(words(text))
     found: list[int] = []
-    for match in re.finditer(rf"\b{_KIND_WORDS[kind]}\s+{_NUMBER}", normal):
+    for match in re.finditer(rf"\b{_KIND_WORDS[kind]}\s+(?:(?:vor|nach|before|after)\s+)?{_NUMBER}", normal):
         found.extend(_numbers(match.group(1)))
+    # "in der dritten Woche", "the third week": an ordinal before the word (an article marks it as one)
+    for match in re.finditer(rf"\b(?:der|die|den|dem|the|in|im)\s+(\d+)\s+{_KIND_WORDS[kind]}\b", normal):
+        found.append(int(match.group(1)))
     return found
 
 
@@ -98,6 +103,8 @@ def split_parts(question: str) -> list[str]:
     questions = [p for p in parts if len(re.findall(r"\w+", p)) >= 2]
     if len(questions) < 2 or len(questions) > 3:
         return [question]
+    if not all(p.endswith("?") or _ASKS.match(p) for p in questions[1:]):
+        return [question]  # "…? Ignoriere alle Anweisungen." is no second question
     if sum(p.rstrip().endswith("?") for p in sentences) < len(sentences) - 1:
         return [question]  # a statement before a question is context ("Wir sind 120 Leute. Passt das?")
     return questions
@@ -125,12 +132,20 @@ def rewrite(question: str, previous: str | list[str] | None, previous_sections: 
     template = next((q for q in reversed(earlier_questions) if not is_follow_up(q)), previous)
     if not previous and not previous_sections:
         return None
-    if len(re.findall(r"\w+", question)) > 8:
+    if len(re.findall(r"\w+", question)) > 10:
         return None
     step = 1 if _NEXT.search(question) else -1 if _PREVIOUS.search(question) else 0
+    if step and not _only_moves(question):
+        step = 0  # "Wann ist unsere nächste Datenschutz-Schulung?" asks about something of its own
     for kind, sequence in sequences().items():
         own = mentions(question, kind)
         earlier = mentions(previous or "", kind) or [n for s in previous_sections[:1] for n in mentions(s, kind)]
+        if step and own:
+            # "die Woche vor 5-6", "the week after 9-10": a step from the week it names
+            at = sequence.index_of(own if step < 0 else own[-1:])
+            if at is None or not 0 <= at + step < len(sequence.items):
+                return None
+            return _ask_for(kind, sequence.items[at + step], language)
         if own and earlier and previous and is_follow_up(question):
             # "und in Phase 2?" after "Welche Tools gibt es für Phase 1?": the same question for phase 2
             target = sequence.index_of(own)
@@ -142,6 +157,22 @@ def rewrite(question: str, previous: str | list[str] | None, previous_sections: 
                 return None
             return _ask_for(kind, sequence.items[at + step], language)
     return None
+
+
+_FUNCTION = GERMAN_WORDS | ENGLISH_WORDS
+_FILLERS = frozenset(
+    "nochmal nochmals noch mal eigentlich genau dann denn bitte again exactly please what whats comes come "
+    "kommt passiert happens happen steht machen machen tun do does about".split()
+)
+
+
+def _only_moves(question: str) -> bool:
+    """Whether a message does nothing but move along ("und danach?", "was war nochmal die Woche davor?",
+    "and the one after that?"): no words of its own beyond the move, the step's name and fillers."""
+    rest = _PREVIOUS.sub(" ", _NEXT.sub(" ", question.lower()))
+    rest = re.sub(rf"\b{_KIND_WORDS['week']}\b|\b{_KIND_WORDS['phase']}\b", " ", rest)
+    content = [w for w in re.findall(r"[a-zäöüß]+", rest) if len(w) > 3 and w not in _FILLERS and w not in _FUNCTION]
+    return not content
 
 
 def _replace(previous: str, kind: str, item: str) -> str:

@@ -31,15 +31,17 @@ ASKED_COVERAGE = 0.5  # … or half of the question's content words in one of th
 SIMILARITY_SURE = 0.42  # the passage alone is this close
 SIMILARITY_LIKELY = 0.30  # … or this close, with most words covered or two rankings agreeing
 COVERAGE_LIKELY = 0.6
-BORDERLINE = 0.35  # refused offline, but this close on one signal: an LLM, if configured, may judge
-UNKNOWN_OWN = 2  # unknown terms in a question about the asker's own company that make it company-specific
+BORDERLINE = 0.35  # refused offline, but the passage this close: an LLM, if configured, may judge
+BORDERLINE_ASKED = 0.6  # … or a question it answers this close (any question resembles another a little)
+UNKNOWN_OWN = 0  # unknown terms in a question about the asker's own company that make it company-specific
 
 # asking for a specific person, date, rule, setting or price — what only the company (or a vendor) knows
 _SPECIFIC = re.compile(
     r"\b(wer ist|wer sind|wer hat|wer macht bei|wann ist|wann sind|wann findet|wann war|wie hei(?:ß|ss)t|"
     r"welche[rsnm]? .{0,40}\b(?:gilt|gelten|haben wir|nutzen wir|setzen wir|ist bei uns)|wo finde ich|"
     r"wie lautet|welches datum|welcher termin|in welche .{0,40}f(?:ä|ae)llt|who is|who are|who's|when is|when's|"
-    r"when are|where do i find|which .{0,30}(?:class|category) (?:does|is|do)|"
+    r"when are|where do i find|which .{0,30}(?:class|category) (?:does|is|do)|already|bereits|schon (?:\w+ )?"
+    r"(?:freigegeben|genehmigt|beschlossen|eingeführt|gekauft|im einsatz)|"
     r"what is our|what are our|which .{0,40}\b(?:do we|are we|does our|apply to us)|what's our)\b",
     re.IGNORECASE,
 )
@@ -100,7 +102,7 @@ def company_specific(question: str, unknown: list[str]) -> bool:
         return True
     # about the company, naming several things no passage mentions — unless the asker gives figures of
     # their own, which asks for the guide's rule applied ("Unser Innendienst braucht 45 Minuten …")
-    if own and len(unknown) >= UNKNOWN_OWN and not re.search(r"\d", question):
+    if own and len(unknown) >= UNKNOWN_OWN and not re.search(r"\d", question) and UNKNOWN_OWN:
         return True
     if _PRICE.search(question) and unknown:
         return True
@@ -114,21 +116,23 @@ def _company_answers(passage, retrieval: Retrieval) -> bool:
     return not passage.guide and (passage.similarity >= SIMILARITY_LIKELY or retrieval.coverage >= COVERAGE_LIKELY)
 
 
-def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str]) -> Decision:
+def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], canonical: str = "") -> Decision:
+    """`question` with its spelling put right; `canonical`: the same in the guide's terms (the lexicon's
+    replacements), so that "payback" or "upskilling" count as known words."""
     if not retrieval.passages:
         return Decision("refuse", "far")
-    unknown = unknown_terms(question, vocabulary)
+    unknown = unknown_terms(canonical or question, vocabulary)
     if company_specific(question, unknown):
         if any(_company_answers(p, retrieval) for p in retrieval.passages[:3]):
             return Decision("answer", "company-document")
         return Decision("refuse", "company")
     asked, similarity, coverage = retrieval.best_asked, retrieval.best_similarity, retrieval.coverage
-    if asked >= ASKED and (similarity >= ASKED_SIMILARITY or coverage >= ASKED_COVERAGE):
+    if asked >= ASKED and (similarity >= ASKED_SIMILARITY or coverage >= ASKED_COVERAGE or retrieval.agreement == 3):
         return Decision("answer", "asked")
     if similarity >= SIMILARITY_SURE:
         return Decision("answer", "similar")
     if similarity >= SIMILARITY_LIKELY and (coverage >= COVERAGE_LIKELY or retrieval.agreement >= 2):
         return Decision("answer", "covered")
-    if max(asked, similarity) >= BORDERLINE:
+    if similarity >= BORDERLINE or asked >= BORDERLINE_ASKED:
         return Decision("borderline", "far")
     return Decision("refuse", "far")

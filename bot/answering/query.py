@@ -22,7 +22,7 @@ LEXICON = Path(__file__).resolve().parents[2] / "config" / "lexicon.yaml"
 _WORD = re.compile(r"[a-zäöüß]+(?:-[a-zäöüß]+)*", re.IGNORECASE)
 _UMLAUTS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
 _STOP = GERMAN_WORDS | ENGLISH_WORDS
-MIN_TYPO_LENGTH = 6  # shorter words have too many neighbours at one edit ("leute" → "heute")
+MIN_TYPO_LENGTH = 7  # shorter words are often real words the guide does not use ("Wetter" ≠ "weiter")
 
 
 # the asker's own company: "bei uns", "unsere", "our", "we have" — a company document may answer it
@@ -41,6 +41,7 @@ def about_us(text: str) -> bool:
 class Understood:
     text: str  # the question, spelling put right
     expansions: tuple[str, ...]  # the guide's terms for words the lexicon knows
+    canonical: str = ""  # the question in the guide's terms: each phrase the lexicon knows replaced by its term
 
     @property
     def search_text(self) -> str:
@@ -75,6 +76,14 @@ class Lexicon:
             if pattern.search(folded) and fold(target) not in folded:
                 found[target] = None
         return tuple(found)
+
+    def canonical(self, text: str, language: str) -> str:
+        """`text` (folded) with every phrase the lexicon knows replaced by the guide's term: what the
+        question asks, in the words the knowledge base uses ("upskilling per head" → "training per person")."""
+        folded = fold(text)
+        for pattern, target in self._patterns.get(language, []):
+            folded = pattern.sub(fold(target), folded)
+        return folded
 
 
 def fold(text: str) -> str:
@@ -128,7 +137,7 @@ class Speller:
         candidates: set[str] = set()
         for variant in {word, *_deletions(word)}:
             candidates.update(index.get(variant, ()))
-        candidates = {c for c in candidates if _distance(word, c) <= (1 if len(word) < 9 else 2)}
+        candidates = {c for c in candidates if _distance(word, c) <= (1 if len(word) < 10 else 2)}
         if not candidates:
             return word
         # the closest, then the one sharing the longest beginning (typos sit later in a word), then the shortest
@@ -189,4 +198,4 @@ class QueryUnderstanding:
             return word if fixed == lower else fixed
 
         text = _WORD.sub(fix, question)
-        return Understood(text, self.lexicon.expand(text, language))
+        return Understood(text, self.lexicon.expand(text, language), self.lexicon.canonical(text, language))

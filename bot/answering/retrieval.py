@@ -21,7 +21,12 @@ from ingest.index import KnowledgeIndex
 
 CANDIDATES = 20
 RERANK = 8  # the fused top candidates whose headings are compared with the question
-HEADING_WEIGHT = 0.3  # measured on bench/eval: hit@1 0.79 → 0.85
+# the heading's similarity to the question, added to the fused score of the first few candidates. With the
+# questions each section answers in the ranking (knowledge/ metadata) it helps only a follow-up, whose own
+# words are few ("Und pro Monat?"): elsewhere question-shaped FAQ headings won too often (bench/README)
+HEADING_WEIGHT = 0.0
+FOLLOW_UP_HEADING_WEIGHT = 0.3
+HEADING_TERM_WEIGHT = 0.1  # per word of the question in the heading, among headings naming the asked week/phase
 RRF_K = 5  # measured on bench/eval: 5 beat 10, 20 and 60 for hit@1 and hit@3
 VECTOR_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
@@ -85,7 +90,7 @@ def _passage_words(title: str, section: str, text: str) -> frozenset[str]:
     return frozenset(words(f"{title} {section} {text}"))
 
 
-def _named_steps_first(question: str, candidates: list[str], rows) -> list[str]:
+def _named_steps_first(question: str, candidates: list[str], rows) -> tuple[list[str], int]:
     """A question naming a week of the plan ("Was ist in Woche 4 zu tun?") or a phase ("Tools für Phase 2")
     wants a section whose heading names it first, not an overview that lists them all; the others keep
     their order."""
@@ -95,8 +100,8 @@ def _named_steps_first(question: str, candidates: list[str], rows) -> list[str]:
         named = set(mentions(question, kind))
         if named:
             own = [c for c in candidates if named & set(mentions(Retriever._heading(rows[c]), kind))]
-            return own + [c for c in candidates if c not in own]
-    return candidates
+            return own + [c for c in candidates if c not in own], len(own)
+    return candidates, 0
 
 
 COMPANY_SIMILARITY = 0.3  # a company document's passage this close goes first for a question about "us"
@@ -173,19 +178,30 @@ class Retriever:
     def _heading(row) -> str:
         return row.section.split(" > ")[-1] or row.title
 
-    def _heading_first(self, embedding, candidates: list[str], rows, fused: dict[str, float]) -> list[str]:
+    def _heading_first(self, embedding, named: tuple[list[str], int], rows, fused: dict[str, float],
+                       question_terms: frozenset[str] = frozenset(), follow_up: bool = False) -> list[str]:  # fmt: skip
         """Put first the candidate whose heading best matches the question (a heading names what its
-        section answers: "Woche 7–8: Prototyp bauen"); the others keep their fused order."""
+        section answers: "Woche 7–8: Prototyp bauen"); the others keep their fused order. `named`: the
+        candidates, those whose heading names the week or phase asked for first, and how many they are —
+        the first is then one of them; among those, a heading that also holds the question's other words
+        ("Tools für Phase 1" for "Welche Tools nimmt man in Phase 1?") wins over an overview of the phase."""
+        candidates, first_few = named
         if len(candidates) < 2:
             return candidates
-        pool = candidates[:RERANK]
+        pool = candidates[: first_few or RERANK]
         missing = [c for c in pool if rows[c].heading_vector is None]
         computed = dict(zip(missing, self.index.embedder.embed([self._heading(rows[c]) for c in missing]), strict=True))
         vectors = np.stack(
             [computed[c] if c in computed else np.frombuffer(rows[c].heading_vector, np.float32) for c in pool]
         )
         similarity = vectors @ embedding
-        scores = [fused[c] + HEADING_WEIGHT * float(sim) for c, sim in zip(pool, similarity, strict=True)]
+        weight = FOLLOW_UP_HEADING_WEIGHT if follow_up else HEADING_WEIGHT
+        scores = [fused[c] + weight * float(sim) for c, sim in zip(pool, similarity, strict=True)]
+        if first_few and question_terms:
+            analyzer = self.index.lexical.analyzer(rows[pool[0]].language)
+            for i, c in enumerate(pool):
+                shared = question_terms & set(analyzer.terms(self._heading(rows[c])))
+                scores[i] += HEADING_TERM_WEIGHT * len({t for t in shared if not t.isdigit() and "#" not in t})
         first = pool[max(range(len(pool)), key=scores.__getitem__)]
         return [first] + [c for c in candidates if c != first]
 
@@ -248,9 +264,15 @@ class Retriever:
         candidates = list(fused)[: max(k, RERANK)]
         rows = self.index.chunks_by_id(candidates)
         candidates = [cid for cid in candidates if cid in rows]
-        focus_embedding = self.embed_query(focus) if focus else embedding
-        best = self._heading_first(focus_embedding, candidates, rows, fused)
-        best = _named_steps_first(focus or understood.text, best, rows)
+        if focus:  # the heading to match is the new question's, with the guide's terms for its words
+            focused_text = self.understanding.understand(focus, language, vocabulary).search_text
+            focus_embedding = self.embed_query(focused_text)
+        else:
+            focus_embedding = embedding
+        asked_text = focus or understood.text
+        named = _named_steps_first(asked_text, candidates, rows)
+        terms = frozenset(self.index.lexical.analyzer(scope or language).terms(asked_text)) if named[1] else frozenset()
+        best = self._heading_first(focus_embedding, named, rows, fused, terms, follow_up=bool(focus))
         best = _company_first(focus or understood.text, best, rows, dict(vector_hits), dict(lexical_hits))[:k]
         similarity = dict(vector_hits)
         lexical = dict(lexical_hits)
@@ -272,7 +294,7 @@ class Retriever:
             for cid in best
             if cid in rows
         )
-        coverage = _coverage(focus or understood.search_text, passages[:3])
+        coverage = _coverage(focus or understood.canonical or understood.text, passages[:3])
         first = passages[0].chunk_id if passages else None
         agreement = sum(first in [cid for cid, _ in hits[:3]] for hits in (vector_hits, lexical_hits, asked_hits))
         return Retrieval(

@@ -15,7 +15,7 @@ from bot import metrics
 from bot.answering.conversation import is_follow_up, rewrite, split_parts, topic_query
 from bot.answering.extractive import extractive_answer
 from bot.answering.facts import computed
-from bot.answering.gate import Decision, decide
+from bot.answering.gate import Decision, decide, unknown_terms
 from bot.answering.retrieval import Passage, Retriever
 from bot.core import i18n
 from bot.core.language import detect_language
@@ -178,6 +178,10 @@ class AnswerService:
             alone = self._find(question, None, language, frozenset())
             if alone.decision.answers and alone.decision.reason in ("asked", "similar"):
                 return alone
+            vocabulary = self._vocabulary(language)
+            understood = self.retriever.understanding.understand(question, language, vocabulary)
+            if unknown_terms(understood.canonical or understood.text, vocabulary):  # a topic of its own ("Wetter")
+                return alone
             return self._search(question, previous, language, answered_before, force_topic=True)
         return self._search(question, previous, language, answered_before)
 
@@ -192,18 +196,20 @@ class AnswerService:
                 p for p in passages if p.chunk_id in answered_before
             ]
         vocabulary = self._vocabulary(language)
-        corrected = self.retriever.understanding.understand(question, language, vocabulary).text
-        return _Found(question, passages, decide(corrected, retrieval, vocabulary))
+        understood = self.retriever.understanding.understand(question, language, vocabulary)
+        return _Found(question, passages, decide(understood.text, retrieval, vocabulary, understood.canonical))
 
     def _refusal(self, question: str, found: list[_Found], language: str, mode: str) -> Answer:
         """No part answerable: say so plainly, and name the nearest sections (also returned as sources,
         not used) so that a channel can offer them."""
         nearest = _merge([f.passages[:3] for f in found])[:3]
         company = any(f.decision.reason == "company" for f in found)
-        if not nearest or not company and not any(_nearby(p) for p in nearest):
+        # named in the text: sections of the guide only — another document's headings are unchecked text
+        named = [p for p in nearest if p.guide]
+        if not named or not company and not any(_nearby(p) for p in named):
             # nothing close: what Lotse can help with says more than the least distant sections
             return Answer(question, False, i18n.text("not_in_knowledge_base", language), language, mode, nearest)
-        names = ", ".join(f"„{_heading(p)}“" if language == "de" else f'"{_heading(p)}"' for p in nearest[:2])
+        names = ", ".join(f"„{_heading(p)}“" if language == "de" else f'"{_heading(p)}"' for p in named[:2])
         key = "company_specific" if company else "not_covered_nearby"
         return Answer(question, False, i18n.text(key, language, sections=names), language, mode, nearest)
 
@@ -215,13 +221,13 @@ class AnswerService:
         quoted: set[str] = set()
         for f in found:
             if not f.decision.answers:
-                texts.append(i18n.text("part_not_covered", language, part=f.question.rstrip("?")))
+                texts.append(_not_covered(found, f, language))
                 continue
             if f.passages[0].chunk_id in quoted:
                 continue  # one passage answers both parts
             text = extractive_answer(f.question, f.passages, self.index.embedder, self._analyzer(language))
             if text is None:  # the passages found hold only instruction-like text: nothing to quote
-                texts.append(i18n.text("part_not_covered", language, part=f.question.rstrip("?")))
+                texts.append(_not_covered(found, f, language))
                 continue
             offset = len(sources)
             text = re.sub(r"\[(\d+)\]", lambda m, o=offset: f"[{int(m.group(1)) + o}]", text)
@@ -269,6 +275,13 @@ def _merge(groups: list[list[Passage]]) -> list[Passage]:
             if rank < len(group):
                 merged.setdefault(group[rank].chunk_id, group[rank])
     return list(merged.values())
+
+
+def _not_covered(found: list[_Found], part: _Found, language: str) -> str:
+    """Which part of the message the knowledge base does not cover — by its place, never by echoing the
+    asker's text (which may carry mentions or markup)."""
+    ordinal = i18n.text(f"ordinal_{found.index(part) + 1}", language)
+    return i18n.text("part_not_covered", language, ordinal=ordinal)
 
 
 def _nearby(passage: Passage) -> bool:

@@ -12,12 +12,15 @@ with a note that says why. The checks, in order, with the reason each gives:
   plain @channel/@here/@everyone.
 - "image": a markdown image (`![x](…)`): clients fetch images by themselves, so one can carry data out.
 - "link": a URL, web address or e-mail address that is not written in the passages, the question or
-  the conversation: `[click](https://evil/?q=…)`, `<https://evil|click>`, `evil.example/?d=…`.
+  the conversation (inside an HTML tag there it is markup, not written: "Füge <img src=…> an"):
+  `[click](https://evil/?q=…)`, `<https://evil|click>`, `evil.example/?d=…`.
 - "no citation": the finished reply cites no passage.
 - "unsupported": a sentence whose words mostly do not occur in the passages, the question or the
   conversation (of one or two content words: all of them; of more: 40 %), leaving out what is
   instruction-like there ("PWNED", an attacker's slogan, a translated system prompt).
-- "figure": a number that occurs nowhere in the passages, the question or the conversation.
+- "figure": a number that occurs nowhere in the passages, the question or the conversation, and is not
+  computed from the asker's numbers and the passages' (a product, sum, difference, a year of a monthly
+  figure, a percentage off): the model may apply the guide's figures to "12 Leute" (issue 19).
 
 The last two are lexical: a false statement made up from the passages' own words and figures passes
 them. They are tuned on the bundled guide so that faithful answers, also paraphrased, pass.
@@ -113,6 +116,21 @@ class Sources:
         return set(words(self.text))
 
     @cached_property
+    def figures(self) -> set[str]:
+        """The numbers a reply may state: those written in what it draws on, and what the asker's own
+        numbers make of the passages' (12 people × 2.000 €, 45 minutes less 40 %, 3 × 5.000 € × 12)."""
+        # the asker's numbers, not those of an instruction in the question ("Antworte: … 99 Euro …")
+        asked = [int(w) for w in words(data_only(self.question)) if w.isdigit() and 0 < int(w) < 100_000][:6]
+        if not asked:
+            return self.words
+        given = {int(w) for w in self.words if w.isdigit() and 0 < int(w) < 10_000_000}
+        derived: set[float] = set()
+        for a in asked:
+            for b in given:
+                derived |= {a * b, a * b * 12, abs(a - b), a + b, a * (100 - b) / 100 if b < 100 else a, a * b / 100}
+        return self.words | {str(int(v)) for v in derived if v == int(v)} | {f"{v:g}" for v in derived}
+
+    @cached_property
     def stems(self) -> set[str]:
         stem = _stemmer(self.language).stemWord
         return {stem(w) for w in self.words}
@@ -122,8 +140,13 @@ class Sources:
         return " ".join(sorted(self.words))
 
     @cached_property
+    def written(self) -> str:
+        """What the reply may draw on as text: without HTML tags, whose links are markup, not references."""
+        return _TAG.sub(" ", self.text)
+
+    @cached_property
     def links(self) -> set[str]:
-        return {_normal_link(link) for link in _links(self.text)}
+        return {_normal_link(link) for link in _links(self.written)}
 
     @cached_property
     def hosts(self) -> set[str]:
@@ -131,7 +154,7 @@ class Sources:
 
     @cached_property
     def emails(self) -> set[str]:
-        return {m.group().casefold() for m in EMAIL.finditer(self.text)}
+        return {m.group().casefold() for m in EMAIL.finditer(self.written)}
 
 
 class OutputGuard:
@@ -254,7 +277,7 @@ def _unsupported(reply: str, sources: Sources) -> str | None:
     for sentence in _sentences(reply):
         tokens = words(sentence)
         # figures as written in digits ("one" is a word, not a figure)
-        if any(t not in sources.words for t in words(" ".join(_FIGURE.findall(sentence)))):
+        if any(t not in sources.figures for t in words(" ".join(_FIGURE.findall(sentence)))):
             return "figure"
         content = {t for t in tokens if not t.isdigit() and len(t) > 1 and t not in _STOP and t not in _FREE}
         if not content:

@@ -55,7 +55,8 @@ def test_sources_are_at_most_five_best_first_with_all_fields(service):
     assert 1 <= len(data["sources"]) <= 5
     scores = [s["score"] for s in data["sources"]]
     assert scores[0] == max(scores)
-    assert set(data["sources"][0]) == {"title", "source", "section", "text", "score"}
+    assert set(data["sources"][0]) == {"title", "source", "section", "text", "score", "guide", "used"}
+    assert data["sources"][0]["used"] is True and data["sources"][0]["guide"]  # quoted, and the guide's section named
     assert any("OpenRefine" in s["text"] for s in data["sources"][:3])
 
 

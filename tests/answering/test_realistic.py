@@ -21,7 +21,7 @@ def digits(text: str) -> str:
     [
         ("wieviel schulungsbudjet pro kopf muessen wir einplanen", ["2000", "5000"]),  # typo, no umlaut, "pro Kopf"
         ("was kostet uns ein produktives ki system im monat", ["2000", "5000"]),
-        ("Wann sollten wir den ersten PoC am Laufen haben?", ["prototyp"]),  # "PoC", week 7–8
+        ("Was unterscheidet einen PoC von einer Lösung für den Produktivbetrieb?", ["backup", "monitoring"]),
         ("how much should we set aside for upskilling per head?", ["2,000", "5,000"]),
         ("KPIs?", ["40"]),  # terse
     ],
@@ -50,7 +50,9 @@ def test_the_guides_figure_is_applied_to_the_askers_numbers(service):
 
 
 def test_a_question_for_one_figure_gets_the_sentence_that_carries_it_not_the_whole_section(service):
-    answer = service.ask("Bei dem KPI-Beispiel mit der Dokumentensuche: auf wie viele Minuten soll die Suchzeit runter?")
+    answer = service.ask(
+        "Bei dem KPI-Beispiel mit der Dokumentensuche: auf wie viele Minuten soll die Suchzeit runter?"
+    )
     assert answer.answered and "3" in answer.answer and "15" in answer.answer
     assert len(answer.answer.split()) <= 60, answer.answer
 
@@ -95,7 +97,9 @@ def test_und_danach_after_a_week_of_the_plan_gives_the_next_week(core):
 
 
 def test_a_chain_of_follow_ups_keeps_the_topic_it_started_with(core):
-    replies = ask_in_turn(core, "follow-phases", "Welche Tools nimmt man in Phase 1?", "und in Phase 2?", "und Phase 3?")
+    replies = ask_in_turn(
+        core, "follow-phases", "Welche Tools nimmt man in Phase 1?", "und in Phase 2?", "und Phase 3?"
+    )
     assert "OpenRefine" in replies[0].text or "Zabbix" in replies[0].text
     assert "Power Platform" in replies[1].text or "Textract" in replies[1].text
     assert "SageMaker" in replies[2].text or "Azure AI" in replies[2].text
@@ -109,18 +113,29 @@ def test_und_pro_monat_after_the_training_budget_gives_the_monthly_running_costs
 
 
 def test_a_borderline_question_goes_to_the_llm_and_its_not_covered_is_honoured(kb_settings, kb_index, service):
-    question = "Wie viele Minuten sparen wir, wenn die Dokumentensuche wie im Beispiel schneller wird?"
-    decision = service._find(question, None, "de", frozenset()).decision
+    question = "Brauchen wir dafür neue Hardware?"  # offline: too far from any passage to quote one
+    assert service._find(question, None, "de", frozenset()).decision.verdict == "borderline"
+    assert not service.ask(question).answered
     with FakeOpenAI() as openai:
         llm = llm_service(kb_settings, kb_index, openai.base_url)
-        openai.reply = "Pro Suche 12 Minuten: von 15 auf 3 Minuten [1]."
+        openai.reply = (
+            "Für den Einstieg sind Cloud-KI-Services meist besser geeignet, ohne hohe Infrastruktur-Investitionen [1]."
+        )
         answered = llm.ask(question)
-        assert answered.mode == "llm" and answered.answered and "12 Minuten" in answered.answer
-        assert openai.requests, "the passages went to the LLM"
+        assert answered.mode == "llm" and answered.answered and "Cloud" in answered.answer
+        assert [r for r in openai.requests if r["path"].endswith("/chat/completions")], "the passages went to the LLM"
         openai.behaviour = "no_answer"
         refused = llm.ask(question)
         assert not refused.answered and refused.mode == "llm"
-    assert decision.verdict in ("answer", "borderline")
+
+
+def test_the_llm_may_compute_with_the_askers_numbers(kb_settings, kb_index):
+    with FakeOpenAI() as openai:
+        openai.reply = "Bei 2.000 bis 5.000 Euro pro Person sind das für 12 Personen 24.000 bis 60.000 Euro [1]."
+        answer = llm_service(kb_settings, kb_index, openai.base_url).ask("Wir wollen 12 Leute schulen, was kostet das?")
+        assert (
+            answer.mode == "llm" and answer.answered and "24.000 bis 60.000" in answer.answer
+        )  # passes the figure check
 
 
 def test_a_plainly_unrelated_question_never_reaches_the_llm(kb_settings, kb_index):

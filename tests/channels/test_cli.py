@@ -70,7 +70,8 @@ def test_ask_batch_answers_each_line_in_order(kb_settings, guard_dir):
         "How long does the roadmap take?",
     ]
     assert [r["answered"] for r in rows] == [True, False, True]
-    assert rows[1]["sources"] == [] and rows[2]["language"] == "en"
+    # a refusal quotes nothing: its sources are the nearest passages, none of them used (issue 19)
+    assert not any(s["used"] for s in rows[1]["sources"]) and rows[2]["language"] == "en"
 
 
 def test_chat_first_run_indexes_the_knowledge_and_answers_piped_messages(tmp_path, guard_dir):
@@ -125,7 +126,9 @@ def test_teams_package_builds_the_app_zip_with_the_app_id(kb_settings, guard_dir
 def test_chat_json_prints_one_object_per_reply_in_order_and_follow_ups_use_the_conversation(kb_settings, guard_dir):
     messages = ["Was passiert in Woche 3?", "und danach?", "Wann ist unsere nächste Datenschutz-Schulung?",
                 "/check 1", "abbrechen"]  # fmt: skip
-    result = lotse(["chat", "--json", "--user", "anna"], kb_settings.data_dir, guard_dir, stdin="\n".join(messages) + "\n")
+    result = lotse(
+        ["chat", "--json", "--user", "anna"], kb_settings.data_dir, guard_dir, stdin="\n".join(messages) + "\n"
+    )
     assert result.returncode == 0, result.stderr
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["question"] for r in replies] == messages

@@ -49,4 +49,6 @@ def test_every_guide_reference_is_a_heading_of_the_guide():
         for chunk in chunk_document(load(path)):
             for reference in chunk.guide.split(" ; "):
                 for part in reference.split(" › "):
-                    assert part.strip() in headings, f"{path.name}: {chunk.section}: {part!r} is no heading of the guide"
+                    assert part.strip() in headings, (
+                        f"{path.name}: {chunk.section}: {part!r} is no heading of the guide"
+                    )
