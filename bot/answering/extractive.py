@@ -30,7 +30,7 @@ _FIGURE_QUESTION = re.compile(
     r"\b(wie ?viele?|wie lange|wie hoch|wie oft|ab wann|auf wie|um wie|wie gro(?:ß|ss)|wieviel|"
     r"how (?:much|many|long|often|big|high)|what (?:percentage|share|amount))\b"
     # "wann"/"when" asks for a time only where a question starts, not as a conjunction ("… when we use AI")
-    r"|(?:^|[,;:–-]\s*|\b(?:und|and|so|ok|okay)\s+)(?:wann|when)\b",
+    r"|(?:^|[,;:–-]\s*)(?:wann|when)\b",
     re.IGNORECASE,
 )
 

@@ -22,9 +22,9 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _COUNT = r"(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")"
 _PEOPLE = re.compile(
-    _COUNT + r"\s+(?:\w+\s+){0,2}?(?:leute|personen|mitarbeite\w*|ma\b|kolleg\w*|entwickler\w*|admins?|"
-    r"teilnehm\w*|beschäftigte\w*|köpfe\w*|koepfe|devs?|developers?|people|persons?|employees?|staff|engineers?|"
-    r"admins?|colleagues|participants?|members?)",
+    _COUNT + r"(?:-?k(?:ö|oe)pfige\w*|\s+(?:\w+\s+){0,2}?(?:leute|personen|mitarbeite\w*|ma\b|kolleg\w*|"
+    r"entwickler\w*|admins?|teilnehm\w*|beschäftigte\w*|köpfe\w*|koepfe|devs?|developers?|people|persons?|employees?|staff|engineers?|"
+    r"admins?|colleagues|participants?|members?))",
     re.IGNORECASE,
 )
 _SYSTEMS = re.compile(
@@ -147,9 +147,45 @@ def _three_of_four(question: str, answer: str, language: str) -> str | None:
     return f"With {yes} of 4 points met, {verdict} (rule: at least 3 of 4)."
 
 
+# "das ERP eine 3, das CRM eine 4", "CRM rated 4": a system named by its (upper-case) name, then its rating
+_NAMED_RATING = re.compile(
+    r"\b([A-ZÄÖÜ][A-Za-zÄÖÜäöüß-]{1,24})\b[^.?!\dA-ZÄÖÜ]{0,25}?\b([1-5])\b(?!\s*(?:von|of|bis|to|-|–))"
+)
+_NOT_NAMES = frozenset(
+    "Note Bewertung Skala Score Rating Wir Unser Unsere Bei Das Der Die Welches Welche Our The We".split()
+)
+
+
 def _rating(question: str, answer: str, language: str) -> str | None:
+    if (
+        not _SCALE.search(question)
+        and not _NAMED_RATING.search(question)
+        or not re.search(r"\b4\b.{0,12}\b5\b", answer)
+    ):
+        return None
+    named = [(n, int(r)) for n, r in _NAMED_RATING.findall(question) if n not in _NOT_NAMES]
+    if len(named) >= 2:  # several systems: which suit early integration, which not yet
+        suited = [n for n, r in named if r >= 4]
+        later = [n for n, r in named if r < 4]
+        if language == "de":
+            parts = [
+                f"Für eine frühe KI-Integration eignen sich: {', '.join(suited)}."
+                if suited
+                else "Keines der genannten Systeme eignet sich schon für eine frühe KI-Integration."
+            ]
+            if later:
+                parts.append(f"Noch nicht (Bewertung unter 4): {', '.join(later)}.")
+            return " ".join(parts)
+        parts = [
+            f"Suited for early AI integration: {', '.join(suited)}."
+            if suited
+            else "None of the systems named suits early AI integration yet."
+        ]
+        if later:
+            parts.append(f"Not yet (rated below 4): {', '.join(later)}.")
+        return " ".join(parts)  # fmt: skip
     match = _RATING.search(question)
-    if not match or not _SCALE.search(question) or not re.search(r"\b4\b.{0,12}\b5\b", answer):
+    if not match or not _SCALE.search(question):
         return None
     rating = int(match.group(1))
     if language == "de":

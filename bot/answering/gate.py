@@ -34,6 +34,11 @@ COVERAGE_LIKELY = 0.6
 BORDERLINE = 0.35  # refused offline, but the passage this close: an LLM, if configured, may judge
 BORDERLINE_ASKED = 0.6  # … or a question it answers this close (any question resembles another a little)
 UNKNOWN_OWN = 0  # unknown terms in a question about the asker's own company that make it company-specific
+# a question at least this close to a counter-example of config/out_of_scope.yaml, compared with the best
+# question a section answers, that names something no passage mentions or asks about "us", is refused
+OUT_OF_SCOPE_MARGIN = -0.05
+OUT_OF_SCOPE_CLEAR = 0.03  # … and clearly closer when a section's question is itself close (STRONG_ASKED)
+STRONG_ASKED = 0.65
 
 # asking for a specific person, date, rule, setting or price — what only the company (or a vendor) knows
 _SPECIFIC = re.compile(
@@ -116,13 +121,22 @@ def _company_answers(passage, retrieval: Retrieval) -> bool:
     return not passage.guide and (passage.similarity >= SIMILARITY_LIKELY or retrieval.coverage >= COVERAGE_LIKELY)
 
 
-def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], canonical: str = "") -> Decision:
+def _beyond(outside: float, inside: float) -> bool:
+    margin = outside - inside
+    return margin >= OUT_OF_SCOPE_MARGIN and (inside < STRONG_ASKED or margin >= OUT_OF_SCOPE_CLEAR)
+
+
+def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], canonical: str = "",
+           scope: tuple[float, float] | None = None) -> Decision:  # fmt: skip
     """`question` with its spelling put right; `canonical`: the same in the guide's terms (the lexicon's
-    replacements), so that "payback" or "upskilling" count as known words."""
+    replacements), so that "payback" or "upskilling" count as known words; `scope`: the question's cosine
+    similarity to the nearest counter-example (config/out_of_scope.yaml) and to the nearest question a
+    section answers."""
     if not retrieval.passages:
         return Decision("refuse", "far")
     unknown = unknown_terms(canonical or question, vocabulary)
-    if company_specific(question, unknown):
+    beyond = scope is not None and _beyond(*scope)
+    if beyond and (unknown or about_us(question) or _PRICE.search(question)) or company_specific(question, unknown):
         if any(_company_answers(p, retrieval) for p in retrieval.passages[:3]):
             return Decision("answer", "company-document")
         return Decision("refuse", "company")

@@ -17,6 +17,7 @@ from bot.answering.extractive import extractive_answer
 from bot.answering.facts import computed
 from bot.answering.gate import Decision, decide, unknown_terms
 from bot.answering.retrieval import Passage, Retriever
+from bot.answering.scope import OutOfScope
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.settings import Settings
@@ -87,6 +88,7 @@ class AnswerService:
         self._llm = None
         self.people = None  # the core shares its People, so a name it learns is masked at once
         self._analyzers: dict[str, Analyzer] = {}
+        self.scope = OutOfScope(lambda: self.index.embedder)
 
     @property
     def mode(self) -> str:
@@ -122,7 +124,7 @@ class AnswerService:
         on_text: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answer `question`. `history` holds the conversation so far; `answered_before` the chunk ids
-        the previous answer cited — a follow-up wants something new, so those rank last. `on_text`
+        the previous answer cited — their sections tell where a follow-up ("und danach?") starts from. `on_text`
         receives an LLM answer's text piece by piece while it is written (streaming)."""
         history = history or []
         question = " ".join(question.split())
@@ -149,7 +151,7 @@ class AnswerService:
         found: list[_Found] = []
         for number, part in enumerate(parts):
             context = None if rewritten else previous if number == 0 else parts[0]
-            found.append(self._find(part, context, language, answered_before if number == 0 else frozenset()))
+            found.append(self._find(part, context, language))
         if self.settings.llm.enabled and any(f.decision.verdict != "refuse" for f in found):
             answer = self._llm_answer(question, found, language, history, on_text)
             if answer is not None:
@@ -170,34 +172,41 @@ class AnswerService:
         en = len({w for w in tokens if w in vocabularies["en"] and w not in vocabularies["de"]})
         return previous if de == en else "de" if de > en else "en"
 
-    def _find(self, question: str, previous: str | None, language: str, answered_before) -> _Found:
+    def _find(self, question: str, previous: str | None, language: str) -> _Found:
         """What the knowledge base holds for `question`; `previous`, the conversation's last question,
         lends its topic to a follow-up — to a short one always ("Und pro Monat?"), to a longer one when
         the question alone finds nothing sure ("Worauf muss ich bei der Auswahl achten?")."""
         if previous and not is_follow_up(question) and len(question.split()) <= FOLLOW_UP_WORDS:
-            alone = self._find(question, None, language, frozenset())
+            alone = self._find(question, None, language)
             if alone.decision.answers and alone.decision.reason in ("asked", "similar"):
                 return alone
             vocabulary = self._vocabulary(language)
             understood = self.retriever.understanding.understand(question, language, vocabulary)
             if unknown_terms(understood.canonical or understood.text, vocabulary):  # a topic of its own ("Wetter")
                 return alone
-            return self._search(question, previous, language, answered_before, force_topic=True)
-        return self._search(question, previous, language, answered_before)
+            return self._search(question, previous, language, force_topic=True)
+        return self._search(question, previous, language)
 
-    def _search(self, question: str, previous: str | None, language: str, answered_before,
-                force_topic: bool = False) -> _Found:  # fmt: skip
+    def _search(self, question: str, previous: str | None, language: str, force_topic: bool = False) -> _Found:
         query = f"{question} {question} {previous}" if force_topic and previous else topic_query(question, previous)
         focus = question if query != question else None
         retrieval = self.retriever.search(query, language, self.settings.top_k, focus=focus)
         passages = list(retrieval.passages)  # the retrieval may be a kept one, shared: never changed here
-        if query != question and answered_before:
-            passages = [p for p in passages if p.chunk_id not in answered_before] + [
-                p for p in passages if p.chunk_id in answered_before
-            ]
         vocabulary = self._vocabulary(language)
         understood = self.retriever.understanding.understand(question, language, vocabulary)
-        return _Found(question, passages, decide(understood.text, retrieval, vocabulary, understood.canonical))
+        scope = self._scope(understood.text, language)
+        decision = decide(understood.text, retrieval, vocabulary, understood.canonical, scope)
+        return _Found(question, passages, decision)
+
+    def _scope(self, text: str, language: str) -> tuple[float, float] | None:
+        """How close `text` comes to a counter-example (config/out_of_scope.yaml) and to the nearest
+        question a section answers; None when either is missing."""
+        embedding = self.retriever.embed_query(text)
+        ids, matrix, _ = self.index.asked(language if language in self.index.lexical.languages else None)
+        if not ids or matrix.shape[1] != embedding.shape[0]:
+            return None
+        closeness = self.scope.closeness(embedding, language)
+        return None if closeness is None else (closeness, float((matrix @ embedding).max()))
 
     def _refusal(self, question: str, found: list[_Found], language: str, mode: str) -> Answer:
         """No part answerable: say so plainly, and name the nearest sections (also returned as sources,

@@ -21,7 +21,7 @@ def digits(text: str) -> str:
     [
         ("wieviel schulungsbudjet pro kopf muessen wir einplanen", ["2000", "5000"]),  # typo, no umlaut, "pro Kopf"
         ("was kostet uns ein produktives ki system im monat", ["2000", "5000"]),
-        ("Was unterscheidet einen PoC von einer Lösung für den Produktivbetrieb?", ["backup", "monitoring"]),
+        ("Was fehlt noch, um unseren PoC in den Produktivbetrieb zu bringen?", ["backup", "monitoring"]),
         ("how much should we set aside for upskilling per head?", ["2,000", "5,000"]),
         ("KPIs?", ["40"]),  # terse
     ],
@@ -114,7 +114,7 @@ def test_und_pro_monat_after_the_training_budget_gives_the_monthly_running_costs
 
 def test_a_borderline_question_goes_to_the_llm_and_its_not_covered_is_honoured(kb_settings, kb_index, service):
     question = "Brauchen wir dafür neue Hardware?"  # offline: too far from any passage to quote one
-    assert service._find(question, None, "de", frozenset()).decision.verdict == "borderline"
+    assert service._find(question, None, "de").decision.verdict == "borderline"
     assert not service.ask(question).answered
     with FakeOpenAI() as openai:
         llm = llm_service(kb_settings, kb_index, openai.base_url)

@@ -107,7 +107,8 @@ RUNNING_EN = "Running costs are about €2,000 to €5,000 per month for each pr
          "Auf Ihre 45 Minuten angewandt: 40 % weniger ergibt etwa 27 Minuten."),
         ("Drei unserer vier Infrastruktur-Punkte sind erfüllt – reicht das?",
          "Wer mindestens drei der vier Fragen bejaht, ist grundsätzlich KI-bereit. [1]", "de",
-         "Bei 3 von 4 erfüllten Punkten gilt Ihre Infrastruktur als grundsätzlich KI-bereit (Regel: mindestens 3 von 4)."),
+         "Bei 3 von 4 erfüllten Punkten gilt Ihre Infrastruktur als grundsätzlich KI-bereit "
+         "(Regel: mindestens 3 von 4)."),
         ("we can only say yes to 2 of the 4 infrastructure questions, are we AI-ready?",
          "Answering three of the four questions with yes means basically AI-ready. [1]", "en",
          "With 2 of 4 points met, that is not enough yet; close the open points first (rule: at least 3 of 4)."),
@@ -115,6 +116,9 @@ RUNNING_EN = "Running costs are about €2,000 to €5,000 per month for each pr
          "Systeme mit Bewertung 4 oder 5 eignen sich für frühe KI-Integrationen. [1]", "de",
          "Ein System mit der Bewertung 3 eignet sich noch nicht für eine frühe KI-Integration; dafür braucht es "
          "eine 4 oder 5."),
+        ("Bei unserer Bewertung hat das ERP eine 3 bekommen, das CRM eine 4. Welches nehmen wir zuerst?",
+         "Systeme mit Bewertung 4 oder 5 eignen sich für frühe KI-Integrationen. [1]", "de",
+         "Für eine frühe KI-Integration eignen sich: CRM. Noch nicht (Bewertung unter 4): ERP."),
     ],
 )  # fmt: skip
 def test_the_guides_figures_and_rules_are_applied_to_the_askers_numbers(question, answer, language, expected):

@@ -6,7 +6,10 @@ from bot.core.messages import Citation, Reply
 
 
 def test_markdown_tables_are_printed_as_aligned_columns():
-    text = "Kosten:\n| Posten | Betrag |\n|---|---|\n| Schulung pro Person | 2.000–5.000 € |\n| Betrieb | 2.000–5.000 €/Monat |"
+    text = (
+        "Kosten:\n| Posten | Betrag |\n|---|---|\n| Schulung pro Person | 2.000–5.000 € |\n"
+        "| Betrieb | 2.000–5.000 €/Monat |"
+    )
     assert tables(text).split("\n") == [
         "Kosten:",
         "Posten               Betrag",
