@@ -115,6 +115,20 @@ def is_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP_START.match(question.strip())) or len(content) <= 2
 
 
+# "Wie halten wir das fest?", "und warum gerade die?", "which tools for that?": about what was just said
+_REFERS_BACK = re.compile(
+    r"\b(das|dies|diese[nrsm]?|dafür|dafuer|dabei|davon|darüber|darueber|dazu|damit|da|die|den|dem|ihn|sie|"
+    r"that|this|these|those|them|it|there)\b(?!\s+\w+(?:ung|keit|heit|kosten|plan|woche|phase)\b)",
+    re.IGNORECASE,
+)
+
+
+def refers_back(question: str) -> bool:
+    """Whether a follow-up points at what the previous answer said ("das", "them") rather than adding a
+    new aspect to its topic ("Und pro Monat?")."""
+    return bool(_REFERS_BACK.search(question))
+
+
 def topic_query(question: str, previous: str | None) -> str:
     """A short follow-up ("Und pro Monat?") is searched together with the previous question."""
     if previous and is_follow_up(question):

@@ -27,8 +27,8 @@ FIGURE_WORDS = 45  # a question for one figure gets the sentences that carry it,
 PASSAGES_CONSIDERED = 2
 # "Wie viel …", "Wie lange …", "Ab wann …", "auf wie viele Minuten …", "how much …": a question for a figure
 _FIGURE_QUESTION = re.compile(
-    r"\b(wie ?viele?|wie lange|wie hoch|wie oft|ab wann|auf wie|um wie|wie gro(?:ß|ss)|wieviel|"
-    r"how (?:much|many|long|often|big|high)|what (?:percentage|share|amount))\b"
+    r"\b(wie ?viele?|wie lange|wie hoch|ab wann|auf wie|um wie|wie gro(?:ß|ss)|wieviel|"
+    r"how (?:much|many|long|big|high)|what (?:percentage|share|amount))\b"
     # "wann"/"when" asks for a time only where a question starts, not as a conjunction ("… when we use AI")
     r"|(?:^|[,;:–-]\s*)(?:wann|when)\b",
     re.IGNORECASE,

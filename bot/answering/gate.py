@@ -28,6 +28,8 @@ from ingest.analysis import words
 ASKED = 0.45  # close to a question a section answers (questions of one topic score 0.45–0.95 on USE)
 ASKED_SIMILARITY = 0.25  # … and the passage itself not far off
 ASKED_COVERAGE = 0.5  # … or half of the question's content words in one of the top passages
+ASKED_AGREED = 0.55  # … or closer still, with two of the three rankings agreeing on the first passage
+COVERAGE_ALL = 0.99  # every content word of the question in one of the top passages
 SIMILARITY_SURE = 0.42  # the passage alone is this close
 SIMILARITY_LIKELY = 0.30  # … or this close, with most words covered or two rankings agreeing
 COVERAGE_LIKELY = 0.6
@@ -143,6 +145,10 @@ def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], cano
     asked, similarity, coverage = retrieval.best_asked, retrieval.best_similarity, retrieval.coverage
     if asked >= ASKED and (similarity >= ASKED_SIMILARITY or coverage >= ASKED_COVERAGE or retrieval.agreement == 3):
         return Decision("answer", "asked")
+    if asked >= ASKED_AGREED and retrieval.agreement >= 2:
+        return Decision("answer", "asked")
+    if coverage >= COVERAGE_ALL and retrieval.best_lexical > 0:
+        return Decision("answer", "covered")  # "Zabbix?": every word of it in one passage (embeds poorly alone)
     if similarity >= SIMILARITY_SURE:
         return Decision("answer", "similar")
     if similarity >= SIMILARITY_LIKELY and (coverage >= COVERAGE_LIKELY or retrieval.agreement >= 2):

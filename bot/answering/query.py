@@ -33,6 +33,23 @@ _ABOUT_US = re.compile(
 )
 
 
+# "Was sagt der Leitfaden zu Zabbix?", "according to the guide": the guide is where every answer comes from,
+# so naming it says nothing about the topic — and it pulls the guide's introduction to the top
+_ABOUT_THE_GUIDE = re.compile(
+    r"\b(?:was sagt|was steht|was empfiehlt|was rät|was raet)\s+(?:der|im|dein)\s+leitfaden\s+"
+    r"(?:zu|über|ueber|zum|zur)\b|\b(?:laut|gemäß|gemaess)\s+(?:dem\s+)?leitfaden\b|\bim leitfaden\b|"
+    r"\b(?:what does|what do)\s+(?:the|your)\s+guide\s+(?:say|recommend)\s+(?:about|on)\b|"
+    r"\baccording to the guide\b|\bin the guide\b|\bdoes the guide say anything about\b",
+    re.IGNORECASE,
+)
+
+
+def without_the_guide(text: str) -> str:
+    """The question without the words that only name the guide, unless nothing else would be left."""
+    stripped = " ".join(_ABOUT_THE_GUIDE.sub(" ", text).split())
+    return stripped if re.search(r"\w{3,}", stripped) else text
+
+
 def about_us(text: str) -> bool:
     return bool(_ABOUT_US.search(text))
 
@@ -197,5 +214,5 @@ class QueryUnderstanding:
             fixed = speller.correct(lower)
             return word if fixed == lower else fixed
 
-        text = _WORD.sub(fix, question)
+        text = _WORD.sub(fix, without_the_guide(question))
         return Understood(text, self.lexicon.expand(text, language), self.lexicon.canonical(text, language))

@@ -31,6 +31,7 @@ RRF_K = 5  # measured on bench/eval: 5 beat 10, 20 and 60 for hit@1 and hit@3
 VECTOR_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 ASKED_WEIGHT = 1.0  # the questions each section answers (knowledge/ metadata), matched by embedding
+CONTEXT_WEIGHT = 1.0  # a follow-up: the passages the previous answer quoted, as one more ranking
 QUERY_VECTORS = 2048  # query embeddings kept per process (2 KB each with USE)
 SEARCHES = 2048  # search results kept per process, per index build
 
@@ -209,8 +210,11 @@ class Retriever:
         hits = [hit for lang in languages for hit in self.index.lexical.search(text, lang, CANDIDATES)]
         return sorted(hits, key=lambda hit: -hit[1])
 
-    def search(self, query: str, language: str, k: int = 5, focus: str | None = None) -> Retrieval:
+    def search(self, query: str, language: str, k: int = 5, focus: str | None = None,
+               context: tuple[str, ...] = ()) -> Retrieval:  # fmt: skip
         """`focus`: for a follow-up, the new question alone; its heading match picks the first passage.
+        `context`: for a follow-up, the chunks the previous answer quoted — "Und warum?" and "Wie halten
+        wir das fest?" are about them — ranked as one more list.
 
         Results are kept for the `SEARCHES` most recent searches of the index build that is loaded: a
         search depends only on its arguments, the model and the index, and every ingest that changes the
@@ -218,16 +222,16 @@ class Retriever:
         questions come again and again, and the vector query is most of a search's CPU (bench/README)."""
         self.index.lexical.refresh()
         if not self.keep:
-            return self._search(query, language, k, focus)
+            return self._search(query, language, k, focus, context)
         stamp = self.index.lexical.loaded_stamp
         if stamp != self._searches_stamp:  # a new build: every kept result may be out of date
             self._searches.clear()
             self._searches_stamp = stamp
-        key = (stamp, self.index.embedder.name, query, language, k, focus)  # with the stamp: another thread
+        key = (stamp, self.index.embedder.name, query, language, k, focus, context)  # with the stamp: another thread
         found = self._searches.get(key)  # may load a new build meanwhile
         if found is not None:
             return found
-        retrieval = self._search(query, language, k, focus)
+        retrieval = self._search(query, language, k, focus, context)
         if stamp is not None:  # without a build there is nothing to key on (and nothing much to find)
             self._searches.put(key, retrieval)
         return retrieval
@@ -243,7 +247,7 @@ class Retriever:
         top = np.argsort(-best)[:CANDIDATES]
         return [(ids[i], float(best[i])) for i in top]
 
-    def _search(self, query: str, language: str, k: int, focus: str | None) -> Retrieval:
+    def _search(self, query: str, language: str, k: int, focus: str | None, context: tuple[str, ...] = ()) -> Retrieval:
         languages = self.index.lexical.languages
         scope = language if language in languages or not languages else None
         vocabulary = self.index.lexical.analyzer(scope or language).vocabulary
@@ -260,6 +264,9 @@ class Retriever:
             focused = self.understanding.understand(focus, language, vocabulary)
             lists.append(self._lexical(focused.search_text, searched))
             weights.append(LEXICAL_WEIGHT)
+        if context:
+            lists.append([(cid, 1.0) for cid in context])
+            weights.append(CONTEXT_WEIGHT)
         fused = fuse(*lists, weights=tuple(weights))
         candidates = list(fused)[: max(k, RERANK)]
         rows = self.index.chunks_by_id(candidates)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot import metrics
-from bot.answering.conversation import is_follow_up, rewrite, split_parts, topic_query
+from bot.answering.conversation import is_follow_up, refers_back, rewrite, split_parts, topic_query
 from bot.answering.extractive import extractive_answer
 from bot.answering.facts import computed
 from bot.answering.gate import Decision, decide, unknown_terms
@@ -149,9 +149,10 @@ class AnswerService:
         rewritten = rewrite(question, asked_before, sections, language)
         parts = split_parts(rewritten or question)
         found: list[_Found] = []
+        quoted = tuple(sorted(answered_before))
         for number, part in enumerate(parts):
             context = None if rewritten else previous if number == 0 else parts[0]
-            found.append(self._find(part, context, language))
+            found.append(self._find(part, context, language, quoted if number == 0 and not rewritten else ()))
         if self.settings.llm.enabled and any(f.decision.verdict != "refuse" for f in found):
             answer = self._llm_answer(question, found, language, history, on_text)
             if answer is not None:
@@ -172,7 +173,7 @@ class AnswerService:
         en = len({w for w in tokens if w in vocabularies["en"] and w not in vocabularies["de"]})
         return previous if de == en else "de" if de > en else "en"
 
-    def _find(self, question: str, previous: str | None, language: str) -> _Found:
+    def _find(self, question: str, previous: str | None, language: str, quoted: tuple[str, ...] = ()) -> _Found:
         """What the knowledge base holds for `question`; `previous`, the conversation's last question,
         lends its topic to a follow-up — to a short one always ("Und pro Monat?"), to a longer one when
         the question alone finds nothing sure ("Worauf muss ich bei der Auswahl achten?")."""
@@ -184,13 +185,16 @@ class AnswerService:
             understood = self.retriever.understanding.understand(question, language, vocabulary)
             if unknown_terms(understood.canonical or understood.text, vocabulary):  # a topic of its own ("Wetter")
                 return alone
-            return self._search(question, previous, language, force_topic=True)
-        return self._search(question, previous, language)
+            return self._search(question, previous, language, quoted, force_topic=True)
+        return self._search(question, previous, language, quoted)
 
-    def _search(self, question: str, previous: str | None, language: str, force_topic: bool = False) -> _Found:
+    def _search(self, question: str, previous: str | None, language: str, quoted: tuple[str, ...] = (),
+                force_topic: bool = False) -> _Found:  # fmt: skip
         query = f"{question} {question} {previous}" if force_topic and previous else topic_query(question, previous)
         focus = question if query != question else None
-        retrieval = self.retriever.search(query, language, self.settings.top_k, focus=focus)
+        # a follow-up that points back ("Wie halten wir das fest?") leans on what the previous answer quoted
+        context = quoted if focus and refers_back(question) else ()
+        retrieval = self.retriever.search(query, language, self.settings.top_k, focus=focus, context=context)
         passages = list(retrieval.passages)  # the retrieval may be a kept one, shared: never changed here
         vocabulary = self._vocabulary(language)
         understood = self.retriever.understanding.understand(question, language, vocabulary)
