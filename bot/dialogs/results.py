@@ -32,6 +32,19 @@ log = logging.getLogger(__name__)
 
 # "our systems" is about the company's own results; "systems" alone is a question for the guide
 OURS = re.compile(r"\b(unser|unsere|unserer|unseren|unserem|unseres|our|ours)\b", re.IGNORECASE)
+WE = re.compile(r"\b(wir|uns|unser\w*|we|us|our)\b", re.IGNORECASE)
+# the top or the bottom of a result's ranking (config/assessments/*.yaml `ranking:`)
+HIGHEST = re.compile(
+    r"\b(zuerst|als erste[nsr]?|am besten|beste[nrs]?|h(?:ö|oe)chste[nrs]?|st(?:ä|ae)rkste[nrs]?|"
+    r"gr(?:ö|oe)(?:ß|ss)te[nrs]?|"
+    r"wichtigste[nrs]?|first|best|highest|strongest|biggest|greatest|most important|top)\b",
+    re.IGNORECASE,
+)
+LOWEST = re.compile(
+    r"\b(am schlechtesten|schlechteste[nrs]?|schw(?:ä|ae)chste[nrs]?|niedrigste[nrs]?|geringste[nrs]?|"
+    r"am wenigsten|worst|weakest|lowest|least)\b",
+    re.IGNORECASE,
+)
 
 
 class Results:
@@ -140,8 +153,10 @@ class Results:
         return Reply("\n".join(lines), language, mode="dialog")
 
     def match(self, text: str) -> AssessmentSpec | None:
-        """The assessment a question about "our" results refers to, if any."""
-        if not OURS.search(text):
+        """The assessment a question about "our" results refers to, if any. A question for the top or the
+        bottom of a ranking ("Welchen Anwendungsfall gehen wir zuerst an?") is about "us" with "wir" too."""
+        ranked = (HIGHEST.search(text) or LOWEST.search(text)) and WE.search(text)
+        if not OURS.search(text) and not ranked:
             return None
         lowered = text.lower()
         for spec in self.catalog:
@@ -156,9 +171,33 @@ class Results:
         spec = self.match(text)
         if spec is None:
             return None, None
-        if not self.store.latest(spec.id, scope, count=1):
+        rows = self.store.latest(spec.id, scope, count=1)
+        if not rows:
             return None, i18n.text("result_hint", language, title=spec.title.get(language), id=spec.id)
-        return self.latest(spec, scope, language), None
+        pointed = self.pointed(spec, rows[0], text, language)
+        return (pointed or self.latest(spec, scope, language)), None
+
+    def pointed(self, spec: AssessmentSpec, row: AssessmentResultRow, text: str, language: str) -> Reply | None:
+        """The one item a question asks for — the highest- or lowest-scored of the result's ranking — with
+        its score, instead of the whole result; None when the question asks for no end of it."""
+        lowest, highest = LOWEST.search(text), HIGHEST.search(text)
+        if spec.ranking is None or not (lowest or highest):
+            return None
+        outcome = self.outcome(spec, row, language)
+        try:
+            name, score = outcome.columns.index(spec.ranking.name), outcome.columns.index(spec.ranking.score)
+        except ValueError:
+            return None
+        scored = [r for r in outcome.rows if isinstance(r[score], int | float) and not isinstance(r[score], bool)]
+        if not scored:
+            return None
+        pick = (min if lowest else max)(scored, key=lambda r: r[score])
+        key = "result_lowest" if lowest else "result_highest"
+        title, date = spec.title.get(language), _date(row.created_at, language)
+        value = number(pick[score], language)
+        lines = [i18n.text(key, language, title=title, date=date, name=pick[name], value=value), "",
+                 i18n.text("result_whole", language, id=spec.id)]  # fmt: skip
+        return Reply("\n".join(lines), language, mode="dialog", kind="result")
 
     # -- export ---------------------------------------------------------------------------------
 

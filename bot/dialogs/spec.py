@@ -33,6 +33,12 @@ Scalar = bool | int | str
 _STEP_TYPES = ("yesno", "choice", "rating", "number", "text", "date", "repeat")
 
 
+class Ranking(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str  # the column naming an item (a source, a use case)
+    score: str  # the numeric column ranking them; higher is more (better data, higher priority, bigger risk)
+
+
 class AssessmentSpecError(ValueError):
     """An assessment file is not usable; the message names the file, the field and what is wrong."""
 
@@ -159,6 +165,10 @@ class AssessmentSpec(BaseModel):
     # keyword groups: a message about "our" data containing every keyword of one group is answered
     # from this assessment's latest result ("Welche unserer Systeme sind KI-bereit?")
     result_questions: list[list[str]] = []
+    # which column of the result's table names an item and which one scores it: "Wo ist unsere
+    # Datenqualität am schlechtesten?" is answered with the lowest-scored item, "Welchen Anwendungsfall
+    # gehen wir zuerst an?" with the highest
+    ranking: Ranking | None = None
     steps: list[Annotated[Step | RepeatStep, Field(discriminator="type")]] = Field(min_length=1)
 
     @model_validator(mode="after")

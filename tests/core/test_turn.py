@@ -85,3 +85,13 @@ def test_what_is_stored_about_a_person_counts_only_that_person(lotse):
     assert "Nachrichten (Fragen und Antworten): 0" in mine
     theirs = lotse.data_summary(Incoming("", "ux1", channel="console", workspace="esc"), "de")
     assert "Nachrichten (Fragen und Antworten): 2" in theirs
+
+
+def test_a_question_for_the_top_or_bottom_of_our_ranking_names_that_item_with_its_score(lotse):
+    workspace = "routing-ranked"
+    for line in ("/check systeme", "SAP ERP", "5", "-", "Fileserver", "2", "-", "CRM", "4", "-", "fertig"):
+        say(lotse, line, workspace)
+    best = say(lotse, "Welches System nehmen wir zuerst für die KI-Integration?", workspace)
+    assert best.kind == "result" and "„SAP ERP“ mit 5,0" in best.text and "Fileserver" not in best.text
+    worst = say(lotse, "Which of our systems is the weakest candidate for AI integration?", workspace)
+    assert '"Fileserver" with 2.0' in worst.text and "/results systems" in worst.text
