@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
 from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
+from bot.settings import PROJECT_ROOT
 from ingest.analysis import words
 
-SEQUENCES = Path(__file__).resolve().parents[2] / "config" / "sequences.yaml"
+SEQUENCES = PROJECT_ROOT / "config" / "sequences.yaml"
 
 _QUESTION_WORDS = (
     r"was|wie|wann|wer|wen|wem|welche[rsnm]?|wo|woran|womit|wozu|wof(?:ü|ue)r|warum|wieso|weshalb|ob|"

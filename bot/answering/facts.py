@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core import i18n
+
 _NUMBER_WORDS = {
     "ein": 1, "eine": 1, "einen": 1, "one": 1, "zwei": 2, "two": 2, "drei": 3, "three": 3, "vier": 4,
     "four": 4, "fünf": 5, "fuenf": 5, "five": 5, "sechs": 6, "six": 6, "sieben": 7, "seven": 7, "acht": 8,
@@ -95,10 +97,8 @@ def _per_person(question: str, answer: str, language: str) -> str | None:
     figure = _range_with(answer, _PER_PERSON)
     if not people or people < 2 or figure is None:
         return None
-    low, high = (people * v for v in figure)
-    if language == "de":
-        return f"Für {people} Personen sind das {_money(low, 'de')} bis {_money(high, 'de')} Euro."
-    return f"For {people} people that comes to €{_money(low, 'en')} to €{_money(high, 'en')}."
+    low, high = (_money(people * v, language) for v in figure)
+    return i18n.text("facts_people", language, count=people, low=low, high=high)
 
 
 def _per_system(question: str, answer: str, language: str) -> str | None:
@@ -108,14 +108,12 @@ def _per_system(question: str, answer: str, language: str) -> str | None:
     if not systems or figure is None:
         return None
     low, high = (systems * v for v in figure)
-    yearly = bool(_PER_YEAR_ASKED.search(question))
-    if language == "de":
-        text = f"Für {systems} produktive KI-Systeme sind das {_money(low, 'de')} bis {_money(high, 'de')} Euro"
-        if yearly:
-            return f"{text} im Monat, also {_money(12 * low, 'de')} bis {_money(12 * high, 'de')} Euro im Jahr."
-        return f"{text} im Monat."
-    text = f"For {systems} productive AI systems that comes to €{_money(low, 'en')} to €{_money(high, 'en')} a month"
-    return text + (f", or €{_money(12 * low, 'en')} to €{_money(12 * high, 'en')} a year." if yearly else ".")
+    text = i18n.text("facts_systems", language, count=systems, low=_money(low, language), high=_money(high, language))
+    if _PER_YEAR_ASKED.search(question):
+        text += " " + i18n.text(
+            "facts_per_year", language, low=_money(12 * low, language), high=_money(12 * high, language)
+        )
+    return text
 
 
 def _reduction(question: str, answer: str, language: str) -> str | None:
@@ -124,11 +122,9 @@ def _reduction(question: str, answer: str, language: str) -> str | None:
     if not minutes or not percent or _PERCENT.search(question):
         return None
     before, share = int(minutes.group(1)), int(percent.group(1))
-    after = before * (100 - share) / 100
-    shown = f"{after:g}".replace(".", ",") if language == "de" else f"{after:g}"
-    if language == "de":
-        return f"Auf Ihre {before} Minuten angewandt: {share} % weniger ergibt etwa {shown} Minuten."
-    return f"Applied to your {before} minutes: {share}% less comes to about {shown} minutes."
+    after = f"{before * (100 - share) / 100:g}"
+    after = after.replace(".", ",") if language == "de" else after
+    return i18n.text("facts_reduction", language, before=before, share=share, after=after)
 
 
 def _three_of_four(question: str, answer: str, language: str) -> str | None:
@@ -138,13 +134,7 @@ def _three_of_four(question: str, answer: str, language: str) -> str | None:
     yes = _count(match.group(1))
     if yes is None or not 0 <= yes <= 4:
         return None
-    if language == "de":
-        verdict = "gilt Ihre Infrastruktur als grundsätzlich KI-bereit" if yes >= 3 else (
-            "reicht das noch nicht; schließen Sie zuerst die offenen Punkte")  # fmt: skip
-        return f"Bei {yes} von 4 erfüllten Punkten {verdict} (Regel: mindestens 3 von 4)."
-    verdict = "your infrastructure counts as basically AI-ready" if yes >= 3 else (
-        "that is not enough yet; close the open points first")  # fmt: skip
-    return f"With {yes} of 4 points met, {verdict} (rule: at least 3 of 4)."
+    return i18n.text("facts_ready" if yes >= 3 else "facts_not_ready", language, count=yes)
 
 
 # "das ERP eine 3, das CRM eine 4", "CRM rated 4": a system named by its (upper-case) name, then its rating
@@ -157,41 +147,17 @@ _NOT_NAMES = frozenset(
 
 
 def _rating(question: str, answer: str, language: str) -> str | None:
-    if (
-        not _SCALE.search(question)
-        and not _NAMED_RATING.search(question)
-        or not re.search(r"\b4\b.{0,12}\b5\b", answer)
-    ):
+    if not (_SCALE.search(question) or _NAMED_RATING.search(question)) or not re.search(r"\b4\b.{0,12}\b5\b", answer):
         return None
     named = [(n, int(r)) for n, r in _NAMED_RATING.findall(question) if n not in _NOT_NAMES]
     if len(named) >= 2:  # several systems: which suit early integration, which not yet
-        suited = [n for n, r in named if r >= 4]
-        later = [n for n, r in named if r < 4]
-        if language == "de":
-            parts = [
-                f"Für eine frühe KI-Integration eignen sich: {', '.join(suited)}."
-                if suited
-                else "Keines der genannten Systeme eignet sich schon für eine frühe KI-Integration."
-            ]
-            if later:
-                parts.append(f"Noch nicht (Bewertung unter 4): {', '.join(later)}.")
-            return " ".join(parts)
-        parts = [
-            f"Suited for early AI integration: {', '.join(suited)}."
-            if suited
-            else "None of the systems named suits early AI integration yet."
-        ]
-        if later:
-            parts.append(f"Not yet (rated below 4): {', '.join(later)}.")
-        return " ".join(parts)  # fmt: skip
+        suited = ", ".join(n for n, r in named if r >= 4)
+        later = ", ".join(n for n, r in named if r < 4)
+        text = i18n.text("facts_ratings_suited", language, names=suited) if suited else (
+            i18n.text("facts_ratings_none", language))  # fmt: skip
+        return f"{text} {i18n.text('facts_ratings_later', language, names=later)}" if later else text
     match = _RATING.search(question)
     if not match or not _SCALE.search(question):
         return None
     rating = int(match.group(1))
-    if language == "de":
-        verdict = "eignet sich für eine frühe KI-Integration" if rating >= 4 else (
-            "eignet sich noch nicht für eine frühe KI-Integration; dafür braucht es eine 4 oder 5")  # fmt: skip
-        return f"Ein System mit der Bewertung {rating} {verdict}."
-    verdict = "suits early AI integration" if rating >= 4 else (
-        "does not suit early AI integration yet; that takes a 4 or 5")  # fmt: skip
-    return f"A system rated {rating} {verdict}."
+    return i18n.text("facts_rating_suited" if rating >= 4 else "facts_rating_not_yet", language, rating=rating)

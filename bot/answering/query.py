@@ -17,8 +17,9 @@ from pathlib import Path
 import yaml
 
 from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
+from bot.settings import PROJECT_ROOT
 
-LEXICON = Path(__file__).resolve().parents[2] / "config" / "lexicon.yaml"
+LEXICON = PROJECT_ROOT / "config" / "lexicon.yaml"
 _WORD = re.compile(r"[a-zäöüß]+(?:-[a-zäöüß]+)*", re.IGNORECASE)
 _UMLAUTS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
 _STOP = GERMAN_WORDS | ENGLISH_WORDS
@@ -122,11 +123,38 @@ def _positions(text: str, part: str) -> list[int]:
     return [m.start() for m in re.finditer(f"(?={part})", text)]
 
 
+@lru_cache(maxsize=2)
+def dictionary(language: str) -> frozenset[str]:
+    """The words of a language (pyspellchecker's word list, inside its wheel): a word found there is a real
+    word the guide does not use ("Wetter", "Meister"), not a typo of one it does ("weiter", "meisten").
+    Read on first need (0.1–0.2 s), only the long words the speller would consider."""
+    import gzip
+    import json
+    from importlib.resources import files
+
+    try:
+        raw = (files("spellchecker") / "resources" / f"{language}.json.gz").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return frozenset()
+    return frozenset(w for w in json.loads(gzip.decompress(raw)) if len(w) >= MIN_TYPO_LENGTH)
+
+
+def in_dictionary(word: str, language: str) -> bool:
+    """Whether `word` (lower case, umlauts perhaps written out) is a word of the language's dictionary;
+    short words are not looked up (the dictionary keeps the long ones) and count as words."""
+    if len(word) < MIN_TYPO_LENGTH:
+        return True
+    words = dictionary(language)
+    return word in words or any(v in words for v in _umlaut_variants(word))
+
+
 class Speller:
     """Words put right against a vocabulary (the knowledge base's words): umlauts first, then one edit
-    (two for long words), found through the words' one-letter deletions (SymSpell's idea)."""
+    (two for long words), found through the words' one-letter deletions (SymSpell's idea). A word of the
+    language's dictionary is left alone: it is a word, not a typo."""
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
+    def __init__(self, vocabulary: Iterable[str], language: str | None = None) -> None:
+        self.language = language
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= 3)
         self._deletes: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
@@ -148,13 +176,17 @@ class Speller:
         for variant in _umlaut_variants(word):
             if variant in self.vocabulary or variant in _STOP:
                 return variant
-        if len(word) < MIN_TYPO_LENGTH:
+        if len(word) < MIN_TYPO_LENGTH or (self.language and word in dictionary(self.language)):
             return word
         index = self._index()
         candidates: set[str] = set()
         for variant in {word, *_deletions(word)}:
             candidates.update(index.get(variant, ()))
-        candidates = {c for c in candidates if _distance(word, c) <= (1 if len(word) < 10 else 2)}
+        # an ending more or less is another word form, not a typo ("Meister" is no "meistern")
+        candidates = {
+            c for c in candidates
+            if _distance(word, c) <= (1 if len(word) < 10 else 2) and not c.startswith(word) and not word.startswith(c)
+        }  # fmt: skip
         if not candidates:
             return word
         # the closest, then the one sharing the longest beginning (typos sit later in a word), then the shortest
@@ -194,17 +226,17 @@ class QueryUnderstanding:
 
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon or Lexicon.load()
-        self._speller: tuple[frozenset[str], Speller] | None = None
+        self._spellers: dict[str, tuple[frozenset[str], Speller]] = {}
 
-    def speller(self, vocabulary: frozenset[str]) -> Speller:
-        """The speller of the loaded index build's vocabulary (a new build brings a new one)."""
-        kept = self._speller
+    def speller(self, vocabulary: frozenset[str], language: str | None = None) -> Speller:
+        """The speller of the loaded index build's vocabulary in `language` (a new build brings a new one)."""
+        kept = self._spellers.get(language or "")
         if kept is None or kept[0] is not vocabulary:
-            kept = self._speller = (vocabulary, Speller(vocabulary))
+            kept = self._spellers[language or ""] = (vocabulary, Speller(vocabulary, language))
         return kept[1]
 
     def understand(self, question: str, language: str, vocabulary: frozenset[str]) -> Understood:
-        speller = self.speller(vocabulary) if vocabulary else None
+        speller = self.speller(vocabulary, language) if vocabulary else None
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)

@@ -60,6 +60,7 @@ class Retrieval:
     best_asked: float = 0.0  # the best match of the question with a question a section answers
     agreement: int = 0  # how many rankings (vector, BM25, asked questions) have the first passage in their top 3
     query: str = ""  # the question as searched: spelling put right, the guide's terms added
+    lexical_agrees: bool = False  # the first passage is in BM25's top 3: words, not only meaning, agree
 
 
 def fuse(
@@ -312,4 +313,5 @@ class Retriever:
             best_asked=max((s for _, s in asked_hits), default=0.0),
             agreement=agreement,
             query=understood.search_text,
+            lexical_agrees=first in [cid for cid, _ in lexical_hits[:3]],
         )

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-OUT_OF_SCOPE = Path(__file__).resolve().parents[2] / "config" / "out_of_scope.yaml"
+from bot.settings import PROJECT_ROOT
+
+OUT_OF_SCOPE = PROJECT_ROOT / "config" / "out_of_scope.yaml"
 
 
 class OutOfScope:

@@ -29,7 +29,7 @@ FOLLOW_UP_WORDS = 8  # a question this short may lean on the previous one when i
 # a refusal names the nearest sections when one is this close (cosine to the passage, or to a question it
 # answers: any question resembles another question, so that bar is higher); else it says what Lotse covers
 NEARBY_PASSAGE = 0.35
-NEARBY_ASKED = 0.5
+NEARBY_ASKED = 0.62
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ class AnswerService:
         vocabulary = self._vocabulary(language)
         understood = self.retriever.understanding.understand(question, language, vocabulary)
         scope = self._scope(understood.text, language)
-        decision = decide(understood.text, retrieval, vocabulary, understood.canonical, scope)
+        decision = decide(understood.text, retrieval, vocabulary, understood.canonical, scope, language)
         return _Found(question, passages, decision)
 
     def _scope(self, text: str, language: str) -> tuple[float, float] | None:

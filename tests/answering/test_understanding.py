@@ -99,7 +99,7 @@ RUNNING_EN = "Running costs are about €2,000 to €5,000 per month for each pr
         ("Wir wollen 12 Leute im Vertrieb schulen – womit müssen wir rechnen?", TRAINING, "de",
          "Für 12 Personen sind das 24.000 bis 60.000 Euro."),
         ("we'll run 3 AI systems in production, cost per year?", RUNNING_EN, "en",
-         "For 3 productive AI systems that comes to €6,000 to €15,000 a month, or €72,000 to €180,000 a year."),
+         "For 3 productive AI systems that comes to €6,000 to €15,000 a month. Over a year: €72,000 to €180,000."),
         ("Wir betreiben bald vier KI-Systeme produktiv, was kostet das monatlich?", RUNNING, "de",
          "Für 4 produktive KI-Systeme sind das 8.000 bis 20.000 Euro im Monat."),
         ("Eine Standardanfrage dauert bei uns 45 Minuten. Was wäre das Ziel?",
@@ -151,3 +151,8 @@ def test_questions_only_the_company_or_a_vendor_can_answer_are_recognised(questi
 def test_questions_about_the_guides_advice_for_us_are_not_company_specific(question):
     vocabulary = frozenset("bewerten systeme kosten jahr genehmigen tools".split())
     assert not company_specific(question, unknown_terms(question, vocabulary))
+
+
+def test_speller_takes_no_other_word_form_for_a_typo():
+    assert Speller(frozenset({"meistern", "schulung"})).correct("meister") == "meister"
+    assert Speller(frozenset({"schulungen"})).correct("schulung") == "schulung"
