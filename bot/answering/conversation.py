@@ -124,9 +124,10 @@ _REFERS_BACK = re.compile(
 
 
 def refers_back(question: str) -> bool:
-    """Whether a follow-up points at what the previous answer said ("das", "them") rather than adding a
-    new aspect to its topic ("Und pro Monat?")."""
-    return bool(_REFERS_BACK.search(question))
+    """Whether a follow-up points at what the previous answer said ("das", "them") or applies it to the
+    asker's numbers ("und für unser 8-köpfiges Team?"), rather than adding a new aspect to its topic
+    ("Und pro Monat?")."""
+    return bool(_REFERS_BACK.search(question) or re.search(r"\d", question))
 
 
 def topic_query(question: str, previous: str | None) -> str:

@@ -65,9 +65,13 @@ _PRICE = re.compile(
 _COSTS = re.compile(r"\b(?:kostet|kosten|cost|costs)\s+(?:uns\s+|us\s+)?(?:eine?[nmrs]?|der|die|das|the|a|an)?\s*(\w+)",
                     re.IGNORECASE)  # fmt: skip
 # function words, and adverbs that name nothing ("dafür", "eigentlich")
-_FUNCTION = GERMAN_WORDS | ENGLISH_WORDS | frozenset(
-    "dafür dabei damit davon dazu darüber darum deshalb dann jetzt schon noch eigentlich überhaupt wirklich "
-    "genau etwa ungefähr bitte mal gerne really actually exactly please".split()
+_FUNCTION = (
+    GERMAN_WORDS
+    | ENGLISH_WORDS
+    | frozenset(
+        "dafür dabei damit davon dazu darüber darum deshalb dann jetzt schon noch eigentlich überhaupt wirklich "
+        "genau etwa ungefähr bitte mal gerne really actually exactly please".split()
+    )
 )
 _FOLDED_FUNCTION = frozenset(fold(w) for w in _FUNCTION)  # "fuer", "koennen"
 

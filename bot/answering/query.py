@@ -51,8 +51,12 @@ def without_the_guide(text: str) -> str:
     return stripped if re.search(r"\w{3,}", stripped) else text
 
 
+# "in a company like ours", "für Firmen wie unsere": the kind of company, not its particulars
+_LIKE_US = re.compile(r"\b(?:like|wie)\s+(?:ours|us|uns|unsere[nmrs]?)\b", re.IGNORECASE)
+
+
 def about_us(text: str) -> bool:
-    return bool(_ABOUT_US.search(text))
+    return bool(_ABOUT_US.search(_LIKE_US.sub(" ", text)))
 
 
 @dataclass(frozen=True)

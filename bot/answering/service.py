@@ -143,9 +143,12 @@ class AnswerService:
             return Answer(question, False, i18n.text("no_knowledge", language), language, self.mode)
         language = self._language(question, language, previous_language)
 
-        previous = next((text for role, text in reversed(history) if role == "user"), None)
-        sections = [row.section for row in self.index.chunks_by_id(sorted(answered_before)).values()]
         asked_before = [text for role, text in history if role == "user"]
+        previous = asked_before[-1] if asked_before else None
+        if previous and is_follow_up(previous):  # a chain of follow-ups keeps the topic it started from
+            start = next((q for q in reversed(asked_before) if not is_follow_up(q)), None)
+            previous = f"{previous} {start}" if start else previous
+        sections = [row.section for row in self.index.chunks_by_id(sorted(answered_before)).values()]
         rewritten = rewrite(question, asked_before, sections, language)
         parts = split_parts(rewritten or question)
         found: list[_Found] = []
@@ -200,6 +203,8 @@ class AnswerService:
         understood = self.retriever.understanding.understand(question, language, vocabulary)
         scope = self._scope(understood.text, language)
         decision = decide(understood.text, retrieval, vocabulary, understood.canonical, scope, language)
+        if context and passages and passages[0].chunk_id in context and decision.reason == "far":
+            decision = Decision("answer", "context")  # "Und was soll da drinstehen?": more of what was just quoted
         return _Found(question, passages, decision)
 
     def _scope(self, text: str, language: str) -> tuple[float, float] | None:
