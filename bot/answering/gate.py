@@ -36,7 +36,6 @@ SIMILARITY_LIKELY = 0.30  # … or this close, with most words covered or two ra
 COVERAGE_LIKELY = 0.6
 BORDERLINE = 0.35  # refused offline, but the passage this close: an LLM, if configured, may judge
 BORDERLINE_ASKED = 0.6  # … or a question it answers this close (any question resembles another a little)
-UNKNOWN_OWN = 0  # unknown terms in a question about the asker's own company that make it company-specific
 # a question at least this close to a counter-example of config/out_of_scope.yaml, compared with the best
 # question a section answers, that names something no passage mentions or asks about "us", is refused
 OUT_OF_SCOPE_MARGIN = -0.05
@@ -49,16 +48,24 @@ _SPECIFIC = re.compile(
     r"\b(wer ist|wer sind|wer hat|wer macht bei|wann ist|wann sind|wann findet|wann war|wie hei(?:ß|ss)t|"
     r"welche[rsnm]? .{0,40}\b(?:gilt|gelten|haben wir|nutzen wir|setzen wir|ist bei uns)|wo finde ich|"
     r"wie lautet|welches datum|welcher termin|in welche .{0,40}f(?:ä|ae)llt|who is|who are|who's|when is|when's|"
-    r"when are|where do i find|which .{0,30}(?:class|category) (?:does|is|do)|already|bereits|schon (?:\w+ )?"
-    r"(?:freigegeben|genehmigt|beschlossen|eingeführt|gekauft|im einsatz)|"
+    r"when are|where do i find|which .{0,30}(?:class|category) (?:does|is|do)|already|bereits|"
     r"what is our|what are our|which .{0,40}\b(?:do we|are we|does our|apply to us)|what's our)\b",
+    re.IGNORECASE,
+)
+# whether something has happened yet ("Hat die Geschäftsführung das Budget schon freigegeben?"): the
+# company's state, which no guide knows, whoever is named
+_STATE = re.compile(
+    r"\b(?:schon|bereits|already|yet)\b.{0,40}\b(?:freigegeben|genehmigt|beschlossen|eingeführt|eingefuehrt|"
+    r"gekauft|unterschrieben|entschieden|approved|signed off|decided|bought|rolled out)\b|"
+    r"\b(?:freigegeben|genehmigt|approved)\b.{0,20}\b(?:schon|bereits|already|yet)\b",
     re.IGNORECASE,
 )
 # a vendor's price or a comparison of vendors, a fine, a legal deadline, a technical figure: details the
 # guide does not give (it names tools and budgets, never prices, fines or dates)
 _PRICE = re.compile(
     r"\b(preis\w*|lizenz\w*|price\w*|pricing|licen[cs]e\w*|subscription\w*|abo|tokens?|bu(?:ß|ss)geld\w*|"
-    r"strafe\w*|fines?|penalt\w+|tagessatz\w*|day rate|g(?:ü|ue)nstiger|billiger|teurer|cheaper|more expensive|"
+    r"strafe\w*|fines?|penalt\w+|tagessatz\w*|day rate|g(?:ü|ue)nstig(?:er|ste\w*)|billig(?:er|ste\w*)|teurer|"
+    r"cheaper|cheapest|more expensive|"
     r"deadline\w*|frist\w*|stichtag\w*|mbit\w*|gbit\w*|gpus?|vram|grafikkarte\w*)\b",
     re.IGNORECASE,
 )
@@ -114,12 +121,7 @@ def _prefixes(vocabulary: frozenset[str]) -> frozenset[str]:
 
 def company_specific(question: str, unknown: list[str]) -> bool:
     """A question only the asker's company (or a vendor's price list) can answer."""
-    own = about_us(question)
-    if own and _SPECIFIC.search(question):
-        return True
-    # about the company, naming several things no passage mentions — unless the asker gives figures of
-    # their own, which asks for the guide's rule applied ("Unser Innendienst braucht 45 Minuten …")
-    if own and len(unknown) >= UNKNOWN_OWN and not re.search(r"\d", question) and UNKNOWN_OWN:
+    if about_us(question) and _SPECIFIC.search(question) or _STATE.search(question):
         return True
     if _PRICE.search(question) and unknown:
         return True
@@ -131,6 +133,16 @@ def _company_answers(passage, retrieval: Retrieval) -> bool:
     """A passage of the company's own documents (no guide section: ingested beside the guide) that the
     question comes close to."""
     return not passage.guide and (passage.similarity >= SIMILARITY_LIKELY or retrieval.coverage >= COVERAGE_LIKELY)
+
+
+def _names_what_the_passage_names(question: str, passage, vocabulary: frozenset[str], language: str) -> bool:
+    """Whether the question names something distinctive of the knowledge base — a word of it that no
+    dictionary knows (Textract, Zabbix, OpenRefine) — and the first passage names it too."""
+    text = set(words(f"{passage.section} {passage.text}"))
+    return any(
+        len(w) >= 5 and w in vocabulary and w in text and not in_dictionary(w, language) and w not in _FUNCTION
+        for w in words(question)
+    )
 
 
 def _beyond(outside: float, inside: float, lenient: bool = True) -> bool:
@@ -162,6 +174,8 @@ def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], cano
         return Decision("answer", "asked")
     if asked >= ASKED_AGREED and retrieval.agreement >= 2 and retrieval.lexical_agrees and coverage >= AGREED_COVERAGE:
         return Decision("answer", "asked")
+    if _names_what_the_passage_names(question, retrieval.passages[0], vocabulary, language):
+        return Decision("answer", "named")  # "Wofür eignet sich Textract?": a name only the guide uses
     if coverage >= COVERAGE_ALL and retrieval.best_lexical > 0:
         return Decision("answer", "covered")  # "Zabbix?": every word of it in one passage (embeds poorly alone)
     if similarity >= SIMILARITY_SURE:

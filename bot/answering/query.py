@@ -23,6 +23,7 @@ LEXICON = PROJECT_ROOT / "config" / "lexicon.yaml"
 _WORD = re.compile(r"[a-zäöüß]+(?:-[a-zäöüß]+)*", re.IGNORECASE)
 _UMLAUTS = (("ae", "ä"), ("oe", "ö"), ("ue", "ü"), ("ss", "ß"))
 _STOP = GERMAN_WORDS | ENGLISH_WORDS
+DICTIONARY_LENGTH = 5  # shorter words are taken for words
 MIN_TYPO_LENGTH = 7  # shorter words are often real words the guide does not use ("Wetter" ≠ "weiter")
 
 
@@ -131,7 +132,7 @@ def _positions(text: str, part: str) -> list[int]:
 def dictionary(language: str) -> frozenset[str]:
     """The words of a language (pyspellchecker's word list, inside its wheel): a word found there is a real
     word the guide does not use ("Wetter", "Meister"), not a typo of one it does ("weiter", "meisten").
-    Read on first need (0.1–0.2 s), only the long words the speller would consider."""
+    Read on first need (0.1–0.2 s), the words of five letters or more."""
     import gzip
     import json
     from importlib.resources import files
@@ -140,13 +141,13 @@ def dictionary(language: str) -> frozenset[str]:
         raw = (files("spellchecker") / "resources" / f"{language}.json.gz").read_bytes()
     except (ModuleNotFoundError, FileNotFoundError):
         return frozenset()
-    return frozenset(w for w in json.loads(gzip.decompress(raw)) if len(w) >= MIN_TYPO_LENGTH)
+    return frozenset(w for w in json.loads(gzip.decompress(raw)) if len(w) >= DICTIONARY_LENGTH)
 
 
 def in_dictionary(word: str, language: str) -> bool:
     """Whether `word` (lower case, umlauts perhaps written out) is a word of the language's dictionary;
     short words are not looked up (the dictionary keeps the long ones) and count as words."""
-    if len(word) < MIN_TYPO_LENGTH:
+    if len(word) < DICTIONARY_LENGTH:
         return True
     words = dictionary(language)
     return word in words or any(v in words for v in _umlaut_variants(word))
