@@ -174,6 +174,8 @@ def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], cano
         return Decision("answer", "asked")
     if asked >= ASKED_AGREED and retrieval.agreement >= 2 and retrieval.lexical_agrees and coverage >= AGREED_COVERAGE:
         return Decision("answer", "asked")
+    if retrieval.names_step:
+        return Decision("answer", "step")  # "Was passiert in Woche 3?": the section headed "Woche 3"
     if _names_what_the_passage_names(question, retrieval.passages[0], vocabulary, language):
         return Decision("answer", "named")  # "Wofür eignet sich Textract?": a name only the guide uses
     if coverage >= COVERAGE_ALL and retrieval.best_lexical > 0:

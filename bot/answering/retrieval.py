@@ -61,6 +61,7 @@ class Retrieval:
     agreement: int = 0  # how many rankings (vector, BM25, asked questions) have the first passage in their top 3
     query: str = ""  # the question as searched: spelling put right, the guide's terms added
     lexical_agrees: bool = False  # the first passage is in BM25's top 3: words, not only meaning, agree
+    names_step: bool = False  # the question names a week or phase, and the first passage's heading names it
 
 
 def fuse(
@@ -314,4 +315,5 @@ class Retriever:
             agreement=agreement,
             query=understood.search_text,
             lexical_agrees=first in [cid for cid, _ in lexical_hits[:3]],
+            names_step=bool(named[1]) and first in named[0][: named[1]],
         )

@@ -258,7 +258,7 @@ class AnswerService:
             quoted.add(f.passages[0].chunk_id)
         if not sources:
             return self._refusal(question, found, language, "extractive")
-        text = "\n\n".join(texts)
+        text, sources = _renumbered("\n\n".join(texts), sources)
         if note:
             text = f"{text}\n\n{note}"
         return Answer(question, True, text, language, "extractive", sources, note)
@@ -283,6 +283,19 @@ class AnswerService:
             refusal = self._refusal(question, found, language, "llm")
             return refusal
         return Answer(question, True, text, language, "llm", passages)
+
+
+def _renumbered(text: str, sources: list[Passage]) -> tuple[str, list[Passage]]:
+    """Citations numbered 1, 2, … in the order the text first cites them, the cited passages first: an
+    answer of two parts cites [1] and [2], not [1] and [6]."""
+    order = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", text) if 1 <= int(n) <= len(sources)))
+    if order == list(range(1, len(order) + 1)):
+        return text, sources
+    new = {old: position for position, old in enumerate(order, 1)}
+    cited = [sources[old - 1] for old in order]
+    seen = {p.chunk_id for p in cited}
+    rest = [p for p in sources if p.chunk_id not in seen and not seen.add(p.chunk_id)]
+    return re.sub(r"\[(\d+)\]", lambda m: f"[{new.get(int(m.group(1)), int(m.group(1)))}]", text), cited + rest
 
 
 def _merge(groups: list[list[Passage]]) -> list[Passage]:

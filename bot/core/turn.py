@@ -182,7 +182,7 @@ class Lotse:
         if not text:
             return Reply(answer.answer, answer.language, answered=False)
         reply = reply_for(answer)
-        if hint:
+        if hint and answer.answered:  # how to get this from the team's own results, under the guide's answer
             reply = replace(reply, text=f"{reply.text}\n\n{hint}")
         key = message.conversation_key
         cited = [answer.sources[c.number - 1].chunk_id for c in reply.citations]
