@@ -83,12 +83,69 @@ def _range_with(answer: str, unit: re.Pattern[str]) -> tuple[int, int] | None:
 def computed(question: str, answer: str, language: str) -> str | None:
     """A sentence applying the quoted figure or rule to the asker's numbers, or None."""
     return (
-        _per_person(question, answer, language)
+        _plan_dates(question, answer, language)
+        or _per_person(question, answer, language)
         or _per_system(question, answer, language)
         or _reduction(question, answer, language)
         or _three_of_four(question, answer, language)
         or _rating(question, answer, language)
     )
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("januar", "january", "jan"), ("februar", "february", "feb"), ("märz", "maerz", "march", "mar"),
+         ("april", "apr"), ("mai", "may"), ("juni", "june", "jun"), ("juli", "july", "jul"),
+         ("august", "aug"), ("september", "sept", "sep"), ("oktober", "october", "okt", "oct"),
+         ("november", "nov"), ("dezember", "december", "dez", "dec")],
+        1,
+    )
+    for name in names
+}  # fmt: skip
+_DATE = re.compile(
+    r"\b(\d{1,2})\.\s*(?:(\d{1,2})\.|("
+    + "|".join(_MONTHS)
+    + r")\b)|\b("
+    + "|".join(_MONTHS)
+    + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b",
+    re.IGNORECASE,
+)
+_START = re.compile(r"\b(start\w*|beginn\w*|los|kick\w*|anfang\w*|begin\w*)\b", re.IGNORECASE)
+_WEEKS_IN_ANSWER = re.compile(r"\b(?:woche|wochen|week|weeks)\s+(\d{1,2})(?:\s*[-–]\s*(\d{1,2}))?", re.IGNORECASE)
+
+
+def _plan_dates(question: str, answer: str, language: str) -> str | None:
+    """The calendar days of the plan's week(s) the answer names, from the start date the asker gave
+    ("Wir starten am 1. Juli" → Woche 7–8: 12.08.–25.08.)."""
+    import datetime as dt
+
+    date, weeks = _DATE.search(question), _WEEKS_IN_ANSWER.search(answer)
+    if not date or not weeks or not _START.search(question):
+        return None
+    day = int(date.group(1) or date.group(5))
+    month_text = date.group(2) or date.group(3) or date.group(4)
+    month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower())
+    if not month or not 1 <= month <= 12:
+        return None
+    today = dt.date.today()
+    try:
+        start = dt.date(today.year, month, day)
+    except ValueError:
+        return None
+    if start < today - dt.timedelta(days=90):  # a start more than the plan's 90 days ago means next year's
+        start = start.replace(year=start.year + 1)
+    first, last = int(weeks.group(1)), int(weeks.group(2) or weeks.group(1))
+    if not 1 <= first <= last <= 13:
+        return None
+    begin, end = start + dt.timedelta(days=7 * (first - 1)), start + dt.timedelta(days=7 * last - 1)
+
+    def shown(day: dt.date) -> str:
+        month = i18n.text("months", language).split()[day.month - 1]
+        return f"{day.day}. {month} {day.year}" if language == "de" else f"{day.day} {month} {day.year}"
+
+    label = f"{first}–{last}" if last != first else str(first)
+    return i18n.text("facts_plan_dates", language, weeks=label, start=shown(start), begin=shown(begin), end=shown(end))
 
 
 def _per_person(question: str, answer: str, language: str) -> str | None:

@@ -156,3 +156,12 @@ def test_questions_about_the_guides_advice_for_us_are_not_company_specific(quest
 def test_speller_takes_no_other_word_form_for_a_typo():
     assert Speller(frozenset({"meistern", "schulung"})).correct("meister") == "meister"
     assert Speller(frozenset({"schulungen"})).correct("schulung") == "schulung"
+
+
+def test_the_weeks_of_the_plan_are_dated_from_the_start_the_asker_gives():
+    text = computed("Wir starten am 1. Juli mit dem 90-Tage-Plan. Wann steht der erste Prototyp?",
+                    "In Woche 7-8 des 90-Tage-Plans entsteht ein erster Prototyp. [1]", "de")  # fmt: skip
+    assert text.startswith("Bei Start am 1. Juli ") and "fällt Woche 7–8 auf 12. August " in text
+    assert "bis 25. August " in text
+    english = computed("We kick off on March 3rd, when is week 11?", "In week 11 the ROI is computed. [1]", "en")
+    assert english.startswith("Starting on 3 March ") and "week 11 runs from 12 May " in english
