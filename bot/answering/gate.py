@@ -77,7 +77,7 @@ _FUNCTION = (
     | ENGLISH_WORDS
     | frozenset(
         "dafür dabei damit davon dazu darüber darum deshalb dann jetzt schon noch eigentlich überhaupt wirklich "
-        "genau etwa ungefähr bitte mal gerne really actually exactly please".split()
+        "genau etwa ungefähr bitte mal gerne really actually exactly please ours yours theirs".split()
     )
 )
 _FOLDED_FUNCTION = frozenset(fold(w) for w in _FUNCTION)  # "fuer", "koennen"

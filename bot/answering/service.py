@@ -197,6 +197,8 @@ class AnswerService:
         focus = question if query != question else None
         # a follow-up that points back ("Wie halten wir das fest?") leans on what the previous answer quoted
         context = quoted if focus and refers_back(question) else ()
+        if context and re.search(r"\d", question):
+            focus = None  # "und für unser 8-köpfiges Team?": the numbers are the asker's, the topic the last answer's
         retrieval = self.retriever.search(query, language, self.settings.top_k, focus=focus, context=context)
         passages = list(retrieval.passages)  # the retrieval may be a kept one, shared: never changed here
         vocabulary = self._vocabulary(language)
