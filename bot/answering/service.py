@@ -1,6 +1,9 @@
-"""Answering one question: language, follow-up context, retrieval, the on-topic gate, then an LLM
-answer (when configured) or an extractive one. Channels never call retrieval directly; they go
-through the core, which calls `AnswerService.ask`."""
+"""Answering one message: its language; a follow-up rewritten from the conversation and two questions
+split (bot/answering/conversation.py); retrieval per question; the answerability gate
+(bot/answering/gate.py); then an LLM answer over the passages of every part that is answerable or
+borderline (when configured), or an extractive one, part by part, with the guide's figures applied to
+the asker's numbers (bot/answering/facts.py). A refusal keeps the nearest passages as unused sources.
+Channels never call retrieval directly; they go through the core, which calls `AnswerService.ask`."""
 
 from __future__ import annotations
 

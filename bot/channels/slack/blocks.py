@@ -78,6 +78,8 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
     blocks += [section(piece) for piece in split_text(escape(slash_commands(reply.text)))]  # escaping lengthens
     if reply.citations:
         blocks.append(sources_block(reply))
+    if not reply.answered and reply.kind == "refusal" and reply.nearest:
+        blocks.append(nearest_block(reply))
     if reply.question is not None:
         blocks += question_blocks(reply.question, language)
     blocks += task_blocks(reply)
@@ -105,6 +107,12 @@ def sources_block(reply: Reply) -> dict:
     ]
     # one element: a context block holds at most 10, and an answer may cite more passages
     return context("\n".join([f"{i18n.text('sources', reply.language)}:", *lines]))
+
+
+def nearest_block(reply: Reply) -> dict:
+    """Under a refusal: the sections that came closest, as "Meinten Sie …?" (the core's `nearest`)."""
+    names = " · ".join(escape(c.label) for c in reply.nearest[:3])
+    return context(f"{i18n.text('nearest_sections', reply.language)}: {names}")
 
 
 def stream_tail(reply: Reply) -> list[dict]:

@@ -73,6 +73,10 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
     for image in reply.images:
         body.append({"type": "Image", "url": image_url(Path(image.path), public_url), "altText": image.alt,
                      "size": "Stretch"})  # fmt: skip
+    if not reply.answered and reply.kind == "refusal" and reply.nearest:  # "Meinten Sie …?"
+        names = " · ".join(c.label for c in reply.nearest[:3])
+        body.append({"type": "TextBlock", "text": f"{i18n.text('nearest_sections', reply.language)}: {names}",
+                     "isSubtle": True, "size": "Small", "wrap": True})  # fmt: skip
     if reply.notice:
         body.append({"type": "TextBlock", "text": reply.notice, "isSubtle": True, "size": "Small", "wrap": True})
     card = {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
