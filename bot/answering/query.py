@@ -56,6 +56,19 @@ def without_the_guide(text: str) -> str:
 _LIKE_US = re.compile(r"\b(?:like|wie)\s+(?:ours|us|uns|unsere[nmrs]?)\b", re.IGNORECASE)
 
 
+_PLAN_DAY = re.compile(r"\b(?:tag|day)\s+(\d{1,2})\b|\b(\d{1,2})\.\s*tag\b", re.IGNORECASE)
+
+
+def plan_day(text: str, language: str) -> tuple[str, ...]:
+    """ "Wir sind bei Tag 45 des 90-Tage-Plans" → the plan's week and block of 30 days that day falls in."""
+    match = _PLAN_DAY.search(text)
+    day = int(match.group(1) or match.group(2)) if match else 0
+    if not 1 <= day <= 90:
+        return ()
+    week, block = min((day - 1) // 7 + 1, 12), ("1-30", "31-60", "61-90")[(day - 1) // 30]
+    return (f"Woche {week}", f"Tage {block}") if language == "de" else (f"week {week}", f"days {block}")
+
+
 def about_us(text: str) -> bool:
     return bool(_ABOUT_US.search(_LIKE_US.sub(" ", text)))
 
@@ -252,4 +265,5 @@ class QueryUnderstanding:
             return word if fixed == lower else fixed
 
         text = _WORD.sub(fix, without_the_guide(question))
-        return Understood(text, self.lexicon.expand(text, language), self.lexicon.canonical(text, language))
+        expansions = self.lexicon.expand(text, language) + plan_day(text, language)
+        return Understood(text, expansions, self.lexicon.canonical(text, language))

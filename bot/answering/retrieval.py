@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from bot.answering.conversation import mentions
 from bot.answering.query import QueryUnderstanding, about_us
 from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
 from ingest.analysis import words
@@ -97,8 +98,6 @@ def _named_steps_first(question: str, candidates: list[str], rows) -> tuple[list
     """A question naming a week of the plan ("Was ist in Woche 4 zu tun?") or a phase ("Tools für Phase 2")
     wants a section whose heading names it first, not an overview that lists them all; the others keep
     their order."""
-    from bot.answering.conversation import mentions
-
     for kind in ("week", "phase"):
         named = set(mentions(question, kind))
         if named:
@@ -270,7 +269,10 @@ class Retriever:
             lists.append([(cid, 1.0) for cid in context])
             weights.append(CONTEXT_WEIGHT)
         fused = fuse(*lists, weights=tuple(weights))
-        candidates = list(fused)[: max(k, RERANK)]
+        asked_text = focus or understood.search_text
+        steps_named = bool(mentions(asked_text, "week") or mentions(asked_text, "phase"))
+        # a week or phase named: its own section may rank lower than overviews listing them all
+        candidates = list(fused)[: CANDIDATES if steps_named else max(k, RERANK)]
         rows = self.index.chunks_by_id(candidates)
         candidates = [cid for cid in candidates if cid in rows]
         if focus:  # the heading to match is the new question's, with the guide's terms for its words
@@ -278,7 +280,6 @@ class Retriever:
             focus_embedding = self.embed_query(focused_text)
         else:
             focus_embedding = embedding
-        asked_text = focus or understood.text
         named = _named_steps_first(asked_text, candidates, rows)
         terms = frozenset(self.index.lexical.analyzer(scope or language).terms(asked_text)) if named[1] else frozenset()
         best = self._heading_first(focus_embedding, named, rows, fused, terms, follow_up=bool(focus))

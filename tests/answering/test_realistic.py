@@ -170,3 +170,8 @@ def test_a_company_policy_ingested_beside_the_guide_answers_questions_about_us(t
     assert answer.sources[0].source == "ki-richtlinie.md" and not answer.sources[0].guide
     general = service.ask("Welche Rollen sollte man vor der KI-Einführung festlegen?")
     assert general.answered and general.sources[0].guide  # the guide still answers what the guide covers
+
+
+def test_a_day_of_the_plan_finds_the_week_it_falls_in(service):
+    answer = service.ask("Wir sind an Tag 45 des 90-Tage-Plans, was sollten wir gerade tun?")
+    assert answer.answered and "Woche 7" in answer.sources[0].section

@@ -165,3 +165,11 @@ def test_the_weeks_of_the_plan_are_dated_from_the_start_the_asker_gives():
     assert "bis 25. August " in text
     english = computed("We kick off on March 3rd, when is week 11?", "In week 11 the ROI is computed. [1]", "en")
     assert english.startswith("Starting on 3 March ") and "week 11 runs from 12 May " in english
+
+
+def test_a_day_of_the_plan_is_read_as_its_week_and_block():
+    from bot.answering.query import plan_day
+
+    assert plan_day("wir sind an tag 45 vom 90-tage-plan", "de") == ("Woche 7", "Tage 31-60")
+    assert plan_day("we are at day 75 of the plan", "en") == ("week 11", "days 61-90")
+    assert plan_day("Tag 120?", "de") == ()
