@@ -84,6 +84,7 @@ def computed(question: str, answer: str, language: str) -> str | None:
     """A sentence applying the quoted figure or rule to the asker's numbers, or None."""
     return (
         _plan_dates(question, answer, language)
+        or _months_after(question, answer, language)
         or _per_person(question, answer, language)
         or _per_system(question, answer, language)
         or _reduction(question, answer, language)
@@ -111,7 +112,10 @@ _DATE = re.compile(
     + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b",
     re.IGNORECASE,
 )
-_START = re.compile(r"\b(start\w*|beginn\w*|los|kick\w*|anfang\w*|begin\w*)\b", re.IGNORECASE)
+_START = re.compile(
+    r"\b(start\w*|gestartet|beginn\w*|begonnen|los|losgelegt|kick\w*|anfang\w*|angefangen|begin\w*|began|begun)\b",
+    re.IGNORECASE,
+)
 _WEEKS_IN_ANSWER = re.compile(r"\b(?:woche|wochen|week|weeks)\s+(\d{1,2})(?:\s*[-–]\s*(\d{1,2}))?", re.IGNORECASE)
 
 
@@ -146,6 +150,32 @@ def _plan_dates(question: str, answer: str, language: str) -> str | None:
 
     label = f"{first}–{last}" if last != first else str(first)
     return i18n.text("facts_plan_dates", language, weeks=label, start=shown(start), begin=shown(begin), end=shown(end))
+
+
+_MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b(?:\s+(\d{4}))?", re.IGNORECASE)
+_MONTHS_RANGE = re.compile(r"\b(\d{1,2})\s*(?:bis|to|-|–)\s*(\d{1,2})\s*(?:monate|monaten|months)\b", re.IGNORECASE)
+
+
+def _months_after(question: str, answer: str, language: str) -> str | None:
+    """A span the guide gives in months, counted from the month the asker started ("Wir haben im Januar
+    2026 begonnen" + 12 bis 18 Monate → Januar 2027 bis Juli 2027)."""
+    import datetime as dt
+
+    start, span = _MONTH_YEAR.search(question), _MONTHS_RANGE.search(answer)
+    if not start or not span or not _START.search(question) or _DATE.search(question):
+        return None
+    month = _MONTHS[start.group(1).lower()]
+    today = dt.date.today()
+    year = int(start.group(2)) if start.group(2) else today.year - (month > today.month)
+    names = i18n.text("months", language).split()
+
+    def after(months: int) -> str:
+        total = year * 12 + month - 1 + months
+        return f"{names[total % 12]} {total // 12}"
+
+    low, high = int(span.group(1)), int(span.group(2))
+    return i18n.text("facts_months_after", language, start=f"{names[month - 1]} {year}", low=after(low),
+                     high=after(high))  # fmt: skip
 
 
 def _per_person(question: str, answer: str, language: str) -> str | None:

@@ -173,3 +173,9 @@ def test_a_day_of_the_plan_is_read_as_its_week_and_block():
     assert plan_day("wir sind an tag 45 vom 90-tage-plan", "de") == ("Woche 7", "Tage 31-60")
     assert plan_day("we are at day 75 of the plan", "en") == ("week 11", "days 61-90")
     assert plan_day("Tag 120?", "de") == ()
+
+
+def test_a_span_in_months_is_counted_from_the_month_the_asker_started():
+    text = computed("Unsere Roadmap hat im Januar 2026 begonnen. Wann ist der ROI messbar?",
+                    "Der ROI ist nach 12 bis 18 Monaten messbar. [1]", "de")  # fmt: skip
+    assert text == "Ab Januar 2026 gerechnet: Januar 2027 bis Juli 2027."
