@@ -86,7 +86,7 @@ _FOLDED_FUNCTION = frozenset(fold(w) for w in _FUNCTION)  # "fuer", "koennen"
 @dataclass(frozen=True)
 class Decision:
     verdict: str  # "answer", "borderline", "refuse"
-    reason: str  # "asked", "similar", "covered", "company", "far", "unknown-terms"
+    reason: str  # answer: asked, similar, covered, step, named, context, company-document; refuse: company, far
 
     @property
     def answers(self) -> bool:

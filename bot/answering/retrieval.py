@@ -60,7 +60,6 @@ class Retrieval:
     coverage: float  # the largest share of the question's terms found in one of the top 3 passages
     best_asked: float = 0.0  # the best match of the question with a question a section answers
     agreement: int = 0  # how many rankings (vector, BM25, asked questions) have the first passage in their top 3
-    query: str = ""  # the question as searched: spelling put right, the guide's terms added
     lexical_agrees: bool = False  # the first passage is in BM25's top 3: words, not only meaning, agree
     names_step: bool = False  # the question names a week or phase, and the first passage's heading names it
 
@@ -188,8 +187,9 @@ class Retriever:
         the first is then one of them; among those, a heading that also holds the question's other words
         ("Tools für Phase 1" for "Welche Tools nimmt man in Phase 1?") wins over an overview of the phase."""
         candidates, first_few = named
-        if len(candidates) < 2:
-            return candidates
+        weight = FOLLOW_UP_HEADING_WEIGHT if follow_up else HEADING_WEIGHT
+        if len(candidates) < 2 or not (weight or first_few):
+            return candidates  # nothing to weigh: the fused order stands
         pool = candidates[: first_few or RERANK]
         missing = [c for c in pool if rows[c].heading_vector is None]
         computed = dict(zip(missing, self.index.embedder.embed([self._heading(rows[c]) for c in missing]), strict=True))
@@ -197,7 +197,6 @@ class Retriever:
             [computed[c] if c in computed else np.frombuffer(rows[c].heading_vector, np.float32) for c in pool]
         )
         similarity = vectors @ embedding
-        weight = FOLLOW_UP_HEADING_WEIGHT if follow_up else HEADING_WEIGHT
         scores = [fused[c] + weight * float(sim) for c, sim in zip(pool, similarity, strict=True)]
         if first_few and question_terms:
             analyzer = self.index.lexical.analyzer(rows[pool[0]].language)
@@ -261,8 +260,8 @@ class Retriever:
 
         lists = [vector_hits, lexical_hits, asked_hits]
         weights = [VECTOR_WEIGHT, LEXICAL_WEIGHT, ASKED_WEIGHT]
-        if focus:  # a follow-up: what is new in it must count on its own, not drowned by the topic
-            focused = self.understanding.understand(focus, language, vocabulary)
+        focused = self.understanding.understand(focus, language, vocabulary) if focus else None
+        if focused:  # a follow-up: what is new in it must count on its own, not drowned by the topic
             lists.append(self._lexical(focused.search_text, searched))
             weights.append(LEXICAL_WEIGHT)
         if context:
@@ -275,11 +274,8 @@ class Retriever:
         candidates = list(fused)[: CANDIDATES if steps_named else max(k, RERANK)]
         rows = self.index.chunks_by_id(candidates)
         candidates = [cid for cid in candidates if cid in rows]
-        if focus:  # the heading to match is the new question's, with the guide's terms for its words
-            focused_text = self.understanding.understand(focus, language, vocabulary).search_text
-            focus_embedding = self.embed_query(focused_text)
-        else:
-            focus_embedding = embedding
+        # the heading to match is the new question's, with the guide's terms for its words
+        focus_embedding = self.embed_query(focused.search_text) if focused else embedding
         named = _named_steps_first(asked_text, candidates, rows)
         terms = frozenset(self.index.lexical.analyzer(scope or language).terms(asked_text)) if named[1] else frozenset()
         best = self._heading_first(focus_embedding, named, rows, fused, terms, follow_up=bool(focus))
@@ -314,7 +310,6 @@ class Retriever:
             best_lexical=lexical_hits[0][1] if lexical_hits else 0.0,
             best_asked=max((s for _, s in asked_hits), default=0.0),
             agreement=agreement,
-            query=understood.search_text,
             lexical_agrees=first in [cid for cid, _ in lexical_hits[:3]],
             names_step=bool(named[1]) and first in named[0][: named[1]],
         )

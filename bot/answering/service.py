@@ -285,8 +285,7 @@ class AnswerService:
             return answer if answer.answered else replace(answer, note=note)
         metrics.LLM_SECONDS.observe(time.perf_counter() - started)
         if text is None:
-            refusal = self._refusal(question, found, language, "llm")
-            return refusal
+            return self._refusal(question, found, language, "llm")
         return Answer(question, True, text, language, "llm", passages)
 
 
