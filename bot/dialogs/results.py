@@ -175,7 +175,7 @@ class Results:
         if not rows:
             return None, i18n.text("result_hint", language, title=spec.title.get(language), id=spec.id)
         pointed = self.pointed(spec, rows[0], text, language)
-        return (pointed or self.latest(spec, scope, language)), None
+        return (pointed or self.present(spec, rows[0].id, language)), None
 
     def pointed(self, spec: AssessmentSpec, row: AssessmentResultRow, text: str, language: str) -> Reply | None:
         """The one item a question asks for — the highest- or lowest-scored of the result's ranking — with
