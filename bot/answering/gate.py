@@ -30,6 +30,7 @@ ASKED_SIMILARITY = 0.28  # … and the passage itself not far off
 ASKED_COVERAGE = 0.5  # … or half of the question's content words in one of the top passages
 ASKED_AGREED = 0.55  # … or closer still, with BM25 agreeing on the first passage (words, not only meaning)
 AGREED_COVERAGE = 0.3  # … on some of the question's own words
+ASKED_KNOWN = 0.5  # … or this close, when every word of the question is one the knowledge base uses
 COVERAGE_ALL = 0.99  # every content word of the question in one of the top passages
 SIMILARITY_SURE = 0.42  # the passage alone is this close
 SIMILARITY_LIKELY = 0.30  # … or this close, with most words covered or two rankings agreeing
@@ -86,7 +87,7 @@ _FOLDED_FUNCTION = frozenset(fold(w) for w in _FUNCTION)  # "fuer", "koennen"
 @dataclass(frozen=True)
 class Decision:
     verdict: str  # "answer", "borderline", "refuse"
-    reason: str  # answer: asked, similar, covered, step, named, context, company-document; refuse: company, far
+    reason: str  # answer: asked, similar, covered, known, step, named, context, company-document; refuse: company, far
 
     @property
     def answers(self) -> bool:
@@ -178,6 +179,8 @@ def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], cano
         return Decision("answer", "step")  # "Was passiert in Woche 3?": the section headed "Woche 3"
     if _names_what_the_passage_names(question, retrieval.passages[0], vocabulary, language):
         return Decision("answer", "named")  # "Wofür eignet sich Textract?": a name only the guide uses
+    if not unknown and asked >= ASKED_KNOWN and coverage >= AGREED_COVERAGE:
+        return Decision("answer", "known")  # every word is one the knowledge base uses, and a section is close
     if coverage >= COVERAGE_ALL and retrieval.best_lexical > 0:
         return Decision("answer", "covered")  # "Zabbix?": every word of it in one passage (embeds poorly alone)
     if similarity >= SIMILARITY_SURE:

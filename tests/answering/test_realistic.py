@@ -43,6 +43,11 @@ def test_two_questions_in_one_message_are_both_answered_each_with_its_citation(s
     assert {answer.sources[n - 1].section for n in cited} and len({answer.sources[n - 1].chunk_id for n in cited}) >= 2
 
 
+def test_a_colloquial_question_of_only_known_words_is_answered_with_the_askers_figure(service):
+    answer = service.ask("hey, was kostet es uns ungefaehr wenn wir 6 kollegen in ki fit machen lassen?")
+    assert answer.answered and "12.000 bis 30.000 Euro" in answer.answer
+
+
 def test_the_guides_figure_is_applied_to_the_askers_numbers(service):
     answer = service.ask("Wir wollen 12 Leute im Vertrieb schulen – womit müssen wir rechnen?")
     assert answer.answered
