@@ -220,8 +220,8 @@ def print_table(results: dict[str, Tally]) -> None:
                 continue
             if retriever == "lotse":
                 extra = [
-                    f"{sum(t.answer_hits) / n:.2f}",
-                    f"{t.coverable_refused / n:.0%} ({t.coverable_refused})",
+                    f"{sum(t.answer_hits) / n:.3f} ({sum(t.answer_hits)})",
+                    f"{t.coverable_refused / n:.1%} ({t.coverable_refused})",
                     f"{sum(t.near_miss)}/{len(t.near_miss)}" if t.near_miss else "–",
                     f"{sum(t.offtopic)}/{len(t.offtopic)}" if t.offtopic else "–",
                     f"{sum(t.turns)}/{len(t.turns)} ({sum(t.turns) / len(t.turns):.0%})" if t.turns else "–",

@@ -127,6 +127,8 @@ def refers_back(question: str) -> bool:
     """Whether a follow-up points at what the previous answer said ("das", "them") or applies it to the
     asker's numbers ("und für unser 8-köpfiges Team?"), rather than adding a new aspect to its topic
     ("Und pro Monat?")."""
+    # "Was kommt an laufenden Kosten dazu?": "dazu" of "hinzukommen" adds an aspect, it points nowhere
+    question = re.sub(r"(\bkomm\w*\b.*)\bdazu\b", r"\1", question, flags=re.IGNORECASE)
     return bool(_REFERS_BACK.search(question) or re.search(r"\d", question))
 
 

@@ -82,14 +82,24 @@ def asks_for_figure(question: str) -> bool:
     return bool(_FIGURE_QUESTION.search(question))
 
 
-def extractive_answer(question: str, passages: list[Passage], embedder: Embedder, analyzer: Analyzer) -> str | None:
+def extractive_answer(
+    question: str, passages: list[Passage], embedder: Embedder, analyzer: Analyzer, companion: Passage | None = None
+) -> str | None:
     """The answer text with [n] citations into `passages` (1-based); None if nothing in the best passages
     may be quoted (they hold nothing but instruction-like text). A question for a figure gets the
-    sentences that carry it; any other question a whole short section, or the best stretch of a long one."""
+    sentences that carry it; any other question a whole short section, or the best stretch of a long one.
+    `companion`: the best subsection of a first passage that only introduces it ("PoC or production?"
+    finds the introduction; what production takes is in its subsection): quoted after it, as [n] of
+    `passages` if it is among them, else as one more passage — the caller appends it to the sources."""
     top = passages[0]
     figure = asks_for_figure(question)
     limit = FIGURE_WORDS if figure else WHOLE_PASSAGE_WORDS
     if len(top.text.split()) <= limit and (whole := _join(_units(top, 1))):
+        if companion is not None and not figure and len(companion.text.split()) <= WHOLE_PASSAGE_WORDS:
+            ids = [p.chunk_id for p in passages]
+            number = ids.index(companion.chunk_id) + 1 if companion.chunk_id in ids else len(passages) + 1
+            if rest := _join(_units(companion, number)):
+                return f"{whole} [1]\n\n{rest} [{number}]"
         return f"{whole} [1]"
 
     question_terms = set(analyzer.terms(question))

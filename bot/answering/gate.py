@@ -70,6 +70,14 @@ _PRICE = re.compile(
     r"deadline\w*|frist\w*|stichtag\w*|mbit\w*|gbit\w*|gpus?|vram|grafikkarte\w*)\b",
     re.IGNORECASE,
 )
+# a market statistic ("Wie viel Prozent der Mittelständler …?", "what percentage of companies …"): the guide
+# gives its own figures, never surveys of other companies
+_STATISTIC = re.compile(
+    r"\b(?:wie ?viel(?:e)? prozent (?:der|aller)|welcher anteil (?:der|aller)|wie viele (?:unternehmen|firmen|"
+    r"mittelst(?:ä|ae)ndler|betriebe)|what (?:percentage|share|proportion) of|how many (?:companies|firms|"
+    r"businesses|smes))\b",
+    re.IGNORECASE,
+)
 _COSTS = re.compile(r"\b(?:kostet|kosten|cost|costs)\s+(?:uns\s+|us\s+)?(?:eine?[nmrs]?|der|die|das|the|a|an)?\s*(\w+)",
                     re.IGNORECASE)  # fmt: skip
 # function words, and adverbs that name nothing ("dafür", "eigentlich")
@@ -78,7 +86,10 @@ _FUNCTION = (
     | ENGLISH_WORDS
     | frozenset(
         "dafür dabei damit davon dazu darüber darum deshalb dann jetzt schon noch eigentlich überhaupt wirklich "
-        "genau etwa ungefähr bitte mal gerne really actually exactly please ours yours theirs".split()
+        "genau etwa ungefähr bitte mal gerne really actually exactly please ours yours theirs "
+        # modal forms ("Um wie viel könnte man …?") say how, not what: no term the guide lacks
+        "könnte könnten würde würden sollte sollten müsste müssten dürfte dürften hätte hätten wäre wären "
+        "darf dürfen will wollen möchte möchten mag could would might should must shall may".split()
     )
 )
 _FOLDED_FUNCTION = frozenset(fold(w) for w in _FUNCTION)  # "fuer", "koennen"
@@ -130,6 +141,17 @@ def company_specific(question: str, unknown: list[str]) -> bool:
     return any(word in unknown for word in costed)
 
 
+def _agreed(retrieval: Retrieval) -> bool:
+    """Two rankings or more have the first passage in their top 3, BM25 among them, it holds most of the
+    question's words, and the passage itself is not far off."""
+    return (
+        retrieval.agreement >= 2
+        and retrieval.lexical_agrees
+        and retrieval.coverage >= ASKED_COVERAGE
+        and retrieval.best_similarity >= SIMILARITY_LIKELY
+    )
+
+
 def _company_answers(passage, retrieval: Retrieval) -> bool:
     """A passage of the company's own documents (no guide section: ingested beside the guide) that the
     question comes close to."""
@@ -164,11 +186,15 @@ def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], cano
     # a name or term no dictionary knows (Copilot, DATEV, BetrVG) marks a detail the guide lacks; a plain
     # word it does not use ("senken", "riesig") marks little, so such a question must come clearly closer
     named = [w for w in unknown if not in_dictionary(w, language)]
-    evident = bool(named) or about_us(question) or bool(_PRICE.search(question))
+    evident = bool(named) or about_us(question) or bool(_PRICE.search(question) or _STATISTIC.search(question))
     beyond = scope is not None and _beyond(*scope, lenient=evident)
+    if beyond and not evident and _agreed(retrieval):
+        beyond = False  # plain words, and the rankings agree on a passage holding most of them: it is about that
     if beyond and (evident or unknown) or company_specific(question, unknown):
         if any(_company_answers(p, retrieval) for p in retrieval.passages[:3]):
             return Decision("answer", "company-document")
+        if _STATISTIC.search(question) and not about_us(question):
+            return Decision("refuse", "far")  # other companies' figures: not ours to know, not the guide's either
         return Decision("refuse", "company")
     asked, similarity, coverage = retrieval.best_asked, retrieval.best_similarity, retrieval.coverage
     if asked >= ASKED and (similarity >= ASKED_SIMILARITY or coverage >= ASKED_COVERAGE or retrieval.agreement == 3):

@@ -194,8 +194,17 @@ class Speller:
         for variant in _umlaut_variants(word):
             if variant in self.vocabulary or variant in _STOP:
                 return variant
-        if len(word) < MIN_TYPO_LENGTH or (self.language and word in dictionary(self.language)):
+        if self.language and word in dictionary(self.language):
             return word
+        if len(word) < MIN_TYPO_LENGTH:
+            # a short word is put right only by a letter doubled or undoubled ("olama", "comit"): another
+            # letter would turn names the guide lacks into its words ("DATEV" is no "Daten")
+            if len(word) < 4 or not self.language:
+                return word
+            doubled = {word[: i + 1] + word[i:] for i in range(len(word))}
+            single = {word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]}
+            found = sorted(c for c in doubled | single if c in self.vocabulary)
+            return found[0] if len(found) == 1 else word
         index = self._index()
         candidates: set[str] = set()
         for variant in {word, *_deletions(word)}:

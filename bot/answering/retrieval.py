@@ -22,6 +22,7 @@ from ingest.index import KnowledgeIndex
 
 CANDIDATES = 20
 RERANK = 8  # the fused top candidates whose headings are compared with the question
+INTRODUCTION_WORDS = 80  # a first passage this short, with subsections, is an introduction to them
 # the heading's similarity to the question, added to the fused score of the first few candidates. With the
 # questions each section answers in the ranking (knowledge/ metadata) it helps only a follow-up, whose own
 # words are few ("Und pro Monat?"): elsewhere question-shaped FAQ headings won too often (bench/README)
@@ -62,6 +63,9 @@ class Retrieval:
     agreement: int = 0  # how many rankings (vector, BM25, asked questions) have the first passage in their top 3
     lexical_agrees: bool = False  # the first passage is in BM25's top 3: words, not only meaning, agree
     names_step: bool = False  # the question names a week or phase, and the first passage's heading names it
+    # the first passage is a section's short introduction: its subsection that ranks best (None otherwise);
+    # "PoC or production?" finds the introduction, while what production takes is in the subsection
+    companion: Passage | None = None
 
 
 def fuse(
@@ -300,6 +304,7 @@ class Retriever:
             for cid in best
             if cid in rows
         )
+        companion = self._companion(passages, list(fused)[:CANDIDATES], fused, similarity, lexical, asked)
         coverage = _coverage(focus or understood.canonical or understood.text, passages[:3])
         first = passages[0].chunk_id if passages else None
         agreement = sum(first in [cid for cid, _ in hits[:3]] for hits in (vector_hits, lexical_hits, asked_hits))
@@ -312,4 +317,21 @@ class Retriever:
             agreement=agreement,
             lexical_agrees=first in [cid for cid, _ in lexical_hits[:3]],
             names_step=bool(named[1]) and first in named[0][: named[1]],
+            companion=companion,
         )
+
+    def _companion(self, passages, ranked: list[str], fused, similarity, lexical, asked) -> Passage | None:
+        """The best-ranked subsection of a first passage that is only a short introduction."""
+        if not passages or len(passages[0].text.split()) > INTRODUCTION_WORDS:
+            return None
+        top = passages[0]
+        rows = self.index.chunks_by_id(ranked)
+        for cid in ranked:
+            row = rows.get(cid)
+            if row is not None and row.source == top.source and row.section.startswith(top.section + " > "):
+                return next((p for p in passages if p.chunk_id == cid), None) or Passage(
+                    chunk_id=cid, title=row.title, source=row.source, section=row.section, text=row.text,
+                    language=row.language, score=round(fused[cid], 5), similarity=similarity.get(cid, 0.0),
+                    lexical=lexical.get(cid, 0.0), guide=row.guide or "", asked=asked.get(cid, 0.0),
+                )  # fmt: skip
+        return None

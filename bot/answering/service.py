@@ -81,6 +81,8 @@ class _Found:
     question: str
     passages: list[Passage]
     decision: Decision
+    agreement: int = 0  # how many rankings put the first passage in their top 3 (Retrieval.agreement)
+    companion: Passage | None = None  # Retrieval.companion
 
 
 class AnswerService:
@@ -192,6 +194,12 @@ class AnswerService:
             if unknown_terms(understood.canonical or understood.text, vocabulary):  # a topic of its own ("Wetter")
                 return alone
             return self._search(question, previous, language, quoted, force_topic=True)
+        if previous and not refers_back(question):
+            # "what about the risks?", "und was kommt an laufenden Kosten pro System dazu?": a new aspect
+            # that a section answers by itself is answered by itself, not mixed with the last topic
+            alone = self._search(question, None, language)
+            if alone.decision.reason == "asked" and alone.agreement == 3:
+                return alone
         return self._search(question, previous, language, quoted)
 
     def _search(self, question: str, previous: str | None, language: str, quoted: tuple[str, ...] = (),
@@ -210,7 +218,7 @@ class AnswerService:
         decision = decide(understood.text, retrieval, vocabulary, understood.canonical, scope, language)
         if context and passages and passages[0].chunk_id in context and decision.reason == "far":
             decision = Decision("answer", "context")  # "Und was soll da drinstehen?": more of what was just quoted
-        return _Found(question, passages, decision)
+        return _Found(question, passages, decision, retrieval.agreement, retrieval.companion)
 
     def _scope(self, text: str, language: str) -> tuple[float, float] | None:
         """How close `text` comes to a counter-example (config/out_of_scope.yaml) and to the nearest
@@ -248,7 +256,8 @@ class AnswerService:
                 continue
             if f.passages[0].chunk_id in quoted:
                 continue  # one passage answers both parts
-            text = extractive_answer(f.question, f.passages, self.index.embedder, self._analyzer(language))
+            companion = f.companion if len(found) == 1 else None  # a part of a longer question: its own section
+            text = extractive_answer(f.question, f.passages, self.index.embedder, self._analyzer(language), companion)
             if text is None:  # the passages found hold only instruction-like text: nothing to quote
                 texts.append(_not_covered(found, f, language))
                 continue
@@ -260,6 +269,8 @@ class AnswerService:
                 text = f"{text}\n{extra} [{cited.group(1) if cited else offset + 1}]"
             texts.append(text)
             sources.extend(f.passages)
+            if companion is not None and companion.chunk_id not in {p.chunk_id for p in f.passages}:
+                sources.append(companion)  # quoted as the passage after the found ones
             quoted.add(f.passages[0].chunk_id)
         if not sources:
             return self._refusal(question, found, language, "extractive")

@@ -34,6 +34,14 @@ def test_speller_leaves_short_and_unknown_words_alone():
     assert speller.correct("copilot") == "copilot"
 
 
+def test_a_short_word_is_put_right_only_by_a_letter_doubled_or_undoubled():
+    speller = Speller(frozenset({"ollama", "daten", "commit"}), language="en")
+    assert speller.correct("olama") == "ollama"
+    assert speller.correct("comit") == "commit"
+    assert speller.correct("datev") == "datev"  # a name the guide lacks, one letter from one of its words
+    assert Speller(frozenset({"ollama"})).correct("olama") == "olama"  # without a dictionary nothing tells
+
+
 def test_lexicon_adds_the_guides_terms_for_the_words_people_use():
     lexicon = Lexicon({"de": {"Proof of Concept": ["poc"], "Baseline": ["ist-zustand", "nullmessung"]}})
     assert lexicon.expand("Was unterscheidet einen PoC vom Ist Zustand?", "de") == ("Proof of Concept", "Baseline")
