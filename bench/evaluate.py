@@ -36,7 +36,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "bench" / "eval"
-SETS = ("questions", "realistic-dev", "realistic-dev2", "realistic-heldout")
+SETS = ("questions", "realistic-dev", "realistic-dev2", "realistic-dev3", "realistic-heldout")
 
 
 def normalise(text: str) -> str:

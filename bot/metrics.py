@@ -22,3 +22,10 @@ SCHEDULER_LEADER = Gauge(
 SCHEDULER_PASSES = Counter(
     "lotse_scheduler_passes_total", "Nudge passes (plan, claim, send) the scheduler ran", ["role", "outcome"]
 )
+INBOX_TURNS = Counter("lotse_inbox_turns_total", "Turns worked from the durable inbox, by how they ended",
+                      ["channel", "outcome"])  # fmt: skip
+INBOX_REFUSED = Counter(
+    "lotse_inbox_refused_total",
+    "Events answered 503 because they could not be recorded (database away, stopping)",
+    ["channel", "reason"],
+)

@@ -13,16 +13,19 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.channels.worker import InboxWorker
 from bot.core.turn import Lotse
 from bot.dialogs.charts import warm_up
 from bot.logs import request_ids
 from bot.settings import Settings
+from bot.storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything bigger is refused with 413
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 SLACK = web.AppKey("slack", object)
 TEAMS = web.AppKey("teams", object)
+WORKER = web.AppKey("worker", InboxWorker)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -33,14 +36,17 @@ def build_app(
     `teams_credentials` replaces botbuilder's credentials factory (tests: no token requests to Azure AD)."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[request_ids])
     app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/readyz", _readyz(core, settings))
+    app.router.add_get("/readyz", _readyz(core, settings, app))
     app.router.add_get("/metrics", _metrics)
     executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
     app[EXECUTOR] = executor
+    worker = InboxWorker(Inbox(core.answers.index.db, lease=settings.inbox_lease))
+    app[WORKER] = worker
+    app.cleanup_ctx.append(_inbox_worker(worker, settings))
     if settings.slack.enabled:
         from bot.channels.slack.app import SlackChannel
 
-        slack = SlackChannel(core, settings.slack, executor)
+        slack = SlackChannel(core, settings.slack, executor, worker)
         app[SLACK] = slack
         app.cleanup_ctx.append(_web_api_session(slack))
         if not settings.slack.socket_mode:
@@ -48,7 +54,7 @@ def build_app(
     if settings.teams.enabled:
         from bot.channels.teams.channel import TeamsChannel
 
-        teams = TeamsChannel(core, settings, executor, teams_credentials)
+        teams = TeamsChannel(core, settings, executor, teams_credentials, worker)
         app[TEAMS] = teams
         app.router.add_post("/api/messages", teams.handle)
     if settings.public_url:  # Teams fetches chart images and export downloads from here
@@ -57,6 +63,18 @@ def build_app(
         app.router.add_get(r"/exports/{name:[a-z-]+-[0-9]{8}-[0-9]{6}-[0-9a-f]{16}\.(json|csv|xlsx)}",
                            _file_handler(settings.exports_dir, "No such export (kept for a day)."))  # fmt: skip
     return app
+
+
+def _inbox_worker(worker: InboxWorker, settings: Settings):
+    """The inbox's worker runs as long as the server; at the end the turns in flight get the grace period
+    to finish (a SIGTERM has already stopped new events, see `run`), and what is left is handed back."""
+
+    async def running(_app: web.Application):
+        worker.start()
+        yield
+        await worker.stop(settings.stop_grace)
+
+    return running
 
 
 def _web_api_session(slack):
@@ -89,7 +107,7 @@ async def _healthz(_request: web.Request) -> web.Response:
 READY_TIMEOUT = 3.0
 
 
-def _readyz(core: Lotse, settings: Settings):
+def _readyz(core: Lotse, settings: Settings, app: web.Application):
     """Ready when the database answers and the vector store opens, each within READY_TIMEOUT seconds;
     503 with what failed otherwise. Slack and Teams are listed as configured (their APIs are not
     called on every probe)."""
@@ -111,6 +129,8 @@ def _readyz(core: Lotse, settings: Settings):
         return "ok"
 
     async def ready(_request: web.Request) -> web.Response:
+        if app[WORKER].draining:  # stopping: a load balancer sends no more work here
+            return web.json_response({"status": "stopping", "checks": {}}, status=503)
         checks = {"database": await check(database), "vector_store": await check(vectors)}
         if settings.slack.enabled:
             checks["slack"] = "configured"

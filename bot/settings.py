@@ -148,6 +148,8 @@ class Settings:
     max_message_chars: int = 4000  # longer messages are refused with a clear message, before anything else
     rate_per_minute: int = 10  # questions per user and minute (0: no limit), counted across replicas
     rate_per_hour: int = 100  # questions per user and hour (0: no limit)
+    inbox_lease: float = 10.0  # seconds before another replica takes over the turns of one that went silent
+    stop_grace: float = 20.0  # seconds a SIGTERM leaves the turns in flight to finish (then they are handed over)
 
     @property
     def charts_dir(self) -> Path:
@@ -190,6 +192,13 @@ def _number(name: str, raw: Any, kind: type) -> Any:
         return kind(raw)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{name}={raw!r} is not a {kind.__name__}; fix it in the environment or YAML") from exc
+
+
+def _seconds(name: str, raw: Any, minimum: float) -> float:
+    value = _number(name, raw, float)
+    if value < minimum:
+        raise ConfigError(f"{name}={value:g}: use a number of seconds of at least {minimum:g}")
+    return value
 
 
 def _limit(name: str, raw: Any, minimum: int = 0) -> int:
@@ -275,6 +284,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         ),
         rate_per_minute=_limit("LOTSE_RATE_PER_MINUTE", pick("LOTSE_RATE_PER_MINUTE", conf.get("rate_per_minute"), 10)),
         rate_per_hour=_limit("LOTSE_RATE_PER_HOUR", pick("LOTSE_RATE_PER_HOUR", conf.get("rate_per_hour"), 100)),
+        inbox_lease=_seconds("LOTSE_INBOX_LEASE", pick("LOTSE_INBOX_LEASE", conf.get("inbox_lease"), 10), 1.0),
+        stop_grace=_seconds("LOTSE_STOP_GRACE", pick("LOTSE_STOP_GRACE", conf.get("stop_grace"), 20), 0.0),
     )
 
 

@@ -31,6 +31,7 @@ ASKED_COVERAGE = 0.5  # … or half of the question's content words in one of th
 ASKED_AGREED = 0.55  # … or closer still, with BM25 agreeing on the first passage (words, not only meaning)
 AGREED_COVERAGE = 0.3  # … on some of the question's own words
 ASKED_KNOWN = 0.5  # … or this close, when every word of the question is one the knowledge base uses
+AGREED_ALL_COVERAGE = 0.4  # all three rankings put one passage first, it holds this share of the words, all known
 COVERAGE_ALL = 0.99  # every content word of the question in one of the top passages
 SIMILARITY_SURE = 0.42  # the passage alone is this close
 SIMILARITY_LIKELY = 0.30  # … or this close, with most words covered or two rankings agreeing
@@ -67,7 +68,8 @@ _PRICE = re.compile(
     r"\b(preis\w*|lizenz\w*|price\w*|pricing|licen[cs]e\w*|subscription\w*|abo|tokens?|bu(?:ß|ss)geld\w*|"
     r"strafe\w*|fines?|penalt\w+|tagessatz\w*|day rate|g(?:ü|ue)nstig(?:er|ste\w*)|billig(?:er|ste\w*)|teurer|"
     r"cheaper|cheapest|more expensive|"
-    r"deadline\w*|frist\w*|stichtag\w*|mbit\w*|gbit\w*|gpus?|vram|grafikkarte\w*)\b",
+    r"deadline\w*|frist\w*|stichtag\w*|wann genau|bis wann|when exactly|by when|slas?|uptime|"
+    r"mbit\w*|gbit\w*|gpus?|vram|grafikkarte\w*)\b",
     re.IGNORECASE,
 )
 # a market statistic ("Wie viel Prozent der Mittelständler …?", "what percentage of companies …"): the guide
@@ -89,7 +91,10 @@ _FUNCTION = (
         "genau etwa ungefähr bitte mal gerne really actually exactly please ours yours theirs "
         # modal forms ("Um wie viel könnte man …?") say how, not what: no term the guide lacks
         "könnte könnten würde würden sollte sollten müsste müssten dürfte dürften hätte hätten wäre wären "
-        "darf dürfen will wollen möchte möchten mag could would might should must shall may".split()
+        "darf dürfen will wollen möchte möchten mag could would might should must shall may "
+        # fillers of chat ("gdpr stuff?", "das ganze KI-Zeug", "moin, kurze Frage"): they name nothing either
+        "stuff thing things zeug sachen kram echt halt eben moin hallo hey sorry danke thanks rein drin "
+        "ne nen nem".split()
     )
 )
 _FOLDED_FUNCTION = frozenset(fold(w) for w in _FUNCTION)  # "fuer", "koennen"
@@ -207,6 +212,8 @@ def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], cano
         return Decision("answer", "named")  # "Wofür eignet sich Textract?": a name only the guide uses
     if not unknown and asked >= ASKED_KNOWN and coverage >= AGREED_COVERAGE:
         return Decision("answer", "known")  # every word is one the knowledge base uses, and a section is close
+    if not unknown and retrieval.agreement == 3 and retrieval.lexical_agrees and coverage >= AGREED_ALL_COVERAGE:
+        return Decision("answer", "agreed")  # "poc -> prod, worauf achten?": every ranking puts one passage first
     if coverage >= COVERAGE_ALL and retrieval.best_lexical > 0:
         return Decision("answer", "covered")  # "Zabbix?": every word of it in one passage (embeds poorly alone)
     if similarity >= SIMILARITY_SURE:

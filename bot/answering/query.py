@@ -84,6 +84,9 @@ class Understood:
         return " ".join([self.text, *self.expansions])
 
 
+_ENDINGS = {"de": "(?:n|en|e|s|es|er|ern|em)?", "en": "(?:s|es)?"}
+
+
 class Lexicon:
     """Phrases people use → the guide's terms, per language; a phrase matches whole words, case and
     umlaut spelling aside."""
@@ -95,7 +98,9 @@ class Lexicon:
             for target, phrases in table.items():
                 for phrase in [target, *phrases] if isinstance(phrases, list) else [phrases]:
                     folded = fold(str(phrase))
-                    patterns.append((re.compile(rf"(?<![\w-]){re.escape(folded)}(?![\w-])"), str(target)))
+                    # a single word may carry an ending ("Widerständen", "Kennzahlen", "concerns")
+                    ending = _ENDINGS.get(language, "") if " " not in folded and len(folded) >= 5 else ""
+                    patterns.append((re.compile(rf"(?<![\w-]){re.escape(folded)}{ending}(?![\w-])"), str(target)))
             self._patterns[language] = patterns
 
     @classmethod

@@ -4,7 +4,7 @@ text now; Block Kit and Adaptive Cards in the Slack and Teams channels)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from bot.core import i18n
 
@@ -166,3 +166,32 @@ def kind_of(reply: Reply) -> str:
     if reply.mode == "dialog" and (reply.images or reply.files):
         return "result"
     return "command"
+
+
+def reply_to_dict(reply: Reply) -> dict:
+    """A reply as plain JSON data (kept in the inbox between making a reply and posting it)."""
+    return asdict(reply)
+
+
+def reply_from_dict(data: dict) -> Reply:
+    """The reply `reply_to_dict` wrote."""
+
+    def choices(items) -> list[Choice]:
+        return [Choice(**c) for c in items or []]
+
+    question = data.get("question")
+    return Reply(
+        **{
+            **data,
+            "citations": [Citation(**c) for c in data.get("citations") or []],
+            "nearest": [Citation(**c) for c in data.get("nearest") or []],
+            "question": None if question is None else Question(**{**question, "choices": choices(question["choices"])}),
+            "images": [Image(**i) for i in data.get("images") or []],
+            "files": [File(**f) for f in data.get("files") or []],
+            "tasks": [Task(**{**t, "actions": choices(t.get("actions"))}) for t in data.get("tasks") or []],
+        }
+    )
+
+
+def incoming_from_dict(data: dict) -> Incoming:
+    return Incoming(**data)

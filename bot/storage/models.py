@@ -138,6 +138,30 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class InboxRow(Base):
+    """An inbound message that asks for a turn (Slack event, Teams activity), committed before it is
+    acknowledged: its dedupe key, the channel-neutral message and where to reply (`payload`, JSON), and
+    how far its turn got (`progress`, JSON: the reply once made, how many of its messages are posted).
+    It is born leased to the replica that received it; a lease that runs out (the replica died) lets
+    another replica take it over, in order per conversation."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_open", "state", "lease_until"), Index("ix_inbox_conversation", "conversation"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    conversation: Mapped[str] = mapped_column(String(400))
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    progress: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    state: Mapped[str] = mapped_column(String(10), default="leased")  # leased, done, failed
+    owner: Mapped[str] = mapped_column(String(64))
+    lease_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AnswerFeedbackRow(Base):
     """👍/👎 on one of Lotse's answers (message_id → the stored answer), or general feedback on Lotse
     (message_id None, with a 1–5 rating). One row per user and answer: a second click updates it."""

@@ -90,6 +90,11 @@ def test_plain_words_the_rankings_agree_on_are_answered_though_they_resemble_a_c
     assert answer.answered and "40" in answer.answer, answer.answer
 
 
+def test_a_terse_question_every_ranking_agrees_on_is_answered(service):
+    answer = service.ask("poc -> prod, was brauchen wir?")
+    assert answer.answered and "monitoring" in answer.answer.lower(), answer.answer
+
+
 def test_every_cited_source_names_the_guides_section_it_restates(service):
     answer = service.ask("Welche Quick Wins eignen sich für den Einstieg?")
     assert answer.answered

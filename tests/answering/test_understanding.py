@@ -42,6 +42,15 @@ def test_a_short_word_is_put_right_only_by_a_letter_doubled_or_undoubled():
     assert Speller(frozenset({"ollama"})).correct("olama") == "olama"  # without a dictionary nothing tells
 
 
+def test_lexicon_phrases_match_with_an_ending():
+    lexicon = Lexicon(
+        {"de": {"skeptische Mitarbeiter": ["widerstand", "widerstaende"]}, "en": {"sceptical": ["concern"]}}
+    )
+    assert lexicon.expand("Wie gehen wir mit Widerständen um?", "de") == ("skeptische Mitarbeiter",)
+    assert lexicon.expand("any concerns?", "en") == ("sceptical",)
+    assert lexicon.expand("Widerstandskämpfer", "de") == ()  # a compound is another word
+
+
 def test_lexicon_adds_the_guides_terms_for_the_words_people_use():
     lexicon = Lexicon({"de": {"Proof of Concept": ["poc"], "Baseline": ["ist-zustand", "nullmessung"]}})
     assert lexicon.expand("Was unterscheidet einen PoC vom Ist Zustand?", "de") == ("Proof of Concept", "Baseline")

@@ -2,9 +2,10 @@
 the `/lotse` command, buttons for assessments and 👍/👎, modals, the App Home tab and Slack's AI-app
 surface (`Assistant`). A translator only: every decision is the core's.
 
-Slow work happens after the ack (bolt acks events before running listeners; actions and commands
-call `ack()` first). The core is synchronous, so it runs on a one-thread executor: turns are
-processed one at a time, in arrival order, while the event loop keeps acknowledging.
+A message or mention is committed to the durable inbox before Slack gets its ack, and its turn is
+worked from there (bot/channels/worker.py); a replica that dies leaves it to another. Actions and
+commands call `ack()` first (Slack does not retry them). The core is synchronous, so it runs on a
+one-thread executor: turns are processed one at a time, while the event loop keeps acknowledging.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +35,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import metrics
 from bot.channels.slack import blocks, gate
 from bot.channels.slack.names import ProfileNames
+from bot.channels.worker import DATABASE_AWAY, InboxWorker, TakenOver
 from bot.core import i18n
 from bot.core.language import detect_language
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, Reply, incoming_from_dict, reply_from_dict, reply_to_dict
 from bot.core.turn import Lotse
 from bot.reminders.store import Outcome
 from bot.settings import SlackSettings
+from bot.storage.inbox import Inbox, Item
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
@@ -56,10 +61,15 @@ DATA_REQUESTS = {"export": "meine Daten", "löschen": "lösche meine Daten", "lo
 class SlackChannel:
     """Builds the bolt app around a core. `app` serves HTTP (via bot.server) or Socket Mode."""
 
-    def __init__(self, core: Lotse, settings: SlackSettings, executor: ThreadPoolExecutor | None = None) -> None:
+    def __init__(self, core: Lotse, settings: SlackSettings, executor: ThreadPoolExecutor | None = None,
+                 worker: InboxWorker | None = None) -> None:  # fmt: skip
         self.core = core
         self.settings = settings
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
+        self.worker = worker or InboxWorker(Inbox(core.answers.index.db))
+        self.worker.register("slack", self.work, self.apologise)
+        # recording an event is the one step before its ack: never behind a turn or another quick call
+        self.intake = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lotse-intake")
         # short database calls (dedupe, ratings, "is a dialog running?") must not wait behind an LLM turn
         self.quick = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-quick")
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
@@ -74,8 +84,7 @@ class SlackChannel:
         if settings.socket_mode:  # over HTTP, `handle` has checked the shape before bolt sees the request
             self.app.middleware(self._well_formed)
         self.app.middleware(self._only_our_workspace)
-        self.app.event("message")(self.on_message)
-        self.app.event("app_mention")(self.on_mention)
+        self.app.middleware(self._record_turn)  # messages and mentions: into the inbox before the ack
         self.app.event("app_home_opened")(self.on_home_opened)
         self.app.command("/lotse")(self.on_command)
         self.app.action(re.compile(r"^lotse_(choice|control)_"))(self.on_dialog_button)
@@ -88,7 +97,6 @@ class SlackChannel:
         self.app.error(self.on_error)
         assistant = AsyncAssistant()
         assistant.thread_started(self.on_assistant_thread_started)
-        assistant.user_message(self.on_assistant_message)
         self.app.assistant(assistant)
 
     async def open(self) -> None:
@@ -150,59 +158,132 @@ class SlackChannel:
             return BoltResponse(status=403, body="This Slack workspace is not served by this Lotse.")
         return await next()
 
-    # -- messages ---------------------------------------------------------------------------------
+    # -- messages: recorded before the ack, worked from the inbox ----------------------------------------
 
-    async def on_message(self, event: dict, body: dict, client: AsyncWebClient) -> None:
-        """Direct messages; in channels only thread replies to a running assessment (no mention needed)."""
-        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
-            return
-        team = body.get("team_id") or ""
-        channel, thread = event["channel"], event.get("thread_ts")
-        text = MENTION.sub("", event.get("text") or "")  # a mention also arrives as a message event
-        if event.get("channel_type") == "im":
-            incoming = self._incoming(text, event["user"], team, channel, thread)
-        elif thread:
-            incoming = self._incoming(text, event["user"], team, channel, thread)
-            if not await self.core_call(self.core.in_dialog, incoming):
-                return  # other thread talk is not for Lotse unless it is mentioned
+    async def _record_turn(self, body, next):
+        """A message or mention that asks for a turn is committed to the inbox before Slack gets its ack
+        (HTTP 200, or the Socket Mode ack); if it cannot be, Slack gets 503 (Socket Mode: no ack) and
+        delivers it again. Other events go on to their listeners."""
+        event = body.get("event") if body.get("type") == "event_callback" else None
+        if not isinstance(event, dict) or event.get("type") not in ("message", "app_mention"):
+            return await next()
+        if self.worker.draining:
+            metrics.INBOX_REFUSED.labels("slack", "stopping").inc()
+            return BoltResponse(status=503, body="This Lotse is stopping; another replica takes the event.")
+        loop = asyncio.get_running_loop()
+        try:
+            turn = await loop.run_in_executor(self.intake, self._turn_of, body, event)
+            if turn is None:
+                return BoltResponse(status=200, body="")  # not for Lotse (a bot's message, other thread talk)
+            key, incoming, payload = turn
+            item = await loop.run_in_executor(
+                self.intake, self.worker.inbox.record, key, "slack", incoming.conversation_key, payload
+            )
+        except Exception as exc:  # the database is away: nothing stored, so no ack
+            log.error("could not record a Slack event (%s: %s): answered 503", type(exc).__name__, exc)
+            metrics.INBOX_REFUSED.labels("slack", "database").inc()
+            return BoltResponse(status=503, body="Lotse cannot record this event right now; please retry.")
+        if item is None:
+            log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
         else:
-            return
-        await self._turn(client, incoming, body, event, channel, thread)
+            self.worker.submit(item)
+        return BoltResponse(status=200, body="")
 
-    async def on_mention(self, event: dict, body: dict, client: AsyncWebClient) -> None:
-        """@Lotse in a channel: answered in the thread of the mention."""
-        thread = event.get("thread_ts") or event["ts"]
-        incoming = self._incoming(MENTION.sub("", event.get("text") or ""), event["user"], (body.get("team_id") or ""),
-                                  event["channel"], thread)  # fmt: skip
-        await self._turn(client, incoming, body, event, event["channel"], thread)
-
-    async def _turn(self, client, incoming: Incoming, body: dict, event: dict, channel: str, thread: str | None):
+    def _turn_of(self, body: dict, event: dict) -> tuple[str, Incoming, dict] | None:
+        """(dedupe key, message, inbox payload) of an event that asks for a turn, else None: direct
+        messages; @-mentions, answered in the thread of the mention; in channels, thread replies to a
+        running assessment (no mention needed)."""
+        if not event.get("user") or event.get("bot_id") or (event.get("type") == "message" and event.get("subtype")):
+            return None
+        team = body.get("team_id") or ""
+        channel, ts = event.get("channel") or "", event.get("ts") or ""
+        text = MENTION.sub("", event.get("text") or "")  # a mention also arrives as a message event
+        assistant = False
+        if event["type"] == "app_mention":
+            thread = event.get("thread_ts") or ts
+        elif event.get("channel_type") == "im":
+            thread = event.get("thread_ts")
+            assistant = thread is not None  # a DM thread: Slack's AI-app surface (status, title)
+        elif event.get("thread_ts"):
+            thread = event["thread_ts"]
+            if not self.core.in_dialog(self._incoming(text, event["user"], team, channel, thread)):
+                return None  # other thread talk is not for Lotse unless it is mentioned
+        else:
+            return None
+        incoming = self._incoming(text, event["user"], team, channel, thread)
         # a message arrives once per event_id retry and, for a mention in a DM thread, as two events:
         # its channel + ts identify it across both
-        key = f"slack:{incoming.workspace}:{channel}:{event['ts']}"
-        fresh, llm = await self.core_call(self.core.intake, key, incoming)
-        if not fresh:
-            log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
-            return
-        await self._respond(client, incoming, channel, thread, llm)
+        key = f"slack:{team}:{channel}:{ts}"
+        payload = {"incoming": dataclasses.asdict(incoming), "channel": channel, "thread": thread,
+                   "assistant": assistant, "event_id": body.get("event_id")}  # fmt: skip
+        return key, incoming, payload
 
-    async def _respond(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str | None,
-                       llm: bool) -> None:  # fmt: skip
-        """Answer a message. An LLM answer takes seconds: in a thread it is streamed as it is written
-        (chat.startStream/appendStream/stopStream); elsewhere a "one moment" message comes first and
-        is replaced by the answer."""
-        if llm and thread:
-            await self._stream(client, incoming, channel, thread)
-            return
-        placeholder = None
-        if llm:
-            working = i18n.text("slack_working", detect_language(incoming.text))
-            with contextlib.suppress(Exception):  # only a courtesy; the answer follows either way
-                placeholder = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
-        reply = await self._handle(incoming)
-        await self.deliver(client, reply, channel, thread, replace=placeholder, user=incoming.user)
+    async def work(self, item: Item) -> None:
+        """One turn of the inbox: the reply is made (unless an earlier attempt made it), recorded, then
+        posted message by message, each recorded as posted before the next."""
+        inbox, payload = self.worker.inbox, item.payload
+        incoming = incoming_from_dict(payload["incoming"])
+        channel, thread = payload["channel"], payload.get("thread")
+        client = self.app.client
 
-    async def _stream(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str) -> None:
+        async def record(**changes) -> None:
+            if not await asyncio.to_thread(inbox.progress, item.id, **changes):
+                raise TakenOver
+
+        reply_data = item.progress.get("reply")
+        replace = item.progress.get("stream") or item.progress.get("placeholder")
+        if reply_data is not None:
+            reply = reply_from_dict(reply_data)
+        else:
+            if payload.get("assistant"):
+                top = self._incoming(incoming.text, incoming.user, incoming.workspace, channel, None)
+                if await self.core_call(lambda: not self.core.in_dialog(incoming) and self.core.in_dialog(top)):
+                    incoming = top  # a reply in the thread of an assessment question asked at the top of the DM
+                else:
+                    with contextlib.suppress(Exception):  # status and title are niceties; the answer matters
+                        await client.assistant_threads_setStatus(
+                            channel_id=channel, thread_ts=thread,
+                            status=i18n.text("slack_thinking", detect_language(incoming.text)),
+                        )  # fmt: skip
+                        if incoming.text and item.attempts == 1:
+                            await client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread,
+                                                                    title=incoming.text[:80])  # fmt: skip
+            llm = item.attempts == 1 and await self.core_call(self.core.may_stream, incoming)
+            if llm and thread:
+                if await self._stream(client, incoming, channel, thread, record):
+                    await asyncio.to_thread(inbox.finish, item.id)
+                    return
+                item = await asyncio.to_thread(inbox.get, item.id) or item
+                reply = reply_from_dict(item.progress["reply"])
+                replace = item.progress.get("stream")
+            else:
+                if llm and replace is None:
+                    working = i18n.text("slack_working", detect_language(incoming.text))
+                    with contextlib.suppress(Exception):  # only a courtesy; the answer follows either way
+                        replace = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
+                        await record(placeholder=replace)
+                reply = await self._handle(incoming)
+                await record(reply=reply_to_dict(reply))
+        posted = item.progress.get("posted", 0)
+
+        async def counted(number: int) -> None:
+            await record(posted=number)
+
+        await self.deliver(client, reply, channel, thread, replace=replace if not posted else None,
+                           user=incoming.user, skip=posted, on_posted=counted)  # fmt: skip
+        if not await asyncio.to_thread(inbox.finish, item.id):
+            raise TakenOver
+
+    async def apologise(self, item: Item) -> None:
+        payload = item.payload
+        language = detect_language(payload["incoming"].get("text") or "")
+        await self.app.client.chat_postMessage(channel=payload["channel"], thread_ts=payload.get("thread"),
+                                               text=i18n.text("slack_error", language))  # fmt: skip
+
+    async def _stream(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str, record) -> bool:
+        """An LLM answer in a thread, streamed as it is written (chat.startStream/appendStream/stopStream).
+        True when it was streamed to the end; else the reply (and the stream's message, to be replaced by
+        the whole answer) is recorded for posting."""
         loop = asyncio.get_running_loop()
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
         stream = await client.chat_stream(channel=channel, thread_ts=thread, recipient_team_id=incoming.workspace,
@@ -224,25 +305,30 @@ class SlackChannel:
             return True
 
         pumping = asyncio.create_task(pump())
-        reply = await self._handle(incoming, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece))
-        pieces.put_nowait(None)
+        try:
+            reply = await self._handle(incoming, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece))
+        finally:
+            pieces.put_nowait(None)
         intact = await pumping
+        await record(reply=reply_to_dict(reply), stream=stream.ts)
         text = "".join(streamed)
         if intact and text and reply.mode == "llm" and reply.answered and reply.text.startswith(text.rstrip()):
             try:  # the rest of the text (e.g. a hint added after the answer), then sources and buttons
                 await stream.stop(markdown_text=reply.text[len(text) :] or None, blocks=blocks.stream_tail(reply))
-                return
+                return True
             except Exception as exc:
                 log.warning("Slack could not finish a streamed answer (%s)", type(exc).__name__)
-        # nothing streamed (extractive fallback, refusal) or the stream broke: show the whole answer once,
-        # in place of the half-written stream if it had started
-        await self.deliver(client, reply, channel, thread, replace=stream.ts, user=incoming.user)
+        # nothing streamed (extractive fallback, refusal) or the stream broke: the whole answer is shown
+        # once, in place of the half-written stream if it had started
+        return False
 
     async def _handle(self, incoming: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         if self.core.masks_names and incoming.value is None and incoming.text.strip():  # typed: may name the writer
             incoming = await self.names.with_name(incoming)
         try:
             return await self.core_call(self.core.handle, incoming, on_text)
+        except DATABASE_AWAY:
+            raise  # the turn waits for the database (bot/channels/worker.py)
         except Exception:
             log.exception("could not handle a Slack message")
             metrics.CHANNEL_ERRORS.labels("slack", "turn").inc()
@@ -255,10 +341,13 @@ class SlackChannel:
                         value=value, admin=user in self.settings.admins, private=channel.startswith("D"))  # fmt: skip
 
     async def deliver(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
-                      replace: str | None = None, user: str | None = None) -> None:  # fmt: skip
+                      replace: str | None = None, user: str | None = None, skip: int = 0,
+                      on_posted: Callable[[int], Awaitable[None]] | None = None) -> None:  # fmt: skip
         """`post`, and if Slack refuses it, a short plain message instead of silence."""
         try:
-            await self.post(client, reply, channel, thread, replace, user)
+            await self.post(client, reply, channel, thread, replace, user, skip, on_posted)
+        except (TakenOver, *DATABASE_AWAY):
+            raise
         except Exception as exc:
             log.error("could not deliver a reply to Slack: %s: %s", type(exc).__name__, exc)
             metrics.CHANNEL_ERRORS.labels("slack", "deliver").inc()
@@ -267,21 +356,31 @@ class SlackChannel:
                 await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
 
     async def post(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
-                   replace: str | None = None, user: str | None = None) -> None:  # fmt: skip
+                   replace: str | None = None, user: str | None = None, skip: int = 0,
+                   on_posted: Callable[[int], Awaitable[None]] | None = None) -> None:  # fmt: skip
         """Send a reply: its messages in order (the first one replacing the message `replace`, if
         given), then its images as file uploads in the same place. Files (exports of personal data or
-        feedback) go only to the user's direct messages, wherever they were asked for."""
+        feedback) go only to the user's direct messages, wherever they were asked for. `skip`: how many
+        of these steps an earlier attempt completed; `on_posted(n)` records each step before the next."""
+        steps: list[Callable[[], Awaitable[Any]]] = []
         for text, message_blocks in blocks.render(reply):
             if replace:
-                await client.chat_update(channel=channel, ts=replace, text=text, blocks=message_blocks)
+                steps.append(partial(client.chat_update, channel=channel, ts=replace, text=text, blocks=message_blocks))
                 replace = None
             else:
-                await client.chat_postMessage(channel=channel, thread_ts=thread, text=text, blocks=message_blocks)
+                steps.append(partial(client.chat_postMessage, channel=channel, thread_ts=thread, text=text,
+                                     blocks=message_blocks))  # fmt: skip
         for image in reply.images:
-            await client.files_upload_v2(channel=channel, thread_ts=thread, file=image.path,
-                                         filename=Path(image.path).name, title=image.alt)  # fmt: skip
+            steps.append(partial(client.files_upload_v2, channel=channel, thread_ts=thread, file=image.path,
+                                 filename=Path(image.path).name, title=image.alt))  # fmt: skip
         if reply.files:
-            await self.upload_private(client, reply, channel, thread, user)
+            steps.append(partial(self.upload_private, client, reply, channel, thread, user))
+        for number, step in enumerate(steps, 1):
+            if number <= skip:
+                continue
+            await step()
+            if on_posted is not None:
+                await on_posted(number)
 
     async def upload_private(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
                              user: str | None) -> None:  # fmt: skip
@@ -474,28 +573,6 @@ class SlackChannel:
             return
         await say(i18n.text("slack_greeting", "de"))
         await set_suggested_prompts(prompts=_prompts("de"))
-
-    async def on_assistant_message(self, payload: dict, body: dict, client: AsyncWebClient, set_status, set_title):
-        """A message in a DM thread (bolt routes every DM thread reply here). A reply in the thread of an
-        assessment question that was asked at the top of the DM continues that assessment."""
-        if not payload.get("user"):
-            return  # not a person's message (bolt's assistant routing lets a message without user through)
-        channel, thread = payload["channel"], payload["thread_ts"]
-        team, text = (body.get("team_id") or ""), payload.get("text") or ""
-        incoming = self._incoming(text, payload["user"], team, channel, thread)
-        fresh, llm = await self.core_call(self.core.intake, f"slack:{team}:{channel}:{payload['ts']}", incoming)
-        if not fresh:
-            return
-        top = self._incoming(text, payload["user"], team, channel, None)
-        if await self.core_call(lambda: not self.core.in_dialog(incoming) and self.core.in_dialog(top)):
-            reply = await self._handle(top)
-            await self.deliver(client, reply, channel, thread, user=top.user)
-            return
-        with contextlib.suppress(Exception):  # status and title are niceties; the answer matters
-            await set_status(status=i18n.text("slack_thinking", detect_language(text)))
-            if text:
-                await set_title(text[:80])
-        await self._respond(client, incoming, channel, thread, llm)
 
     async def on_error(self, error: Exception, body: dict) -> None:
         log.error("Slack request failed: %s: %s", type(error).__name__, error)

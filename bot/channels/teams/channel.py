@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import json
 import logging
 import random
@@ -35,12 +36,14 @@ from msal import ConfidentialClientApplication
 
 from bot import metrics
 from bot.channels.teams import cards, gate
+from bot.channels.worker import DATABASE_AWAY, InboxWorker, TakenOver
 from bot.core import i18n
 from bot.core.language import detect_language
-from bot.core.messages import Incoming, Reply
+from bot.core.messages import Incoming, Reply, incoming_from_dict, reply_from_dict, reply_to_dict
 from bot.core.turn import Lotse
 from bot.reminders.store import Outcome
 from bot.settings import Settings, TeamsSettings
+from bot.storage.inbox import Inbox, Item
 
 log = logging.getLogger(__name__)
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
@@ -180,11 +183,14 @@ def to_activity(data: dict) -> Activity:
 class TeamsChannel:
     """The Teams endpoint and proactive sender around one core."""
 
-    def __init__(self, core: Lotse, settings: Settings, executor: ThreadPoolExecutor, credentials_factory=None):
+    def __init__(self, core: Lotse, settings: Settings, executor: ThreadPoolExecutor, credentials_factory=None,
+                 worker: InboxWorker | None = None) -> None:  # fmt: skip
         self.core = core
         self.settings = settings
         self.teams = settings.teams
         self.executor = executor
+        self.worker = worker or InboxWorker(Inbox(core.answers.index.db))
+        self.worker.register("teams", self.work, self.apologise)
         config = BotConfig(self.teams)
         credentials_factory = credentials_factory or BoundedCredentialFactory(config)
         auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials_factory)
@@ -222,8 +228,15 @@ class TeamsChannel:
         ):
             log.warning("refused an activity from tenant(s) %s", tenants or "none")
             return web.Response(status=403, text="This tenant is not served by this Lotse.")
+        if self.worker.draining and body.get("type") == "message":
+            metrics.INBOX_REFUSED.labels("teams", "stopping").inc()
+            return web.Response(status=503, text="This Lotse is stopping; try again.")
         try:
             return await self.adapter.process(request, self.bot)
+        except NotRecorded as exc:  # nothing stored: never 200 for it
+            log.error("could not record a Teams activity (%s): answered 503", exc)
+            metrics.INBOX_REFUSED.labels("teams", "database").inc()
+            return web.Response(status=503, text="Lotse cannot record this message right now; try again.")
         except web.HTTPException:
             raise
         except requests.RequestException as exc:  # the Bot Framework signing keys could not be fetched
@@ -236,6 +249,8 @@ class TeamsChannel:
             return web.Response(status=401, text="Not authorized.")
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        if isinstance(error, NotRecorded):
+            raise error  # to `handle`: 503
         log.error("Teams turn failed: %s: %s", type(error).__name__, error)
         metrics.CHANNEL_ERRORS.labels("teams", "turn").inc()
         if context.activity.type == ActivityTypes.event:  # a proactive turn: notify() reports it
@@ -260,8 +275,12 @@ class TeamsChannel:
             return Outcome(
                 "failed", error=f"no active Teams conversation {conversation_key} (Lotse must be added there)"
             )
-        reference = ConversationReference().deserialize(found[0])
-        activity = to_activity(cards.render(reply, self.settings.public_url))
+        return await self.send_to(found[0], to_activity(cards.render(reply, self.settings.public_url)))
+
+    async def send_to(self, reference_data: dict, activity: Activity) -> Outcome:
+        """Send an activity to a conversation reference (wire JSON), with the retries of `deliver`."""
+        reference = ConversationReference().deserialize(reference_data)
+        conversation_key = f"teams:{reference.conversation.id}"
 
         failures: list[ErrorResponseException] = []
         sent: list[str] = []
@@ -299,6 +318,43 @@ class TeamsChannel:
             return Outcome("failed", error=f"Teams: {type(failures[0]).__name__}: {failures[0]}")
         return Outcome("retry", error="Teams kept refusing")
 
+    async def work(self, item: Item) -> None:
+        """A turn taken over from the inbox (its replica died, or the database went away mid-turn): the
+        reply is made unless an earlier attempt made it, and sent proactively to the stored reference."""
+        inbox, payload = self.worker.inbox, item.payload
+        incoming = incoming_from_dict(payload["incoming"])
+        reply_data = item.progress.get("reply")
+        if reply_data is None:
+            try:
+                reply = await self.core_call(self.core.handle, incoming)
+            except DATABASE_AWAY:
+                raise
+            except Exception:
+                log.exception("a Teams turn taken over from the inbox failed")
+                reply = Reply(i18n.text("slack_error", detect_language(incoming.text)), "de", answered=False)
+            if not await asyncio.to_thread(inbox.progress, item.id, reply=reply_to_dict(reply)):
+                raise TakenOver
+        else:
+            reply = reply_from_dict(reply_data)
+        if reply.files and not incoming.private:
+            reply = Reply(i18n.text("teams_files_personal_only", reply.language), reply.language, answered=False)
+        outcome = await self.send_to(payload["reference"], to_activity(cards.render(reply, self.settings.public_url)))
+        if outcome.status == "retry":
+            raise RuntimeError(f"Teams did not take the reply: {outcome.error}")
+        if outcome.status == "failed":
+            log.error("a Teams reply taken over from the inbox could not be sent: %s", outcome.error)
+        if not await asyncio.to_thread(inbox.finish, item.id, "done" if outcome.status != "failed" else "failed"):
+            raise TakenOver
+
+    async def apologise(self, item: Item) -> None:
+        language = detect_language(item.payload["incoming"].get("text") or "")
+        apology = to_activity({"type": "message", "text": i18n.text("slack_error", language)})
+        await self.send_to(item.payload["reference"], apology)
+
+
+class NotRecorded(Exception):
+    """An activity could not be committed to the inbox: Teams gets 503, not 200."""
+
 
 class LotseTeamsBot(TeamsActivityHandler):
     def __init__(self, channel: TeamsChannel) -> None:
@@ -306,20 +362,42 @@ class LotseTeamsBot(TeamsActivityHandler):
         self.core = channel.core
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """The activity is committed to the inbox before anything else (its HTTP answer waits for the turn;
+        Teams does not resend reliably, so the inbox is the only copy): if this replica dies, another
+        one takes the turn over and answers proactively (`TeamsChannel.work`)."""
         activity = turn_context.activity
         key = f"teams:{activity.conversation.id}:{activity.id}"
         TurnContext.remove_recipient_mention(activity)
         incoming = _incoming(activity, self.channel.teams.admins)
-        fresh, llm = await self.channel.core_call(self.core.intake, key, incoming)
-        if not fresh:
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        payload = {"incoming": dataclasses.asdict(incoming), "reference": reference,
+                   "activity": {"id": activity.id, "reply_to_id": activity.reply_to_id,
+                                "value": activity.value if isinstance(activity.value, dict) else None}}  # fmt: skip
+        inbox = self.channel.worker.inbox
+        try:
+            item_id = await asyncio.to_thread(inbox.record, key, "teams", incoming.conversation_key, payload)
+        except Exception as exc:
+            raise NotRecorded(f"{type(exc).__name__}: {exc}") from exc
+        if item_id is None:
             log.info("skipped a repeated delivery of activity %s", activity.id)
             return
+        try:
+            await self._turn(turn_context, activity, incoming, item_id)
+        except DATABASE_AWAY:  # the database went away mid-turn: the worker waits for it, then answers proactively
+            log.warning("the database went away during Teams turn %d: it is answered when it is back", item_id)
+            self.channel.worker.submit(item_id)
+
+    async def _turn(self, turn_context: TurnContext, activity: Activity, incoming: Incoming, item_id: int) -> None:
+        inbox = self.channel.worker.inbox
+        llm = await self.channel.core_call(self.core.may_stream, incoming)
         await self._remember(turn_context)
         if await self._feedback_form(turn_context, activity, incoming):
+            await asyncio.to_thread(inbox.finish, item_id)
             return
         admin_reply = self.core.admin_command(incoming)  # before the typing indicator and any streaming
         if admin_reply is not None:
             await turn_context.send_activity(admin_reply.text)
+            await asyncio.to_thread(inbox.finish, item_id)
             return
         streaming = llm and incoming.private  # Teams streams in personal chats only
         if streaming:
@@ -330,13 +408,17 @@ class LotseTeamsBot(TeamsActivityHandler):
             if reply.files and not incoming.private:
                 reply = Reply(i18n.text("teams_files_personal_only", reply.language), reply.language, answered=False)
             final = to_activity(cards.render(reply, self.channel.settings.public_url))
+        if not await asyncio.to_thread(inbox.progress, item_id, reply=reply_to_dict(reply)):
+            return  # taken over by another replica (this one was thought dead): it answers
         if incoming.value is not None and activity.reply_to_id and reply.answered and reply.mode == "nudge":
             final.id = activity.reply_to_id  # a task button: the nudge is redrawn in place with the new state
             await turn_context.update_activity(final)
+            await asyncio.to_thread(inbox.finish, item_id)
             return
         if incoming.value is not None and activity.reply_to_id and reply.answered:
             await self._close_question(turn_context, activity)
         response = await turn_context.send_activity(final)
+        await asyncio.to_thread(inbox.finish, item_id)
         if reply.answer_id is not None and response is not None and response.id:
             link = f"teams:{activity.conversation.id}:{response.id}"
             await self.channel.core_call(self.core.references.link, link, reply.answer_id)
@@ -387,6 +469,8 @@ class LotseTeamsBot(TeamsActivityHandler):
             reply = await self.channel.core_call(
                 self.core.handle, incoming, lambda piece: loop.call_soon_threadsafe(pieces.put_nowait, piece)
             )
+        except DATABASE_AWAY:
+            raise
         except Exception:
             log.exception("a streamed Teams answer failed")
             reply = Reply(i18n.text("slack_error", language), language, answered=False)

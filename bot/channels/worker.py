@@ -1,0 +1,179 @@
+"""Works the turns of the durable inbox (bot/storage/inbox.py) in a `lotse serve` process.
+
+A channel records a message in the inbox before it acknowledges it and hands the item's id to
+`submit`; the worker runs the channel's handler for it. Turns of one conversation run one after another
+in arrival order; turns of different conversations overlap (the core itself runs one turn at a time
+on its thread, while replies of others are posted). Besides, the worker keeps this process's leases
+alive and takes over items whose lease ran out — their replica died — at every `POLL`.
+
+While the database is away, a turn that fails on it is tried again every `RETRY` seconds until the
+database answers; before a turn starts and before each step, the worker checks that the item is still
+its own (another replica may have taken it over meanwhile), so no reply is made or posted twice.
+A turn that fails for another reason gets the user a short apology, once, and is marked failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from bot import metrics
+from bot.storage.inbox import Inbox, Item
+
+log = logging.getLogger(__name__)
+POLL = 1.0  # seconds between looks for items whose lease ran out
+RETRY = 0.25  # seconds between tries of a turn while the database is away
+CONCURRENT = 64  # turns in flight at once (most of them wait for the core's thread or for Slack)
+DATABASE_AWAY = (OperationalError, InterfaceError)
+
+Handler = Callable[[Item], Awaitable[None]]
+
+
+class TakenOver(Exception):
+    """Another replica holds the item now: this one stops working on it."""
+
+
+class InboxWorker:
+    def __init__(self, inbox: Inbox, poll: float = POLL) -> None:
+        self.inbox = inbox
+        self.poll = poll
+        self.handlers: dict[str, Handler] = {}
+        self.apologies: dict[str, Callable[[Item], Awaitable[None]]] = {}
+        self.draining = False
+        self._chains: dict[str, asyncio.Lock] = {}
+        self._running: set[asyncio.Task] = set()
+        self._slots = asyncio.Semaphore(CONCURRENT)
+        self._watch: asyncio.Task | None = None
+        self._held: set[int] = set()  # items this process works on or has queued
+
+    def register(self, channel: str, handler: Handler, apology: Callable[[Item], Awaitable[None]]) -> None:
+        self.handlers[channel] = handler
+        self.apologies[channel] = apology
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._watch = asyncio.get_running_loop().create_task(self._watching(), name="lotse-inbox-watch")
+
+    async def stop(self, grace: float) -> int:
+        """Stop taking work, let the turns in flight finish within `grace` seconds, then hand back what
+        is left (another replica takes it over at once); how many items were handed back."""
+        self.draining = True
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        if self._running:
+            done, pending = await asyncio.wait(set(self._running), timeout=max(grace, 0.0))
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        released = 0
+        try:
+            released = await asyncio.to_thread(self.inbox.release)
+        except Exception as exc:  # the database is away (or gone): the leases run out by themselves
+            log.warning("could not hand back the inbox's leases (%s); they run out by themselves", type(exc).__name__)
+        if released:
+            log.warning("handed back %d unfinished turn(s) to the other replicas", released)
+        return released
+
+    # -- work -------------------------------------------------------------------------------------
+
+    def submit(self, item_id: int) -> None:
+        """Work a just-recorded item of this process."""
+        self._spawn(item_id, None)
+
+    def _spawn(self, item_id: int, item: Item | None, conversation: str | None = None) -> None:
+        self._held.add(item_id)
+        task = asyncio.get_running_loop().create_task(self._work(item_id, item, conversation))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _work(self, item_id: int, item: Item | None, conversation: str | None) -> None:
+        try:
+            async with self._slots:
+                if item is None:
+                    item = await self._hold(item_id)
+                    if item is None:
+                        return
+                chain = self._chains.setdefault(item.conversation, asyncio.Lock())
+                async with chain:
+                    await self._turn(item)
+                if not chain.locked() and self._chains.get(item.conversation) is chain:
+                    self._chains.pop(item.conversation, None)
+        finally:
+            self._held.discard(item_id)
+
+    async def _hold(self, item_id: int) -> Item | None:
+        """The item, if it is still this process's (the database is waited for)."""
+        while True:
+            try:
+                return await asyncio.to_thread(self.inbox.get, item_id)
+            except DATABASE_AWAY:
+                await asyncio.sleep(RETRY)
+
+    async def _turn(self, item: Item) -> None:
+        handler = self.handlers.get(item.channel)
+        if handler is None:
+            log.error("no channel %r to work inbox item %d", item.channel, item.id)
+            return
+        started = time.monotonic()
+        while True:
+            try:
+                await handler(item)
+                metrics.INBOX_TURNS.labels(item.channel, "done").inc()
+                return
+            except TakenOver:
+                log.info("inbox item %d was taken over by another replica", item.id)
+                return
+            except DATABASE_AWAY as exc:
+                if self.draining:
+                    return  # handed back at the stop
+                if time.monotonic() - started < 1.0 or int(time.monotonic() - started) % 10 == 0:
+                    log.warning("the database is away (%s): turn %d waits", type(exc).__name__, item.id)
+                await asyncio.sleep(RETRY)
+                fresh = await self._hold(item.id)
+                if fresh is None:
+                    return  # taken over meanwhile
+                item = fresh
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("turn %d failed", item.id)
+                metrics.INBOX_TURNS.labels(item.channel, "failed").inc()
+                await self._give_up(item)
+                return
+
+    async def _give_up(self, item: Item) -> None:
+        """A short apology to the user, once (the item is marked failed first: never twice)."""
+        try:
+            if not await asyncio.to_thread(self.inbox.finish, item.id, "failed"):
+                return
+        except DATABASE_AWAY:
+            return  # still open: tried again after the lease runs out
+        with contextlib.suppress(Exception):
+            await self.apologies[item.channel](item)
+
+    async def _watching(self) -> None:
+        """Keep this process's leases alive; take over items whose lease ran out."""
+        while True:
+            await asyncio.sleep(self.poll)
+            try:
+                if self._held:
+                    await asyncio.to_thread(self.inbox.renew)
+                if self.draining:
+                    continue
+                for item in await asyncio.to_thread(self.inbox.claim):
+                    log.warning("took over turn %d of %s (attempt %d)", item.id, item.channel, item.attempts)
+                    self._spawn(item.id, item)
+            except DATABASE_AWAY as exc:
+                log.debug("inbox watch: database away (%s)", type(exc).__name__)
+            except Exception:
+                log.exception("inbox watch failed")
