@@ -49,7 +49,7 @@ async def start_lotse(fake: FakeSlack, data_dir: Path) -> tuple[subprocess.Popen
     env = {**os.environ, "LOTSE_DATA_DIR": str(data_dir), "SLACK_BOT_TOKEN": "xoxb-bench",
            "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url, "SLACK_TEAM_ID": "TBENCH"}  # fmt: skip
     try:
-        process, base = await start_serve(env, ROOT)
+        process, base = await start_serve(env, ROOT, ready="/readyz")
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None
     return process, f"{base}/slack/events"

@@ -32,7 +32,7 @@ async def run(args) -> None:
     connector = await FakeConnector().start()
     env = {**os.environ, "LOTSE_DATA_DIR": str(folder), "LOTSE_TEAMS_ALLOW_ANONYMOUS": "1"}
     try:
-        process, base = await start_serve(env, ROOT)
+        process, base = await start_serve(env, ROOT, ready="/readyz")
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None
     url = f"{base}/api/messages"

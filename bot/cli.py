@@ -200,9 +200,12 @@ def cmd_serve(args, settings: Settings) -> int:
         )
         return 1
     catalog = load_catalog(settings.assessments_dir)
-    core = Lotse(settings, _open_service(settings), catalog)
+
+    def build_core() -> Lotse:
+        return Lotse(settings, _open_service(settings), catalog)
+
     try:
-        asyncio.run(server.run(core, settings, args.host, args.port))
+        asyncio.run(server.serve(settings, build_core, args.host, args.port))
     except OSError as exc:
         print(f"lotse serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2

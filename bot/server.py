@@ -5,13 +5,17 @@ check. Slack in HTTP mode is served at /slack/events; in Socket Mode it connects
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.channels.worker import InboxWorker
 from bot.core.turn import Lotse
@@ -27,6 +31,8 @@ SLACK = web.AppKey("slack", object)
 TEAMS = web.AppKey("teams", object)
 WORKER = web.AppKey("worker", InboxWorker)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
+START_RETRY = 0.5  # seconds before the database is tried again at start, doubling up to …
+START_RETRY_MAX = 10.0
 
 
 def build_app(
@@ -170,13 +176,17 @@ def build_scheduler(core: Lotse, app: web.Application):
                             housekeeping=core.purge)  # fmt: skip
 
 
-async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:
-    """Serve until cancelled: the HTTP endpoints, and the Socket Mode connection if configured."""
+async def run(core: Lotse, settings: Settings, host: str, port: int, stop: asyncio.Event | None = None) -> None:
+    """Serve until `stop` is set (SIGTERM or SIGINT set it; `serve` passes its own) or until cancelled:
+    the HTTP endpoints, and the Socket Mode connection if configured. At a stop, new events are turned
+    away (503, /readyz 503), the turns in flight get `settings.stop_grace` seconds to finish, what is
+    left is handed back to the other replicas, and the scheduler's lead is given up."""
     if settings.teams.enabled and not settings.teams.app_id and host not in LOOPBACK:
         raise SystemExit(
             f"lotse serve: Teams without authentication (LOTSE_TEAMS_ALLOW_ANONYMOUS=1) only listens on a loopback "
             f"address, not {host}. Set MICROSOFT_APP_ID etc., or use --host 127.0.0.1 with a local emulator."
         )
+    stop = stop or _stop_on_signals()
     app = build_app(core, settings)
     # matplotlib takes about a second to import: load it now, off the loop, not in the first report
     threading.Thread(target=warm_up, name="lotse-warm-charts", daemon=True).start()
@@ -186,24 +196,75 @@ async def run(core: Lotse, settings: Settings, host: str, port: int) -> None:
     await site.start()
     log.warning("Lotse listens on http://%s:%s", host, port)
     socket_handler = None
-    if SLACK in app and settings.slack.socket_mode:
-        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-        socket_handler = AsyncSocketModeHandler(app[SLACK].app, settings.slack.app_token)
-        await socket_handler.connect_async()
-        log.warning("Slack: connected in Socket Mode")
-    elif SLACK in app:
-        log.warning("Slack: HTTP mode, Request URL http://%s:%s/slack/events", host, port)
-    if TEAMS in app:
-        log.warning("Teams: messaging endpoint http://%s:%s/api/messages", host, port)
-    scheduler = build_scheduler(core, app) if settings.scheduler else None
-    if scheduler is not None:
-        await scheduler.start()
+    scheduler = None
     try:
-        await asyncio.Event().wait()
+        if SLACK in app and settings.slack.socket_mode:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(app[SLACK].app, settings.slack.app_token)
+            await socket_handler.connect_async()
+            log.warning("Slack: connected in Socket Mode")
+        elif SLACK in app:
+            log.warning("Slack: HTTP mode, Request URL http://%s:%s/slack/events", host, port)
+        if TEAMS in app:
+            log.warning("Teams: messaging endpoint http://%s:%s/api/messages", host, port)
+        scheduler = build_scheduler(core, app) if settings.scheduler else None
+        if scheduler is not None:
+            await scheduler.start()
+        await stop.wait()
+        log.warning("stopping: no new events; %g s for the turns in flight", settings.stop_grace)
+        await app[WORKER].stop(settings.stop_grace)
     finally:
         if scheduler is not None:
             await scheduler.stop()
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()
+        log.warning("stopped")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event SIGTERM and SIGINT set (a rolling upgrade, docker stop, Ctrl-C)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(settings: Settings, build_core: Callable[[], Lotse], host: str, port: int) -> None:
+    """`lotse serve`: the core is built once the database answers. Until then the port is already open —
+    /healthz 200, /metrics, /readyz 503 with the reason, every other path 503 — and the database is tried again
+    with back-off, saying so in the log, instead of exiting."""
+    stop = _stop_on_signals()
+    waiting = {"database": "starting"}
+
+    async def not_ready(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "starting", "checks": waiting}, status=503)
+
+    placeholder = web.Application()
+    placeholder.router.add_get("/healthz", _healthz)
+    placeholder.router.add_get("/metrics", _metrics)
+    placeholder.router.add_route("*", "/{tail:.*}", not_ready)
+    runner = web.AppRunner(placeholder, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    delay = START_RETRY
+    try:
+        while True:
+            try:
+                core = await asyncio.to_thread(build_core)
+                break
+            except OperationalError as exc:
+                reason = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
+                waiting["database"] = reason[:200]
+                log.warning("waiting for the database (%s); trying again in %.1f s", reason, delay)
+                try:
+                    await asyncio.wait_for(stop.wait(), delay)
+                    return  # stopped while waiting
+                except TimeoutError:
+                    delay = min(delay * 2, START_RETRY_MAX)
+    finally:
+        await runner.cleanup()
+    await run(core, settings, host, port, stop)

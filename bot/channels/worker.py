@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -50,6 +51,9 @@ class InboxWorker:
         self._slots = asyncio.Semaphore(CONCURRENT)
         self._watch: asyncio.Task | None = None
         self._held: set[int] = set()  # items this process works on or has queued
+        # progress as this process knows it: a step done while the database was away (a message posted,
+        # then the write saying so failed) is not done again when the turn is tried again
+        self._known: dict[int, dict] = {}
 
     def register(self, channel: str, handler: Handler, apology: Callable[[Item], Awaitable[None]]) -> None:
         self.handlers[channel] = handler
@@ -86,9 +90,24 @@ class InboxWorker:
 
     # -- work -------------------------------------------------------------------------------------
 
-    def submit(self, item_id: int) -> None:
-        """Work a just-recorded item of this process."""
-        self._spawn(item_id, None)
+    async def record(self, item: Item | int, **changes) -> None:
+        """Note a turn's progress here, then in the inbox; TakenOver if another replica holds the item."""
+        item_id = item if isinstance(item, int) else item.id
+        known = self._known.setdefault(item_id, {} if isinstance(item, int) else dict(item.progress))
+        known.update(changes)
+        if not await asyncio.to_thread(self.inbox.progress, item_id, dict(known)):
+            raise TakenOver
+
+    async def finish(self, item: Item | int, state: str = "done") -> None:
+        item_id = item if isinstance(item, int) else item.id
+        if not await asyncio.to_thread(self.inbox.finish, item_id, state):
+            raise TakenOver
+        if item_id not in self._held:
+            self._known.pop(item_id, None)
+
+    def submit(self, item_id: int, item: Item | None = None) -> None:
+        """Work an item this process recorded (`item`: as recorded, saving a read)."""
+        self._spawn(item_id, item)
 
     def _spawn(self, item_id: int, item: Item | None, conversation: str | None = None) -> None:
         self._held.add(item_id)
@@ -110,14 +129,20 @@ class InboxWorker:
                     self._chains.pop(item.conversation, None)
         finally:
             self._held.discard(item_id)
+            self._known.pop(item_id, None)
 
     async def _hold(self, item_id: int) -> Item | None:
-        """The item, if it is still this process's (the database is waited for)."""
+        """The item, if it is still this process's (the database is waited for), with what this process
+        knows of its progress."""
         while True:
             try:
-                return await asyncio.to_thread(self.inbox.get, item_id)
+                item = await asyncio.to_thread(self.inbox.get, item_id)
             except DATABASE_AWAY:
                 await asyncio.sleep(RETRY)
+                continue
+            if item is None or item_id not in self._known:
+                return item
+            return dataclasses.replace(item, progress={**item.progress, **self._known[item_id]})
 
     async def _turn(self, item: Item) -> None:
         handler = self.handlers.get(item.channel)

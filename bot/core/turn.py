@@ -35,6 +35,7 @@ from bot.settings import Settings
 from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.deliveries import DeliveryLog
+from bot.storage.inbox import Inbox
 from bot.storage.people import People
 from bot.storage.personal import PersonalData
 from bot.storage.references import ReferenceStore
@@ -245,14 +246,9 @@ class Lotse:
 
     def purge(self, now: datetime | None = None) -> dict[str, int]:
         """Apply the retention period now (see `bot.core.privacy.purge`)."""
-        return purge(self.personal, self.settings, now)
-
-    def intake(self, key: str, message: Incoming) -> tuple[bool, bool]:
-        """(first delivery of this event?, may its reply be a streamed LLM answer?) — what every channel
-        asks before a turn, in one call."""
-        if not self.first_delivery(key):
-            return False, False
-        return True, self.may_stream(message)
+        counts = purge(self.personal, self.settings, now)
+        counts["inbox"] = Inbox(self.answers.index.db, owner="purge").purge(now)
+        return counts
 
     def may_stream(self, message: Incoming) -> bool:
         """Whether the reply may be an LLM answer worth streaming: an LLM is configured and the message

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -65,6 +65,9 @@ class Inbox:
         if insert is None:
             raise ValueError(f"the inbox needs PostgreSQL or SQLite, not {db.engine.dialect.name}")
         self._record = insert(InboxRow).on_conflict_do_nothing(index_elements=["key"]).returning(InboxRow.id)
+        held = (InboxRow.id == bindparam("b_id"), InboxRow.owner == bindparam("b_owner"), InboxRow.state == "leased")
+        # built once, run with parameters; the columns to set are the parameters named after them
+        self._held = update(InboxRow).where(*held)
 
     def record(self, key: str, channel: str, conversation: str, payload: dict) -> int | None:
         """Commit a message, leased to this process: its id, or None if its key is already known (a
@@ -85,23 +88,21 @@ class Inbox:
                 return None
             return _item(row)
 
-    def progress(self, item_id: int, **changes) -> bool:
-        """Merge `changes` into the item's progress; False if this process no longer holds it."""
-        with self.db.session() as s:
-            row = s.get(InboxRow, item_id, with_for_update=True)
-            if row is None or row.state != "leased" or row.owner != self.owner:
-                return False
-            row.progress = json.dumps({**json.loads(row.progress or "{}"), **changes}, ensure_ascii=False)
-            row.updated_at = utcnow()
-            return True
+    def progress(self, item_id: int, progress: dict) -> bool:
+        """Write how far the item's turn got (the whole record: the caller merges); False if this process
+        no longer holds the item. One UPDATE."""
+        values = {"b_id": item_id, "b_owner": self.owner, "progress": json.dumps(progress, ensure_ascii=False),
+                  "updated_at": utcnow()}  # fmt: skip
+        with self.db.autocommit.connect() as connection:
+            return connection.execute(self._held, values).rowcount == 1
 
     def finish(self, item_id: int, state: str = "done") -> bool:
-        with self.db.session() as s:
-            result = s.execute(
-                update(InboxRow)
-                .where(InboxRow.id == item_id, InboxRow.owner == self.owner, InboxRow.state == "leased")
-                .values(state=state, updated_at=utcnow())
-            )
+        """Mark the item done (or failed). Its message and reply are dropped: only the key stays, for
+        the dedupe window, so a finished turn keeps no personal data here. One UPDATE."""
+        with self.db.autocommit.connect() as connection:
+            values = {"b_id": item_id, "b_owner": self.owner, "state": state, "payload": "{}", "progress": "{}",
+                      "updated_at": utcnow()}  # fmt: skip
+            result = connection.execute(self._held, values)
             return result.rowcount == 1
 
     def renew(self) -> int:

@@ -64,7 +64,7 @@ async def serve(fake: FakeSlack, tmp_path: Path, name: str, database: str):
                LOTSE_KNOWLEDGE_DIR=str(tmp_path / "no-knowledge"), SLACK_BOT_TOKEN="xoxb-lead",
                SLACK_SIGNING_SECRET="lead-secret", SLACK_API_URL=fake.api_url, SLACK_TEAM_ID=TEAM)  # fmt: skip
     try:
-        return await start_serve(env, ROOT, ready="/healthz", stderr=tmp_path / f"{name}.log")
+        return await start_serve(env, ROOT, ready="/readyz", stderr=tmp_path / f"{name}.log")
     except RuntimeError as exc:
         pytest.fail(str(exc))
 

@@ -43,6 +43,7 @@ from bot.core.turn import Lotse
 from bot.reminders.store import Outcome
 from bot.settings import SlackSettings
 from bot.storage.inbox import Inbox, Item
+from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 MENTION = re.compile(r"<@[A-Z0-9]+>\s*")
@@ -186,7 +187,7 @@ class SlackChannel:
         if item is None:
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
         else:
-            self.worker.submit(item)
+            self.worker.submit(item, Item(item, key, "slack", incoming.conversation_key, payload, {}, 1, utcnow()))
         return BoltResponse(status=200, body="")
 
     def _turn_of(self, body: dict, event: dict) -> tuple[str, Incoming, dict] | None:
@@ -221,14 +222,13 @@ class SlackChannel:
     async def work(self, item: Item) -> None:
         """One turn of the inbox: the reply is made (unless an earlier attempt made it), recorded, then
         posted message by message, each recorded as posted before the next."""
-        inbox, payload = self.worker.inbox, item.payload
+        payload = item.payload
         incoming = incoming_from_dict(payload["incoming"])
         channel, thread = payload["channel"], payload.get("thread")
         client = self.app.client
 
         async def record(**changes) -> None:
-            if not await asyncio.to_thread(inbox.progress, item.id, **changes):
-                raise TakenOver
+            await self.worker.record(item, **changes)
 
         reply_data = item.progress.get("reply")
         replace = item.progress.get("stream") or item.progress.get("placeholder")
@@ -250,12 +250,11 @@ class SlackChannel:
                                                                     title=incoming.text[:80])  # fmt: skip
             llm = item.attempts == 1 and await self.core_call(self.core.may_stream, incoming)
             if llm and thread:
-                if await self._stream(client, incoming, channel, thread, record):
-                    await asyncio.to_thread(inbox.finish, item.id)
+                streamed = await self._stream(client, incoming, channel, thread, record)
+                if streamed is None:
+                    await self.worker.finish(item)
                     return
-                item = await asyncio.to_thread(inbox.get, item.id) or item
-                reply = reply_from_dict(item.progress["reply"])
-                replace = item.progress.get("stream")
+                reply, replace = streamed
             else:
                 if llm and replace is None:
                     working = i18n.text("slack_working", detect_language(incoming.text))
@@ -266,13 +265,13 @@ class SlackChannel:
                 await record(reply=reply_to_dict(reply))
         posted = item.progress.get("posted", 0)
 
-        async def counted(number: int) -> None:
-            await record(posted=number)
+        async def counted(number: int, last: bool) -> None:
+            if not last:  # after the last step the item is finished, which says as much
+                await record(posted=number)
 
         await self.deliver(client, reply, channel, thread, replace=replace if not posted else None,
                            user=incoming.user, skip=posted, on_posted=counted)  # fmt: skip
-        if not await asyncio.to_thread(inbox.finish, item.id):
-            raise TakenOver
+        await self.worker.finish(item)
 
     async def apologise(self, item: Item) -> None:
         payload = item.payload
@@ -280,10 +279,11 @@ class SlackChannel:
         await self.app.client.chat_postMessage(channel=payload["channel"], thread_ts=payload.get("thread"),
                                                text=i18n.text("slack_error", language))  # fmt: skip
 
-    async def _stream(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str, record) -> bool:
+    async def _stream(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str,
+                      record) -> tuple[Reply, str] | None:  # fmt: skip
         """An LLM answer in a thread, streamed as it is written (chat.startStream/appendStream/stopStream).
-        True when it was streamed to the end; else the reply (and the stream's message, to be replaced by
-        the whole answer) is recorded for posting."""
+        None when it was streamed to the end; else (the reply, the stream's message that the whole
+        answer replaces), both recorded."""
         loop = asyncio.get_running_loop()
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
         stream = await client.chat_stream(channel=channel, thread_ts=thread, recipient_team_id=incoming.workspace,
@@ -315,12 +315,12 @@ class SlackChannel:
         if intact and text and reply.mode == "llm" and reply.answered and reply.text.startswith(text.rstrip()):
             try:  # the rest of the text (e.g. a hint added after the answer), then sources and buttons
                 await stream.stop(markdown_text=reply.text[len(text) :] or None, blocks=blocks.stream_tail(reply))
-                return True
+                return None
             except Exception as exc:
                 log.warning("Slack could not finish a streamed answer (%s)", type(exc).__name__)
         # nothing streamed (extractive fallback, refusal) or the stream broke: the whole answer is shown
         # once, in place of the half-written stream if it had started
-        return False
+        return reply, stream.ts
 
     async def _handle(self, incoming: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         if self.core.masks_names and incoming.value is None and incoming.text.strip():  # typed: may name the writer
@@ -342,7 +342,7 @@ class SlackChannel:
 
     async def deliver(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
                       replace: str | None = None, user: str | None = None, skip: int = 0,
-                      on_posted: Callable[[int], Awaitable[None]] | None = None) -> None:  # fmt: skip
+                      on_posted: Callable[[int, bool], Awaitable[None]] | None = None) -> None:  # fmt: skip
         """`post`, and if Slack refuses it, a short plain message instead of silence."""
         try:
             await self.post(client, reply, channel, thread, replace, user, skip, on_posted)
@@ -357,11 +357,11 @@ class SlackChannel:
 
     async def post(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
                    replace: str | None = None, user: str | None = None, skip: int = 0,
-                   on_posted: Callable[[int], Awaitable[None]] | None = None) -> None:  # fmt: skip
+                   on_posted: Callable[[int, bool], Awaitable[None]] | None = None) -> None:  # fmt: skip
         """Send a reply: its messages in order (the first one replacing the message `replace`, if
         given), then its images as file uploads in the same place. Files (exports of personal data or
         feedback) go only to the user's direct messages, wherever they were asked for. `skip`: how many
-        of these steps an earlier attempt completed; `on_posted(n)` records each step before the next."""
+        of these steps an earlier attempt completed; `on_posted(n, last)` records each step before the next."""
         steps: list[Callable[[], Awaitable[Any]]] = []
         for text, message_blocks in blocks.render(reply):
             if replace:
@@ -380,7 +380,7 @@ class SlackChannel:
                 continue
             await step()
             if on_posted is not None:
-                await on_posted(number)
+                await on_posted(number, number == len(steps))
 
     async def upload_private(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
                              user: str | None) -> None:  # fmt: skip

@@ -321,8 +321,11 @@ class TeamsChannel:
     async def work(self, item: Item) -> None:
         """A turn taken over from the inbox (its replica died, or the database went away mid-turn): the
         reply is made unless an earlier attempt made it, and sent proactively to the stored reference."""
-        inbox, payload = self.worker.inbox, item.payload
+        payload = item.payload
         incoming = incoming_from_dict(payload["incoming"])
+        if item.progress.get("sent"):  # sent before the database went away: only the mark is missing
+            await self.worker.finish(item)
+            return
         reply_data = item.progress.get("reply")
         if reply_data is None:
             try:
@@ -332,8 +335,7 @@ class TeamsChannel:
             except Exception:
                 log.exception("a Teams turn taken over from the inbox failed")
                 reply = Reply(i18n.text("slack_error", detect_language(incoming.text)), "de", answered=False)
-            if not await asyncio.to_thread(inbox.progress, item.id, reply=reply_to_dict(reply)):
-                raise TakenOver
+            await self.worker.record(item, reply=reply_to_dict(reply))
         else:
             reply = reply_from_dict(reply_data)
         if reply.files and not incoming.private:
@@ -343,8 +345,8 @@ class TeamsChannel:
             raise RuntimeError(f"Teams did not take the reply: {outcome.error}")
         if outcome.status == "failed":
             log.error("a Teams reply taken over from the inbox could not be sent: %s", outcome.error)
-        if not await asyncio.to_thread(inbox.finish, item.id, "done" if outcome.status != "failed" else "failed"):
-            raise TakenOver
+        await self.worker.record(item, sent=True)
+        await self.worker.finish(item, "done" if outcome.status != "failed" else "failed")
 
     async def apologise(self, item: Item) -> None:
         language = detect_language(item.payload["incoming"].get("text") or "")
@@ -386,18 +388,22 @@ class LotseTeamsBot(TeamsActivityHandler):
         except DATABASE_AWAY:  # the database went away mid-turn: the worker waits for it, then answers proactively
             log.warning("the database went away during Teams turn %d: it is answered when it is back", item_id)
             self.channel.worker.submit(item_id)
+        except TakenOver:
+            log.info("Teams turn %d was taken over by another replica", item_id)
 
     async def _turn(self, turn_context: TurnContext, activity: Activity, incoming: Incoming, item_id: int) -> None:
-        inbox = self.channel.worker.inbox
+        worker = self.channel.worker
         llm = await self.channel.core_call(self.core.may_stream, incoming)
         await self._remember(turn_context)
         if await self._feedback_form(turn_context, activity, incoming):
-            await asyncio.to_thread(inbox.finish, item_id)
+            await worker.record(item_id, sent=True)
+            await worker.finish(item_id)
             return
         admin_reply = self.core.admin_command(incoming)  # before the typing indicator and any streaming
         if admin_reply is not None:
             await turn_context.send_activity(admin_reply.text)
-            await asyncio.to_thread(inbox.finish, item_id)
+            await worker.record(item_id, sent=True)
+            await worker.finish(item_id)
             return
         streaming = llm and incoming.private  # Teams streams in personal chats only
         if streaming:
@@ -408,17 +414,21 @@ class LotseTeamsBot(TeamsActivityHandler):
             if reply.files and not incoming.private:
                 reply = Reply(i18n.text("teams_files_personal_only", reply.language), reply.language, answered=False)
             final = to_activity(cards.render(reply, self.channel.settings.public_url))
-        if not await asyncio.to_thread(inbox.progress, item_id, reply=reply_to_dict(reply)):
-            return  # taken over by another replica (this one was thought dead): it answers
+        try:
+            await worker.record(item_id, reply=reply_to_dict(reply))
+        except TakenOver:
+            return  # another replica took the turn over (this one was thought dead): it answers
         if incoming.value is not None and activity.reply_to_id and reply.answered and reply.mode == "nudge":
             final.id = activity.reply_to_id  # a task button: the nudge is redrawn in place with the new state
             await turn_context.update_activity(final)
-            await asyncio.to_thread(inbox.finish, item_id)
+            await worker.record(item_id, sent=True)
+            await worker.finish(item_id)
             return
         if incoming.value is not None and activity.reply_to_id and reply.answered:
             await self._close_question(turn_context, activity)
         response = await turn_context.send_activity(final)
-        await asyncio.to_thread(inbox.finish, item_id)
+        await worker.record(item_id, sent=True)
+        await worker.finish(item_id)
         if reply.answer_id is not None and response is not None and response.id:
             link = f"teams:{activity.conversation.id}:{response.id}"
             await self.channel.core_call(self.core.references.link, link, reply.answer_id)
