@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import os
 import random
 import shutil
@@ -55,7 +56,9 @@ def instrument(core, steps: Steps) -> None:
     import bot.answering.service as service
 
     index = core.answers.index
-    steps.wrap(core, "intake", "intake (dedupe INSERT)")
+    steps.wrap(core.inbox_for_profile, "record", "record in the inbox (INSERT, before the ack)")
+    steps.wrap(core.inbox_for_profile, "progress", "the reply recorded (UPDATE)")
+    steps.wrap(core.inbox_for_profile, "finish", "the turn marked done (UPDATE)")
     steps.wrap(core.people, "remember", "  people.remember")
     steps.wrap(core, "_turn", "turn")
     steps.wrap(core.conversations, "recent", "  last turns (SELECT)")
@@ -97,8 +100,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from bot.cli import _open_service
+    from bot.core.messages import reply_to_dict
     from bot.core.turn import Lotse
     from bot.dialogs import load_catalog
+    from bot.storage.inbox import Inbox
 
     folder = Path(tempfile.mkdtemp(prefix="lotse-turn-profile-"))
     chroma = None
@@ -124,8 +129,9 @@ def main() -> None:
             settings = load_settings(env)
             core = Lotse(settings, _open_service(settings), load_catalog(settings.assessments_dir))
             core.answers.retriever.warm_up()
+            inbox = core.inbox_for_profile = Inbox(core.answers.index.db)
             for key, incoming in events(50, args.unique, start=100_000):  # warm-up: caches, pools, first queries
-                core.intake(key, incoming)
+                inbox.record(key, "slack", incoming.conversation_key, {"incoming": dataclasses.asdict(incoming)})
                 core.handle(incoming)
 
             steps = Steps()
@@ -136,9 +142,15 @@ def main() -> None:
             if profiler:
                 profiler.enable()
             for key, incoming in events(args.events, args.unique):
-                fresh, _ = core.intake(key, incoming)
-                if fresh and core.handle(incoming).answered:
-                    answered += 1
+                # what a replica does per event: record it (intake thread), the turn (core thread), the
+                # reply recorded, and the turn marked done (inbox thread)
+                item = inbox.record(key, "slack", incoming.conversation_key, {"incoming": dataclasses.asdict(incoming)})
+                if item is None:
+                    continue
+                reply = core.handle(incoming)
+                inbox.progress(item, {"reply": reply_to_dict(reply)})
+                inbox.finish(item)
+                answered += reply.answered
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(args.profile)

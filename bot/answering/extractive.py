@@ -61,6 +61,23 @@ def _pieces(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(pieces)
 
 
+_VECTORS: dict[tuple[str, str], object] = {}
+VECTORS_KEPT = 8192  # sentences and questions whose embeddings are kept: the same ones come again and again
+
+
+def _embedded(embedder: Embedder, texts: list[str]):
+    """The texts' embeddings, each computed once per model (a sentence's vector does not change)."""
+    import numpy as np
+
+    missing = [t for t in dict.fromkeys(texts) if (embedder.name, t) not in _VECTORS]
+    if missing:
+        if len(_VECTORS) + len(missing) > VECTORS_KEPT:
+            _VECTORS.clear()
+        for text, vector in zip(missing, embedder.embed(missing), strict=True):
+            _VECTORS[(embedder.name, text)] = vector
+    return np.stack([_VECTORS[(embedder.name, t)] for t in texts])
+
+
 def _join(units: list[_Unit]) -> str:
     text = ""
     for unit in units:
@@ -108,7 +125,7 @@ def extractive_answer(
         units = _units(passage, number)
         if not units:
             continue
-        vectors = embedder.embed([question] + [u.text for u in units])
+        vectors = _embedded(embedder, [question] + [u.text for u in units])
         similarity = vectors[1:] @ vectors[0]
         terms = [set(analyzer.terms(u.text)) for u in units]
         for start in range(len(units)):

@@ -92,7 +92,9 @@ class Lexicon:
     umlaut spelling aside."""
 
     def __init__(self, entries: dict[str, dict[str, str]]) -> None:
-        self._patterns: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+        # per language: (the folded phrase, its pattern, the guide's term, the term folded); the phrase is
+        # looked for as plain text first, which rules out nearly every pattern at the cost of a substring test
+        self._patterns: dict[str, list[tuple[str, re.Pattern[str], str, str]]] = {}
         for language, table in entries.items():
             patterns = []
             for target, phrases in table.items():
@@ -100,8 +102,11 @@ class Lexicon:
                     folded = fold(str(phrase))
                     # a single word may carry an ending ("Widerständen", "Kennzahlen", "concerns")
                     ending = _ENDINGS.get(language, "") if " " not in folded and len(folded) >= 5 else ""
-                    patterns.append((re.compile(rf"(?<![\w-]){re.escape(folded)}{ending}(?![\w-])"), str(target)))
+                    pattern = re.compile(rf"(?<![\w-]){re.escape(folded)}{ending}(?![\w-])")
+                    patterns.append((folded, pattern, str(target), fold(str(target))))
             self._patterns[language] = patterns
+        self._expanded: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._canonical: dict[tuple[str, str], str] = {}
 
     @classmethod
     def load(cls, path: Path = LEXICON) -> Lexicon:
@@ -111,20 +116,37 @@ class Lexicon:
         return cls({lang: table or {} for lang, table in data.items()})
 
     def expand(self, text: str, language: str) -> tuple[str, ...]:
+        key = (text, language)
+        if (known := self._expanded.get(key)) is not None:
+            return known
         folded = fold(text)
         found: dict[str, None] = {}
-        for pattern, target in self._patterns.get(language, []):
-            if pattern.search(folded) and fold(target) not in folded:
+        for phrase, pattern, target, folded_target in self._patterns.get(language, []):
+            if phrase in folded and pattern.search(folded) and folded_target not in folded:
                 found[target] = None
-        return tuple(found)
+        return _kept(self._expanded, key, tuple(found))
 
     def canonical(self, text: str, language: str) -> str:
         """`text` (folded) with every phrase the lexicon knows replaced by the guide's term: what the
         question asks, in the words the knowledge base uses ("upskilling per head" → "training per person")."""
+        key = (text, language)
+        if (known := self._canonical.get(key)) is not None:
+            return known
         folded = fold(text)
-        for pattern, target in self._patterns.get(language, []):
-            folded = pattern.sub(fold(target), folded)
-        return folded
+        for phrase, pattern, _target, folded_target in self._patterns.get(language, []):
+            if phrase in folded:
+                folded = pattern.sub(folded_target, folded)
+        return _kept(self._canonical, key, folded)
+
+
+KEPT = 4096  # results kept per lexicon method: the same questions come again and again
+
+
+def _kept(cache: dict, key, value):
+    if len(cache) >= KEPT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def fold(text: str) -> str:

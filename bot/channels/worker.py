@@ -3,8 +3,9 @@
 A channel records a message in the inbox before it acknowledges it and hands the item's id to
 `submit`; the worker runs the channel's handler for it. Turns of one conversation run one after another
 in arrival order; turns of different conversations overlap (the core itself runs one turn at a time
-on its thread, while replies of others are posted). Besides, the worker keeps this process's leases
-alive and takes over items whose lease ran out — their replica died — at every `POLL`.
+on its thread, while replies of others are posted). Besides, at every `POLL` the worker renews this
+process's heartbeat and takes over the items of processes whose heartbeat went stale (they died, or
+lost the database for longer than the lease).
 
 While the database is away, a turn that fails on it is tried again every `RETRY` seconds until the
 database answers; before a turn starts and before each step, the worker checks that the item is still
@@ -20,6 +21,8 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -50,7 +53,10 @@ class InboxWorker:
         self._running: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(CONCURRENT)
         self._watch: asyncio.Task | None = None
-        self._held: set[int] = set()  # items this process works on or has queued
+        self._beaten = 0.0  # when this process last renewed its heartbeat (time.monotonic)
+        # the inbox's statements (and Slack's intake, which records before its ack) run on two threads of
+        # their own, never behind a turn: few connections, and few threads to share the GIL with the core's
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lotse-inbox")
         # progress as this process knows it: a step done while the database was away (a message posted,
         # then the write saying so failed) is not done again when the turn is tried again
         self._known: dict[int, dict] = {}
@@ -59,9 +65,18 @@ class InboxWorker:
         self.handlers[channel] = handler
         self.apologies[channel] = apology
 
+    async def call(self, function: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, function, *args)
+
     # -- lifecycle --------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Say this process is alive before it records anything (else its first items would look like a
+        dead process's), then keep saying so."""
+        try:
+            await self.beat()
+        except DATABASE_AWAY as exc:
+            log.warning("could not renew the inbox heartbeat at start (%s); trying again every second", exc)
         self._watch = asyncio.get_running_loop().create_task(self._watching(), name="lotse-inbox-watch")
 
     async def stop(self, grace: float) -> int:
@@ -81,7 +96,7 @@ class InboxWorker:
                     await task
         released = 0
         try:
-            released = await asyncio.to_thread(self.inbox.release)
+            released = await self.call(self.inbox.release)
         except Exception as exc:  # the database is away (or gone): the leases run out by themselves
             log.warning("could not hand back the inbox's leases (%s); they run out by themselves", type(exc).__name__)
         if released:
@@ -95,48 +110,50 @@ class InboxWorker:
         item_id = item if isinstance(item, int) else item.id
         known = self._known.setdefault(item_id, {} if isinstance(item, int) else dict(item.progress))
         known.update(changes)
-        if not await asyncio.to_thread(self.inbox.progress, item_id, dict(known)):
+        if not await self.call(self.inbox.progress, item_id, dict(known)):
             raise TakenOver
 
     async def finish(self, item: Item | int, state: str = "done") -> None:
         item_id = item if isinstance(item, int) else item.id
-        if not await asyncio.to_thread(self.inbox.finish, item_id, state):
+        if not await self.call(self.inbox.finish, item_id, state):
             raise TakenOver
-        if item_id not in self._held:
-            self._known.pop(item_id, None)
+        self._known.pop(item_id, None)
 
     def submit(self, item_id: int, item: Item | None = None) -> None:
         """Work an item this process recorded (`item`: as recorded, saving a read)."""
         self._spawn(item_id, item)
 
-    def _spawn(self, item_id: int, item: Item | None, conversation: str | None = None) -> None:
-        self._held.add(item_id)
-        task = asyncio.get_running_loop().create_task(self._work(item_id, item, conversation))
+    def _spawn(self, item_id: int, item: Item | None) -> None:
+        task = asyncio.get_running_loop().create_task(self._work(item_id, item))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
-    async def _work(self, item_id: int, item: Item | None, conversation: str | None) -> None:
+    async def _work(self, item_id: int, item: Item | None) -> None:
         try:
             async with self._slots:
-                if item is None:
+                if item is None or self._may_have_lost_items():
                     item = await self._hold(item_id)
                     if item is None:
-                        return
+                        return  # taken over by another replica, or finished
                 chain = self._chains.setdefault(item.conversation, asyncio.Lock())
                 async with chain:
                     await self._turn(item)
                 if not chain.locked() and self._chains.get(item.conversation) is chain:
                     self._chains.pop(item.conversation, None)
         finally:
-            self._held.discard(item_id)
             self._known.pop(item_id, None)
+
+    def _may_have_lost_items(self) -> bool:
+        """Whether this process's heartbeat may look stale to the others (it could not renew it for half
+        a lease): then they may have taken its items over, and each is checked before its turn."""
+        return time.monotonic() - self._beaten > self.inbox.lease.total_seconds() / 2
 
     async def _hold(self, item_id: int) -> Item | None:
         """The item, if it is still this process's (the database is waited for), with what this process
         knows of its progress."""
         while True:
             try:
-                item = await asyncio.to_thread(self.inbox.get, item_id)
+                item = await self.call(self.inbox.get, item_id)
             except DATABASE_AWAY:
                 await asyncio.sleep(RETRY)
                 continue
@@ -179,26 +196,28 @@ class InboxWorker:
     async def _give_up(self, item: Item) -> None:
         """A short apology to the user, once (the item is marked failed first: never twice)."""
         try:
-            if not await asyncio.to_thread(self.inbox.finish, item.id, "failed"):
+            if not await self.call(self.inbox.finish, item.id, "failed"):
                 return
         except DATABASE_AWAY:
             return  # still open: tried again after the lease runs out
         with contextlib.suppress(Exception):
             await self.apologies[item.channel](item)
 
+    async def beat(self) -> None:
+        await self.call(self.inbox.beat)
+        self._beaten = time.monotonic()
+
     async def _watching(self) -> None:
-        """Keep this process's leases alive; take over items whose lease ran out."""
+        """Renew this process's heartbeat; take over the items of processes whose heartbeat went stale."""
         while True:
-            await asyncio.sleep(self.poll)
             try:
-                if self._held:
-                    await asyncio.to_thread(self.inbox.renew)
-                if self.draining:
-                    continue
-                for item in await asyncio.to_thread(self.inbox.claim):
-                    log.warning("took over turn %d of %s (attempt %d)", item.id, item.channel, item.attempts)
-                    self._spawn(item.id, item)
+                await self.beat()
+                if not self.draining:
+                    for item in await self.call(self.inbox.claim):
+                        log.warning("took over turn %d of %s (attempt %d)", item.id, item.channel, item.attempts)
+                        self._spawn(item.id, item)
             except DATABASE_AWAY as exc:
                 log.debug("inbox watch: database away (%s)", type(exc).__name__)
             except Exception:
                 log.exception("inbox watch failed")
+            await asyncio.sleep(self.poll)

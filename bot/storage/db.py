@@ -16,11 +16,16 @@ from bot.storage import migrate
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
+    # first: switching a new database to WAL takes a lock that another connection may hold at that moment
+    cur.execute("PRAGMA busy_timeout=5000")
     cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (chat + ingest)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
     cur.close()
+
+
+POOL_SIZE = 12
+POOL_OVERFLOW = 8
 
 
 def make_engine(url: str, **options) -> Engine:
@@ -38,6 +43,10 @@ def make_engine(url: str, **options) -> Engine:
             "keepalives_count": 3,
             "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
         }  # fmt: skip
+    if not (url.startswith("sqlite") and ":memory:" in url) and url != "sqlite://":
+        # threads that talk to the database at once: the core, quick reads, the inbox, Slack's intake, the
+        # scheduler. A pool smaller than that opens and closes a connection for every call beyond it
+        options = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **options}
     engine = create_engine(url, future=True, connect_args=connect_args, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -142,11 +142,12 @@ class InboxRow(Base):
     """An inbound message that asks for a turn (Slack event, Teams activity), committed before it is
     acknowledged: its dedupe key, the channel-neutral message and where to reply (`payload`, JSON), and
     how far its turn got (`progress`, JSON: the reply once made, how many of its messages are posted).
-    It is born leased to the replica that received it; a lease that runs out (the replica died) lets
-    another replica take it over, in order per conversation."""
+    It belongs to the replica that received it (`owner`) while that replica's heartbeat is fresh
+    (`InboxOwnerRow`); another replica takes over the items of one that went silent, in order per
+    conversation."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_open", "state", "lease_until"), Index("ix_inbox_conversation", "conversation"))
+    __table_args__ = (Index("ix_inbox_open", "state", "owner"), Index("ix_inbox_conversation", "conversation"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
@@ -154,12 +155,21 @@ class InboxRow(Base):
     conversation: Mapped[str] = mapped_column(String(400))
     payload: Mapped[str] = mapped_column(Text)  # JSON
     progress: Mapped[str] = mapped_column(Text, default="{}")  # JSON
-    state: Mapped[str] = mapped_column(String(10), default="leased")  # leased, done, failed
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open, done, failed
     owner: Mapped[str] = mapped_column(String(64))
-    lease_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboxOwnerRow(Base):
+    """A `lotse serve` process that works inbox items, and when it last said it is alive: one row per
+    process, renewed every second, instead of a lease per item."""
+
+    __tablename__ = "inbox_owners"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    heartbeat: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AnswerFeedbackRow(Base):

@@ -1,6 +1,7 @@
-"""The durable inbox (bot/storage/inbox.py), on SQLite and PostgreSQL: a message is stored once, held
-under a lease, taken over when the lease runs out — by one replica only, oldest first, never ahead of
-an earlier turn of its conversation — and its progress survives the takeover."""
+"""The durable inbox (bot/storage/inbox.py), on SQLite and PostgreSQL: a message is stored once, owned
+by the process that received it while its heartbeat is fresh, taken over when the heartbeat goes stale —
+by one replica only, oldest first, never ahead of an earlier turn of its conversation — and its progress
+survives the takeover."""
 
 from __future__ import annotations
 
@@ -8,73 +9,78 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select
 
 from bot.storage.inbox import KEEP, Inbox
-from bot.storage.models import InboxRow, utcnow
+from bot.storage.models import InboxOwnerRow, InboxRow, utcnow
 
 
 def payload(text: str) -> dict:
     return {"incoming": {"text": text, "user": "U1"}, "channel": "D1", "thread": None}
 
 
-def expire(db, item_id: int) -> None:
-    with db.session() as s:
-        s.execute(update(InboxRow).where(InboxRow.id == item_id).values(lease_until=utcnow() - timedelta(seconds=1)))
+def silent(inbox: Inbox) -> None:
+    """The process behind `inbox` stopped renewing its heartbeat a while ago (it died)."""
+    inbox.beat(utcnow() - inbox.lease - timedelta(seconds=1))
 
 
-def test_a_message_is_recorded_once_and_held_by_the_replica_that_received_it(db):
+def test_a_message_is_recorded_once_and_owned_by_the_replica_that_received_it(db):
     one, two = Inbox(db, "one"), Inbox(db, "two")
+    one.beat()
     first = one.record("slack:T:D1:1.1", "slack", "c1", payload("Hallo"))
     assert first is not None
     assert two.record("slack:T:D1:1.1", "slack", "c1", payload("Hallo")) is None  # Slack's retry, elsewhere
     assert one.get(first).payload["incoming"]["text"] == "Hallo"
     assert two.get(first) is None  # not its own
-    assert two.claim() == []  # the lease has not run out
+    assert two.claim() == []  # its owner is alive
 
 
-def test_an_expired_lease_is_taken_over_with_its_progress_and_the_old_holder_is_locked_out(db):
+def test_a_silent_owners_item_is_taken_over_with_its_progress_and_the_old_owner_is_locked_out(db):
     one, two = Inbox(db, "one"), Inbox(db, "two")
     item = one.record("k1", "slack", "c1", payload("Frage"))
     assert one.progress(item, {"reply": {"text": "Antwort"}, "posted": 1})
-    expire(db, item)
+    silent(one)
     [taken] = two.claim()
     assert (taken.id, taken.attempts, taken.progress) == (item, 2, {"reply": {"text": "Antwort"}, "posted": 1})
     assert not one.progress(item, {"posted": 2}) and not one.finish(item)  # the first replica woke up: too late
     assert two.finish(item) and two.claim() == [] and two.open_count() == 0
+    with db.session() as s:
+        row = s.scalar(select(InboxRow).where(InboxRow.id == item))
+        assert (row.payload, row.progress) == ("{}", "{}")  # a finished turn keeps no message text
 
 
 def test_takeover_keeps_a_conversations_order(db):
-    one, two = Inbox(db, "one"), Inbox(db, "two")
-    a1 = one.record("a1", "slack", "conv-a", payload("1"))
-    a2 = one.record("a2", "slack", "conv-a", payload("2"))
-    b1 = one.record("b1", "slack", "conv-b", payload("x"))
-    for item in (a1, a2, b1):
-        expire(db, item)
+    dead, two = Inbox(db, "dead"), Inbox(db, "two")
+    a1 = dead.record("a1", "slack", "conv-a", payload("1"))
+    a2 = dead.record("a2", "slack", "conv-a", payload("2"))
+    b1 = dead.record("b1", "slack", "conv-b", payload("x"))
+    silent(dead)
     assert [i.id for i in two.claim()] == [a1, b1]  # a2 waits for a1
     assert two.finish(a1)
     assert [i.id for i in two.claim()] == [a2]
 
 
-def test_a_renewed_lease_is_not_taken_and_a_released_one_at_once(db):
-    one, two = Inbox(db, "one", lease=0.5), Inbox(db, "two")
+def test_a_beating_owner_keeps_its_items_and_a_released_one_hands_them_over_at_once(db):
+    one, two = Inbox(db, "one", lease=0.5), Inbox(db, "two", lease=0.5)
     item = one.record("k", "teams", "c", payload("x"))
-    time.sleep(0.6)
-    assert one.renew() == 1
-    assert two.claim() == []
+    one.beat()
+    time.sleep(0.3)
+    one.beat()
+    time.sleep(0.3)
+    assert two.claim() == []  # 0.6 s after recording, but the heartbeat is fresh
     assert one.release() == 1
     assert [i.id for i in two.claim()] == [item]
 
 
 def test_two_replicas_claiming_at_once_take_each_item_once(db):
-    recorder = Inbox(db, "dead")
-    ids = [recorder.record(f"k{n}", "slack", f"c{n}", payload(str(n))) for n in range(40)]
-    for item in ids:
-        expire(db, item)
+    dead = Inbox(db, "dead")
+    ids = [dead.record(f"k{n}", "slack", f"c{n}", payload(str(n))) for n in range(40)]
+    silent(dead)
     taken: dict[str, list[int]] = {"one": [], "two": []}
 
     def claim(name: str) -> None:
         inbox = Inbox(db, name)
+        inbox.beat()
         while batch := inbox.claim(limit=3):
             taken[name].extend(i.id for i in batch)
 
@@ -86,11 +92,15 @@ def test_two_replicas_claiming_at_once_take_each_item_once(db):
     assert sorted(taken["one"] + taken["two"]) == ids  # each once, none lost
 
 
-def test_finished_items_are_purged_after_the_dedupe_window(db):
-    inbox = Inbox(db, "one")
-    done = inbox.record("old", "slack", "c", payload("x"))
-    inbox.finish(done)
-    open_item = inbox.record("open", "slack", "c2", payload("y"))
-    assert inbox.purge(utcnow() + KEEP + timedelta(minutes=1)) == 1
-    assert inbox.get(open_item) is not None
-    assert inbox.record("old", "slack", "c", payload("x")) is not None  # after the window the key is free
+def test_finished_items_and_long_silent_processes_are_purged(db):
+    owning, idle = Inbox(db, "owning"), Inbox(db, "idle")
+    long_ago = utcnow() - KEEP - timedelta(days=1)
+    owning.beat(long_ago)
+    idle.beat(long_ago)
+    done = owning.record("old", "slack", "c", payload("x"))
+    owning.finish(done)
+    owning.record("open", "slack", "c2", payload("y"))
+    assert owning.purge(utcnow() + KEEP + timedelta(minutes=1)) == 1
+    assert owning.record("old", "slack", "c", payload("x")) is not None  # after the window the key is free
+    with db.session() as s:
+        assert list(s.scalars(select(InboxOwnerRow.owner))) == ["owning"]  # it owns an open item: kept

@@ -69,8 +69,6 @@ class SlackChannel:
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
         self.worker = worker or InboxWorker(Inbox(core.answers.index.db))
         self.worker.register("slack", self.work, self.apologise)
-        # recording an event is the one step before its ack: never behind a turn or another quick call
-        self.intake = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lotse-intake")
         # short database calls (dedupe, ratings, "is a dialog running?") must not wait behind an LLM turn
         self.quick = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-quick")
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
@@ -171,15 +169,11 @@ class SlackChannel:
         if self.worker.draining:
             metrics.INBOX_REFUSED.labels("slack", "stopping").inc()
             return BoltResponse(status=503, body="This Lotse is stopping; another replica takes the event.")
-        loop = asyncio.get_running_loop()
-        try:
-            turn = await loop.run_in_executor(self.intake, self._turn_of, body, event)
+        try:  # one trip to a thread: deciding and recording (the ack waits for both)
+            turn, item = await self.worker.call(self._intake, body, event)
             if turn is None:
                 return BoltResponse(status=200, body="")  # not for Lotse (a bot's message, other thread talk)
             key, incoming, payload = turn
-            item = await loop.run_in_executor(
-                self.intake, self.worker.inbox.record, key, "slack", incoming.conversation_key, payload
-            )
         except Exception as exc:  # the database is away: nothing stored, so no ack
             log.error("could not record a Slack event (%s: %s): answered 503", type(exc).__name__, exc)
             metrics.INBOX_REFUSED.labels("slack", "database").inc()
@@ -189,6 +183,14 @@ class SlackChannel:
         else:
             self.worker.submit(item, Item(item, key, "slack", incoming.conversation_key, payload, {}, 1, utcnow()))
         return BoltResponse(status=200, body="")
+
+    def _intake(self, body: dict, event: dict):
+        """(the turn an event asks for, or None; its inbox id, None for a repeat)."""
+        turn = self._turn_of(body, event)
+        if turn is None:
+            return None, None
+        key, incoming, payload = turn
+        return turn, self.worker.inbox.record(key, "slack", incoming.conversation_key, payload)
 
     def _turn_of(self, body: dict, event: dict) -> tuple[str, Incoming, dict] | None:
         """(dedupe key, message, inbox payload) of an event that asks for a turn, else None: direct
@@ -248,7 +250,8 @@ class SlackChannel:
                         if incoming.text and item.attempts == 1:
                             await client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread,
                                                                     title=incoming.text[:80])  # fmt: skip
-            llm = item.attempts == 1 and await self.core_call(self.core.may_stream, incoming)
+            llm = self.core.settings.llm.enabled and item.attempts == 1
+            llm = llm and await self.core_call(self.core.may_stream, incoming)
             if llm and thread:
                 streamed = await self._stream(client, incoming, channel, thread, record)
                 if streamed is None:

@@ -1,5 +1,6 @@
 """The durable inbox (issue 20): inbound Slack events and Teams activities are committed before they are
-acknowledged, and worked from this table under a lease.
+acknowledged and worked from this table; each serving process keeps a heartbeat row, and another
+process takes over the open items of one whose heartbeat went stale.
 
 Revision ID: 0005
 Revises: 0004
@@ -28,16 +29,21 @@ def upgrade() -> None:
         sa.Column("progress", sa.Text(), nullable=False),
         sa.Column("state", sa.String(10), nullable=False),
         sa.Column("owner", sa.String(64), nullable=False),
-        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index("ix_inbox_open", "inbox", ["state", "lease_until"])
+    op.create_index("ix_inbox_open", "inbox", ["state", "owner"])
     op.create_index("ix_inbox_conversation", "inbox", ["conversation"])
+    op.create_table(
+        "inbox_owners",
+        sa.Column("owner", sa.String(64), primary_key=True),
+        sa.Column("heartbeat", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("inbox_owners")
     op.drop_index("ix_inbox_conversation", table_name="inbox")
     op.drop_index("ix_inbox_open", table_name="inbox")
     op.drop_table("inbox")
