@@ -31,6 +31,8 @@ import os
 import shutil
 import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -38,9 +40,6 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.settings import Settings
-from ingest.index import KnowledgeIndex
-from ingest.pipeline import ingest
 from tests.fakes.local import start_serve
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.postgres_cluster import OwnPostgres
@@ -167,9 +166,12 @@ async def main_async(args) -> None:
     cluster = OwnPostgres()
     cluster.start()
     try:
-        index = KnowledgeIndex(Settings(data_dir=folder / "ingest", knowledge_dir=KNOWLEDGE, database_url=cluster.url))
-        ingest(index, [KNOWLEDGE], progress=False)
-        index.db.dispose()
+        # ingested by the checkout that serves (its migrations, its schema)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
+        env.update(LOTSE_DATA_DIR=str(folder / "ingest"), LOTSE_DATABASE_URL=cluster.url,
+                   LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE))  # fmt: skip
+        subprocess.run([sys.executable, "-m", "bot.cli", "ingest"], cwd=args.root, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         rows = []
         for name in args.scenario:
             if cluster.pid() is None:
