@@ -30,7 +30,7 @@ from bot import metrics
 from bot.storage.inbox import Inbox, Item
 
 log = logging.getLogger(__name__)
-POLL = 1.0  # seconds between looks for items whose lease ran out
+POLL = 1.0  # seconds between heartbeats, and between looks for the items of silent processes
 RETRY = 0.25  # seconds between tries of a turn while the database is away
 CONCURRENT = 64  # turns in flight at once (most of them wait for the core's thread or for Slack)
 DATABASE_AWAY = (OperationalError, InterfaceError)
@@ -97,8 +97,9 @@ class InboxWorker:
         released = 0
         try:
             released = await self.call(self.inbox.release)
-        except Exception as exc:  # the database is away (or gone): the leases run out by themselves
-            log.warning("could not hand back the inbox's leases (%s); they run out by themselves", type(exc).__name__)
+        except Exception as exc:  # the database is away (or gone): the heartbeat goes stale by itself
+            log.warning("could not hand back the inbox's turns (%s); they are taken over when the heartbeat is "
+                        "stale", type(exc).__name__)  # fmt: skip
         if released:
             log.warning("handed back %d unfinished turn(s) to the other replicas", released)
         return released
@@ -181,6 +182,13 @@ class InboxWorker:
                 if time.monotonic() - started < 1.0 or int(time.monotonic() - started) % 10 == 0:
                     log.warning("the database is away (%s): turn %d waits", type(exc).__name__, item.id)
                 await asyncio.sleep(RETRY)
+                while self._may_have_lost_items() and not self.draining:
+                    # the others may think this process dead: say it is alive before looking whether the
+                    # item is still its own, so that no turn is made here and there
+                    with contextlib.suppress(*DATABASE_AWAY):
+                        await self.beat()
+                        break
+                    await asyncio.sleep(RETRY)
                 fresh = await self._hold(item.id)
                 if fresh is None:
                     return  # taken over meanwhile
@@ -195,11 +203,15 @@ class InboxWorker:
 
     async def _give_up(self, item: Item) -> None:
         """A short apology to the user, once (the item is marked failed first: never twice)."""
-        try:
-            if not await self.call(self.inbox.finish, item.id, "failed"):
-                return
-        except DATABASE_AWAY:
-            return  # still open: tried again after the lease runs out
+        while True:
+            try:
+                if not await self.call(self.inbox.finish, item.id, "failed"):
+                    return  # another replica took it over meanwhile
+                break
+            except DATABASE_AWAY:
+                if self.draining:
+                    return  # left open: another replica takes it over
+                await asyncio.sleep(RETRY)
         with contextlib.suppress(Exception):
             await self.apologies[item.channel](item)
 

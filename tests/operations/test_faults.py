@@ -163,64 +163,49 @@ async def test_events_during_a_database_outage_get_503_and_are_answered_once_whe
         await fake.stop()
 
 
-async def test_a_replica_killed_in_a_flood_leaves_its_turns_to_the_other(tmp_path, postgres_url, chroma_url):
-    """Two replicas, 60 events at 25/s; turns take 0.2 s (a slow LLM), so replica 0 holds leased and
-    queued turns when it is killed with SIGKILL. The other replica takes them over once their leases run
-    out (2 s here); Slack's retries of what replica 0 never acknowledged reach the other one."""
+async def slow_flood_with_a_signal(tmp_path, postgres_url, chroma_url, sig: int, prefix: str, **extra: str):
+    """Two replicas whose turns take 0.2 s (a slow fake LLM), 60 events at 25/s; replica 0 gets `sig` after
+    30 went out, so it holds queued and running turns. Every event must end answered exactly once.
+    (replica 0's process, the second replica's log)"""
     ingested(tmp_path, postgres_url, chroma_url)
     fake = await FakeSlack(team_id=TEAM).start()
     with FakeOpenAI() as llm:
         llm.behaviour, llm.delay = "slow", 0.2
         started = await replicas(tmp_path, postgres_url, fake, chroma_url, OPENAI_API_KEY="sk-fake",
-                                 OPENAI_BASE_URL=llm.base_url, LOTSE_LLM_MODEL="fake-model")  # fmt: skip
+                                 OPENAI_BASE_URL=llm.base_url, LOTSE_LLM_MODEL="fake-model", **extra)  # fmt: skip
         sender = SlackSender(SECRET, [base for _, base in started])
-        flood = events(60, "K")
+        flood = events(60, prefix)
 
         async def fault(sent: int) -> None:
             if sent == 30:
-                started[0][0].send_signal(signal.SIGKILL)
+                started[0][0].send_signal(sig)
 
         try:
             async with aiohttp.ClientSession() as session:
                 deliveries = await sender.flood(session, flood, rate=25, on_sent=fault)
             counted = await all_answered(fake, [c for _, c, _ in flood], timeout=60, marker="2.000")
             assert_exactly_once(counted, [c for _, c, _ in flood], deliveries)
-            assert started[0][0].wait(timeout=5) == -signal.SIGKILL
-            log = (tmp_path / "r1.log").read_text(errors="replace")
-            assert "took over turn" in log  # replica 0 did hold turns when it died
+            return started[0][0].wait(timeout=15), (tmp_path / "r1.log").read_text(errors="replace")
         finally:
             for process, _ in started:
                 process.kill()
             await fake.stop()
+
+
+async def test_a_replica_killed_in_a_flood_leaves_its_turns_to_the_other(tmp_path, postgres_url, chroma_url):
+    """The other replica takes replica 0's open turns over once its heartbeat is 2 s old; Slack's
+    retries of what replica 0 never acknowledged reach the other one."""
+    code, survivor = await slow_flood_with_a_signal(tmp_path, postgres_url, chroma_url, signal.SIGKILL, "K")
+    assert code == -signal.SIGKILL
+    assert "took over turn" in survivor  # replica 0 did hold turns when it died
 
 
 async def test_sigterm_in_a_flood_finishes_or_hands_over_every_turn_and_exits_0(tmp_path, postgres_url, chroma_url):
-    ingested(tmp_path, postgres_url, chroma_url)
-    fake = await FakeSlack(team_id=TEAM).start()
-    with FakeOpenAI() as llm:
-        llm.behaviour, llm.delay = "slow", 0.2
-        started = await replicas(tmp_path, postgres_url, fake, chroma_url, OPENAI_API_KEY="sk-fake",
-                                 OPENAI_BASE_URL=llm.base_url, LOTSE_LLM_MODEL="fake-model",
-                                 LOTSE_STOP_GRACE="1")  # fmt: skip
-        sender = SlackSender(SECRET, [base for _, base in started])
-        flood = events(60, "T")
-
-        async def fault(sent: int) -> None:
-            if sent == 30:
-                started[0][0].send_signal(signal.SIGTERM)
-
-        try:
-            async with aiohttp.ClientSession() as session:
-                deliveries = await sender.flood(session, flood, rate=25, on_sent=fault)
-            counted = await all_answered(fake, [c for _, c, _ in flood], timeout=60, marker="2.000")
-            assert_exactly_once(counted, [c for _, c, _ in flood], deliveries)
-            assert started[0][0].wait(timeout=15) == 0
-            log = (tmp_path / "r0.log").read_text(errors="replace")
-            assert "stopping: no new events" in log and "stopped" in log
-        finally:
-            for process, _ in started:
-                process.kill()
-            await fake.stop()
+    code, _ = await slow_flood_with_a_signal(tmp_path, postgres_url, chroma_url, signal.SIGTERM, "T",
+                                             LOTSE_STOP_GRACE="1")  # fmt: skip
+    assert code == 0
+    log = (tmp_path / "r0.log").read_text(errors="replace")
+    assert "stopping: no new events" in log and "stopped" in log
 
 
 @needs_server

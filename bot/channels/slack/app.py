@@ -263,7 +263,8 @@ class SlackChannel:
                     working = i18n.text("slack_working", detect_language(incoming.text))
                     with contextlib.suppress(Exception):  # only a courtesy; the answer follows either way
                         replace = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
-                        await record(placeholder=replace)
+                    if replace is not None:
+                        await record(placeholder=replace)  # a turn taken over replaces it, not posts another
                 reply = await self._handle(incoming)
                 await record(reply=reply_to_dict(reply))
         posted = item.progress.get("posted", 0)
