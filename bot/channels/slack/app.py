@@ -124,11 +124,21 @@ class SlackChannel:
         """POST /slack/events: signature and shape are checked (bot/channels/slack/gate.py) before bolt
         reads the body, so that a malformed request gets a 4xx and no stack trace."""
         raw = await request.read()  # beyond the server's client_max_size aiohttp answers 413
-        refused = gate.refusal(raw, request.headers, self.settings.signing_secret or "socket-mode")
+        refused, body = gate.checked(raw, request.headers, self.settings.signing_secret or "socket-mode")
         if refused is not None:
             if refused.status != 401:  # bolt would log the body (personal data); the reason is enough
                 log.warning("refused a Slack request: %s", refused.text or "malformed event")
             return web.Response(status=refused.status, text=refused.text)
+        event = body.get("event") if isinstance(body, dict) and body.get("type") == "event_callback" else None
+        if isinstance(event, dict) and event.get("type") in ("message", "app_mention"):
+            # signed and well formed: recorded here, without bolt's dispatch (the same steps as its
+            # middleware below, which Socket Mode goes through); most of a flood is these
+            team = body.get("team_id") or _team(body)
+            if self.settings.team_id and team and team != self.settings.team_id:
+                log.warning("refused a request from workspace %s (only %s is served)", team, self.settings.team_id)
+                return web.Response(status=200, text="")  # dropped; an error status would make Slack retry it
+            response = await self._record(body, event)
+            return web.Response(status=response.status, text=response.body or "")
         bolt_request = AsyncBoltRequest(body=raw.decode(), query=request.query_string, headers=request.headers)
         try:
             response = await self.app.async_dispatch(bolt_request)
@@ -166,6 +176,9 @@ class SlackChannel:
         event = body.get("event") if body.get("type") == "event_callback" else None
         if not isinstance(event, dict) or event.get("type") not in ("message", "app_mention"):
             return await next()
+        return await self._record(body, event)
+
+    async def _record(self, body: dict, event: dict) -> BoltResponse:
         if self.worker.draining:
             metrics.INBOX_REFUSED.labels("slack", "stopping").inc()
             return BoltResponse(status=503, body="This Lotse is stopping; another replica takes the event.")

@@ -83,21 +83,26 @@ class Refusal:
 
 def refusal(raw: bytes, headers: Mapping[str, str], signing_secret: str) -> Refusal | None:
     """Why a request to /slack/events is refused, or None if bolt may have it."""
+    return checked(raw, headers, signing_secret)[0]
+
+
+def checked(raw: bytes, headers: Mapping[str, str], signing_secret: str) -> tuple[Refusal | None, Any]:
+    """(why the request is refused, or None; its body, once it is known to be signed and well formed)."""
     timestamp, signature = headers.get("X-Slack-Request-Timestamp", ""), headers.get("X-Slack-Signature", "")
     if not TIMESTAMP.fullmatch(timestamp) or not signature:
-        return Refusal(401, "Missing or malformed Slack signature.")
+        return Refusal(401, "Missing or malformed Slack signature."), None
     if not SignatureVerifier(signing_secret).is_valid(raw, timestamp, signature):
-        return Refusal(401, "Invalid Slack signature.")
+        return Refusal(401, "Invalid Slack signature."), None
     try:
         body = parse(raw.decode("utf-8"), headers.get("Content-Type", ""))
     except (ValueError, RecursionError) as exc:  # also json.JSONDecodeError and UnicodeDecodeError
-        return Refusal(400, f"Malformed Slack request: {type(exc).__name__}.")
+        return Refusal(400, f"Malformed Slack request: {type(exc).__name__}."), None
     found = problem(body)
     if found is None:
-        return None
+        return None, body
     if isinstance(body, dict) and body.get("type") == "event_callback":
-        return Refusal(200, "")  # acknowledged and dropped: Slack would only deliver it again
-    return Refusal(400, f"Malformed Slack request: {found}.")
+        return Refusal(200, ""), None  # acknowledged and dropped: Slack would only deliver it again
+    return Refusal(400, f"Malformed Slack request: {found}."), None
 
 
 def parse(text: str, content_type: str) -> Any:
