@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +33,6 @@ WORKER = web.AppKey("worker", InboxWorker)
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 START_RETRY = 0.5  # seconds before the database is tried again at start, doubling up to …
 START_RETRY_MAX = 10.0
-SWITCH_INTERVAL = 0.0005  # seconds
 
 
 def build_app(
@@ -239,10 +237,6 @@ async def serve(settings: Settings, build_core: Callable[[], Lotse], host: str, 
     """`lotse serve`: the core is built once the database answers. Until then the port is already open —
     /healthz 200, /metrics, /readyz 503 with the reason, every other path 503 — and the database is tried again
     with back-off, saying so in the log, instead of exiting."""
-    # a thread back from the database waits for the GIL up to the switch interval (5 ms by default) while
-    # another thread runs Python: with the core, Slack's intake and the inbox's threads that cost a turn
-    # more than its own work (bench.replicas)
-    sys.setswitchinterval(SWITCH_INTERVAL)
     stop = _stop_on_signals()
     waiting = {"database": "starting"}
 
