@@ -20,23 +20,33 @@ gets its acknowledgement, and its turn is worked from here (issue 20).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
 from bot.storage.db import Database
 from bot.storage.models import InboxOwnerRow, InboxRow, utcnow
 
+log = logging.getLogger(__name__)
+
 LEASE = 10.0  # seconds without a heartbeat after which a process's items are taken over
 KEEP = timedelta(days=2)  # done items are kept this long: their keys turn away Slack's late retries
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+# SQLite: a failed INSERT in autocommit mode wrote nothing, so it can be tried again at once. Seen in CI: a
+# single "disk I/O error" under many concurrent connections, gone on the next try; without a second try
+# Slack got a 503 for it. On PostgreSQL a lost connection leaves open whether the commit happened: no
+# retry there (Slack's own retry comes back to the dedupe key).
+_SQLITE_TRIES = (0.0, 0.02, 0.1)
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,16 @@ class Item:
 def _item(row: InboxRow) -> Item:
     return Item(row.id, row.key, row.channel, row.conversation, json.loads(row.payload),
                 json.loads(row.progress or "{}"), row.attempts, row.created_at)  # fmt: skip
+
+
+def error_text(exc: Exception) -> str:
+    """An error's type and message, for a database error the driver's message with SQLite's extended
+    error code (which kind of I/O error, say)."""
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return f"{type(exc).__name__}: {exc}"
+    name = getattr(orig, "sqlite_errorname", None)
+    return f"{type(exc).__name__}: {orig}{f' ({name})' if name else ''}"
 
 
 def owner_id() -> str:
@@ -87,8 +107,17 @@ class Inbox:
         values = {"key": key[:300], "channel": channel, "conversation": conversation[:400],
                   "payload": json.dumps(payload, ensure_ascii=False), "progress": "{}", "state": "open",
                   "owner": self.owner, "attempts": 1, "created_at": now, "updated_at": now}  # fmt: skip
-        with self.db.autocommit.connect() as connection:
-            return connection.execute(self._record, values).scalar()
+        tries = _SQLITE_TRIES if self.db.engine.dialect.name == "sqlite" else (0.0,)
+        for n, pause in enumerate(tries, 1):
+            time.sleep(pause)
+            try:
+                with self.db.autocommit.connect() as connection:
+                    return connection.execute(self._record, values).scalar()
+            except OperationalError as exc:
+                if n == len(tries):
+                    raise
+                log.warning("could not record %s (%s), trying again", key, error_text(exc))
+        raise AssertionError("unreachable")
 
     def beat(self, at: datetime | None = None) -> None:
         """This process is alive (one upsert of its heartbeat row)."""

@@ -5,12 +5,16 @@ survives the takeover."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
+from bot.storage.db import Database
 from bot.storage.inbox import KEEP, Inbox
 from bot.storage.models import InboxOwnerRow, InboxRow, utcnow
 
@@ -104,3 +108,38 @@ def test_finished_items_and_long_silent_processes_are_purged(db):
     assert owning.record("old", "slack", "c", payload("x")) is not None  # after the window the key is free
     with db.session() as s:
         assert list(s.scalars(select(InboxOwnerRow.owner))) == ["owning"]  # it owns an open item: kept
+
+
+def failing_inserts(inbox: Inbox, times: int, message: str = "disk I/O error"):
+    """The inbox's next `times` INSERTs fail in the driver, as a transient SQLite I/O error does (none
+    can be caused on purpose here); what was tried is listed."""
+    tried = []
+
+    def fail(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO INBOX "):
+            tried.append(statement)
+            if len(tried) <= times:
+                raise sqlite3.OperationalError(message)
+
+    event.listen(inbox.db.autocommit, "before_cursor_execute", fail)
+    return tried
+
+
+def test_a_transient_sqlite_error_while_recording_is_tried_again_and_stores_the_message_once(sqlite_url, caplog):
+    db = Database(sqlite_url)
+    inbox = Inbox(db, "one")
+    tried = failing_inserts(inbox, times=2)
+    item = inbox.record("slack:T:D1:2.1", "slack", "c1", payload("Hallo"))
+    assert item is not None and len(tried) == 3
+    assert inbox.get(item).payload["incoming"]["text"] == "Hallo"
+    with db.session() as s:
+        assert len(s.scalars(select(InboxRow).where(InboxRow.key == "slack:T:D1:2.1")).all()) == 1
+    assert "disk I/O error" in caplog.text and "trying again" in caplog.text
+
+
+def test_a_lasting_sqlite_error_is_raised_so_that_nothing_is_acknowledged(sqlite_url):
+    inbox = Inbox(Database(sqlite_url), "one")
+    tried = failing_inserts(inbox, times=10)
+    with pytest.raises(OperationalError, match="disk I/O error"):
+        inbox.record("slack:T:D1:2.2", "slack", "c1", payload("Hallo"))
+    assert len(tried) == 3

@@ -42,7 +42,7 @@ from bot.core.messages import Incoming, Reply, incoming_from_dict, reply_from_di
 from bot.core.turn import Lotse
 from bot.reminders.store import Outcome
 from bot.settings import SlackSettings
-from bot.storage.inbox import Inbox, Item
+from bot.storage.inbox import Inbox, Item, error_text
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ class SlackChannel:
                 return BoltResponse(status=200, body="")  # not for Lotse (a bot's message, other thread talk)
             key, incoming, payload = turn
         except Exception as exc:  # the database is away: nothing stored, so no ack
-            log.error("could not record a Slack event (%s: %s): answered 503", type(exc).__name__, exc)
+            log.error("could not record a Slack event (%s): answered 503", error_text(exc))
             metrics.INBOX_REFUSED.labels("slack", "database").inc()
             return BoltResponse(status=503, body="Lotse cannot record this event right now; please retry.")
         if item is None:

@@ -43,7 +43,7 @@ from bot.core.messages import Incoming, Reply, incoming_from_dict, reply_from_di
 from bot.core.turn import Lotse
 from bot.reminders.store import Outcome
 from bot.settings import Settings, TeamsSettings
-from bot.storage.inbox import Inbox, Item
+from bot.storage.inbox import Inbox, Item, error_text
 
 log = logging.getLogger(__name__)
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
@@ -379,7 +379,7 @@ class LotseTeamsBot(TeamsActivityHandler):
         try:
             item_id = await asyncio.to_thread(inbox.record, key, "teams", incoming.conversation_key, payload)
         except Exception as exc:
-            raise NotRecorded(f"{type(exc).__name__}: {exc}") from exc
+            raise NotRecorded(error_text(exc)) from exc
         if item_id is None:
             log.info("skipped a repeated delivery of activity %s", activity.id)
             return
