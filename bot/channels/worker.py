@@ -102,6 +102,7 @@ class InboxWorker:
                         "stale", type(exc).__name__)  # fmt: skip
         if released:
             log.warning("handed back %d unfinished turn(s) to the other replicas", released)
+        self._threads.shutdown(wait=False)  # nothing is recorded after the stop (draining answers 503)
         return released
 
     # -- work -------------------------------------------------------------------------------------

@@ -109,7 +109,8 @@ class Inbox:
                   "owner": self.owner, "attempts": 1, "created_at": now, "updated_at": now}  # fmt: skip
         tries = _SQLITE_TRIES if self.db.engine.dialect.name == "sqlite" else (0.0,)
         for n, pause in enumerate(tries, 1):
-            time.sleep(pause)
+            if pause:
+                time.sleep(pause)
             try:
                 with self.db.autocommit.connect() as connection:
                     return connection.execute(self._record, values).scalar()
