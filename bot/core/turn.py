@@ -17,6 +17,7 @@ from bot.core.language import detect_language
 from bot.core.messages import Citation, Incoming, Reply
 from bot.core.privacy import ERASE, Privacy, purge
 from bot.core.roles import Roles
+from bot.core.routing import Route, Router, Turn
 from bot.dialogs import Catalog, DialogEngine, Results, load_catalog
 from bot.dialogs.forms import FormSet
 from bot.pilots.commands import PilotCommands
@@ -108,6 +109,7 @@ class Lotse:
         self.audit_view = AuditView(self.register_store.audit, self.roles, self.people)  # /audit
         self.register_store.ensure_self(settings)  # Lotse is an AI application too: in the register from its start
         self.roles.record_changes(self.register_store.audit)  # roles change by configuration: logged at start
+        self.router = self._routes()
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message (see `_turn`). A message over the length limit is refused before
@@ -138,42 +140,45 @@ class Lotse:
         self.people.forget(user_key)  # the row went with the erasure; the next message writes the name again
         self._erased.add(user_key)
 
-    def _turn(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
-        """The reply to one message: an open assessment takes it first, then commands, then questions
-        about the team's own results, then the knowledge base. `on_text` receives an LLM answer's
-        text while it is written, for channels that stream; the returned reply has all of it."""
-        message = self.roles.apply(message)
-        admin = self.admin_command(message)
-        if admin is not None:
-            return admin
-        history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
-        last_language = history[-1].language if history else "de"
-        text = message.text.strip()
-        language = detect_language(text, last_language) if history else last_language
-        if message.value and message.value.startswith("plan:"):
-            return self.plan.button(message, last_language)
-        if text.split(maxsplit=1)[0:1] == ["/plan"]:
-            return self.plan.handle(message, last_language)
-        if text.split(maxsplit=1)[0:1] == ["/pilot"] and message.value is None:
-            return self.pilots.handle(message, language if history else detect_language(text, last_language))
-        command = text.split(maxsplit=1)[0].lower() if text and message.value is None else ""
-        if command in REGISTER_COMMANDS:
-            return self.register.handle(message, language if history else detect_language(text, last_language))
-        if command in AUDIT_COMMANDS:
-            return self.audit_view.handle(message, detect_language(text, last_language))
-        if message.value is None:
-            request = self.privacy.request(text)
-            if request is not None:
-                return self._privacy(message, request, detect_language(text, last_language))
-        reply = self.dialogs.handle(message, language)
-        if reply is not None:
-            return reply
-        if text.startswith("/"):
-            return self._command(message, text, language)
-        reply, hint = self.results.answer_question(text, message.scope, detect_language(text, last_language))
-        if reply is not None:
-            return reply
+    def _routes(self) -> Router:
+        """The routing table: tried top to bottom, the first route that matches and replies answers."""
+        return Router([
+            Route("admin", lambda turn, _: self.admin_command(turn.message), words=frozenset(ADMIN_COMMANDS)),
+            Route("plan-button", lambda turn, lang: self.plan.button(turn.message, lang), button="plan:",
+                  language="conversation"),
+            Route("plan", lambda turn, lang: self.plan.handle(turn.message, lang), words=frozenset({"/plan"}),
+                  exact=True, language="conversation"),
+            Route("pilot", lambda turn, lang: self.pilots.handle(turn.message, lang), words=frozenset({"/pilot"}),
+                  exact=True, typed_only=True),
+            Route("register", lambda turn, lang: self.register.handle(turn.message, lang),
+                  words=frozenset(REGISTER_COMMANDS), typed_only=True),
+            Route("audit", lambda turn, lang: self.audit_view.handle(turn.message, lang),
+                  words=frozenset(AUDIT_COMMANDS), typed_only=True),
+            Route("privacy", lambda turn, lang: self._privacy(turn.message, self.privacy.request(turn.text), lang),
+                  phrase=self.privacy.request, typed_only=True),
+            Route("dialog", lambda turn, lang: self.dialogs.handle(turn.message, lang), language="turn"),
+            Route("command", lambda turn, lang: self._command(turn.message, turn.text, lang),
+                  phrase=lambda text: text.startswith("/"), language="turn"),
+            Route("question", self._question, language="turn"),
+        ])  # fmt: skip
 
+    def _turn(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
+        """The reply to one message: the first route of `_routes` that takes it (an open assessment comes
+        after the commands that work beside it, and before the other commands, questions about the team's
+        own results and the knowledge base). `on_text` receives an LLM answer's text while it is written,
+        for channels that stream; the returned reply has all of it."""
+        message = self.roles.apply(message)
+        history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
+        _route, reply = self.router.route(Turn.of(message, history, on_text))  # the last route always replies
+        return reply
+
+    def _question(self, turn: Turn, language: str) -> Reply:
+        """A question: about the team's own results if it is one, else for the knowledge base."""
+        message, text, history, on_text = turn.message, turn.text, turn.history, turn.on_text
+        last_language = turn.conversation_language
+        reply, hint = self.results.answer_question(text, message.scope, turn.message_language)
+        if reply is not None:
+            return reply
         if message.channel != "console" and (wait := self.limiter.check(message.user_key)) is not None:
             metrics.QUESTIONS.labels(message.channel, "rate_limited").inc()
             return Reply(i18n.text("rate_limited", language, seconds=wait), language, answered=False)

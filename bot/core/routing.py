@@ -1,0 +1,109 @@
+"""Routes and an ordered router: which handler answers a message (issue 21).
+
+A route declares how it is matched — command words (lower-cased once, here), a button-value prefix, a
+phrase test, or always (its handler decides by returning None) — and which language its reply takes.
+The router tries the routes in their order; the first that matches and returns a reply answers. The
+routing table itself (the order, the words) is kept in one place by whoever composes the features;
+this module knows no feature.
+
+Language rules, decided once per turn (`Turn`):
+- "conversation": the language the conversation was in (the last reply's); buttons and the plan use it;
+- "message": the language of this message, falling back to the conversation's when it tells nothing;
+- "turn": like "message", but a first message in a conversation keeps the default ("de").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.core.language import detect_language
+from bot.core.messages import Incoming, Reply
+
+Language = Literal["conversation", "message", "turn"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message as the routes see it: its text, its first word, and its languages."""
+
+    message: Incoming
+    text: str  # stripped
+    conversation_language: str  # the language of the conversation so far ("de" when it is new)
+    message_language: str  # this message's language (the conversation's when the text tells nothing)
+    turn_language: str  # the message's language, or "de" for the first message of a conversation
+    history: Sequence[Any] = ()  # the conversation's last turns, oldest first
+    on_text: Callable[[str], None] | None = None  # receives an LLM answer's text while it is written
+
+    @classmethod
+    def of(cls, message: Incoming, history: Sequence[Any], on_text: Callable[[str], None] | None = None,
+           default: str = "de") -> Turn:  # fmt: skip
+        """`history`: stored turns with a `language` each; the conversation's language is the last one's."""
+        text = message.text.strip()
+        last = history[-1].language if history else default
+        detected = detect_language(text, last)
+        return cls(message, text, last, detected, detected if history else last, tuple(history), on_text)
+
+    def language(self, rule: Language) -> str:
+        return {"conversation": self.conversation_language, "message": self.message_language,
+                "turn": self.turn_language}[rule]  # fmt: skip
+
+
+Handler = Callable[[Turn, str], Reply | None]  # (the turn, the reply's language) → a reply, or None: not mine
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of the routing table. Exactly one way of matching: `words` (a command: the message's
+    first word, compared lower-cased unless `exact`), `button` (a button value's prefix), `phrase` (a
+    test of the whole text) or none of them (the handler decides, returning None to pass)."""
+
+    name: str
+    handler: Handler
+    words: frozenset[str] = field(default_factory=frozenset)
+    exact: bool = False  # the command word must be typed exactly as declared (case included)
+    button: str | None = None
+    phrase: Callable[[str], object] | None = None
+    typed_only: bool = False  # not for a button's value
+    language: Language = "message"
+
+    def __post_init__(self) -> None:
+        if sum(map(bool, (self.words, self.button, self.phrase))) > 1:
+            raise ValueError(f"route {self.name}: match by words, button or phrase, not several")
+        if self.words and not self.exact:
+            object.__setattr__(self, "words", frozenset(w.lower() for w in self.words))  # normalised once
+
+    def matches(self, turn: Turn) -> bool:
+        if self.typed_only and turn.message.value is not None:
+            return False
+        if self.button is not None:
+            return (turn.message.value or "").startswith(self.button)
+        if self.words:
+            word = turn.text.split(maxsplit=1)[0] if turn.text else ""
+            return (word if self.exact else word.lower()) in self.words
+        if self.phrase is not None:
+            return bool(self.phrase(turn.text))
+        return True
+
+
+class Router:
+    """The routes in order; the first that matches and replies answers."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes: Sequence[Route] = tuple(routes)
+        names = [r.name for r in self.routes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"route names must be unique: {names}")
+
+    def route(self, turn: Turn) -> tuple[Route, Reply] | None:
+        for route in self.routes:
+            if route.matches(turn):
+                reply = route.handler(turn, turn.language(route.language))
+                if reply is not None:
+                    return route, reply
+        return None
+
+    def words(self) -> frozenset[str]:
+        """Every command word of the table (lower case)."""
+        return frozenset(w.lower() for r in self.routes for w in r.words)
