@@ -56,13 +56,12 @@ Handler = Callable[[Turn, str], Reply | None]  # (the turn, the reply's language
 @dataclass(frozen=True)
 class Route:
     """One entry of the routing table. Exactly one way of matching: `words` (a command: the message's
-    first word, compared lower-cased unless `exact`), `button` (a button value's prefix), `phrase` (a
-    test of the whole text) or none of them (the handler decides, returning None to pass)."""
+    first word, in any case), `button` (a button value's prefix), `phrase` (a test of the whole text) or
+    none of them (the handler decides, returning None to pass)."""
 
     name: str
     handler: Handler
     words: frozenset[str] = field(default_factory=frozenset)
-    exact: bool = False  # the command word must be typed exactly as declared (case included)
     button: str | None = None
     phrase: Callable[[str], object] | None = None
     typed_only: bool = False  # not for a button's value
@@ -71,7 +70,7 @@ class Route:
     def __post_init__(self) -> None:
         if sum(map(bool, (self.words, self.button, self.phrase))) > 1:
             raise ValueError(f"route {self.name}: match by words, button or phrase, not several")
-        if self.words and not self.exact:
+        if self.words:
             object.__setattr__(self, "words", frozenset(w.lower() for w in self.words))  # normalised once
 
     def matches(self, turn: Turn) -> bool:
@@ -81,7 +80,7 @@ class Route:
             return (turn.message.value or "").startswith(self.button)
         if self.words:
             word = turn.text.split(maxsplit=1)[0] if turn.text else ""
-            return (word if self.exact else word.lower()) in self.words
+            return word.lower() in self.words
         if self.phrase is not None:
             return bool(self.phrase(turn.text))
         return True
