@@ -271,6 +271,12 @@ class Lotse:
         return self.dialogs.store.active(message.conversation_key) is not None
 
     def _command(self, message: Incoming, text: str, language: str) -> Reply:
+        """/help, /feedback, or an unknown command; with a dialog open, the reply says it waits."""
+        reply = self._command_reply(message, text, language)
+        waiting = self.dialogs.waiting(message, language)
+        return replace(reply, text=f"{reply.text}\n\n{waiting}") if waiting else reply
+
+    def _command_reply(self, message: Incoming, text: str, language: str) -> Reply:
         command, _, rest = text.partition(" ")
         command = command.lower()
         if command in ("/help", "/hilfe", "/start"):

@@ -44,6 +44,9 @@ NAME_LIMIT = 120
 # a button's value: "<dialog>.<answers before the question>:<value>" (older buttons: without the dialog)
 BUTTON = re.compile(r"(?:([0-9]+)\.)?([0-9]+):(.*)", re.DOTALL)
 NEW_RUN = {"neu", "new", "restart", "neustart"}
+# typed with a slash inside a dialog ("/pause", "/hilfe") these still steer it; any other slash command is
+# never taken as an answer (issue 21): the core answers the command, and the dialog waits
+CONTROL = BACK | SKIP | PAUSE | CANCEL | HELP | KEEP | DONE
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ class DialogEngine:
                 return self.resume(message, RESUME[command])
             if command in RESULT:
                 return self.results.show(argument.strip(), message.scope, RESULT[command])
+            if _Turn.of(message).word not in CONTROL:
+                return None  # a command, not an answer
         for _attempt in range(3):
             row = self.store.active(message.conversation_key)
             if row is None and message.value is not None:  # a button of a dialog that is not (or no longer) ours
@@ -131,6 +136,14 @@ class DialogEngine:
             except StaleDialog:
                 log.info("dialog %s was saved by another process meanwhile; reloading", row.id)
         return Reply(i18n.text("dialog_busy", language), language, answered=False, mode="dialog")
+
+    def waiting(self, message: Incoming, language: str) -> str | None:
+        """A line saying that the conversation's dialog is still open and how to go on, or None."""
+        row = self.store.active(message.conversation_key)
+        spec = self.spec(row.assessment) if row is not None else None
+        if spec is None:
+            return None
+        return i18n.text("dialog_waiting", language, title=spec.title.get(language))
 
     # -- commands outside a dialog --------------------------------------------------------------
 

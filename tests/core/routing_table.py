@@ -50,7 +50,7 @@ PHRASES = (
 )  # fmt: skip
 DIALOG_WORDS = (
     "pause", "Pause", "später", "zurück", "back", "abbrechen", "Cancel", "stop", "?", "fertig", "done", "-",
-    "skip", "überspringen", "behalten", "neu",
+    "skip", "überspringen", "behalten", "neu", "/pause", "/abbrechen", "/zurück",
 )  # fmt: skip
 ANSWERS = (
     "ja", "Nein", "1", "4", "9", "CRM", "Systemausfall", "Was kostet KI im ersten Jahr?",

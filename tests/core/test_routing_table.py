@@ -42,5 +42,8 @@ def test_the_table_covers_each_state_role_and_place():
         assert route[(state, "admin", "dm", "/PLAN")] == route[(state, "admin", "dm", "/plan")] == "plan"
         assert reply[(state, "admin", "dm", "/Plan Status")] == reply[(state, "admin", "dm", "/plan status")]
     assert route[("none", "admin", "dm", "/Register")] == "register"
-    # still as today, to be decided: a typed /feedback inside a rating question is taken as its answer
-    assert route[("rating", "admin", "dm", "/feedback 4 gut")] == "dialog>step"
+    # decided (issue 21): inside an assessment a slash command is answered, never taken as an answer
+    for state in ("rating", "free-text", "repeat-name", "choice"):
+        assert route[(state, "admin", "dm", "/feedback 4 gut")] == "command>feedback"
+        assert route[(state, "employee", "channel", "/gibtsnicht")] == "command"
+        assert route[(state, "admin", "dm", "/pause")] == "dialog>step"  # its own words keep working

@@ -95,3 +95,24 @@ def test_a_question_for_the_top_or_bottom_of_our_ranking_names_that_item_with_it
     assert best.kind == "result" and "„SAP ERP“ mit 5,0" in best.text and "Fileserver" not in best.text
     worst = say(lotse, "Which of our systems is the weakest candidate for AI integration?", workspace)
     assert '"Fileserver" with 2.0' in worst.text and "/results systems" in worst.text
+
+
+def test_a_command_typed_inside_an_assessment_is_answered_and_never_stored_as_an_answer(lotse):
+    workspace = "routing-commands-in-dialog"
+    for line in ("/check systeme", "CRM"):
+        say(lotse, line, workspace)
+    thanks = say(lotse, "/feedback 4 gut", workspace)  # at the rating question
+    assert thanks.text.startswith("Danke für die Rückmeldung!")
+    assert "„Systemlandschaft“ ist noch offen – /weiter stellt die offene Frage wieder." in thanks.text
+    unknown = say(lotse, "/gibtsnicht", workspace)
+    assert "Den Befehl /gibtsnicht kenne ich nicht." in unknown.text and "/weiter" in unknown.text
+    again = say(lotse, "/weiter", workspace)
+    assert again.question is not None and again.question.step == "rating" and "CRM" in again.text
+    for line in ("4", "-"):
+        say(lotse, line, workspace)
+    name = say(lotse, "/start", workspace)  # at "next system?": help, not a system called "/start"
+    assert name.text.startswith("Ich bin Lotse") and "/weiter" in name.text
+    for line in ("/pause", "/weiter"):  # the dialog's own words still work with a slash
+        assert say(lotse, line, workspace).mode == "dialog"
+    result = say(lotse, "fertig", workspace)
+    assert "CRM (4)" in result.text and "/start" not in result.text and "/feedback" not in result.text
