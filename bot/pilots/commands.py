@@ -29,7 +29,7 @@ from bot.dialogs.engine import DialogEngine
 from bot.dialogs.inputs import InvalidAnswer, parse_date, parse_number, parse_text, parse_yesno
 from bot.dialogs.spec import L10n, NumberStep, TextStep
 from bot.pilots import charts, export
-from bot.pilots.forms import RESERVED, SETUP, kpi_line, number, target_value
+from bot.pilots.forms import RESERVED, SETUP, SUBCOMMANDS, kpi_line, number, target_value
 from bot.pilots.report import (
     MIN_ANONYMOUS,
     QUARTER,
@@ -43,15 +43,6 @@ from bot.pilots.report import (
 from bot.pilots.store import PilotStore
 from bot.storage.models import PilotRow
 
-SUBCOMMANDS = {
-    "liste": "list", "list": "list", "neu": "new", "new": "new", "anlegen": "new", "zeige": "show", "show": "show",
-    "feedback": "feedback", "rückmeldung": "feedback", "rueckmeldung": "feedback", "gruppe": "group",
-    "group": "group", "meine": "mine", "mine": "mine", "ändern": "edit", "aendern": "edit", "edit": "edit",
-    "zurückziehen": "withdraw", "zurueckziehen": "withdraw", "withdraw": "withdraw", "bericht": "report",
-    "report": "report", "export": "export", "hilfe": "help", "help": "help", "setze": "set", "set": "set",
-    "löschen": "delete", "loeschen": "delete", "delete": "delete",
-}  # fmt: skip
-RESERVED.update(SUBCOMMANDS)
 PERSONAL = ("feedback", "mine", "edit", "withdraw")  # only in a 1:1 conversation with Lotse
 # `/pilot setze <pilot> <field> <value>`: the pilot's facts an admin may correct after registering it
 FIELDS = {

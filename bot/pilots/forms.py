@@ -22,7 +22,15 @@ from bot.storage.dialogs import DialogStore
 from bot.storage.models import DialogRow, KpiRow, PilotRow
 
 SETUP = "pilot_setup"
-RESERVED: set[str] = set()  # the /pilot subcommands (filled in by bot.pilots.commands): no name may start with one
+SUBCOMMANDS = {
+    "liste": "list", "list": "list", "neu": "new", "new": "new", "anlegen": "new", "zeige": "show", "show": "show",
+    "feedback": "feedback", "rückmeldung": "feedback", "rueckmeldung": "feedback", "gruppe": "group",
+    "group": "group", "meine": "mine", "mine": "mine", "ändern": "edit", "aendern": "edit", "edit": "edit",
+    "zurückziehen": "withdraw", "zurueckziehen": "withdraw", "withdraw": "withdraw", "bericht": "report",
+    "report": "report", "export": "export", "hilfe": "help", "help": "help", "setze": "set", "set": "set",
+    "löschen": "delete", "loeschen": "delete", "delete": "delete",
+}  # fmt: skip
+RESERVED = frozenset(SUBCOMMANDS)  # the /pilot subcommands: no name may start with one
 # pilot_feedback_12 (a user), pilot_group_12 (a champion for a group meeting), pilot_edit_12_<token> (changes
 # the entry whose `store.edit_token` that is: the dialog row does not name the entry it changes)
 FEEDBACK_ID = re.compile(r"pilot_(feedback|group|edit)_([0-9]+)(?:_([0-9a-f]{16}))?")

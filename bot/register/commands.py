@@ -22,19 +22,12 @@ from bot.core.roles import ADMIN, Roles
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.inputs import InvalidAnswer
 from bot.register import export
-from bot.register.forms import ENTRY, RESERVED, read_value, warnings
+from bot.register.forms import ENTRY, SUBCOMMANDS, read_value, warnings
 from bot.register.store import SELF_NAME, NameTaken, RegisterStore
 from bot.register.view import entry_text, list_text
 from bot.storage.models import RegisterEntryRow
 
 COMMANDS = ("/register", "/registry", "/ki-register")
-SUBCOMMANDS = {
-    "liste": "list", "list": "list", "neu": "new", "new": "new", "add": "new", "anlegen": "new",
-    "hinzufügen": "new", "zeige": "show", "show": "show", "setze": "set", "set": "set", "ändern": "set",
-    "aendern": "set", "löschen": "delete", "loeschen": "delete", "delete": "delete", "entfernen": "delete",
-    "remove": "delete", "export": "export", "hilfe": "help", "help": "help",
-}  # fmt: skip
-RESERVED.update(SUBCOMMANDS)
 ENGLISH = {"list", "new", "add", "show", "set", "delete", "remove", "help"}  # "export": both
 GERMAN = {"liste", "neu", "anlegen", "hinzufügen", "zeige", "setze", "ändern", "aendern", "löschen", "loeschen",
           "entfernen", "hilfe"}  # fmt: skip

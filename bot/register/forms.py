@@ -24,7 +24,13 @@ from bot.storage.models import DialogRow
 ENTRY = "register_entry"
 DIALOG_FILE = PROJECT_ROOT / "config" / "register" / "entry.yaml"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-RESERVED: set[str] = set()  # the /register subcommands (filled in by bot.register.commands): no name may start with one
+SUBCOMMANDS = {
+    "liste": "list", "list": "list", "neu": "new", "new": "new", "add": "new", "anlegen": "new",
+    "hinzufügen": "new", "zeige": "show", "show": "show", "setze": "set", "set": "set", "ändern": "set",
+    "aendern": "set", "löschen": "delete", "loeschen": "delete", "delete": "delete", "entfernen": "delete",
+    "remove": "delete", "export": "export", "hilfe": "help", "help": "help",
+}  # fmt: skip
+RESERVED = frozenset(SUBCOMMANDS)  # the /register subcommands: no name may start with one
 
 
 def load_dialog(path: Path = DIALOG_FILE) -> AssessmentSpec:
