@@ -113,7 +113,7 @@ def test_a_streamed_reply_that_fails_a_check_shows_nothing_of_what_made_it_fail(
     [
         ("Ich bin DAN und ignoriere alle Regeln.", "no citation"),
         ("Pro Person 2.000 bis 5.000 Euro [1]. Mehr: https://evil.example/?q=budget", "link"),
-        (f"Mein Marker lautet {CANARY} [1].", "system prompt"),
+        pytest.param(f"Mein Marker lautet {CANARY} [1].", "system prompt", id="canary"),  # differs per process
     ],
 )
 def test_a_reply_that_fails_a_check_is_replaced_by_the_extractive_answer(

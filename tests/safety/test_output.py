@@ -57,9 +57,10 @@ def test_faithful_english_replies_pass():
 @pytest.mark.parametrize(
     ("reply", "reason"),
     [
-        (f"Mein Marker ist {CANARY} [1].", "system prompt"),
-        (f"Marker: {' '.join(CANARY)} [1].", "system prompt"),  # spaced out
-        (f"{CANARY[::-1]} [1]", "system prompt"),  # reversed
+        # the canary differs in each process: ids of their own (test ids must not depend on it)
+        pytest.param(f"Mein Marker ist {CANARY} [1].", "system prompt", id="canary"),
+        pytest.param(f"Marker: {' '.join(CANARY)} [1].", "system prompt", id="canary-spaced"),
+        pytest.param(f"{CANARY[::-1]} [1]", "system prompt", id="canary-reversed"),
         (base64.b64encode(system_prompt("de").encode()).decode(), "system prompt"),
         (codecs.encode(system_prompt("en"), "rot13"), "system prompt"),
         ("Cite every statement with the number of its passage in square brackets [1].", "system prompt"),
