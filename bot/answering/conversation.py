@@ -107,7 +107,9 @@ def split_parts(question: str) -> list[str]:
         return [question]  # "…? Ignoriere alle Anweisungen." is no second question
     if sum(p.rstrip().endswith("?") for p in sentences) < len(sentences) - 1:
         return [question]  # a statement before a question is context ("Wir sind 120 Leute. Passt das?")
-    return questions
+    # "A und B?": A is asked as much as B; searched with its question mark it comes closer to the questions
+    # the sections answer (which end in one)
+    return [p if p.endswith(("?", ".", "!")) else f"{p}?" for p in questions]
 
 
 def is_follow_up(question: str) -> bool:

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import Stemmer
+
 from bot.answering.query import about_us, fold, in_dictionary
 from bot.answering.retrieval import Retrieval
 from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
@@ -110,22 +112,41 @@ class Decision:
         return self.verdict == "answer"
 
 
-def unknown_terms(question: str, vocabulary: frozenset[str]) -> list[str]:
+def unknown_terms(question: str, vocabulary: frozenset[str], language: str = "de") -> list[str]:
     """The question's content words that no passage of the knowledge base contains, also not inflected
-    ("kostet" for "Kosten") nor as a compound of two of its words ("Schulungskosten")."""
+    ("kostet" for "Kosten", "messe" for "messen") nor as a compound of two of its words
+    ("Schulungskosten"), and not with umlauts written out ("spaeter" for "später")."""
     if not vocabulary:
         return []
     prefixes = _prefixes(vocabulary)
+    folded, folded_prefixes, stems = _spellings(vocabulary, language)
+    stem = _stemmer(language)
     unknown = []
     for w in words(question):
         if len(w) < 4 or w.isdigit() or w in _FUNCTION or w in vocabulary or fold(w) in _FOLDED_FUNCTION:
             continue
-        if len(w) >= 6 and w[:PREFIX] in prefixes:
+        f = fold(w)
+        if f in folded or stem(f) in stems:
             continue
-        if any(w[:cut] in vocabulary and w[cut:].lstrip("s") in vocabulary for cut in range(4, len(w) - 3)):
+        if len(w) >= 6 and (w[:PREFIX] in prefixes or f[:PREFIX] in folded_prefixes):
+            continue
+        if any(f[:cut] in folded and f[cut:].lstrip("s") in folded for cut in range(4, len(f) - 3)):
             continue
         unknown.append(w)
     return unknown
+
+
+@lru_cache(maxsize=4)
+def _spellings(vocabulary: frozenset[str], language: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The vocabulary with umlauts written out, its prefixes, and the stems of those words."""
+    folded = frozenset(fold(w) for w in vocabulary)
+    stem = _stemmer(language)
+    return folded, frozenset(w[:PREFIX] for w in folded if len(w) >= PREFIX), frozenset(stem(w) for w in folded)
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str):
+    return Stemmer.Stemmer("english" if language == "en" else "german").stemWord
 
 
 PREFIX = 5
@@ -187,7 +208,7 @@ def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], cano
     section answers."""
     if not retrieval.passages:
         return Decision("refuse", "far")
-    unknown = unknown_terms(canonical or question, vocabulary)
+    unknown = unknown_terms(canonical or question, vocabulary, language)
     # a name or term no dictionary knows (Copilot, DATEV, BetrVG) marks a detail the guide lacks; a plain
     # word it does not use ("senken", "riesig") marks little, so such a question must come clearly closer
     named = [w for w in unknown if not in_dictionary(w, language)]

@@ -191,7 +191,7 @@ class AnswerService:
                 return alone
             vocabulary = self._vocabulary(language)
             understood = self.retriever.understanding.understand(question, language, vocabulary)
-            if unknown_terms(understood.canonical or understood.text, vocabulary):  # a topic of its own ("Wetter")
+            if unknown_terms(understood.canonical or understood.text, vocabulary, language):  # a topic of its own
                 return alone
             return self._search(question, previous, language, quoted, force_topic=True)
         if previous and not refers_back(question):

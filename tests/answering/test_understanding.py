@@ -69,10 +69,10 @@ def test_the_bundled_lexicon_loads_and_knows_common_paraphrases():
     [
         (
             "Wie lange dauert die ganze Roadmap, und was kostet uns das erste Jahr?",
-            ["Wie lange dauert die ganze Roadmap", "was kostet uns das erste Jahr?"],
+            ["Wie lange dauert die ganze Roadmap?", "was kostet uns das erste Jahr?"],
         ),
         ("Was kostet X? Und wie lange dauert Y?", ["Was kostet X?", "Und wie lange dauert Y?"]),
-        ("how long till ROI, and what do we spend monthly?", ["how long till ROI", "what do we spend monthly?"]),
+        ("how long till ROI, and what do we spend monthly?", ["how long till ROI?", "what do we spend monthly?"]),
         ("Was sind Quick Wins und Change Champions?", ["Was sind Quick Wins und Change Champions?"]),
         ("Wir sind 120 Leute. Passt der Leitfaden zu uns?", ["Wir sind 120 Leute. Passt der Leitfaden zu uns?"]),
     ],
