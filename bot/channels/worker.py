@@ -49,7 +49,7 @@ class InboxWorker:
         self.handlers: dict[str, Handler] = {}
         self.apologies: dict[str, Callable[[Item], Awaitable[None]]] = {}
         self.draining = False
-        self._chains: dict[str, asyncio.Lock] = {}
+        self._chains: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # conversation → (lock, [users])
         self._running: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(CONCURRENT)
         self._watch: asyncio.Task | None = None
@@ -137,13 +137,25 @@ class InboxWorker:
                     item = await self._hold(item_id)
                     if item is None:
                         return  # taken over by another replica, or finished
-                chain = self._chains.setdefault(item.conversation, asyncio.Lock())
-                async with chain:
+                async with self.in_order(item.conversation):
                     await self._turn(item)
-                if not chain.locked() and self._chains.get(item.conversation) is chain:
-                    self._chains.pop(item.conversation, None)
         finally:
             self._known.pop(item_id, None)
+
+    @contextlib.asynccontextmanager
+    async def in_order(self, conversation: str):
+        """One turn of a conversation at a time in this process — inbox turns and button clicks alike —
+        so that replies are posted in the order they were made (a second click on an old button is
+        answered after the first click's reply, not before it)."""
+        lock, users = self._chains.setdefault(conversation, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:  # nobody holds or waits for it: forget the conversation
+                self._chains.pop(conversation, None)
 
     def _may_have_lost_items(self) -> bool:
         """Whether this process's heartbeat may look stale to the others (it could not renew it for half

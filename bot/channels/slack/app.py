@@ -417,13 +417,14 @@ class SlackChannel:
         channel = body["channel"]["id"]
         thread = message.get("thread_ts")
         incoming = self._incoming("", body["user"]["id"], _team(body), channel, thread, value=action["value"])
-        reply = await self._handle(incoming)
-        if reply.answered and message.get("ts"):  # show what was picked, and take the buttons away
-            label = (action.get("text") or {}).get("text") or action["value"]
-            with contextlib.suppress(Exception):
-                await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or "",
-                                         blocks=blocks.answered(message.get("blocks") or [], label))  # fmt: skip
-        await self.deliver(client, reply, channel, thread, user=incoming.user)
+        async with self.worker.in_order(incoming.conversation_key):
+            reply = await self._handle(incoming)
+            if reply.answered and message.get("ts"):  # show what was picked, and take the buttons away
+                label = (action.get("text") or {}).get("text") or action["value"]
+                with contextlib.suppress(Exception):
+                    await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or "",
+                                             blocks=blocks.answered(message.get("blocks") or [], label))  # fmt: skip
+            await self.deliver(client, reply, channel, thread, user=incoming.user)
 
     async def on_task_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         """A nudge's task button: the core records it; the nudge is redrawn in place with the new state."""

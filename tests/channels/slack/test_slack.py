@@ -84,6 +84,8 @@ async def test_an_old_button_clicked_again_does_not_answer_the_next_question(sla
     [question] = await slack.fake.wait_for("chat.postMessage")
     question = posted(slack.fake)[0]
     [no] = [b for b in buttons(question) if b["text"]["text"] == "Nein"]
+    # the first click's reply waits for its chat.update: the second click's reply must still come after it
+    slack.fake.delay["chat.update"] = 0.3
     await slack.click(question, {**no, "block_id": "lotse_choices_0"})
     await slack.click(question, {**no, "block_id": "lotse_choices_0"})
     replies = await slack.fake.wait_for("chat.postMessage", 3)
