@@ -70,7 +70,7 @@ STATES = {
 }
 # where every message is tried in every role and place; in a running dialog, three (role, place) pairs
 EVERYWHERE = [(role, place) for role in ROLES for place in ("dm", "channel")]
-IN_DIALOG = [("admin", "dm"), ("champion", "dm"), ("employee", "channel")]
+IN_DIALOG = [("admin", "dm"), ("employee", "channel")]  # the champion: in every role and place above
 
 # the core's handlers: (label, attribute path from the core, method); a reply is one that is not None
 SPIES = (
