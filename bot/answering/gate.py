@@ -19,12 +19,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import Stemmer
-
 from bot.answering.query import about_us, fold, in_dictionary
 from bot.answering.retrieval import Retrieval
 from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
-from ingest.analysis import words
+from ingest.analysis import _stemmer, words
 
 # Calibrated on bench/eval/realistic-dev.yaml and questions.yaml (never on realistic-heldout.yaml)
 ASKED = 0.45  # close to a question a section answers (questions of one topic score 0.45–0.95 on USE)
@@ -120,13 +118,13 @@ def unknown_terms(question: str, vocabulary: frozenset[str], language: str = "de
         return []
     prefixes = _prefixes(vocabulary)
     folded, folded_prefixes, stems = _spellings(vocabulary, language)
-    stem = _stemmer(language)
+    stem = _stem(language)
     unknown = []
     for w in words(question):
-        if len(w) < 4 or w.isdigit() or w in _FUNCTION or w in vocabulary or fold(w) in _FOLDED_FUNCTION:
+        if len(w) < 4 or w.isdigit() or w in _FUNCTION or w in vocabulary:
             continue
         f = fold(w)
-        if f in folded or stem(f) in stems:
+        if f in _FOLDED_FUNCTION or f in folded or stem(f) in stems:
             continue
         if len(w) >= 6 and (w[:PREFIX] in prefixes or f[:PREFIX] in folded_prefixes):
             continue
@@ -140,13 +138,13 @@ def unknown_terms(question: str, vocabulary: frozenset[str], language: str = "de
 def _spellings(vocabulary: frozenset[str], language: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """The vocabulary with umlauts written out, its prefixes, and the stems of those words."""
     folded = frozenset(fold(w) for w in vocabulary)
-    stem = _stemmer(language)
+    stem = _stem(language)
     return folded, frozenset(w[:PREFIX] for w in folded if len(w) >= PREFIX), frozenset(stem(w) for w in folded)
 
 
 @lru_cache(maxsize=2)
-def _stemmer(language: str):
-    return Stemmer.Stemmer("english" if language == "en" else "german").stemWord
+def _stem(language: str):
+    return _stemmer(language).stemWord
 
 
 PREFIX = 5

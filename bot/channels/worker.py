@@ -57,6 +57,10 @@ class InboxWorker:
         # the inbox's statements (and Slack's intake, which records before its ack) run on two threads of
         # their own, never behind a turn: few connections, and few threads to share the GIL with the core's
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lotse-inbox")
+        # the heartbeat has a thread of its own: queued behind a flood's writes it could go stale, and the
+        # other replicas would take over turns this live process is still working
+        self._heart = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-heartbeat")
+        self._stopped: int | None = None  # what `stop` handed back, once it has run
         # progress as this process knows it: a step done while the database was away (a message posted,
         # then the write saying so failed) is not done again when the turn is tried again
         self._known: dict[int, dict] = {}
@@ -81,12 +85,13 @@ class InboxWorker:
 
     async def stop(self, grace: float) -> int:
         """Stop taking work, let the turns in flight finish within `grace` seconds, then hand back what
-        is left (another replica takes it over at once); how many items were handed back."""
+        is left (another replica takes it over at once); how many items were handed back. The heartbeat
+        goes on while the turns finish (the grace may be longer than the lease: without it the others
+        would take over turns still being worked here); draining stops the takeovers. Stopping again
+        (the SIGTERM path, then the server's cleanup) does nothing more."""
+        if self._stopped is not None:
+            return self._stopped
         self.draining = True
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
         if self._running:
             done, pending = await asyncio.wait(set(self._running), timeout=max(grace, 0.0))
             for task in pending:
@@ -94,6 +99,10 @@ class InboxWorker:
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         released = 0
         try:
             released = await self.call(self.inbox.release)
@@ -103,6 +112,8 @@ class InboxWorker:
         if released:
             log.warning("handed back %d unfinished turn(s) to the other replicas", released)
         self._threads.shutdown(wait=False)  # nothing is recorded after the stop (draining answers 503)
+        self._heart.shutdown(wait=False)
+        self._stopped = released
         return released
 
     # -- work -------------------------------------------------------------------------------------
@@ -229,7 +240,7 @@ class InboxWorker:
             await self.apologies[item.channel](item)
 
     async def beat(self) -> None:
-        await self.call(self.inbox.beat)
+        await asyncio.get_running_loop().run_in_executor(self._heart, self.inbox.beat)
         self._beaten = time.monotonic()
 
     async def _watching(self) -> None:

@@ -76,6 +76,12 @@ def error_text(exc: Exception) -> str:
     return f"{type(exc).__name__}: {orig}{f' ({name})' if name else ''}"
 
 
+def _io_error(exc: OperationalError) -> bool:
+    """SQLite's I/O errors (extended code SQLITE_IOERR_…, message "disk I/O error")."""
+    name = str(getattr(exc.orig, "sqlite_errorname", "") or "")
+    return name.startswith("SQLITE_IOERR") or "disk I/O error" in str(exc.orig)
+
+
 def owner_id() -> str:
     """This process: host, pid and a random part (a restarted process is a new owner)."""
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -115,7 +121,8 @@ class Inbox:
                 with self.db.autocommit.connect() as connection:
                     return connection.execute(self._record, values).scalar()
             except OperationalError as exc:
-                if n == len(tries):
+                # only an I/O error passes; "database is locked" has already waited its busy_timeout
+                if n == len(tries) or not _io_error(exc):
                     raise
                 log.warning("could not record %s (%s), trying again", key, error_text(exc))
         raise AssertionError("unreachable")

@@ -143,3 +143,14 @@ def test_a_lasting_sqlite_error_is_raised_so_that_nothing_is_acknowledged(sqlite
     with pytest.raises(OperationalError, match="disk I/O error"):
         inbox.record("slack:T:D1:2.2", "slack", "c1", payload("Hallo"))
     assert len(tried) == 3
+
+
+async def test_a_worker_stopped_twice_hands_back_once_and_logs_no_failure(sqlite_url, caplog):
+    from bot.channels.worker import InboxWorker
+
+    worker = InboxWorker(Inbox(Database(sqlite_url), "one"))
+    await worker.start()
+    worker.inbox.record("slack:T:D1:3.1", "slack", "c1", payload("Hallo"))  # recorded, not worked: open
+    assert await worker.stop(0) == 1  # the SIGTERM path …
+    assert await worker.stop(0) == 1  # … then the server's cleanup: nothing more
+    assert "could not hand back" not in caplog.text

@@ -81,11 +81,6 @@ class Refusal:
     text: str
 
 
-def refusal(raw: bytes, headers: Mapping[str, str], signing_secret: str) -> Refusal | None:
-    """Why a request to /slack/events is refused, or None if bolt may have it."""
-    return checked(raw, headers, signing_secret)[0]
-
-
 def checked(raw: bytes, headers: Mapping[str, str], signing_secret: str) -> tuple[Refusal | None, Any]:
     """(why the request is refused, or None; its body, once it is known to be signed and well formed)."""
     timestamp, signature = headers.get("X-Slack-Request-Timestamp", ""), headers.get("X-Slack-Signature", "")
