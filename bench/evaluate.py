@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bot.answering import AnswerService
-    from bot.core.turn import Lotse
+    from bot.app.services import build_core
     from bot.settings import Settings
     from ingest.index import KnowledgeIndex
     from ingest.pipeline import ingest
@@ -259,8 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     service = AnswerService(settings, index)
     baselines = None if args.no_baselines else Baselines(args.knowledge, index.embedder)
 
-    def core_factory() -> Lotse:
-        return Lotse(settings, service)
+    def core_factory():
+        return build_core(settings, service)
 
     results: dict[str, Tally] = {}
     for name, path in files.items():

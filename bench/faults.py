@@ -170,7 +170,7 @@ async def main_async(args) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
         env.update(LOTSE_DATA_DIR=str(folder / "ingest"), LOTSE_DATABASE_URL=cluster.url,
                    LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE))  # fmt: skip
-        subprocess.run([sys.executable, "-m", "bot.cli", "ingest"], cwd=args.root, env=env, check=True,
+        subprocess.run([sys.executable, "-m", "bot.app.cli", "ingest"], cwd=args.root, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         rows = []
         for name in args.scenario:

@@ -117,7 +117,7 @@ def cold_start(data_dir: Path, runs: int = 5) -> list[float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_"))}
     env["LOTSE_DATA_DIR"] = str(data_dir)
     lotse = Path(sys.executable).with_name("lotse")
-    command = [str(lotse)] if lotse.exists() else [sys.executable, "-m", "bot.cli"]
+    command = [str(lotse)] if lotse.exists() else [sys.executable, "-m", "bot.app.cli"]
     timings = []
     for _ in range(runs):
         started = time.perf_counter()

@@ -99,9 +99,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=PG)
     args = parser.parse_args()
 
-    from bot.cli import _open_service
+    from bot.app.services import build_core, open_answers
     from bot.core.messages import reply_to_dict
-    from bot.core.turn import Lotse
     from bot.dialogs import load_catalog
     from bot.storage.inbox import Inbox
 
@@ -127,7 +126,7 @@ def main() -> None:
             if chroma_url:
                 env["LOTSE_CHROMA_URL"] = chroma_url
             settings = load_settings(env)
-            core = Lotse(settings, _open_service(settings), load_catalog(settings.assessments_dir))
+            core = build_core(settings, open_answers(settings), load_catalog(settings.assessments_dir))
             core.answers.retriever.warm_up()
             inbox = core.inbox_for_profile = Inbox(core.answers.index.db)
             for key, incoming in events(50, args.unique, start=100_000):  # warm-up: caches, pools, first queries

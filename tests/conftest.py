@@ -235,6 +235,6 @@ def postgres_service(kb_settings, kb_index, postgres_copies) -> Iterator[AnswerS
 @pytest.fixture
 def database_service(database, request) -> AnswerService:
     """The session's answering service with its knowledge base on `database` (see `postgres_service`): a
-    core on it, `Lotse(database_service.settings, database_service)`, keeps everything there. Tests
+    core on it, `build_core(database_service.settings, database_service)`, keeps everything there. Tests
     share it, so each works in a workspace (or with users) of its own."""
     return request.getfixturevalue("service" if database == "sqlite" else "postgres_service")

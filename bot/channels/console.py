@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.core import i18n
 from bot.core.messages import BOLD, Incoming, Question, Reply, kind_of
-from bot.core.turn import Lotse
+from bot.core.ports import Core, Outcome
 
 QUIT = ("/quit", "/exit", "/beenden")
 
@@ -111,7 +111,7 @@ def _choices(question: Question) -> list[str]:
     return []
 
 
-def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, as_json: bool = False) -> int:
+def run(core: Core, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, as_json: bool = False) -> int:
     """The chat loop. `as_json`: one message per line in, exactly one JSON object per reply out, one a
     line, in order (scripts and evaluations: `lotse chat --json`)."""
     interactive = stdin.isatty() and stdout.isatty() and not as_json
@@ -121,7 +121,7 @@ def run(core: Lotse, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.
         except ImportError:
             pass
         print(i18n.text("welcome", "de"), file=stdout)
-        for line in core.dialogs.unfinished(Incoming(text="", user=user, channel="console").conversation_key, "de"):
+        for line in core.unfinished(Incoming(text="", user=user, channel="console").conversation_key, "de"):
             print(line, file=stdout)
     language = "de"
     while True:
@@ -158,23 +158,18 @@ class ConsoleSender:
         self.stdout = stdout
         self.lock = threading.Lock()
 
-    async def send(self, address: str, reply: Reply):
-        from bot.reminders.store import Outcome
-
+    async def send(self, address: str, reply: Reply) -> Outcome:
         with self.lock:
             print(f"\n{render(reply)}\n", file=self.stdout, flush=True)
         return Outcome("sent", message_ref=address)
 
 
 class BackgroundNudges:
-    """The scheduler for terminal nudges, on its own thread and event loop beside the chat."""
+    """The scheduler for terminal nudges (built by the app with a `ConsoleSender`), on its own thread and
+    event loop beside the chat; `service` has async `start()` and `stop()`."""
 
-    def __init__(self, core: Lotse, stdout: TextIO = sys.stdout) -> None:
-        from bot.reminders.dispatch import Dispatcher
-        from bot.reminders.service import SchedulerService
-
-        dispatcher = Dispatcher(core.reminders, [ConsoleSender(stdout)])
-        self.service = SchedulerService(dispatcher, core.reminders.db, role="console", housekeeping=core.purge)
+    def __init__(self, service) -> None:
+        self.service = service
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="lotse-nudges", daemon=True)
 

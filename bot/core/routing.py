@@ -1,10 +1,12 @@
 """Routes and an ordered router: which handler answers a message (issue 21).
 
 A route declares how it is matched — command words (lower-cased once, here), a button-value prefix, a
-phrase test, or always (its handler decides by returning None) — and which language its reply takes.
-The router tries the routes in their order; the first that matches and returns a reply answers. The
-routing table itself (the order, the words) is kept in one place by whoever composes the features;
-this module knows no feature.
+phrase test, or always (its handler decides by returning None) — which language its reply takes, who
+may use it (`requires`: roles; `private`: only in a direct chat), and its line in `/help`. The router
+tries the routes in their order; the first that matches and returns a reply answers; a route the sender
+may not use answers with the refusal, checked here, in one place. Features declare their routes; the
+routing table (their order) is kept in one place by whoever composes them (`bot.app.routes`); this module
+knows no feature.
 
 Language rules, decided once per turn (`Turn`):
 - "conversation": the language the conversation was in (the last reply's); buttons and the plan use it;
@@ -18,10 +20,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply
+from bot.core.roles import EMPLOYEE
 
 Language = Literal["conversation", "message", "turn"]
+PRIVATE_ONLY = "pilot_private_only"  # "Das besprechen wir unter vier Augen …"
 
 
 @dataclass(frozen=True)
@@ -35,15 +40,16 @@ class Turn:
     turn_language: str  # the message's language, or "de" for the first message of a conversation
     history: Sequence[Any] = ()  # the conversation's last turns, oldest first
     on_text: Callable[[str], None] | None = None  # receives an LLM answer's text while it is written
+    role: str = EMPLOYEE  # the sender's role (bot.core.roles)
 
     @classmethod
     def of(cls, message: Incoming, history: Sequence[Any], on_text: Callable[[str], None] | None = None,
-           default: str = "de") -> Turn:  # fmt: skip
+           default: str = "de", role: str = EMPLOYEE) -> Turn:  # fmt: skip
         """`history`: stored turns with a `language` each; the conversation's language is the last one's."""
         text = message.text.strip()
         last = history[-1].language if history else default
         detected = detect_language(text, last)
-        return cls(message, text, last, detected, detected if history else last, tuple(history), on_text)
+        return cls(message, text, last, detected, detected if history else last, tuple(history), on_text, role)
 
     def language(self, rule: Language) -> str:
         return {"conversation": self.conversation_language, "message": self.message_language,
@@ -66,12 +72,31 @@ class Route:
     phrase: Callable[[str], object] | None = None
     typed_only: bool = False  # not for a button's value
     language: Language = "message"
+    requires: frozenset[str] = field(default_factory=frozenset)  # roles that may use it (empty: everyone)
+    private: bool = False  # only in a direct chat (one's own data, the audit log)
+    refusal: str = "admin_only"  # i18n key of the reply to someone whose role is not in `requires`
+    help: str | None = None  # i18n key of its lines in /help, in the table's order
 
     def __post_init__(self) -> None:
         if sum(map(bool, (self.words, self.button, self.phrase))) > 1:
             raise ValueError(f"route {self.name}: match by words, button or phrase, not several")
         if self.words:
             object.__setattr__(self, "words", frozenset(w.lower() for w in self.words))  # normalised once
+        if self.requires:
+            object.__setattr__(self, "requires", frozenset(self.requires))
+
+    @property
+    def declared(self) -> bool:
+        """Whether the route names what it takes (words, a button or a phrase) rather than deciding in its handler."""
+        return bool(self.words or self.button or self.phrase)
+
+    def refuses(self, turn: Turn) -> str | None:
+        """The i18n key of the refusal if the sender may not use this route here, else None."""
+        if self.requires and turn.role not in self.requires:
+            return self.refusal
+        if self.private and not turn.message.private:
+            return PRIVATE_ONLY
+        return None
 
     def matches(self, turn: Turn) -> bool:
         if self.typed_only and turn.message.value is not None:
@@ -98,11 +123,26 @@ class Router:
     def route(self, turn: Turn) -> tuple[Route, Reply] | None:
         for route in self.routes:
             if route.matches(turn):
-                reply = route.handler(turn, turn.language(route.language))
+                language = turn.language(route.language)
+                if (refusal := route.refuses(turn)) is not None:
+                    return route, Reply(i18n.text(refusal, language), language, answered=False)
+                reply = route.handler(turn, language)
                 if reply is not None:
                     return route, reply
         return None
 
+    def claims(self, turn: Turn) -> Route | None:
+        """The first route that names this message as its own (a command word, a button, a phrase);
+        None if only routes that decide in their handler would see it (a dialog's answer, a question)."""
+        return next((r for r in self.routes if r.declared and r.matches(turn)), None)
+
+    def get(self, name: str) -> Route:
+        return next(r for r in self.routes if r.name == name)
+
     def words(self) -> frozenset[str]:
         """Every command word of the table (lower case)."""
         return frozenset(w.lower() for r in self.routes for w in r.words)
+
+    def help(self, language: str) -> list[str]:
+        """The routes' help lines in the table's order."""
+        return [i18n.text(r.help, language) for r in self.routes if r.help]

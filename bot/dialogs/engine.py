@@ -18,6 +18,7 @@ from bot import metrics
 from bot.core import i18n
 from bot.core.commands import id_number
 from bot.core.messages import Choice, Incoming, Question, Reply
+from bot.core.routing import Route
 from bot.dialogs.catalog import Catalog
 from bot.dialogs.flow import Entry, Flow, Position, fits, realign, step_path
 from bot.dialogs.inputs import InvalidAnswer, parse
@@ -111,6 +112,12 @@ class DialogEngine:
         return spec
 
     # -- entry point --------------------------------------------------------------------------
+
+    def route(self) -> Route:
+        """The running assessment takes every message (its answers, buttons included) but the typed commands,
+        and /check, /weiter, /ergebnis start, resume and show one; anything else passes (None)."""
+        return Route("dialog", lambda turn, language: self.handle(turn.message, language), language="turn",
+                     help="help_check")  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply | None:
         text = message.text.strip()

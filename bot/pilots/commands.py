@@ -25,6 +25,7 @@ from bot.core import i18n
 from bot.core.commands import id_number, is_number, split_subcommand, years_in_reach
 from bot.core.messages import File, Image, Incoming, Reply
 from bot.core.roles import ADMIN, CHAMPION, Roles
+from bot.core.routing import Route
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.inputs import InvalidAnswer, parse_date, parse_number, parse_text, parse_yesno
 from bot.dialogs.spec import L10n, NumberStep, TextStep
@@ -118,6 +119,12 @@ class PilotCommands:
         self.roles = roles
         self.charts_dir = charts_dir
         self.exports_dir = exports_dir
+
+    def route(self) -> Route:
+        """`/pilot …`, typed (a button's value is a dialog answer); who may use which subcommand is
+        decided per subcommand in `handle`."""
+        return Route("pilot", lambda turn, language: self.handle(turn.message, language), words=frozenset({"/pilot"}),
+                     typed_only=True, help="help_pilot")  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply:
         sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)

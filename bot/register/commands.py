@@ -19,6 +19,7 @@ from bot.core import i18n
 from bot.core.commands import split_subcommand
 from bot.core.messages import File, Incoming, Reply
 from bot.core.roles import ADMIN, Roles
+from bot.core.routing import Route
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.inputs import InvalidAnswer
 from bot.register import export
@@ -54,6 +55,11 @@ class RegisterCommands:
         self.dialogs = dialogs
         self.roles = roles
         self.exports_dir = exports_dir
+
+    def route(self) -> Route:
+        """`/register …` (also /registry, /ki-register), typed; changes are for admins (see `handle`)."""
+        return Route("register", lambda turn, language: self.handle(turn.message, language),
+                     words=frozenset(COMMANDS), typed_only=True, help="help_register")  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply:
         sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.core import i18n
 from bot.core.commands import id_number, in_reach, years_in_reach
 from bot.core.messages import Incoming, Reply
+from bot.core.routing import Route
 from bot.reminders.calendar import (
     WEEKDAYS,
     CalendarError,
@@ -89,6 +90,16 @@ class PlanCommands:
     @property
     def spec(self) -> PlanSpec:
         return self.reminders.spec
+
+    def routes(self) -> list[Route]:
+        """A nudge's buttons (done, tomorrow, …) and `/plan …`; both answer in the conversation's language
+        (a date or a code tells nothing about it); who may change the plan is decided per subcommand."""
+        return [
+            Route("plan-button", lambda turn, language: self.button(turn.message, language), button="plan:",
+                  language="conversation"),
+            Route("plan", lambda turn, language: self.handle(turn.message, language), words=frozenset({"/plan"}),
+                  language="conversation", help="help_plan"),
+        ]  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply:
         """`language` is the conversation's; a subcommand that is plainly English or German overrides it

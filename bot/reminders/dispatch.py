@@ -10,20 +10,14 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from bot import metrics
 from bot.core.messages import Reply
+from bot.core.ports import Outcome, Sender
 from bot.reminders.planner import Reminders
-from bot.reminders.store import Claimed, Outcome
+from bot.reminders.store import Claimed
 
 log = logging.getLogger(__name__)
-
-
-class Sender(Protocol):
-    channel: str
-
-    async def send(self, address: str, reply: Reply) -> Outcome: ...
 
 
 def worker_id() -> str:

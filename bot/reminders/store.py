@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.core.ports import Outcome
 from bot.storage.audit import AuditLog
 from bot.storage.db import Database
 from bot.storage.models import NudgeRow, PlanRow, PlanTargetRow, PlanTaskRow
@@ -56,18 +57,6 @@ class Claimed(Due):
     """A due nudge this sender has claimed; `attempts` counts this one."""
 
     attempts: int = 1
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a sender reports: sent (with the message's id), retry (not sent; try again after
-    `retry_after` seconds), failed (will never work: unknown channel, removed app), unknown (the
-    request went out but no answer came back)."""
-
-    status: str
-    message_ref: str | None = None
-    error: str | None = None
-    retry_after: float = 0.0
 
 
 class PlanStore:

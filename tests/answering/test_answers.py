@@ -4,8 +4,8 @@ import re
 
 import pytest
 
+from bot.app.services import build_core
 from bot.core.messages import Incoming
-from bot.core.turn import Lotse
 from tests.conftest import both_databases
 
 
@@ -78,7 +78,7 @@ def test_week_of_the_plan_is_found_by_its_number(service):
 )
 @both_databases  # the conversation so far is read back from the database
 def test_follow_up_question_uses_the_conversation(database_service, first, follow_up, expected):
-    core = Lotse(database_service.settings, database_service)
+    core = build_core(database_service.settings, database_service)
     conversation = f"follow-up-{first[:10]}"
     assert core.handle(Incoming(first, user="u1", conversation=conversation)).answered
     follow = core.handle(Incoming(follow_up, user="u1", conversation=conversation))
@@ -87,7 +87,7 @@ def test_follow_up_question_uses_the_conversation(database_service, first, follo
 
 
 def test_reply_cites_only_passages_the_answer_refers_to(kb_settings, service):
-    reply = Lotse(kb_settings, service).handle(Incoming("Was ist ein Quick Win?", user="u2"))
+    reply = build_core(kb_settings, service).handle(Incoming("Was ist ein Quick Win?", user="u2"))
     numbers = {int(n) for n in re.findall(r"\[(\d+)\]", reply.text)}
     assert numbers and {c.number for c in reply.citations} == numbers
 

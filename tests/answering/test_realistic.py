@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+from bot.app.lotse import Lotse
+from bot.app.services import build_core
 from bot.core.messages import Incoming
-from bot.core.turn import Lotse
 from tests.conftest import llm_service
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -104,7 +105,7 @@ def test_every_cited_source_names_the_guides_section_it_restates(service):
 
 @pytest.fixture
 def core(kb_settings, service) -> Lotse:
-    return Lotse(kb_settings, service)
+    return build_core(kb_settings, service)
 
 
 def ask_in_turn(core: Lotse, user: str, *messages: str):

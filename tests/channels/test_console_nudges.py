@@ -6,9 +6,9 @@ import io
 import time
 from datetime import UTC, datetime
 
-from bot.channels.console import BackgroundNudges, render
+from bot.app.services import build_core
+from bot.channels.console import BackgroundNudges, ConsoleSender, render
 from bot.core.messages import Incoming
-from bot.core.turn import Lotse
 from bot.settings import Settings
 
 
@@ -21,11 +21,11 @@ class Clock:
 
 def test_the_terminal_gets_the_due_nudge_once_and_can_tick_off_a_task(kb_settings, service, tmp_path):
     settings = Settings(data_dir=kb_settings.data_dir, knowledge_dir=kb_settings.knowledge_dir)
-    core = Lotse(settings, service, clock=Clock())
+    core = build_core(settings, service, clock=Clock())
     started = core.handle(Incoming("/plan start 2026-11-30 BY", "lead", channel="console", admin=True))
     assert "Erste Erinnerung: Mo 2026-11-30" in started.text
     out = io.StringIO()
-    with BackgroundNudges(core, stdout=out) as nudges:
+    with BackgroundNudges(core.services.scheduler([ConsoleSender(out)], role="console")) as nudges:
         deadline = time.monotonic() + 10
         while "Woche 1 von 12" not in out.getvalue():
             assert time.monotonic() < deadline, out.getvalue()

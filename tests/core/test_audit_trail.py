@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.answering import AnswerService
-from bot.core.privacy import purge
-from bot.core.turn import Lotse
+from bot.app.services import build_core
 from bot.pilots.store import Kpi
+from bot.privacy.requests import purge
 from bot.settings import SlackSettings
 from bot.storage.audit import AuditLog
 from ingest.index import KnowledgeIndex
@@ -67,7 +67,7 @@ def test_plan_start_pause_resume_move_and_stop_are_each_one_entry(core):
 @both_databases
 def test_pilot_changes_name_the_field_and_refused_values_leave_no_entry(core):
     admin = Person(core, "UADMIN")
-    core.pilot_store.create("slack:T1", "Dokumentensuche", ADMIN, start=date(2026, 9, 1), end=date(2026, 12, 31),
+    core.services.pilot_store.create("slack:T1", "Dokumentensuche", ADMIN, start=date(2026, 9, 1), end=date(2026, 12, 31),
                             users=12, kpis=[Kpi("Suchzeit", "min", "lower", 15, 5)])  # fmt: skip
     admin.say("/pilot setze Dokumentensuche monatlich 700")
     admin.say("/pilot setze Dokumentensuche kpi 1 ziel 6")
@@ -108,10 +108,10 @@ def test_exports_erasure_and_the_retention_purge_are_recorded_with_counts(core):
 
     admin.say("Wer sollte im KI-Team mitarbeiten?")  # a conversation the retention period will remove
 
-    assert purge(core.personal, core.settings, datetime(2099, 1, 1, tzinfo=UTC))["messages"] > 0
+    assert purge(core.services.personal, core.settings, datetime(2099, 1, 1, tzinfo=UTC))["messages"] > 0
     [(who, what, target, counts)] = actions(core, "data.purge")
     assert (who, target) == ("system", "retention") and counts["messages"] > 0
-    assert purge(core.personal, core.settings, datetime(2099, 1, 1, tzinfo=UTC))["messages"] == 0
+    assert purge(core.services.personal, core.settings, datetime(2099, 1, 1, tzinfo=UTC))["messages"] == 0
     assert len(actions(core, "data.purge")) == 1  # a purge that removed nothing leaves no entry
 
 
@@ -128,7 +128,7 @@ def test_a_changed_role_configuration_is_recorded_once_at_the_next_start(kb_sett
         make_settings(kb_settings, tmp_path / "c", database_url),
         slack=SlackSettings(admins=frozenset({"UNEW"}), champions=frozenset({"UCHAMP"})),
     )
-    changed = Lotse(settings, AnswerService(settings, KnowledgeIndex(settings, embedder=kb_index.embedder)))
+    changed = build_core(settings, AnswerService(settings, KnowledgeIndex(settings, embedder=kb_index.embedder)))
     [_, (who, _, _, detail)] = actions(changed, "roles.")
     assert who == "config"
     assert detail["added"] == {"slack:admin": ["UNEW"], "slack:champion": ["UCHAMP"]}
@@ -142,5 +142,5 @@ def test_a_changed_role_configuration_is_recorded_once_at_the_next_start(kb_sett
 
 def test_the_audit_log_refuses_an_action_it_does_not_know(core):
     with pytest.raises(ValueError, match="bot.storage.audit.ACTIONS"):
-        AuditLog(core.register_store.db).record(ADMIN, "plan.delete", "x")
+        AuditLog(core.services.register_store.db).record(ADMIN, "plan.delete", "x")
     assert actions(core, "plan.") == []

@@ -17,10 +17,12 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.app.lotse import Lotse
+from bot.app.services import build_core
 from bot.core.messages import Incoming, Reply
-from bot.core.turn import Lotse
 from bot.pilots.report import Reports
 from bot.pilots.store import Entry, Kpi, PilotStore
+from bot.privacy.personal import PersonalData
 from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.audit import AuditLog
 from bot.storage.conversations import ConversationStore
@@ -45,14 +47,13 @@ from bot.storage.models import (
     RateRow,
 )
 from bot.storage.people import People
-from bot.storage.personal import PersonalData
 from bot.storage.references import ReferenceStore
 from tests.conftest import both_databases
 
 
 @pytest.fixture
 def core(database_service) -> Lotse:
-    return Lotse(dataclasses.replace(database_service.settings, console_role="employee"), database_service)
+    return build_core(dataclasses.replace(database_service.settings, console_role="employee"), database_service)
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ class Person:
 
 
 def pilot_of(core: Lotse, workspace: str):
-    return core.pilot_store.create(f"console:{workspace}", "Dokumentensuche", "lead", start=date(2026, 10, 1),
+    return core.services.pilot_store.create(f"console:{workspace}", "Dokumentensuche", "lead", start=date(2026, 10, 1),
                                    end=date(2027, 3, 31), users=10, anonymous=True,
                                    kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])  # fmt: skip
 
@@ -102,14 +103,14 @@ def use_everything(person: Person, question: str, works: str, anonymous: bool) -
     done = person.say("/check readiness", "ja", "ja", "nein", "ja")
     assert done.mode == "dialog" and done.question is None, done.text
     entry = give_feedback(person, anonymous, "4", works)
-    ReferenceStore(person.core.pilot_store.db).save(f"teams:conv-{person.key}", person.key, {"user": person.user})
+    ReferenceStore(person.core.services.pilot_store.db).save(f"teams:conv-{person.key}", person.key, {"user": person.user})
     return {"answer": answer.answer_id, "entry": entry}
 
 
 def stored(core: Lotse, person: Person, entry_id: int) -> dict[str, int]:
     """What the tables hold of the person, counted straight from the database."""
     prefix = f"{person.key}:"
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         return {
             "messages": s.scalar(select(func.count()).where(MessageRow.conversation.startswith(prefix))),
             "dialogs": s.scalar(select(func.count()).where(DialogRow.conversation.startswith(prefix))),
@@ -121,7 +122,7 @@ def stored(core: Lotse, person: Person, entry_id: int) -> dict[str, int]:
 
 
 def results_of(core: Lotse, workspace: str) -> list[tuple[str, str]]:
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         rows = s.execute(
             select(AssessmentResultRow.assessment, AssessmentResultRow.author)
             .where(AssessmentResultRow.scope == f"console:{workspace}")
@@ -136,7 +137,7 @@ def results_of(core: Lotse, workspace: str) -> list[tuple[str, str]]:
 @both_databases
 def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     pilot = pilot_of(core, workspace)
-    (kpi,) = core.pilot_store.kpis(pilot.id)
+    (kpi,) = core.services.pilot_store.kpis(pilot.id)
     anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
     anna.say("Was passiert in Woche 3?")
     anna.say("/feedback 5 prima")
@@ -146,9 +147,9 @@ def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     ben.say("/feedback 1 Bens Kritik")
     give_feedback(ben, False, "5", "Bens Geheimnis")
 
-    People(core.pilot_store.db).remember(anna.key, "Anna Schmidt")
-    AuditLog(core.pilot_store.db).record(anna.key, "pilot.update", str(pilot.id), fields=["owner"])
-    AuditLog(core.pilot_store.db).record(ben.key, "pilot.update", str(pilot.id), fields=["users"])
+    People(core.services.pilot_store.db).remember(anna.key, "Anna Schmidt")
+    AuditLog(core.services.pilot_store.db).record(anna.key, "pilot.update", str(pilot.id), fields=["owner"])
+    AuditLog(core.services.pilot_store.db).record(ben.key, "pilot.update", str(pilot.id), fields=["users"])
     reply = anna.say("meine Daten")
     assert len(reply.files) == 1 and reply.files[0].mime == "application/json"
     path = reply.files[0].path
@@ -163,7 +164,7 @@ def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     assert data["messages"][0]["text"] == "Was passiert in Woche 3?"
     # the anonymous entry's dialog is deleted when the entry is stored: nothing ties the entry to anna
     assert [d["assessment"] for d in data["dialogs"]] == ["readiness"]
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         assert s.get(PilotFeedbackRow, anonymous).dialog_id is None
         assert not s.scalar(select(func.count()).where(DialogRow.assessment == f"pilot_feedback_{pilot.id}",
                                                        DialogRow.conversation.startswith(f"{anna.key}:")))  # fmt: skip
@@ -193,10 +194,10 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
                       "conversation_refs": 1}  # fmt: skip
     bens_before = stored(core, ben, bens["entry"])
     assert results_of(core, workspace) == [("readiness", "anna"), ("readiness", "ben")]
-    people = People(core.pilot_store.db)
+    people = People(core.services.pilot_store.db)
     people.remember(anna.key, "Anna Schmidt")
     people.remember(ben.key, "Ben Berg")
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         s.add_all([NoticeRow(user_key=key, kind="test") for key in (anna.key, ben.key)]
                   + [RateRow(user_key=key, window="m:test", count=1, expires_at=datetime.now(UTC))
                      for key in (anna.key, ben.key)])  # fmt: skip
@@ -215,11 +216,11 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
                            "Bei 1 Team-Ergebnissen ist Ihr Name entfernt.")  # fmt: skip
     assert stored(core, anna, annas["entry"]) == dict.fromkeys(before, 0)
     assert people.name_of(anna.key) is None and people.name_of(ben.key) == "Ben Berg"
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         # the notices shown and the rate counters go too; ben's stay
         assert s.scalars(select(NoticeRow.user_key).where(NoticeRow.kind == "test")).all() == [ben.key]
         assert s.scalars(select(RateRow.user_key).where(RateRow.window == "m:test")).all() == [ben.key]
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         assert s.get(MessageRow, annas["answer"]) is None
     # ben keeps all of his
     assert stored(core, ben, bens["entry"]) == bens_before
@@ -232,18 +233,18 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
 def test_erasure_removes_the_user_from_the_team_records_that_stay(database_service, workspace):
     """The team's plan, its ticked-off tasks and its pilots stay, but no longer name the person."""
     settings = dataclasses.replace(database_service.settings, console_role="admin")
-    core = Lotse(settings, database_service, clock=lambda: datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    core = build_core(settings, database_service, clock=lambda: datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
     anna, ben = Person(core, "anna", workspace), Person(core, "ben", workspace)
     assert "Der 90-Tage-Plan läuft." in anna.say("/plan start 2026-11-30 BY").text
     assert anna.say("/plan erledigt 1.1").text == "Aufgabe 1.1 ist erledigt. ✅"
     assert ben.say("/plan erledigt 1.2").text == "Aufgabe 1.2 ist erledigt. ✅"
-    pilot = core.pilot_store.create(f"console:{workspace}", "Annas Pilot", anna.key, start=date(2026, 10, 1),
+    pilot = core.services.pilot_store.create(f"console:{workspace}", "Annas Pilot", anna.key, start=date(2026, 10, 1),
                                     end=date(2027, 3, 31))  # fmt: skip
 
     anna.say("lösche meine Daten")
     assert anna.say("ja").text.startswith("🗑️ Gelöscht:")
 
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         plan = s.scalars(select(PlanRow).where(PlanRow.scope == f"console:{workspace}")).one()
         query = select(PlanTaskRow.task, PlanTaskRow.updated_by).where(PlanTaskRow.plan_id == plan.id)
         tasks = {task: by for task, by in s.execute(query).all()}

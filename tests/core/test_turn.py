@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app.lotse import Lotse
+from bot.app.services import build_core
 from bot.core.messages import Incoming
-from bot.core.turn import Lotse
 from tests.conftest import both_databases
 
 
 @pytest.fixture
 def lotse(database_service) -> Lotse:
-    return Lotse(database_service.settings, database_service)
+    return build_core(database_service.settings, database_service)
 
 
 def say(lotse: Lotse, text: str, workspace: str, user: str = "anna"):

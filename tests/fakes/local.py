@@ -43,7 +43,7 @@ async def start_serve(
     port = free_port()
     log = open(stderr, "w+b") if stderr is not None else tempfile.TemporaryFile()
     with log:
-        process = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port)], env=env,
                                    cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as session:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from bot.answering import AnswerService
-from bot.cli import main
+from bot.app.cli import main
 from bot.settings import LLMSettings, Settings
 from bot.storage import ChunkRow
 from bot.storage.models import IndexStateRow

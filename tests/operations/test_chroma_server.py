@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.answering import AnswerService
-from bot.cli import _open_service
+from bot.app.services import open_answers
 from bot.core.language import detect_language
 from bot.settings import Settings
 from ingest.index import KnowledgeIndex
@@ -42,7 +42,7 @@ def test_ingest_and_questions_through_the_chroma_server(chroma_url, tmp_path, se
     # a second Lotse on the same database and server: no ingest of its own, the same answers
     replica = Settings(data_dir=tmp_path / "b", knowledge_dir=KNOWLEDGE, chroma_url=chroma_url,
                        database_url=f"sqlite:///{tmp_path / 'a' / 'lotse.db'}")  # fmt: skip
-    second = _open_service(replica)
+    second = open_answers(replica)
     assert second.index.lexical.is_built and not (tmp_path / "b" / "chroma").exists()
     for question in QUESTIONS:
         assert top(second, question) == top(on_server, question), question

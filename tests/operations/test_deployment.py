@@ -16,7 +16,7 @@ import aiohttp
 import chromadb
 import yaml
 
-from bot.cli import build_parser
+from bot.app.cli import build_parser
 from tests.conftest import KNOWLEDGE, ROOT
 from tests.fakes.local import start_serve
 from tests.fakes.slack_api import FakeSlack

@@ -18,8 +18,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot import server
-from bot.core.turn import Lotse
+from bot.app import server
+from bot.app.services import build_core
 from bot.settings import Settings, SlackSettings
 from ingest.index import KnowledgeIndex
 from ingest.pipeline import ingest
@@ -133,7 +133,7 @@ async def test_events_during_a_database_outage_get_503_and_are_answered_once_whe
                                             team_id=TEAM), scheduler=False)  # fmt: skip
     from bot.answering import AnswerService
 
-    core = Lotse(settings, AnswerService(settings))
+    core = build_core(settings, AnswerService(settings))
     runner, base = await serve_local(server.build_app(core, settings))
     [(event_id, channel, body)] = events(1, "O")
     try:
@@ -284,7 +284,7 @@ async def test_socket_mode_does_not_ack_an_event_it_could_not_record(tmp_path, o
                                             team_id=TEAM), scheduler=False)  # fmt: skip
     from bot.answering import AnswerService
 
-    core = Lotse(settings, AnswerService(settings))
+    core = build_core(settings, AnswerService(settings))
     running = asyncio.create_task(server.run(core, settings, "127.0.0.1", 0, asyncio.Event()))
     [(_, channel, body)] = events(1, "S")
     envelope = {"envelope_id": "env-down", "type": "events_api", "accepts_response_payload": False,

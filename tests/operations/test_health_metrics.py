@@ -12,9 +12,9 @@ import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
+from bot.app.server import build_app
+from bot.app.services import build_core
 from bot.core.messages import Incoming
-from bot.core.turn import Lotse
-from bot.server import build_app
 from tests.conftest import PG
 from tests.fakes.local import serve_local
 
@@ -33,7 +33,7 @@ def sample(metrics_text: str, name: str, **labels: str) -> float:
 
 
 async def test_healthz_readyz_and_metrics(kb_settings, service):
-    core = Lotse(kb_settings, service)
+    core = build_core(kb_settings, service)
     runner, base = await serve_local(build_app(core, kb_settings))
     try:
         assert (await get(base, "/healthz"))[0] == 200
@@ -62,7 +62,7 @@ async def test_healthz_readyz_and_metrics(kb_settings, service):
 async def test_readyz_is_red_while_the_database_is_gone_and_green_when_it_is_back(kb_settings, service,
                                                                                   postgres_url, tmp_path):  # fmt: skip
     settings = dataclasses.replace(kb_settings, data_dir=tmp_path / "data", database_url=postgres_url)
-    core = Lotse(settings)
+    core = build_core(settings)
     runner, base = await serve_local(build_app(core, settings))
     name = make_url(postgres_url).database
     try:

@@ -9,9 +9,9 @@ import socket
 
 import aiohttp
 
-from bot.core.turn import Lotse
+from bot.app.server import build_app
+from bot.app.services import build_core
 from bot.logs import REQUEST_ID, JsonFormatter
-from bot.server import build_app
 from tests.channels.test_cli import guard_dir, lotse  # noqa: F401  (guard_dir is a fixture)
 from tests.fakes.local import serve_local
 
@@ -35,7 +35,7 @@ def test_a_json_line_carries_the_request_id_and_the_error():
 
 
 async def test_every_response_carries_a_request_id(kb_settings, service):
-    runner, base = await serve_local(build_app(Lotse(kb_settings, service), kb_settings))
+    runner, base = await serve_local(build_app(build_core(kb_settings, service), kb_settings))
     try:
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{base}/healthz", headers={"X-Request-Id": "abc-123"}) as response:

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 
-from bot.cli import _open_service
+from bot.app.services import open_answers
 from bot.core.language import detect_language
 from bot.settings import Settings
 from tests.conftest import KNOWLEDGE, ROOT
@@ -29,7 +29,7 @@ def top(service, question: str) -> list[str]:
 
 def test_a_replica_with_its_own_embedded_store_builds_it_from_the_shared_database(kb_settings, service, tmp_path):
     replica = Settings(data_dir=tmp_path / "replica", knowledge_dir=KNOWLEDGE, database_url=kb_settings.db_url)
-    second = _open_service(replica)
+    second = open_answers(replica)
     assert second.index.vectors.count() == second.index.chunk_count() > 0
     assert second.index.lexical.is_built
     for question in QUESTIONS:
@@ -39,7 +39,7 @@ def test_a_replica_with_its_own_embedded_store_builds_it_from_the_shared_databas
 def lotse(*args: str, data_dir) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
     env.update(LOTSE_DATA_DIR=str(data_dir), LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE))
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=300)  # fmt: skip
 
 

@@ -109,8 +109,8 @@ async def test_a_running_replica_answers_from_documents_another_process_ingested
             env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
             env.update(LOTSE_DATA_DIR=str(tmp_path / "elsewhere"), LOTSE_DATABASE_URL=postgres_url,
                        LOTSE_CHROMA_URL=chroma_url)  # fmt: skip
-            done = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "ingest", str(docs), env=env,
-                                                        cwd=ROOT, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+            done = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.app.cli", "ingest", str(docs),
+                                                        env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE)  # fmt: skip
             _, stderr = await done.communicate()
             assert done.returncode == 0, stderr.decode()
             ingested = time.monotonic()

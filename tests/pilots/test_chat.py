@@ -16,8 +16,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bot.app.lotse import Lotse
+from bot.app.services import build_core
 from bot.core.messages import Incoming, Reply
-from bot.core.turn import Lotse
 from bot.pilots.store import Entry, Kpi
 from bot.settings import SlackSettings, TeamsSettings
 from bot.storage.models import KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
@@ -36,7 +37,7 @@ def core(database_service) -> Lotse:
         slack=SlackSettings(admins=frozenset({"UADMIN"}), champions=frozenset({"UCHAMP"})),
         teams=TeamsSettings(admins=frozenset({"aad-admin"}), champions=frozenset({"aad-champ"})),
     )
-    return Lotse(settings, database_service)
+    return build_core(settings, database_service)
 
 
 @pytest.fixture
@@ -78,17 +79,17 @@ def seed_pilot(core: Lotse, scope: str, name: str = "Dokumentensuche", **fields)
         kpis=[Kpi("Suchzeit", "min", "lower", 15, 3), Kpi("Erstlösungsquote", "%", "higher", 40, 60)],
     )
     values.update(fields)
-    return core.pilot_store.create(scope, name, f"{scope}:lead", **values)
+    return core.services.pilot_store.create(scope, name, f"{scope}:lead", **values)
 
 
 def entries(core: Lotse, pilot_id: int) -> list[PilotFeedbackRow]:
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         return list(s.scalars(select(PilotFeedbackRow).where(PilotFeedbackRow.pilot_id == pilot_id)
                               .order_by(PilotFeedbackRow.id)).all())  # fmt: skip
 
 
 def values(core: Lotse, entry_id: int) -> dict[int, float]:
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         rows = s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value).where(KpiValueRow.feedback_id == entry_id))
         return dict(rows.all())
 
@@ -125,7 +126,7 @@ def test_an_admin_registers_a_pilot_answer_by_answer(core, workspace):
     assert "• Erstlösungsquote: Ausgangswert 40 %, Ziel 60 % (+50 %; höher ist besser)" in reply.text
 
     scope = f"slack:{workspace}"
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         (pilot,) = s.scalars(select(PilotRow).where(PilotRow.scope == scope)).all()
         kpis = s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot.id).order_by(KpiRow.position)).all()
     assert (pilot.name, pilot.use_case, pilot.owner) == ("Rechnungseingang", "Rechnungen automatisch vorerfassen",
@@ -151,7 +152,7 @@ def test_an_admin_registers_a_pilot_answer_by_answer(core, workspace):
 @both_databases
 def test_bad_feedback_inputs_are_re_prompted_and_the_entry_is_stored_right(core, workspace):
     pilot = seed_pilot(core, f"console:{workspace}")
-    search, fcr = core.pilot_store.kpis(pilot.id)
+    search, fcr = core.services.pilot_store.kpis(pilot.id)
     emma = Person(core, "emma", workspace)
     reply = emma.say("/pilot feedback Dokumentensuche")
     assert reply.text.startswith("*Rückmeldung zum Pilot „Dokumentensuche“*")
@@ -218,7 +219,7 @@ def test_a_repeated_last_answer_stores_one_entry(core, workspace, monkeypatch):
 @both_databases
 def test_anonymous_feedback_is_still_its_authors_to_see_change_and_withdraw(core, workspace):
     pilot = seed_pilot(core, f"console:{workspace}", anonymous=True, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])
-    (kpi,) = core.pilot_store.kpis(pilot.id)
+    (kpi,) = core.services.pilot_store.kpis(pilot.id)
     emma = Person(core, "emma", workspace)
     reply = emma.say("/pilot feedback Dokumentensuche")
     assert step(reply) == "anonymous"
@@ -271,7 +272,7 @@ def test_an_employee_is_refused_what_champions_and_admins_do(core, workspace):
             assert reply.answered is False and not reply.files and not reply.images and reply.question is None
             assert not core.in_dialog(employee.message)
     for channel in ("console", "slack", "teams"):  # "Neuer Pilot" was not registered anywhere
-        assert [p.name for p in core.pilot_store.pilots(f"{channel}:{workspace}")] == ["Dokumentensuche"]
+        assert [p.name for p in core.services.pilot_store.pilots(f"{channel}:{workspace}")] == ["Dokumentensuche"]
 
 
 @both_databases
@@ -298,7 +299,7 @@ def test_an_employee_cannot_touch_someone_elses_entry_nor_learn_that_it_exists(c
 def test_a_champion_collects_group_feedback_and_sees_reports_but_cannot_export(core, workspace):
     scope = f"slack:{workspace}"
     pilot = seed_pilot(core, scope, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])
-    (kpi,) = core.pilot_store.kpis(pilot.id)
+    (kpi,) = core.services.pilot_store.kpis(pilot.id)
     champion = Person(core, "UCHAMP", workspace, "slack")
     reply = champion.say("/pilot gruppe Dokumentensuche")
     assert reply.text.startswith("*Gruppenrunde zum Pilot „Dokumentensuche“*") and step(reply) == "group_size"
@@ -337,7 +338,7 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     scope = f"slack:{workspace}"
     pilot = seed_pilot(core, scope, anonymous=True, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])
     seed_pilot(core, f"slack:other{workspace}", name="Fremd")  # another workspace's pilot is not exported
-    (kpi,) = core.pilot_store.kpis(pilot.id)
+    (kpi,) = core.services.pilot_store.kpis(pilot.id)
     Person(core, "UEMPLOYEE", workspace, "slack").script("/pilot feedback Dokumentensuche", "nein", "4", "30", "5",
                                                           "Schnell", "-", "-")  # fmt: skip
     Person(core, "UOTHER", workspace, "slack").script("/pilot feedback Dokumentensuche", "ja", "2", "0", "9", "-",
@@ -377,9 +378,9 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
 def test_the_quarter_report_in_english(core, workspace):
     scope = f"slack:{workspace}"
     pilot = seed_pilot(core, scope, users=20, hourly_rate=50, one_off_cost=6000, monthly_cost=500, kpis=[])
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         for number, (rating, minutes) in enumerate(((5, 30), (4, 60), (3, 90))):
-            core.pilot_store.add_entry(s, pilot.id, f"{scope}:u{number}", f"u{number}",
+            core.services.pilot_store.add_entry(s, pilot.id, f"{scope}:u{number}", f"u{number}",
                                        Entry(rating, minutes_saved=minutes),
                                        created_at=datetime(2026, 11, 2 + number, tzinfo=UTC))  # fmt: skip
     reply = Person(core, "UADMIN", workspace, "slack").say("/pilot report quarter 2026-Q4")

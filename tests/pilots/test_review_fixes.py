@@ -58,7 +58,7 @@ def test_a_kpi_with_unit_per_cent_keeps_an_absolute_target(core, workspace):  # 
     admin = Person(core, "UADMIN", workspace, "slack")
     admin.script("/pilot neu Servicedesk", "Tickets vorsortieren", "Jana", "1.10.2026", "31.3.2027", "20", "nein",
                  "0", "0", "50", "Erstlösungsquote", "%", "höher", "40 %", "60 %", "-", "fertig")  # fmt: skip
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         kpi = s.scalars(select(KpiRow).join(PilotRow).where(PilotRow.name == "Servicedesk",
                                                             PilotRow.scope == f"slack:{workspace}")).one()  # fmt: skip
     assert (kpi.baseline, kpi.target, kpi.target_change) == (40, 60, None)
@@ -93,17 +93,17 @@ def test_an_admin_corrects_and_deletes_a_pilot_others_cannot(core, workspace):  
     assert reply.text == "Das Ziel muss auf der besseren Seite des Ausgangswerts liegen. Nichts geändert."
     admin.say("/pilot setze Dokumentensuche kpi 1 ziel -50 %")  # 15 × 0.5
     assert admin.say("/pilot setze Dokumentensuche ende 1.9.2026").text.startswith("Das Ende muss nach dem Start")
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         row = s.get(PilotRow, pilot.id)
         targets = s.scalars(select(KpiRow.target).where(KpiRow.pilot_id == pilot.id).order_by(KpiRow.position)).all()
     assert (row.monthly_cost, row.end, targets) == (700.0, date(2027, 3, 31), [7.5, 60.0])
 
     ask = admin.say("/pilot löschen Dokumentensuche")
     assert "(1)" in ask.text and "/pilot löschen Dokumentensuche ja" in ask.text
-    assert core.pilot_store.get(pilot.id) is not None  # asking deletes nothing
+    assert core.services.pilot_store.get(pilot.id) is not None  # asking deletes nothing
     assert champion.say("/pilot löschen Dokumentensuche ja").text.startswith("Dieser Befehl ist Admin")
     assert admin.say("/pilot löschen Dokumentensuche ja").text.startswith("🗑️ Pilot „Dokumentensuche“")
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         assert s.get(PilotRow, pilot.id) is None
         assert not s.scalars(select(PilotFeedbackRow).where(PilotFeedbackRow.pilot_id == pilot.id)).all()
         assert not s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot.id)).all()
@@ -112,16 +112,16 @@ def test_an_admin_corrects_and_deletes_a_pilot_others_cannot(core, workspace):  
 @both_databases
 def test_changing_an_entry_keeps_what_the_user_keeps(core, workspace):  # noqa: F811
     pilot = seed_pilot(core, f"slack:{workspace}")
-    search, rate = core.pilot_store.kpis(pilot.id)
+    search, rate = core.services.pilot_store.kpis(pilot.id)
     emma = Person(core, "UEMMA", workspace, "slack")
     emma.script("/pilot feedback Dokumentensuche", "4", "2 Std", "5", "50", "Schnell", "Scans fehlen", "Danke")
-    (entry,) = core.pilot_store.entries_of(emma.message.user_key)
+    (entry,) = core.services.pilot_store.entries_of(emma.message.user_key)
     ask = emma.say(f"/pilot ändern {entry[0].id}")
     assert "Bisher: 4 – „behalten“ übernimmt es." in ask.text
     emma.script("behalten", "90", "behalten", "behalten", "behalten", "Nichts mehr")
     reply = emma.say("behalten")
     assert reply.text.startswith(f"✅ Eintrag {entry[0].id} ist geändert")
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         row = s.get(PilotFeedbackRow, entry[0].id)
         values = dict(s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value)
                                 .where(KpiValueRow.feedback_id == row.id)).all())  # fmt: skip

@@ -19,8 +19,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from bot.answering import AnswerService
+from bot.app.lotse import Lotse
+from bot.app.services import build_core
 from bot.core.messages import Incoming, Reply
-from bot.core.turn import Lotse
 from bot.reminders.dispatch import Dispatcher, Stats
 from bot.settings import SlackSettings
 from ingest.index import KnowledgeIndex
@@ -44,7 +45,7 @@ def core(kb_settings, kb_index, database_url, tmp_path) -> Lotse:
         console_role="admin",
         slack=SlackSettings(admins=frozenset({"UADMIN"})),
     )
-    lotse = Lotse(settings, AnswerService(settings, KnowledgeIndex(settings, embedder=kb_index.embedder)))
+    lotse = build_core(settings, AnswerService(settings, KnowledgeIndex(settings, embedder=kb_index.embedder)))
     yield lotse
     lotse.answers.index.db.dispose()
 
@@ -71,4 +72,4 @@ class Admin:
 
 def scheduler_pass(core: Lotse, now: datetime | None = None) -> Stats:
     """One pass of the nudge scheduler over every plan in the database, as the server runs it."""
-    return asyncio.run(Dispatcher(core.reminders, [Collect("console")]).run_once(now))
+    return asyncio.run(Dispatcher(core.services.reminders, [Collect("console")]).run_once(now))

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.app.lotse import Lotse
 from bot.core.messages import Incoming, Reply
-from bot.core.turn import Lotse
 from bot.pilots import commands as pilots
 from bot.pilots.commands import pilot_text, quarter_text
 from bot.pilots.report import quarter_of
@@ -104,11 +104,11 @@ class Team:
         self.admin = Admin(core)
         self.core, self.channel, self.user, self.private = core, channel, user, private
         self.scope = f"{channel}:{self.admin.workspace}"
-        core.pilot_store.create(self.scope, "Dokumentensuche", f"{self.scope}:lead", start=TODAY,
+        core.services.pilot_store.create(self.scope, "Dokumentensuche", f"{self.scope}:lead", start=TODAY,
                                 end=TODAY + timedelta(days=90), users=20, hourly_rate=50.0,
                                 kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])  # fmt: skip
         core.plan.start(Incoming("/plan start", "lead", channel, self.admin.workspace, admin=True), [], "de")
-        self.plan = core.reminders.plans.current(self.scope)
+        self.plan = core.services.reminders.plans.current(self.scope)
 
     def say(self, text: str, value: str | None = None) -> Reply:
         message = Incoming(text, self.user, self.channel, self.admin.workspace, value=value, private=self.private)
@@ -120,14 +120,14 @@ class Team:
         """What the team stored can still be computed with: the plan's nudges and status, the pilots'
         figures and the quarter's report."""
         core = self.core
-        running = core.reminders.plans.current(self.scope)
+        running = core.services.reminders.plans.current(self.scope)
         if running is not None:
-            core.reminders.occurrences(running, None, TODAY + timedelta(days=400))
-            core.reminders.nudge(running, "W01")
+            core.services.reminders.occurrences(running, None, TODAY + timedelta(days=400))
+            core.services.reminders.nudge(running, "W01")
             core.plan.status(running, "de")
-        for pilot in core.pilot_store.pilots(self.scope):
-            pilot_text(core.reports.pilot(pilot.id), "de")
-        quarter_text(core.reports.quarter(self.scope, quarter_of(TODAY)), "en")
+        for pilot in core.services.pilot_store.pilots(self.scope):
+            pilot_text(core.services.reports.pilot(pilot.id), "de")
+        quarter_text(core.services.reports.quarter(self.scope, quarter_of(TODAY)), "en")
 
 
 @settings(CORE, max_examples=70)
@@ -144,10 +144,10 @@ def test_every_command_with_any_argument_gets_a_reply(core, data, who):
 def test_any_button_value_gets_a_reply_and_a_refused_one_changes_nothing(core, data):
     team = Team(core)
     value = data.draw(button(team.plan.id), label="value")
-    before = core.reminders.plans.tasks(team.plan.id)
+    before = core.services.reminders.plans.tasks(team.plan.id)
     reply = team.say("", value)
     if not reply.answered:
-        assert core.reminders.plans.tasks(team.plan.id) == before
+        assert core.services.reminders.plans.tasks(team.plan.id) == before
     team.still_works()
 
 
@@ -172,7 +172,7 @@ def test_a_plan_moved_to_a_date_far_away_is_refused_and_the_nudges_keep_going(co
         assert not reply.answered
         assert reply.text == (f"Das hat nicht geklappt: Das Datum {day} liegt zu weit weg. Bitte ein Datum in den "
                               f"Jahren {first} bis {last} angeben, z. B. 2027-01-11.")  # fmt: skip
-        assert core.reminders.plans.current(team.scope).start == team.plan.start
+        assert core.services.reminders.plans.current(team.scope).start == team.plan.start
         english = team.say(f"/plan move {day}")
         assert f"The date {day} is too far away. Please give a date in the years {first} to {last}" in english.text
         assert not team.say(f"/plan start {day}").answered and not team.say(f"/plan vorschau {day}").answered
@@ -182,10 +182,10 @@ def test_a_plan_moved_to_a_date_far_away_is_refused_and_the_nudges_keep_going(co
 @both_databases
 def test_a_plan_stored_with_a_date_beyond_the_calendar_does_not_stop_the_other_teams_nudges(core):
     broken, other = Team(core), Team(core)
-    with core.reminders.db.session() as s:  # as an older Lotse stored it
+    with core.services.reminders.db.session() as s:  # as an older Lotse stored it
         s.get(PlanRow, broken.plan.id).start = date(9999, 12, 31)
         assert s.scalar(select(PlanRow.start).where(PlanRow.id == broken.plan.id)) == date(9999, 12, 31)
-    first = next(o for o in core.reminders.occurrences(other.plan, None, TODAY) if o.key == "W01")
+    first = next(o for o in core.services.reminders.occurrences(other.plan, None, TODAY) if o.key == "W01")
     stats = scheduler_pass(core, first.due_at + timedelta(hours=1))
     assert stats.planned == stats.sent == 1  # the other team's first week
 
@@ -197,7 +197,7 @@ def test_a_pilot_cost_that_would_be_infinite_is_refused_and_the_report_still_wor
         assert not reply.answered and reply.text.startswith("Diese Zahl ist zu groß. Bitte eine Zahl bis höchstens")
     reply = team.say("/pilot setze Dokumentensuche einmalig 1e300 mrd")
     assert not reply.answered and reply.text == "Bitte eine Zahl ab 0 eingeben."
-    (pilot,) = core.pilot_store.pilots(team.scope)
+    (pilot,) = core.services.pilot_store.pilots(team.scope)
     assert (pilot.one_off_cost, pilot.monthly_cost) == (0, 0)
     assert team.say("/pilot bericht Dokumentensuche").answered
     assert team.say("/pilot bericht quartal").answered
@@ -213,11 +213,11 @@ def test_unicode_digits_in_a_pilot_command_get_a_clean_answer(core):
 
 
 def test_a_number_with_unicode_digits_names_no_pilot_in_the_terminal_either(core):
-    from bot.cli import _find_pilot
+    from bot.app.cli.pilots import find_pilot
 
     team = Team(core)
-    assert _find_pilot(core.pilot_store, "²", team.scope) is None
-    assert _find_pilot(core.pilot_store, "1", team.scope).name == "Dokumentensuche"
+    assert find_pilot(core.services.pilot_store, "²", team.scope) is None
+    assert find_pilot(core.services.pilot_store, "1", team.scope).name == "Dokumentensuche"
 
 
 def test_a_quarter_without_dates_is_refused_with_the_years_it_may_have(core):
@@ -251,6 +251,6 @@ def test_a_nudge_button_with_a_bad_occurrence_is_refused_before_the_task_changes
                        "0000-Q1", "9999-Q4", "Q4", ""):  # fmt: skip
         reply = team.say("", f"plan:{team.plan.id}:1.1:done:{occurrence}")
         assert not reply.answered and reply.text == "Diese Erinnerung gehört zu einem Plan, der nicht mehr läuft."
-        assert core.reminders.plans.tasks(team.plan.id) == {}, occurrence
+        assert core.services.reminders.plans.tasks(team.plan.id) == {}, occurrence
     assert team.say("", f"plan:{team.plan.id}:1.1:done:W01").answered  # the occurrence a nudge gives it
-    assert core.reminders.plans.tasks(team.plan.id)["1.1"].status == "done"
+    assert core.services.reminders.plans.tasks(team.plan.id)["1.1"].status == "done"

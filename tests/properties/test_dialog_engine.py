@@ -70,9 +70,9 @@ def test_any_sequence_of_answers_gets_replies_and_leaves_usable_records(core, da
     if core.in_dialog(team.admin.message()):  # it can always be continued where it stands
         assert team.say("/weiter").question is not None or team.say("hilfe") is not None
     team.still_works()
-    for pilot in core.pilot_store.pilots(team.scope):
-        pilot_text(core.reports.pilot(pilot.id), "en")
-    quarter_text(core.reports.quarter(team.scope, quarter_of(TODAY)), "de")
+    for pilot in core.services.pilot_store.pilots(team.scope):
+        pilot_text(core.services.reports.pilot(pilot.id), "en")
+    quarter_text(core.services.reports.quarter(team.scope, quarter_of(TODAY)), "de")
     assert team.say("/ergebnis").text and team.say("/register").text
 
 
@@ -92,5 +92,5 @@ def test_a_pilot_registered_with_any_figures_gives_its_report(core, data):
                          else st.sampled_from(GOOD.get(kind, GOOD["text"])), label=kind)  # fmt: skip
         reply = team.say(text)
     team.still_works()
-    for pilot in core.pilot_store.pilots(team.scope):
+    for pilot in core.services.pilot_store.pilots(team.scope):
         assert team.say(f"/pilot bericht {pilot.name}").text

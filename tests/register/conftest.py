@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.answering import AnswerService
+from bot.app.lotse import Lotse
+from bot.app.services import build_core
 from bot.core.messages import Incoming, Reply
-from bot.core.turn import Lotse
 from bot.settings import SlackSettings, TeamsSettings
 from bot.storage.models import AuditRow, RegisterEntryRow
 from ingest.index import KnowledgeIndex
@@ -31,7 +32,7 @@ def make_settings(kb_settings, data_dir: Path, database_url: str, **changes):
 
 def make_core(kb_settings, kb_index, data_dir: Path, database_url: str, **changes) -> Lotse:
     settings = make_settings(kb_settings, data_dir, database_url, **changes)
-    return Lotse(settings, AnswerService(settings, KnowledgeIndex(settings, embedder=kb_index.embedder)))
+    return build_core(settings, AnswerService(settings, KnowledgeIndex(settings, embedder=kb_index.embedder)))
 
 
 @pytest.fixture
@@ -78,11 +79,11 @@ def step(reply: Reply) -> str | None:
 
 
 def entries(core: Lotse) -> dict[str, RegisterEntryRow]:
-    return {e.name: e for e in core.register_store.entries()}
+    return {e.name: e for e in core.services.register_store.entries()}
 
 
 def audit_rows(core: Lotse, action: str | None = None) -> list[AuditRow]:
-    with core.register_store.db.session() as s:
+    with core.services.register_store.db.session() as s:
         query = select(AuditRow).order_by(AuditRow.id)
         if action:
             query = query.where(AuditRow.action == action)

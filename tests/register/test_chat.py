@@ -27,7 +27,7 @@ def seed(core, name: str, actor: str = "slack:T1:UADMIN", **fields):
                   data_sources="SharePoint", personal_data=True, risk_class="limited", status="pilot",
                   next_review=date.today() + timedelta(days=90))  # fmt: skip
     values.update(fields)
-    return core.register_store.add(actor, name, **values)
+    return core.services.register_store.add(actor, name, **values)
 
 
 # -- the dialog --------------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ def test_an_admin_deletes_after_a_typed_confirmation_but_not_lotse(core, admin):
 
 @both_databases
 def test_a_change_that_fails_leaves_no_audit_entry(core, monkeypatch):
-    store = core.register_store
+    store = core.services.register_store
     seed(core, "Copilot")
     other = seed(core, "Bildgenerator")
     before = len(audit_rows(core))
@@ -217,7 +217,7 @@ def test_an_audit_entry_that_cannot_be_written_stops_the_change(core, admin, mon
     def broken(*args, **kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr(core.register_store.audit, "record", broken)
+    monkeypatch.setattr(core.services.register_store.audit, "record", broken)
     with pytest.raises(RuntimeError):
         admin.say("/register setze Copilot status produktiv")
     with pytest.raises(RuntimeError):

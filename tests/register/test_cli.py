@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import openpyxl
 import pytest
 
-from bot.cli import main
+from bot.app.cli import main
 from bot.dialogs.inputs import add_months
 from bot.storage.audit import AuditLog
 from bot.storage.db import Database

@@ -92,9 +92,9 @@ def test_an_azure_endpoint_is_named_as_such(kb_settings):
 
 @both_databases
 def test_admins_see_the_latest_entries_in_berlin_time(core, admin):
-    log = AuditLog(core.register_store.db, clock=lambda: datetime(2026, 7, 1, 10, 0, tzinfo=UTC))  # 12:00 CEST
+    log = AuditLog(core.services.register_store.db, clock=lambda: datetime(2026, 7, 1, 10, 0, tzinfo=UTC))  # 12:00 CEST
     log.record("slack:T1:UADMIN", "pilot.update", "Dokumentensuche", fields=["monthly_cost"])
-    winter = AuditLog(core.register_store.db, clock=lambda: datetime(2026, 12, 1, 8, 30, tzinfo=UTC))  # 09:30 CET
+    winter = AuditLog(core.services.register_store.db, clock=lambda: datetime(2026, 12, 1, 8, 30, tzinfo=UTC))  # 09:30 CET
     winter.record("teams:tenant:aad-1", "data.erase", "")
     core.people.remember("slack:T1:UADMIN", "Anna Berg")
     reply = admin.say("/audit")
@@ -115,7 +115,7 @@ def test_admins_see_the_latest_entries_in_berlin_time(core, admin):
 
 
 def test_audit_shows_twenty_unless_asked_for_more(core, admin):
-    log = AuditLog(core.register_store.db)
+    log = AuditLog(core.services.register_store.db)
     for number in range(30):
         log.record("slack:T1:UADMIN", "plan.change", f"plan {number}")
     assert len(admin.say("/audit").text.splitlines()) == 1 + 20 + 1
@@ -133,7 +133,7 @@ def test_employees_get_the_admin_only_reply(core, employee):
 
 
 def test_register_changes_appear_in_the_audit_view(core, admin):
-    core.register_store.add("slack:T1:UADMIN", "Copilot", risk_class="minimal", status="idea")
+    core.services.register_store.add("slack:T1:UADMIN", "Copilot", risk_class="minimal", status="idea")
     admin.say("/register setze Copilot status pilot")
     text = admin.say("/audit register").text
     assert "KI-Register geändert · Copilot (status)" in text and "KI-Anwendung registriert · Copilot" in text

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.messages import Reply
+from bot.core.ports import Outcome
 from bot.reminders.planner import Reminders
 from bot.reminders.spec import load_plan
-from bot.reminders.store import Outcome
 from bot.storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -87,7 +87,7 @@ def test_a_button_of_another_team_or_an_unknown_plan_changes_nothing(reminders):
 
 def lotse(*args: str, env_dir) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "LOTSE_DATA_DIR": str(env_dir), "HOME": str(env_dir)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, env=env,
                           cwd=ROOT, timeout=120)  # fmt: skip
 
 

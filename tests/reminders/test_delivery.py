@@ -8,10 +8,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from bot.core.messages import Incoming
+from bot.core.ports import Outcome
 from bot.reminders.commands import PlanCommands
 from bot.reminders.dispatch import Dispatcher
 from bot.reminders.planner import Reminders
-from bot.reminders.store import STALE_CLAIM, Outcome
+from bot.reminders.store import STALE_CLAIM
 from bot.storage.db import Database
 from tests.conftest import both_databases
 from tests.reminders.conftest import Clock, Collect

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.answering import AnswerService
-from bot.core.privacy import months_before
-from bot.core.turn import Lotse
+from bot.app.lotse import Lotse
+from bot.app.services import build_core
 from bot.pilots.store import Entry
+from bot.privacy.requests import months_before
 from bot.reminders import service as service_module
 from bot.reminders.dispatch import Dispatcher
 from bot.reminders.planner import Reminders
@@ -133,15 +134,15 @@ async def test_without_housekeeping_there_is_no_purge_job(sqlite_url, spec, cloc
 
 
 async def test_lotse_serve_hands_the_cores_purge_to_the_scheduler(tmp_path):
-    from bot.server import EXECUTOR, build_app, build_scheduler
+    from bot.app.server import EXECUTOR, build_app, build_scheduler
 
     slack = SlackSettings(bot_token="xoxb-test", signing_secret="s", api_url="http://127.0.0.1:9/")
     settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, slack=slack)
-    core = Lotse(settings, AnswerService(settings))
+    core = build_core(settings, AnswerService(settings))
     app = build_app(core, settings)
     try:
         scheduler = build_scheduler(core, app)
-        assert scheduler is not None and scheduler.housekeeping == core.purge
+        assert scheduler is not None and scheduler.housekeeping == core.services.purge
     finally:
         app[EXECUTOR].shutdown(wait=True)
 
@@ -159,26 +160,26 @@ def test_months_before_keeps_the_day_or_takes_the_months_last():
 def core(tmp_path, database_url) -> Lotse:
     settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url,
                         retention_months=1)  # fmt: skip
-    return Lotse(settings, AnswerService(settings))
+    return build_core(settings, AnswerService(settings))
 
 
 @both_databases
 def test_lotse_purge_deletes_old_rows_exports_older_than_a_day_and_report_charts_older_than_90_days(core):
     now = datetime(2026, 3, 31, 12, tzinfo=UTC)  # one month before: 2026-02-28 12:00
     conversation = "slack:T1:U1:D1"
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         for label, at in (("two months old", datetime(2026, 1, 31, 12, tzinfo=UTC)),
                           ("a month and three days old", datetime(2026, 2, 28, 11, tzinfo=UTC)),
                           ("thirty days old", datetime(2026, 3, 1, 12, tzinfo=UTC)),
                           ("fresh", now - timedelta(hours=1))):  # fmt: skip
             s.add(MessageRow(conversation=conversation, role="user", text=label, created_at=at))
-    pilot = core.pilot_store.create("slack:T1", "Dokumentensuche", "slack:T1:U1", start=date(2026, 1, 1),
+    pilot = core.services.pilot_store.create("slack:T1", "Dokumentensuche", "slack:T1:U1", start=date(2026, 1, 1),
                                     end=date(2026, 6, 30))  # fmt: skip
-    with core.pilot_store.db.session() as s:
-        core.pilot_store.add_entry(
+    with core.services.pilot_store.db.session() as s:
+        core.services.pilot_store.add_entry(
             s, pilot.id, "slack:T1:U2", "U2", Entry(2), created_at=datetime(2026, 1, 20, tzinfo=UTC)
         )
-        core.pilot_store.add_entry(
+        core.services.pilot_store.add_entry(
             s, pilot.id, "slack:T1:U3", "U3", Entry(5), created_at=datetime(2026, 3, 20, tzinfo=UTC)
         )
 
@@ -203,7 +204,7 @@ def test_lotse_purge_deletes_old_rows_exports_older_than_a_day_and_report_charts
 
     counts = core.purge(now)
 
-    with core.pilot_store.db.session() as s:
+    with core.services.pilot_store.db.session() as s:
         kept = s.scalars(select(MessageRow.text).order_by(MessageRow.id)).all()
         ratings = s.scalars(select(PilotFeedbackRow.satisfaction)).all()
     assert kept == ["thirty days old", "fresh"]
@@ -212,14 +213,14 @@ def test_lotse_purge_deletes_old_rows_exports_older_than_a_day_and_report_charts
     assert sorted(p.name for p in exports.iterdir()) == ["meine-daten-20260331-110000-fedcba9876543210.json"]
     kept_charts = ["pilot-3-fedcba9876543210-de-kpis.png", "pilot-4-0123456789abcdef-de-kpis.png", "readiness-1-de.png"]
     assert sorted(p.name for p in charts.iterdir()) == kept_charts
-    assert core.pilot_store.get(pilot.id) is not None  # the pilot itself is team data and stays
+    assert core.services.pilot_store.get(pilot.id) is not None  # the pilot itself is team data and stays
 
 
 @both_databases
 def test_lotse_purge_without_files_or_folders_and_with_the_default_now(tmp_path, database_url):
     settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url,
                         retention_months=1)  # fmt: skip
-    core = Lotse(settings, AnswerService(settings))
+    core = build_core(settings, AnswerService(settings))
     core.conversations.append_turn("console:local:anna:default", "Hallo", "Hallo!", "de", [])
     counts = core.purge()  # no exports or charts folder yet
     assert counts["files"] == 0 and counts["messages"] == 0

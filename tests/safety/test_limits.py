@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
+from bot.app.lotse import Lotse
+from bot.app.services import build_core
 from bot.core.messages import Incoming
-from bot.core.turn import Lotse
 from bot.safety.limits import Notices, RateLimiter
 from bot.storage.db import Database
 from bot.storage.models import MessageRow, NoticeRow, RateRow
@@ -95,7 +96,7 @@ def test_a_process_remembers_whom_it_told_and_forgets_them_when_their_data_is_er
 
 def test_after_lösche_meine_daten_the_next_answer_carries_the_ai_disclosure_again(database_service):
     """(The erasure's own confirmation stores no new notice; the answer after it carries it again.)"""
-    core = Lotse(database_service.settings, database_service)
+    core = build_core(database_service.settings, database_service)
     assert "KI-Assistent" in asks(core, "Wie viel Budget brauchen wir pro Person für KI-Schulungen?", "erin").notice
     assert asks(core, "Was passiert in Woche 3?", "erin").notice == ""
     asks(core, "lösche meine Daten", "erin")
@@ -109,7 +110,7 @@ def asks(core: Lotse, text: str, user: str = "anna", channel: str = "slack") -> 
 
 def test_questions_over_the_rate_limit_get_a_friendly_message_and_are_not_answered(database_service):
     settings = dataclasses.replace(database_service.settings, rate_per_minute=2, rate_per_hour=0)
-    core = Lotse(settings, database_service)
+    core = build_core(settings, database_service)
     first = asks(core, "Wie viel Budget brauchen wir pro Person für KI-Schulungen?")
     assert first.answered and "Lotse, ein KI-Assistent" in first.notice  # the first contact says what Lotse is
     second = asks(core, "Was passiert in Woche 3?")
@@ -123,13 +124,13 @@ def test_questions_over_the_rate_limit_get_a_friendly_message_and_are_not_answer
     with database_service.index.db.session() as s:  # the refused question was not stored as a turn
         stored = s.scalars(select(MessageRow.text).where(MessageRow.conversation.like("slack:TLIMIT:anna:%")))
         assert "Welche KPIs sollten wir messen?" not in stored.all()
-    terminal = Lotse(settings, database_service)
+    terminal = build_core(settings, database_service)
     assert all(asks(terminal, "Was passiert in Woche 3?", channel="console").answered for _ in range(4))
 
 
 def test_an_overlong_message_is_refused_before_anything_is_stored(database_service):
     settings = dataclasses.replace(database_service.settings, max_message_chars=300)
-    core = Lotse(settings, database_service)
+    core = build_core(settings, database_service)
     before = _messages(database_service)
     reply = asks(core, "Wie viel Budget brauchen wir? " * 20)
     assert not reply.answered
@@ -156,12 +157,12 @@ def test_profile_names_are_kept_only_where_they_are_masked_and_come_back_after_a
                                     user_name="Frieda Quast", private=True))  # fmt: skip
 
     people = People(database_service.index.db)
-    extractive = Lotse(database_service.settings, database_service)
+    extractive = build_core(database_service.settings, database_service)
     says(extractive, "/hilfe", "frieda")
     assert people.name_of("teams:TNAMES:frieda") is None
 
     unreachable = LLMSettings(api_key="k", base_url="http://127.0.0.1:9/v1", model="m", max_retries=0)  # never asked
-    masking = Lotse(dataclasses.replace(database_service.settings, llm=unreachable), database_service)
+    masking = build_core(dataclasses.replace(database_service.settings, llm=unreachable), database_service)
     says(masking, "lösche meine Daten", "gert")
     assert people.name_of("teams:TNAMES:gert") == "Frieda Quast"
     assert says(masking, "ja", "gert").text.startswith("🗑️")

@@ -1,4 +1,4 @@
-"""Lotse as a Slack app (slack-bolt, asyncio): direct messages, @-mentions answered in the thread,
+"""Core as a Slack app (slack-bolt, asyncio): direct messages, @-mentions answered in the thread,
 the `/lotse` command, buttons for assessments and 👍/👎, modals, the App Home tab and Slack's AI-app
 surface (`Assistant`). A translator only: every decision is the core's.
 
@@ -39,10 +39,9 @@ from bot.channels.worker import DATABASE_AWAY, InboxWorker, TakenOver
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply, incoming_from_dict, reply_from_dict, reply_to_dict
-from bot.core.turn import Lotse
-from bot.reminders.store import Outcome
+from bot.core.ports import Core, Outcome
 from bot.settings import SlackSettings
-from bot.storage.inbox import Inbox, Item, error_text
+from bot.storage.inbox import Item, error_text
 from bot.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,14 +59,14 @@ DATA_REQUESTS = {"export": "meine Daten", "löschen": "lösche meine Daten", "lo
 
 
 class SlackChannel:
-    """Builds the bolt app around a core. `app` serves HTTP (via bot.server) or Socket Mode."""
+    """Builds the bolt app around a core. `app` serves HTTP (via bot.app.server) or Socket Mode."""
 
-    def __init__(self, core: Lotse, settings: SlackSettings, executor: ThreadPoolExecutor | None = None,
+    def __init__(self, core: Core, settings: SlackSettings, executor: ThreadPoolExecutor | None = None,
                  worker: InboxWorker | None = None) -> None:  # fmt: skip
         self.core = core
         self.settings = settings
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
-        self.worker = worker or InboxWorker(Inbox(core.answers.index.db))
+        self.worker = worker or InboxWorker(core.inbox())
         self.worker.register("slack", self.work, self.apologise)
         # short database calls (dedupe, ratings, "is a dialog running?") must not wait behind an LLM turn
         self.quick = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-quick")
@@ -181,16 +180,16 @@ class SlackChannel:
     async def _record(self, body: dict, event: dict) -> BoltResponse:
         if self.worker.draining:
             metrics.INBOX_REFUSED.labels("slack", "stopping").inc()
-            return BoltResponse(status=503, body="This Lotse is stopping; another replica takes the event.")
+            return BoltResponse(status=503, body="This Core is stopping; another replica takes the event.")
         try:  # one trip to a thread: deciding and recording (the ack waits for both)
             turn, item = await self.worker.call(self._intake, body, event)
             if turn is None:
-                return BoltResponse(status=200, body="")  # not for Lotse (a bot's message, other thread talk)
+                return BoltResponse(status=200, body="")  # not for Core (a bot's message, other thread talk)
             key, incoming, payload = turn
         except Exception as exc:  # the database is away: nothing stored, so no ack
             log.error("could not record a Slack event (%s): answered 503", error_text(exc))
             metrics.INBOX_REFUSED.labels("slack", "database").inc()
-            return BoltResponse(status=503, body="Lotse cannot record this event right now; please retry.")
+            return BoltResponse(status=503, body="Core cannot record this event right now; please retry.")
         if item is None:
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
         else:
@@ -223,7 +222,7 @@ class SlackChannel:
         elif event.get("thread_ts"):
             thread = event["thread_ts"]
             if not self.core.in_dialog(self._incoming(text, event["user"], team, channel, thread)):
-                return None  # other thread talk is not for Lotse unless it is mentioned
+                return None  # other thread talk is not for Core unless it is mentioned
         else:
             return None
         incoming = self._incoming(text, event["user"], team, channel, thread)
@@ -568,7 +567,7 @@ class SlackChannel:
                 reply = await self._handle(self._incoming(text, user, team, f"slash:{channel}", None))
             for fallback, message_blocks in blocks.render(reply):
                 await respond(text=fallback, blocks=message_blocks, response_type="ephemeral")
-            if reply.files:  # an export: to the user's DM with Lotse (the command's channel may be any DM)
+            if reply.files:  # an export: to the user's DM with Core (the command's channel may be any DM)
                 await self.upload_private(client, reply, "", None, user)
 
     # -- App Home and the AI-app surface ---------------------------------------------------------------
@@ -579,10 +578,8 @@ class SlackChannel:
             await client.assistant_threads_setSuggestedPrompts(channel_id=event["channel"], prompts=_prompts(language))
             return
         scope = f"slack:{body.get('team_id', '')}"
-        overview, plan = await self.quick_call(  # reads only: not behind an LLM turn, one trip
-            lambda: (self.core.results.overview(scope, language), self.core.plan.progress_line(scope, language))
-        )
-        await client.views_publish(user_id=event["user"], view=blocks.home_view(overview, language, plan))
+        status = await self.quick_call(self.core.status, scope, language)  # reads only: not behind an LLM turn
+        await client.views_publish(user_id=event["user"], view=blocks.home_view(status.results, language, status.plan))
 
     async def on_assistant_thread_started(self, payload: dict, body: dict, say, set_suggested_prompts) -> None:
         thread = payload.get("assistant_thread") or {}
@@ -614,7 +611,7 @@ def _prompts(language: str) -> list[dict[str, str]]:
 
 
 class SlackSender:
-    """Delivers nudges with chat.postMessage (a user id as the channel posts to the DM with Lotse).
+    """Delivers nudges with chat.postMessage (a user id as the channel posts to the DM with Core).
     slack_sdk retries a 429 after its Retry-After (up to three times); what then still fails is
     reported for the nudge log: retry later, failed for good, or unknown if the request went out and
     no answer came back."""

@@ -1,4 +1,4 @@
-"""Lotse as a Teams bot on botbuilder 4.17.1: `CloudAdapter` with `ConfigurationBotFrameworkAuthentication`
+"""Core as a Teams bot on botbuilder 4.17.1: `CloudAdapter` with `ConfigurationBotFrameworkAuthentication`
 at /api/messages, a `TeamsActivityHandler` that hands messages to the core, proactive messages through
 stored conversation references. Everything botbuilder-specific lives in this folder, so that moving to
 the Microsoft 365 Agents SDK (botbuilder's successor) is one folder.
@@ -40,10 +40,9 @@ from bot.channels.worker import DATABASE_AWAY, InboxWorker, TakenOver
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply, incoming_from_dict, reply_from_dict, reply_to_dict
-from bot.core.turn import Lotse
-from bot.reminders.store import Outcome
+from bot.core.ports import Core, Outcome
 from bot.settings import Settings, TeamsSettings
-from bot.storage.inbox import Inbox, Item, error_text
+from bot.storage.inbox import Item, error_text
 
 log = logging.getLogger(__name__)
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
@@ -183,13 +182,13 @@ def to_activity(data: dict) -> Activity:
 class TeamsChannel:
     """The Teams endpoint and proactive sender around one core."""
 
-    def __init__(self, core: Lotse, settings: Settings, executor: ThreadPoolExecutor, credentials_factory=None,
+    def __init__(self, core: Core, settings: Settings, executor: ThreadPoolExecutor, credentials_factory=None,
                  worker: InboxWorker | None = None) -> None:  # fmt: skip
         self.core = core
         self.settings = settings
         self.teams = settings.teams
         self.executor = executor
-        self.worker = worker or InboxWorker(Inbox(core.answers.index.db))
+        self.worker = worker or InboxWorker(core.inbox())
         self.worker.register("teams", self.work, self.apologise)
         config = BotConfig(self.teams)
         credentials_factory = credentials_factory or BoundedCredentialFactory(config)
@@ -200,7 +199,7 @@ class TeamsChannel:
         if not self.teams.app_id:
             log.warning(
                 "TEAMS AUTHENTICATION IS OFF (LOTSE_TEAMS_ALLOW_ANONYMOUS=1, no MICROSOFT_APP_ID): anyone who can "
-                "reach /api/messages can act as any user. Only for a local emulator; Lotse listens on loopback only."
+                "reach /api/messages can act as any user. Only for a local emulator; Core listens on loopback only."
             )
 
     async def core_call(self, function: Callable, *args: Any) -> Any:
@@ -230,13 +229,13 @@ class TeamsChannel:
             return web.Response(status=403, text="This tenant is not served by this Lotse.")
         if self.worker.draining and body.get("type") == "message":
             metrics.INBOX_REFUSED.labels("teams", "stopping").inc()
-            return web.Response(status=503, text="This Lotse is stopping; try again.")
+            return web.Response(status=503, text="This Core is stopping; try again.")
         try:
             return await self.adapter.process(request, self.bot)
         except NotRecorded as exc:  # nothing stored: never 200 for it
             log.error("could not record a Teams activity (%s): answered 503", exc)
             metrics.INBOX_REFUSED.labels("teams", "database").inc()
-            return web.Response(status=503, text="Lotse cannot record this message right now; try again.")
+            return web.Response(status=503, text="Core cannot record this message right now; try again.")
         except web.HTTPException:
             raise
         except requests.RequestException as exc:  # the Bot Framework signing keys could not be fetched
@@ -270,10 +269,10 @@ class TeamsChannel:
         reference, or on a 403 (the user removed Lotse; the reference is marked inactive); 429, 412,
         502 and 504 are retried with exponential back-off and jitter, then reported as retry."""
         # not through the core's one thread: a batch of nudges must not queue in front of users' turns
-        found = await asyncio.to_thread(self.core.references.get, conversation_key)
+        found = await asyncio.to_thread(self.core.address, conversation_key)
         if found is None or not found[1]:
             return Outcome(
-                "failed", error=f"no active Teams conversation {conversation_key} (Lotse must be added there)"
+                "failed", error=f"no active Teams conversation {conversation_key} (Core must be added there)"
             )
         return await self.send_to(found[0], to_activity(cards.render(reply, self.settings.public_url)))
 
@@ -301,8 +300,8 @@ class TeamsChannel:
             status = getattr(getattr(failures[0], "response", None), "status_code", None)
             if status == 403:
                 log.warning("Teams refused a proactive message (403): reference %s is now inactive", conversation_key)
-                await asyncio.to_thread(self.core.references.deactivate, conversation_key)
-                return Outcome("failed", error="Teams: 403, Lotse was removed from the conversation")
+                await asyncio.to_thread(self.core.forget_address, conversation_key)
+                return Outcome("failed", error="Teams: 403, Core was removed from the conversation")
             if status in RETRYABLE:
                 if attempt < MAX_RETRIES:
                     await asyncio.sleep(_retry_after(failures[0].response, attempt))
@@ -431,7 +430,7 @@ class LotseTeamsBot(TeamsActivityHandler):
         await worker.finish(item_id)
         if reply.answer_id is not None and response is not None and response.id:
             link = f"teams:{activity.conversation.id}:{response.id}"
-            await self.channel.core_call(self.core.references.link, link, reply.answer_id)
+            await self.channel.core_call(self.core.link_answer, link, reply.answer_id)
 
     async def _feedback_form(self, turn_context: TurnContext, activity: Activity, incoming: Incoming) -> bool:
         """The submitted feedback form card (the core offers it for `/feedback`): stored as general
@@ -505,7 +504,7 @@ class LotseTeamsBot(TeamsActivityHandler):
             await turn_context.update_activity(update)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        """Installed in a chat or team: store where to reach it, and say once what Lotse is."""
+        """Installed in a chat or team: store where to reach it, and say once what Core is."""
         activity = turn_context.activity
         await self._remember(turn_context)
         if any(m.id == activity.recipient.id for m in activity.members_added or []):
@@ -523,7 +522,7 @@ class LotseTeamsBot(TeamsActivityHandler):
         handler would answer 501."""
         activity = turn_context.activity
         if activity.name != "message/submitAction":
-            log.info("refused an invoke activity Lotse does not handle: %.80r", activity.name)
+            log.info("refused an invoke activity Core does not handle: %.80r", activity.name)
             return InvokeResponse(status=400)
         feedback = _native_feedback(activity.value)
         if feedback is None:
@@ -531,7 +530,7 @@ class LotseTeamsBot(TeamsActivityHandler):
             return InvokeResponse(status=400)
         rating, comment = feedback
         link = f"teams:{activity.conversation.id}:{activity.reply_to_id}"
-        answer_id = await self.channel.core_call(self.core.references.answer_for, link)
+        answer_id = await self.channel.core_call(self.core.answer_for, link)
         if answer_id is not None:
             incoming = _incoming(activity)
             await self.channel.core_call(self.core.rate_answer, answer_id, incoming, rating, None, comment)
@@ -546,7 +545,7 @@ class LotseTeamsBot(TeamsActivityHandler):
         reference["conversation"]["id"] = conversation
         user_key = f"teams:{_tenant_of(activity.serialize()) or ''}:{_user_id(activity)}"
         # off the core's thread: keeping an address current need not wait behind another user's LLM turn
-        await asyncio.to_thread(self.core.references.save, f"teams:{conversation}", user_key, reference)
+        await asyncio.to_thread(self.core.remember_address, f"teams:{conversation}", user_key, reference)
 
 
 def _incoming(activity: Activity, admins: frozenset[str] = frozenset()) -> Incoming:

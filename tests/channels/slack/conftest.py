@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from bot.core.turn import Lotse
-from bot.server import EXECUTOR, build_app
+from bot.app.lotse import Lotse
+from bot.app.server import EXECUTOR, build_app
+from bot.app.services import build_core
 from bot.settings import SlackSettings
 from tests.conftest import fake_llm
 from tests.fakes.local import serve_local
@@ -109,7 +110,7 @@ async def running_slack(base_settings, service):
         slack=SlackSettings(bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.api_url, team_id=team,
                             admins=frozenset({"UADMIN"})),
     )  # fmt: skip
-    core = Lotse(settings, service)
+    core = build_core(settings, service)
     app = build_app(core, settings)
     runner, url = await serve_local(app)
     harness = SlackHarness(fake, url, core, team)

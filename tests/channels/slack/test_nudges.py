@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.answering import AnswerService
-from bot.server import EXECUTOR, build_app, build_scheduler
+from bot.app.server import EXECUTOR, build_app, build_scheduler
 from bot.settings import Settings
 from tests.conftest import KNOWLEDGE, both_databases
 from tests.reminders.conftest import Clock
@@ -34,7 +34,7 @@ async def slack(tmp_path, database_url):
     settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url)
     async for harness in running_slack(settings, AnswerService(settings)):
         harness.clock = Clock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
-        harness.core.reminders.clock = harness.clock
+        harness.core.services.reminders.clock = harness.clock
         yield harness
 
 
@@ -78,7 +78,7 @@ async def command(slack, text: str, user: str = "UADMIN", channel: str = "C1") -
 
 async def start_plan(slack):
     await command(slack, START)
-    plan = slack.core.reminders.plans.current(f"slack:{slack.team}")
+    plan = slack.core.services.reminders.plans.current(f"slack:{slack.team}")
     assert plan is not None
     return plan
 
@@ -104,19 +104,19 @@ async def test_an_admin_starts_the_plan_with_a_slash_command_and_others_may_not(
     scope = f"slack:{slack.team}"
     refused = await command(slack, START, user="U1")
     assert refused["text"] == ADMIN_ONLY and refused["response_type"] == "ephemeral"
-    assert slack.core.reminders.plans.current(scope) is None and slack.core.reminders.plans.all() == []
+    assert slack.core.services.reminders.plans.current(scope) is None and slack.core.services.reminders.plans.all() == []
 
     started = await command(slack, START)
     assert started["response_type"] == "ephemeral"
     assert "Erste Erinnerung: Mo 2026-11-30 um 09:00 (Europe/Berlin), danach jeden Montag; Feiertage: BY" in texts(
         started
     )
-    plan = slack.core.reminders.plans.current(scope)
+    plan = slack.core.services.reminders.plans.current(scope)
     assert (plan.status, plan.start, plan.weekday, plan.at, plan.tz, plan.state, plan.language) == (
         "active", date(2026, 11, 30), 0, "09:00", "Europe/Berlin", "BY", "de",
     )  # fmt: skip
     assert plan.created_by == f"slack:{slack.team}:UADMIN"
-    targets = slack.core.reminders.plans.targets(plan.id)
+    targets = slack.core.services.reminders.plans.targets(plan.id)
     assert [(t.channel, t.address, t.role) for t in targets] == [("slack", "C1", "team")]
     assert slack.fake.of("chat.postMessage") == []  # the confirmation is private; the nudges come later
 
@@ -153,14 +153,14 @@ async def test_the_week_1_nudge_is_posted_once_with_its_tasks_buttons_and_progre
     assert all(b["action_id"].startswith("lotse_task_") for b in buttons(nudge)) and len(buttons(nudge)) == 12
     assert len({b["action_id"] for b in buttons(nudge)}) == 12  # Slack wants them unique within a message
     assert footer(nudge) == "*Woche 1 von 12 · 0/3 Aufgaben erledigt*"
-    [row] = slack.core.reminders.log.rows(plan.id)
+    [row] = slack.core.services.reminders.log.rows(plan.id)
     assert (row.occurrence, row.status, row.attempts, row.message_ref) == ("W01", "sent", 1, f"C1:{nudge['ts']}")
 
     for now in (WEEK_1_DUE, datetime(2026, 11, 30, 15, 0, tzinfo=UTC), datetime(2026, 12, 4, 8, 0, tzinfo=UTC)):
         again = await dispatcher.run_once(now)
         assert (again.planned, again.sent) == (0, 0)
     assert len(slack.fake.of("chat.postMessage")) == 1
-    assert len(slack.core.reminders.log.rows(plan.id)) == 1
+    assert len(slack.core.services.reminders.log.rows(plan.id)) == 1
 
 
 @both_databases
@@ -179,9 +179,9 @@ async def test_done_redraws_the_nudge_in_place_and_is_stored(slack, dispatcher):
     assert task_line(update, "1.2").startswith("☐ *1.2*")
     assert footer(update) == "*Woche 1 von 12 · 1/3 Aufgaben erledigt*"
     assert len(slack.fake.of("chat.postMessage")) == 1 and slack.fake.of("chat.postEphemeral") == []
-    task = slack.core.reminders.plans.tasks(plan.id)["1.1"]
+    task = slack.core.services.reminders.plans.tasks(plan.id)["1.1"]
     assert (task.status, task.updated_by) == ("done", f"slack:{slack.team}:U2")
-    assert set(slack.core.reminders.plans.tasks(plan.id)) == {"1.1"}
+    assert set(slack.core.services.reminders.plans.tasks(plan.id)) == {"1.1"}
 
 
 @both_databases
@@ -197,7 +197,7 @@ async def test_a_task_snoozed_until_tomorrow_comes_back_in_a_nudge_of_its_own(sl
         update, "1.2"
     )
     assert footer(update) == "*Woche 1 von 12 · 0/3 Aufgaben erledigt*"
-    task = slack.core.reminders.plans.tasks(plan.id)["1.2"]
+    task = slack.core.services.reminders.plans.tasks(plan.id)["1.2"]
     assert (task.status, task.snoozed_until) == ("snoozed", date(2026, 12, 1))
 
     tuesday_9 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Berlin, the next working day
@@ -215,7 +215,7 @@ async def test_a_task_snoozed_until_tomorrow_comes_back_in_a_nudge_of_its_own(sl
     for now in (tuesday_9, datetime(2026, 12, 1, 16, 0, tzinfo=UTC)):
         assert (await dispatcher.run_once(now)).sent == 0
     assert len(slack.fake.of("chat.postMessage")) == 2
-    assert [(r.occurrence, r.status) for r in slack.core.reminders.log.rows(plan.id)] == [
+    assert [(r.occurrence, r.status) for r in slack.core.services.reminders.log.rows(plan.id)] == [
         ("W01", "sent"), ("S2026-12-01", "sent"),
     ]  # fmt: skip
 
@@ -230,7 +230,7 @@ async def test_done_in_the_snooze_nudge_shows_the_task_as_done(slack, dispatcher
     slack.clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     await click(slack, back, task_buttons(back, "1.2")["done"])
 
-    assert slack.core.reminders.plans.tasks(plan.id)["1.2"].status == "done"
+    assert slack.core.services.reminders.plans.tasks(plan.id)["1.2"].status == "done"
     update = slack.fake.of("chat.update")[-1]
     assert update["ts"] == back["ts"]
     assert task_line(update, "1.2").startswith("✅ ~1.2 ")  # the task stays in the message, ticked off
@@ -244,14 +244,14 @@ async def test_a_button_of_a_replaced_plan_changes_nothing(slack, dispatcher):
     [nudge] = posted(slack.fake)
     slack.clock.now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     await command(slack, "plan start 2026-12-07 mo 09:00 BY")
-    new = slack.core.reminders.plans.current(f"slack:{slack.team}")
-    assert new.id != old.id and slack.core.reminders.plans.get(old.id).status == "stopped"
+    new = slack.core.services.reminders.plans.current(f"slack:{slack.team}")
+    assert new.id != old.id and slack.core.services.reminders.plans.get(old.id).status == "stopped"
 
     await click(slack, nudge, task_buttons(nudge, "1.1")["done"])
     assert slack.fake.of("chat.update") == []  # the old nudge is not redrawn as if the click counted
     [notice] = slack.fake.of("chat.postEphemeral")
     assert notice["text"] == "Diese Erinnerung gehört zu einem Plan, der nicht mehr läuft."
-    assert slack.core.reminders.plans.tasks(old.id) == {} and slack.core.reminders.plans.tasks(new.id) == {}
+    assert slack.core.services.reminders.plans.tasks(old.id) == {} and slack.core.services.reminders.plans.tasks(new.id) == {}
 
 
 # -- Slack refusing ----------------------------------------------------------------------------------
@@ -267,7 +267,7 @@ async def test_a_429_for_the_nudge_is_waited_out_and_the_nudge_arrives_once(slac
     assert first.params["_status"] == 429 and second.at - first.at >= 0.95  # after Retry-After
     [nudge] = posted(slack.fake)
     assert nudge["channel"] == "C1" and footer(nudge) == "*Woche 1 von 12 · 0/3 Aufgaben erledigt*"
-    [row] = slack.core.reminders.log.rows(plan.id)
+    [row] = slack.core.services.reminders.log.rows(plan.id)
     assert (row.status, row.attempts, row.message_ref) == ("sent", 1, f"C1:{nudge['ts']}")
     assert (await dispatcher.run_once(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))).sent == 0
     assert len(posted(slack.fake)) == 1
@@ -280,14 +280,14 @@ async def test_a_channel_lotse_cannot_post_to_fails_the_nudge_once_and_plan_stat
     slack.fake.fail_blocks_once("chat.postMessage", error)
     stats = await dispatcher.run_once(WEEK_1_DUE)
     assert (stats.sent, stats.failed, stats.retry, stats.unknown, stats.errors) == (0, 1, 0, 0, [error])
-    [row] = slack.core.reminders.log.rows(plan.id)
+    [row] = slack.core.services.reminders.log.rows(plan.id)
     assert (row.status, row.error, row.attempts) == ("failed", error, 1)
 
     for now in (WEEK_1_DUE, datetime(2026, 11, 30, 8, 5, tzinfo=UTC), datetime(2026, 12, 1, 8, 0, tzinfo=UTC)):
         again = await dispatcher.run_once(now)
         assert (again.planned, again.sent, again.failed, again.retry) == (0, 0, 0, 0)
     assert len(slack.fake.of("chat.postMessage")) == 1  # the refused call, and no retry storm after it
-    [row] = slack.core.reminders.log.rows(plan.id)
+    [row] = slack.core.services.reminders.log.rows(plan.id)
     assert (row.status, row.attempts) == ("failed", 1)
 
     slack.clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -302,10 +302,10 @@ async def test_a_temporary_slack_error_is_retried_and_the_nudge_arrives_once(sla
     slack.fake.fail_blocks_once("chat.postMessage", "internal_error")  # HTTP 200, ok: false
     stats = await dispatcher.run_once(WEEK_1_DUE)
     assert (stats.sent, stats.retry, stats.failed) == (0, 1, 0)
-    [row] = slack.core.reminders.log.rows(plan.id)
+    [row] = slack.core.services.reminders.log.rows(plan.id)
     assert (row.status, row.error) == ("pending", "internal_error")
     assert (await dispatcher.run_once(WEEK_1_DUE + timedelta(seconds=1))).sent == 0  # not before the back-off
     assert (await dispatcher.run_once(WEEK_1_DUE + timedelta(seconds=5))).sent == 1
     assert len(posted(slack.fake)) == 1
-    [row] = slack.core.reminders.log.rows(plan.id)
+    [row] = slack.core.services.reminders.log.rows(plan.id)
     assert (row.status, row.attempts) == ("sent", 2)

@@ -42,7 +42,7 @@ async def ack_text(slack, text: str, user: str = "U1", channel: str = "C1") -> s
 def add_pilot(slack, name: str = "Dokumentensuche") -> int:
     today = date.today()
     kpis = [Kpi("Suchzeit pro Dokument", "min", "lower", 15.0, 3.0)]
-    pilot = slack.core.pilot_store.create(
+    pilot = slack.core.services.pilot_store.create(
         f"slack:{slack.team}", name, f"slack:{slack.team}:UADMIN", start=today - timedelta(days=10),
         end=today + timedelta(days=30), users=12, kpis=kpis, one_off_cost=1000.0, monthly_cost=100.0,
         hourly_rate=50.0,
@@ -51,7 +51,7 @@ def add_pilot(slack, name: str = "Dokumentensuche") -> int:
 
 
 def add_feedback(slack, pilot_id: int, user: str, satisfaction: int, minutes: float) -> None:
-    store = slack.core.pilot_store
+    store = slack.core.services.pilot_store
     with store.db.session() as s:
         store.add_entry(s, pilot_id, f"slack:{slack.team}:{user}", user,
                         Entry(satisfaction, minutes, works="Findet Verträge schnell"))  # fmt: skip

@@ -39,7 +39,7 @@ async def test_thumbs_down_stores_the_rating_and_asks_for_a_reason(slack):
             "comment": {"value": {"type": "plain_text_input", "value": "Woche 4 wäre richtig gewesen"}}}}},
     })  # fmt: skip
     for _ in range(100):
-        rows = [r for r in slack.core.feedback.all() if r.message_id == int(down["value"])]
+        rows = [r for r in slack.core.services.answer_feedback.all() if r.message_id == int(down["value"])]
         if rows and rows[0].reason:
             break
         await asyncio.sleep(0.05)
@@ -57,7 +57,7 @@ async def test_thumbs_up_is_stored_once_per_user_and_thanked(slack):
         await slack.click(message, {"action_id": up["action_id"], "block_id": "lotse_feedback", "value": up["value"]})
     thanks = await slack.fake.wait_for("chat.postEphemeral", 2)
     assert thanks[0]["text"] == "Danke für die Rückmeldung!" and thanks[0]["user"] == "U1"
-    assert [r.rating for r in slack.core.feedback.all() if r.message_id == int(up["value"])] == [1]
+    assert [r.rating for r in slack.core.services.answer_feedback.all() if r.message_id == int(up["value"])] == [1]
 
 
 async def test_a_whole_assessment_by_button_clicks_ends_with_the_chart_uploaded(slack):
@@ -215,7 +215,7 @@ async def test_slash_command_acks_say_what_went_wrong(slack):
 
 @both_databases
 async def test_feedback_form_submission_is_stored(slack):
-    before = len(slack.core.feedback.all())
+    before = len(slack.core.services.answer_feedback.all())
     response = await slack.interactive({
         "type": "view_submission", "user": {"id": "U7", "team_id": slack.team}, "trigger_id": "t3",
         "view": {"id": "V2", "type": "modal", "callback_id": "lotse_feedback_form", "private_metadata": "de",
@@ -225,7 +225,7 @@ async def test_feedback_form_submission_is_stored(slack):
     })  # fmt: skip
     assert response.status == 200
     for _ in range(100):  # the form is acknowledged first and stored right after
-        rows = slack.core.feedback.all()[before:]
+        rows = slack.core.services.answer_feedback.all()[before:]
         if rows:
             break
         await asyncio.sleep(0.05)

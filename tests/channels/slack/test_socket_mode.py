@@ -8,8 +8,8 @@ import contextlib
 import dataclasses
 import json
 
-from bot import server
-from bot.core.turn import Lotse
+from bot.app import server
+from bot.app.services import build_core
 from bot.settings import SlackSettings
 from tests.fakes.slack_api import FakeSlack
 
@@ -21,7 +21,7 @@ async def test_socket_mode_answers_an_event_from_the_websocket_and_acks_it(kb_se
         slack=SlackSettings(bot_token="xoxb-test-token", app_token="xapp-test-token", api_url=fake.api_url,
                             team_id="TSOCK"),
     )  # fmt: skip
-    running = asyncio.create_task(server.run(Lotse(settings, service), settings, "127.0.0.1", 0))
+    running = asyncio.create_task(server.run(build_core(settings, service), settings, "127.0.0.1", 0))
     try:
         [opened] = await fake.wait_for("apps.connections.open")
         event = {"type": "message", "channel": "DS1", "channel_type": "im", "user": "U1", "ts": "1700000999.000001",

@@ -13,8 +13,9 @@ import pytest
 from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
-from bot.core.turn import Lotse
-from bot.server import EXECUTOR, TEAMS, build_app
+from bot.app.lotse import Lotse
+from bot.app.server import EXECUTOR, TEAMS, build_app
+from bot.app.services import build_core
 from bot.settings import TeamsSettings
 from tests.fakes.bot_connector import FakeConnector
 from tests.fakes.local import serve_local
@@ -112,7 +113,7 @@ async def running_teams(base_settings, service, admins: frozenset[str] = frozens
         teams=TeamsSettings(app_id=APP_ID, app_password="secret", app_type="SingleTenant", tenant_id=TENANT,
                             admins=admins, openid_metadata_url=connector.metadata_url),
     )  # fmt: skip
-    core = Lotse(settings, service)
+    core = build_core(settings, service)
     app = build_app(core, settings, teams_credentials=StaticCredentialsFactory())
     runner, url = await serve_local(app)
     harness = TeamsHarness(connector, url, core, app[TEAMS])

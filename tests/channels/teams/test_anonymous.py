@@ -6,15 +6,15 @@ import dataclasses
 
 import pytest
 
-from bot import server
-from bot.core.turn import Lotse
+from bot.app import server
+from bot.app.services import build_core
 from bot.settings import TeamsSettings
 
 
 async def test_anonymous_teams_refuses_to_listen_beyond_loopback(kb_settings, service):
     settings = dataclasses.replace(kb_settings, teams=TeamsSettings(allow_anonymous=True))
     with pytest.raises(SystemExit, match="only listens on a loopback address, not 0.0.0.0"):
-        await server.run(Lotse(settings, service), settings, "0.0.0.0", 0)
+        await server.run(build_core(settings, service), settings, "0.0.0.0", 0)
 
 
 def test_anonymous_mode_needs_to_be_switched_on_explicitly():

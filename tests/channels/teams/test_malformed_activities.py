@@ -49,10 +49,10 @@ async def test_a_native_feedback_invoke_without_a_reaction_gets_400_not_501(team
 async def test_a_native_feedback_comment_that_is_no_text_is_stored_without_it(teams, caplog, comment):
     sender = person()
     sent = await answered(teams, sender)
-    before = len(teams.core.feedback.all())
+    before = len(teams.core.services.answer_feedback.all())
     response = await teams.post(feedback_invoke(teams, sent, {"reaction": "dislike", "feedback": comment}, sender))
     assert response.status == 200 and errors(caplog) == []  # dict and list: an SQL error (not bindable)
-    [row] = teams.core.feedback.all()[before:]
+    [row] = teams.core.services.answer_feedback.all()[before:]
     assert (row.rating, row.comment, row.user) == (-1, None, f"teams:{TENANT}:{sender['aadObjectId']}")
 
 
@@ -60,11 +60,11 @@ async def test_a_native_feedback_comment_that_is_no_text_is_stored_without_it(te
 async def test_a_huge_native_feedback_comment_is_cut_to_the_card_limit(teams, caplog):
     sender = person()
     sent = await answered(teams, sender)
-    before = len(teams.core.feedback.all())
+    before = len(teams.core.services.answer_feedback.all())
     feedback = json.dumps({"feedbackText": "zu alt " * 100_000})
     invoke = feedback_invoke(teams, sent, {"reaction": "like", "feedback": feedback}, sender)
     assert (await teams.post(invoke)).status == 200
-    [row] = teams.core.feedback.all()[before:]
+    [row] = teams.core.services.answer_feedback.all()[before:]
     assert row.rating == 1 and row.comment.startswith("zu alt") and len(row.comment) <= 2000
     assert errors(caplog) == []
 
@@ -80,11 +80,11 @@ async def test_an_adaptive_card_action_invoke_gets_400_not_501(teams, caplog, da
 @pytest.mark.parametrize("comment", [{"x": 1}, ["a"], 42])
 async def test_a_feedback_form_comment_that_is_no_text_is_stored_without_it(teams, caplog, comment):
     value = {"lotse": "feedback_form", "language": "de", "rating": "4", "comment": comment}
-    before = len(teams.core.feedback.all())
+    before = len(teams.core.services.answer_feedback.all())
     assert (await teams.post(teams.activity(None, value=value))).status in (200, 201)
     [thanks] = await teams.connector.wait_for()
     assert thanks["text"] == "Danke für die Rückmeldung!" and errors(caplog) == []  # was "Teams turn failed"
-    [row] = teams.core.feedback.all()[before:]
+    [row] = teams.core.services.answer_feedback.all()[before:]
     assert (row.rating, row.comment) == (4, None)
 
 

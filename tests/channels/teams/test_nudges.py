@@ -45,13 +45,13 @@ async def teams(tmp_path, database_url):
     settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url)
     async for harness in running_teams(settings, AnswerService(settings), admins=frozenset({"aad-admin"})):
         harness.clock = Clock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
-        harness.core.reminders.clock = harness.clock
+        harness.core.services.reminders.clock = harness.clock
         yield harness
 
 
 @pytest.fixture
 def dispatcher(teams):
-    return Dispatcher(teams.core.reminders, [TeamsSender(teams.channel)])
+    return Dispatcher(teams.core.services.reminders, [TeamsSender(teams.channel)])
 
 
 def in_channel(teams, text: str | None, sender: dict = ANNA, conversation: str = THREAD, **extra) -> dict:
@@ -76,7 +76,7 @@ async def say(teams, text: str, sender: dict = ANNA) -> dict:
 
 async def start_plan(teams):
     await say(teams, "/plan start 2026-11-30 BY", ADMIN)
-    plan = teams.core.reminders.plans.current(SCOPE)
+    plan = teams.core.services.reminders.plans.current(SCOPE)
     assert plan is not None
     return plan
 
@@ -113,7 +113,7 @@ def footer(card: dict) -> dict:
 async def test_an_admin_starts_the_plan_in_a_channel_and_the_reference_is_stored(teams):
     refused = await say(teams, "/plan start 2026-11-30 BY", ANNA)
     assert refused["text"] == "Dieser Befehl ist Administratorinnen und Administratoren vorbehalten."
-    assert teams.core.reminders.plans.all() == []
+    assert teams.core.services.reminders.plans.all() == []
 
     started = await say(teams, "/plan start 2026-11-30 BY", ADMIN)
     assert started["conversation"]["id"] == THREAD  # the answer goes into the admin's thread
@@ -122,14 +122,14 @@ async def test_an_admin_starts_the_plan_in_a_channel_and_the_reference_is_stored
         in (started["text"])
     )
     assert "Empfänger: hier." in started["text"]
-    plan = teams.core.reminders.plans.current(SCOPE)
+    plan = teams.core.services.reminders.plans.current(SCOPE)
     assert (plan.status, plan.start, plan.weekday, plan.at, plan.tz, plan.state, plan.language) == (
         "active", date(2026, 11, 30), 0, "09:00", "Europe/Berlin", "BY", "de",
     )  # fmt: skip
     assert plan.created_by == f"teams:{TENANT}:aad-admin"
-    targets = teams.core.reminders.plans.targets(plan.id)
+    targets = teams.core.services.reminders.plans.targets(plan.id)
     assert [(t.channel, t.address, t.role) for t in targets] == [("teams", KEY, "team")]
-    reference, active = teams.core.references.get(KEY)  # stored by the very activity that started the plan
+    reference, active = teams.core.services.references.get(KEY)  # stored by the very activity that started the plan
     assert active is True
     assert reference["conversation"]["id"] == CHANNEL and reference["serviceUrl"] == teams.connector.url
     assert reference["bot"]["id"] == f"28:{APP_ID}"
@@ -164,7 +164,7 @@ async def test_the_week_1_nudge_is_a_proactive_card_with_task_buttons_sent_once(
         assert found["done"]["data"] == {"lotse": "choice", "value": f"plan:{plan.id}:{task}:done:W01",
                                          "title": "✅ Erledigt"}  # fmt: skip
     assert footer(card)["text"] == "Woche 1 von 12 · 0/3 Aufgaben erledigt"
-    [row] = teams.core.reminders.log.rows(plan.id)
+    [row] = teams.core.services.reminders.log.rows(plan.id)
     nudge_id = f"activity-{posts(teams).index(delivered) + 1}"  # the fake connector numbers what it accepts
     assert (row.occurrence, row.status, row.attempts, row.message_ref) == ("W01", "sent", 1, nudge_id)
 
@@ -178,7 +178,7 @@ async def test_the_week_1_nudge_is_a_proactive_card_with_task_buttons_sent_once(
 async def test_done_updates_the_nudge_in_place_without_a_new_message(teams, dispatcher):
     plan = await start_plan(teams)
     await dispatcher.run_once(WEEK_1_DUE)
-    [row] = teams.core.reminders.log.rows(plan.id)
+    [row] = teams.core.services.reminders.log.rows(plan.id)
     nudge = teams.connector.messages()[-1]
     done = task_submits(card_of(nudge), "1.1")["done"]
     messages_before = len(teams.connector.messages())
@@ -203,7 +203,7 @@ async def test_done_updates_the_nudge_in_place_without_a_new_message(teams, disp
     assert set(task_submits(card, "1.2")) == set(task_submits(card, "1.3")) == {"done", "tomorrow", "monday", "na"}
     assert footer(card)["text"] == "Woche 1 von 12 · 1/3 Aufgaben erledigt"
     assert len(teams.connector.messages()) == messages_before  # redrawn, not answered with a new message
-    task = teams.core.reminders.plans.tasks(plan.id)["1.1"]
+    task = teams.core.services.reminders.plans.tasks(plan.id)["1.1"]
     assert (task.status, task.updated_by) == ("done", f"teams:{TENANT}:aad-anna")
 
 
@@ -217,9 +217,9 @@ async def test_a_403_fails_the_nudge_and_deactivates_the_reference(teams, dispat
     teams.connector.refuse.append((403, {}))
     stats = await dispatcher.run_once(WEEK_1_DUE)
     assert (stats.sent, stats.failed, stats.retry, stats.unknown) == (0, 1, 0, 0)
-    [row] = teams.core.reminders.log.rows(plan.id)
+    [row] = teams.core.services.reminders.log.rows(plan.id)
     assert (row.status, row.attempts) == ("failed", 1) and "403" in row.error
-    assert teams.core.references.get(KEY)[1] is False
+    assert teams.core.services.references.get(KEY)[1] is False
     assert len(teams.connector.sent) == sent_before and teams.connector.refuse == []
 
     for now in (WEEK_1_DUE, datetime(2026, 11, 30, 9, 0, tzinfo=UTC), datetime(2026, 12, 1, 8, 0, tzinfo=UTC)):
@@ -227,7 +227,7 @@ async def test_a_403_fails_the_nudge_and_deactivates_the_reference(teams, dispat
     week_2 = await dispatcher.run_once(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
     assert (week_2.planned, week_2.sent, week_2.failed) == (1, 0, 1)  # not even tried: the reference is inactive
     assert len(teams.connector.sent) == sent_before
-    assert [(r.occurrence, r.status) for r in teams.core.reminders.log.rows(plan.id)] == [
+    assert [(r.occurrence, r.status) for r in teams.core.services.reminders.log.rows(plan.id)] == [
         ("W01", "failed"), ("W02", "failed"),
     ]  # fmt: skip
 
@@ -242,8 +242,8 @@ async def test_a_429_is_retried_after_retry_after_and_the_nudge_arrives_once(tea
     [delivered] = teams.connector.sent[sent_before:]
     assert delivered.conversation == CHANNEL
     assert footer(card_of(delivered.activity))["text"] == "Woche 1 von 12 · 0/3 Aufgaben erledigt"
-    [row] = teams.core.reminders.log.rows(plan.id)
+    [row] = teams.core.services.reminders.log.rows(plan.id)
     assert (row.status, row.attempts, row.message_ref) == ("sent", 1, f"activity-{len(posts(teams))}")
-    assert teams.core.references.get(KEY)[1] is True
+    assert teams.core.services.references.get(KEY)[1] is True
     assert (await dispatcher.run_once(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))).sent == 0
     assert teams.connector.sent[sent_before:] == [delivered]

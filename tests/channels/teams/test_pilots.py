@@ -125,7 +125,7 @@ async def test_my_data_in_a_channel_or_group_chat_sends_no_file_and_points_to_th
 def add_pilot(teams) -> tuple[int, str]:
     """A pilot with three feedback entries in the tenant's scope (a name of its own: the tenant and its
     database are the same in every test); (id, name)."""
-    store = teams.core.pilot_store
+    store = teams.core.services.pilot_store
     name = f"Vertragssuche {uuid.uuid4().hex[:6]}"
     pilot = store.create(f"teams:{TENANT}", name, f"teams:{TENANT}:aad-admin",
                          start=datetime(2026, 10, 1).date(), end=datetime(2026, 12, 31).date(), users=10,

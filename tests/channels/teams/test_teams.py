@@ -44,7 +44,7 @@ async def test_native_feedback_is_stored_with_question_answer_and_reason(teams):
     invoke = teams.activity(None, type="invoke", name="message/submitAction", replyToId=sent_id, value=value)
     response = await teams.post(invoke)
     assert response.status == 200
-    [row] = [r for r in teams.core.feedback.all() if r.comment == "Woche 4 war gemeint"]
+    [row] = [r for r in teams.core.services.answer_feedback.all() if r.comment == "Woche 4 war gemeint"]
     assert row.rating == -1 and row.question == "Was passiert in Woche 3 des 90-Tage-Plans?" and row.sources
     assert row.user == f"teams:{TENANT}:aad-anna"
 
@@ -99,7 +99,7 @@ async def test_a_user_who_removed_lotse_is_not_messaged_again_and_429_is_retried
     assert await teams.channel.notify(key, Reply("Erinnerung", "de"))
     teams.connector.refuse.append((403, {}))
     assert await teams.channel.notify(key, Reply("Noch eine", "de")) is False
-    assert teams.core.references.get(key)[1] is False
+    assert teams.core.services.references.get(key)[1] is False
     sent_before = len(teams.connector.sent)
     assert await teams.channel.notify(key, Reply("Und noch eine", "de")) is False
     assert len(teams.connector.sent) == sent_before  # inactive: not even tried
@@ -152,7 +152,7 @@ async def test_install_says_once_that_lotse_is_an_ai_assistant(teams):
         assert (await teams.post(update)).status in (200, 201)
     [welcome] = await teams.connector.wait_for()
     assert "KI-Assistent" in welcome["text"] and len(teams.connector.messages()) == 1
-    assert teams.core.references.get(f"teams:{teams.conversation}")[1] is True
+    assert teams.core.services.references.get(f"teams:{teams.conversation}")[1] is True
 
 
 async def test_a_mention_in_a_channel_is_answered_in_its_thread_without_the_mention(teams):
@@ -201,11 +201,11 @@ async def test_the_feedback_form_is_a_card_and_its_submission_is_stored(teams):
     card = card_of(form)
     [submit] = submits(card)
     assert {e.get("id") for e in card["body"]} >= {"rating", "comment"}
-    before = len(teams.core.feedback.all())
+    before = len(teams.core.services.answer_feedback.all())
     await teams.post(teams.activity(None, value={**submit["data"], "rating": "4", "comment": "Mehr Beispiele"}))
     [_, thanks] = await teams.connector.wait_for(2)
     assert thanks["text"] == "Danke für die Rückmeldung!"
-    rows = teams.core.feedback.all()[before:]
+    rows = teams.core.services.answer_feedback.all()[before:]
     assert [(r.rating, r.comment, r.user) for r in rows] == [(4, "Mehr Beispiele", f"teams:{TENANT}:aad-anna")]
 
 
@@ -229,6 +229,6 @@ async def test_review_cases_malformed_bodies_missing_tenant_foreign_clicks_and_u
     assert notice["text"].startswith("Zu dieser Schaltfläche läuft keine Bewertung")
 
     key = f"teams:{teams.conversation}"
-    reference, _ = teams.core.references.get(key)
-    teams.core.references.save(key, "teams:x:y", {**reference, "serviceUrl": "http://127.0.0.1:9/"})
+    reference, _ = teams.core.services.references.get(key)
+    teams.core.services.references.save(key, "teams:x:y", {**reference, "serviceUrl": "http://127.0.0.1:9/"})
     assert await teams.channel.notify(key, Reply("Erinnerung", "de")) is False

@@ -17,12 +17,11 @@ from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from bot.app.lotse import Lotse
 from bot.channels.worker import InboxWorker
-from bot.core.turn import Lotse
 from bot.dialogs.charts import warm_up
 from bot.logs import request_ids
 from bot.settings import Settings
-from bot.storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # Slack payloads are far smaller; anything bigger is refused with 413
@@ -46,7 +45,7 @@ def build_app(
     app.router.add_get("/metrics", _metrics)
     executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
     app[EXECUTOR] = executor
-    worker = InboxWorker(Inbox(core.answers.index.db, lease=settings.inbox_lease))
+    worker = InboxWorker(core.services.inbox(settings.inbox_lease))
     app[WORKER] = worker
     app.cleanup_ctx.append(_inbox_worker(worker, settings))
     if settings.slack.enabled:
@@ -119,7 +118,7 @@ def _readyz(core: Lotse, settings: Settings, app: web.Application):
     called on every probe)."""
 
     def database() -> None:
-        with core.answers.index.db.engine.connect() as connection:
+        with core.services.db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def vectors() -> None:
@@ -158,9 +157,6 @@ async def _metrics(_request: web.Request) -> web.Response:
 
 def build_scheduler(core: Lotse, app: web.Application):
     """The nudge scheduler for the channels this app serves (None if none can send)."""
-    from bot.reminders.dispatch import Dispatcher
-    from bot.reminders.service import SchedulerService
-
     senders = []
     if SLACK in app:
         from bot.channels.slack.app import SlackSender
@@ -172,8 +168,7 @@ def build_scheduler(core: Lotse, app: web.Application):
         senders.append(TeamsSender(app[TEAMS]))
     if not senders:
         return None
-    return SchedulerService(Dispatcher(core.reminders, senders), core.reminders.db, role="serve",
-                            housekeeping=core.purge)  # fmt: skip
+    return core.services.scheduler(senders, role="serve")
 
 
 async def run(core: Lotse, settings: Settings, host: str, port: int, stop: asyncio.Event | None = None) -> None:

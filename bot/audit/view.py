@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.core import i18n
 from bot.core.messages import Incoming, Reply
 from bot.core.roles import ADMIN, CONFIG, Roles
+from bot.core.routing import Route
 from bot.storage.audit import ACTIONS, AuditLog, label
 from bot.storage.models import AuditRow
 from bot.storage.people import People
@@ -74,11 +75,13 @@ class AuditView:
         self.roles = roles
         self.people = people
 
+    def route(self) -> Route:
+        """`/audit`, for admins, in a direct chat (a channel's members are not all admins)."""
+        return Route("audit", lambda turn, language: self.handle(turn.message, language),
+                     words=frozenset(COMMANDS), typed_only=True, requires=frozenset({ADMIN}), private=True)  # fmt: skip
+
     def handle(self, message: Incoming, language: str) -> Reply:
-        if self.roles.of(message) != ADMIN:
-            return Reply(i18n.text("admin_only", language), language, answered=False)
-        if not message.private:  # a channel's members are not all admins
-            return Reply(i18n.text("pilot_private_only", language), language, answered=False)
+        """The newest entries (the route has checked that an admin asks, in a direct chat)."""
         words = message.text.strip().split()[1:]
         limit = next((min(int(w), MOST) for w in words if w.isdecimal() and 0 < len(w) < 10 and int(w) > 0), SHOWN)
         prefixes = [w.lower() for w in words if not w.isdecimal()]

@@ -14,13 +14,14 @@ from pathlib import Path
 
 from bot.core import i18n
 from bot.core.messages import File, Incoming, Reply
+from bot.core.routing import Route
 from bot.dialogs.flow import Flow, Position
 from bot.dialogs.spec import AssessmentSpec, L10n, YesNoStep
+from bot.privacy.personal import PersonalData
 from bot.settings import Settings
 from bot.storage.audit import SYSTEM
 from bot.storage.dialogs import DialogStore
 from bot.storage.models import DialogRow
-from bot.storage.personal import PersonalData
 
 ERASE = "privacy_erase"
 CHART_DAYS = 90
@@ -78,6 +79,23 @@ class Privacy:
             steps=[YesNoStep(id="confirm", type="yesno", text=L10n(de=i18n.text("privacy_erase_confirm", "de"),
                                                                     en=i18n.text("privacy_erase_confirm", "en")))],
         )  # fmt: skip
+
+    def route(self, dialogs) -> Route:
+        """ "meine Daten", "lösche meine Daten", "Was speicherst du über mich?", typed; the erasure only in a
+        direct chat, confirmed by a one-question dialog of `dialogs` (the engine)."""
+
+        def answer(turn, language: str) -> Reply:
+            request, message = self.request(turn.text), turn.message
+            if request == "erase" and not message.private:
+                return Reply(i18n.text("pilot_private_only", language), language, answered=False)
+            if request == "summary":
+                return Reply(self.summary(message, language), language)
+            if request == "export":
+                return self.export(message, language)
+            intro = i18n.text("privacy_erase_intro", language)
+            return dialogs.begin(message, dialogs.spec(ERASE), language, restart=True, intro=intro)
+
+        return Route("privacy", answer, phrase=self.request, typed_only=True, help="help_privacy")
 
     def request(self, text: str) -> str | None:
         """ "export", "erase", "summary" or None."""

@@ -1,0 +1,43 @@
+"""The routing table: which route answers a message, tried top to bottom; the first that matches and
+replies answers (`bot.core.routing`). Each feature declares its own route — its words, roles, direct-chat
+rule, language rule and help line —; this list only puts them in order. `/help` lists the help lines in
+this order; `Lotse.may_stream` streams only what no declared route claims.
+
+The order is the policy:
+1. `/export` for admins is decided before anything else (channels ask for it alone, before streaming).
+2. The plan, pilots, register, audit log, status and privacy work beside a running assessment: typed
+   there, they answer and the assessment waits where it was.
+3. A running assessment takes every other message as its answer — but a typed command; /check, /weiter
+   and /ergebnis start, resume and show one.
+4. Any other typed command: /help, /feedback, or "unknown command" (saying that an assessment waits).
+5. Everything else is a question: about the team's own results, or for the knowledge base.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core.roles import ADMIN
+from bot.core.routing import Route
+
+if TYPE_CHECKING:
+    from bot.app.lotse import Lotse
+    from bot.app.services import Services
+
+ADMIN_COMMANDS = frozenset({"/export"})
+
+
+def table(core: Lotse, s: Services) -> list[Route]:
+    return [
+        Route("admin", core.export_hint, words=ADMIN_COMMANDS, requires=frozenset({ADMIN})),
+        *s.plan.routes(),
+        s.pilots.route(),
+        s.register.route(),
+        s.audit_view.route(),
+        s.status.route(),
+        s.privacy.route(s.dialogs),
+        s.dialogs.route(),
+        Route("command", core.command, phrase=lambda text: text.startswith("/"), language="turn",
+              help="help_commands"),
+        Route("question", core.question, language="turn"),
+    ]  # fmt: skip
