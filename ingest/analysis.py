@@ -41,7 +41,7 @@ for _n, (_de, _de_ord, _en, _en_ord) in enumerate(
 
 
 @lru_cache(maxsize=4)
-def _stemmer(language: str) -> Stemmer.Stemmer:
+def stemmer_for(language: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(_STEMMERS.get(language, "german"))
 
 
@@ -92,7 +92,7 @@ class Analyzer:
         self.language = language
         self.stop = GERMAN_WORDS | ENGLISH_WORDS
         self.vocabulary = frozenset(w for w in vocabulary if len(w) >= MIN_PART)
-        self._stem = _stemmer(language).stemWord
+        self._stem = stemmer_for(language).stemWord
         self._split_cache: dict[str, tuple[str, ...]] = {}
 
     def terms(self, text: str) -> list[str]:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from bot.answering.query import about_us, fold, in_dictionary
 from bot.answering.retrieval import Retrieval
 from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
-from ingest.analysis import _stemmer, words
+from ingest.analysis import stemmer_for, words
 
 # Calibrated on bench/eval/realistic-dev.yaml and questions.yaml (never on realistic-heldout.yaml)
 ASKED = 0.45  # close to a question a section answers (questions of one topic score 0.45–0.95 on USE)
@@ -144,7 +144,7 @@ def _spellings(vocabulary: frozenset[str], language: str) -> tuple[frozenset[str
 
 @lru_cache(maxsize=2)
 def _stem(language: str):
-    return _stemmer(language).stemWord
+    return stemmer_for(language).stemWord
 
 
 PREFIX = 5

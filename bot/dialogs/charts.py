@@ -15,7 +15,7 @@ from bot.dialogs.outcome import Chart
 GREEN, AMBER, RED, GREY = "#2e7d32", "#f9a825", "#c62828", "#9e9e9e"
 
 
-def _pyplot():
+def load_pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,12 +26,12 @@ def _pyplot():
 
 def warm_up() -> None:
     """Import matplotlib now (a server does this at start, on a thread, so no report waits for it)."""
-    _pyplot()
+    load_pyplot()
 
 
 def render(chart: Chart, path: Path) -> Path:
     """Draw `chart` into `path` (PNG) and return the path."""
-    plt = _pyplot()
+    plt = load_pyplot()
     draw = {"bars": _bars, "matrix": _matrix, "heatmap": _heatmap, "table": _table}[chart.kind]
     figure = draw(plt, chart)
     figure.suptitle(chart.title, fontsize=12, fontweight="bold")

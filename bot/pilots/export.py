@@ -86,7 +86,7 @@ def _write_csv(db: Database, path: Path, scope: str | None) -> None:
         fixed = len(FEEDBACK_COLUMNS)  # after these only KPI values: numbers or None
         for row in _feedback(s, scope, [kpi.id for _, kpi in kpis]):
             writer.writerow(
-                [_csv_cell(v) for v in row[:fixed]] + ["" if v is None else _csv_cell(v) for v in row[fixed:]]
+                [csv_cell(v) for v in row[:fixed]] + ["" if v is None else csv_cell(v) for v in row[fixed:]]
             )
 
 
@@ -96,24 +96,24 @@ def _write_xlsx(db: Database, path: Path, scope: str | None) -> None:
     book = Workbook(write_only=True)
     with db.session() as s:
         kpis = _kpis(s, scope)
-        sheet = _sheet(book, "Pilots", PILOT_COLUMNS)
+        sheet = new_sheet(book, "Pilots", PILOT_COLUMNS)
         for p in s.scalars(_pilot_query(scope)):
-            sheet.append(_xlsx_row([p.id, p.scope, p.name, p.use_case, p.owner, p.start, p.end, p.users,
+            sheet.append(xlsx_row([p.id, p.scope, p.name, p.use_case, p.owner, p.start, p.end, p.users,
                                     _yes(p.anonymous), p.one_off_cost, p.monthly_cost, p.hourly_rate, p.created_by,
                                     p.created_at]))  # fmt: skip
-        sheet = _sheet(book, "KPIs", KPI_COLUMNS)
+        sheet = new_sheet(book, "KPIs", KPI_COLUMNS)
         for pilot, k in kpis:
-            sheet.append(_xlsx_row([pilot, k.name, k.unit, k.direction, k.baseline, k.target, k.method]))
+            sheet.append(xlsx_row([pilot, k.name, k.unit, k.direction, k.baseline, k.target, k.method]))
         headers = [_kpi_header(pilot, kpi) for pilot, kpi in kpis]
         widths = {h: max(14, min(len(h), 30)) for h in headers}
-        feedback = _sheet(book, "Feedback", FEEDBACK_COLUMNS + headers, widths, dates=("created_at",))
+        feedback = new_sheet(book, "Feedback", FEEDBACK_COLUMNS + headers, widths, dates=("created_at",))
         date_style = feedback.column_dimensions["C"].style_id  # the created_at column's date format
-        sheet = _sheet(book, "Answer feedback", ANSWER_COLUMNS)
+        sheet = new_sheet(book, "Answer feedback", ANSWER_COLUMNS)
         for row in _answers(s, scope):
-            sheet.append(_xlsx_row(row))
+            sheet.append(xlsx_row(row))
         book.save(path)
         fixed = len(FEEDBACK_COLUMNS)  # after these only KPI values: numbers or None
-        rows = (_xlsx_row(row[:fixed]) + row[fixed:] for row in _feedback(s, scope, [kpi.id for _, kpi in kpis]))
+        rows = (xlsx_row(row[:fixed]) + row[fixed:] for row in _feedback(s, scope, [kpi.id for _, kpi in kpis]))
         _fill_sheet(path, feedback.path.lstrip("/"), rows, date_style)
 
 
@@ -164,7 +164,7 @@ def _fill_sheet(path: Path, member: str, rows: Iterable[list], date_style: int) 
         source.unlink(missing_ok=True)
 
 
-def _sheet(book, title: str, columns: list[str], widths: dict[str, float] | None = None,
+def new_sheet(book, title: str, columns: list[str], widths: dict[str, float] | None = None,
            dates: tuple[str, ...] = ()):  # fmt: skip
     """A write-only sheet with a bold, frozen header row; column widths and formats (the `dates`
     columns get a date format) must be set before the first row."""
@@ -190,7 +190,7 @@ def _sheet(book, title: str, columns: list[str], widths: dict[str, float] | None
     return sheet
 
 
-def _csv_cell(value):
+def csv_cell(value):
     value = _safe(value)
     if value is None:
         return ""
@@ -201,7 +201,7 @@ def _csv_cell(value):
     return value
 
 
-def _xlsx_row(values: Iterable) -> list:
+def xlsx_row(values: Iterable) -> list:
     return [_xlsx_cell(v) for v in values]
 
 

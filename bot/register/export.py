@@ -11,7 +11,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.pilots.export import _csv_cell, _sheet, _xlsx_row
+from bot.pilots.export import csv_cell, new_sheet, xlsx_row
 from bot.register.store import FIELDS, RegisterStore
 from bot.storage.models import RegisterEntryRow
 
@@ -72,16 +72,16 @@ def _write_csv(data: list[dict], path: Path) -> None:
 def _cell(value):
     if isinstance(value, date) and not isinstance(value, datetime):
         return value.isoformat()
-    return _csv_cell(value)
+    return csv_cell(value)
 
 
 def _write_xlsx(data: list[dict], path: Path) -> None:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = _sheet(book, "AI register", COLUMNS, WIDTHS, dates=("created_at", "updated_at"))
+    sheet = new_sheet(book, "AI register", COLUMNS, WIDTHS, dates=("created_at", "updated_at"))
     for row in data:
-        sheet.append(_xlsx_row(row[c] for c in COLUMNS))
+        sheet.append(xlsx_row(row[c] for c in COLUMNS))
     book.save(path)
 
 

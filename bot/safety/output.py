@@ -39,7 +39,7 @@ from functools import cached_property
 from bot.core.language import ENGLISH_WORDS, GERMAN_WORDS
 from bot.safety.injection import data_only
 from bot.safety.masking import EMAIL
-from ingest.analysis import _stemmer, words
+from ingest.analysis import stemmer_for, words
 
 RUN_WORDS = 8  # this many words in a row from the system message are a leak
 SUPPORTED_SHARE = 0.4  # of a sentence's content words that must occur in what the reply may draw on
@@ -132,7 +132,7 @@ class Sources:
 
     @cached_property
     def stems(self) -> set[str]:
-        stem = _stemmer(self.language).stemWord
+        stem = stemmer_for(self.language).stemWord
         return {stem(w) for w in self.words}
 
     @cached_property
@@ -273,7 +273,7 @@ def _sentences(reply: str) -> list[str]:
 
 
 def _unsupported(reply: str, sources: Sources) -> str | None:
-    stem = _stemmer(sources.language).stemWord
+    stem = stemmer_for(sources.language).stemWord
     for sentence in _sentences(reply):
         tokens = words(sentence)
         # figures as written in digits ("one" is a word, not a figure)

@@ -67,7 +67,8 @@ def test_plan_start_pause_resume_move_and_stop_are_each_one_entry(core):
 @both_databases
 def test_pilot_changes_name_the_field_and_refused_values_leave_no_entry(core):
     admin = Person(core, "UADMIN")
-    core.services.pilot_store.create("slack:T1", "Dokumentensuche", ADMIN, start=date(2026, 9, 1), end=date(2026, 12, 31),
+    pilots = core.services.pilot_store
+    pilots.create("slack:T1", "Dokumentensuche", ADMIN, start=date(2026, 9, 1), end=date(2026, 12, 31),
                             users=12, kpis=[Kpi("Suchzeit", "min", "lower", 15, 5)])  # fmt: skip
     admin.say("/pilot setze Dokumentensuche monatlich 700")
     admin.say("/pilot setze Dokumentensuche kpi 1 ziel 6")

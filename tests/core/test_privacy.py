@@ -103,7 +103,8 @@ def use_everything(person: Person, question: str, works: str, anonymous: bool) -
     done = person.say("/check readiness", "ja", "ja", "nein", "ja")
     assert done.mode == "dialog" and done.question is None, done.text
     entry = give_feedback(person, anonymous, "4", works)
-    ReferenceStore(person.core.services.pilot_store.db).save(f"teams:conv-{person.key}", person.key, {"user": person.user})
+    references = ReferenceStore(person.core.services.db)
+    references.save(f"teams:conv-{person.key}", person.key, {"user": person.user})
     return {"answer": answer.answer_id, "entry": entry}
 
 

@@ -92,9 +92,10 @@ def test_an_azure_endpoint_is_named_as_such(kb_settings):
 
 @both_databases
 def test_admins_see_the_latest_entries_in_berlin_time(core, admin):
-    log = AuditLog(core.services.register_store.db, clock=lambda: datetime(2026, 7, 1, 10, 0, tzinfo=UTC))  # 12:00 CEST
+    db = core.services.db
+    log = AuditLog(db, clock=lambda: datetime(2026, 7, 1, 10, 0, tzinfo=UTC))  # 12:00 CEST
     log.record("slack:T1:UADMIN", "pilot.update", "Dokumentensuche", fields=["monthly_cost"])
-    winter = AuditLog(core.services.register_store.db, clock=lambda: datetime(2026, 12, 1, 8, 30, tzinfo=UTC))  # 09:30 CET
+    winter = AuditLog(db, clock=lambda: datetime(2026, 12, 1, 8, 30, tzinfo=UTC))  # 09:30 CET
     winter.record("teams:tenant:aad-1", "data.erase", "")
     core.people.remember("slack:T1:UADMIN", "Anna Berg")
     reply = admin.say("/audit")

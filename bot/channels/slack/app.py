@@ -1,4 +1,4 @@
-"""Core as a Slack app (slack-bolt, asyncio): direct messages, @-mentions answered in the thread,
+"""Lotse as a Slack app (slack-bolt, asyncio): direct messages, @-mentions answered in the thread,
 the `/lotse` command, buttons for assessments and 👍/👎, modals, the App Home tab and Slack's AI-app
 surface (`Assistant`). A translator only: every decision is the core's.
 
@@ -180,16 +180,16 @@ class SlackChannel:
     async def _record(self, body: dict, event: dict) -> BoltResponse:
         if self.worker.draining:
             metrics.INBOX_REFUSED.labels("slack", "stopping").inc()
-            return BoltResponse(status=503, body="This Core is stopping; another replica takes the event.")
+            return BoltResponse(status=503, body="This Lotse is stopping; another replica takes the event.")
         try:  # one trip to a thread: deciding and recording (the ack waits for both)
             turn, item = await self.worker.call(self._intake, body, event)
             if turn is None:
-                return BoltResponse(status=200, body="")  # not for Core (a bot's message, other thread talk)
+                return BoltResponse(status=200, body="")  # not for Lotse (a bot's message, other thread talk)
             key, incoming, payload = turn
         except Exception as exc:  # the database is away: nothing stored, so no ack
             log.error("could not record a Slack event (%s): answered 503", error_text(exc))
             metrics.INBOX_REFUSED.labels("slack", "database").inc()
-            return BoltResponse(status=503, body="Core cannot record this event right now; please retry.")
+            return BoltResponse(status=503, body="Lotse cannot record this event right now; please retry.")
         if item is None:
             log.info("skipped a repeated delivery of %s (retry %s)", body.get("event_id"), body.get("retry_attempt"))
         else:
@@ -222,7 +222,7 @@ class SlackChannel:
         elif event.get("thread_ts"):
             thread = event["thread_ts"]
             if not self.core.in_dialog(self._incoming(text, event["user"], team, channel, thread)):
-                return None  # other thread talk is not for Core unless it is mentioned
+                return None  # other thread talk is not for Lotse unless it is mentioned
         else:
             return None
         incoming = self._incoming(text, event["user"], team, channel, thread)
@@ -567,7 +567,7 @@ class SlackChannel:
                 reply = await self._handle(self._incoming(text, user, team, f"slash:{channel}", None))
             for fallback, message_blocks in blocks.render(reply):
                 await respond(text=fallback, blocks=message_blocks, response_type="ephemeral")
-            if reply.files:  # an export: to the user's DM with Core (the command's channel may be any DM)
+            if reply.files:  # an export: to the user's DM with Lotse (the command's channel may be any DM)
                 await self.upload_private(client, reply, "", None, user)
 
     # -- App Home and the AI-app surface ---------------------------------------------------------------
@@ -611,7 +611,7 @@ def _prompts(language: str) -> list[dict[str, str]]:
 
 
 class SlackSender:
-    """Delivers nudges with chat.postMessage (a user id as the channel posts to the DM with Core).
+    """Delivers nudges with chat.postMessage (a user id as the channel posts to the DM with Lotse).
     slack_sdk retries a 429 after its Retry-After (up to three times); what then still fails is
     reported for the nudge log: retry later, failed for good, or unknown if the request went out and
     no answer came back."""

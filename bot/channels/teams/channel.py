@@ -1,4 +1,4 @@
-"""Core as a Teams bot on botbuilder 4.17.1: `CloudAdapter` with `ConfigurationBotFrameworkAuthentication`
+"""Lotse as a Teams bot on botbuilder 4.17.1: `CloudAdapter` with `ConfigurationBotFrameworkAuthentication`
 at /api/messages, a `TeamsActivityHandler` that hands messages to the core, proactive messages through
 stored conversation references. Everything botbuilder-specific lives in this folder, so that moving to
 the Microsoft 365 Agents SDK (botbuilder's successor) is one folder.
@@ -199,7 +199,7 @@ class TeamsChannel:
         if not self.teams.app_id:
             log.warning(
                 "TEAMS AUTHENTICATION IS OFF (LOTSE_TEAMS_ALLOW_ANONYMOUS=1, no MICROSOFT_APP_ID): anyone who can "
-                "reach /api/messages can act as any user. Only for a local emulator; Core listens on loopback only."
+                "reach /api/messages can act as any user. Only for a local emulator; Lotse listens on loopback only."
             )
 
     async def core_call(self, function: Callable, *args: Any) -> Any:
@@ -229,13 +229,13 @@ class TeamsChannel:
             return web.Response(status=403, text="This tenant is not served by this Lotse.")
         if self.worker.draining and body.get("type") == "message":
             metrics.INBOX_REFUSED.labels("teams", "stopping").inc()
-            return web.Response(status=503, text="This Core is stopping; try again.")
+            return web.Response(status=503, text="This Lotse is stopping; try again.")
         try:
             return await self.adapter.process(request, self.bot)
         except NotRecorded as exc:  # nothing stored: never 200 for it
             log.error("could not record a Teams activity (%s): answered 503", exc)
             metrics.INBOX_REFUSED.labels("teams", "database").inc()
-            return web.Response(status=503, text="Core cannot record this message right now; try again.")
+            return web.Response(status=503, text="Lotse cannot record this message right now; try again.")
         except web.HTTPException:
             raise
         except requests.RequestException as exc:  # the Bot Framework signing keys could not be fetched
@@ -272,7 +272,7 @@ class TeamsChannel:
         found = await asyncio.to_thread(self.core.address, conversation_key)
         if found is None or not found[1]:
             return Outcome(
-                "failed", error=f"no active Teams conversation {conversation_key} (Core must be added there)"
+                "failed", error=f"no active Teams conversation {conversation_key} (Lotse must be added there)"
             )
         return await self.send_to(found[0], to_activity(cards.render(reply, self.settings.public_url)))
 
@@ -301,7 +301,7 @@ class TeamsChannel:
             if status == 403:
                 log.warning("Teams refused a proactive message (403): reference %s is now inactive", conversation_key)
                 await asyncio.to_thread(self.core.forget_address, conversation_key)
-                return Outcome("failed", error="Teams: 403, Core was removed from the conversation")
+                return Outcome("failed", error="Teams: 403, Lotse was removed from the conversation")
             if status in RETRYABLE:
                 if attempt < MAX_RETRIES:
                     await asyncio.sleep(_retry_after(failures[0].response, attempt))
@@ -504,7 +504,7 @@ class LotseTeamsBot(TeamsActivityHandler):
             await turn_context.update_activity(update)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
-        """Installed in a chat or team: store where to reach it, and say once what Core is."""
+        """Installed in a chat or team: store where to reach it, and say once what Lotse is."""
         activity = turn_context.activity
         await self._remember(turn_context)
         if any(m.id == activity.recipient.id for m in activity.members_added or []):
@@ -522,7 +522,7 @@ class LotseTeamsBot(TeamsActivityHandler):
         handler would answer 501."""
         activity = turn_context.activity
         if activity.name != "message/submitAction":
-            log.info("refused an invoke activity Core does not handle: %.80r", activity.name)
+            log.info("refused an invoke activity Lotse does not handle: %.80r", activity.name)
             return InvokeResponse(status=400)
         feedback = _native_feedback(activity.value)
         if feedback is None:

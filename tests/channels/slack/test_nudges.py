@@ -104,7 +104,8 @@ async def test_an_admin_starts_the_plan_with_a_slash_command_and_others_may_not(
     scope = f"slack:{slack.team}"
     refused = await command(slack, START, user="U1")
     assert refused["text"] == ADMIN_ONLY and refused["response_type"] == "ephemeral"
-    assert slack.core.services.reminders.plans.current(scope) is None and slack.core.services.reminders.plans.all() == []
+    plans = slack.core.services.reminders.plans
+    assert plans.current(scope) is None and plans.all() == []
 
     started = await command(slack, START)
     assert started["response_type"] == "ephemeral"
@@ -251,7 +252,8 @@ async def test_a_button_of_a_replaced_plan_changes_nothing(slack, dispatcher):
     assert slack.fake.of("chat.update") == []  # the old nudge is not redrawn as if the click counted
     [notice] = slack.fake.of("chat.postEphemeral")
     assert notice["text"] == "Diese Erinnerung gehört zu einem Plan, der nicht mehr läuft."
-    assert slack.core.services.reminders.plans.tasks(old.id) == {} and slack.core.services.reminders.plans.tasks(new.id) == {}
+    plans = slack.core.services.reminders.plans
+    assert plans.tasks(old.id) == {} and plans.tasks(new.id) == {}
 
 
 # -- Slack refusing ----------------------------------------------------------------------------------
