@@ -126,6 +126,12 @@ class InboxWorker:
         if not await self.call(self.inbox.progress, item_id, dict(known)):
             raise TakenOver
 
+    def note(self, item: Item | int, **changes) -> None:
+        """Note a turn's progress here only: the step after it is `finish`, and if that fails on the
+        database the retry in this process starts from here (the last message is not posted again)."""
+        item_id = item if isinstance(item, int) else item.id
+        self._known.setdefault(item_id, {} if isinstance(item, int) else dict(item.progress)).update(changes)
+
     async def finish(self, item: Item | int, state: str = "done") -> None:
         item_id = item if isinstance(item, int) else item.id
         if not await self.call(self.inbox.finish, item_id, state):

@@ -282,7 +282,9 @@ class SlackChannel:
         posted = item.progress.get("posted", 0)
 
         async def counted(number: int, last: bool) -> None:
-            if not last:  # after the last step the item is finished, which says as much
+            if last:  # the item is finished next, which says as much; should that fail, this process knows
+                self.worker.note(item, posted=number)
+            else:
                 await record(posted=number)
 
         await self.deliver(client, reply, channel, thread, replace=replace if not posted else None,

@@ -114,6 +114,7 @@ async def running_slack(base_settings, service):
     app = build_app(core, settings)
     runner, url = await serve_local(app)
     harness = SlackHarness(fake, url, core, team)
+    harness.app = app
     yield harness
     await harness.close()
     await runner.cleanup()

@@ -359,3 +359,31 @@ async def test_feedback_typed_in_a_dm_offers_the_form_as_a_modal(slack):
     await slack.click(message, {"action_id": offer["action_id"], "block_id": "x", "value": offer["value"]})
     [opened] = await slack.fake.wait_for("views.open")
     assert opened["view"]["callback_id"] == "lotse_feedback_form"
+
+
+async def test_a_reply_posted_just_before_the_database_went_away_is_not_posted_again(slack):
+    """The turn's last message went out, then marking the turn done failed on the database (a blip, a
+    failover): the worker tries the turn again when the database answers, and it knows the message was
+    posted. (Found by tests/operations/test_faults.py under load: one reply of a flood came twice.)"""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.app.server import WORKER
+
+    inbox = slack.app[WORKER].inbox
+    finish, calls = inbox.finish, []
+
+    def finish_after_a_blip(item_id: int, state: str = "done") -> bool:
+        calls.append(item_id)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE inbox …", {}, Exception("server closed the connection unexpectedly"))
+        return finish(item_id, state)
+
+    inbox.finish = finish_after_a_blip
+    assert (await slack.dm("Was ist ein Quick Win?")).status == 200
+    await slack.fake.wait_for("chat.postMessage")
+    deadline = time.monotonic() + 10
+    while len(calls) < 2:
+        assert time.monotonic() < deadline, "the turn was not finished after the database came back"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert len(posted(slack.fake)) == 1 and calls[0] == calls[1]
