@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from bot.channels.teams import channel
-from bot.channels.teams.channel import BotConfig, BoundedCredentialFactory
+from bot.channels.teams import auth
+from bot.channels.teams.auth import BotConfig, BoundedCredentialFactory
 from bot.settings import TeamsSettings
 
 
@@ -46,9 +46,9 @@ def silent_server():
 
 @pytest.mark.parametrize("app_type", ["SingleTenant", "MultiTenant"])
 def test_a_token_request_to_a_silent_azure_ad_gives_up(silent_server, monkeypatch, app_type):
-    monkeypatch.setattr(channel, "TOKEN_TIMEOUT", 1.0)
+    monkeypatch.setattr(auth, "TOKEN_TIMEOUT", 1.0)
     # msal would first ask login.microsoftonline.com whether the authority is known: not from a test
-    monkeypatch.setattr(channel, "MSAL_OPTIONS", {"instance_discovery": False})
+    monkeypatch.setattr(auth, "MSAL_OPTIONS", {"instance_discovery": False})
     settings = TeamsSettings(app_id="app-id", app_password="secret", tenant_id="tenant-1", app_type=app_type)
     factory = BoundedCredentialFactory(BotConfig(settings))
     credentials = asyncio.run(factory.create_credentials("app-id", "https://api.botframework.com",

@@ -1,0 +1,52 @@
+"""The App Home tab (the team's status: plan, results, pilots) and Slack's AI-app surface: the
+greeting and suggested prompts when an assistant thread starts."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from slack_bolt.async_app import AsyncAssistant
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack import blocks
+from bot.core import i18n
+
+if TYPE_CHECKING:
+    from bot.channels.slack.app import SlackChannel
+
+log = logging.getLogger(__name__)
+
+
+def prompts(language: str) -> list[dict[str, str]]:
+    return [{"title": t, "message": m} for t, m in i18n.text("slack_prompts", language)][:4]
+
+
+class HomeListener:
+    def __init__(self, channel: SlackChannel) -> None:
+        self.channel = channel
+
+    def register(self) -> None:
+        self.channel.app.event("app_home_opened")(self.on_home_opened)
+        assistant = AsyncAssistant()
+        assistant.thread_started(self.on_assistant_thread_started)
+        self.channel.app.assistant(assistant)
+
+    async def on_home_opened(self, event: dict, body: dict, client: AsyncWebClient) -> None:
+        language = "de"
+        if event.get("tab") == "messages":  # agent view: prompts without thread_ts (with it the call fails)
+            await client.assistant_threads_setSuggestedPrompts(channel_id=event["channel"], prompts=prompts(language))
+            return
+        scope = f"slack:{body.get('team_id', '')}"
+        status = await self.channel.quick_call(
+            self.channel.core.status, scope, language
+        )  # reads only: not behind an LLM turn
+        await client.views_publish(user_id=event["user"], view=blocks.home_view(status.results, language, status.plan))
+
+    async def on_assistant_thread_started(self, payload: dict, body: dict, say, set_suggested_prompts) -> None:
+        thread = payload.get("assistant_thread") or {}
+        key = f"slack:{body.get('team_id', '')}:greeting:{thread.get('channel_id')}:{thread.get('thread_ts')}"
+        if not await self.channel.quick_call(self.channel.core.first_delivery, key):
+            return
+        await say(i18n.text("slack_greeting", "de"))
+        await set_suggested_prompts(prompts=prompts("de"))

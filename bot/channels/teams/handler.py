@@ -1,0 +1,229 @@
+"""The `TeamsActivityHandler`: messages (recorded in the inbox, then a turn of the core, streamed in
+personal chats), card submissions, installation and conversation updates, invokes (Teams' 👍/👎)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from typing import TYPE_CHECKING
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.channels.teams import cards
+from bot.channels.teams.activities import (
+    StreamInfo,
+    comment,
+    incoming_of,
+    native_feedback,
+    scalar,
+    tenant_of,
+    to_activity,
+    user_id,
+)
+from bot.channels.worker import DATABASE_AWAY, TakenOver
+from bot.core import i18n
+from bot.core.language import detect_language
+from bot.core.messages import Incoming, Reply, reply_to_dict
+from bot.storage.inbox import error_text
+
+if TYPE_CHECKING:
+    from bot.channels.teams.channel import TeamsChannel
+
+log = logging.getLogger(__name__)
+STREAM_INTERVAL = 0.5  # seconds between streamed updates
+
+
+class NotRecorded(Exception):
+    """An activity could not be committed to the inbox: Teams gets 503, not 200."""
+
+
+class LotseTeamsBot(TeamsActivityHandler):
+    def __init__(self, channel: TeamsChannel) -> None:
+        self.channel = channel
+        self.core = channel.core
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        """The activity is committed to the inbox before anything else (its HTTP answer waits for the turn;
+        Teams does not resend reliably, so the inbox is the only copy): if this replica dies, another
+        one takes the turn over and answers proactively (`TeamsChannel.work`)."""
+        activity = turn_context.activity
+        key = f"teams:{activity.conversation.id}:{activity.id}"
+        TurnContext.remove_recipient_mention(activity)
+        incoming = incoming_of(activity, self.channel.teams.admins)
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        payload = {"incoming": dataclasses.asdict(incoming), "reference": reference,
+                   "activity": {"id": activity.id, "reply_to_id": activity.reply_to_id,
+                                "value": activity.value if isinstance(activity.value, dict) else None}}  # fmt: skip
+        inbox = self.channel.worker.inbox
+        try:
+            item_id = await asyncio.to_thread(inbox.record, key, "teams", incoming.conversation_key, payload)
+        except Exception as exc:
+            raise NotRecorded(error_text(exc)) from exc
+        if item_id is None:
+            log.info("skipped a repeated delivery of activity %s", activity.id)
+            return
+        try:
+            await self._turn(turn_context, activity, incoming, item_id)
+        except DATABASE_AWAY:  # the database went away mid-turn: the worker waits for it, then answers proactively
+            log.warning("the database went away during Teams turn %d: it is answered when it is back", item_id)
+            self.channel.worker.submit(item_id)
+        except TakenOver:
+            log.info("Teams turn %d was taken over by another replica", item_id)
+
+    async def _turn(self, turn_context: TurnContext, activity: Activity, incoming: Incoming, item_id: int) -> None:
+        worker = self.channel.worker
+        llm = await self.channel.core_call(self.core.may_stream, incoming)
+        await self._remember(turn_context)
+        if await self._feedback_form(turn_context, activity, incoming):
+            await worker.record(item_id, sent=True)
+            await worker.finish(item_id)
+            return
+        admin_reply = self.core.admin_command(incoming)  # before the typing indicator and any streaming
+        if admin_reply is not None:
+            await turn_context.send_activity(admin_reply.text)
+            await worker.record(item_id, sent=True)
+            await worker.finish(item_id)
+            return
+        streaming = llm and incoming.private  # Teams streams in personal chats only
+        if streaming:
+            reply, final = await self._streamed(turn_context, incoming)
+        else:
+            await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+            reply = await self.channel.core_call(self.core.handle, incoming)
+            if reply.files and not incoming.private:
+                reply = Reply(i18n.text("teams_files_personal_only", reply.language), reply.language, answered=False)
+            final = to_activity(cards.render(reply, self.channel.settings.public_url))
+        try:
+            await worker.record(item_id, reply=reply_to_dict(reply))
+        except TakenOver:
+            return  # another replica took the turn over (this one was thought dead): it answers
+        if incoming.value is not None and activity.reply_to_id and reply.answered and reply.mode == "nudge":
+            final.id = activity.reply_to_id  # a task button: the nudge is redrawn in place with the new state
+            await turn_context.update_activity(final)
+            await worker.record(item_id, sent=True)
+            await worker.finish(item_id)
+            return
+        if incoming.value is not None and activity.reply_to_id and reply.answered:
+            await self._close_question(turn_context, activity)
+        response = await turn_context.send_activity(final)
+        await worker.record(item_id, sent=True)
+        await worker.finish(item_id)
+        if reply.answer_id is not None and response is not None and response.id:
+            link = f"teams:{activity.conversation.id}:{response.id}"
+            await self.channel.core_call(self.core.link_answer, link, reply.answer_id)
+
+    async def _feedback_form(self, turn_context: TurnContext, activity: Activity, incoming: Incoming) -> bool:
+        """The submitted feedback form card (the core offers it for `/feedback`): stored as general
+        feedback on Lotse."""
+        data = activity.value if isinstance(activity.value, dict) else {}
+        if data.get("lotse") == "feedback_form":
+            language = data.get("language") if data.get("language") in ("de", "en") else "de"
+            rating = data.get("rating")
+            if not isinstance(rating, str | int) or str(rating) not in {"1", "2", "3", "4", "5"}:
+                await turn_context.send_activity(i18n.text("feedback_form_rating", language))
+                return True
+            typed = comment(data.get("comment"))
+            await self.channel.core_call(self.core.general_feedback, incoming, int(rating), typed)
+            await turn_context.send_activity(i18n.text("feedback_thanks", language))
+            return True
+        return False
+
+    async def _streamed(self, turn_context: TurnContext, incoming: Incoming) -> tuple[Reply, Activity]:
+        """Teams streaming (personal chats): an informative typing activity, then typing activities
+        that each carry all the text so far, then the final message that closes the stream."""
+        language = detect_language(incoming.text)
+        first = Activity(type=ActivityTypes.typing, text=i18n.text("teams_working", language),
+                         channel_data={"streamType": "informative", "streamSequence": 1},
+                         entities=[StreamInfo("informative", 1)])  # fmt: skip
+        stream_id = (await turn_context.send_activity(first)).id
+        loop = asyncio.get_running_loop()
+        state = {"text": "", "sequence": 1, "last": 0.0}
+
+        async def update(piece: str) -> None:
+            state["text"] += piece
+            if loop.time() - state["last"] < STREAM_INTERVAL:
+                return  # Teams throttles streams: one update per interval, each with all text so far
+            state["sequence"] += 1
+            state["last"] = loop.time()
+            sequence = state["sequence"]
+            activity = Activity(type=ActivityTypes.typing, text=state["text"],
+                                channel_data={"streamType": "streaming", "streamSequence": sequence,
+                                              "streamId": stream_id},
+                                entities=[StreamInfo("streaming", sequence, stream_id)])  # fmt: skip
+            with contextlib.suppress(Exception):  # a lost update is made good by the next one or the final
+                await turn_context.send_activity(activity)
+
+        async def answer(on_text) -> Reply:
+            try:
+                return await self.channel.core_call(self.core.handle, incoming, on_text)
+            except DATABASE_AWAY:
+                raise
+            except Exception:
+                log.exception("a streamed Teams answer failed")
+                return Reply(i18n.text("slack_error", language), language, answered=False)
+
+        reply, _ = await self.channel.bridge.stream(answer, update)
+        data = cards.render(reply, self.channel.settings.public_url)
+        data["channelData"] = {**data.get("channelData", {}), "streamType": "final", "streamId": stream_id}
+        final = to_activity(data)
+        final.entities = [*(final.entities or []), StreamInfo("final", None, stream_id)]
+        return reply, final
+
+    async def _close_question(self, turn_context: TurnContext, activity: Activity) -> None:
+        """The answered question card loses its buttons, so that it cannot be answered twice."""
+        data = activity.value if isinstance(activity.value, dict) else {}
+        label = next((v for v in (data.get("title"), data.get("answer")) if isinstance(v, str) and v), None)
+        label = label or scalar(data.get("value")).split(":", 1)[-1]
+        update = to_activity({"type": "message", "attachments": [
+            {"contentType": cards.CARD, "content": cards.answered_card(label)}]})  # fmt: skip
+        update.id = activity.reply_to_id
+        with contextlib.suppress(Exception):
+            await turn_context.update_activity(update)
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        """Installed in a chat or team: store where to reach it, and say once what Lotse is."""
+        activity = turn_context.activity
+        await self._remember(turn_context)
+        if any(m.id == activity.recipient.id for m in activity.members_added or []):
+            key = f"teams:welcome:{activity.conversation.id}"
+            if await self.channel.core_call(self.core.first_delivery, key):
+                language = "en" if (activity.locale or "").lower().startswith("en") else "de"
+                await turn_context.send_activity(i18n.text("teams_welcome", language))
+
+    async def on_installation_update_activity(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Teams' native 👍/👎 (`message/submitAction`, which botbuilder 4.17.1 does not dispatch). Lotse's
+        cards submit as messages (Action.Submit), so no other invoke is for it: 400, where botbuilder's
+        handler would answer 501."""
+        activity = turn_context.activity
+        if activity.name != "message/submitAction":
+            log.info("refused an invoke activity Lotse does not handle: %.80r", activity.name)
+            return InvokeResponse(status=400)
+        feedback = native_feedback(activity.value)
+        if feedback is None:
+            log.warning("refused a malformed message/submitAction")
+            return InvokeResponse(status=400)
+        rating, comment = feedback
+        link = f"teams:{activity.conversation.id}:{activity.reply_to_id}"
+        answer_id = await self.channel.core_call(self.core.answer_for, link)
+        if answer_id is not None:
+            incoming = incoming_of(activity)
+            await self.channel.core_call(self.core.rate_answer, answer_id, incoming, rating, None, comment)
+        return InvokeResponse(status=200)
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        # a channel message's conversation id ends in ";messageid=…" (its thread): proactive messages go to
+        # the channel itself, as new posts
+        conversation = activity.conversation.id.split(";messageid=")[0]
+        reference["conversation"]["id"] = conversation
+        user_key = f"teams:{tenant_of(activity.serialize()) or ''}:{user_id(activity)}"
+        # off the core's thread: keeping an address current need not wait behind another user's LLM turn
+        await asyncio.to_thread(self.core.remember_address, f"teams:{conversation}", user_key, reference)
