@@ -31,7 +31,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
 from bot.pilots import charts, export
-from bot.pilots.commands import pilot_text, quarter_markdown, quarter_text
+from bot.pilots.texts import pilot_text, quarter_markdown, quarter_text
 from bot.pilots.report import Reports
 from bot.pilots.store import Kpi, PilotStore
 from bot.storage.db import Database

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import update
 
-from bot.pilots.commands import pilot_text, quarter_text
+from bot.pilots.texts import pilot_text, quarter_text
 from bot.pilots.report import Reports
 from bot.pilots.store import Entry, Kpi, PilotStore
 from bot.storage.answer_feedback import AnswerFeedbackStore

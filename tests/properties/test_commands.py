@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.app.lotse import Lotse
 from bot.core.messages import Incoming, Reply
 from bot.pilots import commands as pilots
-from bot.pilots.commands import pilot_text, quarter_text
+from bot.pilots.texts import pilot_text, quarter_text
 from bot.pilots.report import quarter_of
 from bot.pilots.store import Kpi
 from bot.register import commands as register

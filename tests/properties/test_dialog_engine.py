@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.messages import Reply
-from bot.pilots.commands import pilot_text, quarter_text
+from bot.pilots.texts import pilot_text, quarter_text
 from bot.pilots.report import quarter_of
 from tests.properties.conftest import CORE
 from tests.properties.strategies import date_words, digits, huge_number, number_words, words

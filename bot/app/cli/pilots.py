@@ -27,7 +27,7 @@ def find_pilot(store, name: str, scope: str | None):
 def cmd_pilot(args, settings: Settings) -> int:
     """`lotse pilot list|show|report`: pilots, their KPIs, and reports with charts, without a chat."""
     from bot.pilots import charts
-    from bot.pilots.commands import pilot_text, quarter_markdown, quarter_text
+    from bot.pilots.texts import pilot_text, quarter_markdown, quarter_text
     from bot.pilots.forms import kpi_line
 
     services = Services(settings)
