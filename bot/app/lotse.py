@@ -112,7 +112,11 @@ class Lotse:
         message = self.roles.apply(message)
         history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
         turn = Turn.of(message, history, on_text, role=self.roles.of(message))
-        _route, reply = self.router.route(turn)  # the last route always replies
+        route, reply = self.router.route(turn)  # the last route always replies
+        if route.dialog_waits and reply.question is None:  # not when the reply asks a dialog's question itself
+            waiting = self.dialogs.waiting(message, reply.language)
+            if waiting:
+                reply = replace(reply, text=f"{reply.text}\n\n{waiting}")
         return reply
 
     # -- the handlers of the routes that live here ----------------------------------------------------
@@ -145,13 +149,8 @@ class Lotse:
         return replace(reply, answer_id=answer_id)
 
     def command(self, turn: Turn, language: str) -> Reply:
-        """/help, /feedback, or an unknown command; with a dialog open, the reply says it waits."""
+        """/help, /feedback, or an unknown command (with a dialog open, `_turn` adds that it waits)."""
         message, text = turn.message, turn.text
-        reply = self._command_reply(message, text, language)
-        waiting = self.dialogs.waiting(message, language)
-        return replace(reply, text=f"{reply.text}\n\n{waiting}") if waiting else reply
-
-    def _command_reply(self, message: Incoming, text: str, language: str) -> Reply:
         command, _, rest = text.partition(" ")
         command = command.lower()
         if command in ("/help", "/hilfe", "/start"):

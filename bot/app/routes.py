@@ -6,10 +6,10 @@ this order; `Lotse.may_stream` streams only what no declared route claims.
 The order is the policy:
 1. `/export` for admins is decided before anything else (channels ask for it alone, before streaming).
 2. The plan, pilots, register, audit log, status and privacy work beside a running assessment: typed
-   there, they answer and the assessment waits where it was.
+   there, they answer, and the reply says that the assessment waits where it was (`dialog_waits`).
 3. A running assessment takes every other message as its answer — but a typed command; /check, /weiter
    and /ergebnis start, resume and show one.
-4. Any other typed command: /help, /feedback, or "unknown command" (saying that an assessment waits).
+4. Any other typed command: /help, /feedback, or "unknown command" — never an assessment's answer.
 5. Everything else is a question: about the team's own results, or for the knowledge base.
 """
 
@@ -29,7 +29,7 @@ ADMIN_COMMANDS = frozenset({"/export"})
 
 def table(core: Lotse, s: Services) -> list[Route]:
     return [
-        Route("admin", core.export_hint, words=ADMIN_COMMANDS, requires=frozenset({ADMIN})),
+        Route("admin", core.export_hint, words=ADMIN_COMMANDS, requires=frozenset({ADMIN}), dialog_waits=True),
         *s.plan.routes(),
         s.pilots.route(),
         s.register.route(),
@@ -38,6 +38,6 @@ def table(core: Lotse, s: Services) -> list[Route]:
         s.privacy.route(s.dialogs),
         s.dialogs.route(),
         Route("command", core.command, phrase=lambda text: text.startswith("/"), language="turn",
-              help="help_commands"),
+              help="help_commands", dialog_waits=True),
         Route("question", core.question, language="turn"),
     ]  # fmt: skip

@@ -2,7 +2,8 @@
 
 A route declares how it is matched — command words (lower-cased once, here), a button-value prefix, a
 phrase test, or always (its handler decides by returning None) — which language its reply takes, who
-may use it (`requires`: roles; `private`: only in a direct chat), and its line in `/help`. The router
+may use it (`requires`: roles; `private`: only in a direct chat), its line in `/help`, and whether it
+answers beside a running assessment (`dialog_waits`: the reply then says how to go on with it). The router
 tries the routes in their order; the first that matches and returns a reply answers; a route the sender
 may not use answers with the refusal, checked here, in one place. Features declare their routes; the
 routing table (their order) is kept in one place by whoever composes them (`bot.app.routes`); this module
@@ -76,6 +77,7 @@ class Route:
     private: bool = False  # only in a direct chat (one's own data, the audit log)
     refusal: str = "admin_only"  # i18n key of the reply to someone whose role is not in `requires`
     help: str | None = None  # i18n key of its lines in /help, in the table's order
+    dialog_waits: bool = False  # typed while an assessment runs, it answers and the reply says the assessment waits
 
     def __post_init__(self) -> None:
         if sum(map(bool, (self.words, self.button, self.phrase))) > 1:

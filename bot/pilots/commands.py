@@ -97,7 +97,7 @@ class PilotCommands:
         """`/pilot …`, typed (a button's value is a dialog answer); who may use which subcommand is
         decided per subcommand in `handle`."""
         return Route("pilot", lambda turn, language: self.handle(turn.message, language), words=frozenset({"/pilot"}),
-                     typed_only=True, help="help_pilot")  # fmt: skip
+                     typed_only=True, help="help_pilot", dialog_waits=True)  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply:
         sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)

@@ -95,7 +95,7 @@ class Privacy:
             intro = i18n.text("privacy_erase_intro", language)
             return dialogs.begin(message, dialogs.spec(ERASE), language, restart=True, intro=intro)
 
-        return Route("privacy", answer, phrase=self.request, typed_only=True, help="help_privacy")
+        return Route("privacy", answer, phrase=self.request, typed_only=True, help="help_privacy", dialog_waits=True)
 
     def request(self, text: str) -> str | None:
         """ "export", "erase", "summary" or None."""

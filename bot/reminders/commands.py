@@ -98,7 +98,7 @@ class PlanCommands:
             Route("plan-button", lambda turn, language: self.button(turn.message, language), button="plan:",
                   language="conversation"),
             Route("plan", lambda turn, language: self.handle(turn.message, language), words=frozenset({"/plan"}),
-                  language="conversation", help="help_plan"),
+                  language="conversation", help="help_plan", dialog_waits=True),
         ]  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply:

@@ -40,7 +40,7 @@ class StatusView:
 
     def route(self) -> Route:
         return Route("status", lambda turn, language: self.reply(turn.message.scope, language), words=WORDS,
-                     typed_only=True, help="help_status")  # fmt: skip
+                     typed_only=True, help="help_status", dialog_waits=True)  # fmt: skip
 
     def status(self, scope: str, language: str) -> Status:
         plan = self.plan.progress_line(scope, language)

@@ -117,3 +117,68 @@ def test_a_command_typed_inside_an_assessment_is_answered_and_never_stored_as_an
         assert say(lotse, line, workspace).mode == "dialog"
     result = say(lotse, "fertig", workspace)
     assert "CRM (4)" in result.text and "/start" not in result.text and "/feedback" not in result.text
+
+
+def test_the_commands_that_work_beside_an_assessment_say_it_waits_and_the_next_answer_still_goes_to_it(lotse):
+    """Issue 21's decision: /plan, /pilot, /register, /status and "meine Daten" answer inside a running
+    assessment (as before) and now also say that it waits and how to go on; the next answer goes on."""
+    workspace = "routing-beside-a-dialog"
+    for line in ("/check systeme", "CRM"):
+        say(lotse, line, workspace)
+    for line in ("/plan", "/pilot", "/register", "/status", "Was speicherst du über mich?"):
+        reply = say(lotse, line, workspace)
+        assert reply.text.endswith("„Systemlandschaft“ ist noch offen – /weiter stellt die offene Frage wieder."), line
+    rating = say(lotse, "4", workspace)  # the rating question was still the open one
+    assert rating.question is not None and rating.question.step != "rating"
+    plan = say(lotse, "/plan", "routing-beside-no-dialog")  # without an assessment: no such line
+    assert "noch offen" not in plan.text
+
+
+def test_status_shows_the_plan_the_latest_results_and_the_running_pilots(lotse):
+    workspace = "routing-status"
+    before = say(lotse, "/status", workspace)
+    assert before.text.startswith("*Stand Ihres Teams*") and "läuft noch nicht" in before.text
+    assert "Laufende Piloten: keine" in before.text and "noch nicht bewertet (/check readiness)" in before.text
+    for line in ("/check systeme", "CRM", "4", "-", "fertig"):
+        say(lotse, line, workspace)
+    after = say(lotse, "/Stand", workspace)  # its German word, in any case
+    assert "Systemlandschaft (" in after.text and "noch nicht bewertet (/check systems)" not in after.text
+    english = say(lotse, "/status of our team", workspace)
+    assert english.text.startswith("*Where your team stands*")
+
+
+def test_help_lists_every_routes_help_line_in_the_tables_order(lotse):
+    from bot.core import i18n
+
+    reply = say(lotse, "/help", "routing-help")
+    lines = [i18n.text(r.help, "de") for r in lotse.router.routes if r.help]
+    assert reply.text.startswith(i18n.text("help", "de")) and reply.text.endswith("\n".join(lines))
+    assert [r.name for r in lotse.router.routes if r.help] == [
+        "plan", "pilot", "register", "status", "privacy", "dialog", "command"
+    ]  # fmt: skip
+
+
+def test_a_route_for_admins_in_a_direct_chat_refuses_others_in_one_place(lotse):
+    """/audit declares `requires` and `private`; the router refuses before its handler runs."""
+
+    def audit(private: bool, admin: bool):
+        message = Incoming("/audit", "U1", channel="slack", workspace="T1", conversation="D1" if private else "C1",
+                           private=private, admin=admin)  # fmt: skip
+        return lotse.handle(message)
+
+    assert audit(private=True, admin=False).text.startswith("Dieser Befehl ist Administratorinnen")
+    assert audit(private=False, admin=True).text.startswith("Das besprechen wir unter vier Augen")
+    assert audit(private=True, admin=True).text.startswith("*Audit-Protokoll*")
+
+
+def test_may_stream_follows_the_table(lotse):
+    import dataclasses
+
+    from bot.settings import LLMSettings
+
+    llm = dataclasses.replace(lotse.settings, llm=LLMSettings(base_url="http://127.0.0.1:9/v1", api_key="k"))
+    lotse.settings = llm
+    typed = lambda text: Incoming(text, "anna", channel="test", workspace="routing-stream")  # noqa: E731
+    assert lotse.may_stream(typed("Wie viel Budget brauchen wir für Schulungen?"))
+    for claimed in ("/plan", "/Status", "meine Daten", "Was speicherst du über mich?", "/gibtsnicht"):
+        assert not lotse.may_stream(typed(claimed)), claimed

@@ -27,8 +27,8 @@ def find_pilot(store, name: str, scope: str | None):
 def cmd_pilot(args, settings: Settings) -> int:
     """`lotse pilot list|show|report`: pilots, their KPIs, and reports with charts, without a chat."""
     from bot.pilots import charts
-    from bot.pilots.texts import pilot_text, quarter_markdown, quarter_text
     from bot.pilots.forms import kpi_line
+    from bot.pilots.texts import pilot_text, quarter_markdown, quarter_text
 
     services = Services(settings)
     store, reports = services.pilot_store, services.reports
