@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from bot import metrics
 from bot.answering import Answer
-from bot.app.routes import table
+from bot.app.routes import FEEDBACK, HELP, table
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Citation, Incoming, Reply
-from bot.core.ports import Status
+from bot.core.ports import Command, Status
 from bot.core.routing import Router, Turn
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from bot.storage.inbox import Inbox
 
 HISTORY_TURNS = 6
-FEEDBACK = {"/feedback": None, "/rückmeldung": "de", "/rueckmeldung": "de"}  # command → the language it implies
 
 
 def reply_for(answer: Answer) -> Reply:
@@ -153,7 +152,7 @@ class Lotse:
         message, text = turn.message, turn.text
         command, _, rest = text.partition(" ")
         command = command.lower()
-        if command in ("/help", "/hilfe", "/start"):
+        if command in HELP:
             return Reply("\n".join([i18n.text("help", language), *self.router.help(language)]), language)
         if command in FEEDBACK:
             return self._feedback(message, rest.strip(), FEEDBACK[command] or language)
@@ -196,6 +195,10 @@ class Lotse:
         turn = Turn.of(message, (), role=self.roles.of(message))
         found = Router([self.router.get("admin")]).route(turn)
         return found[1] if found else None
+
+    def commands(self) -> dict[str, Command]:
+        """Every command word of the routing table, for channels that offer them (Slack's /lotse)."""
+        return {w: Command(w, r.name, w in r.direct) for w, r in self.router.commands().items()}
 
     def status(self, scope: str, language: str) -> Status:
         """What Lotse knows about a team: plan, results, pilots (`/status`, Slack's App Home)."""

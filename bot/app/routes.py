@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from bot.app.services import Services
 
 ADMIN_COMMANDS = frozenset({"/export"})
+HELP = ("/help", "/hilfe", "/start")  # the command route's own words (its handler: `Lotse.command`)
+FEEDBACK = {"/feedback": None, "/rückmeldung": "de", "/rueckmeldung": "de"}  # command → the language it implies
 
 
 def table(core: Lotse, s: Services) -> list[Route]:
@@ -38,6 +40,6 @@ def table(core: Lotse, s: Services) -> list[Route]:
         s.privacy.route(s.dialogs),
         s.dialogs.route(),
         Route("command", core.command, phrase=lambda text: text.startswith("/"), language="turn",
-              help="help_commands", dialog_waits=True),
+              help="help_commands", dialog_waits=True, also=frozenset({*HELP, *FEEDBACK})),
         Route("question", core.question, language="turn"),
     ]  # fmt: skip

@@ -79,7 +79,7 @@ class AuditView:
         """`/audit`, for admins, in a direct chat (a channel's members are not all admins)."""
         return Route("audit", lambda turn, language: self.handle(turn.message, language),
                      words=frozenset(COMMANDS), typed_only=True, requires=frozenset({ADMIN}), private=True,
-                     dialog_waits=True)  # fmt: skip
+                     dialog_waits=True, direct=frozenset(COMMANDS))  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply:
         """The newest entries (the route has checked that an admin asks, in a direct chat)."""

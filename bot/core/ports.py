@@ -50,6 +50,16 @@ class Status:
     pilots: str
 
 
+@dataclass(frozen=True)
+class Command:
+    """A command word of the routing table as a channel may offer it (Slack's `/lotse <word>`): the route
+    that takes it, and whether its answer belongs in the direct chat (it runs a dialog or sends files)."""
+
+    word: str  # with its slash, lower case: "/plan"
+    route: str
+    direct: bool
+
+
 class Core(Protocol):
     """The calls a channel makes. Every one of them may block (the database, an LLM): async channels
     run them on an executor."""
@@ -73,6 +83,8 @@ class Core(Protocol):
     def general_feedback(self, message: Incoming, rating: int, comment: str | None) -> None: ...
 
     def data_summary(self, message: Incoming, language: str) -> str: ...
+
+    def commands(self) -> dict[str, Command]: ...
 
     def status(self, scope: str, language: str) -> Status: ...
 

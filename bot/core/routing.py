@@ -78,12 +78,17 @@ class Route:
     refusal: str = "admin_only"  # i18n key of the reply to someone whose role is not in `requires`
     help: str | None = None  # i18n key of its lines in /help, in the table's order
     dialog_waits: bool = False  # typed while an assessment runs, it answers and the reply says the assessment waits
+    also: frozenset[str] = field(default_factory=frozenset)  # command words its handler takes besides `words`
+    direct: frozenset[str] = field(default_factory=frozenset)  # of those, the ones to answer in the direct chat
+    # when asked from outside a conversation (Slack's /lotse): they run a dialog or send files
 
     def __post_init__(self) -> None:
         if sum(map(bool, (self.words, self.button, self.phrase))) > 1:
             raise ValueError(f"route {self.name}: match by words, button or phrase, not several")
-        if self.words:
-            object.__setattr__(self, "words", frozenset(w.lower() for w in self.words))  # normalised once
+        for name in ("words", "also", "direct"):  # normalised once
+            object.__setattr__(self, name, frozenset(w.lower() for w in getattr(self, name)))
+        if not self.direct <= self.words | self.also:
+            raise ValueError(f"route {self.name}: direct words must be its words: {sorted(self.direct)}")
         if self.requires:
             object.__setattr__(self, "requires", frozenset(self.requires))
 
@@ -142,8 +147,16 @@ class Router:
         return next(r for r in self.routes if r.name == name)
 
     def words(self) -> frozenset[str]:
-        """Every command word of the table (lower case)."""
-        return frozenset(w.lower() for r in self.routes for w in r.words)
+        """Every command word of the table (lower case): matched by a route, or taken by its handler."""
+        return frozenset(self.commands())
+
+    def commands(self) -> dict[str, Route]:
+        """Each command word (lower case) → the route that takes it, the first in the table's order."""
+        found: dict[str, Route] = {}
+        for route in self.routes:
+            for word in sorted(route.words | route.also):
+                found.setdefault(word, route)
+        return found
 
     def help(self, language: str) -> list[str]:
         """The routes' help lines in the table's order."""

@@ -117,7 +117,8 @@ class DialogEngine:
         """The running assessment takes every message (its answers, buttons included) but the typed commands,
         and /check, /weiter, /ergebnis start, resume and show one; anything else passes (None)."""
         return Route("dialog", lambda turn, language: self.handle(turn.message, language), language="turn",
-                     help="help_check")  # fmt: skip
+                     help="help_check", also=frozenset({*CHECK, *RESUME, *RESULT}),
+                     direct=frozenset({*CHECK, *RESUME}))  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply | None:
         text = message.text.strip()

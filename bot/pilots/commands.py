@@ -41,6 +41,7 @@ from bot.pilots.store import PilotStore
 from bot.pilots.texts import day_text, money, pilot_text, quarter_text
 from bot.storage.models import PilotRow
 
+WORDS = frozenset({"/pilot", "/piloten"})
 PERSONAL = ("feedback", "mine", "edit", "withdraw")  # only in a 1:1 conversation with Lotse
 # `/pilot setze <pilot> <field> <value>`: the pilot's facts an admin may correct after registering it
 FIELDS = {
@@ -96,8 +97,8 @@ class PilotCommands:
     def route(self) -> Route:
         """`/pilot …`, typed (a button's value is a dialog answer); who may use which subcommand is
         decided per subcommand in `handle`."""
-        return Route("pilot", lambda turn, language: self.handle(turn.message, language), words=frozenset({"/pilot"}),
-                     typed_only=True, help="help_pilot", dialog_waits=True)  # fmt: skip
+        return Route("pilot", lambda turn, language: self.handle(turn.message, language), words=WORDS,
+                     typed_only=True, help="help_pilot", dialog_waits=True, direct=WORDS)  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply:
         sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)

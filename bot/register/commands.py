@@ -59,7 +59,8 @@ class RegisterCommands:
     def route(self) -> Route:
         """`/register …` (also /registry, /ki-register), typed; changes are for admins (see `handle`)."""
         return Route("register", lambda turn, language: self.handle(turn.message, language),
-                     words=frozenset(COMMANDS), typed_only=True, help="help_register", dialog_waits=True)  # fmt: skip
+                     words=frozenset(COMMANDS), typed_only=True, help="help_register", dialog_waits=True,
+                     direct=frozenset(COMMANDS))  # fmt: skip
 
     def handle(self, message: Incoming, language: str) -> Reply:
         sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)

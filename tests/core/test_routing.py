@@ -57,3 +57,25 @@ def test_the_three_language_rules():
     assert router.route(turn("/m Wie geht es weiter mit dem Plan?", history=english))[1].text == "m:de"
     assert router.route(turn("What does the pilot cost?"))[1].text == "t:de"  # a first message keeps "de"
     assert router.route(turn("Was kostet der Pilot?", history=english))[1].text == "t:de"
+
+
+def test_the_channels_command_lists_name_only_words_of_the_routing_table(database_service):
+    """Teams' manifest (its command menu) and Slack's /lotse usage hint are written by hand (they are
+    uploaded to Microsoft and Slack); every command they offer must be one the table takes."""
+    import json
+    import re
+    from pathlib import Path
+
+    from bot.app.services import build_core
+
+    root = Path(__file__).resolve().parents[2]
+    table = build_core(database_service.settings, database_service).commands()
+    manifest = json.loads((root / "config" / "teams" / "manifest.json").read_text(encoding="utf-8"))
+    offered = [c["title"] for bot in manifest["bots"] for group in bot["commandLists"] for c in group["commands"]]
+    slashes = [title.split()[0].lower() for title in offered if title.startswith("/")]
+    assert slashes and all(word in table for word in slashes), slashes
+    slack_only = {"frage", "feedback", "daten", "hilfe"}  # Slack's own /lotse subcommands
+    for path in (root / "config" / "slack").glob("*.y*ml"):
+        hint = re.search(r'usage_hint: "\[([^\]]*)\]"', path.read_text(encoding="utf-8"))
+        words = hint.group(1).split("|") if hint else []
+        assert all(w in slack_only or f"/{w}" in table for w in words), (path.name, words)

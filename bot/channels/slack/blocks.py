@@ -26,17 +26,42 @@ def escape(text: str) -> str:
 
 
 # Slack takes every message that starts with "/" for a slash command: the core's commands are typed as
-# subcommands of /lotse there
-SLACK_SUBCOMMANDS = {"check": "check", "bewertung": "bewertung", "assessment": "check", "plan": "plan",
-                     "feedback": "feedback", "rückmeldung": "feedback", "ergebnis": "ergebnis", "result": "results",
-                     "hilfe": "hilfe", "help": "help", "pilot": "pilot", "register": "register",
-                     "audit": "audit"}  # fmt: skip
-COMMAND = re.compile(r"(?<![\w/<#@])/(" + "|".join(SLACK_SUBCOMMANDS) + r")\b")
+# subcommands of /lotse there. Which words those are follows the core's routing table (`offer`, called by
+# the channel with `Core.commands()`); the words below only serve blocks rendered without a channel.
+_COMMAND = re.compile(r"$^")
+
+
+def offer(words) -> None:
+    """The words `/lotse` takes (without the slash): a reply's `/word` is shown as `/lotse word`."""
+    global _COMMAND
+    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    _COMMAND = re.compile(r"(?<![\w/<#@])/(" + alternatives + r")(?![\w-])", re.IGNORECASE)
+
+
+offer(
+    (
+        "check",
+        "bewertung",
+        "assessment",
+        "plan",
+        "feedback",
+        "ergebnis",
+        "result",
+        "hilfe",
+        "help",
+        "pilot",
+        "register",
+        "audit",
+        "status",
+        "weiter",
+        "resume",
+    )
+)
 
 
 def slash_commands(text: str) -> str:
     """`/check 1` → `/lotse check 1`, `/plan erledigt 3.1` → `/lotse plan erledigt 3.1`."""
-    return COMMAND.sub(lambda m: f"/lotse {SLACK_SUBCOMMANDS[m[1]]}", text)
+    return _COMMAND.sub(lambda m: f"/lotse {m[1]}", text)
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:

@@ -189,6 +189,23 @@ async def test_slash_command_subcommands_reply_privately_or_in_a_dm(slack):
     )
 
 
+async def test_every_command_word_of_the_routing_table_works_as_a_lotse_subcommand(slack):
+    """Issue 21: `/lotse <word>` follows the core's table — a new command (/status) needs no Slack code;
+    /results answers in English; /weiter, a direct word of the table, goes to the DM."""
+    await slack.command("status")
+    [status] = await slack.fake.wait_for("response_url")
+    assert status["response_type"] == "ephemeral" and status["text"].startswith("Stand Ihres Teams")
+    assert "`/lotse plan` zeigt" in status["text"] or "/lotse plan zeigt" in status["text"]  # /plan in Slack
+    await slack.command("Results")
+    results = (await slack.fake.wait_for("response_url", 2))[-1]
+    assert results["text"].startswith("Your latest results:")
+    await slack.command("weiter")
+    [dm] = await slack.fake.wait_for("chat.postMessage")
+    assert dm["channel"] == "DU1"
+    await slack.command("gibtsnicht")  # neither Slack's nor the table's: named in the ack, with the help
+    assert not [c for c in slack.fake.of("response_url") if "gibtsnicht" in c.get("text", "")]
+
+
 async def test_slash_command_acks_say_what_went_wrong(slack):
     from urllib.parse import urlencode
 

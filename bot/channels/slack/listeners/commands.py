@@ -1,6 +1,9 @@
-"""`/lotse` and its subcommands: help, ask, check, feedback, plan, data, results, export, pilot,
-register, audit. Commands that open a dialog, a report or an export go to the user's DM (buttons, files);
-a pilot report can be posted to a channel (`/lotse pilot bericht quartal #leitung`)."""
+"""`/lotse` and its subcommands. Besides Slack's own — help, ask (a question, answered only for the
+asker), feedback (a modal) and data (what Lotse stores about you) — every command word of the core's
+routing table works as `/lotse <word>` (`Core.commands()`: plan, status, check, ergebnis, pilot,
+register, audit, export, …, in German and English). A word the table marks direct (it runs a dialog or
+sends files) is answered in the user's DM, the others only for the asker where they typed it; a pilot
+report can be posted to a channel (`/lotse pilot bericht quartal #leitung`)."""
 
 from __future__ import annotations
 
@@ -22,12 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 POST_TO = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")  # "/lotse pilot bericht quartal #leitung" posts it there
-SUBCOMMANDS = {
-    "help": "help", "hilfe": "help", "ask": "ask", "frage": "ask", "check": "check", "bewertung": "check",
-    "feedback": "feedback", "plan": "plan", "data": "data", "daten": "data", "results": "results",
-    "ergebnis": "results", "ergebnisse": "results", "export": "export", "pilot": "pilot", "piloten": "pilot",
-    "register": "register", "ki-register": "register", "audit": "audit", "protokoll": "audit",
-}  # fmt: skip
+SLACK_ONLY = {"help": "help", "hilfe": "help", "ask": "ask", "frage": "ask", "feedback": "feedback",
+              "rückmeldung": "feedback", "rueckmeldung": "feedback", "data": "data", "daten": "data"}  # fmt: skip
+ENGLISH = {"help", "ask", "data", "results", "result", "resume", "continue", "assess", "assessment", "registry"}
 # /lotse daten export|löschen: the core's "meine Daten" and "lösche meine Daten", in the DM
 DATA_REQUESTS = {"export": "meine Daten", "löschen": "lösche meine Daten", "loeschen": "lösche meine Daten",
                  "delete": "delete my data", "erase": "delete my data"}  # fmt: skip
@@ -40,24 +40,25 @@ def slack_help(language: str) -> str:
 class CommandListener:
     def __init__(self, channel: SlackChannel) -> None:
         self.channel = channel
+        self.commands = channel.core.commands()  # "/plan" → its route, and whether it belongs in the DM
+        blocks.offer([*SLACK_ONLY, *(word.removeprefix("/") for word in self.commands)])
 
     def register(self) -> None:
         self.channel.app.command("/lotse")(self.on_command)
 
     async def on_command(self, ack, command: dict, client: AsyncWebClient, respond) -> None:
         word, _, rest = (command.get("text") or "").strip().partition(" ")
-        rest = rest.strip()
-        sub = SUBCOMMANDS.get(word.lower(), "help" if not word else None)
-        language = detect_language(
-            f"{word} {rest}", "en" if word.lower() in ("help", "ask", "data", "results") else "de"
-        )
+        rest, lowered = rest.strip(), word.lower()
+        sub = SLACK_ONLY.get(lowered, "help" if not word else None)
+        found = None if sub else self.commands.get(f"/{lowered}")
+        language = detect_language(f"{word} {rest}", "en" if lowered in ENGLISH else "de")
         user = command["user_id"]
-        if sub is None:
+        if sub is None and found is None:
             await ack(text=i18n.text("slack_unknown_subcommand", language, name=word) + "\n\n" + slack_help(language))
             return
-        if sub == "export":  # the core decides; a refusal is the ack itself, the export hint follows privately
+        if found is not None and found.route == "admin":  # a refusal is the ack itself, the answer follows privately
             reply = self.channel.core.admin_command(
-                self.channel.incoming("/export", user, command["team_id"], "", None)
+                self.channel.incoming(found.word, user, command["team_id"], "", None)
             )
             if not reply.answered:
                 await ack(text=reply.text)
@@ -65,9 +66,11 @@ class CommandListener:
             await ack()
             await respond(text=reply.text, response_type="ephemeral")
             return
+        text = f"{found.word} {rest}".strip() if found is not None else rest
+        direct = found is not None and found.direct
         if sub == "ask" and rest.startswith("/"):
-            sub, rest = "check", rest  # a command (e.g. /check) needs a conversation: it goes to the DM
-        target = POST_TO.search(rest) if sub == "pilot" else None
+            direct = True  # a command (e.g. /check) needs a conversation: it goes to the DM
+        target = POST_TO.search(rest) if found is not None and found.route == "pilot" else None
         if target and rest.split()[0].lower() in ("bericht", "report"):  # a report posted to a channel
             rest = POST_TO.sub("", rest).strip()
             incoming = self.channel.incoming(f"/pilot {rest}", user, command["team_id"], target.group(1), None)
@@ -80,35 +83,32 @@ class CommandListener:
             await self.channel.deliver(client, reply, target.group(1), None, user=user)
             await respond(text=i18n.text("slack_posted", language, channel=target.group(1)), response_type="ephemeral")
             return
-        if sub in ("pilot", "register", "audit"):  # dialogs, reports and exports: in the DM (buttons, files)
-            sub, rest = "check", f"/{sub} {rest}".strip()
         if sub == "data" and rest.lower() in DATA_REQUESTS:
-            sub, rest = "check", DATA_REQUESTS[rest.lower()]
+            direct, text = True, DATA_REQUESTS[rest.lower()]
         try:
-            await self._subcommand(sub, word, rest, language, ack, command, client, respond)
+            await self._subcommand(sub, direct, text, language, ack, command, client, respond)
         except Exception as exc:
-            log.error("/lotse %s failed: %s: %s", sub, type(exc).__name__, exc)
+            log.error("/lotse %s failed: %s: %s", lowered, type(exc).__name__, exc)
             metrics.CHANNEL_ERRORS.labels("slack", "command").inc()
             with contextlib.suppress(Exception):
                 await respond(text=i18n.text("slack_error", language), response_type="ephemeral")
 
-    async def _subcommand(self, sub, word, rest, language, ack, command, client, respond) -> None:
+    async def _subcommand(self, sub, direct, text, language, ack, command, client, respond) -> None:
+        """`sub`: one of Slack's own subcommands, or None for a command of the table (`text`: what is typed
+        to the core); `direct`: answered in the DM."""
         user, team, channel = command["user_id"], command["team_id"], command["channel_id"]
         if sub == "help":
             await ack(text=slack_help(language))
         elif sub == "feedback":
             await ack()
             await client.views_open(trigger_id=command["trigger_id"], view=blocks.general_feedback_modal(language))
-        elif sub == "check":
+        elif direct:
             await ack(text=i18n.text("slack_sent_to_dm", language))
             dm = (await client.conversations_open(users=user))["channel"]["id"]
-            text = rest if rest.startswith("/") or rest in DATA_REQUESTS.values() else f"/check {rest}".strip()
             reply = await self.channel.reply_to(self.channel.incoming(text, user, team, dm, None))
             await self.channel.deliver(client, reply, dm, None, user=user)
         else:
             await ack()
-            text = {"ask": rest, "plan": f"/plan {rest}".strip(), "results": "/ergebnis " + rest,
-                    "data": None}[sub]  # fmt: skip
             if sub == "data":
                 summary = await self.channel.quick_call(
                     self.channel.core.data_summary, self.channel.incoming("", user, team, "", None), language
