@@ -31,9 +31,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
 from bot.pilots import charts, export
-from bot.pilots.texts import pilot_text, quarter_markdown, quarter_text
 from bot.pilots.report import Reports
 from bot.pilots.store import Kpi, PilotStore
+from bot.pilots.texts import pilot_text, quarter_markdown, quarter_text
 from bot.storage.db import Database
 from bot.storage.models import KpiRow, KpiValueRow, PilotFeedbackRow
 

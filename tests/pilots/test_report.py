@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import update
 
-from bot.pilots.texts import pilot_text, quarter_text
 from bot.pilots.report import Reports
 from bot.pilots.store import Entry, Kpi, PilotStore
+from bot.pilots.texts import pilot_text, quarter_text
 from bot.storage.answer_feedback import AnswerFeedbackStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.models import AnswerFeedbackRow

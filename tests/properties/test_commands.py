@@ -15,9 +15,9 @@ from sqlalchemy import select
 from bot.app.lotse import Lotse
 from bot.core.messages import Incoming, Reply
 from bot.pilots import commands as pilots
-from bot.pilots.texts import pilot_text, quarter_text
 from bot.pilots.report import quarter_of
 from bot.pilots.store import Kpi
+from bot.pilots.texts import pilot_text, quarter_text
 from bot.register import commands as register
 from bot.reminders import commands as plan
 from bot.storage.models import PlanRow

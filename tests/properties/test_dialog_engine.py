@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.messages import Reply
-from bot.pilots.texts import pilot_text, quarter_text
 from bot.pilots.report import quarter_of
+from bot.pilots.texts import pilot_text, quarter_text
 from tests.properties.conftest import CORE
 from tests.properties.strategies import date_words, digits, huge_number, number_words, words
 from tests.properties.test_commands import Team, pick
