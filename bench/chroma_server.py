@@ -35,8 +35,16 @@ def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(folder), "--host", "127.0.0.1",
-               "--port", str(port)]  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "chroma"),
+        "run",
+        "--path",
+        str(folder),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while True:
@@ -92,8 +100,10 @@ def main() -> int:
         print("| store | p50 ms | p95 ms | mean ms |")
         print("|---|---|---|---|")
         for name, values in times.items():
-            print(f"| {name} | {statistics.median(values):.1f} | {percentile(values, 0.95):.1f} | "
-                  f"{statistics.mean(values):.1f} |")  # fmt: skip
+            print(
+                f"| {name} | {statistics.median(values):.1f} | {percentile(values, 0.95):.1f} | "
+                f"{statistics.mean(values):.1f} |"
+            )
         ratio = statistics.median(times["server"]) / statistics.median(times["embedded"])
         verdict = "met" if ratio <= 2 else "MISSED"
         print(f"\nserver / embedded (p50): {ratio:.2f}× — target ≤ 2×: {verdict}")

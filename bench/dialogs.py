@@ -52,15 +52,34 @@ def fill(db: Database, count: int, max_items: int) -> list[str]:
         key = f"slack:T{n % 40}:U{n}:C{n}"
         status = "active" if n % 10 < 7 else "paused" if n % 10 < 9 else "done"
         trail = trail_of(random.randint(0, max_items))
-        rows.append(DialogRow(id=n + 1, conversation=key, assessment="systems", spec_version=1, status=status,
-                              language="de", author=f"U{n}", scope=f"slack:T{n % 40}", trail=json.dumps(trail),
-                              revision=len(trail)))  # fmt: skip
+        rows.append(
+            DialogRow(
+                id=n + 1,
+                conversation=key,
+                assessment="systems",
+                spec_version=1,
+                status=status,
+                language="de",
+                author=f"U{n}",
+                scope=f"slack:T{n % 40}",
+                trail=json.dumps(trail),
+                revision=len(trail),
+            )
+        )
         if status == "active":
             active.append(key)
         if status == "done":
-            results.append(AssessmentResultRow(dialog_id=n + 1, assessment="systems", scope=f"slack:T{n % 40}",
-                                               author=f"U{n}", language="de", answers='{"systems": []}',
-                                               metrics='{"candidates": 0}'))  # fmt: skip
+            results.append(
+                AssessmentResultRow(
+                    dialog_id=n + 1,
+                    assessment="systems",
+                    scope=f"slack:T{n % 40}",
+                    author=f"U{n}",
+                    language="de",
+                    answers='{"systems": []}',
+                    metrics='{"candidates": 0}',
+                )
+            )
     with db.session() as s:
         s.add_all(rows)
     with db.session() as s:

@@ -113,8 +113,9 @@ class Baselines:
         self.bm25 = {}
         for lang, stemmer in self.stemmers.items():
             retriever = bm25s.BM25()
-            retriever.index(bm25s.tokenize(self.texts, stopwords=lang, stemmer=stemmer, show_progress=False),
-                            show_progress=False)  # fmt: skip
+            retriever.index(
+                bm25s.tokenize(self.texts, stopwords=lang, stemmer=stemmer, show_progress=False), show_progress=False
+            )
             self.bm25[lang] = retriever
 
     def vector(self, question: str, k: int) -> list[int]:
@@ -150,8 +151,9 @@ class Baselines:
 
 @dataclass
 class Tally:
-    ranks: dict[str, list[int | None]] = field(default_factory=lambda: {"lotse": [], "tutorial": [], "bm25": [],
-                                                                        "use+bm25": []})  # fmt: skip
+    ranks: dict[str, list[int | None]] = field(
+        default_factory=lambda: {"lotse": [], "tutorial": [], "bm25": [], "use+bm25": []}
+    )
     answer_hits: list[bool] = field(default_factory=list)
     coverable_refused: int = 0
     near_miss: list[bool] = field(default_factory=list)  # refused?
@@ -198,8 +200,10 @@ def evaluate_set(items: list[dict], service, core_factory, baselines: Baselines 
             for name, texts in baselines.rankings(q["question"], q.get("lang", "de")).items():
                 tally.ranks[name].append(rank_of(texts, q))
         if verbose and (rank is None or rank > 1 or not hit):
-            print(f"{'MISS' if rank is None else f'rank {rank}'} answer={'ok' if hit else 'NO'} {q['id']} "
-                  f"({q.get('class', '')}): {q['question']}  expect={q.get('parts') or q['expect']}")  # fmt: skip
+            print(
+                f"{'MISS' if rank is None else f'rank {rank}'} answer={'ok' if hit else 'NO'} {q['id']} "
+                f"({q.get('class', '')}): {q['question']}  expect={q.get('parts') or q['expect']}"
+            )
             print("    top:", " | ".join(p.section for p in answer.sources[:3]))
             print("    answer:", answer.answer[:300].replace("\n", " "))
     return tally
@@ -210,8 +214,10 @@ def _share(ranks: list[int | None], k: int) -> str:
 
 
 def print_table(results: dict[str, Tally]) -> None:
-    print("| set | retriever | n | hit@1 | hit@3 | answer-hit | coverable refused | near misses refused "
-          "| off-topic refused | follow-up turns right |")  # fmt: skip
+    print(
+        "| set | retriever | n | hit@1 | hit@3 | answer-hit | coverable refused | near misses refused "
+        "| off-topic refused | follow-up turns right |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, t in results.items():
         n = len(t.ranks["lotse"])
@@ -227,8 +233,13 @@ def print_table(results: dict[str, Tally]) -> None:
                     f"{sum(t.turns)}/{len(t.turns)} ({sum(t.turns) / len(t.turns):.0%})" if t.turns else "–",
                 ]
             else:
-                extra = ["–", "–", f"0/{len(t.near_miss)}" if t.near_miss else "–",
-                         f"0/{len(t.offtopic)}" if t.offtopic else "–", "–"]  # fmt: skip
+                extra = [
+                    "–",
+                    "–",
+                    f"0/{len(t.near_miss)}" if t.near_miss else "–",
+                    f"0/{len(t.offtopic)}" if t.offtopic else "–",
+                    "–",
+                ]
             print(
                 f"| {name} | {retriever} | {n} | {_share(ranks, 1)} | {_share(ranks, 3)} | " + " | ".join(extra) + " |"
             )
@@ -271,13 +282,17 @@ def main(argv: list[str] | None = None) -> int:
         verbose = args.verbose and "heldout" not in name
         results[name] = evaluate_set(items, service, core_factory, baselines, verbose)
 
-    print(f"\nKnowledge: {args.knowledge} — {report.chunks} chunks; "
-          f"baselines on {len(baselines.texts) if baselines else 0} tutorial chunks\n")  # fmt: skip
+    print(
+        f"\nKnowledge: {args.knowledge} — {report.chunks} chunks; "
+        f"baselines on {len(baselines.texts) if baselines else 0} tutorial chunks\n"
+    )
     print_table(results)
     latencies = [ms for t in results.values() for ms in t.latencies]
     if latencies:
-        print(f"\nLotse ask latency (warm, extractive): p50 {statistics.median(latencies):.1f} ms, "
-              f"p95 {statistics.quantiles(latencies, n=20)[18]:.1f} ms, max {max(latencies):.1f} ms")  # fmt: skip
+        print(
+            f"\nLotse ask latency (warm, extractive): p50 {statistics.median(latencies):.1f} ms, "
+            f"p95 {statistics.quantiles(latencies, n=20)[18]:.1f} ms, max {max(latencies):.1f} ms"
+        )
     return 0
 
 

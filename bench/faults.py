@@ -57,9 +57,18 @@ SLOW = {"kill-slow": 0.2, "sigterm": 0.2}
 
 def _env(folder: Path, url: str, fake: FakeSlack, llm: FakeOpenAI | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
-    env.update(LOTSE_DATA_DIR=str(folder), LOTSE_DATABASE_URL=url, LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE),
-               LOTSE_SCHEDULER="0", LOTSE_RATE_PER_MINUTE="0", LOTSE_RATE_PER_HOUR="0", SLACK_BOT_TOKEN="xoxb-b",
-               SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.api_url, SLACK_TEAM_ID=TEAM)  # fmt: skip
+    env.update(
+        LOTSE_DATA_DIR=str(folder),
+        LOTSE_DATABASE_URL=url,
+        LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE),
+        LOTSE_SCHEDULER="0",
+        LOTSE_RATE_PER_MINUTE="0",
+        LOTSE_RATE_PER_HOUR="0",
+        SLACK_BOT_TOKEN="xoxb-b",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+        SLACK_TEAM_ID=TEAM,
+    )
     if llm is not None:
         env.update(OPENAI_API_KEY="sk-fake", OPENAI_BASE_URL=llm.base_url, LOTSE_LLM_MODEL="fake-model")
     return env
@@ -85,15 +94,22 @@ async def run_scenario(name: str, cluster: OwnPostgres, folder: Path, events: in
     try:
         for number in range(2):
             env = _env(folder / f"{name}-r{number}", cluster.url, fake, llm)
-            started.append(await start_serve(env, root, ready="/readyz", timeout=120,
-                                             stderr=folder / f"{name}-r{number}.log"))  # fmt: skip
+            started.append(
+                await start_serve(env, root, ready="/readyz", timeout=120, stderr=folder / f"{name}-r{number}.log")
+            )
         sender = SlackSender(SECRET, [base for _, base in started])
         now = time.time()
         flood = []
         for n in range(events):
             channel = f"D{name[:2].upper()}{n:05d}"
-            body = dm_event(TEAM, channel, f"U{name[:2].upper()}{n:05d}", f"{QUESTION} (Ticket {n})",
-                            f"{now + n / 1000:.6f}", f"Ev{name}{n:05d}")  # fmt: skip
+            body = dm_event(
+                TEAM,
+                channel,
+                f"U{name[:2].upper()}{n:05d}",
+                f"{QUESTION} (Ticket {n})",
+                f"{now + n / 1000:.6f}",
+                f"Ev{name}{n:05d}",
+            )
             flood.append((f"Ev{name}{n:05d}", channel, body))
         back: list[float] = []
         victim = started[0][0]
@@ -168,10 +184,17 @@ async def main_async(args) -> None:
     try:
         # ingested by the checkout that serves (its migrations, its schema)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
-        env.update(LOTSE_DATA_DIR=str(folder / "ingest"), LOTSE_DATABASE_URL=cluster.url,
-                   LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE))  # fmt: skip
-        subprocess.run([sys.executable, "-m", "bot.app.cli", "ingest"], cwd=args.root, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        env.update(
+            LOTSE_DATA_DIR=str(folder / "ingest"), LOTSE_DATABASE_URL=cluster.url, LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE)
+        )
+        subprocess.run(
+            [sys.executable, "-m", "bot.app.cli", "ingest"],
+            cwd=args.root,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         rows = []
         for name in args.scenario:
             if cluster.pid() is None:
@@ -181,15 +204,19 @@ async def main_async(args) -> None:
         print()
         print(f"{args.events} events at {args.rate:g}/s on 2 replicas ({args.root})")
         print()
-        print("| fault | answered once | lost | doubled | never acked | ack p50 | ack p99 | 503s "
-              "| answering again after DB back |")  # fmt: skip
+        print(
+            "| fault | answered once | lost | doubled | never acked | ack p50 | ack p99 | 503s "
+            "| answering again after DB back |"
+        )
         print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             recovery = (
                 "–" if r["scenario"] != "db" else ("never" if r["recovery"] is None else f"{r['recovery']:.2f} s")
             )
-            print(f"| {r['scenario']} | {r['once']}/{r['events']} | {r['lost']} | {r['doubled']} | {r['unacked']} | "
-                  f"{_ms(r['ack_p50'])} | {_ms(r['ack_p99'])} | {r['503']} | {recovery} |")  # fmt: skip
+            print(
+                f"| {r['scenario']} | {r['once']}/{r['events']} | {r['lost']} | {r['doubled']} | {r['unacked']} | "
+                f"{_ms(r['ack_p50'])} | {_ms(r['ack_p99'])} | {r['503']} | {recovery} |"
+            )
     finally:
         cluster.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -176,10 +176,17 @@ async def run(args) -> int:
         first = Reminders(databases[0], spec, clock)
         t0 = time.perf_counter()
         plan = first.plans.create(
-            scope="slack:T1", start=START, weekday=0, at="09:00", tz=TZ, state="BY", language="de",
-            created_by="bench", targets=[("slack", f"U{n:06d}", "team", None) for n in range(args.targets)],
+            scope="slack:T1",
+            start=START,
+            weekday=0,
+            at="09:00",
+            tz=TZ,
+            state="BY",
+            language="de",
+            created_by="bench",
+            targets=[("slack", f"U{n:06d}", "team", None) for n in range(args.targets)],
             now=clock(),
-        )  # fmt: skip
+        )
         setup = time.perf_counter() - t0
 
         origin = [0.0, True]  # start of the timed pass, recording on
@@ -188,8 +195,15 @@ async def run(args) -> int:
         for k, db in enumerate(databases):
             reminders = first if k == 0 else Reminders(db, spec, clock)
             instrument(reminders, timings[k], origin)
-            dispatchers.append(Dispatcher(reminders, [SlackSender(slack_client(fake))], worker=f"bench-{k}",
-                                          concurrency=args.concurrency, batch=args.batch))  # fmt: skip
+            dispatchers.append(
+                Dispatcher(
+                    reminders,
+                    [SlackSender(slack_client(fake))],
+                    worker=f"bench-{k}",
+                    concurrency=args.concurrency,
+                    batch=args.batch,
+                )
+            )
 
         # the due minute: every "process" runs its pass at the same moment
         clock.now = due
@@ -210,9 +224,10 @@ async def run(args) -> int:
         log = first.log
         with databases[0].session() as s:
             rows, keys, targets = s.execute(
-                select(func.count(), func.count(NudgeRow.key.distinct()), func.count(NudgeRow.target_id.distinct()))
-                .where(NudgeRow.plan_id == plan.id)
-            ).one()  # fmt: skip
+                select(
+                    func.count(), func.count(NudgeRow.key.distinct()), func.count(NudgeRow.target_id.distinct())
+                ).where(NudgeRow.plan_id == plan.id)
+            ).one()
             statuses = dict(s.execute(select(NudgeRow.status, func.count()).group_by(NudgeRow.status)).all())
         sent_rows = log.count(status="sent")
     finally:
@@ -232,32 +247,46 @@ async def run(args) -> int:
     delivered = float(lateness.max())
     planning = max(t.plan_end for t in timings)
 
-    print(f"\nNudges: {args.targets:,} targets due at {due:%Y-%m-%d %H:%M} UTC, {args.senders} dispatcher(s) with "
-          f"their own database connection, fake Slack Web API on 127.0.0.1 (plan with {args.targets:,} targets "
-          f"created in {setup:.1f} s)\n")  # fmt: skip
-    print("| targets | senders | concurrency | database | planning s | all delivered s | pass done s | messages/s "
-          "| lateness p50 s | p95 s | max s | 429s | duplicates | missing | 2nd pass calls |")  # fmt: skip
+    print(
+        f"\nNudges: {args.targets:,} targets due at {due:%Y-%m-%d %H:%M} UTC, {args.senders} dispatcher(s) with "
+        f"their own database connection, fake Slack Web API on 127.0.0.1 (plan with {args.targets:,} targets "
+        f"created in {setup:.1f} s)\n"
+    )
+    print(
+        "| targets | senders | concurrency | database | planning s | all delivered s | pass done s | messages/s "
+        "| lateness p50 s | p95 s | max s | 429s | duplicates | missing | 2nd pass calls |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     p50, p95 = np.percentile(lateness, 50), np.percentile(lateness, 95)
-    print(f"| {args.targets:,} | {args.senders} | {args.concurrency} | {label} | {planning:.2f} | {delivered:.2f} "
-          f"| {pass_done:.2f} | {len(ok) / delivered if delivered else 0:.0f} | {p50:.2f} | {p95:.2f} "
-          f"| {lateness.max():.2f} | {limited} | {duplicates} | {missing} | {again} |")  # fmt: skip
+    print(
+        f"| {args.targets:,} | {args.senders} | {args.concurrency} | {label} | {planning:.2f} | {delivered:.2f} "
+        f"| {pass_done:.2f} | {len(ok) / delivered if delivered else 0:.0f} | {p50:.2f} | {p95:.2f} "
+        f"| {lateness.max():.2f} | {limited} | {duplicates} | {missing} | {again} |"
+    )
 
-    print("\nPer dispatcher (seconds summed over its batches; plan_due, claim, compose and finish run in a thread, "
-          "sending is the rest):\n")  # fmt: skip
-    print("| dispatcher | planned | sent | retry | failed | unknown | batches | plan_due s | claim s | compose s "
-          "| finish s | 2nd pass planned/sent |")  # fmt: skip
+    print(
+        "\nPer dispatcher (seconds summed over its batches; plan_due, claim, compose and finish run in a thread, "
+        "sending is the rest):\n"
+    )
+    print(
+        "| dispatcher | planned | sent | retry | failed | unknown | batches | plan_due s | claim s | compose s "
+        "| finish s | 2nd pass planned/sent |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for k, (s, t, s2) in enumerate(zip(stats, timings, later, strict=True)):
-        print(f"| {k} | {s.planned} | {s.sent} | {s.retry} | {s.failed} | {s.unknown} | {t.calls['compose']} "
-              f"| {t.spent['plan_due']:.2f} | {t.spent['claim']:.2f} | {t.spent['compose']:.2f} "
-              f"| {t.spent['finish']:.2f} | {s2.planned}/{s2.sent} |")  # fmt: skip
+        print(
+            f"| {k} | {s.planned} | {s.sent} | {s.retry} | {s.failed} | {s.unknown} | {t.calls['compose']} "
+            f"| {t.spent['plan_due']:.2f} | {t.spent['claim']:.2f} | {t.spent['compose']:.2f} "
+            f"| {t.spent['finish']:.2f} | {s2.planned}/{s2.sent} |"
+        )
     errors = [e for s in [*stats, *later] for e in s.errors]
     if errors:
         print(f"\nerrors ({len(errors)}): {collections.Counter(errors).most_common(5)}")
 
-    print(f"\nnudge log: {rows} rows for the plan, {keys} distinct keys, {targets} distinct targets, "
-          f"by status {statuses}; sent rows {sent_rows}")  # fmt: skip
+    print(
+        f"\nnudge log: {rows} rows for the plan, {keys} distinct keys, {targets} distinct targets, "
+        f"by status {statuses}; sent rows {sent_rows}"
+    )
     print(f"chat.postMessage: {len(ok)} answered ok, {len(channels)} distinct channels, {stray} unexpected")
     problems = []
     if len(ok) != args.targets or len(channels) != args.targets or duplicates or missing or stray:

@@ -72,26 +72,48 @@ def fill(db: Database, pilots: int, responses: int, seed: int = 7) -> int:
             Kpi(f"Erstlösungsquote {n}", "%", "higher", 40.0, 60.0),
             Kpi(f"Fehlerquote {n}", "%", "lower", 8.0, 4.0),
         ]
-        pilot = store.create(f"bench:{n % 3}", f"Pilot {n:02d}", "bench", start=start, end=date(2027, 3, 31),
-                             users=rng.randint(10, 60), anonymous=n % 2 == 0, one_off_cost=rng.choice([0, 5000, 20000]),
-                             monthly_cost=rng.choice([200, 500, 1500]), hourly_rate=55.0, kpis=kpis)  # fmt: skip
+        pilot = store.create(
+            f"bench:{n % 3}",
+            f"Pilot {n:02d}",
+            "bench",
+            start=start,
+            end=date(2027, 3, 31),
+            users=rng.randint(10, 60),
+            anonymous=n % 2 == 0,
+            one_off_cost=rng.choice([0, 5000, 20000]),
+            monthly_cost=rng.choice([200, 500, 1500]),
+            hourly_rate=55.0,
+            kpis=kpis,
+        )
         first = first or pilot.id
         with db.session() as s:
             kpi_ids = list(s.scalars(select(KpiRow.id).where(KpiRow.pilot_id == pilot.id).order_by(KpiRow.position)))
             rows = []
             for i in range(responses):
                 at = FIRST + timedelta(seconds=rng.random() * SPAN)
-                rows.append({"pilot_id": pilot.id, "author_key": f"{rng.randrange(10**12):064x}",
-                             "author": None if i % 10 == 0 else f"U{i:05d}", "anonymous": i % 10 == 0,
-                             "group_size": 6 if i % 50 == 0 else 1, "satisfaction": rng.choice([2, 3, 4, 4, 5, 5]),
-                             "minutes_saved": rng.choice([0, 15, 30, 45, 60, 90, 120]),
-                             "works": "Findet Verträge schnell" if i % 7 == 0 else None,
-                             "not_working": "Excel-Anhänge fehlen" if i % 9 == 0 else None, "comment": None,
-                             "language": "de", "created_at": at, "updated_at": at})  # fmt: skip
+                rows.append(
+                    {
+                        "pilot_id": pilot.id,
+                        "author_key": f"{rng.randrange(10**12):064x}",
+                        "author": None if i % 10 == 0 else f"U{i:05d}",
+                        "anonymous": i % 10 == 0,
+                        "group_size": 6 if i % 50 == 0 else 1,
+                        "satisfaction": rng.choice([2, 3, 4, 4, 5, 5]),
+                        "minutes_saved": rng.choice([0, 15, 30, 45, 60, 90, 120]),
+                        "works": "Findet Verträge schnell" if i % 7 == 0 else None,
+                        "not_working": "Excel-Anhänge fehlen" if i % 9 == 0 else None,
+                        "comment": None,
+                        "language": "de",
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                )
             ids = s.execute(insert(PilotFeedbackRow).returning(PilotFeedbackRow.id), rows).scalars().all()
-            values = [{"feedback_id": fid, "kpi_id": kid,
-                       "value": rng.uniform(2, 16) if k != 1 else rng.uniform(35, 65)}
-                      for fid in ids for k, kid in enumerate(kpi_ids)]  # fmt: skip
+            values = [
+                {"feedback_id": fid, "kpi_id": kid, "value": rng.uniform(2, 16) if k != 1 else rng.uniform(35, 65)}
+                for fid in ids
+                for k, kid in enumerate(kpi_ids)
+            ]
             s.execute(insert(KpiValueRow), values)
     return first
 
@@ -118,16 +140,25 @@ def main() -> int:
     db = Database(url)
     try:
         _, seconds = timed(fill, db, args.pilots, args.responses)
-        print(f"{db.engine.dialect.name}: {args.pilots} pilots × {args.responses} responses "
-              f"({args.pilots * args.responses:,} entries, {3 * args.pilots * args.responses:,} KPI values) "
-              f"written in {seconds:.1f} s")  # fmt: skip
+        print(
+            f"{db.engine.dialect.name}: {args.pilots} pilots × {args.responses} responses "
+            f"({args.pilots * args.responses:,} entries, {3 * args.pilots * args.responses:,} KPI values) "
+            f"written in {seconds:.1f} s"
+        )
         from bot.dialogs.charts import warm_up
 
         _, t_import = timed(warm_up)  # `lotse serve` does this at start, on a thread
         print(f"matplotlib import (done by `lotse serve` at start, not by a report): {t_import:.2f} s")
         reports = Reports(db)
-        rows = {"figures (database)": [], "charts (3 PNG)": [], "text + Markdown": [], "quarterly report total": [],
-                "one pilot: figures + 2 charts": [], "export XLSX (all)": [], "export CSV (all)": []}  # fmt: skip
+        rows = {
+            "figures (database)": [],
+            "charts (3 PNG)": [],
+            "text + Markdown": [],
+            "quarterly report total": [],
+            "one pilot: figures + 2 charts": [],
+            "export XLSX (all)": [],
+            "export CSV (all)": [],
+        }
         with db.session() as s:
             pilot_id = s.scalar(select(PilotFeedbackRow.pilot_id).limit(1))
         for run in range(args.runs):
@@ -149,9 +180,11 @@ def main() -> int:
             _, t = timed(export.export_feedback, db, "csv", out / "all.csv")
             rows["export CSV (all)"].append(t)
         shown = sum(1 for p in report.pilots if not p.withheld)
-        print(f"report {QUARTER}: {len(report.pilots)} pilots ({shown} with figures), "
-              f"{sum(p.responses for p in report.pilots):,} responses in the quarter, {len(images)} charts, "
-              f"ROI timeline {len(report.roi_timeline)} months; {args.runs} runs")  # fmt: skip
+        print(
+            f"report {QUARTER}: {len(report.pilots)} pilots ({shown} with figures), "
+            f"{sum(p.responses for p in report.pilots):,} responses in the quarter, {len(images)} charts, "
+            f"ROI timeline {len(report.roi_timeline)} months; {args.runs} runs"
+        )
         print()
         print(f"| {'step':<32} | {'first run':>9} | {'median':>8} | {'max':>8} |")
         print(f"|{'-' * 34}|{'-' * 11}|{'-' * 10}|{'-' * 10}|")

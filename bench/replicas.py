@@ -164,10 +164,24 @@ def new_event(run: Run, pool: list[str], replicas: int, duplicates: float, uniqu
     if unique:
         text = f"{text} (Ticket {n:05d})"
     channel = f"D{tag}{n}"
-    message = {"type": "message", "channel": channel, "channel_type": "im", "user": f"U{n % USERS}",
-               "ts": f"1700002000.{n:06d}", "text": text}  # fmt: skip
-    body = json.dumps({"team_id": TEAM, "api_app_id": "A1", "type": "event_callback", "event_id": f"Ev{tag}{n}",
-                       "event_time": 1700002000, "event": message})  # fmt: skip
+    message = {
+        "type": "message",
+        "channel": channel,
+        "channel_type": "im",
+        "user": f"U{n % USERS}",
+        "ts": f"1700002000.{n:06d}",
+        "text": text,
+    }
+    body = json.dumps(
+        {
+            "team_id": TEAM,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": f"Ev{tag}{n}",
+            "event_time": 1700002000,
+            "event": message,
+        }
+    )
     event = Event(n, body, n % replicas, random.random() < duplicates)
     run.events.append(event)
     run.by_channel[channel] = event
@@ -293,22 +307,33 @@ async def measure(layout: str, args) -> dict:
             chroma_url = None
             if layout == "chroma":
                 chroma, chroma_url = start_chroma(folder / "chroma-server")
-            shared = Settings(data_dir=folder / "ingest", knowledge_dir=ROOT / "knowledge", database_url=database,
-                              chroma_url=chroma_url)  # fmt: skip
+            shared = Settings(
+                data_dir=folder / "ingest",
+                knowledge_dir=ROOT / "knowledge",
+                database_url=database,
+                chroma_url=chroma_url,
+            )
             index = KnowledgeIndex(shared)
             report = ingest(index, [shared.knowledge_dir], progress=False)
             assert not report.failed, report.failed
             index.db.dispose()
 
             fake = await FakeSlack(team_id=TEAM).start()
-            base_env = {k: v for k, v in os.environ.items()
-                        if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}  # fmt: skip
+            base_env = {
+                k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))
+            }
             bases = []
             for r in range(args.replicas):
-                env = {**base_env, "LOTSE_DATA_DIR": str(folder / f"replica{r}"), "LOTSE_DATABASE_URL": database,
-                       "LOTSE_KNOWLEDGE_DIR": str(ROOT / "knowledge"), "SLACK_BOT_TOKEN": "xoxb-bench",
-                       "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
-                       "SLACK_TEAM_ID": TEAM}  # fmt: skip
+                env = {
+                    **base_env,
+                    "LOTSE_DATA_DIR": str(folder / f"replica{r}"),
+                    "LOTSE_DATABASE_URL": database,
+                    "LOTSE_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+                    "SLACK_BOT_TOKEN": "xoxb-bench",
+                    "SLACK_SIGNING_SECRET": SECRET,
+                    "SLACK_API_URL": fake.api_url,
+                    "SLACK_TEAM_ID": TEAM,
+                }
                 if chroma_url:
                     env["LOTSE_CHROMA_URL"] = chroma_url
                 try:
@@ -322,8 +347,11 @@ async def measure(layout: str, args) -> dict:
             result = await load(fake, urls, bases, processes, chroma, lambda: postgres_pids(args.postgres, name), args)
             await fake.stop()
             for r in range(args.replicas):
-                errors = [line for line in (folder / f"replica{r}.log").read_text(errors="replace").splitlines()
-                          if "Error" in line or "Traceback" in line]  # fmt: skip
+                errors = [
+                    line
+                    for line in (folder / f"replica{r}.log").read_text(errors="replace").splitlines()
+                    if "Error" in line or "Traceback" in line
+                ]
                 result.setdefault("log_errors", 0)
                 result["log_errors"] += len(errors)
             return {"layout": layout, **result}
@@ -402,36 +430,48 @@ async def load(fake: FakeSlack, urls: list[str], bases: list[str], processes, ch
 
 def report(results: list[dict], args) -> None:
     offered = f"offered at {args.rate:g} events/s" if args.rate else f"flood (≤ {args.backlog} events waiting)"
-    print(f"\n{args.replicas} replicas of `lotse serve` on PostgreSQL, Slack HTTP mode, {offered} for "
-          f"{args.duration:g} s, {args.duplicates:.0%} retried to the other replica, "
-          f"{'unique' if args.unique else 'repeated'} questions, no LLM\n")  # fmt: skip
-    print("| layout | events (+retries) | offered events/s | answered events/s in window | answered events/s "
-          "overall | last answer after last delivery s | answer latency p50/p95/max ms | ack p50 ms | ack p95 ms "
-          "| ack p99 ms | ack max ms | lost | doubled | refused | HTTP |")  # fmt: skip
+    print(
+        f"\n{args.replicas} replicas of `lotse serve` on PostgreSQL, Slack HTTP mode, {offered} for "
+        f"{args.duration:g} s, {args.duplicates:.0%} retried to the other replica, "
+        f"{'unique' if args.unique else 'repeated'} questions, no LLM\n"
+    )
+    print(
+        "| layout | events (+retries) | offered events/s | answered events/s in window | answered events/s "
+        "overall | last answer after last delivery s | answer latency p50/p95/max ms | ack p50 ms | ack p95 ms "
+        "| ack p99 ms | ack max ms | lost | doubled | refused | HTTP |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         p50, p95, p99, top = r["ack"]
         l50, l95, ltop = r["latency"]
-        print(f"| {r['layout']} | {r['events']} (+{r['retries']}) | {r['offered']:.0f} | {r['answered_in_window']:.0f} "
-              f"| {r['answered_overall']:.0f} | {r['lag']:.1f} | {l50:.0f} / {l95:.0f} / {ltop:.0f} | {p50:.1f} "
-              f"| {p95:.1f} | {p99:.1f} | {top:.0f} | {r['lost']} | {r['doubled']} | {r['refused']} "
-              f"| {r['statuses']} |")  # fmt: skip
+        print(
+            f"| {r['layout']} | {r['events']} (+{r['retries']}) | {r['offered']:.0f} | {r['answered_in_window']:.0f} "
+            f"| {r['answered_overall']:.0f} | {r['lag']:.1f} | {l50:.0f} / {l95:.0f} / {ltop:.0f} | {p50:.1f} "
+            f"| {p95:.1f} | {p99:.1f} | {top:.0f} | {r['lost']} | {r['doubled']} | {r['refused']} "
+            f"| {r['statuses']} |"
+        )
     print("\nCPU in the window, % of one core (the machine has", os.cpu_count(), "cores):\n")
     names = list(dict.fromkeys(name for r in results for name in r["cpu"]))
-    print("| layout | " + " | ".join(names) + " | CPU ms per answered event (without others) | questions per replica "
-          "| errors logged |")  # fmt: skip
+    print(
+        "| layout | " + " | ".join(names) + " | CPU ms per answered event (without others) | questions per replica "
+        "| errors logged |"
+    )
     print("|---|" + "---|" * (len(names) + 3))
     for r in results:
         cells = " | ".join(f"{r['cpu'][n]:.0f}" if n in r["cpu"] else "–" for n in names)
         ours = sum(v for n, v in r["cpu"].items() if n != "others")  # % of a core, over the window
         per_event = 10 * ours / r["answered_in_window"] if r["answered_in_window"] else float("nan")
-        print(f"| {r['layout']} | {cells} | {per_event:.1f} | {' / '.join(map(str, r['per_replica']))} "
-              f"| {r['log_errors']} |")  # fmt: skip
+        print(
+            f"| {r['layout']} | {cells} | {per_event:.1f} | {' / '.join(map(str, r['per_replica']))} "
+            f"| {r['log_errors']} |"
+        )
     worst_lag = max(r["send_lag_max"] for r in results)
     print(f"\nload generator: latest delivery {worst_lag:.0f} ms behind its schedule")
     if args.rate:
-        kept = all(r["answered_in_window"] >= 0.95 * args.rate and r["lag"] < 2 and not r["lost"] and not r["doubled"]
-                   for r in results)  # fmt: skip
+        kept = all(
+            r["answered_in_window"] >= 0.95 * args.rate and r["lag"] < 2 and not r["lost"] and not r["doubled"]
+            for r in results
+        )
         print(f"target ≥ {args.rate:g} events/s sustained, nothing lost or doubled: {'met' if kept else 'MISSED'}")
 
 

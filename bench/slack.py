@@ -46,8 +46,14 @@ def questions() -> list[str]:
 
 async def start_lotse(fake: FakeSlack, data_dir: Path) -> tuple[subprocess.Popen, str]:
     """`lotse serve` in its own process, configured for HTTP mode against the fake Web API."""
-    env = {**os.environ, "LOTSE_DATA_DIR": str(data_dir), "SLACK_BOT_TOKEN": "xoxb-bench",
-           "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url, "SLACK_TEAM_ID": "TBENCH"}  # fmt: skip
+    env = {
+        **os.environ,
+        "LOTSE_DATA_DIR": str(data_dir),
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "SLACK_TEAM_ID": "TBENCH",
+    }
     try:
         process, base = await start_serve(env, ROOT, ready="/readyz")
     except RuntimeError as exc:
@@ -66,10 +72,24 @@ async def run(args) -> None:
     random.seed(3)
     deliveries = []
     for n in range(args.events):
-        event = {"type": "message", "channel": f"DB{n}", "channel_type": "im", "user": f"U{n % 50}",
-                 "ts": f"1700001000.{n:06d}", "text": random.choice(pool)}  # fmt: skip
-        body = json.dumps({"team_id": "TBENCH", "api_app_id": "A1", "type": "event_callback",
-                           "event_id": f"EvB{n}", "event_time": 1700001000, "event": event})  # fmt: skip
+        event = {
+            "type": "message",
+            "channel": f"DB{n}",
+            "channel_type": "im",
+            "user": f"U{n % 50}",
+            "ts": f"1700001000.{n:06d}",
+            "text": random.choice(pool),
+        }
+        body = json.dumps(
+            {
+                "team_id": "TBENCH",
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": f"EvB{n}",
+                "event_time": 1700001000,
+                "event": event,
+            }
+        )
         deliveries.append((body, None))
         if random.random() < args.duplicates:
             deliveries.append((body, 1))
@@ -137,14 +157,20 @@ async def run(args) -> None:
 
     duplicates = len(deliveries) - args.events
     offered = f"offered at {args.rate:g} deliveries/s" if args.rate else "sent as fast as possible"
-    print(f"\nSlack intake: {args.events} DM questions (+{duplicates} retried deliveries), {offered}, "
-          f"{args.concurrency} concurrent senders, fake Web API, no LLM\n")  # fmt: skip
-    print("| ack p50 ms | ack p95 ms | ack p99 ms | ack max ms | acked in s | all answered in s | events/s | lost "
-          "| doubled | HTTP |")  # fmt: skip
+    print(
+        f"\nSlack intake: {args.events} DM questions (+{duplicates} retried deliveries), {offered}, "
+        f"{args.concurrency} concurrent senders, fake Web API, no LLM\n"
+    )
+    print(
+        "| ack p50 ms | ack p95 ms | ack p99 ms | ack max ms | acked in s | all answered in s | events/s | lost "
+        "| doubled | HTTP |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     p50, p95, p99 = (np.percentile(latencies, q) for q in (50, 95, 99))
-    print(f"| {p50:.1f} | {p95:.1f} | {p99:.1f} | {max(latencies):.1f} | {acked:.1f} | {handled:.1f} | "
-          f"{args.events / handled:.0f} | {lost} | {doubled} | {statuses} |")  # fmt: skip
+    print(
+        f"| {p50:.1f} | {p95:.1f} | {p99:.1f} | {max(latencies):.1f} | {acked:.1f} | {handled:.1f} | "
+        f"{args.events / handled:.0f} | {lost} | {doubled} | {statuses} |"
+    )
     print("\ntargets: ack p99 ≤ 100 ms, ≥ 100 events/s, nothing lost or doubled")
 
 

@@ -42,9 +42,16 @@ async def run(args) -> None:
     async with aiohttp.ClientSession() as session:
 
         def activity(n: int, text: str) -> dict:
-            return {"type": "message", "id": f"m{n}", "channelId": "msteams", "serviceUrl": connector.url,
-                    "from": {"id": f"29:u{n % 30}", "aadObjectId": f"aad-{n % 30}"}, "recipient": {"id": "28:bot"},
-                    "conversation": {"id": f"a:conv-{n}", "conversationType": "personal"}, "text": text}  # fmt: skip
+            return {
+                "type": "message",
+                "id": f"m{n}",
+                "channelId": "msteams",
+                "serviceUrl": connector.url,
+                "from": {"id": f"29:u{n % 30}", "aadObjectId": f"aad-{n % 30}"},
+                "recipient": {"id": "28:bot"},
+                "conversation": {"id": f"a:conv-{n}", "conversationType": "personal"},
+                "text": text,
+            }
 
         async with session.post(url, json=activity(-1, "Woche 1?")):  # warm-up
             pass
@@ -59,8 +66,10 @@ async def run(args) -> None:
                 sent_at[f"a:conv-{n}"] = time.monotonic()
                 async with session.post(url, json=activity(n, random.choice(pool))) as response:
                     await response.read()
-                while not any(s.conversation == f"a:conv-{n}" and s.activity.get("type") == "message"
-                              for s in connector.sent[-20:]):  # fmt: skip
+                while not any(
+                    s.conversation == f"a:conv-{n}" and s.activity.get("type") == "message"
+                    for s in connector.sent[-20:]
+                ):
                     await asyncio.sleep(0.002)
 
         started = time.monotonic()
@@ -72,8 +81,10 @@ async def run(args) -> None:
     process.wait(timeout=30)
     await connector.stop()
     p50, p95, p99 = (np.percentile(latencies, q) for q in (50, 95, 99))
-    print(f"\nTeams: {len(latencies)} questions, {args.concurrency} concurrent, real lotse serve, fake connector, "
-          f"no LLM\n")  # fmt: skip
+    print(
+        f"\nTeams: {len(latencies)} questions, {args.concurrency} concurrent, real lotse serve, fake connector, "
+        f"no LLM\n"
+    )
     print("| received → reply posted | p50 ms | p95 ms | p99 ms | max ms | activities/s |")
     print("|---|---|---|---|---|---|")
     print(f"| | {p50:.1f} | {p95:.1f} | {p99:.1f} | {max(latencies):.1f} | {len(latencies) / elapsed:.0f} |")

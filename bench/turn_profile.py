@@ -85,8 +85,9 @@ def events(count: int, unique: bool, start: int = 0):
         if unique:
             text = f"{text} (Ticket {n:05d})"
         channel = f"DP{n}"
-        incoming = Incoming(text=text, user=f"U{n % USERS}", channel="slack", workspace=TEAM, conversation=channel,
-                            private=True)  # fmt: skip
+        incoming = Incoming(
+            text=text, user=f"U{n % USERS}", channel="slack", workspace=TEAM, conversation=channel, private=True
+        )
         yield f"slack:{TEAM}:{channel}:1700002000.{n:06d}", incoming
 
 
@@ -113,16 +114,27 @@ def main() -> None:
                 from bench.chroma_server import start_server
 
                 chroma, chroma_url = start_server(folder / "chroma-server")
-            shared = Settings(data_dir=folder / "ingest", knowledge_dir=ROOT / "knowledge", database_url=database,
-                              chroma_url=chroma_url)  # fmt: skip
+            shared = Settings(
+                data_dir=folder / "ingest",
+                knowledge_dir=ROOT / "knowledge",
+                database_url=database,
+                chroma_url=chroma_url,
+            )
             index = KnowledgeIndex(shared)
             assert not ingest(index, [shared.knowledge_dir], progress=False).failed
             index.db.dispose()
 
             env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
-            env.update({"LOTSE_DATA_DIR": str(folder / "replica"), "LOTSE_DATABASE_URL": database,
-                        "LOTSE_KNOWLEDGE_DIR": str(ROOT / "knowledge"), "SLACK_BOT_TOKEN": "xoxb-bench",
-                        "SLACK_SIGNING_SECRET": "bench", "SLACK_TEAM_ID": TEAM})  # fmt: skip
+            env.update(
+                {
+                    "LOTSE_DATA_DIR": str(folder / "replica"),
+                    "LOTSE_DATABASE_URL": database,
+                    "LOTSE_KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+                    "SLACK_BOT_TOKEN": "xoxb-bench",
+                    "SLACK_SIGNING_SECRET": "bench",
+                    "SLACK_TEAM_ID": TEAM,
+                }
+            )
             if chroma_url:
                 env["LOTSE_CHROMA_URL"] = chroma_url
             settings = load_settings(env)
@@ -162,9 +174,11 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
     n = args.events
-    print(f"\n{n} events ({'unique' if args.unique else 'repeated'} questions, {answered} answered), "
-          f"{'Chroma server' if args.chroma else 'embedded Chroma'}{', under cProfile' if profiler else ''}: "
-          f"{1000 * cpu / n:.2f} ms thread CPU per event, {1000 * wall / n:.2f} ms wall\n")  # fmt: skip
+    print(
+        f"\n{n} events ({'unique' if args.unique else 'repeated'} questions, {answered} answered), "
+        f"{'Chroma server' if args.chroma else 'embedded Chroma'}{', under cProfile' if profiler else ''}: "
+        f"{1000 * cpu / n:.2f} ms thread CPU per event, {1000 * wall / n:.2f} ms wall\n"
+    )
     print("| step | ms CPU per event |")
     print("|---|---|")
     for name, seconds in steps.seconds.items():

@@ -90,8 +90,11 @@ class KnowledgeIndex:
                 if recorded is None or (self.settings.chroma_url and store.count()):
                     self._vectors = None
                     raise ModelMismatch(_mismatch(store.embedder_name, current))
-                log.warning("this data folder's vector store holds vectors of %s: rebuilding it with %s",
-                            store.embedder_name, current)  # fmt: skip
+                log.warning(
+                    "this data folder's vector store holds vectors of %s: rebuilding it with %s",
+                    store.embedder_name,
+                    current,
+                )
                 self.rebuild_vectors()  # opens the store anew, with this model
             if recorded is None and self.chunk_count():
                 self._record_model(current)  # a database from before the record, whose chunks fit this model
@@ -274,8 +277,10 @@ class KnowledgeIndex:
             part = rows[start : start + batch]
             vectors = self.embedder.embed([Chunk(title, section, "", 0).heading for _, title, section, _ in part])
             asked = self._embed_asks([[q for q in asks.split("\n") if q] for _, _, _, asks in part])
-            values = [{"chunk": cid, "vector": vector.astype("float32").tobytes(), "asked": asked_vectors}
-                      for (cid, _, _, _), vector, asked_vectors in zip(part, vectors, asked, strict=True)]  # fmt: skip
+            values = [
+                {"chunk": cid, "vector": vector.astype("float32").tobytes(), "asked": asked_vectors}
+                for (cid, _, _, _), vector, asked_vectors in zip(part, vectors, asked, strict=True)
+            ]
             with self.db.session() as s:
                 s.connection().execute(statement, values)
 
@@ -291,8 +296,14 @@ class KnowledgeIndex:
         return out
 
     def _embed_chunks(self, where, batch: int = 256) -> int:
-        columns = (ChunkRow.id, ChunkRow.document_id, ChunkRow.language, ChunkRow.title, ChunkRow.section,
-                   ChunkRow.text)  # fmt: skip
+        columns = (
+            ChunkRow.id,
+            ChunkRow.document_id,
+            ChunkRow.language,
+            ChunkRow.title,
+            ChunkRow.section,
+            ChunkRow.text,
+        )
         with self.db.session() as s:
             rows = list(s.execute(select(*columns).where(where).order_by(ChunkRow.id)))
         for start in range(0, len(rows), batch):
@@ -312,8 +323,11 @@ class KnowledgeIndex:
             if not force and self.lexical.is_built and self.lexical.loaded_source == fingerprint:
                 return
             with self.db.session() as s:
-                rows = s.execute(select(ChunkRow.id, ChunkRow.language, ChunkRow.title, ChunkRow.section,
-                                        ChunkRow.text, ChunkRow.asks))  # fmt: skip
+                rows = s.execute(
+                    select(
+                        ChunkRow.id, ChunkRow.language, ChunkRow.title, ChunkRow.section, ChunkRow.text, ChunkRow.asks
+                    )
+                )
                 triples = [
                     (cid, lang, Chunk(title, section, text, 0, asks=tuple(asks.split("\n"))).lexical_text)
                     for cid, lang, title, section, text, asks in rows
@@ -424,10 +438,12 @@ class KnowledgeIndex:
 
 
 def _mismatch(built: str, current: str) -> str:
-    return (f"the knowledge index was built with the embedding model {built}, and this Lotse is set to {current} "
-            "(LOTSE_EMBEDDING_MODEL). Every process on one index must use the same model. To change the model, "
-            "stop every process that uses the index and run `lotse ingest --rebuild` once with the new setting; "
-            "otherwise set LOTSE_EMBEDDING_MODEL back.")  # fmt: skip
+    return (
+        f"the knowledge index was built with the embedding model {built}, and this Lotse is set to {current} "
+        "(LOTSE_EMBEDDING_MODEL). Every process on one index must use the same model. To change the model, "
+        "stop every process that uses the index and run `lotse ingest --rebuild` once with the new setting; "
+        "otherwise set LOTSE_EMBEDDING_MODEL back."
+    )
 
 
 def _fingerprint(documents: dict[str, str]) -> str:

@@ -28,8 +28,9 @@ class VectorStore:
             if server.scheme not in ("http", "https") or not server.hostname:
                 raise ValueError(f"LOTSE_CHROMA_URL={url!r}: expected http://host:port or https://host:port")
             port = server.port or (443 if server.scheme == "https" else 8000)
-            self._client = chromadb.HttpClient(host=server.hostname, port=port, ssl=server.scheme == "https",
-                                               settings=settings)  # fmt: skip
+            self._client = chromadb.HttpClient(
+                host=server.hostname, port=port, ssl=server.scheme == "https", settings=settings
+            )
             _bound_time(self._client)
         else:
             path.mkdir(parents=True, exist_ok=True)
@@ -79,8 +80,9 @@ class VectorStore:
         for name in [language] if language else LANGUAGES:
             # an empty collection answers with no ids; counting first cost a second call (a round trip
             # to a Chroma server) on every question
-            result = self._collections[name].query(query_embeddings=embedding.reshape(1, -1), n_results=k,
-                                                   include=["distances"])  # fmt: skip
+            result = self._collections[name].query(
+                query_embeddings=embedding.reshape(1, -1), n_results=k, include=["distances"]
+            )
             hits += [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]
         return sorted(hits, key=lambda hit: -hit[1])[:k]
 

@@ -201,7 +201,13 @@ def _replace(previous: str, kind: str, item: str) -> str:
 
 def _ask_for(kind: str, item: str, language: str) -> str:
     if kind == "week":
-        return f"Was passiert in Woche {item} des 90-Tage-Plans?" if language == "de" else (
-            f"What happens in week {item} of the 90-day plan?")  # fmt: skip
-    return f"Worum geht es in Phase {item} der KI-Roadmap?" if language == "de" else (
-        f"What is phase {item} of the AI roadmap about?")  # fmt: skip
+        return (
+            f"Was passiert in Woche {item} des 90-Tage-Plans?"
+            if language == "de"
+            else (f"What happens in week {item} of the 90-day plan?")
+        )
+    return (
+        f"Worum geht es in Phase {item} der KI-Roadmap?"
+        if language == "de"
+        else (f"What is phase {item} of the AI roadmap about?")
+    )

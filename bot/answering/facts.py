@@ -36,8 +36,9 @@ _SYSTEMS = re.compile(
 )
 _PER_PERSON = re.compile(r"\b(pro|je) (person|kopf|mitarbeite\w*|teilnehm\w*)|per (person|head|employee)", re.I)
 _PER_MONTH = re.compile(r"\b(pro|je|im) monat|monatlich|per month|a month|monthly", re.IGNORECASE)
-_PER_YEAR_ASKED = re.compile(r"\b(pro|im|je|ein|fürs?|fuers?) jahr|jährlich|jaehrlich|per year|a year|annual|yearly",
-                             re.IGNORECASE)  # fmt: skip
+_PER_YEAR_ASKED = re.compile(
+    r"\b(pro|im|je|ein|fürs?|fuers?) jahr|jährlich|jaehrlich|per year|a year|annual|yearly", re.IGNORECASE
+)
 _RANGE = re.compile(
     r"(?:€\s?)?(\d{1,3}(?:[.,]\d{3})+|\d+)\s*(?:€|euro|eur)?\s*(?:bis|to|–|-|—|and)\s*(?:€\s?)?(\d{1,3}(?:[.,]\d{3})+|\d+)"
     r"\s*(€|euro|eur)?",
@@ -48,8 +49,9 @@ _PERCENT = re.compile(r"(\d{1,2})\s*(?:%|prozent|percent)", re.IGNORECASE)
 _OF_FOUR = re.compile(
     _COUNT + r"\s+(?:unserer|der|von|of|out of|of the|of our)?\s*(?:\w+\s+){0,1}?(?:4|vier|four)\b", re.IGNORECASE
 )
-_RATING = re.compile(r"\b(?:note|bewertung|score|rating|rated|bewertet mit|eine|a)\s+([1-5])\b(?!\s*(?:von|of|bis))",
-                     re.IGNORECASE)  # fmt: skip
+_RATING = re.compile(
+    r"\b(?:note|bewertung|score|rating|rated|bewertet mit|eine|a)\s+([1-5])\b(?!\s*(?:von|of|bis))", re.IGNORECASE
+)
 _READINESS = re.compile(r"infrastru\w*|ki-bereit|ki bereit|ai-ready|ai ready|readiness|bereit", re.IGNORECASE)
 _SCALE = re.compile(r"skala|scale|1 bis 5|1 to 5|note|rated|rating|bewertung|bewertet", re.IGNORECASE)
 
@@ -96,14 +98,24 @@ def computed(question: str, answer: str, language: str) -> str | None:
 _MONTHS = {
     name: number
     for number, names in enumerate(
-        [("januar", "january", "jan"), ("februar", "february", "feb"), ("märz", "maerz", "march", "mar"),
-         ("april", "apr"), ("mai", "may"), ("juni", "june", "jun"), ("juli", "july", "jul"),
-         ("august", "aug"), ("september", "sept", "sep"), ("oktober", "october", "okt", "oct"),
-         ("november", "nov"), ("dezember", "december", "dez", "dec")],
+        [
+            ("januar", "january", "jan"),
+            ("februar", "february", "feb"),
+            ("märz", "maerz", "march", "mar"),
+            ("april", "apr"),
+            ("mai", "may"),
+            ("juni", "june", "jun"),
+            ("juli", "july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("oktober", "october", "okt", "oct"),
+            ("november", "nov"),
+            ("dezember", "december", "dez", "dec"),
+        ],
         1,
     )
     for name in names
-}  # fmt: skip
+}
 _DATE = re.compile(
     r"\b(\d{1,2})\.\s*(?:(\d{1,2})\.|("
     + "|".join(_MONTHS)
@@ -174,8 +186,9 @@ def _months_after(question: str, answer: str, language: str) -> str | None:
         return f"{names[total % 12]} {total // 12}"
 
     low, high = int(span.group(1)), int(span.group(2))
-    return i18n.text("facts_months_after", language, start=f"{names[month - 1]} {year}", low=after(low),
-                     high=after(high))  # fmt: skip
+    return i18n.text(
+        "facts_months_after", language, start=f"{names[month - 1]} {year}", low=after(low), high=after(high)
+    )
 
 
 def _per_person(question: str, answer: str, language: str) -> str | None:
@@ -240,8 +253,11 @@ def _rating(question: str, answer: str, language: str) -> str | None:
     if len(named) >= 2:  # several systems: which suit early integration, which not yet
         suited = ", ".join(n for n, r in named if r >= 4)
         later = ", ".join(n for n, r in named if r < 4)
-        text = i18n.text("facts_ratings_suited", language, names=suited) if suited else (
-            i18n.text("facts_ratings_none", language))  # fmt: skip
+        text = (
+            i18n.text("facts_ratings_suited", language, names=suited)
+            if suited
+            else (i18n.text("facts_ratings_none", language))
+        )
         return f"{text} {i18n.text('facts_ratings_later', language, names=later)}" if later else text
     match = _RATING.search(question)
     if not match or not _SCALE.search(question):

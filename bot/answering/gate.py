@@ -80,8 +80,9 @@ _STATISTIC = re.compile(
     r"businesses|smes))\b",
     re.IGNORECASE,
 )
-_COSTS = re.compile(r"\b(?:kostet|kosten|cost|costs)\s+(?:uns\s+|us\s+)?(?:eine?[nmrs]?|der|die|das|the|a|an)?\s*(\w+)",
-                    re.IGNORECASE)  # fmt: skip
+_COSTS = re.compile(
+    r"\b(?:kostet|kosten|cost|costs)\s+(?:uns\s+|us\s+)?(?:eine?[nmrs]?|der|die|das|the|a|an)?\s*(\w+)", re.IGNORECASE
+)
 # function words, and adverbs that name nothing ("dafür", "eigentlich")
 _FUNCTION = (
     GERMAN_WORDS
@@ -198,8 +199,14 @@ def _beyond(outside: float, inside: float, lenient: bool = True) -> bool:
     return margin >= least and (inside < STRONG_ASKED or margin >= OUT_OF_SCOPE_CLEAR)
 
 
-def decide(question: str, retrieval: Retrieval, vocabulary: frozenset[str], canonical: str = "",
-           scope: tuple[float, float] | None = None, language: str = "de") -> Decision:  # fmt: skip
+def decide(
+    question: str,
+    retrieval: Retrieval,
+    vocabulary: frozenset[str],
+    canonical: str = "",
+    scope: tuple[float, float] | None = None,
+    language: str = "de",
+) -> Decision:
     """`question` with its spelling put right; `canonical`: the same in the guide's terms (the lexicon's
     replacements), so that "payback" or "upskilling" count as known words; `scope`: the question's cosine
     similarity to the nearest counter-example (config/out_of_scope.yaml) and to the nearest question a

@@ -238,9 +238,10 @@ class Speller:
             candidates.update(index.get(variant, ()))
         # an ending more or less is another word form, not a typo ("Meister" is no "meistern")
         candidates = {
-            c for c in candidates
+            c
+            for c in candidates
             if _distance(word, c) <= (1 if len(word) < 10 else 2) and not c.startswith(word) and not word.startswith(c)
-        }  # fmt: skip
+        }
         if not candidates:
             return word
         # the closest, then the one sharing the longest beginning (typos sit later in a word), then the shortest

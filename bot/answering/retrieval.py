@@ -183,8 +183,15 @@ class Retriever:
     def _heading(row) -> str:
         return row.section.split(" > ")[-1] or row.title
 
-    def _heading_first(self, embedding, named: tuple[list[str], int], rows, fused: dict[str, float],
-                       question_terms: frozenset[str] = frozenset(), follow_up: bool = False) -> list[str]:  # fmt: skip
+    def _heading_first(
+        self,
+        embedding,
+        named: tuple[list[str], int],
+        rows,
+        fused: dict[str, float],
+        question_terms: frozenset[str] = frozenset(),
+        follow_up: bool = False,
+    ) -> list[str]:
         """Put first the candidate whose heading best matches the question (a heading names what its
         section answers: "Woche 7–8: Prototyp bauen"); the others keep their fused order. `named`: the
         candidates, those whose heading names the week or phase asked for first, and how many they are —
@@ -214,8 +221,9 @@ class Retriever:
         hits = [hit for lang in languages for hit in self.index.lexical.search(text, lang, CANDIDATES)]
         return sorted(hits, key=lambda hit: -hit[1])
 
-    def search(self, query: str, language: str, k: int = 5, focus: str | None = None,
-               context: tuple[str, ...] = ()) -> Retrieval:  # fmt: skip
+    def search(
+        self, query: str, language: str, k: int = 5, focus: str | None = None, context: tuple[str, ...] = ()
+    ) -> Retrieval:
         """`focus`: for a follow-up, the new question alone; its heading match picks the first passage.
         `context`: for a follow-up, the chunks the previous answer quoted — "Und warum?" and "Wie halten
         wir das fest?" are about them — ranked as one more list.
@@ -330,8 +338,16 @@ class Retriever:
             row = rows.get(cid)
             if row is not None and row.source == top.source and row.section.startswith(top.section + " > "):
                 return next((p for p in passages if p.chunk_id == cid), None) or Passage(
-                    chunk_id=cid, title=row.title, source=row.source, section=row.section, text=row.text,
-                    language=row.language, score=round(fused[cid], 5), similarity=similarity.get(cid, 0.0),
-                    lexical=lexical.get(cid, 0.0), guide=row.guide or "", asked=asked.get(cid, 0.0),
-                )  # fmt: skip
+                    chunk_id=cid,
+                    title=row.title,
+                    source=row.source,
+                    section=row.section,
+                    text=row.text,
+                    language=row.language,
+                    score=round(fused[cid], 5),
+                    similarity=similarity.get(cid, 0.0),
+                    lexical=lexical.get(cid, 0.0),
+                    guide=row.guide or "",
+                    asked=asked.get(cid, 0.0),
+                )
         return None

@@ -70,7 +70,7 @@ class Answer:
                     "used": self.used(n),
                 }
                 for n, p in enumerate(self.sources, 1)
-            ],  # fmt: skip
+            ],
         }
 
 
@@ -202,8 +202,14 @@ class AnswerService:
                 return alone
         return self._search(question, previous, language, quoted)
 
-    def _search(self, question: str, previous: str | None, language: str, quoted: tuple[str, ...] = (),
-                force_topic: bool = False) -> _Found:  # fmt: skip
+    def _search(
+        self,
+        question: str,
+        previous: str | None,
+        language: str,
+        quoted: tuple[str, ...] = (),
+        force_topic: bool = False,
+    ) -> _Found:
         query = f"{question} {question} {previous}" if force_topic and previous else topic_query(question, previous)
         focus = question if query != question else None
         # a follow-up that points back ("Wie halten wir das fest?") leans on what the previous answer quoted

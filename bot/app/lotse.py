@@ -85,8 +85,9 @@ class Lotse:
         if len(text) > self.settings.max_message_chars:
             language = detect_language(text[:500])
             limit = self.settings.max_message_chars
-            return Reply(i18n.text("message_too_long", language, length=len(text), limit=limit), language,
-                         answered=False)  # fmt: skip
+            return Reply(
+                i18n.text("message_too_long", language, length=len(text), limit=limit), language, answered=False
+            )
         if message.user_name and self.masks_names:
             self.people.remember(message.user_key, message.user_name)
         reply = self._turn(message, on_text)
@@ -176,8 +177,9 @@ class Lotse:
         retries and duplicate deliveries when it is False."""
         return self.services.deliveries.first_time(key)
 
-    def rate_answer(self, answer_id: int, message: Incoming, rating: int, reason: str | None = None,
-                    comment: str | None = None) -> bool:  # fmt: skip
+    def rate_answer(
+        self, answer_id: int, message: Incoming, rating: int, reason: str | None = None, comment: str | None = None
+    ) -> bool:
         """👍 (+1) or 👎 (−1) on an answer, with an optional reason; False if there is no such answer."""
         return self.services.answer_feedback.rate(answer_id, message.user_key, rating, reason, comment) is not None
 

@@ -39,7 +39,14 @@ def table(core: Lotse, s: Services) -> list[Route]:
         s.status.route(),
         s.privacy.route(s.dialogs),
         s.dialogs.route(),
-        Route("command", core.command, phrase=lambda text: text.startswith("/"), language="turn",
-              help="help_commands", dialog_waits=True, also=frozenset({*HELP, *FEEDBACK})),
+        Route(
+            "command",
+            core.command,
+            phrase=lambda text: text.startswith("/"),
+            language="turn",
+            help="help_commands",
+            dialog_waits=True,
+            also=frozenset({*HELP, *FEEDBACK}),
+        ),
         Route("question", core.question, language="turn"),
-    ]  # fmt: skip
+    ]

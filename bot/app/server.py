@@ -63,10 +63,14 @@ def build_app(
         app[TEAMS] = teams
         app.router.add_post("/api/messages", teams.handle)
     if settings.public_url:  # Teams fetches chart images and export downloads from here
-        app.router.add_get(r"/charts/{name:[a-z_]+-[0-9]+-[0-9a-f]{16}-(de|en)(-[a-z]+)?\.png}",
-                           _file_handler(settings.charts_dir, "No such chart."))  # fmt: skip
-        app.router.add_get(r"/exports/{name:[a-z-]+-[0-9]{8}-[0-9]{6}-[0-9a-f]{16}\.(json|csv|xlsx)}",
-                           _file_handler(settings.exports_dir, "No such export (kept for a day)."))  # fmt: skip
+        app.router.add_get(
+            r"/charts/{name:[a-z_]+-[0-9]+-[0-9a-f]{16}-(de|en)(-[a-z]+)?\.png}",
+            _file_handler(settings.charts_dir, "No such chart."),
+        )
+        app.router.add_get(
+            r"/exports/{name:[a-z-]+-[0-9]{8}-[0-9]{6}-[0-9a-f]{16}\.(json|csv|xlsx)}",
+            _file_handler(settings.exports_dir, "No such export (kept for a day)."),
+        )
     return app
 
 

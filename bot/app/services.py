@@ -76,8 +76,15 @@ class Services:
     """Every part of Lotse, built once. `answers`, `catalog`, `plan` and `clock` replace what would be
     built from the settings (tests and benchmarks pass an answering service over a prepared index)."""
 
-    def __init__(self, settings: Settings, *, answers: AnswerService | None = None, catalog: Catalog | None = None,
-                 plan: PlanSpec | None = None, clock: Callable[[], datetime] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        answers: AnswerService | None = None,
+        catalog: Catalog | None = None,
+        plan: PlanSpec | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.settings = settings
         self._answers = answers
         self._catalog = catalog
@@ -190,8 +197,9 @@ class Services:
         from bot.pilots.forms import PilotForms
         from bot.register.forms import RegisterForms
 
-        forms = FormSet(PilotForms(self.pilot_store, self.settings.pilots_dir), self.privacy,
-                        RegisterForms(self.register_store))  # fmt: skip
+        forms = FormSet(
+            PilotForms(self.pilot_store, self.settings.pilots_dir), self.privacy, RegisterForms(self.register_store)
+        )
         return DialogEngine(self.db, self.catalog, self.results, forms)
 
     # -- pilots --------------------------------------------------------------------------------------
@@ -291,8 +299,7 @@ class Services:
         from bot.reminders.dispatch import Dispatcher
         from bot.reminders.service import SchedulerService
 
-        return SchedulerService(Dispatcher(self.reminders, list(senders)), self.db, role=role,
-                                housekeeping=self.purge)  # fmt: skip
+        return SchedulerService(Dispatcher(self.reminders, list(senders)), self.db, role=role, housekeeping=self.purge)
 
     # -- starting ------------------------------------------------------------------------------------
 
@@ -306,8 +313,14 @@ class Services:
         return self
 
 
-def build_core(settings: Settings, answers: AnswerService | None = None, catalog: Catalog | None = None, *,
-               plan: PlanSpec | None = None, clock: Callable[[], datetime] | None = None) -> Lotse:  # fmt: skip
+def build_core(
+    settings: Settings,
+    answers: AnswerService | None = None,
+    catalog: Catalog | None = None,
+    *,
+    plan: PlanSpec | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Lotse:
     """The chat core on freshly built, started services (chat, serve, tests)."""
     from bot.app.lotse import Lotse
 

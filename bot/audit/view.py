@@ -64,9 +64,15 @@ def line(row: AuditRow, people: People | None, language: str) -> str:
     elif isinstance(detail, dict) and row.action == "roles.change" and (changes := _role_changes(detail)):
         fields = i18n.text("audit_fields", language, fields=changes)
     stamp = when(row.at).strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")
-    return i18n.text("audit_line", language, at=stamp, actor=actor_label(row.actor, people, language),
-                     action=label(row.action, language), target=f" · {row.target}" if row.target else "",
-                     fields=fields)  # fmt: skip
+    return i18n.text(
+        "audit_line",
+        language,
+        at=stamp,
+        actor=actor_label(row.actor, people, language),
+        action=label(row.action, language),
+        target=f" · {row.target}" if row.target else "",
+        fields=fields,
+    )
 
 
 class AuditView:
@@ -77,9 +83,16 @@ class AuditView:
 
     def route(self) -> Route:
         """`/audit`, for admins, in a direct chat (a channel's members are not all admins)."""
-        return Route("audit", lambda turn, language: self.handle(turn.message, language),
-                     words=frozenset(COMMANDS), typed_only=True, requires=frozenset({ADMIN}), private=True,
-                     dialog_waits=True, direct=frozenset(COMMANDS))  # fmt: skip
+        return Route(
+            "audit",
+            lambda turn, language: self.handle(turn.message, language),
+            words=frozenset(COMMANDS),
+            typed_only=True,
+            requires=frozenset({ADMIN}),
+            private=True,
+            dialog_waits=True,
+            direct=frozenset(COMMANDS),
+        )
 
     def handle(self, message: Incoming, language: str) -> Reply:
         """The newest entries (the route has checked that an admin asks, in a direct chat)."""
@@ -89,8 +102,7 @@ class AuditView:
         prefix = KINDS.get(prefixes[0], prefixes[0]) if prefixes else None
         if prefix is not None and not any(a.startswith(prefix) for a in ACTIONS):
             kinds = ", ".join(sorted({a.split(".")[0] for a in ACTIONS}))
-            return Reply(i18n.text("audit_unknown_kind", language, kind=prefix, kinds=kinds), language,
-                         answered=False)  # fmt: skip
+            return Reply(i18n.text("audit_unknown_kind", language, kind=prefix, kinds=kinds), language, answered=False)
         rows = self.log.entries(limit, prefix)
         if not rows:
             return Reply(i18n.text("audit_none", language), language)

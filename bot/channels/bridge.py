@@ -34,8 +34,9 @@ class CoreBridge:
         return await asyncio.get_running_loop().run_in_executor(self.quick_executor, function, *args)
 
     @staticmethod
-    async def stream(produce: Callable[[Callable[[str], None]], Awaitable[T]],
-                     on_piece: Callable[[str], Awaitable[None]]) -> tuple[T, bool]:  # fmt: skip
+    async def stream(
+        produce: Callable[[Callable[[str], None]], Awaitable[T]], on_piece: Callable[[str], Awaitable[None]]
+    ) -> tuple[T, bool]:
         """`produce(on_text)` makes the reply (on an executor), calling `on_text` from its thread with each
         piece of text as it is written; `on_piece` gets the pieces on the event loop, in order. Returns the
         reply and whether every piece was handed on: after `on_piece` fails once, the rest is dropped (the

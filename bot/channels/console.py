@@ -86,10 +86,17 @@ def to_json(text: str, reply: Reply) -> dict:
     """One reply as `lotse chat --json` prints it: the fields of `lotse ask --json`, plus `kind` and
     `action` (null until natural-language actions fill it). Cited sources come first, marked used."""
     sources = [
-        {"title": c.title, "source": c.source, "section": c.section, "text": c.text, "score": c.score,
-         "guide": c.guide, "used": c.used}
+        {
+            "title": c.title,
+            "source": c.source,
+            "section": c.section,
+            "text": c.text,
+            "score": c.score,
+            "guide": c.guide,
+            "used": c.used,
+        }
         for c in [*reply.citations, *reply.nearest]
-    ]  # fmt: skip
+    ]
     return {
         "question": text,
         "answered": reply.answered,

@@ -107,8 +107,10 @@ class InboxWorker:
         try:
             released = await self.call(self.inbox.release)
         except Exception as exc:  # the database is away (or gone): the heartbeat goes stale by itself
-            log.warning("could not hand back the inbox's turns (%s); they are taken over when the heartbeat is "
-                        "stale", type(exc).__name__)  # fmt: skip
+            log.warning(
+                "could not hand back the inbox's turns (%s); they are taken over when the heartbeat is stale",
+                type(exc).__name__,
+            )
         if released:
             log.warning("handed back %d unfinished turn(s) to the other replicas", released)
         self._threads.shutdown(wait=False)  # nothing is recorded after the stop (draining answers 503)

@@ -57,8 +57,9 @@ def in_reach(day: date, today: date, years: int = YEARS) -> bool:
     return first <= day.year <= last
 
 
-def split_subcommand(text: str, subcommands: Mapping[str, str], english: Collection[str],
-                     german: Collection[str], language: str) -> tuple[str, str, str]:  # fmt: skip
+def split_subcommand(
+    text: str, subcommands: Mapping[str, str], english: Collection[str], german: Collection[str], language: str
+) -> tuple[str, str, str]:
     """(subcommand, rest, language) of `/command [subcommand] [rest]`. No words: "list"; a first word
     that is no subcommand: "show" with all the words (`/pilot Dokumentensuche`). A subcommand that is
     plainly English or German sets the language, whatever the guess from the text said."""

@@ -77,8 +77,9 @@ class Core(Protocol):
 
     def admin_command(self, message: Incoming) -> Reply | None: ...
 
-    def rate_answer(self, answer_id: int, message: Incoming, rating: int, reason: str | None = None,
-                    comment: str | None = None) -> bool: ...  # fmt: skip
+    def rate_answer(
+        self, answer_id: int, message: Incoming, rating: int, reason: str | None = None, comment: str | None = None
+    ) -> bool: ...
 
     def general_feedback(self, message: Incoming, rating: int, comment: str | None) -> None: ...
 

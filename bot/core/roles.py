@@ -61,6 +61,12 @@ class Roles:
                 return False
         added = {role: sorted(set(ids) - set(before.get(role, []))) for role, ids in now.items()}
         removed = {role: sorted(set(ids) - set(now.get(role, []))) for role, ids in before.items()}
-        audit.record(CONFIG, "roles.change", "", added={r: i for r, i in added.items() if i},
-                     removed={r: i for r, i in removed.items() if i}, roles=now)  # fmt: skip
+        audit.record(
+            CONFIG,
+            "roles.change",
+            "",
+            added={r: i for r, i in added.items() if i},
+            removed={r: i for r, i in removed.items() if i},
+            roles=now,
+        )
         return True

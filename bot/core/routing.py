@@ -44,8 +44,14 @@ class Turn:
     role: str = EMPLOYEE  # the sender's role (bot.core.roles)
 
     @classmethod
-    def of(cls, message: Incoming, history: Sequence[Any], on_text: Callable[[str], None] | None = None,
-           default: str = "de", role: str = EMPLOYEE) -> Turn:  # fmt: skip
+    def of(
+        cls,
+        message: Incoming,
+        history: Sequence[Any],
+        on_text: Callable[[str], None] | None = None,
+        default: str = "de",
+        role: str = EMPLOYEE,
+    ) -> Turn:
         """`history`: stored turns with a `language` each; the conversation's language is the last one's."""
         text = message.text.strip()
         last = history[-1].language if history else default
@@ -53,8 +59,11 @@ class Turn:
         return cls(message, text, last, detected, detected if history else last, tuple(history), on_text, role)
 
     def language(self, rule: Language) -> str:
-        return {"conversation": self.conversation_language, "message": self.message_language,
-                "turn": self.turn_language}[rule]  # fmt: skip
+        return {
+            "conversation": self.conversation_language,
+            "message": self.message_language,
+            "turn": self.turn_language,
+        }[rule]
 
 
 Handler = Callable[[Turn, str], Reply | None]  # (the turn, the reply's language) → a reply, or None: not mine

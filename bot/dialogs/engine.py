@@ -116,9 +116,14 @@ class DialogEngine:
     def route(self) -> Route:
         """The running assessment takes every message (its answers, buttons included) but the typed commands,
         and /check, /weiter, /ergebnis start, resume and show one; anything else passes (None)."""
-        return Route("dialog", lambda turn, language: self.handle(turn.message, language), language="turn",
-                     help="help_check", also=frozenset({*CHECK, *RESUME, *RESULT}),
-                     direct=frozenset({*CHECK, *RESUME}))  # fmt: skip
+        return Route(
+            "dialog",
+            lambda turn, language: self.handle(turn.message, language),
+            language="turn",
+            help="help_check",
+            also=frozenset({*CHECK, *RESUME, *RESULT}),
+            direct=frozenset({*CHECK, *RESUME}),
+        )
 
     def handle(self, message: Incoming, language: str) -> Reply | None:
         text = message.text.strip()
@@ -170,8 +175,9 @@ class DialogEngine:
             return Reply(i18n.text("dialog_unknown", language, name=name), language, answered=False, mode="dialog")
         return self.begin(message, spec, language, restart)
 
-    def begin(self, message: Incoming, spec: AssessmentSpec, language: str, restart: bool = False,
-              intro: str | None = None) -> Reply:  # fmt: skip
+    def begin(
+        self, message: Incoming, spec: AssessmentSpec, language: str, restart: bool = False, intro: str | None = None
+    ) -> Reply:
         """Start `spec` in the message's conversation, or continue its open run unless `restart`."""
         key = message.conversation_key
         paused = next((r for r in self.store.paused(key) if r.assessment == spec.id), None)
@@ -343,11 +349,11 @@ class DialogEngine:
         if at is None:
             return self._finish(spec, row, trail)
         question, text = self._question(spec, flow, at, language, bool(trail), f"{row.id}.{len(trail)}")
-        return Reply("\n\n".join(x for x in (prefix, text) if x), language, answered=answered, mode="dialog",
-                     question=question)  # fmt: skip
+        return Reply(
+            "\n\n".join(x for x in (prefix, text) if x), language, answered=answered, mode="dialog", question=question
+        )
 
-    def _question(self, spec: AssessmentSpec, flow: Flow, at: Position, language: str, can_go_back: bool,
-                  tag: str):  # fmt: skip
+    def _question(self, spec: AssessmentSpec, flow: Flow, at: Position, language: str, can_go_back: bool, tag: str):
         top, item, sub = at
         step = flow.step_at(at)
         if isinstance(step, RepeatStep) and sub is None:
@@ -364,8 +370,9 @@ class DialogEngine:
             text += "\n" + step.hint.get(language)
         if item is not None:
             block = spec.steps[top]
-            progress = i18n.text("dialog_progress_item", language, item=block.item.get(language), number=item + 1,
-                                 name=name)  # fmt: skip
+            progress = i18n.text(
+                "dialog_progress_item", language, item=block.item.get(language), number=item + 1, name=name
+            )
         else:
             asked = [s for s in spec.steps if not isinstance(s, RepeatStep)]
             progress = i18n.text("dialog_progress", language, number=asked.index(step) + 1, total=len(asked))

@@ -78,10 +78,10 @@ def fits(spec: AssessmentSpec, trail: list[Entry]) -> bool:
     keys count as fitting where the rest of the path matches)."""
     try:
         return all(
-            e.step == (path := step_path(spec, e.at)) or ("@" not in e.step and "#" not in e.step
-                                                          and e.step == ITEM_KEY.sub("", path))
+            e.step == (path := step_path(spec, e.at))
+            or ("@" not in e.step and "#" not in e.step and e.step == ITEM_KEY.sub("", path))
             for e in trail
-        )  # fmt: skip
+        )
     except (IndexError, AttributeError):
         return False
 

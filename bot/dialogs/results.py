@@ -57,8 +57,9 @@ class Results:
     def outcome(self, spec: AssessmentSpec, row: AssessmentResultRow, language: str) -> Outcome:
         return self.catalog.score(spec, json.loads(row.answers), language)
 
-    def present(self, spec: AssessmentSpec, result_id: int, language: str, done: bool = False,
-                outcome: Outcome | None = None) -> Reply:  # fmt: skip
+    def present(
+        self, spec: AssessmentSpec, result_id: int, language: str, done: bool = False, outcome: Outcome | None = None
+    ) -> Reply:
         """The summary of one stored result, with the change since the run before it, and its chart.
         `outcome` is the result's scoring when the caller has just computed it."""
         row = self.store.get(result_id)
@@ -195,8 +196,11 @@ class Results:
         key = "result_lowest" if lowest else "result_highest"
         title, date = spec.title.get(language), _date(row.created_at, language)
         value = number(pick[score], language)
-        lines = [i18n.text(key, language, title=title, date=date, name=pick[name], value=value), "",
-                 i18n.text("result_whole", language, id=spec.id)]  # fmt: skip
+        lines = [
+            i18n.text(key, language, title=title, date=date, name=pick[name], value=value),
+            "",
+            i18n.text("result_whole", language, id=spec.id),
+        ]
         return Reply("\n".join(lines), language, mode="dialog", kind="result")
 
     # -- export ---------------------------------------------------------------------------------
@@ -239,8 +243,18 @@ class Results:
             outcome = self.outcome(spec, row, language)
             for index, values in enumerate(outcome.rows, 1):
                 for column, value in zip(outcome.columns, values, strict=True):
-                    writer.writerow([row.id, row.assessment, row.scope, row.author, row.created_at.isoformat(), index,
-                                     column, "" if value is None else value])  # fmt: skip
+                    writer.writerow(
+                        [
+                            row.id,
+                            row.assessment,
+                            row.scope,
+                            row.author,
+                            row.created_at.isoformat(),
+                            index,
+                            column,
+                            "" if value is None else value,
+                        ]
+                    )
         return out.getvalue()
 
 

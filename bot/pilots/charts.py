@@ -123,8 +123,9 @@ def render_quarter(report: Report, folder: Path, language: str, stem: str) -> li
 # -- the charts -------------------------------------------------------------------------------
 
 
-def _kpi_chart(plt, kpis: list[tuple[str, KpiFigure]], title: str, subtitle: str, labels: dict, language: str,
-               path: Path) -> Path:  # fmt: skip
+def _kpi_chart(
+    plt, kpis: list[tuple[str, KpiFigure]], title: str, subtitle: str, labels: dict, language: str, path: Path
+) -> Path:
     height = 0.78 * len(kpis) + 1.9
     figure, axes = plt.subplots(figsize=(WIDTH, height))
     try:
@@ -196,8 +197,9 @@ def _ratings_chart(plt, ratings: dict[int, int], subject: str, labels: dict, lan
         plt.close(figure)
 
 
-def _roi_chart(plt, timeline: list[tuple[str, float | None]], subject: str, labels: dict, language: str,
-               path: Path) -> Path:  # fmt: skip
+def _roi_chart(
+    plt, timeline: list[tuple[str, float | None]], subject: str, labels: dict, language: str, path: Path
+) -> Path:
     points = [(x, value) for x, (_, value) in enumerate(timeline) if value is not None]
     xs, ys = [x for x, _ in points], [y for _, y in points]
     figure, axes = plt.subplots(figsize=(8, 4.2))
@@ -207,8 +209,15 @@ def _roi_chart(plt, timeline: list[tuple[str, float | None]], subject: str, labe
         axes.fill_between(xs, ys, 0, where=gain, interpolate=True, color=GREEN, alpha=0.15, linewidth=0)
         axes.fill_between(xs, ys, 0, where=loss, interpolate=True, color=RED, alpha=0.15, linewidth=0)
         axes.plot(xs, ys, color=BLUE, marker="o", markersize=4, linewidth=1.8)
-        axes.annotate(f"{_number(ys[-1], language, digits=0)} %", (xs[-1], ys[-1]), textcoords="offset points",
-                      xytext=(0, 7), ha="center", fontsize=9, color=GREEN if ys[-1] >= 0 else RED)  # fmt: skip
+        axes.annotate(
+            f"{_number(ys[-1], language, digits=0)} %",
+            (xs[-1], ys[-1]),
+            textcoords="offset points",
+            xytext=(0, 7),
+            ha="center",
+            fontsize=9,
+            color=GREEN if ys[-1] >= 0 else RED,
+        )
         step = max(1, -(-len(timeline) // 18))  # at most 18 month labels
         ticks = list(range(0, len(timeline), step))
         axes.set_xticks(ticks, [timeline[i][0] for i in ticks], rotation=45, ha="right", fontsize=8)

@@ -85,8 +85,15 @@ CHART_TITLES = ("kpis", "ratings", "roi")
 
 
 class PilotCommands:
-    def __init__(self, store: PilotStore, reports: Reports, dialogs: DialogEngine, roles: Roles,
-                 charts_dir: Path, exports_dir: Path) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: PilotStore,
+        reports: Reports,
+        dialogs: DialogEngine,
+        roles: Roles,
+        charts_dir: Path,
+        exports_dir: Path,
+    ) -> None:
         self.store = store
         self.reports = reports
         self.dialogs = dialogs
@@ -97,8 +104,15 @@ class PilotCommands:
     def route(self) -> Route:
         """`/pilot …`, typed (a button's value is a dialog answer); who may use which subcommand is
         decided per subcommand in `handle`."""
-        return Route("pilot", lambda turn, language: self.handle(turn.message, language), words=WORDS,
-                     typed_only=True, help="help_pilot", dialog_waits=True, direct=WORDS)  # fmt: skip
+        return Route(
+            "pilot",
+            lambda turn, language: self.handle(turn.message, language),
+            words=WORDS,
+            typed_only=True,
+            help="help_pilot",
+            dialog_waits=True,
+            direct=WORDS,
+        )
 
     def handle(self, message: Incoming, language: str) -> Reply:
         sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)
@@ -123,12 +137,16 @@ class PilotCommands:
             running = [p for p in pilots if p.start <= today <= p.end]
             if len(running) == 1 or len(pilots) == 1:
                 return (running or pilots)[0]
-            return Reply(self._list_text(message, language, i18n.text("pilot_which", language)), language,
-                         answered=False)  # fmt: skip
+            return Reply(
+                self._list_text(message, language, i18n.text("pilot_which", language)), language, answered=False
+            )
         pilot = self.store.find(message.scope, name)
         if pilot is None:
-            return Reply(self._list_text(message, language, i18n.text("pilot_unknown", language, name=name)),
-                         language, answered=False)  # fmt: skip
+            return Reply(
+                self._list_text(message, language, i18n.text("pilot_unknown", language, name=name)),
+                language,
+                answered=False,
+            )
         return pilot
 
     # -- everyone ------------------------------------------------------------------------------
@@ -149,9 +167,17 @@ class PilotCommands:
         today = date.today()
         for number_, p in enumerate(pilots, 1):
             state = "running" if p.start <= today <= p.end else "planned" if today < p.start else "ended"
-            lines.append(i18n.text("pilot_list_line", language, number=number_, name=p.name,
-                                   start=day_text(p.start, language), end=day_text(p.end, language),
-                                   state=i18n.text(f"pilot_state_{state}", language)))  # fmt: skip
+            lines.append(
+                i18n.text(
+                    "pilot_list_line",
+                    language,
+                    number=number_,
+                    name=p.name,
+                    start=day_text(p.start, language),
+                    end=day_text(p.end, language),
+                    state=i18n.text(f"pilot_state_{state}", language),
+                )
+            )
         lines.append(i18n.text("pilot_list_hint", language))
         return "\n".join(lines)
 
@@ -160,15 +186,30 @@ class PilotCommands:
         if isinstance(pilot, Reply):
             return pilot
         lines = [prefix] if prefix else []
-        lines += [i18n.text("pilot_header", language, name=pilot.name, start=day_text(pilot.start, language),
-                           end=day_text(pilot.end, language), users=pilot.users, owner=pilot.owner or "–")]  # fmt: skip
+        lines += [
+            i18n.text(
+                "pilot_header",
+                language,
+                name=pilot.name,
+                start=day_text(pilot.start, language),
+                end=day_text(pilot.end, language),
+                users=pilot.users,
+                owner=pilot.owner or "–",
+            )
+        ]
         if pilot.use_case:
             lines.append(pilot.use_case)
         lines += [kpi_line(k, language) for k in self.store.kpis(pilot.id)]
         if self.roles.of(message) in (ADMIN, CHAMPION):
-            lines.append(i18n.text("pilot_costs", language, one_off=money(pilot.one_off_cost, language),
-                                   monthly=money(pilot.monthly_cost, language),
-                                   rate=money(pilot.hourly_rate, language)))  # fmt: skip
+            lines.append(
+                i18n.text(
+                    "pilot_costs",
+                    language,
+                    one_off=money(pilot.one_off_cost, language),
+                    monthly=money(pilot.monthly_cost, language),
+                    rate=money(pilot.hourly_rate, language),
+                )
+            )
         lines.append(i18n.text("pilot_anonymous_" + ("yes" if pilot.anonymous else "no"), language))
         lines.append(i18n.text("pilot_feedback_hint", language, name=pilot.name))
         return Reply("\n".join(lines), language)
@@ -203,9 +244,18 @@ class PilotCommands:
             if row.group_size > 1:
                 flags.append(i18n.text("pilot_flag_group", language, size=row.group_size))
             minutes = "–" if row.minutes_saved is None else number(row.minutes_saved, language)
-            lines.append(i18n.text("pilot_mine_line", language, number=row.id, pilot=pilot,
-                                   date=day_text(row.created_at.date(), language), rating=row.satisfaction,
-                                   minutes=minutes, flags=f" ({', '.join(flags)})" if flags else ""))  # fmt: skip
+            lines.append(
+                i18n.text(
+                    "pilot_mine_line",
+                    language,
+                    number=row.id,
+                    pilot=pilot,
+                    date=day_text(row.created_at.date(), language),
+                    rating=row.satisfaction,
+                    minutes=minutes,
+                    flags=f" ({', '.join(flags)})" if flags else "",
+                )
+            )
         lines.append(i18n.text("pilot_mine_hint", language))
         return Reply("\n".join(lines), language)
 
@@ -216,8 +266,9 @@ class PilotCommands:
             return Reply(i18n.text("pilot_entry_number", language, command=command), language, answered=False)
         row = self.store.entry_of(message.user_key, number_)
         if row is None:  # someone else's entry looks exactly like a missing one
-            return Reply(i18n.text("pilot_entry_not_yours", language, number=rest.lstrip("#")), language,
-                         answered=False)  # fmt: skip
+            return Reply(
+                i18n.text("pilot_entry_not_yours", language, number=rest.lstrip("#")), language, answered=False
+            )
         return row
 
     def _edit(self, message: Incoming, rest: str, language: str) -> Reply:
@@ -252,8 +303,12 @@ class PilotCommands:
         if field == "kpi":
             kpis = self.store.kpis(pilot.id)
             parts = value.split(maxsplit=2)
-            if len(parts) < 3 or not is_number(parts[0]) or not 1 <= int(parts[0]) <= len(kpis) or (
-                    parts[1].lower() not in KPI_FIELDS):  # fmt: skip
+            if (
+                len(parts) < 3
+                or not is_number(parts[0])
+                or not 1 <= int(parts[0]) <= len(kpis)
+                or (parts[1].lower() not in KPI_FIELDS)
+            ):
                 return Reply(i18n.text("pilot_set_usage", language), language, answered=False)
             kpi, field, value = kpis[int(parts[0]) - 1], KPI_FIELDS[parts[1].lower()], parts[2]
         else:
@@ -291,8 +346,9 @@ class PilotCommands:
             label = parse_quarter(given, today) if given else quarter_of(today)
             if label is None:
                 first, last = years_in_reach(today)
-                return Reply(i18n.text("pilot_quarter_format", language, first=first, last=last), language,
-                             answered=False)  # fmt: skip
+                return Reply(
+                    i18n.text("pilot_quarter_format", language, first=first, last=last), language, answered=False
+                )
             return self.quarter_reply(self.reports.quarter(message.scope, label), language)
         pilot = self._pilot(message, rest, language)
         if isinstance(pilot, Reply):
@@ -315,12 +371,19 @@ class PilotCommands:
             return Reply(i18n.text("pilot_export_format", language), language, answered=False)
         self.exports_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = export.export_feedback(self.store.db, fmt, self.exports_dir / f"pilot-feedback-{stamp}-"
-                                      f"{secrets.token_hex(8)}.{fmt}", scope=message.scope)  # fmt: skip
+        path = export.export_feedback(
+            self.store.db,
+            fmt,
+            self.exports_dir / f"pilot-feedback-{stamp}-{secrets.token_hex(8)}.{fmt}",
+            scope=message.scope,
+        )
         self.store.audit.record(message.user_key, "data.export", "pilot_feedback", format=fmt, scope=message.scope)
         mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Reply(i18n.text("pilot_export_ready", language), language,
-                     files=[File(str(path), f"pilot-feedback-{stamp}.{fmt}", mime)])  # fmt: skip
+        return Reply(
+            i18n.text("pilot_export_ready", language),
+            language,
+            files=[File(str(path), f"pilot-feedback-{stamp}.{fmt}", mime)],
+        )
 
 
 def _field_value(field: str, value: str, language: str, kpi=None):
@@ -335,8 +398,9 @@ def _field_value(field: str, value: str, language: str, kpi=None):
     if field == "users":
         return parse_number(NumberStep(id="v", type="number", integer=True, min=1, text=text), value, language)
     if field == "target":
-        return target_value(parse_number(NumberStep(id="v", type="number", percent=True, text=text), value, language),
-                       kpi.baseline)  # fmt: skip
+        return target_value(
+            parse_number(NumberStep(id="v", type="number", percent=True, text=text), value, language), kpi.baseline
+        )
     minimum = None if field == "baseline" else 0
     return float(parse_number(NumberStep(id="v", type="number", min=minimum, text=text), value, language))
 

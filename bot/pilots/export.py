@@ -98,9 +98,26 @@ def _write_xlsx(db: Database, path: Path, scope: str | None) -> None:
         kpis = _kpis(s, scope)
         sheet = new_sheet(book, "Pilots", PILOT_COLUMNS)
         for p in s.scalars(_pilot_query(scope)):
-            sheet.append(xlsx_row([p.id, p.scope, p.name, p.use_case, p.owner, p.start, p.end, p.users,
-                                    _yes(p.anonymous), p.one_off_cost, p.monthly_cost, p.hourly_rate, p.created_by,
-                                    p.created_at]))  # fmt: skip
+            sheet.append(
+                xlsx_row(
+                    [
+                        p.id,
+                        p.scope,
+                        p.name,
+                        p.use_case,
+                        p.owner,
+                        p.start,
+                        p.end,
+                        p.users,
+                        _yes(p.anonymous),
+                        p.one_off_cost,
+                        p.monthly_cost,
+                        p.hourly_rate,
+                        p.created_by,
+                        p.created_at,
+                    ]
+                )
+            )
         sheet = new_sheet(book, "KPIs", KPI_COLUMNS)
         for pilot, k in kpis:
             sheet.append(xlsx_row([pilot, k.name, k.unit, k.direction, k.baseline, k.target, k.method]))
@@ -147,8 +164,10 @@ def _fill_sheet(path: Path, member: str, rows: Iterable[list], date_style: int) 
                             if value is None:
                                 continue
                             if isinstance(value, str):
-                                chunk.append(f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">'
-                                             f"{xml_escape(value)}</t></is></c>")  # fmt: skip
+                                chunk.append(
+                                    f'<c r="{letter}{number}" t="inlineStr"><is><t xml:space="preserve">'
+                                    f"{xml_escape(value)}</t></is></c>"
+                                )
                             elif isinstance(value, datetime | date):
                                 chunk.append(f'<c r="{letter}{number}" s="{date_style}"><v>{to_excel(value)}</v></c>')
                             elif isinstance(value, bool):
@@ -164,8 +183,9 @@ def _fill_sheet(path: Path, member: str, rows: Iterable[list], date_style: int) 
         source.unlink(missing_ok=True)
 
 
-def new_sheet(book, title: str, columns: list[str], widths: dict[str, float] | None = None,
-           dates: tuple[str, ...] = ()):  # fmt: skip
+def new_sheet(
+    book, title: str, columns: list[str], widths: dict[str, float] | None = None, dates: tuple[str, ...] = ()
+):
     """A write-only sheet with a bold, frozen header row; column widths and formats (the `dates`
     columns get a date format) must be set before the first row."""
     from openpyxl.cell import WriteOnlyCell
@@ -242,13 +262,26 @@ def _feedback(session, scope: str | None, kpi_ids: list[int]) -> Iterator[list]:
     by pilot and time. One query, the entry's KPI values joined on and the entry's rows grouped."""
     f = PilotFeedbackRow
     query = (
-        select(f.id, PilotRow.name, f.created_at, f.author, f.anonymous, f.group_size, f.satisfaction,
-               f.minutes_saved, f.works, f.not_working, f.comment, KpiValueRow.kpi_id, KpiValueRow.value)
+        select(
+            f.id,
+            PilotRow.name,
+            f.created_at,
+            f.author,
+            f.anonymous,
+            f.group_size,
+            f.satisfaction,
+            f.minutes_saved,
+            f.works,
+            f.not_working,
+            f.comment,
+            KpiValueRow.kpi_id,
+            KpiValueRow.value,
+        )
         .join(PilotRow, PilotRow.id == f.pilot_id)
         .outerjoin(KpiValueRow, KpiValueRow.feedback_id == f.id)
         .order_by(PilotRow.start, PilotRow.id, f.created_at, f.id)
         .execution_options(yield_per=BATCH)
-    )  # fmt: skip
+    )
     if scope is not None:
         query = query.where(PilotRow.scope == scope)
     column = {kpi_id: i for i, kpi_id in enumerate(kpi_ids)}
@@ -260,8 +293,20 @@ def _feedback(session, scope: str | None, kpi_ids: list[int]) -> Iterator[list]:
             if row[11] in column:
                 values[column[row[11]]] = row[12]
         author = None if anonymous else author
-        yield [entry_id, pilot, _utc(created), author, _yes(anonymous), size, satisfaction, minutes, works, bad,
-               comment, *values]  # fmt: skip
+        yield [
+            entry_id,
+            pilot,
+            _utc(created),
+            author,
+            _yes(anonymous),
+            size,
+            satisfaction,
+            minutes,
+            works,
+            bad,
+            comment,
+            *values,
+        ]
 
 
 def _answers(session, scope: str | None) -> Iterator[list]:

@@ -77,8 +77,9 @@ class PilotForms:
         skipped = any(step.id == path and getattr(step, "optional", False) for step in spec.steps)
         return (True, None) if skipped else (False, None)  # an optional question skipped before stays skipped
 
-    def feedback_spec(self, assessment_id: str, pilot: PilotRow, kpis: list[KpiRow], group: bool,
-                      earlier: dict | None = None) -> AssessmentSpec:  # fmt: skip
+    def feedback_spec(
+        self, assessment_id: str, pilot: PilotRow, kpis: list[KpiRow], group: bool, earlier: dict | None = None
+    ) -> AssessmentSpec:
         """The feedback dialog for one pilot; `earlier` (changing an entry) shows each earlier answer."""
         steps = []
         for step in self.template.steps:
@@ -102,8 +103,9 @@ class PilotForms:
     def _kpi_step(self, kpi: KpiRow) -> NumberStep:
         def text(language: str) -> str:
             baseline, target = number(kpi.baseline, language), number(kpi.target, language)
-            return self.template.text("kpi_question", language, kpi=kpi.name, unit=kpi.unit or "–",
-                                      baseline=baseline, target=target)  # fmt: skip
+            return self.template.text(
+                "kpi_question", language, kpi=kpi.name, unit=kpi.unit or "–", baseline=baseline, target=target
+            )
 
         return NumberStep(id=f"kpi_{kpi.id}", type="number", optional=True, text=L10n(de=text("de"), en=text("en")))
 
@@ -129,8 +131,11 @@ class PilotForms:
                     "baseline"
                 ]:
                     better = i18n.text("pilot_direction_" + context["direction"], language)
-                    raise InvalidAnswer(i18n.text("pilot_target_side", language, better=better,
-                                                  baseline=number(context["baseline"], language)))  # fmt: skip
+                    raise InvalidAnswer(
+                        i18n.text(
+                            "pilot_target_side", language, better=better, baseline=number(context["baseline"], language)
+                        )
+                    )
             return
         if step.id == "name":
             first = str(value).split()[0].lower()
@@ -165,8 +170,9 @@ class PilotForms:
             if kind == "edit":
                 saved = self.store.replace_entry(session, entry_id or 0, user_key, row.author, entry)
             else:
-                saved = self.store.add_entry(session, int(pilot_id), user_key, row.author, entry, dialog_id=row.id,
-                                             language=language)  # fmt: skip
+                saved = self.store.add_entry(
+                    session, int(pilot_id), user_key, row.author, entry, dialog_id=row.id, language=language
+                )
             if saved is not None and entry.anonymous:  # nothing may tie the entry to its author's dialog
                 saved.dialog_id = None
                 session.flush()
@@ -190,17 +196,24 @@ class PilotForms:
                 target=target_value(k["target"], k["baseline"]),
                 target_change=float(k["target"][:-1]) if isinstance(k["target"], str) else None,
                 method=k.get("method") or "",
-            )  # fmt: skip
+            )
             for k in answers["kpis"]
         ]
         fields = dict(
-            start=date.fromisoformat(answers["start"]), end=date.fromisoformat(answers["end"]),
-            users=int(answers["users"]), use_case=answers["use_case"], owner=answers["owner"],
-            anonymous=bool(answers["anonymous"]), one_off_cost=float(answers["one_off_cost"]),
-            monthly_cost=float(answers["monthly_cost"]), hourly_rate=float(answers["hourly_rate"]), kpis=kpis,
-        )  # fmt: skip
-        pilot = store.finish_with(row, trail, lambda s: self.store.add_pilot(s, row.scope, answers["name"], user_key,
-                                                                              **fields))  # fmt: skip
+            start=date.fromisoformat(answers["start"]),
+            end=date.fromisoformat(answers["end"]),
+            users=int(answers["users"]),
+            use_case=answers["use_case"],
+            owner=answers["owner"],
+            anonymous=bool(answers["anonymous"]),
+            one_off_cost=float(answers["one_off_cost"]),
+            monthly_cost=float(answers["monthly_cost"]),
+            hourly_rate=float(answers["hourly_rate"]),
+            kpis=kpis,
+        )
+        pilot = store.finish_with(
+            row, trail, lambda s: self.store.add_pilot(s, row.scope, answers["name"], user_key, **fields)
+        )
         lines = [i18n.text("pilot_registered", language, name=pilot.name)]
         lines += [kpi_line(k, language) for k in kpis]
         lines.append(i18n.text("pilot_registered_next", language, name=pilot.name))
@@ -215,8 +228,10 @@ def _with_earlier(step, value):
             return i18n.text("dialog_yes" if value else "dialog_no", language)
         return number(value, language) if isinstance(value, int | float) else f"„{value}“"
 
-    text = L10n(de=f"{step.text.de}\n{i18n.text('pilot_earlier', 'de', value=shown('de'))}",
-                en=f"{step.text.en}\n{i18n.text('pilot_earlier', 'en', value=shown('en'))}")  # fmt: skip
+    text = L10n(
+        de=f"{step.text.de}\n{i18n.text('pilot_earlier', 'de', value=shown('de'))}",
+        en=f"{step.text.en}\n{i18n.text('pilot_earlier', 'en', value=shown('en'))}",
+    )
     return step.model_copy(update={"text": text})
 
 
@@ -225,10 +240,14 @@ def kpi_line(kpi, language: str) -> str:
     change = (kpi.target - kpi.baseline) / abs(kpi.baseline) * 100 if kpi.baseline else None
     change_text = f"{change:+.0f} %".replace("-", "−") if change is not None else "–"
     return i18n.text(
-        "pilot_kpi_line", language, name=kpi.name, baseline=number(kpi.baseline, language) + unit,
-        target=number(kpi.target, language) + unit, change=change_text,
+        "pilot_kpi_line",
+        language,
+        name=kpi.name,
+        baseline=number(kpi.baseline, language) + unit,
+        target=number(kpi.target, language) + unit,
+        change=change_text,
         better=i18n.text("pilot_direction_" + kpi.direction, language),
-    )  # fmt: skip
+    )
 
 
 def target_value(value, baseline) -> float:

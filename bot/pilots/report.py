@@ -192,13 +192,15 @@ class Reports:
         self.db = db
         self.clock = clock or (lambda: datetime.now(UTC))  # the ROI timeline ends today, not in the future
 
-    def pilot(self, pilot_id: int, since: datetime | None = None, until: datetime | None = None,
-              texts: int = 5) -> PilotFigures | None:  # fmt: skip
+    def pilot(
+        self, pilot_id: int, since: datetime | None = None, until: datetime | None = None, texts: int = 5
+    ) -> PilotFigures | None:
         figures = self.pilots([pilot_id], since, until, texts)
         return figures[0] if figures else None
 
-    def pilots(self, ids: list[int], since: datetime | None = None, until: datetime | None = None,
-               texts: int = 0) -> list[PilotFigures]:  # fmt: skip
+    def pilots(
+        self, ids: list[int], since: datetime | None = None, until: datetime | None = None, texts: int = 0
+    ) -> list[PilotFigures]:
         """The figures of several pilots at once (a few queries for all of them)."""
         return self._figures(ids, since, until, texts)
 
@@ -222,11 +224,10 @@ class Reports:
         general = and_(AnswerFeedbackRow.message_id.is_(None), AnswerFeedbackRow.answer.is_(None))
         with self.db.session() as s:
             rows = s.execute(
-                select(general, AnswerFeedbackRow.rating, AnswerFeedbackRow.reason,
-                       func.count())
+                select(general, AnswerFeedbackRow.rating, AnswerFeedbackRow.reason, func.count())
                 .where(*conditions)
                 .group_by(general, AnswerFeedbackRow.rating, AnswerFeedbackRow.reason)
-            ).all()  # fmt: skip
+            ).all()
         up = down = 0
         reasons: Counter = Counter()
         general: Counter = Counter()
@@ -249,13 +250,18 @@ class Reports:
         with self.db.session() as s:
             pilots = {p.id: p for p in s.scalars(select(PilotRow).where(PilotRow.id.in_(ids))).all()}
             groups = s.execute(
-                select(PilotFeedbackRow.pilot_id, PilotFeedbackRow.satisfaction, PilotFeedbackRow.anonymous,
-                       func.count(), func.sum(PilotFeedbackRow.group_size),
-                       func.sum(PilotFeedbackRow.minutes_saved * PilotFeedbackRow.group_size),
-                       func.sum(PilotFeedbackRow.group_size).filter(PilotFeedbackRow.minutes_saved.is_not(None)))
+                select(
+                    PilotFeedbackRow.pilot_id,
+                    PilotFeedbackRow.satisfaction,
+                    PilotFeedbackRow.anonymous,
+                    func.count(),
+                    func.sum(PilotFeedbackRow.group_size),
+                    func.sum(PilotFeedbackRow.minutes_saved * PilotFeedbackRow.group_size),
+                    func.sum(PilotFeedbackRow.group_size).filter(PilotFeedbackRow.minutes_saved.is_not(None)),
+                )
                 .where(PilotFeedbackRow.pilot_id.in_(ids), *window)
                 .group_by(PilotFeedbackRow.pilot_id, PilotFeedbackRow.satisfaction, PilotFeedbackRow.anonymous)
-            ).all()  # fmt: skip
+            ).all()
             kpis = s.scalars(select(KpiRow).where(KpiRow.pilot_id.in_(ids)).order_by(KpiRow.position)).all()
             means = dict(
                 (kpi_id, (mean, count))
@@ -280,8 +286,9 @@ class Reports:
                         good.append(works)
                     if not_working and len(bad) < texts:
                         bad.append(not_working)
-        tally: dict[int, dict] = defaultdict(lambda: {"ratings": Counter(), "responses": 0, "people": 0,
-                                                      "anonymous": 0, "minutes": 0.0, "weight": 0})  # fmt: skip
+        tally: dict[int, dict] = defaultdict(
+            lambda: {"ratings": Counter(), "responses": 0, "people": 0, "anonymous": 0, "minutes": 0.0, "weight": 0}
+        )
         for pilot_id, rating, anonymous, count, people, minutes, weight in groups:
             t = tally[pilot_id]
             t["ratings"][rating] += count
@@ -296,10 +303,21 @@ class Reports:
         out = []
         for pilot_id in ids:
             p, t = pilots[pilot_id], tally[pilot_id]
-            base = dict(id=p.id, name=p.name, use_case=p.use_case, owner=p.owner, start=p.start, end=p.end,
-                        users=p.users, one_off_cost=p.one_off_cost, monthly_cost=p.monthly_cost,
-                        hourly_rate=p.hourly_rate, responses=t["responses"], people=t["people"],
-                        anonymous=t["anonymous"])  # fmt: skip
+            base = dict(
+                id=p.id,
+                name=p.name,
+                use_case=p.use_case,
+                owner=p.owner,
+                start=p.start,
+                end=p.end,
+                users=p.users,
+                one_off_cost=p.one_off_cost,
+                monthly_cost=p.monthly_cost,
+                hourly_rate=p.hourly_rate,
+                responses=t["responses"],
+                people=t["people"],
+                anonymous=t["anonymous"],
+            )
             withheld = t["anonymous"] > 0 and t["responses"] < MIN_ANONYMOUS
             kpi_figures = [
                 KpiFigure(
@@ -312,18 +330,23 @@ class Reports:
                     None if withheld else means.get(k.id, (None, 0))[0],
                     0 if withheld else means.get(k.id, (None, 0))[1],
                     k.method,
-                )  # fmt: skip
+                )
                 for k in kpis_of[pilot_id]
             ]
             if withheld:
                 out.append(PilotFigures(**base, withheld=True, kpis=kpi_figures))
                 continue
             good, bad = quotes[pilot_id]
-            out.append(PilotFigures(
-                **base, ratings={r: t["ratings"][r] for r in range(1, 6)},
-                minutes_per_week=t["minutes"] / t["weight"] if t["weight"] else None,
-                kpis=kpi_figures, works=good, not_working=bad,
-            ))  # fmt: skip
+            out.append(
+                PilotFigures(
+                    **base,
+                    ratings={r: t["ratings"][r] for r in range(1, 6)},
+                    minutes_per_week=t["minutes"] / t["weight"] if t["weight"] else None,
+                    kpis=kpi_figures,
+                    works=good,
+                    not_working=bad,
+                )
+            )
         return out
 
     def _timeline(self, pilots: list[PilotFigures], until: datetime) -> list[tuple[str, float | None]]:
@@ -340,13 +363,19 @@ class Reports:
             month = func.strftime("%Y-%m", PilotFeedbackRow.created_at)
         with self.db.session() as s:
             rows = s.execute(
-                select(PilotFeedbackRow.pilot_id, month,
-                       func.sum(PilotFeedbackRow.minutes_saved * PilotFeedbackRow.group_size),
-                       func.sum(PilotFeedbackRow.group_size))
-                .where(PilotFeedbackRow.pilot_id.in_([p.id for p in pilots if not p.withheld]),
-                       PilotFeedbackRow.minutes_saved.is_not(None), PilotFeedbackRow.created_at < _utc(until))
+                select(
+                    PilotFeedbackRow.pilot_id,
+                    month,
+                    func.sum(PilotFeedbackRow.minutes_saved * PilotFeedbackRow.group_size),
+                    func.sum(PilotFeedbackRow.group_size),
+                )
+                .where(
+                    PilotFeedbackRow.pilot_id.in_([p.id for p in pilots if not p.withheld]),
+                    PilotFeedbackRow.minutes_saved.is_not(None),
+                    PilotFeedbackRow.created_at < _utc(until),
+                )
                 .group_by(PilotFeedbackRow.pilot_id, month)
-            ).all()  # fmt: skip
+            ).all()
         sums = {(pilot_id, key): (minutes or 0.0, size or 0) for pilot_id, key, minutes, size in rows}
         cost = benefit = 0.0
         last: dict[int, float] = {}

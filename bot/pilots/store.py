@@ -73,12 +73,38 @@ class PilotStore:
 
     # -- pilots --------------------------------------------------------------------------------
 
-    def add_pilot(self, session, scope: str, name: str, created_by: str, *, start: date, end: date, users: int = 0,
-                  use_case: str = "", owner: str = "", anonymous: bool = False, one_off_cost: float = 0.0,
-                  monthly_cost: float = 0.0, hourly_rate: float = 0.0, kpis: list[Kpi] = ()) -> PilotRow:  # fmt: skip
-        pilot = PilotRow(scope=scope, name=name, use_case=use_case, owner=owner, start=start, end=end, users=users,
-                         anonymous=anonymous, one_off_cost=one_off_cost, monthly_cost=monthly_cost,
-                         hourly_rate=hourly_rate, created_by=created_by)  # fmt: skip
+    def add_pilot(
+        self,
+        session,
+        scope: str,
+        name: str,
+        created_by: str,
+        *,
+        start: date,
+        end: date,
+        users: int = 0,
+        use_case: str = "",
+        owner: str = "",
+        anonymous: bool = False,
+        one_off_cost: float = 0.0,
+        monthly_cost: float = 0.0,
+        hourly_rate: float = 0.0,
+        kpis: list[Kpi] = (),
+    ) -> PilotRow:
+        pilot = PilotRow(
+            scope=scope,
+            name=name,
+            use_case=use_case,
+            owner=owner,
+            start=start,
+            end=end,
+            users=users,
+            anonymous=anonymous,
+            one_off_cost=one_off_cost,
+            monthly_cost=monthly_cost,
+            hourly_rate=hourly_rate,
+            created_by=created_by,
+        )
         session.add(pilot)
         session.flush()
         for position, kpi in enumerate(kpis):
@@ -108,8 +134,9 @@ class PilotStore:
 
     def name_taken(self, scope: str, name: str) -> bool:
         with self.db.session() as s:
-            return bool(s.scalar(select(func.count()).where(PilotRow.scope == scope,
-                                                             func.lower(PilotRow.name) == name.lower())))  # fmt: skip
+            return bool(
+                s.scalar(select(func.count()).where(PilotRow.scope == scope, func.lower(PilotRow.name) == name.lower()))
+            )
 
     def update(self, pilot_id: int, field: str, value, kpi_id: int | None = None, *, actor: str) -> PilotRow | str:
         """Set one field of a pilot (or of one of its KPIs); returns the pilot, or the locale key of why
@@ -123,7 +150,8 @@ class PilotStore:
                 baseline = value if field == "baseline" else kpi.baseline
                 target = value if field == "target" else kpi.target
                 if field in ("baseline", "target") and (
-                        target == baseline or (target < baseline) != (kpi.direction == "lower")):  # fmt: skip
+                    target == baseline or (target < baseline) != (kpi.direction == "lower")
+                ):
                     return "pilot_set_target_side"
                 setattr(kpi, field, value)
                 if field == "target":
@@ -134,8 +162,15 @@ class PilotStore:
                 if end <= start:
                     return "pilot_end_before_start"
                 setattr(pilot, field, value)
-            self.audit.record(actor, "pilot.update", name, session=s, pilot=pilot_id, field=field,
-                              **({"kpi": kpi.name} if kpi_id is not None else {}))  # fmt: skip
+            self.audit.record(
+                actor,
+                "pilot.update",
+                name,
+                session=s,
+                pilot=pilot_id,
+                field=field,
+                **({"kpi": kpi.name} if kpi_id is not None else {}),
+            )
             return pilot
 
     def delete(self, pilot_id: int, *, actor: str) -> None:
@@ -155,8 +190,18 @@ class PilotStore:
 
     # -- feedback ------------------------------------------------------------------------------
 
-    def add_entry(self, session, pilot_id: int, user_key: str, user: str, entry: Entry, *, dialog_id: int | None = None,
-                  language: str = "de", created_at: datetime | None = None) -> PilotFeedbackRow:  # fmt: skip
+    def add_entry(
+        self,
+        session,
+        pilot_id: int,
+        user_key: str,
+        user: str,
+        entry: Entry,
+        *,
+        dialog_id: int | None = None,
+        language: str = "de",
+        created_at: datetime | None = None,
+    ) -> PilotFeedbackRow:
         row = PilotFeedbackRow(pilot_id=pilot_id, dialog_id=dialog_id, language=language)
         row.author_key = self.author_key(user_key, pilot_id, entry.anonymous)
         row.created_at = row.updated_at = _when(created_at or utcnow(), entry.anonymous)
@@ -218,9 +263,15 @@ class PilotStore:
             row = s.get(PilotFeedbackRow, entry_id) if entry_id else None
             if row is None:
                 return {}
-            answers = {"anonymous": row.anonymous, "group_size": row.group_size, "satisfaction": row.satisfaction,
-                       "minutes_saved": row.minutes_saved, "works": row.works, "not_working": row.not_working,
-                       "comment": row.comment}  # fmt: skip
+            answers = {
+                "anonymous": row.anonymous,
+                "group_size": row.group_size,
+                "satisfaction": row.satisfaction,
+                "minutes_saved": row.minutes_saved,
+                "works": row.works,
+                "not_working": row.not_working,
+                "comment": row.comment,
+            }
             values = s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value).where(KpiValueRow.feedback_id == row.id))
             answers.update((f"kpi_{kpi}", value) for kpi, value in values.all())
         return {key: value for key, value in answers.items() if value is not None}
@@ -260,12 +311,22 @@ class PilotStore:
         with self.db.session() as s:
             names = dict(s.execute(select(KpiRow.id, KpiRow.name)).all())
         for row, pilot in self.entries_of(user_key):
-            out.append({"id": row.id, "pilot": pilot, "created_at": row.created_at.isoformat(),
-                        "updated_at": row.updated_at.isoformat(), "anonymous": row.anonymous,
-                        "group_size": row.group_size, "satisfaction": row.satisfaction,
-                        "minutes_saved_per_week": row.minutes_saved, "works": row.works,
-                        "not_working": row.not_working, "comment": row.comment,
-                        "kpi_values": {names.get(k, str(k)): v for k, v in self.values(row.id).items()}})  # fmt: skip
+            out.append(
+                {
+                    "id": row.id,
+                    "pilot": pilot,
+                    "created_at": row.created_at.isoformat(),
+                    "updated_at": row.updated_at.isoformat(),
+                    "anonymous": row.anonymous,
+                    "group_size": row.group_size,
+                    "satisfaction": row.satisfaction,
+                    "minutes_saved_per_week": row.minutes_saved,
+                    "works": row.works,
+                    "not_working": row.not_working,
+                    "comment": row.comment,
+                    "kpi_values": {names.get(k, str(k)): v for k, v in self.values(row.id).items()},
+                }
+            )
         return out
 
 

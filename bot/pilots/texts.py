@@ -44,13 +44,28 @@ def kpi_figure_line(k: KpiFigure, language: str) -> str:
     unit = f" {k.unit}" if k.unit else ""
     better = i18n.text("pilot_direction_" + k.direction, language)
     if k.now is None:
-        return i18n.text("pilot_report_kpi_none", language, name=k.name, baseline=number(k.baseline, language) + unit,
-                         target=number(k.target, language) + unit, better=better)  # fmt: skip
+        return i18n.text(
+            "pilot_report_kpi_none",
+            language,
+            name=k.name,
+            baseline=number(k.baseline, language) + unit,
+            target=number(k.target, language) + unit,
+            better=better,
+        )
     mark = "🎯" if k.progress_pct is not None and k.progress_pct >= 100 else "🟢" if k.improved else "🔴"
-    return i18n.text("pilot_report_kpi", language, mark=mark, name=k.name, now=number(k.now, language) + unit,
-                     baseline=number(k.baseline, language) + unit, target=number(k.target, language) + unit,
-                     change=percent(k.change_pct, language), progress=percent(k.progress_pct, language, signed=False),
-                     count=k.measurements, better=better)  # fmt: skip
+    return i18n.text(
+        "pilot_report_kpi",
+        language,
+        mark=mark,
+        name=k.name,
+        now=number(k.now, language) + unit,
+        baseline=number(k.baseline, language) + unit,
+        target=number(k.target, language) + unit,
+        change=percent(k.change_pct, language),
+        progress=percent(k.progress_pct, language, signed=False),
+        count=k.measurements,
+        better=better,
+    )
 
 
 def roi_lines(f: PilotFigures, language: str) -> list[str]:
@@ -68,16 +83,22 @@ def roi_lines(f: PilotFigures, language: str) -> list[str]:
                 rate=money(f.hourly_rate, language),
             )
         )
-    lines.append(i18n.text("pilot_costs", language, one_off=money(f.one_off_cost, language),
-                           monthly=money(f.monthly_cost, language), rate=money(f.hourly_rate, language)))  # fmt: skip
+    lines.append(
+        i18n.text(
+            "pilot_costs",
+            language,
+            one_off=money(f.one_off_cost, language),
+            monthly=money(f.monthly_cost, language),
+            rate=money(f.hourly_rate, language),
+        )
+    )
     if f.roi_pct is not None:
         payback = f.payback_month
         if payback is None:
             when = i18n.text("pilot_report_no_payback", language)
         else:
             month = add_months(f.start, payback - 1)
-            when = i18n.text("pilot_report_payback", language, month=payback,
-                             date=month.strftime("%m/%Y"))  # fmt: skip
+            when = i18n.text("pilot_report_payback", language, month=payback, date=month.strftime("%m/%Y"))
         lines.append(i18n.text("pilot_report_roi", language, roi=percent(f.roi_pct, language), payback=when))
     return lines
 
@@ -88,8 +109,17 @@ def add_months(day: date, months: int) -> date:
 
 
 def pilot_text(f: PilotFigures, language: str) -> str:
-    lines = [i18n.text("pilot_report_header", language, name=f.name, start=day_text(f.start, language),
-                       end=day_text(f.end, language), users=f.users, owner=f.owner or "–")]  # fmt: skip
+    lines = [
+        i18n.text(
+            "pilot_report_header",
+            language,
+            name=f.name,
+            start=day_text(f.start, language),
+            end=day_text(f.end, language),
+            users=f.users,
+            owner=f.owner or "–",
+        )
+    ]
     if f.withheld:
         lines.append(i18n.text("pilot_report_withheld", language, count=f.responses, minimum=MIN_ANONYMOUS))
         lines += [kpi_line(k, language) for k in f.kpis]  # what is measured, not what was measured
@@ -98,8 +128,16 @@ def pilot_text(f: PilotFigures, language: str) -> str:
         lines.append(i18n.text("pilot_report_empty", language, name=f.name))
     else:
         mean = number(round(f.mean_rating, 1), language)
-        lines.append(i18n.text("pilot_report_responses", language, count=f.responses, people=f.people, mean=mean,
-                               ratings=ratings_line(f.ratings, language)))  # fmt: skip
+        lines.append(
+            i18n.text(
+                "pilot_report_responses",
+                language,
+                count=f.responses,
+                people=f.people,
+                mean=mean,
+                ratings=ratings_line(f.ratings, language),
+            )
+        )
     if f.kpis:
         lines.append(i18n.text("pilot_report_kpis", language))
         lines += [kpi_figure_line(k, language) for k in f.kpis]
@@ -107,8 +145,11 @@ def pilot_text(f: PilotFigures, language: str) -> str:
     if f.works:
         lines.append(i18n.text("pilot_report_works", language, quotes=" · ".join(quote(q, language) for q in f.works)))
     if f.not_working:
-        lines.append(i18n.text("pilot_report_not_working", language,
-                               quotes=" · ".join(quote(q, language) for q in f.not_working)))  # fmt: skip
+        lines.append(
+            i18n.text(
+                "pilot_report_not_working", language, quotes=" · ".join(quote(q, language) for q in f.not_working)
+            )
+        )
     return "\n".join(lines)
 
 
@@ -122,17 +163,32 @@ def quarter_text(report: Report, language: str) -> str:
     monthly = sum(p.monthly_cost for p in report.pilots)  # costs are no one's feedback: always all of them
     one_off = sum(p.one_off_cost for p in report.pilots)
     if report.pilots:
-        lines.append(i18n.text("pilot_quarter_costs", language, monthly=money(monthly, language),
-                               one_off=money(one_off, language)))  # fmt: skip
+        lines.append(
+            i18n.text(
+                "pilot_quarter_costs", language, monthly=money(monthly, language), one_off=money(one_off, language)
+            )
+        )
     if shown:
         rated = [p for p in shown if p.mean_rating is not None]
         mean = (sum(p.mean_rating * p.responses for p in rated) / sum(p.responses for p in rated)) if rated else None
-        lines.append(i18n.text("pilot_quarter_totals", language, responses=responses,
-                               mean=number(round(mean, 1), language) if mean is not None else "–",
-                               benefit=money(benefit, language)))  # fmt: skip
+        lines.append(
+            i18n.text(
+                "pilot_quarter_totals",
+                language,
+                responses=responses,
+                mean=number(round(mean, 1), language) if mean is not None else "–",
+                benefit=money(benefit, language),
+            )
+        )
     if report.roi_timeline and report.roi_timeline[-1][1] is not None:
-        lines.append(i18n.text("pilot_quarter_roi", language, roi=percent(report.roi_timeline[-1][1], language),
-                               month=report.roi_timeline[-1][0]))  # fmt: skip
+        lines.append(
+            i18n.text(
+                "pilot_quarter_roi",
+                language,
+                roi=percent(report.roi_timeline[-1][1], language),
+                month=report.roi_timeline[-1][0],
+            )
+        )
     for p in report.pilots:
         if p.withheld:
             lines.append(i18n.text("pilot_quarter_line_withheld", language, name=p.name, minimum=MIN_ANONYMOUS))
@@ -140,38 +196,71 @@ def quarter_text(report: Report, language: str) -> str:
         on_track = sum(1 for k in p.kpis if k.improved)
         measured = sum(1 for k in p.kpis if k.now is not None)
         payback = p.payback_month
-        lines.append(i18n.text("pilot_quarter_line", language, name=p.name, responses=p.responses,
-                               mean=number(round(p.mean_rating, 1), language) if p.mean_rating else "–",
-                               improved=on_track, measured=measured, roi=percent(p.roi_pct, language),
-                               payback=payback if payback is not None else "–"))  # fmt: skip
+        lines.append(
+            i18n.text(
+                "pilot_quarter_line",
+                language,
+                name=p.name,
+                responses=p.responses,
+                mean=number(round(p.mean_rating, 1), language) if p.mean_rating else "–",
+                improved=on_track,
+                measured=measured,
+                roi=percent(p.roi_pct, language),
+                payback=payback if payback is not None else "–",
+            )
+        )
     a = report.answers
     if a.up or a.down or a.general:
         top = max(a.reasons, key=a.reasons.get) if a.reasons else None
-        lines.append(i18n.text("pilot_quarter_answers", language, up=a.up, down=a.down,
-                               reason=i18n.text(f"pilot_reason_{top}", language) if top else "–",
-                               general=number(round(a.general_mean, 1), language) if a.general_mean else "–",
-                               count=sum(a.general.values())))  # fmt: skip
+        lines.append(
+            i18n.text(
+                "pilot_quarter_answers",
+                language,
+                up=a.up,
+                down=a.down,
+                reason=i18n.text(f"pilot_reason_{top}", language) if top else "–",
+                general=number(round(a.general_mean, 1), language) if a.general_mean else "–",
+                count=sum(a.general.values()),
+            )
+        )
     return "\n".join(lines)
 
 
 def quarter_markdown(report: Report, language: str, images: list[Path]) -> str:
     """The quarterly report as a Markdown file (CLI): the chat text, a table per pilot, the charts."""
-    head = {"de": ("Pilot", "Rückmeldungen", "Ø Zufriedenheit", "Nutzen/Monat", "Kosten/Monat", "ROI 12 Mon.",
-                   "Amortisation (Monat)"),
-            "en": ("Pilot", "Responses", "Mean satisfaction", "Benefit/month", "Cost/month", "ROI 12 mo.",
-                   "Payback (month)")}[language if language == "en" else "de"]  # fmt: skip
+    head = {
+        "de": (
+            "Pilot",
+            "Rückmeldungen",
+            "Ø Zufriedenheit",
+            "Nutzen/Monat",
+            "Kosten/Monat",
+            "ROI 12 Mon.",
+            "Amortisation (Monat)",
+        ),
+        "en": (
+            "Pilot",
+            "Responses",
+            "Mean satisfaction",
+            "Benefit/month",
+            "Cost/month",
+            "ROI 12 mo.",
+            "Payback (month)",
+        ),
+    }[language if language == "en" else "de"]
     text = quarter_text(report, language).split("\n")
     summary = [("- " + line if not line.startswith("•") else "-" + line[1:]).replace("*", "") for line in text[1:]]
-    out = [f"# {text[0].replace('*', '')}", "", *summary, "",
-           "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
+    out = [f"# {text[0].replace('*', '')}", "", *summary, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in report.pilots:
         if p.withheld:
             out.append(f"| {p.name} | < {MIN_ANONYMOUS} | – | – | {money(p.monthly_cost, language)} | – | – |")
             continue
         mean = number(round(p.mean_rating, 2), language) if p.mean_rating else "–"
         benefit = money(p.benefit_per_month, language) if p.benefit_per_month is not None else "–"
-        out.append(f"| {p.name} | {p.responses} | {mean} | {benefit} | {money(p.monthly_cost, language)} | "
-                   f"{percent(p.roi_pct, language)} | {p.payback_month or '–'} |")  # fmt: skip
+        out.append(
+            f"| {p.name} | {p.responses} | {mean} | {benefit} | {money(p.monthly_cost, language)} | "
+            f"{percent(p.roi_pct, language)} | {p.payback_month or '–'} |"
+        )
     out.append("")
     out += [f"![{path.stem}]({path.name})" for path in images]
     return "\n".join(out) + "\n"

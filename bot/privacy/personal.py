@@ -74,9 +74,10 @@ class PersonalData:
         prefix = f"{user_key}:"
         with self.db.session() as s:
             messages = s.scalars(
-                select(MessageRow).where(MessageRow.conversation.startswith(prefix, autoescape=True))
+                select(MessageRow)
+                .where(MessageRow.conversation.startswith(prefix, autoescape=True))
                 .order_by(MessageRow.id)
-            ).all()  # fmt: skip
+            ).all()
             dialogs = s.scalars(
                 select(DialogRow)
                 .where(DialogRow.conversation.startswith(prefix, autoescape=True))
@@ -97,20 +98,50 @@ class PersonalData:
                 "user": user_key,
                 "profile_name": person.name if person else None,
                 "notices_shown": [{"notice": n.kind, "at": n.shown_at.isoformat()} for n in notices],
-                "audit_log": [{"action": a.action, "target": a.target, "detail": a.detail, "at": a.at.isoformat()}
-                              for a in audit],  # fmt: skip
+                "audit_log": [
+                    {"action": a.action, "target": a.target, "detail": a.detail, "at": a.at.isoformat()} for a in audit
+                ],
                 "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-                "messages": [{"conversation": m.conversation.removeprefix(prefix), "role": m.role, "text": m.text,
-                              "language": m.language, "at": m.created_at.isoformat()} for m in messages],
-                "dialogs": [{"assessment": d.assessment, "status": d.status, "answers": json.loads(d.trail),
-                             "started_at": d.started_at.isoformat(), "updated_at": d.updated_at.isoformat()}
-                            for d in dialogs],
-                "assessment_results": [{"assessment": r.assessment, "answers": json.loads(r.answers),
-                                        "metrics": json.loads(r.metrics), "at": r.created_at.isoformat()}
-                                       for r in results],
-                "answer_feedback": [{"rating": f.rating, "reason": f.reason, "comment": f.comment,
-                                     "question": f.question, "at": f.created_at.isoformat()} for f in ratings],
-            }  # fmt: skip
+                "messages": [
+                    {
+                        "conversation": m.conversation.removeprefix(prefix),
+                        "role": m.role,
+                        "text": m.text,
+                        "language": m.language,
+                        "at": m.created_at.isoformat(),
+                    }
+                    for m in messages
+                ],
+                "dialogs": [
+                    {
+                        "assessment": d.assessment,
+                        "status": d.status,
+                        "answers": json.loads(d.trail),
+                        "started_at": d.started_at.isoformat(),
+                        "updated_at": d.updated_at.isoformat(),
+                    }
+                    for d in dialogs
+                ],
+                "assessment_results": [
+                    {
+                        "assessment": r.assessment,
+                        "answers": json.loads(r.answers),
+                        "metrics": json.loads(r.metrics),
+                        "at": r.created_at.isoformat(),
+                    }
+                    for r in results
+                ],
+                "answer_feedback": [
+                    {
+                        "rating": f.rating,
+                        "reason": f.reason,
+                        "comment": f.comment,
+                        "question": f.question,
+                        "at": f.created_at.isoformat(),
+                    }
+                    for f in ratings
+                ],
+            }
         data["pilot_feedback"] = self.pilots.export_of(user_key) if self.pilots is not None else []
         return data
 
@@ -176,6 +207,7 @@ class PersonalData:
             }
             removed = {name: count for name, count in counts.items() if count}
             if removed:
-                self.audit.record(actor, "data.purge", "retention", session=s, before=before.date().isoformat(),
-                                  **removed)  # fmt: skip
+                self.audit.record(
+                    actor, "data.purge", "retention", session=s, before=before.date().isoformat(), **removed
+                )
             return counts

@@ -67,8 +67,9 @@ def months_before(moment: datetime, months: int) -> datetime:
 class Privacy:
     """Recognises the requests and carries them out; also the `Forms` of the erasure confirmation."""
 
-    def __init__(self, personal: PersonalData, exports_dir: Path,
-                 on_erase: Callable[[str], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, personal: PersonalData, exports_dir: Path, on_erase: Callable[[str], None] | None = None
+    ) -> None:
         self.personal = personal
         self.exports_dir = exports_dir
         self.on_erase = on_erase  # e.g. forget what this process remembers about the person
@@ -76,9 +77,14 @@ class Privacy:
             id=ERASE,
             title=L10n(de="Daten löschen", en="Erase my data"),
             summary=L10n(de=i18n.text("privacy_erase_summary", "de"), en=i18n.text("privacy_erase_summary", "en")),
-            steps=[YesNoStep(id="confirm", type="yesno", text=L10n(de=i18n.text("privacy_erase_confirm", "de"),
-                                                                    en=i18n.text("privacy_erase_confirm", "en")))],
-        )  # fmt: skip
+            steps=[
+                YesNoStep(
+                    id="confirm",
+                    type="yesno",
+                    text=L10n(de=i18n.text("privacy_erase_confirm", "de"), en=i18n.text("privacy_erase_confirm", "en")),
+                )
+            ],
+        )
 
     def route(self, dialogs) -> Route:
         """ "meine Daten", "lösche meine Daten", "Was speicherst du über mich?", typed; the erasure only in a

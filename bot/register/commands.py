@@ -58,9 +58,15 @@ class RegisterCommands:
 
     def route(self) -> Route:
         """`/register …` (also /registry, /ki-register), typed; changes are for admins (see `handle`)."""
-        return Route("register", lambda turn, language: self.handle(turn.message, language),
-                     words=frozenset(COMMANDS), typed_only=True, help="help_register", dialog_waits=True,
-                     direct=frozenset(COMMANDS))  # fmt: skip
+        return Route(
+            "register",
+            lambda turn, language: self.handle(turn.message, language),
+            words=frozenset(COMMANDS),
+            typed_only=True,
+            help="help_register",
+            dialog_waits=True,
+            direct=frozenset(COMMANDS),
+        )
 
     def handle(self, message: Incoming, language: str) -> Reply:
         sub, rest, language = split_subcommand(message.text, SUBCOMMANDS, ENGLISH, GERMAN, language)
@@ -72,8 +78,9 @@ class RegisterCommands:
     def _entry(self, name: str, language: str) -> RegisterEntryRow | Reply:
         entry = self.store.find(name) if name else None
         if entry is None:
-            first = i18n.text("register_unknown", language, name=name) if name else i18n.text("register_which",
-                                                                                               language)  # fmt: skip
+            first = (
+                i18n.text("register_unknown", language, name=name) if name else i18n.text("register_which", language)
+            )
             return Reply(list_text(self.store.entries(), language, date.today(), first), language, answered=False)
         return entry
 
@@ -159,5 +166,8 @@ class RegisterCommands:
         count = export.export_register(self.store, fmt, path)
         self.store.audit.record(message.user_key, "data.export", "ai_register", format=fmt, entries=count)
         mime = "text/csv" if fmt == "csv" else XLSX
-        return Reply(i18n.text("register_export_ready", language, count=count), language,
-                     files=[File(str(path), f"ai-register-{stamp}.{fmt}", mime)])  # fmt: skip
+        return Reply(
+            i18n.text("register_export_ready", language, count=count),
+            language,
+            files=[File(str(path), f"ai-register-{stamp}.{fmt}", mime)],
+        )

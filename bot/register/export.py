@@ -29,11 +29,22 @@ def rows(store: RegisterStore, today: date | None = None) -> list[dict]:
 
 def _row(number: int, e: RegisterEntryRow, today: date) -> dict:
     overdue = e.status != "retired" and e.next_review is not None and e.next_review < today
-    return {"number": number, "name": e.name, "purpose": e.purpose, "owner": e.owner, "model": e.model,
-            "provider": e.provider, "data_sources": e.data_sources, "personal_data": "yes" if e.personal_data else "no",
-            "risk_class": e.risk_class, "status": e.status, "next_review": e.next_review,
-            "review_overdue": "yes" if overdue else "no", "created_at": _utc(e.created_at),
-            "updated_at": _utc(e.updated_at)}  # fmt: skip
+    return {
+        "number": number,
+        "name": e.name,
+        "purpose": e.purpose,
+        "owner": e.owner,
+        "model": e.model,
+        "provider": e.provider,
+        "data_sources": e.data_sources,
+        "personal_data": "yes" if e.personal_data else "no",
+        "risk_class": e.risk_class,
+        "status": e.status,
+        "next_review": e.next_review,
+        "review_overdue": "yes" if overdue else "no",
+        "created_at": _utc(e.created_at),
+        "updated_at": _utc(e.updated_at),
+    }
 
 
 def export_register(store: RegisterStore, fmt: str, out: Path, today: date | None = None) -> int:

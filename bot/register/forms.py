@@ -38,8 +38,9 @@ def load_dialog(path: Path = DIALOG_FILE) -> AssessmentSpec:
     spec = parse_assessment(path)
     ids = [step.id for step in spec.steps]
     if ids != ["name", *FIELDS]:
-        raise AssessmentSpecError(f"{path}: steps must be {', '.join(['name', *FIELDS])} in this order, got "
-                                  f"{', '.join(ids)}")  # fmt: skip
+        raise AssessmentSpecError(
+            f"{path}: steps must be {', '.join(['name', *FIELDS])} in this order, got {', '.join(ids)}"
+        )
     for step_id, values in (("risk_class", RISK_CLASSES), ("status", STATUSES)):
         step = spec.steps[ids.index(step_id)]
         if not isinstance(step, ChoiceStep) or tuple(c.value for c in step.choices) != values:

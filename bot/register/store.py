@@ -86,8 +86,11 @@ class RegisterStore:
     def entries(self) -> list[RegisterEntryRow]:
         """By number of registration: the numbers in `/register` stay when entries are added."""
         with self.db.session() as s:
-            return list(s.scalars(select(RegisterEntryRow).where(RegisterEntryRow.scope == self.scope)
-                                  .order_by(RegisterEntryRow.id)).all())  # fmt: skip
+            return list(
+                s.scalars(
+                    select(RegisterEntryRow).where(RegisterEntryRow.scope == self.scope).order_by(RegisterEntryRow.id)
+                ).all()
+            )
 
     def get(self, entry_id: int) -> RegisterEntryRow | None:
         with self.db.session() as s:
@@ -99,8 +102,9 @@ class RegisterStore:
         return pick(self.entries(), name)
 
     def name_taken(self, name: str, other_than: int | None = None) -> bool:
-        query = select(func.count()).where(RegisterEntryRow.scope == self.scope,
-                                           func.lower(RegisterEntryRow.name) == name.strip().lower())  # fmt: skip
+        query = select(func.count()).where(
+            RegisterEntryRow.scope == self.scope, func.lower(RegisterEntryRow.name) == name.strip().lower()
+        )
         if other_than is not None:
             query = query.where(RegisterEntryRow.id != other_than)
         with self.db.session() as s:
@@ -109,12 +113,18 @@ class RegisterStore:
     def due(self, until: date) -> list[RegisterEntryRow]:
         """Entries in use (not retired) whose next review is on or before `until`, the earliest first."""
         with self.db.session() as s:
-            return list(s.scalars(
-                select(RegisterEntryRow)
-                .where(RegisterEntryRow.scope == self.scope, RegisterEntryRow.status != "retired",
-                       RegisterEntryRow.next_review.is_not(None), RegisterEntryRow.next_review <= until)
-                .order_by(RegisterEntryRow.next_review, RegisterEntryRow.id)
-            ).all())  # fmt: skip
+            return list(
+                s.scalars(
+                    select(RegisterEntryRow)
+                    .where(
+                        RegisterEntryRow.scope == self.scope,
+                        RegisterEntryRow.status != "retired",
+                        RegisterEntryRow.next_review.is_not(None),
+                        RegisterEntryRow.next_review <= until,
+                    )
+                    .order_by(RegisterEntryRow.next_review, RegisterEntryRow.id)
+                ).all()
+            )
 
     # -- changes, each with its audit entry ------------------------------------------------------------
 
@@ -124,10 +134,12 @@ class RegisterStore:
         if unknown:
             raise ValueError(f"unknown register fields: {', '.join(sorted(unknown))}")
         now = datetime.now(UTC)
-        row = RegisterEntryRow(scope=self.scope, name=name, created_by=actor[:300], created_at=now, updated_at=now,
-                               **fields)  # fmt: skip
-        self.audit.record(actor, "register.add", name, session=session,
-                          fields=[f for f in FIELDS if fields.get(f) not in (None, "")])  # fmt: skip
+        row = RegisterEntryRow(
+            scope=self.scope, name=name, created_by=actor[:300], created_at=now, updated_at=now, **fields
+        )
+        self.audit.record(
+            actor, "register.add", name, session=session, fields=[f for f in FIELDS if fields.get(f) not in (None, "")]
+        )
         session.add(row)
         session.flush()  # a taken name fails here, and the audit entry goes with it
         return row
@@ -160,8 +172,14 @@ class RegisterStore:
                 for field in changed:
                     setattr(row, field, changes[field])
                 row.updated_at = datetime.now(UTC)
-                self.audit.record(actor, "register.update", before, session=s, fields=changed,
-                                  **({"renamed_to": row.name} if "name" in changed else {}))  # fmt: skip
+                self.audit.record(
+                    actor,
+                    "register.update",
+                    before,
+                    session=s,
+                    fields=changed,
+                    **({"renamed_to": row.name} if "name" in changed else {}),
+                )
                 s.flush()
                 return row
         except IntegrityError:
@@ -194,6 +212,7 @@ class RegisterStore:
         if "\x00" in name:  # no entry has it, and PostgreSQL refuses it as a parameter
             return None
         with self.db.session() as s:
-            query = select(RegisterEntryRow).where(RegisterEntryRow.scope == self.scope,
-                                                   func.lower(RegisterEntryRow.name) == name.lower())  # fmt: skip
+            query = select(RegisterEntryRow).where(
+                RegisterEntryRow.scope == self.scope, func.lower(RegisterEntryRow.name) == name.lower()
+            )
             return s.scalars(query).first()

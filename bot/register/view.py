@@ -39,13 +39,24 @@ def list_text(entries: list[RegisterEntryRow], language: str, today: date, first
         lines.append(i18n.text("register_none", language))
         return "\n".join(lines)
     late = sum(1 for e in entries if overdue(e, today))
-    lines.append(i18n.text("register_list", language, count=len(entries)) + (
-        i18n.text("register_list_overdue", language, count=late) if late else ""))  # fmt: skip
+    lines.append(
+        i18n.text("register_list", language, count=len(entries))
+        + (i18n.text("register_list_overdue", language, count=late) if late else "")
+    )
     for number, e in enumerate(entries, 1):
         mark = i18n.text("register_overdue_mark", language) if overdue(e, today) else ""
-        lines.append(i18n.text("register_list_line", language, number=number, name=e.name,
-                               status=status_label(e.status, language), risk=risk_label(e.risk_class, language),
-                               review=day(e.next_review, language), overdue=mark))  # fmt: skip
+        lines.append(
+            i18n.text(
+                "register_list_line",
+                language,
+                number=number,
+                name=e.name,
+                status=status_label(e.status, language),
+                risk=risk_label(e.risk_class, language),
+                review=day(e.next_review, language),
+                overdue=mark,
+            )
+        )
     lines.append(i18n.text("register_list_hint", language))
     return "\n".join(lines)
 
@@ -53,13 +64,22 @@ def list_text(entries: list[RegisterEntryRow], language: str, today: date, first
 def entry_text(entry: RegisterEntryRow, number: int, language: str, today: date) -> str:
     mark = i18n.text("register_overdue_mark", language) if overdue(entry, today) else ""
     return i18n.text(
-        "register_entry", language, name=entry.name, number=number, purpose=entry.purpose or "–",
-        owner=entry.owner or "–", model=entry.model or "–", provider=entry.provider or "–",
+        "register_entry",
+        language,
+        name=entry.name,
+        number=number,
+        purpose=entry.purpose or "–",
+        owner=entry.owner or "–",
+        model=entry.model or "–",
+        provider=entry.provider or "–",
         data_sources=entry.data_sources or "–",
         personal_data=i18n.text("dialog_yes" if entry.personal_data else "dialog_no", language),
-        risk=risk_label(entry.risk_class, language), status=status_label(entry.status, language),
-        review=day(entry.next_review, language), overdue=mark, updated=day(entry.updated_at.date(), language),
-    )  # fmt: skip
+        risk=risk_label(entry.risk_class, language),
+        status=status_label(entry.status, language),
+        review=day(entry.next_review, language),
+        overdue=mark,
+        updated=day(entry.updated_at.date(), language),
+    )
 
 
 def quarter_end(label: str) -> date | None:

@@ -95,11 +95,21 @@ class PlanCommands:
         """A nudge's buttons (done, tomorrow, …) and `/plan …`; both answer in the conversation's language
         (a date or a code tells nothing about it); who may change the plan is decided per subcommand."""
         return [
-            Route("plan-button", lambda turn, language: self.button(turn.message, language), button="plan:",
-                  language="conversation"),
-            Route("plan", lambda turn, language: self.handle(turn.message, language), words=frozenset({"/plan"}),
-                  language="conversation", help="help_plan", dialog_waits=True),
-        ]  # fmt: skip
+            Route(
+                "plan-button",
+                lambda turn, language: self.button(turn.message, language),
+                button="plan:",
+                language="conversation",
+            ),
+            Route(
+                "plan",
+                lambda turn, language: self.handle(turn.message, language),
+                words=frozenset({"/plan"}),
+                language="conversation",
+                help="help_plan",
+                dialog_waits=True,
+            ),
+        ]
 
     def handle(self, message: Incoming, language: str) -> Reply:
         """`language` is the conversation's; a subcommand that is plainly English or German overrides it
@@ -178,14 +188,29 @@ class PlanCommands:
         # a plan that starts in the past sends the current week's nudge now; earlier weeks are summarised in it
         active_from = min(now, datetime.combine(schedule.start, time(0), tzinfo=zone(schedule.tz)))
         self.reminders.plans.create(
-            message.scope, schedule.start, schedule.weekday, schedule.at.strftime("%H:%M"), schedule.tz,
-            schedule.state, language, message.user_key, [(c, a, r, None) for c, a, r in targets], now, active_from,
-        )  # fmt: skip
+            message.scope,
+            schedule.start,
+            schedule.weekday,
+            schedule.at.strftime("%H:%M"),
+            schedule.tz,
+            schedule.state,
+            language,
+            message.user_key,
+            [(c, a, r, None) for c, a, r in targets],
+            now,
+            active_from,
+        )
         where = ", ".join(_target_label(c, a, r, language) for c, a, r in targets)
-        text = i18n.text("plan_started", language, day=day_label(first.day, language),
-                         weekday=_weekday(schedule, language),
-                         at=schedule.at.strftime("%H:%M"), tz=schedule.tz, state=schedule.state or "–",
-                         targets=where)  # fmt: skip
+        text = i18n.text(
+            "plan_started",
+            language,
+            day=day_label(first.day, language),
+            weekday=_weekday(schedule, language),
+            at=schedule.at.strftime("%H:%M"),
+            tz=schedule.tz,
+            state=schedule.state or "–",
+            targets=where,
+        )
         return Reply(text + "\n\n" + self._preview(schedule, language), language)
 
     def change(self, plan: PlanRow, message: Incoming, sub: str, words: list[str], language: str) -> Reply:
@@ -206,8 +231,7 @@ class PlanCommands:
             return Reply(i18n.text("plan_move_needs_date", language), language, answered=False)
         active_from = min(now, datetime.combine(day, time(0), tzinfo=zone(plan.tz)))
         plan = self.reminders.plans.change(plan.id, now, by=message.user_key, start=day, active_from=active_from)
-        return Reply(i18n.text("plan_moved", language) + "\n\n" + self._preview(schedule_of(plan), language),
-                     language)  # fmt: skip
+        return Reply(i18n.text("plan_moved", language) + "\n\n" + self._preview(schedule_of(plan), language), language)
 
     # -- looking ------------------------------------------------------------------------------------
 
@@ -232,21 +256,38 @@ class PlanCommands:
         schedule = schedule_of(plan)
         tasks = reminders.plans.tasks(plan.id)
         progress = reminders.progress(plan, tasks, today)
-        lines = [i18n.text(f"plan_status_{plan.status}", language, start=plan.start.isoformat(), at=plan.at,
-                           weekday=_weekday(schedule, language), tz=plan.tz, state=plan.state or "–")]  # fmt: skip
+        lines = [
+            i18n.text(
+                f"plan_status_{plan.status}",
+                language,
+                start=plan.start.isoformat(),
+                at=plan.at,
+                weekday=_weekday(schedule, language),
+                tz=plan.tz,
+                state=plan.state or "–",
+            )
+        ]
         upcoming = [o for o in reminders.occurrences(plan, None, today + timedelta(days=120)) if o.due_at > now]
         if upcoming and plan.status == "active":
             nxt = min(upcoming, key=lambda o: o.due_at)
-            lines.append(i18n.text("plan_next", language, day=day_label(nxt.day, language), at=plan.at,
-                                   what=_what(self.spec, nxt, language)))  # fmt: skip
+            lines.append(
+                i18n.text(
+                    "plan_next",
+                    language,
+                    day=day_label(nxt.day, language),
+                    at=plan.at,
+                    what=_what(self.spec, nxt, language),
+                )
+            )
         failed, last_error = reminders.log.failures(plan.id)
         if failed:
             lines.append(i18n.text("plan_failed", language, count=failed, error=last_error))
         week = max(progress.week, 1)
         reply = reminders.nudge(plan, f"W{week:02d}", tasks, now, last_week=week - 1, shown=True)
         heading = "\n".join(lines)
-        return Reply(f"{heading}\n\n{reply.text}", language, tasks=reply.tasks, footer=progress.line(language),
-                     mode="nudge")  # fmt: skip
+        return Reply(
+            f"{heading}\n\n{reply.text}", language, tasks=reply.tasks, footer=progress.line(language), mode="nudge"
+        )
 
     def progress_line(self, scope: str, language: str) -> str | None:
         """ "90-Tage-Plan: Woche 3 von 12 · 7/10 Aufgaben erledigt" for a running plan (Slack's App Home)."""
@@ -259,8 +300,9 @@ class PlanCommands:
 
     def task(self, plan: PlanRow, message: Incoming, words: list[str], action: str, language: str) -> Reply:
         if not words or words[0] not in self.spec.tasks:
-            return Reply(i18n.text("plan_unknown_task", language, task=words[0] if words else "–"), language,
-                         answered=False)  # fmt: skip
+            return Reply(
+                i18n.text("plan_unknown_task", language, task=words[0] if words else "–"), language, answered=False
+            )
         state = self.reminders.set_task(plan, words[0], action, message.user_key)
         progress = self.reminders.progress(plan)
         text = i18n.text(f"plan_task_{state}", language, task=words[0])
@@ -311,8 +353,16 @@ def preview_lines(spec: PlanSpec, schedule: Schedule, language: str) -> list[str
     weeks = week_occurrences(schedule, spec.length)
     items = weeks + feedback_occurrences(schedule, spec.feedback.weeks, spec.feedback.days_after_nudge)
     items += quarter_occurrences(schedule, weeks[-1].day + timedelta(days=92))
-    lines = [i18n.text("plan_preview_heading", language, weekday=_weekday(schedule, language),
-                       at=schedule.at.strftime("%H:%M"), tz=schedule.tz, state=schedule.state or "–")]  # fmt: skip
+    lines = [
+        i18n.text(
+            "plan_preview_heading",
+            language,
+            weekday=_weekday(schedule, language),
+            at=schedule.at.strftime("%H:%M"),
+            tz=schedule.tz,
+            state=schedule.state or "–",
+        )
+    ]
     for o in sorted(items, key=lambda o: (o.day, o.kind != "week")):
         line = f"{o.day.isoformat()} {day_name(o.day, language)} {schedule.at.strftime('%H:%M')}  "
         line += _what(spec, o, language)
@@ -337,6 +387,7 @@ def _weekday(schedule: Schedule, language: str) -> str:
 
 
 def _target_label(channel: str, address: str, role: str, language: str) -> str:
-    label = {"slack": f"<#{address}>" if address[:1] in "CG" else f"<@{address}>"}.get(channel, i18n.text(
-        "plan_here", language))  # fmt: skip
+    label = {"slack": f"<#{address}>" if address[:1] in "CG" else f"<@{address}>"}.get(
+        channel, i18n.text("plan_here", language)
+    )
     return label + (" " + i18n.text("plan_champions", language) if role == "champion" else "")

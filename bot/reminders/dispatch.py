@@ -36,8 +36,14 @@ class Stats:
 
 
 class Dispatcher:
-    def __init__(self, reminders: Reminders, senders: list[Sender], worker: str | None = None,
-                 concurrency: int = 32, batch: int = 500) -> None:  # fmt: skip
+    def __init__(
+        self,
+        reminders: Reminders,
+        senders: list[Sender],
+        worker: str | None = None,
+        concurrency: int = 32,
+        batch: int = 500,
+    ) -> None:
         self.reminders = reminders
         self.senders = {s.channel: s for s in senders}
         self.worker = worker or worker_id()

@@ -51,8 +51,9 @@ class Progress:
     total: int  # tasks of the weeks so far, without those marked not applicable
 
     def line(self, language: str) -> str:
-        return i18n.text("plan_progress", language, week=max(self.week, 1), weeks=self.weeks, done=self.done,
-                         total=self.total)  # fmt: skip
+        return i18n.text(
+            "plan_progress", language, week=max(self.week, 1), weeks=self.weeks, done=self.done, total=self.total
+        )
 
 
 class Reminders:
@@ -150,9 +151,16 @@ class Reminders:
                 out.append((c, target, replies[key]))
         return out
 
-    def nudge(self, plan: PlanRow, occurrence: str, tasks: dict[str, PlanTaskRow] | None = None,
-              now: datetime | None = None, last_week: int | None = None, tz: str | None = None,
-              shown: bool = False) -> Reply:  # fmt: skip
+    def nudge(
+        self,
+        plan: PlanRow,
+        occurrence: str,
+        tasks: dict[str, PlanTaskRow] | None = None,
+        now: datetime | None = None,
+        last_week: int | None = None,
+        tz: str | None = None,
+        shown: bool = False,
+    ) -> Reply:
         """A nudge as a reply. `shown` re-renders one already sent (after a button click): carried
         tasks changed since it went out stay in the list, with their new state."""
         now = now or self.clock()
@@ -183,17 +191,22 @@ class Reminders:
         reviews = review_lines(self.db, occurrence, language, today)  # the AI register's reviews due this quarter
         return Reply("\n\n".join([text, "\n".join(reviews)]) if reviews else text, language, mode="nudge")
 
-    def _week_nudge(self, plan, n: int, tasks, today: date, last_week: int | None, tz: str | None,
-                    shown: bool) -> Reply:  # fmt: skip
+    def _week_nudge(
+        self, plan, n: int, tasks, today: date, last_week: int | None, tz: str | None, shown: bool
+    ) -> Reply:
         language = plan.language
         week = self.spec.week(n)
         occurrence = f"W{n:02d}"
-        lines = [f"*{i18n.text('plan_week_heading', language, week=n, weeks=self.spec.length)} · "
-                 f"{week.phase.get(language)}*", f"*{week.title.get(language)}*"]  # fmt: skip
+        lines = [
+            f"*{i18n.text('plan_week_heading', language, week=n, weeks=self.spec.length)} · "
+            f"{week.phase.get(language)}*",
+            f"*{week.title.get(language)}*",
+        ]
         shifted = next((o for o in week_occurrences(schedule_of(plan), n, tz) if o.number == n), None)
         if shifted and shifted.reason:
-            lines.append(i18n.text("plan_shifted", language, reason=shifted.reason,
-                                   day=day_label(shifted.day, language)))  # fmt: skip
+            lines.append(
+                i18n.text("plan_shifted", language, reason=shifted.reason, day=day_label(shifted.day, language))
+            )
         lines.append(i18n.text("plan_done_means", language, done=week.done.get(language)))
         if week.action:
             lines.append(_action_hint(week.action, language))
@@ -239,8 +252,9 @@ class Reminders:
             ]
         return Task(task_id, spec.text(language), state, note, actions)
 
-    def progress(self, plan: PlanRow, tasks: dict[str, PlanTaskRow] | None = None, today: date | None = None,
-                 at_least: int = 0) -> Progress:  # fmt: skip
+    def progress(
+        self, plan: PlanRow, tasks: dict[str, PlanTaskRow] | None = None, today: date | None = None, at_least: int = 0
+    ) -> Progress:
         tasks = self.plans.tasks(plan.id) if tasks is None else tasks
         today = today or self.clock().astimezone(ZoneInfo(plan.tz)).date()
         weeks = week_occurrences(schedule_of(plan), self.spec.length)

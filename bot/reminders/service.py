@@ -126,9 +126,15 @@ class Lease:
 class SchedulerService:
     """Runs in an asyncio loop: waits for the lead, then runs APScheduler with the persistent job."""
 
-    def __init__(self, dispatcher: Dispatcher, db: Database, role: str = "serve",
-                 renew_seconds: float = RENEW_SECONDS, lease_seconds: float = LEASE_SECONDS,
-                 housekeeping: Callable[[], dict] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        db: Database,
+        role: str = "serve",
+        renew_seconds: float = RENEW_SECONDS,
+        lease_seconds: float = LEASE_SECONDS,
+        housekeeping: Callable[[], dict] | None = None,
+    ) -> None:
         self.dispatcher = dispatcher
         self.housekeeping = housekeeping  # run daily by the leader (the retention purge)
         self.db = db
@@ -183,17 +189,30 @@ class SchedulerService:
         log.info("scheduler: this process (%s) leads %s", self.dispatcher.worker, self.role)
         store = SQLAlchemyJobStore(engine=self.db.engine, tablename=f"scheduler_jobs_{self.role}")
         scheduler = AsyncIOScheduler(
-            jobstores={"default": store}, timezone=UTC,
+            jobstores={"default": store},
+            timezone=UTC,
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
-        )  # fmt: skip
+        )
         self.scheduler = scheduler  # from here on _step_down shuts it down, also if the rest fails
         scheduler.start()
         if scheduler.get_job(JOB_ID) is None:  # a fixed id: restarts find it instead of adding another copy
-            scheduler.add_job(tick, CronTrigger(second=0, timezone=UTC), args=[self.role], id=JOB_ID,
-                              name="plan and send due nudges", replace_existing=True)  # fmt: skip
+            scheduler.add_job(
+                tick,
+                CronTrigger(second=0, timezone=UTC),
+                args=[self.role],
+                id=JOB_ID,
+                name="plan and send due nudges",
+                replace_existing=True,
+            )
         if self.housekeeping is not None and scheduler.get_job(PURGE_JOB_ID) is None:
-            scheduler.add_job(purge, CronTrigger(hour=3, minute=30, timezone="Europe/Berlin"), args=[self.role],
-                              id=PURGE_JOB_ID, name="retention purge", replace_existing=True)  # fmt: skip
+            scheduler.add_job(
+                purge,
+                CronTrigger(hour=3, minute=30, timezone="Europe/Berlin"),
+                args=[self.role],
+                id=PURGE_JOB_ID,
+                name="retention purge",
+                replace_existing=True,
+            )
         _RUNNING[self.role] = self
         self.leading.set()
         metrics.SCHEDULER_LEADER.labels(self.role).set(1)

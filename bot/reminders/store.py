@@ -66,25 +66,57 @@ class PlanStore:
 
     # -- plans -------------------------------------------------------------------------------------
 
-    def create(self, scope: str, start: date, weekday: int, at: str, tz: str, state: str | None, language: str,
-               created_by: str, targets: Iterable[tuple[str, str, str, str | None]], now: datetime,
-               active_from: datetime | None = None) -> PlanRow:  # fmt: skip
+    def create(
+        self,
+        scope: str,
+        start: date,
+        weekday: int,
+        at: str,
+        tz: str,
+        state: str | None,
+        language: str,
+        created_by: str,
+        targets: Iterable[tuple[str, str, str, str | None]],
+        now: datetime,
+        active_from: datetime | None = None,
+    ) -> PlanRow:
         """A new active plan for `scope`; a running or paused plan of the scope is stopped first.
         `targets` are (channel, address, role, tz)."""
         with self.db.session() as s:
             s.execute(
                 update(PlanRow).where(PlanRow.scope == scope, PlanRow.status != "stopped").values(status="stopped")
             )
-            plan = PlanRow(scope=scope, status="active", start=start, weekday=weekday, at=at, tz=tz, state=state,
-                           language=language, created_by=created_by, active_from=naive_utc(active_from or now),
-                           created_at=naive_utc(now), updated_at=naive_utc(now))  # fmt: skip
+            plan = PlanRow(
+                scope=scope,
+                status="active",
+                start=start,
+                weekday=weekday,
+                at=at,
+                tz=tz,
+                state=state,
+                language=language,
+                created_by=created_by,
+                active_from=naive_utc(active_from or now),
+                created_at=naive_utc(now),
+                updated_at=naive_utc(now),
+            )
             s.add(plan)
             s.flush()
             unique = dict.fromkeys(targets)
             for channel, address, role, target_tz in unique:
                 s.add(PlanTargetRow(plan_id=plan.id, channel=channel, address=address, role=role, tz=target_tz))
-            self.audit.record(created_by, "plan.start", scope, session=s, plan=plan.id, start=start.isoformat(),
-                              weekday=weekday, at=at, tz=tz, targets=len(unique))  # fmt: skip
+            self.audit.record(
+                created_by,
+                "plan.start",
+                scope,
+                session=s,
+                plan=plan.id,
+                start=start.isoformat(),
+                weekday=weekday,
+                at=at,
+                tz=tz,
+                targets=len(unique),
+            )
             return plan
 
     def current(self, scope: str) -> PlanRow | None:
@@ -152,13 +184,22 @@ class PlanStore:
         with self.db.session() as s:
             return {row.task: row for row in s.scalars(select(PlanTaskRow).where(PlanTaskRow.plan_id == plan_id))}
 
-    def set_task(self, plan_id: int, task: str, status: str, by: str, now: datetime,
-                 snoozed_until: date | None = None) -> None:  # fmt: skip
+    def set_task(
+        self, plan_id: int, task: str, status: str, by: str, now: datetime, snoozed_until: date | None = None
+    ) -> None:
         with self.db.session() as s:
             row = s.get(PlanTaskRow, (plan_id, task))
             if row is None:
-                s.add(PlanTaskRow(plan_id=plan_id, task=task, status=status, snoozed_until=snoozed_until,
-                                  updated_by=by, updated_at=naive_utc(now)))  # fmt: skip
+                s.add(
+                    PlanTaskRow(
+                        plan_id=plan_id,
+                        task=task,
+                        status=status,
+                        snoozed_until=snoozed_until,
+                        updated_by=by,
+                        updated_at=naive_utc(now),
+                    )
+                )
             else:  # the snooze day stays when a snoozed task is ticked off: its reminder still shows it
                 row.status, row.updated_by = status, by
                 row.snoozed_until = snoozed_until if status == "snoozed" else row.snoozed_until
@@ -183,11 +224,19 @@ class NudgeLog:
     def record(self, due: Iterable[Due]) -> int:
         """Insert due nudges that are not recorded yet; returns how many were new."""
         rows = [
-            {"key": d.key, "plan_id": d.plan_id, "target_id": d.target_id, "channel": d.channel,
-             "occurrence": d.occurrence, "kind": d.kind, "due_at": naive_utc(d.due_at), "status": "pending",
-             "attempts": 0}
+            {
+                "key": d.key,
+                "plan_id": d.plan_id,
+                "target_id": d.target_id,
+                "channel": d.channel,
+                "occurrence": d.occurrence,
+                "kind": d.kind,
+                "due_at": naive_utc(d.due_at),
+                "status": "pending",
+                "attempts": 0,
+            }
             for d in due
-        ]  # fmt: skip
+        ]
         if not rows:
             return 0
         insert = postgresql.insert if self.postgres else sqlite.insert
@@ -241,7 +290,7 @@ class NudgeLog:
                 NudgeRow.kind,
                 NudgeRow.due_at,
                 NudgeRow.attempts,
-            )  # fmt: skip
+            )
         )
         with self.db.session() as s:
             rows = s.execute(statement).all()
@@ -253,8 +302,14 @@ class NudgeLog:
         moment = naive_utc(now)
         rows = []
         for claimed, outcome in results:
-            row = {"b_key": claimed.key, "b_status": outcome.status, "b_error": (outcome.error or "")[:2000] or None,
-                   "b_sent_at": None, "b_ref": None, "b_not_before": None}  # fmt: skip
+            row = {
+                "b_key": claimed.key,
+                "b_status": outcome.status,
+                "b_error": (outcome.error or "")[:2000] or None,
+                "b_sent_at": None,
+                "b_ref": None,
+                "b_not_before": None,
+            }
             if outcome.status == "sent":
                 row |= {"b_sent_at": moment, "b_ref": outcome.message_ref}
             elif outcome.status == "retry" and claimed.attempts < MAX_ATTEMPTS:
@@ -274,7 +329,7 @@ class NudgeLog:
                 sent_at=bindparam("b_sent_at"),
                 message_ref=bindparam("b_ref"),
                 not_before=bindparam("b_not_before"),
-            )  # fmt: skip
+            )
         )
         with self.db.session() as s:
             s.connection().execute(statement, rows)  # one statement, executed for every row
@@ -300,7 +355,7 @@ class NudgeLog:
                     NudgeRow.kind == "week",
                     NudgeRow.status == "sent",
                     NudgeRow.target_id.in_(list(target_ids)),
-                )  # fmt: skip
+                )
                 .group_by(NudgeRow.target_id)
             )
             return {t: int(o[1:]) for t, o in rows}

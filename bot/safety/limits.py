@@ -26,8 +26,9 @@ class RateLimiter:
     counted by one statement (INSERT … ON CONFLICT DO UPDATE … RETURNING), committed by itself: one
     round trip per question, and two replicas counting at once both see the sum."""
 
-    def __init__(self, db: Database, per_minute: int, per_hour: int,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:  # fmt: skip
+    def __init__(
+        self, db: Database, per_minute: int, per_hour: int, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self.db, self.per_minute, self.per_hour, self.clock = db, per_minute, per_hour, clock
         insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         # built once and run with one row of parameters per window (SQLAlchemy sends them as one INSERT):
@@ -50,11 +51,15 @@ class RateLimiter:
         now = self.clock()
         minute = now.replace(second=0, microsecond=0)
         hour = minute.replace(minute=0)
-        windows = {f"m:{minute:%Y-%m-%dT%H:%M}": (minute + timedelta(minutes=1), self.per_minute),
-                   f"h:{hour:%Y-%m-%dT%H}": (hour + timedelta(hours=1), self.per_hour)}  # fmt: skip
+        windows = {
+            f"m:{minute:%Y-%m-%dT%H:%M}": (minute + timedelta(minutes=1), self.per_minute),
+            f"h:{hour:%Y-%m-%dT%H}": (hour + timedelta(hours=1), self.per_hour),
+        }
         windows = {window: (ends, limit) for window, (ends, limit) in windows.items() if limit > 0}
-        rows = [{"user_key": user_key, "window": window, "count": 1, "expires_at": ends}
-                for window, (ends, _) in windows.items()]  # fmt: skip
+        rows = [
+            {"user_key": user_key, "window": window, "count": 1, "expires_at": ends}
+            for window, (ends, _) in windows.items()
+        ]
         with self._engine.connect() as connection:
             counts = connection.execute(self._count, rows).all()
             self._counted += 1

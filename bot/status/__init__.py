@@ -39,8 +39,14 @@ class StatusView:
         self.today = today
 
     def route(self) -> Route:
-        return Route("status", lambda turn, language: self.reply(turn.message.scope, language), words=WORDS,
-                     typed_only=True, help="help_status", dialog_waits=True)  # fmt: skip
+        return Route(
+            "status",
+            lambda turn, language: self.reply(turn.message.scope, language),
+            words=WORDS,
+            typed_only=True,
+            help="help_status",
+            dialog_waits=True,
+        )
 
     def status(self, scope: str, language: str) -> Status:
         plan = self.plan.progress_line(scope, language)
@@ -54,8 +60,13 @@ class StatusView:
             pilots = i18n.text("status_pilots", language, count=len(running), pilots=names)
         else:
             pilots = i18n.text("status_no_pilots", language)
-        lines = [i18n.text("status_title", language), plan or i18n.text("status_no_plan", language), pilots, "",
-                 results.text]  # fmt: skip
+        lines = [
+            i18n.text("status_title", language),
+            plan or i18n.text("status_no_plan", language),
+            pilots,
+            "",
+            results.text,
+        ]
         return Status("\n".join(lines), plan, results, pilots)
 
     def reply(self, scope: str, language: str) -> Reply:

@@ -29,8 +29,10 @@ class ConversationStore:
         """Store a question and its answer together (one INSERT of both rows); returns the answer's id."""
         now = utcnow()
         turn = {"conversation": conversation, "language": language, "created_at": now}
-        rows = [{**turn, "role": "user", "text": question, "sources": ""},
-                {**turn, "role": "assistant", "text": answer, "sources": " ".join(sources)}]  # fmt: skip
+        rows = [
+            {**turn, "role": "user", "text": question, "sources": ""},
+            {**turn, "role": "assistant", "text": answer, "sources": " ".join(sources)},
+        ]
         with self._engine.connect() as connection:
             ids = dict(connection.execute(_APPEND, rows).all())
         return ids["assistant"]

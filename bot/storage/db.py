@@ -39,10 +39,13 @@ def make_engine(url: str, **options) -> Engine:
         # the kernel's two hours, on both ends: the server drops a dead replica's session, and with it the
         # scheduler's advisory lock, so another replica takes over.
         connect_args = {
-            "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+            "connect_timeout": 10,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
             "keepalives_count": 3,
             "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
-        }  # fmt: skip
+        }
     if not (url.startswith("sqlite") and ":memory:" in url) and url != "sqlite://":
         # threads that talk to the database at once: the core, quick reads, the inbox, Slack's intake, the
         # scheduler. A pool smaller than that opens and closes a connection for every call beyond it

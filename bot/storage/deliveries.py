@@ -31,6 +31,7 @@ class DeliveryLog:
                 return False
             return True
         with self._engine.connect() as connection:
-            result = connection.execute(self._take, {"key": key[:300], "created_at": utcnow()},
-                                        execution_options={"preserve_rowcount": True})  # fmt: skip
+            result = connection.execute(
+                self._take, {"key": key[:300], "created_at": utcnow()}, execution_options={"preserve_rowcount": True}
+            )
             return result.rowcount == 1

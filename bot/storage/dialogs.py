@@ -190,7 +190,7 @@ class ResultStore:
                     AssessmentResultRow.assessment == row.assessment,
                     AssessmentResultRow.scope == row.scope,
                     AssessmentResultRow.id < row.id,
-                )  # fmt: skip
+                )
                 .order_by(AssessmentResultRow.id.desc())
                 .limit(1)
             ).first()

@@ -62,8 +62,16 @@ class Item:
 
 
 def _item(row: InboxRow) -> Item:
-    return Item(row.id, row.key, row.channel, row.conversation, json.loads(row.payload),
-                json.loads(row.progress or "{}"), row.attempts, row.created_at)  # fmt: skip
+    return Item(
+        row.id,
+        row.key,
+        row.channel,
+        row.conversation,
+        json.loads(row.payload),
+        json.loads(row.progress or "{}"),
+        row.attempts,
+        row.created_at,
+    )
 
 
 def error_text(exc: Exception) -> str:
@@ -110,9 +118,18 @@ class Inbox:
         """Commit a message, owned by this process: its id, or None if its key is already known (a
         repeat: nothing to do). Database errors propagate — nothing was stored."""
         now = utcnow()
-        values = {"key": key[:300], "channel": channel, "conversation": conversation[:400],
-                  "payload": json.dumps(payload, ensure_ascii=False), "progress": "{}", "state": "open",
-                  "owner": self.owner, "attempts": 1, "created_at": now, "updated_at": now}  # fmt: skip
+        values = {
+            "key": key[:300],
+            "channel": channel,
+            "conversation": conversation[:400],
+            "payload": json.dumps(payload, ensure_ascii=False),
+            "progress": "{}",
+            "state": "open",
+            "owner": self.owner,
+            "attempts": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
         tries = _SQLITE_TRIES if self.db.engine.dialect.name == "sqlite" else (0.0,)
         for n, pause in enumerate(tries, 1):
             if pause:
@@ -151,8 +168,14 @@ class Inbox:
     def finish(self, item_id: int, state: str = "done") -> bool:
         """Mark the item done (or failed). Its message and reply are dropped: only the key stays, for
         the dedupe window, so a finished turn keeps no personal data here. One UPDATE."""
-        values = {"b_id": item_id, "b_owner": self.owner, "state": state, "payload": "{}", "progress": "{}",
-                  "updated_at": utcnow()}  # fmt: skip
+        values = {
+            "b_id": item_id,
+            "b_owner": self.owner,
+            "state": state,
+            "payload": "{}",
+            "progress": "{}",
+            "updated_at": utcnow(),
+        }
         with self.db.autocommit.connect() as connection:
             return connection.execute(self._held, values).rowcount == 1
 

@@ -77,8 +77,10 @@ def test_near_misses_are_refused_plainly_with_the_nearest_sections_as_unused_sou
     answer = service.ask(question)
     assert not answer.answered, answer.answer
     assert answer.sources and not any(s["used"] for s in answer.to_json()["sources"])
-    assert any(f"„{s.section.split(' > ')[-1]}“" in answer.answer or s.section.split(" > ")[-1] in answer.answer
-               for s in answer.sources)  # fmt: skip
+    assert any(
+        f"„{s.section.split(' > ')[-1]}“" in answer.answer or s.section.split(" > ")[-1] in answer.answer
+        for s in answer.sources
+    )
 
 
 def test_a_market_statistic_is_refused_without_claiming_it_depends_on_our_company(service):
@@ -128,19 +130,25 @@ def test_a_chain_of_follow_ups_keeps_the_topic_it_started_with(core):
 
 
 def test_und_pro_monat_after_the_training_budget_gives_the_monthly_running_costs(core):
-    _, monthly = ask_in_turn(core, "follow-budget", "Was sollten wir pro Person für KI-Schulungen einplanen?",
-                             "Und pro Monat?")  # fmt: skip
+    _, monthly = ask_in_turn(
+        core, "follow-budget", "Was sollten wir pro Person für KI-Schulungen einplanen?", "Und pro Monat?"
+    )
     assert monthly.answered and re.search(r"Monat|monatlich", monthly.text)
     assert "System" in monthly.text
 
 
 def test_a_follow_up_with_a_topic_of_its_own_is_answered_by_itself(core):
-    _, risks = ask_in_turn(core, "follow-shift", "Which use cases should we pick for our first pilot?",
-                            "what about the risks?")  # fmt: skip
+    _, risks = ask_in_turn(
+        core, "follow-shift", "Which use cases should we pick for our first pilot?", "what about the risks?"
+    )
     assert re.search(r"technical", risks.text, re.I) and re.search(r"legal", risks.text, re.I), risks.text
-    _, _, running = ask_in_turn(core, "follow-costs", "Was kostet eine KI-Schulung pro Person?",
-                                "und für unser 8-köpfiges IT-Team?",
-                                "und was kommt an laufenden kosten pro system dazu?")  # fmt: skip
+    _, _, running = ask_in_turn(
+        core,
+        "follow-costs",
+        "Was kostet eine KI-Schulung pro Person?",
+        "und für unser 8-köpfiges IT-Team?",
+        "und was kommt an laufenden kosten pro system dazu?",
+    )
     assert re.search(r"monat", running.text, re.I) and "System" in running.citations[0].section, running.text
 
 

@@ -87,13 +87,17 @@ def test_two_questions_in_one_message_are_split_and_one_question_is_not(message,
         ("Und danach?", "Was passiert in Woche 3?", "de", "Was passiert in Woche 4 des 90-Tage-Plans?"),
         ("und danach?", "was machen wir in woche 5-6", "de", "Was passiert in Woche 7-8 des 90-Tage-Plans?"),
         ("und die Woche davor?", "Was steht in Woche 5 an?", "de", "Was passiert in Woche 4 des 90-Tage-Plans?"),
-        ("and the one after that?", "What happens in weeks 9 and 10?", "en",
-         "What happens in week 11 of the 90-day plan?"),
+        (
+            "and the one after that?",
+            "What happens in weeks 9 and 10?",
+            "en",
+            "What happens in week 11 of the 90-day plan?",
+        ),
         ("und in Phase 2?", "Welche Tools gibt es für Phase 1?", "de", "Welche Tools gibt es für Phase 2?"),
         ("Und pro Monat?", "Was kostet eine Schulung pro Person?", "de", None),  # a topic carried over instead
         ("und danach?", "Was passiert in Woche 12?", "de", None),  # the plan ends there
     ],
-)  # fmt: skip
+)
 def test_follow_ups_move_along_the_plans_weeks_and_the_roadmaps_phases(follow_up, previous, language, meant):
     assert rewrite(follow_up, previous, [], language) == meant
 
@@ -113,31 +117,58 @@ RUNNING_EN = "Running costs are about €2,000 to €5,000 per month for each pr
 @pytest.mark.parametrize(
     ("question", "answer", "language", "expected"),
     [
-        ("Wir wollen 12 Leute im Vertrieb schulen – womit müssen wir rechnen?", TRAINING, "de",
-         "Für 12 Personen sind das 24.000 bis 60.000 Euro."),
-        ("we'll run 3 AI systems in production, cost per year?", RUNNING_EN, "en",
-         "For 3 productive AI systems that comes to €6,000 to €15,000 a month. Over a year: €72,000 to €180,000."),
-        ("Wir betreiben bald vier KI-Systeme produktiv, was kostet das monatlich?", RUNNING, "de",
-         "Für 4 produktive KI-Systeme sind das 8.000 bis 20.000 Euro im Monat."),
-        ("Eine Standardanfrage dauert bei uns 45 Minuten. Was wäre das Ziel?",
-         "Zum Beispiel 40 % weniger Bearbeitungszeit für Standardanfragen. [1]", "de",
-         "Auf Ihre 45 Minuten angewandt: 40 % weniger ergibt etwa 27 Minuten."),
-        ("Drei unserer vier Infrastruktur-Punkte sind erfüllt – reicht das?",
-         "Wer mindestens drei der vier Fragen bejaht, ist grundsätzlich KI-bereit. [1]", "de",
-         "Bei 3 von 4 erfüllten Punkten gilt Ihre Infrastruktur als grundsätzlich KI-bereit "
-         "(Regel: mindestens 3 von 4)."),
-        ("we can only say yes to 2 of the 4 infrastructure questions, are we AI-ready?",
-         "Answering three of the four questions with yes means basically AI-ready. [1]", "en",
-         "With 2 of 4 points met, that is not enough yet; close the open points first (rule: at least 3 of 4)."),
-        ("Unser ERP hat auf der Skala die Note 3 – früh integrieren?",
-         "Systeme mit Bewertung 4 oder 5 eignen sich für frühe KI-Integrationen. [1]", "de",
-         "Ein System mit der Bewertung 3 eignet sich noch nicht für eine frühe KI-Integration; dafür braucht es "
-         "eine 4 oder 5."),
-        ("Bei unserer Bewertung hat das ERP eine 3 bekommen, das CRM eine 4. Welches nehmen wir zuerst?",
-         "Systeme mit Bewertung 4 oder 5 eignen sich für frühe KI-Integrationen. [1]", "de",
-         "Für eine frühe KI-Integration eignen sich: CRM. Noch nicht (Bewertung unter 4): ERP."),
+        (
+            "Wir wollen 12 Leute im Vertrieb schulen – womit müssen wir rechnen?",
+            TRAINING,
+            "de",
+            "Für 12 Personen sind das 24.000 bis 60.000 Euro.",
+        ),
+        (
+            "we'll run 3 AI systems in production, cost per year?",
+            RUNNING_EN,
+            "en",
+            "For 3 productive AI systems that comes to €6,000 to €15,000 a month. Over a year: €72,000 to €180,000.",
+        ),
+        (
+            "Wir betreiben bald vier KI-Systeme produktiv, was kostet das monatlich?",
+            RUNNING,
+            "de",
+            "Für 4 produktive KI-Systeme sind das 8.000 bis 20.000 Euro im Monat.",
+        ),
+        (
+            "Eine Standardanfrage dauert bei uns 45 Minuten. Was wäre das Ziel?",
+            "Zum Beispiel 40 % weniger Bearbeitungszeit für Standardanfragen. [1]",
+            "de",
+            "Auf Ihre 45 Minuten angewandt: 40 % weniger ergibt etwa 27 Minuten.",
+        ),
+        (
+            "Drei unserer vier Infrastruktur-Punkte sind erfüllt – reicht das?",
+            "Wer mindestens drei der vier Fragen bejaht, ist grundsätzlich KI-bereit. [1]",
+            "de",
+            "Bei 3 von 4 erfüllten Punkten gilt Ihre Infrastruktur als grundsätzlich KI-bereit "
+            "(Regel: mindestens 3 von 4).",
+        ),
+        (
+            "we can only say yes to 2 of the 4 infrastructure questions, are we AI-ready?",
+            "Answering three of the four questions with yes means basically AI-ready. [1]",
+            "en",
+            "With 2 of 4 points met, that is not enough yet; close the open points first (rule: at least 3 of 4).",
+        ),
+        (
+            "Unser ERP hat auf der Skala die Note 3 – früh integrieren?",
+            "Systeme mit Bewertung 4 oder 5 eignen sich für frühe KI-Integrationen. [1]",
+            "de",
+            "Ein System mit der Bewertung 3 eignet sich noch nicht für eine frühe KI-Integration; dafür braucht es "
+            "eine 4 oder 5.",
+        ),
+        (
+            "Bei unserer Bewertung hat das ERP eine 3 bekommen, das CRM eine 4. Welches nehmen wir zuerst?",
+            "Systeme mit Bewertung 4 oder 5 eignen sich für frühe KI-Integrationen. [1]",
+            "de",
+            "Für eine frühe KI-Integration eignen sich: CRM. Noch nicht (Bewertung unter 4): ERP.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_guides_figures_and_rules_are_applied_to_the_askers_numbers(question, answer, language, expected):
     assert computed(question, answer, language) == expected
 
@@ -176,8 +207,11 @@ def test_speller_takes_no_other_word_form_for_a_typo():
 
 
 def test_the_weeks_of_the_plan_are_dated_from_the_start_the_asker_gives():
-    text = computed("Wir starten am 1. Juli mit dem 90-Tage-Plan. Wann steht der erste Prototyp?",
-                    "In Woche 7-8 des 90-Tage-Plans entsteht ein erster Prototyp. [1]", "de")  # fmt: skip
+    text = computed(
+        "Wir starten am 1. Juli mit dem 90-Tage-Plan. Wann steht der erste Prototyp?",
+        "In Woche 7-8 des 90-Tage-Plans entsteht ein erster Prototyp. [1]",
+        "de",
+    )
     assert text.startswith("Bei Start am 1. Juli ") and "fällt Woche 7–8 auf 12. August " in text
     assert "bis 25. August " in text
     english = computed("We kick off on March 3rd, when is week 11?", "In week 11 the ROI is computed. [1]", "en")
@@ -193,6 +227,9 @@ def test_a_day_of_the_plan_is_read_as_its_week_and_block():
 
 
 def test_a_span_in_months_is_counted_from_the_month_the_asker_started():
-    text = computed("Unsere Roadmap hat im Januar 2026 begonnen. Wann ist der ROI messbar?",
-                    "Der ROI ist nach 12 bis 18 Monaten messbar. [1]", "de")  # fmt: skip
+    text = computed(
+        "Unsere Roadmap hat im Januar 2026 begonnen. Wann ist der ROI messbar?",
+        "Der ROI ist nach 12 bis 18 Monaten messbar. [1]",
+        "de",
+    )
     assert text == "Ab Januar 2026 gerechnet: Januar 2027 bis Juli 2027."

@@ -112,8 +112,11 @@ def test_teams_package_builds_the_app_zip_with_the_app_id(kb_settings, guard_dir
     target = tmp_path / "lotse-teams.zip"
     refused = lotse(["teams-package", "-o", str(target)], kb_settings.data_dir, guard_dir)
     assert refused.returncode == 2 and "MICROSOFT_APP_ID" in refused.stderr
-    env = {"MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555", "MICROSOFT_APP_PASSWORD": "x",
-           "MICROSOFT_APP_TENANT_ID": "t"}  # fmt: skip
+    env = {
+        "MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
+        "MICROSOFT_APP_PASSWORD": "x",
+        "MICROSOFT_APP_TENANT_ID": "t",
+    }
     built = lotse(["teams-package", "-o", str(target)], kb_settings.data_dir, guard_dir, **env)
     assert built.returncode == 0, built.stderr
     with zipfile.ZipFile(target) as package:
@@ -124,8 +127,13 @@ def test_teams_package_builds_the_app_zip_with_the_app_id(kb_settings, guard_dir
 
 
 def test_chat_json_prints_one_object_per_reply_in_order_and_follow_ups_use_the_conversation(kb_settings, guard_dir):
-    messages = ["Was passiert in Woche 3?", "und danach?", "Wann ist unsere nächste Datenschutz-Schulung?",
-                "/check 1", "abbrechen"]  # fmt: skip
+    messages = [
+        "Was passiert in Woche 3?",
+        "und danach?",
+        "Wann ist unsere nächste Datenschutz-Schulung?",
+        "/check 1",
+        "abbrechen",
+    ]
     result = lotse(
         ["chat", "--json", "--user", "anna"], kb_settings.data_dir, guard_dir, stdin="\n".join(messages) + "\n"
     )

@@ -40,8 +40,14 @@ def test_all_six_assessments_run_through_scripted_chat(data_dir, guard_dir):  # 
     result = lotse(["chat", "--user", "anna"], data_dir, guard_dir, stdin="\n".join(ALL_SIX) + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for title in ("KI-Bereitschaft der Infrastruktur", "Systemlandschaft", "Datenqualität", "Team-Skills",
-                  "Use-Case-Priorisierung", "Risiko-Matrix"):  # fmt: skip
+    for title in (
+        "KI-Bereitschaft der Infrastruktur",
+        "Systemlandschaft",
+        "Datenqualität",
+        "Team-Skills",
+        "Use-Case-Priorisierung",
+        "Risiko-Matrix",
+    ):
         assert f"Fertig: {title}. Das Ergebnis ist gespeichert." in out, title
     assert "3 von 4 Prüfpunkten erfüllt – Ihre Infrastruktur ist grundsätzlich KI-bereit." in out
     assert "Kandidaten für frühe KI-Integrationen (Bewertung 4 oder 5): SAP ERP (5)." in out

@@ -58,11 +58,22 @@ def data_dir(tmp_path, data_url) -> Path:
     folder.mkdir(exist_ok=True)
     store = store_in(data_url)
     pilot = store.create(
-        "console:local", "Dokumentensuche", "console:local:anna", start=date(2026, 10, 1), end=date(2026, 12, 31),
-        users=20, use_case="Verträge schneller finden", owner="Anna Berg", one_off_cost=5000.0, monthly_cost=500.0,
-        hourly_rate=60.0, kpis=[Kpi("Suchzeit pro Dokument", "min", "lower", 15.0, 3.0),
-                                Kpi("Erledigte Anfragen pro Tag", "", "higher", 20.0, 30.0)],
-    )  # fmt: skip
+        "console:local",
+        "Dokumentensuche",
+        "console:local:anna",
+        start=date(2026, 10, 1),
+        end=date(2026, 12, 31),
+        users=20,
+        use_case="Verträge schneller finden",
+        owner="Anna Berg",
+        one_off_cost=5000.0,
+        monthly_cost=500.0,
+        hourly_rate=60.0,
+        kpis=[
+            Kpi("Suchzeit pro Dokument", "min", "lower", 15.0, 3.0),
+            Kpi("Erledigte Anfragen pro Tag", "", "higher", 20.0, 30.0),
+        ],
+    )
     search, requests = store.kpis(pilot.id)
     entries = [
         ("ben", Entry(4, 30, {search.id: 6, requests.id: 25}, works="Findet Verträge sofort")),
@@ -71,8 +82,9 @@ def data_dir(tmp_path, data_url) -> Path:
     ]
     with store.db.session() as s:
         for day, (user, entry) in enumerate(entries, 10):
-            store.add_entry(s, pilot.id, f"console:local:{user}", user, entry,
-                            created_at=datetime(2026, 11, day, 9, tzinfo=UTC))  # fmt: skip
+            store.add_entry(
+                s, pilot.id, f"console:local:{user}", user, entry, created_at=datetime(2026, 11, day, 9, tzinfo=UTC)
+            )
     store.db.dispose()
     return folder
 
@@ -145,8 +157,9 @@ def test_pilot_report_prints_the_figures_worked_out_by_hand(data_dir, guard_dir,
 def test_quarter_report_writes_markdown_and_charts(data_dir, guard_dir, tmp_path):  # noqa: F811
     out = tmp_path / "roi"
     # as of a day after the quarter, so that its ROI timeline runs to December whatever the date today
-    result = run(["pilot", "report", "--quarter", "2026-Q4", "--as-of", "2027-01-15", "-o", str(out)], data_dir,
-                 guard_dir)  # fmt: skip
+    result = run(
+        ["pilot", "report", "--quarter", "2026-Q4", "--as-of", "2027-01-15", "-o", str(out)], data_dir, guard_dir
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "ROI-Bericht 2026-Q4 · Piloten: 1",
@@ -189,8 +202,10 @@ def test_feedback_export_xlsx_is_a_workbook_openpyxl_opens(data_dir, guard_dir, 
     header = rows[0]
     by_column = [dict(zip(header, row, strict=True)) for row in rows[1:]]
     assert [(r["author"], r["anonymous"], r["satisfaction"], r["minutes_saved_per_week"]) for r in by_column] == [
-        ("ben", "no", 4, 30), ("cem", "no", 5, 60), (None, "yes", 3, 30),
-    ]  # fmt: skip
+        ("ben", "no", 4, 30),
+        ("cem", "no", 5, 60),
+        (None, "yes", 3, 30),
+    ]
     assert [r["KPI Dokumentensuche: Suchzeit pro Dokument [min]"] for r in by_column] == [6, 4, 8]
     pilots = list(workbook["Pilots"].iter_rows(values_only=True))
     assert len(pilots) == 2 and pilots[1][2] == "Dokumentensuche"
@@ -218,10 +233,16 @@ def test_purge_deletes_what_is_older_than_the_retention_and_keeps_the_rest(data_
     env = database_env(data_url)
     db = Database(data_url)
     with db.session() as s:
-        s.add(MessageRow(conversation="console:local:ben:default", role="user", text="alt",
-                         created_at=now - timedelta(days=125)))  # fmt: skip
-        s.add(MessageRow(conversation="console:local:ben:default", role="user", text="neu",
-                         created_at=now - timedelta(days=30)))  # fmt: skip
+        s.add(
+            MessageRow(
+                conversation="console:local:ben:default", role="user", text="alt", created_at=now - timedelta(days=125)
+            )
+        )
+        s.add(
+            MessageRow(
+                conversation="console:local:ben:default", role="user", text="neu", created_at=now - timedelta(days=30)
+            )
+        )
 
     def texts() -> list[str]:
         with db.session() as s:

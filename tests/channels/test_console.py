@@ -21,8 +21,16 @@ def test_markdown_tables_are_printed_as_aligned_columns():
 
 
 def citation(number: int, used: bool = True) -> Citation:
-    return Citation(number, "Phase 1", "de/02.md", "Quick Wins", "Ticket-Kategorisierung …", 0.5,
-                    "Phase 1: Fundamentanalyse und Vorbereitung › Quick Wins identifizieren", used)  # fmt: skip
+    return Citation(
+        number,
+        "Phase 1",
+        "de/02.md",
+        "Quick Wins",
+        "Ticket-Kategorisierung …",
+        0.5,
+        "Phase 1: Fundamentanalyse und Vorbereitung › Quick Wins identifizieren",
+        used,
+    )
 
 
 def test_an_answer_names_the_guides_section_of_each_source():
@@ -37,8 +45,9 @@ def test_a_refusal_offers_the_nearest_sections():
 
 
 def test_json_of_a_reply_has_the_ask_fields_and_kind_and_action():
-    reply = Reply("Dazu steht nichts …", "de", answered=False, mode="extractive", nearest=[citation(0, False)],
-                  kind="refusal")  # fmt: skip
+    reply = Reply(
+        "Dazu steht nichts …", "de", answered=False, mode="extractive", nearest=[citation(0, False)], kind="refusal"
+    )
     data = to_json("Was kostet Copilot?", reply)
     assert list(data) == ["question", "answered", "answer", "language", "mode", "sources", "kind", "action"]
     assert data["kind"] == "refusal" and data["action"] is None and data["answered"] is False

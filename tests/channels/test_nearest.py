@@ -8,8 +8,15 @@ NEAREST = [Citation(0, "Budget und Zeitrahmen", "de/08.md", "Laufende Kosten", "
 
 
 def refusal(**fields) -> Reply:
-    return Reply("Dazu steht nichts in meiner Wissensbasis …", "de", answered=False, mode="extractive",
-                 nearest=NEAREST, kind="refusal", **fields)  # fmt: skip
+    return Reply(
+        "Dazu steht nichts in meiner Wissensbasis …",
+        "de",
+        answered=False,
+        mode="extractive",
+        nearest=NEAREST,
+        kind="refusal",
+        **fields,
+    )
 
 
 def test_slack_shows_the_nearest_sections_under_a_refusal():

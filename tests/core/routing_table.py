@@ -106,10 +106,12 @@ def settings_for(data_dir: Path, knowledge_dir: Path) -> Settings:
     """A database of its own with an empty knowledge base (routing asks the guide, which then finds
     nothing: quick, and no answer text to track); one admin and one champion in Slack."""
     return Settings(
-        data_dir=data_dir, knowledge_dir=knowledge_dir, console_role="employee",
+        data_dir=data_dir,
+        knowledge_dir=knowledge_dir,
+        console_role="employee",
         slack=SlackSettings(admins=frozenset({ROLES["admin"]}), champions=frozenset({ROLES["champion"]})),
         teams=TeamsSettings(),
-    )  # fmt: skip
+    )
 
 
 class Recorder:
@@ -155,21 +157,34 @@ def record(core: Lotse) -> list[dict[str, str]]:
     for number, (state, role, place, text, value) in enumerate(cases()):
         # a conversation of its own for each case: its workspace is the case's number
         def say(line: str, button: str | None = None, _number=number, _role=role, _place=place) -> Reply:
-            message = Incoming(text=line, user=ROLES[_role], channel="slack", workspace=f"T{_number}",
-                               conversation="D1" if _place == "dm" else "C1", private=_place == "dm",
-                               value=button)  # fmt: skip
+            message = Incoming(
+                text=line,
+                user=ROLES[_role],
+                channel="slack",
+                workspace=f"T{_number}",
+                conversation="D1" if _place == "dm" else "C1",
+                private=_place == "dm",
+                value=button,
+            )
             return core.handle(message)
 
         for line in STATES[state]:
             say(line)
         recorder.route.clear()
         reply = say(text, value)
-        rows.append({
-            "state": state, "role": role, "place": place, "message": text if value is None else f"[{value}]",
-            "route": ">".join(recorder.route) or "-", "answered": "yes" if reply.answered else "no",
-            "mode": reply.mode or "-", "step": reply.question.step if reply.question else "-",
-            "reply": _reply_text(reply) or "-",
-        })  # fmt: skip
+        rows.append(
+            {
+                "state": state,
+                "role": role,
+                "place": place,
+                "message": text if value is None else f"[{value}]",
+                "route": ">".join(recorder.route) or "-",
+                "answered": "yes" if reply.answered else "no",
+                "mode": reply.mode or "-",
+                "step": reply.question.step if reply.question else "-",
+                "reply": _reply_text(reply) or "-",
+            }
+        )
     return rows
 
 

@@ -32,8 +32,11 @@ def core(kb_settings, kb_index, database_url, tmp_path):
 
 
 def actions(core, prefix: str) -> list[tuple[str, str, str, dict]]:
-    return [(r.actor, r.action, r.target, json.loads(r.detail or "{}"))
-            for r in audit_rows(core) if r.action.startswith(prefix)]  # fmt: skip
+    return [
+        (r.actor, r.action, r.target, json.loads(r.detail or "{}"))
+        for r in audit_rows(core)
+        if r.action.startswith(prefix)
+    ]
 
 
 @both_databases
@@ -46,9 +49,13 @@ def test_plan_start_pause_resume_move_and_stop_are_each_one_entry(core):
     admin.say("/plan verschieben 2026-12-07")
     admin.say("/plan stopp")
     logged = actions(core, "plan.")
-    assert [(who, what) for who, what, _, _ in logged] == [(ADMIN, "plan.start"), (ADMIN, "plan.change"),
-                                                           (ADMIN, "plan.change"), (ADMIN, "plan.change"),
-                                                           (ADMIN, "plan.stop")]  # fmt: skip
+    assert [(who, what) for who, what, _, _ in logged] == [
+        (ADMIN, "plan.start"),
+        (ADMIN, "plan.change"),
+        (ADMIN, "plan.change"),
+        (ADMIN, "plan.change"),
+        (ADMIN, "plan.stop"),
+    ]
     assert {target for _, _, target, _ in logged} == {"slack:T1"}
     start = logged[0][3]
     assert (start["start"], start["weekday"], start["at"], start["tz"], start["targets"]) == (
@@ -58,18 +65,27 @@ def test_plan_start_pause_resume_move_and_stop_are_each_one_entry(core):
         "Europe/Berlin",
         1,
     )
-    assert [d for _, _, _, d in logged[1:]] == [{"plan": start["plan"], "status": "paused"},
-                                               {"plan": start["plan"], "status": "active"},
-                                               {"plan": start["plan"], "start": "2026-12-07"},
-                                               {"plan": start["plan"], "status": "stopped"}]  # fmt: skip
+    assert [d for _, _, _, d in logged[1:]] == [
+        {"plan": start["plan"], "status": "paused"},
+        {"plan": start["plan"], "status": "active"},
+        {"plan": start["plan"], "start": "2026-12-07"},
+        {"plan": start["plan"], "status": "stopped"},
+    ]
 
 
 @both_databases
 def test_pilot_changes_name_the_field_and_refused_values_leave_no_entry(core):
     admin = Person(core, "UADMIN")
     pilots = core.services.pilot_store
-    pilots.create("slack:T1", "Dokumentensuche", ADMIN, start=date(2026, 9, 1), end=date(2026, 12, 31),
-                            users=12, kpis=[Kpi("Suchzeit", "min", "lower", 15, 5)])  # fmt: skip
+    pilots.create(
+        "slack:T1",
+        "Dokumentensuche",
+        ADMIN,
+        start=date(2026, 9, 1),
+        end=date(2026, 12, 31),
+        users=12,
+        kpis=[Kpi("Suchzeit", "min", "lower", 15, 5)],
+    )
     admin.say("/pilot setze Dokumentensuche monatlich 700")
     admin.say("/pilot setze Dokumentensuche kpi 1 ziel 6")
     admin.say("/pilot setze Dokumentensuche ende 1.8.2026")  # before the start: refused
@@ -79,15 +95,20 @@ def test_pilot_changes_name_the_field_and_refused_values_leave_no_entry(core):
     admin.say("/pilot löschen Wissenssuche ja")
     logged = actions(core, "pilot.")
     assert [(who, what, target) for who, what, target, _ in logged] == [
-        (ADMIN, "pilot.create", "Dokumentensuche"), (ADMIN, "pilot.update", "Dokumentensuche"),
-        (ADMIN, "pilot.update", "Dokumentensuche"), (ADMIN, "pilot.update", "Dokumentensuche"),
-        (ADMIN, "pilot.delete", "Wissenssuche")]  # fmt: skip
+        (ADMIN, "pilot.create", "Dokumentensuche"),
+        (ADMIN, "pilot.update", "Dokumentensuche"),
+        (ADMIN, "pilot.update", "Dokumentensuche"),
+        (ADMIN, "pilot.update", "Dokumentensuche"),
+        (ADMIN, "pilot.delete", "Wissenssuche"),
+    ]
     pilot = logged[0][3]["pilot"]
-    assert [d for _, _, _, d in logged] == [{"pilot": pilot, "kpis": 1},
-                                            {"pilot": pilot, "field": "monthly_cost"},
-                                            {"pilot": pilot, "field": "target", "kpi": "Suchzeit"},
-                                            {"pilot": pilot, "field": "name"},
-                                            {"pilot": pilot, "feedback": 0}]  # fmt: skip
+    assert [d for _, _, _, d in logged] == [
+        {"pilot": pilot, "kpis": 1},
+        {"pilot": pilot, "field": "monthly_cost"},
+        {"pilot": pilot, "field": "target", "kpi": "Suchzeit"},
+        {"pilot": pilot, "field": "name"},
+        {"pilot": pilot, "feedback": 0},
+    ]
     assert "700" not in json.dumps([d for *_, d in logged])  # fields, never values
 
 
@@ -101,8 +122,10 @@ def test_exports_erasure_and_the_retention_purge_are_recorded_with_counts(core):
     assert anna.say("ja").text.startswith("🗑️")
     logged = actions(core, "data.")
     assert [(who, what, target) for who, what, target, _ in logged] == [
-        ("slack:T1:UANNA", "data.export", "own data"), (ADMIN, "data.export", "pilot_feedback"),
-        ("slack:T1:UANNA", "data.erase", "own data")]  # fmt: skip
+        ("slack:T1:UANNA", "data.export", "own data"),
+        (ADMIN, "data.export", "pilot_feedback"),
+        ("slack:T1:UANNA", "data.erase", "own data"),
+    ]
     assert logged[1][3] == {"format": "csv", "scope": "slack:T1"}
     assert logged[2][3]["messages"] == 2 and logged[2][3]["profile_name"] == 0
     assert "Budget" not in json.dumps(logged)
@@ -117,8 +140,7 @@ def test_exports_erasure_and_the_retention_purge_are_recorded_with_counts(core):
 
 
 @both_databases
-def test_a_changed_role_configuration_is_recorded_once_at_the_next_start(kb_settings, kb_index, database_url,
-                                                                          tmp_path):  # fmt: skip
+def test_a_changed_role_configuration_is_recorded_once_at_the_next_start(kb_settings, kb_index, database_url, tmp_path):
     first = make_core(kb_settings, kb_index, tmp_path / "a", database_url)
     [(who, _, _, initial)] = actions(first, "roles.")
     assert who == "config" and initial["roles"]["slack:admin"] == ["UADMIN"]
@@ -135,8 +157,9 @@ def test_a_changed_role_configuration_is_recorded_once_at_the_next_start(kb_sett
     assert detail["added"] == {"slack:admin": ["UNEW"], "slack:champion": ["UCHAMP"]}
     assert detail["removed"] == {"slack:admin": ["UADMIN"]}
     lines = Person(changed, "UNEW").say("/audit rollen").text.splitlines()
-    assert lines[1].endswith("· Konfiguration (beim Start übernommen) · Rollen geändert"
-                             " (slack:admin +UNEW −UADMIN; slack:champion +UCHAMP)")  # fmt: skip
+    assert lines[1].endswith(
+        "· Konfiguration (beim Start übernommen) · Rollen geändert (slack:admin +UNEW −UADMIN; slack:champion +UCHAMP)"
+    )
     for core in (first, same, changed):
         core.answers.index.db.dispose()
 

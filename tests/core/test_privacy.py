@@ -81,14 +81,22 @@ class Person:
 
 
 def pilot_of(core: Lotse, workspace: str):
-    return core.services.pilot_store.create(f"console:{workspace}", "Dokumentensuche", "lead", start=date(2026, 10, 1),
-                                   end=date(2027, 3, 31), users=10, anonymous=True,
-                                   kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])  # fmt: skip
+    return core.services.pilot_store.create(
+        f"console:{workspace}",
+        "Dokumentensuche",
+        "lead",
+        start=date(2026, 10, 1),
+        end=date(2027, 3, 31),
+        users=10,
+        anonymous=True,
+        kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)],
+    )
 
 
 def give_feedback(person: Person, anonymous: bool, satisfaction: str, works: str) -> int:
-    reply = person.say("/pilot feedback Dokumentensuche", "ja" if anonymous else "nein", satisfaction, "30", "6",
-                       works, "-", "-")  # fmt: skip
+    reply = person.say(
+        "/pilot feedback Dokumentensuche", "ja" if anonymous else "nein", satisfaction, "30", "6", works, "-", "-"
+    )
     assert reply.text.startswith("✅ Danke!"), reply.text
     return int(re.search(r"\(Eintrag (\d+)", reply.text).group(1))
 
@@ -167,17 +175,27 @@ def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     assert [d["assessment"] for d in data["dialogs"]] == ["readiness"]
     with core.services.pilot_store.db.session() as s:
         assert s.get(PilotFeedbackRow, anonymous).dialog_id is None
-        assert not s.scalar(select(func.count()).where(DialogRow.assessment == f"pilot_feedback_{pilot.id}",
-                                                       DialogRow.conversation.startswith(f"{anna.key}:")))  # fmt: skip
+        assert not s.scalar(
+            select(func.count()).where(
+                DialogRow.assessment == f"pilot_feedback_{pilot.id}", DialogRow.conversation.startswith(f"{anna.key}:")
+            )
+        )
     assert [(f["rating"], f["comment"]) for f in data["answer_feedback"]] == [(5, "prima")]
     (entry,) = data["pilot_feedback"]
     assert (entry["id"], entry["pilot"], entry["anonymous"], entry["satisfaction"], entry["works"]) == (
-        anonymous, "Dokumentensuche", True, 3, "Annas Lob")  # fmt: skip
+        anonymous,
+        "Dokumentensuche",
+        True,
+        3,
+        "Annas Lob",
+    )
     assert entry["minutes_saved_per_week"] == 30 and entry["kpi_values"] == {kpi.name: 6}  # by the KPI's name, readable
     for theirs in ("Datenqualitätsanalyse", "Bens Kritik", "Bens Geheimnis", "ben"):
         assert theirs not in raw
-    assert reply.text.startswith("Ihre Daten als JSON: 2 Nachrichten, 1 Dialoge, 0 Bewertungsergebnisse, "
-                                 "1 Bewertungen von Antworten, 1 Pilot-Rückmeldungen.")  # fmt: skip
+    assert reply.text.startswith(
+        "Ihre Daten als JSON: 2 Nachrichten, 1 Dialoge, 0 Bewertungsergebnisse, "
+        "1 Bewertungen von Antworten, 1 Pilot-Rückmeldungen."
+    )
 
 
 # -- "lösche meine Daten" ----------------------------------------------------------------------------
@@ -191,17 +209,27 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
     bens = use_everything(ben, "Was kostet KI im ersten Jahr?", "Bens Lob", anonymous=False)
     before = stored(core, anna, annas["entry"])
     # dialogs: the readiness check only; the anonymous feedback's dialog went when the entry was stored
-    assert before == {"messages": 2, "dialogs": 1, "answer_feedback": 2, "pilot_feedback": 1, "kpi_values": 1,
-                      "conversation_refs": 1}  # fmt: skip
+    assert before == {
+        "messages": 2,
+        "dialogs": 1,
+        "answer_feedback": 2,
+        "pilot_feedback": 1,
+        "kpi_values": 1,
+        "conversation_refs": 1,
+    }
     bens_before = stored(core, ben, bens["entry"])
     assert results_of(core, workspace) == [("readiness", "anna"), ("readiness", "ben")]
     people = People(core.services.pilot_store.db)
     people.remember(anna.key, "Anna Schmidt")
     people.remember(ben.key, "Ben Berg")
     with core.services.pilot_store.db.session() as s:
-        s.add_all([NoticeRow(user_key=key, kind="test") for key in (anna.key, ben.key)]
-                  + [RateRow(user_key=key, window="m:test", count=1, expires_at=datetime.now(UTC))
-                     for key in (anna.key, ben.key)])  # fmt: skip
+        s.add_all(
+            [NoticeRow(user_key=key, kind="test") for key in (anna.key, ben.key)]
+            + [
+                RateRow(user_key=key, window="m:test", count=1, expires_at=datetime.now(UTC))
+                for key in (anna.key, ben.key)
+            ]
+        )
 
     ask = anna.say("lösche meine Daten")
     assert ask.text.endswith("Wirklich alles löschen? (ja / nein)") and ask.question.step == "confirm"
@@ -213,8 +241,10 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
 
     anna.say("lösche meine Daten")
     erased = anna.say("ja")
-    assert erased.text == ("🗑️ Gelöscht: 2 Nachrichten, 3 Dialoge, 2 Bewertungen, 1 Pilot-Rückmeldungen. "
-                           "Bei 1 Team-Ergebnissen ist Ihr Name entfernt.")  # fmt: skip
+    assert erased.text == (
+        "🗑️ Gelöscht: 2 Nachrichten, 3 Dialoge, 2 Bewertungen, 1 Pilot-Rückmeldungen. "
+        "Bei 1 Team-Ergebnissen ist Ihr Name entfernt."
+    )
     assert stored(core, anna, annas["entry"]) == dict.fromkeys(before, 0)
     assert people.name_of(anna.key) is None and people.name_of(ben.key) == "Ben Berg"
     with core.services.pilot_store.db.session() as s:
@@ -239,8 +269,9 @@ def test_erasure_removes_the_user_from_the_team_records_that_stay(database_servi
     assert "Der 90-Tage-Plan läuft." in anna.say("/plan start 2026-11-30 BY").text
     assert anna.say("/plan erledigt 1.1").text == "Aufgabe 1.1 ist erledigt. ✅"
     assert ben.say("/plan erledigt 1.2").text == "Aufgabe 1.2 ist erledigt. ✅"
-    pilot = core.services.pilot_store.create(f"console:{workspace}", "Annas Pilot", anna.key, start=date(2026, 10, 1),
-                                    end=date(2027, 3, 31))  # fmt: skip
+    pilot = core.services.pilot_store.create(
+        f"console:{workspace}", "Annas Pilot", anna.key, start=date(2026, 10, 1), end=date(2027, 3, 31)
+    )
 
     anna.say("lösche meine Daten")
     assert anna.say("ja").text.startswith("🗑️ Gelöscht:")
@@ -288,8 +319,9 @@ NEW = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 def nudge(key: str, due: datetime, status: str) -> NudgeRow:
-    return NudgeRow(key=key, plan_id=1, target_id=1, channel="console", occurrence=key, kind="week", due_at=due,
-                    status=status)  # fmt: skip
+    return NudgeRow(
+        key=key, plan_id=1, target_id=1, channel="console", occurrence=key, kind="week", due_at=due, status=status
+    )
 
 
 def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
@@ -304,19 +336,42 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
     feedback.general("console:w:anna", 5, "neu")
     DeliveryLog(db).first_time("old-event")
     DeliveryLog(db).first_time("new-event")
-    p = pilots.create("console:w", "Suche", "lead", start=date(2024, 1, 1), end=date(2025, 12, 31),
-                      kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])  # fmt: skip
+    p = pilots.create(
+        "console:w",
+        "Suche",
+        "lead",
+        start=date(2024, 1, 1),
+        end=date(2025, 12, 31),
+        kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)],
+    )
     (kpi,) = pilots.kpis(p.id)
     with db.session() as s:
         old_entry = pilots.add_entry(s, p.id, "console:w:anna", "anna", Entry(3, 10, {kpi.id: 9}), created_at=OLD).id
         edited_entry = pilots.add_entry(s, p.id, "console:w:ben", "ben", Entry(4, 20), created_at=OLD).id
         new_entry = pilots.add_entry(s, p.id, "console:w:carl", "carl", Entry(5, 30), created_at=NEW).id
-        s.add_all([nudge("old-sent", OLD, "sent"), nudge("old-failed", OLD, "failed"),
-                   nudge("old-pending", OLD, "pending"), nudge("new-sent", NEW, "sent")])  # fmt: skip
-        s.add_all([AssessmentResultRow(assessment="readiness", scope="console:w", author="anna", language="de",
-                                       answers="{}", created_at=OLD),
-                   AssessmentResultRow(assessment="readiness", scope="console:w", author="ben", language="de",
-                                       answers="{}", created_at=NEW)])  # fmt: skip
+        s.add_all(
+            [
+                nudge("old-sent", OLD, "sent"),
+                nudge("old-failed", OLD, "failed"),
+                nudge("old-pending", OLD, "pending"),
+                nudge("new-sent", NEW, "sent"),
+            ]
+        )
+        s.add_all(
+            [
+                AssessmentResultRow(
+                    assessment="readiness",
+                    scope="console:w",
+                    author="anna",
+                    language="de",
+                    answers="{}",
+                    created_at=OLD,
+                ),
+                AssessmentResultRow(
+                    assessment="readiness", scope="console:w", author="ben", language="de", answers="{}", created_at=NEW
+                ),
+            ]
+        )
     with db.session() as s:
         s.execute(update(MessageRow).values(created_at=NEW))
         s.execute(update(MessageRow).where(MessageRow.id <= old_answer).values(created_at=OLD))
@@ -328,17 +383,31 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
         s.execute(update(DeliveryRow).values(created_at=NEW))
         s.execute(update(DeliveryRow).where(DeliveryRow.key == "old-event").values(created_at=OLD))
         s.execute(update(PilotFeedbackRow).where(PilotFeedbackRow.id == edited_entry).values(updated_at=NEW))
-        s.add_all([AuditRow(at=OLD, actor="console:w:anna", action="pilot.create", target="1"),
-                   AuditRow(at=NEW, actor="console:w:anna", action="pilot.update", target="1"),
-                   RateRow(user_key="console:w:anna", window="m:old", count=3, expires_at=OLD),
-                   RateRow(user_key="console:w:anna", window="m:new", count=1, expires_at=NEW),
-                   PersonRow(user_key="console:w:anna", name="Anna Alt", updated_at=OLD),
-                   PersonRow(user_key="console:w:ben", name="Ben Neu", updated_at=NEW)])  # fmt: skip
+        s.add_all(
+            [
+                AuditRow(at=OLD, actor="console:w:anna", action="pilot.create", target="1"),
+                AuditRow(at=NEW, actor="console:w:anna", action="pilot.update", target="1"),
+                RateRow(user_key="console:w:anna", window="m:old", count=3, expires_at=OLD),
+                RateRow(user_key="console:w:anna", window="m:new", count=1, expires_at=NEW),
+                PersonRow(user_key="console:w:anna", name="Anna Alt", updated_at=OLD),
+                PersonRow(user_key="console:w:ben", name="Ben Neu", updated_at=NEW),
+            ]
+        )
 
     counts = PersonalData(db, pilots).purge(CUTOFF)
 
-    assert counts == {"messages": 2, "dialogs": 1, "feedback": 1, "pilot_feedback": 1, "deliveries": 1, "nudges": 2,
-                      "results": 1, "audit": 1, "rate_limits": 1, "profile_names": 1}  # fmt: skip
+    assert counts == {
+        "messages": 2,
+        "dialogs": 1,
+        "feedback": 1,
+        "pilot_feedback": 1,
+        "deliveries": 1,
+        "nudges": 2,
+        "results": 1,
+        "audit": 1,
+        "rate_limits": 1,
+        "profile_names": 1,
+    }
     with db.session() as s:
         assert s.scalars(select(MessageRow.text).order_by(MessageRow.id)).all() == ["neue Frage", "neue Antwort"]
         assert s.get(MessageRow, new_answer) is not None
@@ -353,8 +422,11 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
         assert results == ["(gelöscht)", "ben"]  # results stay; the old one loses its author
         # the audit log keeps the retention too; the purge itself is recorded with its counts
         kept = s.execute(select(AuditRow.action, AuditRow.actor, AuditRow.detail).order_by(AuditRow.id)).all()
-        assert [(a, who) for a, who, _ in kept] == [("pilot.create", "lead"), ("pilot.update", "console:w:anna"),
-                                                    ("data.purge", "system")]  # fmt: skip
+        assert [(a, who) for a, who, _ in kept] == [
+            ("pilot.create", "lead"),
+            ("pilot.update", "console:w:anna"),
+            ("data.purge", "system"),
+        ]
         assert json.loads(kept[-1][2]) == {"before": CUTOFF.date().isoformat(), **counts}
         assert s.scalars(select(RateRow.window)).all() == ["m:new"]
         assert s.scalars(select(PersonRow.name)).all() == ["Ben Neu"]  # a name not seen for the period goes

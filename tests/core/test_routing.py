@@ -50,9 +50,13 @@ def test_routes_are_declared_unambiguously():
 
 def test_the_three_language_rules():
     english = (SimpleNamespace(language="en"),)
-    router = Router([Route("c", answer("c"), words=frozenset({"/c"}), language="conversation"),
-                     Route("m", answer("m"), words=frozenset({"/m"}), language="message"),
-                     Route("t", answer("t"), language="turn")])  # fmt: skip
+    router = Router(
+        [
+            Route("c", answer("c"), words=frozenset({"/c"}), language="conversation"),
+            Route("m", answer("m"), words=frozenset({"/m"}), language="message"),
+            Route("t", answer("t"), language="turn"),
+        ]
+    )
     assert router.route(turn("/c Wie geht es weiter mit dem Plan?", history=english))[1].text == "c:en"
     assert router.route(turn("/m Wie geht es weiter mit dem Plan?", history=english))[1].text == "m:de"
     assert router.route(turn("What does the pilot cost?"))[1].text == "t:de"  # a first message keeps "de"

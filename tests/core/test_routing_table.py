@@ -21,9 +21,10 @@ def test_every_message_in_every_state_takes_the_recorded_route(tmp_path, kb_inde
     assert recorded.count("\n") == sum(1 for _ in cases()) + 1, "the table lists other cases than the code tries"
     if now != recorded:
         changed = [
-            line for line in difflib.unified_diff(recorded.splitlines(), now.splitlines(), "recorded", "now", n=0)
+            line
+            for line in difflib.unified_diff(recorded.splitlines(), now.splitlines(), "recorded", "now", n=0)
             if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))
-        ]  # fmt: skip
+        ]
         raise AssertionError(f"{len(changed)} lines differ (first 40):\n" + "\n".join(changed[:40]))
 
 

@@ -20,10 +20,33 @@ def rows(services: Services) -> tuple[int, int]:
 def test_building_every_part_writes_nothing_and_start_writes_once(tmp_path, kb_settings, service):
     settings = Settings(data_dir=tmp_path / "data", knowledge_dir=kb_settings.knowledge_dir)
     services = Services(settings)
-    parts = ["db", "audit", "people", "conversations", "deliveries", "answer_feedback", "references", "roles",
-             "notices", "limiter", "catalog", "results", "dialogs", "pilot_store", "reports", "pilots",
-             "register_store", "register", "audit_view", "personal", "privacy", "status", "plan_spec",
-             "reminders", "plan"]  # fmt: skip
+    parts = [
+        "db",
+        "audit",
+        "people",
+        "conversations",
+        "deliveries",
+        "answer_feedback",
+        "references",
+        "roles",
+        "notices",
+        "limiter",
+        "catalog",
+        "results",
+        "dialogs",
+        "pilot_store",
+        "reports",
+        "pilots",
+        "register_store",
+        "register",
+        "audit_view",
+        "personal",
+        "privacy",
+        "status",
+        "plan_spec",
+        "reminders",
+        "plan",
+    ]
     for part in parts:
         assert getattr(services, part) is getattr(services, part), part  # built once, then kept
     assert rows(services) == (0, 0)

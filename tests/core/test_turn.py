@@ -154,16 +154,29 @@ def test_help_lists_every_routes_help_line_in_the_tables_order(lotse):
     lines = [i18n.text(r.help, "de") for r in lotse.router.routes if r.help]
     assert reply.text.startswith(i18n.text("help", "de")) and reply.text.endswith("\n".join(lines))
     assert [r.name for r in lotse.router.routes if r.help] == [
-        "plan", "pilot", "register", "status", "privacy", "dialog", "command"
-    ]  # fmt: skip
+        "plan",
+        "pilot",
+        "register",
+        "status",
+        "privacy",
+        "dialog",
+        "command",
+    ]
 
 
 def test_a_route_for_admins_in_a_direct_chat_refuses_others_in_one_place(lotse):
     """/audit declares `requires` and `private`; the router refuses before its handler runs."""
 
     def audit(private: bool, admin: bool):
-        message = Incoming("/audit", "U1", channel="slack", workspace="T1", conversation="D1" if private else "C1",
-                           private=private, admin=admin)  # fmt: skip
+        message = Incoming(
+            "/audit",
+            "U1",
+            channel="slack",
+            workspace="T1",
+            conversation="D1" if private else "C1",
+            private=private,
+            admin=admin,
+        )
         return lotse.handle(message)
 
     assert audit(private=True, admin=False).text.startswith("Dieser Befehl ist Administratorinnen")

@@ -46,9 +46,18 @@ def test_readiness_all_four_met(chat):
 
 def test_systems_rated_four_or_five_are_the_candidates_best_first(chat):
     reply = chat.script(
-        "/check systeme", "Ticketsystem", "4", "überspringen", "SAP ERP", "5", "REST-API da", "Fileserver", "2",
-        "überspringen", "fertig",
-    )  # fmt: skip
+        "/check systeme",
+        "Ticketsystem",
+        "4",
+        "überspringen",
+        "SAP ERP",
+        "5",
+        "REST-API da",
+        "Fileserver",
+        "2",
+        "überspringen",
+        "fertig",
+    )
     assert "Kandidaten für frühe KI-Integrationen (Bewertung 4 oder 5): SAP ERP (5), Ticketsystem (4)." in reply.text
     assert "Fileserver" not in reply.text.splitlines()[1]
     assert "Durchschnittliche Bewertung: 3,7" in reply.text
@@ -64,14 +73,37 @@ def test_systems_all_below_four_has_no_candidate_and_names_the_closest(chat):
 def test_data_quality_scores_each_source_lists_tasks_and_flags_rag_archives(chat, engine):
     reply = chat.script(
         "/check datenqualität",
-        "ja", "5", "4", "4", "nein", "nein",  # CRM
-        "ja", "2", "3", "3", "ja", "ja",  # ERP: silo and media break
-        "ja", "4", "4", "5", "nein", "nein", "ja",  # archive with metadata
+        "ja",
+        "5",
+        "4",
+        "4",
+        "nein",
+        "nein",  # CRM
+        "ja",
+        "2",
+        "3",
+        "3",
+        "ja",
+        "ja",  # ERP: silo and media break
+        "ja",
+        "4",
+        "4",
+        "5",
+        "nein",
+        "nein",
+        "ja",  # archive with metadata
         "nein",  # e-mail not used
         "nein",  # project management not used
-        "Fileserver", "2", "3", "3", "3", "nein", "nein", "nein",  # own entry: kind 2 = archive, no metadata
+        "Fileserver",
+        "2",
+        "3",
+        "3",
+        "3",
+        "nein",
+        "nein",
+        "nein",  # own entry: kind 2 = archive, no metadata
         "fertig",
-    )  # fmt: skip
+    )
     text = reply.text
     assert "Bewertete Datenquellen: 4 · Gesamtnote 3,6 von 5." in text
     assert "CRM-System: 4,3 – gut" in text
@@ -89,18 +121,48 @@ def test_data_quality_scores_each_source_lists_tasks_and_flags_rag_archives(chat
     sources = json.loads(result.answers)["sources"]
     names = ["CRM-System", "ERP-Datenbank", "Dokumentenarchiv", "E-Mail-Korrespondenz", "Projektmanagement-Tool"]
     assert [s["name"] for s in sources] == [*names, "Fileserver"]
-    assert sources[5] == {"name": "Fileserver", "in_use": True, "kind": "archive", "completeness": 3, "timeliness": 3,
-                          "consistency": 3, "silo": False, "media_break": False, "metadata": False}  # fmt: skip
+    assert sources[5] == {
+        "name": "Fileserver",
+        "in_use": True,
+        "kind": "archive",
+        "completeness": 3,
+        "timeliness": 3,
+        "consistency": 3,
+        "silo": False,
+        "media_break": False,
+        "metadata": False,
+    }
 
 
 def test_skills_finds_gaps_translators_champions_and_the_training_budget(chat):
     reply = chat.script(
         "/check team",
-        "Anna, Administration", "4", "3", "5", "2", "2", "3", "ja",  # translator, champion, needs training
-        "Ben, Entwicklung", "5", "5", "2", "3", "3", "4", "nein",
-        "Cem, Support", "2", "1", "4", "1", "2", "2", "ja",
+        "Anna, Administration",
+        "4",
+        "3",
+        "5",
+        "2",
+        "2",
+        "3",
+        "ja",  # translator, champion, needs training
+        "Ben, Entwicklung",
+        "5",
+        "5",
+        "2",
+        "3",
+        "3",
+        "4",
+        "nein",
+        "Cem, Support",
+        "2",
+        "1",
+        "4",
+        "1",
+        "2",
+        "2",
+        "ja",
         "fertig",
-    )  # fmt: skip
+    )
     text = reply.text
     assert "Erfasste Personen: 3 · Team-Durchschnitt" in text
     # team means: api 3.7, programming 3.0, process 3.7, ml_llm 2.0, prompting 2.3, data_etl 3.0
@@ -117,12 +179,24 @@ def test_skills_finds_gaps_translators_champions_and_the_training_budget(chat):
 def test_use_cases_rank_high_value_at_moderate_effort_first_and_share_ranks_on_ties(chat, engine):
     reply = chat.script(
         "/check use cases",
-        "Dokumentensuche", "4", "5", "3",  # priority 6, value 5
-        "Ticket-Kategorisierung", "4", "4", "2",  # priority 6, value 4, quick win
-        "Standard-E-Mails", "4", "4", "2",  # identical: tie with the ticket case
-        "Kundenkorrespondenz automatisch", "2", "2", "5",  # avoid
+        "Dokumentensuche",
+        "4",
+        "5",
+        "3",  # priority 6, value 5
+        "Ticket-Kategorisierung",
+        "4",
+        "4",
+        "2",  # priority 6, value 4, quick win
+        "Standard-E-Mails",
+        "4",
+        "4",
+        "2",  # identical: tie with the ticket case
+        "Kundenkorrespondenz automatisch",
+        "2",
+        "2",
+        "5",  # avoid
         "fertig",
-    )  # fmt: skip
+    )
     lines = reply.text.splitlines()
     ranked = [line for line in lines if line[:2] in ("1.", "2.", "4.")]
     assert ranked[0].startswith("1. Dokumentensuche – Priorität 6")
@@ -138,11 +212,23 @@ def test_use_cases_rank_high_value_at_moderate_effort_first_and_share_ranks_on_t
 def test_risks_are_sorted_by_likelihood_times_impact_with_their_mitigation(chat):
     reply = chat.script(
         "/check risiken",
-        "Unerwartete KI-Antworten", "1", "3", "3", "Quellenpflicht und Freigabe",
-        "Datenschutzverstoß", "rechtlich", "3", "5", "Auftragsverarbeitung prüfen",
-        "Systemausfall", "technisch", "2", "3", "Fallback auf manuellen Prozess",
+        "Unerwartete KI-Antworten",
+        "1",
+        "3",
+        "3",
+        "Quellenpflicht und Freigabe",
+        "Datenschutzverstoß",
+        "rechtlich",
+        "3",
+        "5",
+        "Auftragsverarbeitung prüfen",
+        "Systemausfall",
+        "technisch",
+        "2",
+        "3",
+        "Fallback auf manuellen Prozess",
         "fertig",
-    )  # fmt: skip
+    )
     lines = [line for line in reply.text.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert lines[0].startswith("1. Datenschutzverstoß (Rechtlich): 3 × 5 = 15, hoch → Maßnahme: Auftragsverarbeitung")
     assert lines[1].startswith("2. Unerwartete KI-Antworten (Technisch): 3 × 3 = 9, mittel")

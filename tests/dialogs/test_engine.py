@@ -325,10 +325,16 @@ def test_a_preset_added_to_the_file_mid_run_does_not_take_over_another_items_ans
     assert reply.question.step == "in_use" and reply.question.progress.endswith("Wiki")  # the new preset is asked
     reply = chat.script(
         "nein",  # wiki not used
-        "2", "3", "3", "ja", "ja",  # ERP, whose "in use" was kept
-        "nein", "nein", "nein",  # archive, e-mail, project management not used
+        "2",
+        "3",
+        "3",
+        "ja",
+        "ja",  # ERP, whose "in use" was kept
+        "nein",
+        "nein",
+        "nein",  # archive, e-mail, project management not used
         "fertig",
-    )  # fmt: skip
+    )
     assert "CRM-System: 4,3 – gut" in reply.text and "ERP-Datenbank: 2,7 – schwach" in reply.text
 
 

@@ -111,8 +111,9 @@ class FakeConnector:
         return web.json_response({"id": request.match_info["activity"]})
 
     async def _metadata(self, _request: web.Request) -> web.Response:
-        return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.url}keys",
-                                  "id_token_signing_alg_values_supported": ["RS256"]})  # fmt: skip
+        return web.json_response(
+            {"issuer": ISSUER, "jwks_uri": f"{self.url}keys", "id_token_signing_alg_values_supported": ["RS256"]}
+        )
 
     async def _keys(self, _request: web.Request) -> web.Response:
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))

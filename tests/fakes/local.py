@@ -43,8 +43,13 @@ async def start_serve(
     port = free_port()
     log = open(stderr, "w+b") if stderr is not None else tempfile.TemporaryFile()
     with log:
-        process = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port)], env=env,
-                                   cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.app.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as session:
             for _ in range(int(timeout * 10)):

@@ -88,18 +88,33 @@ class FakeOpenAI:
                 for n, piece in enumerate(pieces):
                     delta = {"role": "assistant", "content": piece} if n == 0 else {"content": piece}
                     choice = {"index": 0, "delta": delta, "finish_reason": None}
-                    chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
-                             "model": "test", "choices": [choice]}  # fmt: skip
+                    chunk = {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": "test",
+                        "choices": [choice],
+                    }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
                     time.sleep(fake.stream_delay)
-                done = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
-                        "model": "test", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}  # fmt: skip
+                done = {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": "test",
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                }
                 self.wfile.write(f"data: {json.dumps(done)}\n\n".encode())
                 if usage:  # stream_options.include_usage: a last chunk without choices carries the usage
-                    last = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
-                            "model": "test", "choices": [],
-                            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}  # fmt: skip
+                    last = {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": "test",
+                        "choices": [],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                    }
                     self.wfile.write(f"data: {json.dumps(last)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
@@ -148,8 +163,10 @@ class FakeOpenAI:
 
 _NEGATION = re.compile(r"\b(?:never|not|don't|no|nie|niemals|nicht|kein|keine|keinen)\b", re.IGNORECASE)
 _QUOTED = re.compile(r"[\"„“”'«»‚‘’]([^\"„“”«»‘’]{1,300})[\"„“”'«»‚‘’]")
-_URLISH = re.compile(r"!?\[[^\]]*\]\([^)\s]+\)|<https?://[^>]+>|https?://[^\s\"'„“”]+|\b[\w-]+\.(?:example|com|net|org|io)"
-                     r"/[^\s\"'„“”]*")  # fmt: skip
+_URLISH = re.compile(
+    r"!?\[[^\]]*\]\([^)\s]+\)|<https?://[^>]+>|https?://[^\s\"'„“”]+|\b[\w-]+\.(?:example|com|net|org|io)"
+    r"/[^\s\"'„“”]*"
+)
 _MENTION = re.compile(r"<![a-z^]+(?:\|[^>]*)?>|<@[A-Z0-9]+>|<#C[A-Z0-9]+>|(?<!\w)@(?:channel|here|everyone)\b")
 _MARKUP = re.compile(r"<(?:script|img|iframe|a|svg|style)\b[^>]*>(?:[^<]*</\w+>)?", re.IGNORECASE)
 _REVEAL = re.compile(
@@ -160,17 +177,17 @@ _REVEAL = re.compile(
     r"text (?:oben|darüber|davor)|configuration|konfiguration|initial prompt|your rules|deine regeln|ihre regeln|"
     r"vorgaben)",
     re.IGNORECASE,
-)  # fmt: skip
+)
 _APPEND = re.compile(
     r"\b(?:append|add|end|häng\w*|füg\w*|schreib\w*|beende\w*|schließ\w*)\b.{0,120}?(?:every|each|all|your|jede|jeder|alle|"
     r"deine|ihre)\s+(?:answer|reply|response|antwort|nachricht)",
     re.IGNORECASE,
-)  # fmt: skip
+)
 _SAY = re.compile(
     r"(?:\bsay|\bwrite|\bprint|\boutput|\brespond|\breply|\banswer|\bstart|\bbegin|\binclude|\binsert|\badd|"
     r"\bsag\w*|\bschreib\w*|\bantworte\w*|\bgib|\bbeginne\w*|\bfüge|\bhänge|\bsetze|\bnenn\w*|\berwähn\w*|\bmention)\b",
     re.IGNORECASE,
-)  # fmt: skip
+)
 
 
 def _sentences(text: str) -> list[str]:

@@ -111,8 +111,9 @@ class FakeSlack:
         self.calls.append(call)
         if retry_after is not None:
             call.params["_status"] = 429
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers={"Retry-After": str(retry_after)})  # fmt: skip
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(retry_after)}
+            )
         if method in self.failing and params.get("blocks"):
             call.params["_status"] = 400
             return web.json_response({"ok": False, "error": self.failing.pop(method)})
@@ -127,8 +128,14 @@ class FakeSlack:
     def _answer(self, method: str, params: dict) -> dict:
         ok = {"ok": True}
         if method == "auth.test":
-            return {**ok, "user_id": self.bot_user, "bot_id": "BBOT", "team_id": self.team_id, "team": "Test",
-                    "url": "https://test.slack.com/"}  # fmt: skip
+            return {
+                **ok,
+                "user_id": self.bot_user,
+                "bot_id": "BBOT",
+                "team_id": self.team_id,
+                "team": "Test",
+                "url": "https://test.slack.com/",
+            }
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "chat.startStream"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {**ok, "channel": params.get("channel"), "ts": ts, "message_ts": ts}

@@ -33,13 +33,23 @@ class Delivery:
 
 def dm_event(team: str, channel: str, user: str, text: str, ts: str, event_id: str) -> str:
     event = {"type": "message", "channel": channel, "channel_type": "im", "user": user, "text": text, "ts": ts}
-    return json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
-                       "event_id": event_id, "event_time": int(time.time()), "event": event})  # fmt: skip
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": team,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    )
 
 
 class SlackSender:
-    def __init__(self, secret: str, replicas: list[str], delays: tuple[float, ...] = DELAYS,
-                 timeout: float = TIMEOUT) -> None:  # fmt: skip
+    def __init__(
+        self, secret: str, replicas: list[str], delays: tuple[float, ...] = DELAYS, timeout: float = TIMEOUT
+    ) -> None:
         self.secret = secret
         self.replicas = replicas
         self.delays = delays
@@ -53,8 +63,12 @@ class SlackSender:
                 headers.update({"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_error"})
             started = time.monotonic()
             try:
-                async with session.post(f"{self.replicas[replica]}/slack/events", data=body, headers=headers,
-                                        timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:  # fmt: skip
+                async with session.post(
+                    f"{self.replicas[replica]}/slack/events",
+                    data=body,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=self.timeout),
+                ) as response:
                     await response.read()
                     status = str(response.status)
             except TimeoutError:
@@ -69,8 +83,9 @@ class SlackSender:
                 replica = (replica + 1) % len(self.replicas)
         return delivery
 
-    async def flood(self, session: aiohttp.ClientSession, events: list[tuple[str, str, str]], rate: float,
-                    on_sent=None) -> list[Delivery]:  # fmt: skip
+    async def flood(
+        self, session: aiohttp.ClientSession, events: list[tuple[str, str, str]], rate: float, on_sent=None
+    ) -> list[Delivery]:
         """`events`: (event_id, channel, body), offered at `rate` per second round-robin (open loop: each
         goes out on the clock, whatever happened to the ones before). `on_sent(n)` is awaited after the
         n-th event went out (a test injects its fault there)."""

@@ -169,8 +169,9 @@ def test_documents_added_to_an_existing_store_are_found_by_the_next_vector_query
     # the knowledge base, ingested and closed by another process (`lotse ingest`), then opened here
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_"))}
     env.update(LOTSE_DATA_DIR=str(tmp_path / "base"), LOTSE_KNOWLEDGE_DIR=str(kb_settings.knowledge_dir))
-    done = subprocess.run([sys.executable, "-m", "bot.app.cli", "ingest"], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", "ingest"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     extra = tmp_path / "extra"
     extra.mkdir()

@@ -37,8 +37,13 @@ def server():
 
 
 def with_fake_model(settings: Settings, server: FakeOpenAI) -> Settings:
-    return Settings(data_dir=settings.data_dir, database_url=settings.database_url, chroma_url=settings.chroma_url,
-                    embedding_model="fake-embed", llm=LLMSettings(base_url=server.base_url))  # fmt: skip
+    return Settings(
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
+        chroma_url=settings.chroma_url,
+        embedding_model="fake-embed",
+        llm=LLMSettings(base_url=server.base_url),
+    )
 
 
 def use(monkeypatch, data_dir: Path, database_url: str, folder: Path, server: FakeOpenAI | None) -> None:
@@ -71,8 +76,9 @@ def test_another_model_is_refused_until_lotse_ingest_rebuild_changes_it_and_noth
     # the same data folder (a single Lotse) or another (a replica) with another model: refused, nothing changed
     for data_dir in ("one", "two"):
         other = KnowledgeIndex(with_fake_model(Settings(data_dir=tmp_path / data_dir, database_url=url), server))
-        with pytest.raises(ModelMismatch, match=f"built with the embedding model {model}, and this Lotse is set "
-                                                "to openai-fake-embed") as refused:  # fmt: skip
+        with pytest.raises(
+            ModelMismatch, match=f"built with the embedding model {model}, and this Lotse is set to openai-fake-embed"
+        ) as refused:
             other.vectors  # noqa: B018
         assert "lotse ingest --rebuild" in str(refused.value)
     use(monkeypatch, tmp_path / "two", url, folder, server)

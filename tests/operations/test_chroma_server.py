@@ -40,8 +40,12 @@ def test_ingest_and_questions_through_the_chroma_server(chroma_url, tmp_path, se
         assert answer.answered and answer.sources, question
 
     # a second Lotse on the same database and server: no ingest of its own, the same answers
-    replica = Settings(data_dir=tmp_path / "b", knowledge_dir=KNOWLEDGE, chroma_url=chroma_url,
-                       database_url=f"sqlite:///{tmp_path / 'a' / 'lotse.db'}")  # fmt: skip
+    replica = Settings(
+        data_dir=tmp_path / "b",
+        knowledge_dir=KNOWLEDGE,
+        chroma_url=chroma_url,
+        database_url=f"sqlite:///{tmp_path / 'a' / 'lotse.db'}",
+    )
     second = open_answers(replica)
     assert second.index.lexical.is_built and not (tmp_path / "b" / "chroma").exists()
     for question in QUESTIONS:

@@ -85,26 +85,47 @@ def test_every_variable_of_the_env_example_reaches_the_containers():
 def local_environment(tmp_path: Path, database: str, chroma: str, name: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
     env.update({k: v for k, v in compose_environment().items() if v != ""})
-    env.update(LOTSE_DATABASE_URL=database, LOTSE_CHROMA_URL=chroma, LOTSE_DATA_DIR=str(tmp_path / name),
-               LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE), **extra)  # fmt: skip
+    env.update(
+        LOTSE_DATABASE_URL=database,
+        LOTSE_CHROMA_URL=chroma,
+        LOTSE_DATA_DIR=str(tmp_path / name),
+        LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE),
+        **extra,
+    )
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"  # `lotse` as installed in the image
     return env
 
 
 async def test_what_compose_runs_works_init_then_two_replicas_then_the_health_check(tmp_path, postgres_url, chroma_url):
     services = COMPOSE["services"]
-    init = subprocess.run(["lotse", *services["init"]["command"]], env=local_environment(tmp_path, postgres_url,
-                          chroma_url, "init"), cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
+    init = subprocess.run(
+        ["lotse", *services["init"]["command"]],
+        env=local_environment(tmp_path, postgres_url, chroma_url, "init"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert init.returncode == 0, init.stderr
     assert "database schema: none → " in init.stderr and " added," in init.stderr
-    again = subprocess.run(["lotse", *services["init"]["command"]], env=local_environment(tmp_path, postgres_url,
-                           chroma_url, "init"), cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
+    again = subprocess.run(
+        ["lotse", *services["init"]["command"]],
+        env=local_environment(tmp_path, postgres_url, chroma_url, "init"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert again.returncode == 0 and "0 added, 0 updated" in again.stderr, again.stderr  # a restart of init
 
     processes = []
     fake = await FakeSlack(team_id="TDEPLOY").start()  # a channel to serve: Slack in HTTP mode, the fake Web API
-    slack = dict(SLACK_BOT_TOKEN="xoxb-deploy", SLACK_SIGNING_SECRET="deploy-secret", SLACK_API_URL=fake.api_url,
-                 SLACK_TEAM_ID="TDEPLOY")  # fmt: skip
+    slack = dict(
+        SLACK_BOT_TOKEN="xoxb-deploy",
+        SLACK_SIGNING_SECRET="deploy-secret",
+        SLACK_API_URL=fake.api_url,
+        SLACK_TEAM_ID="TDEPLOY",
+    )
     try:
         for name in ("lotse-1", "lotse-2"):
             command = services[name]["command"]
@@ -117,8 +138,12 @@ async def test_what_compose_runs_works_init_then_two_replicas_then_the_health_ch
         async with aiohttp.ClientSession() as session:
             for _, base in processes:
                 port = base.rsplit(":", 1)[1]
-                check = subprocess.run([sys.executable, "-c", health[2].replace(":3978/", f":{port}/")],
-                                       capture_output=True, text=True, timeout=30)  # fmt: skip
+                check = subprocess.run(
+                    [sys.executable, "-c", health[2].replace(":3978/", f":{port}/")],
+                    capture_output=True,
+                    text=True,
+                    timeout=30,
+                )
                 assert check.returncode == 0, check.stderr
                 async with session.get(base + "/readyz") as response:
                     assert response.status == 200

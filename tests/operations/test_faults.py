@@ -46,23 +46,32 @@ def own_postgres():
 
 
 def ingested(tmp_path: Path, url: str, chroma: str | None = None) -> None:
-    index = KnowledgeIndex(Settings(data_dir=tmp_path / "ingest", knowledge_dir=KNOWLEDGE, database_url=url,
-                                    chroma_url=chroma))  # fmt: skip
+    index = KnowledgeIndex(
+        Settings(data_dir=tmp_path / "ingest", knowledge_dir=KNOWLEDGE, database_url=url, chroma_url=chroma)
+    )
     assert not ingest(index, [KNOWLEDGE], progress=False).failed
     index.db.dispose()
 
 
-def replica_env(tmp_path: Path, name: str, url: str, fake: FakeSlack | None = None, chroma: str | None = None,
-                **extra: str) -> dict:  # fmt: skip
+def replica_env(
+    tmp_path: Path, name: str, url: str, fake: FakeSlack | None = None, chroma: str | None = None, **extra: str
+) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
-    env.update(LOTSE_DATA_DIR=str(tmp_path / name), LOTSE_DATABASE_URL=url, LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE),
-               LOTSE_SCHEDULER="0", LOTSE_INBOX_LEASE="2", LOTSE_RATE_PER_MINUTE="0",
-               LOTSE_RATE_PER_HOUR="0")  # fmt: skip
+    env.update(
+        LOTSE_DATA_DIR=str(tmp_path / name),
+        LOTSE_DATABASE_URL=url,
+        LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE),
+        LOTSE_SCHEDULER="0",
+        LOTSE_INBOX_LEASE="2",
+        LOTSE_RATE_PER_MINUTE="0",
+        LOTSE_RATE_PER_HOUR="0",
+    )
     if chroma is not None:  # one Chroma server: a replica starts without embedding the knowledge base again
         env["LOTSE_CHROMA_URL"] = chroma
     if fake is not None:
-        env.update(SLACK_BOT_TOKEN="xoxb-fault", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.api_url,
-                   SLACK_TEAM_ID=TEAM)  # fmt: skip
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-fault", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.api_url, SLACK_TEAM_ID=TEAM
+        )
     env.update(extra)
     return env
 
@@ -71,8 +80,14 @@ async def replicas(tmp_path: Path, url: str, fake: FakeSlack, chroma: str | None
     started = []
     for number in range(count):
         try:
-            started.append(await start_serve(replica_env(tmp_path, f"r{number}", url, fake, chroma, **extra), ROOT,
-                                             ready="/readyz", stderr=tmp_path / f"r{number}.log"))  # fmt: skip
+            started.append(
+                await start_serve(
+                    replica_env(tmp_path, f"r{number}", url, fake, chroma, **extra),
+                    ROOT,
+                    ready="/readyz",
+                    stderr=tmp_path / f"r{number}.log",
+                )
+            )
         except RuntimeError as exc:
             for process, _ in started:
                 process.kill()
@@ -86,8 +101,14 @@ def events(count: int, prefix: str) -> list[tuple[str, str, str]]:
     made = []
     for n in range(count):
         channel = f"D{prefix}{n:04d}"
-        body = dm_event(TEAM, channel, f"U{prefix}{n:04d}", f"{QUESTION} (Ticket {n})", f"{now + n / 1000:.6f}",
-                        f"Ev{prefix}{n:04d}")  # fmt: skip
+        body = dm_event(
+            TEAM,
+            channel,
+            f"U{prefix}{n:04d}",
+            f"{QUESTION} (Ticket {n})",
+            f"{now + n / 1000:.6f}",
+            f"Ev{prefix}{n:04d}",
+        )
         made.append((f"Ev{prefix}{n:04d}", channel, body))
     return made
 
@@ -118,8 +139,9 @@ def assert_exactly_once(counted: Counter, channels: list[str], deliveries) -> No
     lost = [c for c in channels if counted[c] == 0]
     doubled = [c for c in channels if counted[c] > 1]
     unacked = [d.event_id for d in deliveries if not d.acknowledged]
-    assert not lost and not doubled, f"lost {lost[:5]} ({len(lost)}), doubled {doubled[:5]} ({len(doubled)}), " \
-                                     f"never acknowledged {len(unacked)}"  # fmt: skip
+    assert not lost and not doubled, (
+        f"lost {lost[:5]} ({len(lost)}), doubled {doubled[:5]} ({len(doubled)}), never acknowledged {len(unacked)}"
+    )
 
 
 @needs_server
@@ -128,9 +150,13 @@ async def test_events_during_a_database_outage_get_503_and_are_answered_once_whe
     200 for something not stored; the retry after the restart is answered once."""
     ingested(tmp_path, own_postgres.url)
     fake = await FakeSlack(team_id=TEAM).start()
-    settings = Settings(data_dir=tmp_path / "inproc", knowledge_dir=KNOWLEDGE, database_url=own_postgres.url,
-                        slack=SlackSettings(bot_token="xoxb-x", signing_secret=SECRET, api_url=fake.api_url,
-                                            team_id=TEAM), scheduler=False)  # fmt: skip
+    settings = Settings(
+        data_dir=tmp_path / "inproc",
+        knowledge_dir=KNOWLEDGE,
+        database_url=own_postgres.url,
+        slack=SlackSettings(bot_token="xoxb-x", signing_secret=SECRET, api_url=fake.api_url, team_id=TEAM),
+        scheduler=False,
+    )
     from bot.answering import AnswerService
 
     core = build_core(settings, AnswerService(settings))
@@ -171,8 +197,16 @@ async def slow_flood_with_a_signal(tmp_path, postgres_url, chroma_url, sig: int,
     fake = await FakeSlack(team_id=TEAM).start()
     with FakeOpenAI() as llm:
         llm.behaviour, llm.delay = "slow", 0.2
-        started = await replicas(tmp_path, postgres_url, fake, chroma_url, OPENAI_API_KEY="sk-fake",
-                                 OPENAI_BASE_URL=llm.base_url, LOTSE_LLM_MODEL="fake-model", **extra)  # fmt: skip
+        started = await replicas(
+            tmp_path,
+            postgres_url,
+            fake,
+            chroma_url,
+            OPENAI_API_KEY="sk-fake",
+            OPENAI_BASE_URL=llm.base_url,
+            LOTSE_LLM_MODEL="fake-model",
+            **extra,
+        )
         sender = SlackSender(SECRET, [base for _, base in started])
         flood = events(60, prefix)
 
@@ -201,8 +235,9 @@ async def test_a_replica_killed_in_a_flood_leaves_its_turns_to_the_other(tmp_pat
 
 
 async def test_sigterm_in_a_flood_finishes_or_hands_over_every_turn_and_exits_0(tmp_path, postgres_url, chroma_url):
-    code, _ = await slow_flood_with_a_signal(tmp_path, postgres_url, chroma_url, signal.SIGTERM, "T",
-                                             LOTSE_STOP_GRACE="1")  # fmt: skip
+    code, _ = await slow_flood_with_a_signal(
+        tmp_path, postgres_url, chroma_url, signal.SIGTERM, "T", LOTSE_STOP_GRACE="1"
+    )
     assert code == 0
     log = (tmp_path / "r0.log").read_text(errors="replace")
     assert "stopping: no new events" in log and "stopped" in log
@@ -279,16 +314,26 @@ async def test_serve_waits_for_the_database_instead_of_exiting(tmp_path, own_pos
 async def test_socket_mode_does_not_ack_an_event_it_could_not_record(tmp_path, own_postgres):
     ingested(tmp_path, own_postgres.url)
     fake = await FakeSlack(team_id=TEAM).start()
-    settings = Settings(data_dir=tmp_path / "sock", knowledge_dir=KNOWLEDGE, database_url=own_postgres.url,
-                        slack=SlackSettings(bot_token="xoxb-x", app_token="xapp-x", api_url=fake.api_url,
-                                            team_id=TEAM), scheduler=False)  # fmt: skip
+    settings = Settings(
+        data_dir=tmp_path / "sock",
+        knowledge_dir=KNOWLEDGE,
+        database_url=own_postgres.url,
+        slack=SlackSettings(bot_token="xoxb-x", app_token="xapp-x", api_url=fake.api_url, team_id=TEAM),
+        scheduler=False,
+    )
     from bot.answering import AnswerService
 
     core = build_core(settings, AnswerService(settings))
     running = asyncio.create_task(server.run(core, settings, "127.0.0.1", 0, asyncio.Event()))
     [(_, channel, body)] = events(1, "S")
-    envelope = {"envelope_id": "env-down", "type": "events_api", "accepts_response_payload": False,
-                "retry_attempt": 0, "retry_reason": "", "payload": json.loads(body)}  # fmt: skip
+    envelope = {
+        "envelope_id": "env-down",
+        "type": "events_api",
+        "accepts_response_payload": False,
+        "retry_attempt": 0,
+        "retry_reason": "",
+        "payload": json.loads(body),
+    }
     try:
         await fake.wait_for("apps.connections.open")
         own_postgres.kill()
@@ -316,14 +361,28 @@ async def test_a_teams_turn_of_a_killed_replica_is_answered_by_the_other(tmp_pat
         llm.behaviour, llm.delay = "slow", 3.0
         started = []
         for name in ("t0", "t1"):
-            env = replica_env(tmp_path, name, postgres_url, None, chroma_url, LOTSE_TEAMS_ALLOW_ANONYMOUS="1",
-                              OPENAI_API_KEY="sk-fake", OPENAI_BASE_URL=llm.base_url,
-                              LOTSE_LLM_MODEL="fake-model")  # fmt: skip
+            env = replica_env(
+                tmp_path,
+                name,
+                postgres_url,
+                None,
+                chroma_url,
+                LOTSE_TEAMS_ALLOW_ANONYMOUS="1",
+                OPENAI_API_KEY="sk-fake",
+                OPENAI_BASE_URL=llm.base_url,
+                LOTSE_LLM_MODEL="fake-model",
+            )
             started.append(await start_serve(env, ROOT, ready="/readyz", stderr=tmp_path / f"{name}.log"))
-        activity = {"type": "message", "id": "act-kill", "channelId": "msteams", "serviceUrl": connector.url,
-                    "from": {"id": "29:anna", "aadObjectId": "aad-anna"}, "recipient": {"id": "28:bot"},
-                    "conversation": {"id": "a:conv-kill", "conversationType": "personal"},
-                    "text": QUESTION}  # fmt: skip
+        activity = {
+            "type": "message",
+            "id": "act-kill",
+            "channelId": "msteams",
+            "serviceUrl": connector.url,
+            "from": {"id": "29:anna", "aadObjectId": "aad-anna"},
+            "recipient": {"id": "28:bot"},
+            "conversation": {"id": "a:conv-kill", "conversationType": "personal"},
+            "text": QUESTION,
+        }
         try:
             async with aiohttp.ClientSession() as session:
                 posting = asyncio.create_task(session.post(f"{started[0][1]}/api/messages", json=activity))

@@ -41,26 +41,30 @@ async def test_healthz_readyz_and_metrics(kb_settings, service):
         assert status == 200 and '"database": "ok"' in body and '"vector_store": "ok"' in body
 
         _, before = await get(base, "/metrics")
-        await asyncio.to_thread(core.handle, Incoming("Wie viel Budget brauchen wir pro Person für KI-Schulungen?",
-                                                      "anna", workspace="ops"))  # fmt: skip
+        await asyncio.to_thread(
+            core.handle, Incoming("Wie viel Budget brauchen wir pro Person für KI-Schulungen?", "anna", workspace="ops")
+        )
         await asyncio.to_thread(core.handle, Incoming("Wie ist das Wetter morgen in Hamburg?", "anna", workspace="ops"))
         await asyncio.to_thread(core.handle, Incoming("/check readiness", "ben", workspace="ops"))
         await asyncio.to_thread(core.handle, Incoming("vielleicht", "ben", workspace="ops"))  # not yes/no
         await asyncio.to_thread(core.handle, Incoming("ja", "ben", workspace="ops"))
         status, after = await get(base, "/metrics")
         assert status == 200
-        for name, labels, delta in (("lotse_questions_total", {"channel": "console", "outcome": "answered"}, 1),
-                                    ("lotse_questions_total", {"channel": "console", "outcome": "refused"}, 1),
-                                    ("lotse_dialog_steps_total", {"result": "invalid"}, 1),
-                                    ("lotse_dialog_steps_total", {"result": "answered"}, 1)):  # fmt: skip
+        for name, labels, delta in (
+            ("lotse_questions_total", {"channel": "console", "outcome": "answered"}, 1),
+            ("lotse_questions_total", {"channel": "console", "outcome": "refused"}, 1),
+            ("lotse_dialog_steps_total", {"result": "invalid"}, 1),
+            ("lotse_dialog_steps_total", {"result": "answered"}, 1),
+        ):
             assert sample(after, name, **labels) - sample(before, name, **labels) == delta, (name, labels)
         assert "Hamburg" not in after and "anna" not in after  # no message text, no user
     finally:
         await runner.cleanup()
 
 
-async def test_readyz_is_red_while_the_database_is_gone_and_green_when_it_is_back(kb_settings, service,
-                                                                                  postgres_url, tmp_path):  # fmt: skip
+async def test_readyz_is_red_while_the_database_is_gone_and_green_when_it_is_back(
+    kb_settings, service, postgres_url, tmp_path
+):
     settings = dataclasses.replace(kb_settings, data_dir=tmp_path / "data", database_url=postgres_url)
     core = build_core(settings)
     runner, base = await serve_local(build_app(core, settings))

@@ -29,8 +29,12 @@ def test_a_json_line_carries_the_request_id_and_the_error():
         line = json.loads(JsonFormatter().format(record))
     finally:
         REQUEST_ID.reset(token)
-    assert (line["level"], line["logger"], line["message"], line["request_id"]) == ("ERROR", "lotse.x", "failed: it",
-                                                                                    "req-42")  # fmt: skip
+    assert (line["level"], line["logger"], line["message"], line["request_id"]) == (
+        "ERROR",
+        "lotse.x",
+        "failed: it",
+        "req-42",
+    )
     assert "ValueError: boom" in line["error"] and line["time"].endswith("+00:00")
 
 
@@ -54,11 +58,16 @@ def test_lotse_logs_json_lines_without_what_the_user_asked(kb_settings, guard_di
     with socket.socket() as probe:  # a port on 127.0.0.1 that nothing listens on: the LLM fails at once
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = lotse(["-v", "ask", question], kb_settings.data_dir, guard_dir, LOTSE_LOG_FORMAT="json",
-                   OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", LOTSE_LLM_RETRIES="0")  # fmt: skip
+    result = lotse(
+        ["-v", "ask", question],
+        kb_settings.data_dir,
+        guard_dir,
+        LOTSE_LOG_FORMAT="json",
+        OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1",
+        LOTSE_LLM_RETRIES="0",
+    )
     assert result.returncode == 0, result.stderr
     entries = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]  # each one JSON object
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
-    assert any(e["message"] == "the LLM did not answer (connection failed); the answer is extractive"
-               for e in entries)  # fmt: skip
+    assert any(e["message"] == "the LLM did not answer (connection failed); the answer is extractive" for e in entries)
     assert "Budget" not in result.stderr and "KI-Schulungen" not in result.stderr

@@ -104,8 +104,9 @@ def test_with_upgrades_at_start_off_an_old_schema_is_refused_with_what_to_run(db
 
 
 def lotse(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_lotse_db_upgrade_and_status_from_the_command_line(tmp_path, postgres_url):

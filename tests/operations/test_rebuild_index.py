@@ -39,8 +39,9 @@ def test_a_replica_with_its_own_embedded_store_builds_it_from_the_shared_databas
 def lotse(*args: str, data_dir) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
     env.update(LOTSE_DATA_DIR=str(data_dir), LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE))
-    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_lotse_ingest_rebuild_restores_a_lost_index_from_the_database(kb_settings, tmp_path):

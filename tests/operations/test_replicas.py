@@ -27,9 +27,16 @@ TEAM = "TREP"
 
 async def serve(fake: FakeSlack, data_dir: Path, database: str, chroma: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
-    env.update(LOTSE_DATA_DIR=str(data_dir), LOTSE_DATABASE_URL=database, LOTSE_CHROMA_URL=chroma,
-               LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE), SLACK_BOT_TOKEN="xoxb-replica", SLACK_SIGNING_SECRET=SECRET,
-               SLACK_API_URL=fake.api_url, SLACK_TEAM_ID=TEAM)  # fmt: skip
+    env.update(
+        LOTSE_DATA_DIR=str(data_dir),
+        LOTSE_DATABASE_URL=database,
+        LOTSE_CHROMA_URL=chroma,
+        LOTSE_KNOWLEDGE_DIR=str(KNOWLEDGE),
+        SLACK_BOT_TOKEN="xoxb-replica",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+        SLACK_TEAM_ID=TEAM,
+    )
     try:
         return await start_serve(env, ROOT, ready="/readyz")
     except RuntimeError as exc:
@@ -44,13 +51,23 @@ async def post_event(session: aiohttp.ClientSession, base: str, body: str) -> in
 
 def event(text: str, ts: str, event_id: str, user: str = "UANNA") -> str:
     message = {"type": "message", "channel": "DREP1", "channel_type": "im", "user": user, "text": text, "ts": ts}
-    return json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-                       "event_id": event_id, "event_time": 1700000000, "event": message})  # fmt: skip
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": TEAM,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1700000000,
+            "event": message,
+        }
+    )
 
 
 async def test_two_replicas_answer_an_event_once_and_share_a_dialog(tmp_path, postgres_url, chroma_url):
-    shared = Settings(data_dir=tmp_path / "ingest", knowledge_dir=KNOWLEDGE, database_url=postgres_url,
-                      chroma_url=chroma_url)  # fmt: skip
+    shared = Settings(
+        data_dir=tmp_path / "ingest", knowledge_dir=KNOWLEDGE, database_url=postgres_url, chroma_url=chroma_url
+    )
     index = KnowledgeIndex(shared)
     assert not ingest(index, [KNOWLEDGE], progress=False).failed
     index.db.dispose()
@@ -107,10 +124,19 @@ async def test_a_running_replica_answers_from_documents_another_process_ingested
                 "# Kantine\n## Öffnungszeiten\nDie Kantine öffnet um 11:30 Uhr.\n", "utf-8"
             )
             env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_"))}
-            env.update(LOTSE_DATA_DIR=str(tmp_path / "elsewhere"), LOTSE_DATABASE_URL=postgres_url,
-                       LOTSE_CHROMA_URL=chroma_url)  # fmt: skip
-            done = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.app.cli", "ingest", str(docs),
-                                                        env=env, cwd=ROOT, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+            env.update(
+                LOTSE_DATA_DIR=str(tmp_path / "elsewhere"), LOTSE_DATABASE_URL=postgres_url, LOTSE_CHROMA_URL=chroma_url
+            )
+            done = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.app.cli",
+                "ingest",
+                str(docs),
+                env=env,
+                cwd=ROOT,
+                stderr=asyncio.subprocess.PIPE,
+            )
             _, stderr = await done.communicate()
             assert done.returncode == 0, stderr.decode()
             ingested = time.monotonic()

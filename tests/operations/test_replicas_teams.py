@@ -21,14 +21,22 @@ from tests.fakes.local import start_serve
 
 
 def activity(connector: FakeConnector, activity_id: str, text: str) -> dict:
-    return {"type": "message", "id": activity_id, "channelId": "msteams", "serviceUrl": connector.url,
-            "from": {"id": "29:anna", "aadObjectId": "aad-anna"}, "recipient": {"id": "28:bot"},
-            "conversation": {"id": "a:conv-replicas", "conversationType": "personal"}, "text": text}  # fmt: skip
+    return {
+        "type": "message",
+        "id": activity_id,
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "from": {"id": "29:anna", "aadObjectId": "aad-anna"},
+        "recipient": {"id": "28:bot"},
+        "conversation": {"id": "a:conv-replicas", "conversationType": "personal"},
+        "text": text,
+    }
 
 
 async def test_a_teams_activity_reaching_both_replicas_is_answered_once(tmp_path, postgres_url, chroma_url):
-    shared = Settings(data_dir=tmp_path / "ingest", knowledge_dir=KNOWLEDGE, database_url=postgres_url,
-                      chroma_url=chroma_url)  # fmt: skip
+    shared = Settings(
+        data_dir=tmp_path / "ingest", knowledge_dir=KNOWLEDGE, database_url=postgres_url, chroma_url=chroma_url
+    )
     index = KnowledgeIndex(shared)
     assert not ingest(index, [KNOWLEDGE], progress=False).failed
     index.db.dispose()
@@ -37,9 +45,15 @@ async def test_a_teams_activity_reaching_both_replicas_is_answered_once(tmp_path
     try:
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
         for name in ("r1", "r2"):
-            env = {**clean, "LOTSE_DATA_DIR": str(tmp_path / name), "LOTSE_DATABASE_URL": postgres_url,
-                   "LOTSE_CHROMA_URL": chroma_url, "LOTSE_KNOWLEDGE_DIR": str(KNOWLEDGE),
-                   "LOTSE_TEAMS_ALLOW_ANONYMOUS": "1", "LOTSE_SCHEDULER": "0"}  # fmt: skip
+            env = {
+                **clean,
+                "LOTSE_DATA_DIR": str(tmp_path / name),
+                "LOTSE_DATABASE_URL": postgres_url,
+                "LOTSE_CHROMA_URL": chroma_url,
+                "LOTSE_KNOWLEDGE_DIR": str(KNOWLEDGE),
+                "LOTSE_TEAMS_ALLOW_ANONYMOUS": "1",
+                "LOTSE_SCHEDULER": "0",
+            }
             try:
                 processes.append(await start_serve(env, ROOT, ready="/readyz"))
             except RuntimeError as exc:

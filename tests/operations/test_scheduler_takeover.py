@@ -60,9 +60,15 @@ def midnight(day: date) -> datetime:
 async def serve(fake: FakeSlack, tmp_path: Path, name: str, database: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LOTSE_", "SLACK_", "MICROSOFT_"))}
     # no knowledge: nothing to ingest at start-up, each replica keeps its own (empty) embedded index
-    env.update(LOTSE_DATA_DIR=str(tmp_path / name), LOTSE_DATABASE_URL=database,
-               LOTSE_KNOWLEDGE_DIR=str(tmp_path / "no-knowledge"), SLACK_BOT_TOKEN="xoxb-lead",
-               SLACK_SIGNING_SECRET="lead-secret", SLACK_API_URL=fake.api_url, SLACK_TEAM_ID=TEAM)  # fmt: skip
+    env.update(
+        LOTSE_DATA_DIR=str(tmp_path / name),
+        LOTSE_DATABASE_URL=database,
+        LOTSE_KNOWLEDGE_DIR=str(tmp_path / "no-knowledge"),
+        SLACK_BOT_TOKEN="xoxb-lead",
+        SLACK_SIGNING_SECRET="lead-secret",
+        SLACK_API_URL=fake.api_url,
+        SLACK_TEAM_ID=TEAM,
+    )
     try:
         return await start_serve(env, ROOT, ready="/readyz", stderr=tmp_path / f"{name}.log")
     except RuntimeError as exc:
@@ -103,8 +109,19 @@ async def test_one_replica_leads_and_the_other_takes_over_when_it_is_killed(tmp_
     assert (today - week1).days <= 5  # within the 6-day window of a week's nudge on any day of the year
     db = Database(postgres_url)
     plans = PlanStore(db)
-    plan = plans.create(f"slack:{TEAM}", week1, week1.weekday(), "00:05", "UTC", STATE, "de", f"slack:{TEAM}:UANNA",
-                        [("slack", ADDRESS, "team", None)], datetime.now(UTC), midnight(week1))  # fmt: skip
+    plan = plans.create(
+        f"slack:{TEAM}",
+        week1,
+        week1.weekday(),
+        "00:05",
+        "UTC",
+        STATE,
+        "de",
+        f"slack:{TEAM}:UANNA",
+        [("slack", ADDRESS, "team", None)],
+        datetime.now(UTC),
+        midnight(week1),
+    )
 
     fake = await FakeSlack(team_id=TEAM).start()
     (a, base_a), (b, base_b) = await asyncio.gather(
@@ -255,8 +272,10 @@ def test_a_dead_replica_host_frees_the_lock_within_a_minute_not_two_hours(postgr
 
     engine = make_engine(postgres_url)
     with engine.connect() as connection:
-        server = {name: connection.exec_driver_sql(f"SHOW {name}").scalar()
-                  for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")}  # fmt: skip
+        server = {
+            name: connection.exec_driver_sql(f"SHOW {name}").scalar()
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+        }
         client = connection.connection.dbapi_connection.info.get_parameters()
     engine.dispose()
     assert server == {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3"}

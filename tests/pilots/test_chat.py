@@ -84,8 +84,11 @@ def seed_pilot(core: Lotse, scope: str, name: str = "Dokumentensuche", **fields)
 
 def entries(core: Lotse, pilot_id: int) -> list[PilotFeedbackRow]:
     with core.services.pilot_store.db.session() as s:
-        return list(s.scalars(select(PilotFeedbackRow).where(PilotFeedbackRow.pilot_id == pilot_id)
-                              .order_by(PilotFeedbackRow.id)).all())  # fmt: skip
+        return list(
+            s.scalars(
+                select(PilotFeedbackRow).where(PilotFeedbackRow.pilot_id == pilot_id).order_by(PilotFeedbackRow.id)
+            ).all()
+        )
 
 
 def values(core: Lotse, entry_id: int) -> dict[int, float]:
@@ -129,8 +132,11 @@ def test_an_admin_registers_a_pilot_answer_by_answer(core, workspace):
     with core.services.pilot_store.db.session() as s:
         (pilot,) = s.scalars(select(PilotRow).where(PilotRow.scope == scope)).all()
         kpis = s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot.id).order_by(KpiRow.position)).all()
-    assert (pilot.name, pilot.use_case, pilot.owner) == ("Rechnungseingang", "Rechnungen automatisch vorerfassen",
-                                                         "Frau Berg")  # fmt: skip
+    assert (pilot.name, pilot.use_case, pilot.owner) == (
+        "Rechnungseingang",
+        "Rechnungen automatisch vorerfassen",
+        "Frau Berg",
+    )
     assert (pilot.start, pilot.end, pilot.users, pilot.anonymous) == (date(2027, 2, 1), date(2027, 5, 31), 25, True)
     assert (pilot.one_off_cost, pilot.monthly_cost, pilot.hourly_rate) == (6000, 500, 55)
     assert pilot.created_by == f"{scope}:UADMIN"
@@ -180,8 +186,12 @@ def test_bad_feedback_inputs_are_re_prompted_and_the_entry_is_stored_right(core,
     (row,) = entries(core, pilot.id)
     assert reply.text.startswith(f"✅ Danke! Ihre Rückmeldung ist gespeichert (Eintrag {row.id}).")
     assert (row.satisfaction, row.minutes_saved, row.group_size, row.anonymous) == (4, 45, 1, False)
-    assert (row.author, row.works, row.not_working, row.comment) == ("emma", "Findet alles schneller", None,
-                                                                     "Weiter so")  # fmt: skip
+    assert (row.author, row.works, row.not_working, row.comment) == (
+        "emma",
+        "Findet alles schneller",
+        None,
+        "Weiter so",
+    )
     assert values(core, row.id) == {search.id: 6.5}  # the skipped KPI has no value
     assert not core.in_dialog(emma.message)
 
@@ -309,8 +319,9 @@ def test_a_champion_collects_group_feedback_and_sees_reports_but_cannot_export(c
     assert reply.text.startswith(f"✅ Danke! Ihre Rückmeldung ist gespeichert (Eintrag {row.id}).")
     assert (row.group_size, row.satisfaction, row.minutes_saved, row.author) == (6, 4, 40, "UCHAMP")
     assert values(core, row.id) == {kpi.id: 5}
-    Person(core, "UEMPLOYEE", workspace, "slack").script("/pilot feedback Dokumentensuche", "2", "10", "7", "-", "-",
-                                                          "-")  # fmt: skip
+    Person(core, "UEMPLOYEE", workspace, "slack").script(
+        "/pilot feedback Dokumentensuche", "2", "10", "7", "-", "-", "-"
+    )
 
     report = champion.say("/pilot bericht Dokumentensuche")
     assert report.answered and report.text.startswith("*Bericht Pilot „Dokumentensuche“*")
@@ -339,10 +350,12 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     pilot = seed_pilot(core, scope, anonymous=True, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])
     seed_pilot(core, f"slack:other{workspace}", name="Fremd")  # another workspace's pilot is not exported
     (kpi,) = core.services.pilot_store.kpis(pilot.id)
-    Person(core, "UEMPLOYEE", workspace, "slack").script("/pilot feedback Dokumentensuche", "nein", "4", "30", "5",
-                                                          "Schnell", "-", "-")  # fmt: skip
-    Person(core, "UOTHER", workspace, "slack").script("/pilot feedback Dokumentensuche", "ja", "2", "0", "9", "-",
-                                                      "Langsam", "-")  # fmt: skip
+    Person(core, "UEMPLOYEE", workspace, "slack").script(
+        "/pilot feedback Dokumentensuche", "nein", "4", "30", "5", "Schnell", "-", "-"
+    )
+    Person(core, "UOTHER", workspace, "slack").script(
+        "/pilot feedback Dokumentensuche", "ja", "2", "0", "9", "-", "Langsam", "-"
+    )
     named, anonymous = entries(core, pilot.id)
     admin = Person(core, "UADMIN", workspace, "slack")
 
@@ -351,11 +364,23 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     with open(reply.files[0].path, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     # an anonymous entry keeps only its day (midnight), so it comes first among the day's entries
-    assert [(r["id"], r["pilot"], r["author"], r["anonymous"], r["satisfaction"], r["minutes_saved_per_week"],
-             r["works"], r["not_working"], r["KPI Dokumentensuche: Suchzeit [min]"]) for r in rows] == [
+    assert [
+        (
+            r["id"],
+            r["pilot"],
+            r["author"],
+            r["anonymous"],
+            r["satisfaction"],
+            r["minutes_saved_per_week"],
+            r["works"],
+            r["not_working"],
+            r["KPI Dokumentensuche: Suchzeit [min]"],
+        )
+        for r in rows
+    ] == [
         (str(anonymous.id), "Dokumentensuche", "", "yes", "2", "0", "", "Langsam", "9"),
         (str(named.id), "Dokumentensuche", "UEMPLOYEE", "no", "4", "30", "Schnell", "", "5"),
-    ]  # fmt: skip
+    ]
     assert rows[0]["created_at"].endswith("T00:00:00+00:00") and not rows[1]["created_at"].endswith("T00:00:00+00:00")
 
     reply = admin.say("/pilot export xlsx")
@@ -364,8 +389,9 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     sheet = list(book["Feedback"].iter_rows(values_only=True))
     header = list(sheet[0])
     got = [dict(zip(header, r, strict=True)) for r in sheet[1:]]
-    assert [(g["id"], g["author"], g["anonymous"], g["satisfaction"], g["KPI Dokumentensuche: Suchzeit [min]"])
-            for g in got] == [(anonymous.id, None, "yes", 2, 9), (named.id, "UEMPLOYEE", "no", 4, 5)]  # fmt: skip
+    assert [
+        (g["id"], g["author"], g["anonymous"], g["satisfaction"], g["KPI Dokumentensuche: Suchzeit [min]"]) for g in got
+    ] == [(anonymous.id, None, "yes", 2, 9), (named.id, "UEMPLOYEE", "no", 4, 5)]
     pilots = list(book["Pilots"].iter_rows(values_only=True))
     assert [r[2] for r in pilots[1:]] == ["Dokumentensuche"]
     book.close()
@@ -380,9 +406,14 @@ def test_the_quarter_report_in_english(core, workspace):
     pilot = seed_pilot(core, scope, users=20, hourly_rate=50, one_off_cost=6000, monthly_cost=500, kpis=[])
     with core.services.pilot_store.db.session() as s:
         for number, (rating, minutes) in enumerate(((5, 30), (4, 60), (3, 90))):
-            core.services.pilot_store.add_entry(s, pilot.id, f"{scope}:u{number}", f"u{number}",
-                                       Entry(rating, minutes_saved=minutes),
-                                       created_at=datetime(2026, 11, 2 + number, tzinfo=UTC))  # fmt: skip
+            core.services.pilot_store.add_entry(
+                s,
+                pilot.id,
+                f"{scope}:u{number}",
+                f"u{number}",
+                Entry(rating, minutes_saved=minutes),
+                created_at=datetime(2026, 11, 2 + number, tzinfo=UTC),
+            )
     reply = Person(core, "UADMIN", workspace, "slack").say("/pilot report quarter 2026-Q4")
     assert reply.language == "en" and reply.answered
     assert reply.text.startswith("*ROI report 2026-Q4* · pilots: 1")

@@ -44,43 +44,95 @@ def store(db) -> PilotStore:
 def data(db, store) -> dict:
     """Two pilots in teams:t1 (one with an anonymous entry, a group entry and texts that look like
     formulas), one in another workspace, and feedback on Lotse's answers from both workspaces."""
-    invoices = store.create("teams:t1", "Rechnungseingang", "teams:t1:it", start=date(2026, 9, 1),
-                            end=date(2027, 3, 31), users=20, use_case="Rechnungen vorerfassen", owner="Frau Berg",
-                            anonymous=True, one_off_cost=5000.0, monthly_cost=300.0, hourly_rate=60.0,
-                            kpis=[Kpi("Durchlaufzeit", "min", "lower", 40, 30, method="Ticketsystem"),
-                                  Kpi("Fehlerquote", "%", "lower", 5, 3)])  # fmt: skip
-    offers = store.create("teams:t1", "Angebote", "teams:t1:it", start=date(2026, 10, 1), end=date(2026, 12, 31),
-                          users=5, kpis=[Kpi("Angebote pro Tag", "", "higher", 10, 14)])  # fmt: skip
+    invoices = store.create(
+        "teams:t1",
+        "Rechnungseingang",
+        "teams:t1:it",
+        start=date(2026, 9, 1),
+        end=date(2027, 3, 31),
+        users=20,
+        use_case="Rechnungen vorerfassen",
+        owner="Frau Berg",
+        anonymous=True,
+        one_off_cost=5000.0,
+        monthly_cost=300.0,
+        hourly_rate=60.0,
+        kpis=[
+            Kpi("Durchlaufzeit", "min", "lower", 40, 30, method="Ticketsystem"),
+            Kpi("Fehlerquote", "%", "lower", 5, 3),
+        ],
+    )
+    offers = store.create(
+        "teams:t1",
+        "Angebote",
+        "teams:t1:it",
+        start=date(2026, 10, 1),
+        end=date(2026, 12, 31),
+        users=5,
+        kpis=[Kpi("Angebote pro Tag", "", "higher", 10, 14)],
+    )
     other = store.create("slack:w2", "=Böse", "slack:w2:x", start=date(2026, 10, 1), end=date(2026, 12, 31))
     cycle, errors = (k.id for k in store.kpis(invoices.id))
     (per_day,) = (k.id for k in store.kpis(offers.id))
     with db.session() as s:
         ids = {
-            "anna": store.add_entry(s, invoices.id, "teams:t1:anna", "Anna Muster",
-                                    Entry(4, minutes_saved=30, kpis={cycle: 35, errors: 4.5}, works="Schneller",
-                                          comment=HYPERLINK), created_at=at(5)).id,
-            "anonymous": store.add_entry(s, invoices.id, "teams:t1:bert", "Bert Geheim",
-                                         Entry(2, kpis={cycle: 38}, not_working="-langsam beim Import",
-                                               comment="Zeile\x07mit Steuerzeichen", anonymous=True),
-                                         created_at=at(6)).id,
-            "group": store.add_entry(s, invoices.id, "teams:t1:carla", "Carla Champion",
-                                     Entry(5, minutes_saved=45.5, works="@alle sparen Zeit", comment="\tTab vorn",
-                                           group_size=4), created_at=at(7)).id,
-            "offers": store.add_entry(s, offers.id, "teams:t1:anna", "Anna Muster", Entry(3, kpis={per_day: 12}),
-                                      created_at=at(8)).id,
-            "other": store.add_entry(s, other.id, "slack:w2:x", "Xaver", Entry(1, comment="+1 von mir"),
-                                     created_at=at(9)).id,
-        }  # fmt: skip
+            "anna": store.add_entry(
+                s,
+                invoices.id,
+                "teams:t1:anna",
+                "Anna Muster",
+                Entry(4, minutes_saved=30, kpis={cycle: 35, errors: 4.5}, works="Schneller", comment=HYPERLINK),
+                created_at=at(5),
+            ).id,
+            "anonymous": store.add_entry(
+                s,
+                invoices.id,
+                "teams:t1:bert",
+                "Bert Geheim",
+                Entry(
+                    2,
+                    kpis={cycle: 38},
+                    not_working="-langsam beim Import",
+                    comment="Zeile\x07mit Steuerzeichen",
+                    anonymous=True,
+                ),
+                created_at=at(6),
+            ).id,
+            "group": store.add_entry(
+                s,
+                invoices.id,
+                "teams:t1:carla",
+                "Carla Champion",
+                Entry(5, minutes_saved=45.5, works="@alle sparen Zeit", comment="\tTab vorn", group_size=4),
+                created_at=at(7),
+            ).id,
+            "offers": store.add_entry(
+                s, offers.id, "teams:t1:anna", "Anna Muster", Entry(3, kpis={per_day: 12}), created_at=at(8)
+            ).id,
+            "other": store.add_entry(
+                s, other.id, "slack:w2:x", "Xaver", Entry(1, comment="+1 von mir"), created_at=at(9)
+            ).id,
+        }
         message = MessageRow(conversation="teams:t1:anna:c1", role="assistant", text="Urlaub beantragen Sie …")
         s.add(message)
         s.flush()
-        s.add_all([
-            AnswerFeedbackRow(message_id=message.id, user="teams:t1:anna", rating=-1, reason="outdated",
-                              comment="=1+1", question="Wie beantrage ich Urlaub?", created_at=at(10)),
-            AnswerFeedbackRow(message_id=None, user="teams:t1:bert", rating=4, comment="Hilfreich",
-                              created_at=at(11)),
-            AnswerFeedbackRow(message_id=None, user="slack:w2:x", rating=1, created_at=at(12)),
-        ])  # fmt: skip
+        s.add_all(
+            [
+                AnswerFeedbackRow(
+                    message_id=message.id,
+                    user="teams:t1:anna",
+                    rating=-1,
+                    reason="outdated",
+                    comment="=1+1",
+                    question="Wie beantrage ich Urlaub?",
+                    created_at=at(10),
+                ),
+                AnswerFeedbackRow(
+                    message_id=None, user="teams:t1:bert", rating=4, comment="Hilfreich", created_at=at(11)
+                ),
+                AnswerFeedbackRow(message_id=None, user="slack:w2:x", rating=1, created_at=at(12)),
+            ]
+        )
     return {"invoices": invoices, "offers": offers, "other": other, "entries": ids}
 
 
@@ -107,11 +159,21 @@ def test_csv_has_one_row_per_entry_with_kpi_columns(db, data, tmp_path):
 
     anna = rows[str(ids["anna"])]
     assert anna == {
-        "id": str(ids["anna"]), "pilot": "Rechnungseingang", "created_at": "2026-10-05T09:30:00+00:00",
-        "author": "Anna Muster", "anonymous": "no", "group_size": "1", "satisfaction": "4",
-        "minutes_saved_per_week": "30", "works": "Schneller", "not_working": "", "comment": "'" + HYPERLINK,
-        KPI_HEADERS[0]: "35", KPI_HEADERS[1]: "4.5", KPI_HEADERS[2]: "",
-    }  # fmt: skip
+        "id": str(ids["anna"]),
+        "pilot": "Rechnungseingang",
+        "created_at": "2026-10-05T09:30:00+00:00",
+        "author": "Anna Muster",
+        "anonymous": "no",
+        "group_size": "1",
+        "satisfaction": "4",
+        "minutes_saved_per_week": "30",
+        "works": "Schneller",
+        "not_working": "",
+        "comment": "'" + HYPERLINK,
+        KPI_HEADERS[0]: "35",
+        KPI_HEADERS[1]: "4.5",
+        KPI_HEADERS[2]: "",
+    }
     anonymous = rows[str(ids["anonymous"])]
     assert anonymous["author"] == "" and anonymous["anonymous"] == "yes"
     assert anonymous["not_working"] == "'-langsam beim Import"
@@ -165,11 +227,37 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
         assert all(cell.font.b for cell in sheet[1])
 
     pilots = [[c.value for c in row] for row in book["Pilots"].iter_rows()]
-    assert pilots[0] == ["id", "scope", "name", "use_case", "owner", "start", "end", "users", "anonymous",
-                         "one_off_cost", "monthly_cost", "hourly_rate", "created_by", "created_at"]  # fmt: skip
-    assert pilots[1][:13] == [data["invoices"].id, "teams:t1", "Rechnungseingang", "Rechnungen vorerfassen",
-                              "Frau Berg", datetime(2026, 9, 1), datetime(2027, 3, 31), 20, "yes", 5000, 300, 60,
-                              "teams:t1:it"]  # fmt: skip
+    assert pilots[0] == [
+        "id",
+        "scope",
+        "name",
+        "use_case",
+        "owner",
+        "start",
+        "end",
+        "users",
+        "anonymous",
+        "one_off_cost",
+        "monthly_cost",
+        "hourly_rate",
+        "created_by",
+        "created_at",
+    ]
+    assert pilots[1][:13] == [
+        data["invoices"].id,
+        "teams:t1",
+        "Rechnungseingang",
+        "Rechnungen vorerfassen",
+        "Frau Berg",
+        datetime(2026, 9, 1),
+        datetime(2027, 3, 31),
+        20,
+        "yes",
+        5000,
+        300,
+        60,
+        "teams:t1:it",
+    ]
     assert isinstance(pilots[1][13], datetime)
     assert [row[2] for row in pilots[1:]] == ["Rechnungseingang", "Angebote"]
 
@@ -185,10 +273,38 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0] == FEEDBACK_HEADER + KPI_HEADERS
     ids = data["entries"]
-    assert rows[1] == [ids["anna"], "Rechnungseingang", datetime(2026, 10, 5, 9, 30), "Anna Muster", "no", 1, 4, 30,
-                       "Schneller", None, "'" + HYPERLINK, 35, 4.5, None]  # fmt: skip
-    assert rows[2] == [ids["anonymous"], "Rechnungseingang", datetime(2026, 10, 6), None, "yes", 1, 2, None,
-                       None, "'-langsam beim Import", "Zeilemit Steuerzeichen", 38, None, None]  # fmt: skip
+    assert rows[1] == [
+        ids["anna"],
+        "Rechnungseingang",
+        datetime(2026, 10, 5, 9, 30),
+        "Anna Muster",
+        "no",
+        1,
+        4,
+        30,
+        "Schneller",
+        None,
+        "'" + HYPERLINK,
+        35,
+        4.5,
+        None,
+    ]
+    assert rows[2] == [
+        ids["anonymous"],
+        "Rechnungseingang",
+        datetime(2026, 10, 6),
+        None,
+        "yes",
+        1,
+        2,
+        None,
+        None,
+        "'-langsam beim Import",
+        "Zeilemit Steuerzeichen",
+        38,
+        None,
+        None,
+    ]
     assert rows[3][5:11] == [4, 5, 45.5, "'@alle sparen Zeit", None, "'\tTab vorn"]
     assert rows[4][:2] == [ids["offers"], "Angebote"] and rows[4][11:] == [None, None, 12]
     assert len(rows) == 5
@@ -235,8 +351,14 @@ def test_pilot_charts(db, data, tmp_path):
 
 def test_pilot_chart_without_data_is_skipped(db, store, tmp_path):
     bare = store.create("teams:t1", "Leer", "teams:t1:it", start=date(2026, 10, 1), end=date(2026, 12, 31))
-    measured = store.create("teams:t1", "Nur KPIs", "teams:t1:it", start=date(2026, 10, 1), end=date(2026, 12, 31),
-                            kpis=[Kpi("Tickets", "Stück", "lower", 0, 10)])  # fmt: skip
+    measured = store.create(
+        "teams:t1",
+        "Nur KPIs",
+        "teams:t1:it",
+        start=date(2026, 10, 1),
+        end=date(2026, 12, 31),
+        kpis=[Kpi("Tickets", "Stück", "lower", 0, 10)],
+    )
     reports = Reports(db)
 
     assert render_pilot(reports.pilot(bare.id), tmp_path, "en", "bare") == []
@@ -248,8 +370,15 @@ def test_pilot_chart_without_data_is_skipped(db, store, tmp_path):
 
 @both_databases
 def test_withheld_pilot_gets_no_charts(db, store, tmp_path):
-    pilot = store.create("teams:t1", "Klein", "teams:t1:it", start=date(2026, 10, 1), end=date(2026, 12, 31),
-                         anonymous=True, kpis=[Kpi("Dauer", "min", "lower", 10, 5)])  # fmt: skip
+    pilot = store.create(
+        "teams:t1",
+        "Klein",
+        "teams:t1:it",
+        start=date(2026, 10, 1),
+        end=date(2026, 12, 31),
+        anonymous=True,
+        kpis=[Kpi("Dauer", "min", "lower", 10, 5)],
+    )
     with db.session() as s:
         store.add_entry(s, pilot.id, "teams:t1:a", "A", Entry(5, anonymous=True), created_at=at(3))
     figures = Reports(db).pilot(pilot.id)
@@ -288,14 +417,22 @@ def test_roi_chart_skips_missing_months(tmp_path):
 
 def test_quarter_kpi_chart_caps_at_24_measured_first(db, store, tmp_path, monkeypatch):
     for number in range(50):
-        pilot = store.create("teams:t1", f"Pilot {number:02d}", "teams:t1:it", start=date(2026, 10, 1),
-                             end=date(2026, 12, 31), users=10, one_off_cost=1000, monthly_cost=100, hourly_rate=50,
-                             kpis=[Kpi(f"KPI {k}", "min", "lower", 40, 30) for k in range(3)])  # fmt: skip
+        pilot = store.create(
+            "teams:t1",
+            f"Pilot {number:02d}",
+            "teams:t1:it",
+            start=date(2026, 10, 1),
+            end=date(2026, 12, 31),
+            users=10,
+            one_off_cost=1000,
+            monthly_cost=100,
+            hourly_rate=50,
+            kpis=[Kpi(f"KPI {k}", "min", "lower", 40, 30) for k in range(3)],
+        )
         if number % 10 == 9:  # five pilots have measurements
             kpis = {k.id: 33.0 for k in store.kpis(pilot.id)}
             with db.session() as s:
-                store.add_entry(s, pilot.id, "teams:t1:u", "U", Entry(4, minutes_saved=20, kpis=kpis),
-                                created_at=at(4))  # fmt: skip
+                store.add_entry(s, pilot.id, "teams:t1:u", "U", Entry(4, minutes_saved=20, kpis=kpis), created_at=at(4))
     drawn = []
     real = charts._kpi_chart
 

@@ -32,16 +32,26 @@ def reports(db) -> Reports:
     return Reports(db, clock=lambda: AFTER)  # after the quarters looked at: their ROI timelines are complete
 
 
-def pilot(store: PilotStore, name: str, start=date(2026, 10, 1), end=date(2026, 12, 31), scope: str = SCOPE,
-          **fields):  # fmt: skip
+def pilot(store: PilotStore, name: str, start=date(2026, 10, 1), end=date(2026, 12, 31), scope: str = SCOPE, **fields):
     return store.create(scope, name, f"{scope}:lead", start=start, end=end, **fields)
 
 
-def add(store: PilotStore, pilot_id: int, user: str, satisfaction: int, minutes: float | None = None, *,
-        at: datetime = NOV, kpis: dict[int, float] | None = None, anonymous: bool = False, group_size: int = 1,
-        works: str | None = None) -> int:  # fmt: skip
-    entry = Entry(satisfaction, minutes_saved=minutes, kpis=kpis, anonymous=anonymous, group_size=group_size,
-                  works=works)  # fmt: skip
+def add(
+    store: PilotStore,
+    pilot_id: int,
+    user: str,
+    satisfaction: int,
+    minutes: float | None = None,
+    *,
+    at: datetime = NOV,
+    kpis: dict[int, float] | None = None,
+    anonymous: bool = False,
+    group_size: int = 1,
+    works: str | None = None,
+) -> int:
+    entry = Entry(
+        satisfaction, minutes_saved=minutes, kpis=kpis, anonymous=anonymous, group_size=group_size, works=works
+    )
     with store.db.session() as s:
         return store.add_entry(s, pilot_id, f"{SCOPE}:{user}", user, entry, created_at=at).id
 
@@ -50,8 +60,12 @@ def add(store: PilotStore, pilot_id: int, user: str, satisfaction: int, minutes:
 
 
 def test_kpi_now_change_and_progress_where_lower_and_where_higher_is_better(store, reports):
-    p = pilot(store, "Dokumentensuche", users=20, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3),
-                                                         Kpi("Erstlösungsquote", "%", "higher", 40, 60)])  # fmt: skip
+    p = pilot(
+        store,
+        "Dokumentensuche",
+        users=20,
+        kpis=[Kpi("Suchzeit", "min", "lower", 15, 3), Kpi("Erstlösungsquote", "%", "higher", 40, 60)],
+    )
     search, fcr = store.kpis(p.id)
     add(store, p.id, "anna", 4, kpis={search.id: 4, fcr.id: 45})
     add(store, p.id, "ben", 4, kpis={search.id: 5, fcr.id: 50})
@@ -79,15 +93,22 @@ def test_kpi_now_change_and_progress_where_lower_and_where_higher_is_better(stor
     assert higher.target_change_pct == pytest.approx(50)
 
     text = pilot_text(figures, "de")
-    assert ("Suchzeit: jetzt 5 min · Ausgangswert 15 min · Ziel 3 min → −66,7 % ggü. Ausgangswert, "
-            "83 % des Wegs zum Ziel (Messwerte: 3; niedriger ist besser)") in text  # fmt: skip
-    assert ("Erstlösungsquote: jetzt 50 % · Ausgangswert 40 % · Ziel 60 % → +25,0 % ggü. Ausgangswert, "
-            "50 % des Wegs zum Ziel (Messwerte: 3; höher ist besser)") in text  # fmt: skip
+    assert (
+        "Suchzeit: jetzt 5 min · Ausgangswert 15 min · Ziel 3 min → −66,7 % ggü. Ausgangswert, "
+        "83 % des Wegs zum Ziel (Messwerte: 3; niedriger ist besser)"
+    ) in text
+    assert (
+        "Erstlösungsquote: jetzt 50 % · Ausgangswert 40 % · Ziel 60 % → +25,0 % ggü. Ausgangswert, "
+        "50 % des Wegs zum Ziel (Messwerte: 3; höher ist besser)"
+    ) in text
 
 
 def test_a_kpi_that_got_worse_has_negative_progress_and_is_not_improved(store, reports):
-    p = pilot(store, "Rückschritt", kpis=[Kpi("Bearbeitungszeit", "min", "lower", 20, 12),
-                                         Kpi("Quote", "%", "higher", 50, 70)])  # fmt: skip
+    p = pilot(
+        store,
+        "Rückschritt",
+        kpis=[Kpi("Bearbeitungszeit", "min", "lower", 20, 12), Kpi("Quote", "%", "higher", 50, 70)],
+    )
     time_kpi, rate_kpi = store.kpis(p.id)
     add(store, p.id, "anna", 2, kpis={time_kpi.id: 22, rate_kpi.id: 45})
     add(store, p.id, "ben", 2, kpis={time_kpi.id: 26, rate_kpi.id: 45})
@@ -148,8 +169,9 @@ def test_rating_distribution_mean_and_a_group_entry_weighted_by_its_size(store, 
         (12, 60, 50, 3000, 1600, 52.0, 2600.0, 40.541, 3),
     ],
 )
-def test_time_saved_roi_and_payback(store, reports, users, minutes, rate, one_off, monthly, hours, benefit, roi,
-                                    payback):  # fmt: skip
+def test_time_saved_roi_and_payback(
+    store, reports, users, minutes, rate, one_off, monthly, hours, benefit, roi, payback
+):
     p = pilot(store, "ROI", users=users, hourly_rate=rate, one_off_cost=one_off, monthly_cost=monthly)
     # three answers whose mean is `minutes`
     for user, m in (("anna", minutes / 2), ("ben", minutes), ("carl", minutes * 1.5)):
@@ -266,8 +288,16 @@ def test_the_quarter_takes_only_its_entries_and_the_pilots_running_in_it(store, 
 
 
 def test_roi_timeline_month_by_month(store, reports):
-    chatbot = pilot(store, "Chatbot", date(2026, 10, 1), date(2026, 12, 31), users=10, hourly_rate=60,
-                    one_off_cost=1000, monthly_cost=100)  # fmt: skip
+    chatbot = pilot(
+        store,
+        "Chatbot",
+        date(2026, 10, 1),
+        date(2026, 12, 31),
+        users=10,
+        hourly_rate=60,
+        one_off_cost=1000,
+        monthly_cost=100,
+    )
     add(store, chatbot.id, "anna", 4, 30, at=datetime(2026, 10, 15, tzinfo=UTC))
     add(store, chatbot.id, "ben", 5, 90, at=datetime(2026, 12, 10, tzinfo=UTC))
     add(store, chatbot.id, "carl", 1, 600, at=datetime(2027, 1, 5, tzinfo=UTC))  # after the quarter
@@ -287,8 +317,16 @@ def test_roi_timeline_month_by_month(store, reports):
 
 
 def test_roi_timeline_starts_with_the_first_pilot_and_carries_earlier_feedback(store, reports):
-    chatbot = pilot(store, "Chatbot", date(2026, 10, 1), date(2026, 12, 31), users=10, hourly_rate=60,
-                    one_off_cost=1000, monthly_cost=100)  # fmt: skip
+    chatbot = pilot(
+        store,
+        "Chatbot",
+        date(2026, 10, 1),
+        date(2026, 12, 31),
+        users=10,
+        hourly_rate=60,
+        one_off_cost=1000,
+        monthly_cost=100,
+    )
     add(store, chatbot.id, "anna", 4, 30, at=datetime(2026, 10, 15, tzinfo=UTC))
     add(store, chatbot.id, "ben", 5, 90, at=datetime(2026, 12, 10, tzinfo=UTC))
     early = pilot(store, "Früh", date(2026, 9, 1), date(2026, 12, 31), users=5, hourly_rate=48, monthly_cost=200)
@@ -312,8 +350,9 @@ def test_roi_timeline_starts_with_the_first_pilot_and_carries_earlier_feedback(s
 
 def test_answer_feedback_counts_and_reasons(db, reports):
     conversations, feedback = ConversationStore(db), AnswerFeedbackStore(db)
-    a1, a2, a3 = (conversations.append_turn(f"{SCOPE}:anna:default", f"Frage {n}", f"Antwort {n}", "de", [])
-                  for n in (1, 2, 3))  # fmt: skip
+    a1, a2, a3 = (
+        conversations.append_turn(f"{SCOPE}:anna:default", f"Frage {n}", f"Antwort {n}", "de", []) for n in (1, 2, 3)
+    )
     feedback.rate(a1, f"{SCOPE}:anna", 1)
     feedback.rate(a1, f"{SCOPE}:ben", -1, "outdated")
     feedback.rate(a2, f"{SCOPE}:anna", -1, "outdated")
@@ -349,8 +388,9 @@ def test_answer_feedback_counts_and_reasons(db, reports):
 
     report = reports.quarter(SCOPE, "2026-Q4")
     assert report.answers == figures
-    assert ("Lotses Antworten: 👍 2 · 👎 5 (häufigster Grund: veraltet) · allgemeine Bewertung Ø 3 "
-            "(Anzahl: 2)") in quarter_text(report, "de")  # fmt: skip
+    assert (
+        "Lotses Antworten: 👍 2 · 👎 5 (häufigster Grund: veraltet) · allgemeine Bewertung Ø 3 (Anzahl: 2)"
+    ) in quarter_text(report, "de")
 
 
 def test_the_roi_timeline_of_the_running_quarter_ends_today(db):

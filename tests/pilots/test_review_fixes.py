@@ -23,9 +23,16 @@ TEXT = L10n(de="x", en="x")
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("60 %", 60.0), ("60%", 60.0), ("-40 %", "-40%"), ("−40%", "-40%"), ("-40 Prozent", "-40%"), ("+10 %", "10%"),
-     ("3", 3.0)],
-)  # fmt: skip
+    [
+        ("60 %", 60.0),
+        ("60%", 60.0),
+        ("-40 %", "-40%"),
+        ("−40%", "-40%"),
+        ("-40 Prozent", "-40%"),
+        ("+10 %", "10%"),
+        ("3", 3.0),
+    ],
+)
 def test_a_target_is_a_change_only_with_its_sign(typed, expected):
     assert parse_number(NumberStep(id="t", type="number", percent=True, text=TEXT), typed, "de") == expected
 
@@ -46,9 +53,18 @@ def test_money_with_a_per_unit_is_a_number():
 
 @pytest.mark.parametrize(
     ("typed", "label"),
-    [("2026-Q4", "2026-Q4"), ("2026 Q4", "2026-Q4"), ("Q4 2026", "2026-Q4"), ("q4", "2026-Q4"), ("4/2026", "2026-Q4"),
-     ("2027q1", "2027-Q1"), ("Herbst", None), ("2026-Q5", None), ("5/2026", None)],
-)  # fmt: skip
+    [
+        ("2026-Q4", "2026-Q4"),
+        ("2026 Q4", "2026-Q4"),
+        ("Q4 2026", "2026-Q4"),
+        ("q4", "2026-Q4"),
+        ("4/2026", "2026-Q4"),
+        ("2027q1", "2027-Q1"),
+        ("Herbst", None),
+        ("2026-Q5", None),
+        ("5/2026", None),
+    ],
+)
 def test_quarters_as_people_write_them(typed, label):
     assert parse_quarter(typed, date(2026, 11, 25)) == label
 
@@ -56,18 +72,51 @@ def test_quarters_as_people_write_them(typed, label):
 @both_databases
 def test_a_kpi_with_unit_per_cent_keeps_an_absolute_target(core, workspace):  # noqa: F811
     admin = Person(core, "UADMIN", workspace, "slack")
-    admin.script("/pilot neu Servicedesk", "Tickets vorsortieren", "Jana", "1.10.2026", "31.3.2027", "20", "nein",
-                 "0", "0", "50", "Erstlösungsquote", "%", "höher", "40 %", "60 %", "-", "fertig")  # fmt: skip
+    admin.script(
+        "/pilot neu Servicedesk",
+        "Tickets vorsortieren",
+        "Jana",
+        "1.10.2026",
+        "31.3.2027",
+        "20",
+        "nein",
+        "0",
+        "0",
+        "50",
+        "Erstlösungsquote",
+        "%",
+        "höher",
+        "40 %",
+        "60 %",
+        "-",
+        "fertig",
+    )
     with core.services.pilot_store.db.session() as s:
-        kpi = s.scalars(select(KpiRow).join(PilotRow).where(PilotRow.name == "Servicedesk",
-                                                            PilotRow.scope == f"slack:{workspace}")).one()  # fmt: skip
+        kpi = s.scalars(
+            select(KpiRow).join(PilotRow).where(PilotRow.name == "Servicedesk", PilotRow.scope == f"slack:{workspace}")
+        ).one()
     assert (kpi.baseline, kpi.target, kpi.target_change) == (40, 60, None)
 
 
 def test_a_negative_target_is_asked_again(core, workspace):  # noqa: F811
     admin = Person(core, "UADMIN", workspace, "slack")
-    reply = admin.script("/pilot neu Suche", "x", "y", "1.10.2026", "31.3.2027", "20", "nein", "0", "0", "50",
-                         "Suchzeit", "min", "niedriger", "15", "-40")  # fmt: skip
+    reply = admin.script(
+        "/pilot neu Suche",
+        "x",
+        "y",
+        "1.10.2026",
+        "31.3.2027",
+        "20",
+        "nein",
+        "0",
+        "0",
+        "50",
+        "Suchzeit",
+        "min",
+        "niedriger",
+        "15",
+        "-40",
+    )
     assert reply.text.startswith("Ein Zielwert von -40 ist nicht möglich. Meinten Sie eine Veränderung?")
     assert reply.question.step == "target"
 
@@ -123,10 +172,16 @@ def test_changing_an_entry_keeps_what_the_user_keeps(core, workspace):  # noqa: 
     assert reply.text.startswith(f"✅ Eintrag {entry[0].id} ist geändert")
     with core.services.pilot_store.db.session() as s:
         row = s.get(PilotFeedbackRow, entry[0].id)
-        values = dict(s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value)
-                                .where(KpiValueRow.feedback_id == row.id)).all())  # fmt: skip
+        values = dict(
+            s.execute(select(KpiValueRow.kpi_id, KpiValueRow.value).where(KpiValueRow.feedback_id == row.id)).all()
+        )
     assert (row.satisfaction, row.minutes_saved, row.works, row.not_working, row.comment) == (
-        4, 90, "Schnell", "Nichts mehr", "Danke")  # fmt: skip
+        4,
+        90,
+        "Schnell",
+        "Nichts mehr",
+        "Danke",
+    )
     assert values == {search.id: 5, rate.id: 50}
 
 
@@ -141,18 +196,32 @@ def test_ones_own_feedback_and_erasure_only_one_to_one(core, workspace):  # noqa
     seed_pilot(core, f"slack:{workspace}")
 
     def in_channel(text: str):
-        return core.handle(Incoming(text, "UEMMA", channel="slack", workspace=workspace, conversation="C1:1.2",
-                                    private=False))  # fmt: skip
+        return core.handle(
+            Incoming(text, "UEMMA", channel="slack", workspace=workspace, conversation="C1:1.2", private=False)
+        )
 
-    for text in ("/pilot feedback Dokumentensuche", "/pilot meine", "/pilot ändern 1", "/pilot zurückziehen 1",
-                 "lösche meine Daten"):  # fmt: skip
+    for text in (
+        "/pilot feedback Dokumentensuche",
+        "/pilot meine",
+        "/pilot ändern 1",
+        "/pilot zurückziehen 1",
+        "lösche meine Daten",
+    ):
         reply = in_channel(text)
         assert reply.text.startswith("Das besprechen wir unter vier Augen") and not reply.answered, text
         assert reply.question is None
     assert core.dialogs.store.active(f"slack:{workspace}:UEMMA:C1:1.2") is None  # no dialog runs in the channel
     # a champion may still record a group meeting where the group meets
-    group = core.handle(Incoming("/pilot gruppe Dokumentensuche", "UCHAMP", channel="slack", workspace=workspace,
-                                 conversation="C1", private=False))  # fmt: skip
+    group = core.handle(
+        Incoming(
+            "/pilot gruppe Dokumentensuche",
+            "UCHAMP",
+            channel="slack",
+            workspace=workspace,
+            conversation="C1",
+            private=False,
+        )
+    )
     assert group.question is not None and group.question.step == "group_size"
 
 

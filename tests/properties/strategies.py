@@ -38,8 +38,9 @@ def number_words() -> st.SearchStrategy[str]:
         st.builds(lambda a, b: f"{a},{b}", digits(8), digits(8)),
         st.builds(lambda a, b: f"{a}.{b}", digits(8), digits(8)),
     )
-    return st.builds(lambda s, b, gap, scale: f"{s}{b}{gap}{scale}", sign, body, st.sampled_from(["", " "]),
-                     st.sampled_from(SCALES))  # fmt: skip
+    return st.builds(
+        lambda s, b, gap, scale: f"{s}{b}{gap}{scale}", sign, body, st.sampled_from(["", " "]), st.sampled_from(SCALES)
+    )
 
 
 def date_words() -> st.SearchStrategy[str]:

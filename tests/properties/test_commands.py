@@ -56,9 +56,10 @@ def pick(*options: st.SearchStrategy) -> st.SearchStrategy:
 def command() -> st.SearchStrategy[str]:
     """A command, mostly with one of its subcommands, and arbitrary words after it; the words a command
     parses (dates for /plan, numbers, names and quarters for /pilot) come more often."""
-    values = {"/plan": pick(date_words(), words()),
-              "/pilot": pick(number_words(), quarter_words(), digits(), st.sampled_from(["Dokumentensuche", "1"]),
-                             words())}  # fmt: skip
+    values = {
+        "/plan": pick(date_words(), words()),
+        "/pilot": pick(number_words(), quarter_words(), digits(), st.sampled_from(["Dokumentensuche", "1"]), words()),
+    }
 
     def with_words(cmd: str) -> st.SearchStrategy[str]:
         subs = st.sampled_from([""] + SUBCOMMANDS[cmd])
@@ -92,8 +93,9 @@ def button(plan_id: int) -> st.SearchStrategy[str]:
     tasks = pick(st.sampled_from(["1.1", "2.3", "12.1"]), words())
     actions = pick(st.sampled_from(["done", "tomorrow", "monday", "na", "open"]), words())
     plan_button = st.builds(lambda i, t, a, o: f"plan:{i}:{t}:{a}:{o}", ids, tasks, actions, occurrence())
-    dialog_button = st.builds(lambda d, n, v: f"{d}.{n}:{v}", pick(digits(), huge_number()),
-                              pick(digits(), huge_number()), words())  # fmt: skip
+    dialog_button = st.builds(
+        lambda d, n, v: f"{d}.{n}:{v}", pick(digits(), huge_number()), pick(digits(), huge_number()), words()
+    )
     return pick(plan_button, plan_button, plan_button, dialog_button, words(), st.builds("plan:{}".format, words()))
 
 
@@ -104,9 +106,16 @@ class Team:
         self.admin = Admin(core)
         self.core, self.channel, self.user, self.private = core, channel, user, private
         self.scope = f"{channel}:{self.admin.workspace}"
-        core.services.pilot_store.create(self.scope, "Dokumentensuche", f"{self.scope}:lead", start=TODAY,
-                                end=TODAY + timedelta(days=90), users=20, hourly_rate=50.0,
-                                kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])  # fmt: skip
+        core.services.pilot_store.create(
+            self.scope,
+            "Dokumentensuche",
+            f"{self.scope}:lead",
+            start=TODAY,
+            end=TODAY + timedelta(days=90),
+            users=20,
+            hourly_rate=50.0,
+            kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)],
+        )
         core.plan.start(Incoming("/plan start", "lead", channel, self.admin.workspace, admin=True), [], "de")
         self.plan = core.services.reminders.plans.current(self.scope)
 
@@ -170,8 +179,10 @@ def test_a_plan_moved_to_a_date_far_away_is_refused_and_the_nudges_keep_going(co
     for day in ("9999-12-31", "0001-01-01", "31.12.9999"):
         reply = team.say(f"/plan verschieben {day}")
         assert not reply.answered
-        assert reply.text == (f"Das hat nicht geklappt: Das Datum {day} liegt zu weit weg. Bitte ein Datum in den "
-                              f"Jahren {first} bis {last} angeben, z. B. 2027-01-11.")  # fmt: skip
+        assert reply.text == (
+            f"Das hat nicht geklappt: Das Datum {day} liegt zu weit weg. Bitte ein Datum in den "
+            f"Jahren {first} bis {last} angeben, z. B. 2027-01-11."
+        )
         assert core.services.reminders.plans.current(team.scope).start == team.plan.start
         english = team.say(f"/plan move {day}")
         assert f"The date {day} is too far away. Please give a date in the years {first} to {last}" in english.text
@@ -247,8 +258,20 @@ def test_ids_beyond_bigint_in_a_button_or_a_command_are_refused(core):
 @both_databases
 def test_a_nudge_button_with_a_bad_occurrence_is_refused_before_the_task_changes(core):
     team = Team(core)
-    for occurrence in ("W99", "W00", "W²", "W" + "9" * 5000, "F01", "F09x", "S9999-99-99", "S0001-01-01",
-                       "0000-Q1", "9999-Q4", "Q4", ""):  # fmt: skip
+    for occurrence in (
+        "W99",
+        "W00",
+        "W²",
+        "W" + "9" * 5000,
+        "F01",
+        "F09x",
+        "S9999-99-99",
+        "S0001-01-01",
+        "0000-Q1",
+        "9999-Q4",
+        "Q4",
+        "",
+    ):
         reply = team.say("", f"plan:{team.plan.id}:1.1:done:{occurrence}")
         assert not reply.answered and reply.text == "Diese Erinnerung gehört zu einem Plan, der nicht mehr läuft."
         assert core.services.reminders.plans.tasks(team.plan.id) == {}, occurrence

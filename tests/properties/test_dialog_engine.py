@@ -38,8 +38,9 @@ def answer(reply: Reply) -> st.SearchStrategy[tuple[str, str | None]]:
     """(text, button value) for the next message, given the question just asked."""
     question = reply.question
     kind = question.kind if question else "text"
-    typed = pick(st.sampled_from(GOOD.get(kind, GOOD["text"])), st.sampled_from(CONTROLS), number_words(),
-                 date_words(), words())  # fmt: skip
+    typed = pick(
+        st.sampled_from(GOOD.get(kind, GOOD["text"])), st.sampled_from(CONTROLS), number_words(), date_words(), words()
+    )
     options = [st.tuples(typed, st.none())] * 3
     if question is not None:
         buttons = [c.value for c in question.choices + question.controls(reply.language)]
@@ -88,8 +89,12 @@ def test_a_pilot_registered_with_any_figures_gives_its_report(core, data):
             break
         kind = reply.question.kind
         odd = number_words() if kind == "number" else date_words() if kind == "date" else st.nothing()
-        text = data.draw(st.one_of(odd, st.sampled_from(GOOD.get(kind, GOOD["text"]))) if kind in ("number", "date")
-                         else st.sampled_from(GOOD.get(kind, GOOD["text"])), label=kind)  # fmt: skip
+        text = data.draw(
+            st.one_of(odd, st.sampled_from(GOOD.get(kind, GOOD["text"])))
+            if kind in ("number", "date")
+            else st.sampled_from(GOOD.get(kind, GOOD["text"])),
+            label=kind,
+        )
         reply = team.say(text)
     team.still_works()
     for pilot in core.services.pilot_store.pilots(team.scope):

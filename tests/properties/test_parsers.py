@@ -34,7 +34,7 @@ STEPS = [
         type="choice",
         text=TEXT,
         choices=[Option(value=v, label=L10n(de=v, en=v.upper())) for v in ("niedrig", "mittel", "hoch")],
-    ),  # fmt: skip
+    ),
     RatingStep(id="rating", type="rating", text=TEXT),
     RatingStep(id="rating0", type="rating", text=TEXT, min=0, max=10),
     NumberStep(id="number", type="number", text=TEXT),
@@ -72,8 +72,11 @@ def test_a_dialog_answer_is_a_usable_value_or_a_hint(step, text, language):
 
 
 @settings(CORE, max_examples=200)
-@given(field=st.sampled_from(sorted(set(FIELDS.values()) | {"baseline", "target", "unit", "method"})), text=ANY_TEXT,
-       baseline=st.sampled_from([0.0, 15.0, -3.5, LARGEST]))  # fmt: skip
+@given(
+    field=st.sampled_from(sorted(set(FIELDS.values()) | {"baseline", "target", "unit", "method"})),
+    text=ANY_TEXT,
+    baseline=st.sampled_from([0.0, 15.0, -3.5, LARGEST]),
+)
 def test_a_value_for_pilot_setze_is_usable_or_a_hint(field, text, baseline):
     try:
         value = _field_value(field, text, "de", SimpleNamespace(baseline=baseline))
@@ -121,8 +124,10 @@ def test_an_id_is_a_bigint_or_none(text):
 
 
 @settings(CORE, max_examples=200)
-@given(text=st.builds(lambda c, a: f"{c} {a}", st.sampled_from(["/pilot", "/register"]), words()),
-       language=st.sampled_from(["de", "en"]))  # fmt: skip
+@given(
+    text=st.builds(lambda c, a: f"{c} {a}", st.sampled_from(["/pilot", "/register"]), words()),
+    language=st.sampled_from(["de", "en"]),
+)
 def test_a_subcommand_split_never_fails(text, language):
     sub, rest, chosen = split_subcommand(text, SUBCOMMANDS, ENGLISH, GERMAN, language)
     assert sub in set(SUBCOMMANDS.values()) | {"show"} and chosen in ("de", "en")
@@ -135,8 +140,10 @@ def test_a_subcommand_split_never_fails(text, language):
 def test_a_figure_that_would_be_infinite_or_absurd_is_refused_with_a_hint(text):
     with pytest.raises(InvalidAnswer) as refused:
         parse(NumberStep(id="baseline", type="number", text=TEXT), text, "de")
-    assert refused.value.hint == ("Diese Zahl ist zu groß. Bitte eine Zahl bis höchstens 1.000.000.000.000 (eine "
-                                  "Billion) eingeben, z. B. 2,5 Mio.")  # fmt: skip
+    assert refused.value.hint == (
+        "Diese Zahl ist zu groß. Bitte eine Zahl bis höchstens 1.000.000.000.000 (eine "
+        "Billion) eingeben, z. B. 2,5 Mio."
+    )
     with pytest.raises(InvalidAnswer) as refused:
         parse(NumberStep(id="users", type="number", text=TEXT, integer=True, min=1), text.lstrip("-"), "en")
     assert refused.value.hint.startswith("That number is too large.")
@@ -158,8 +165,9 @@ def test_a_dialog_date_far_away_names_the_years_it_may_have(text):
     with pytest.raises(InvalidAnswer) as refused:
         parse_date(text, "de", TODAY)
     first, last = TODAY.year - 100, TODAY.year + 100
-    assert refused.value.hint == (f"Dieses Datum liegt zu weit weg. Bitte ein Datum in den Jahren {first} bis {last} "
-                                  "eingeben, z. B. 1.2.2027.")  # fmt: skip
+    assert refused.value.hint == (
+        f"Dieses Datum liegt zu weit weg. Bitte ein Datum in den Jahren {first} bis {last} eingeben, z. B. 1.2.2027."
+    )
 
 
 @pytest.mark.parametrize("text", ["0000-Q1", "9999-Q4", "Q4 9999", "1/0000", "٢٠٢٦-Q4"])

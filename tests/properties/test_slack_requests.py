@@ -34,39 +34,74 @@ def signed(body: str, timestamp: str | None = None) -> dict[str, str]:
 
 async def post_raw(slack, body: str, content_type: str, headers: dict | None = None):
     headers = {"Content-Type": content_type, **signed(body), **(headers or {})}
-    async with slack.session.post(f"{slack.url}/slack/events", data=body.encode("utf-8", "surrogatepass"),
-                                  headers=headers) as response:  # fmt: skip
+    async with slack.session.post(
+        f"{slack.url}/slack/events", data=body.encode("utf-8", "surrogatepass"), headers=headers
+    ) as response:
         await response.read()
         return response
 
 
 def envelope(team: str, event: dict) -> dict:
-    return {"token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
-            "event_id": f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000, "event": event}  # fmt: skip
+    return {
+        "token": "legacy",
+        "team_id": team,
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": f"Ev{uuid.uuid4().hex[:10]}",
+        "event_time": 1700000000,
+        "event": event,
+    }
 
 
 def events() -> list[dict]:
     ts = next_ts()
     return [
         {"type": "message", "channel": "D1", "channel_type": "im", "user": "U1", "text": "hilfe", "ts": ts},
-        {"type": "message", "channel": "D1", "channel_type": "im", "user": "U1", "text": "hilfe", "ts": ts,
-         "thread_ts": "1700000000.000001"},
-        {"type": "message", "channel": "C1", "channel_type": "channel", "user": "U1", "text": "x", "ts": ts,
-         "thread_ts": "1700000000.000001"},
+        {
+            "type": "message",
+            "channel": "D1",
+            "channel_type": "im",
+            "user": "U1",
+            "text": "hilfe",
+            "ts": ts,
+            "thread_ts": "1700000000.000001",
+        },
+        {
+            "type": "message",
+            "channel": "C1",
+            "channel_type": "channel",
+            "user": "U1",
+            "text": "x",
+            "ts": ts,
+            "thread_ts": "1700000000.000001",
+        },
         {"type": "app_mention", "channel": "C1", "user": "U1", "text": "<@UBOT> hilfe", "ts": ts},
         {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"},
         {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages"},
-        {"type": "assistant_thread_started", "event_ts": ts,
-         "assistant_thread": {"user_id": "U1", "channel_id": "D1", "thread_ts": ts, "context": {}}},
-    ]  # fmt: skip
+        {
+            "type": "assistant_thread_started",
+            "event_ts": ts,
+            "assistant_thread": {"user_id": "U1", "channel_id": "D1", "thread_ts": ts, "context": {}},
+        },
+    ]
 
 
 def interactions(team: str, response_url: str) -> list[dict]:
-    message = {"ts": "1700000000.000009", "text": "Frage", "blocks": [{"type": "section", "block_id": "q",
-               "text": {"type": "mrkdwn", "text": "Frage"}}]}  # fmt: skip
-    common = {"type": "block_actions", "team": {"id": team, "domain": "test"}, "user": {"id": "U1", "team_id": team},
-              "channel": {"id": "D1"}, "message": message, "trigger_id": "trigger-1", "response_url": response_url,
-              "container": {"type": "message", "message_ts": message["ts"], "channel_id": "D1"}}  # fmt: skip
+    message = {
+        "ts": "1700000000.000009",
+        "text": "Frage",
+        "blocks": [{"type": "section", "block_id": "q", "text": {"type": "mrkdwn", "text": "Frage"}}],
+    }
+    common = {
+        "type": "block_actions",
+        "team": {"id": team, "domain": "test"},
+        "user": {"id": "U1", "team_id": team},
+        "channel": {"id": "D1"},
+        "message": message,
+        "trigger_id": "trigger-1",
+        "response_url": response_url,
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": "D1"},
+    }
     buttons = [
         {"action_id": "lotse_choice_0", "value": "check:readiness:0:ja", "text": {"type": "plain_text", "text": "Ja"}},
         {"action_id": "lotse_control_0", "value": "control:cancel"},
@@ -76,11 +111,27 @@ def interactions(team: str, response_url: str) -> list[dict]:
         {"action_id": "lotse_feedback_open", "value": "de"},
     ]
     views = [
-        {"callback_id": "lotse_feedback_reason", "private_metadata": "1", "state": {"values": {
-            "reason": {"value": {"selected_option": {"value": "outdated"}}}, "comment": {"value": {"value": "alt"}}}}},
-        {"callback_id": "lotse_feedback_form", "private_metadata": "de", "state": {"values": {
-            "rating": {"value": {"selected_option": {"value": "4"}}}, "comment": {"value": {"value": "gut"}}}}},
-    ]  # fmt: skip
+        {
+            "callback_id": "lotse_feedback_reason",
+            "private_metadata": "1",
+            "state": {
+                "values": {
+                    "reason": {"value": {"selected_option": {"value": "outdated"}}},
+                    "comment": {"value": {"value": "alt"}},
+                }
+            },
+        },
+        {
+            "callback_id": "lotse_feedback_form",
+            "private_metadata": "de",
+            "state": {
+                "values": {
+                    "rating": {"value": {"selected_option": {"value": "4"}}},
+                    "comment": {"value": {"value": "gut"}},
+                }
+            },
+        },
+    ]
     submission = {"type": "view_submission", "team": {"id": team}, "user": {"id": "U1", "team_id": team}}
     return [{**common, "actions": [{**b, "type": "button", "action_ts": "1700000000.1"}]} for b in buttons] + [
         {**submission, "view": {"id": "V1", "type": "modal", **view}} for view in views
@@ -88,9 +139,20 @@ def interactions(team: str, response_url: str) -> list[dict]:
 
 
 def command(team: str, response_url: str, text: str) -> dict:
-    return {"token": "legacy", "team_id": team, "team_domain": "test", "channel_id": "C1", "channel_name": "general",
-            "user_id": "U1", "user_name": "anna", "command": "/lotse", "text": text, "api_app_id": "A1",
-            "response_url": response_url, "trigger_id": "trigger-cmd"}  # fmt: skip
+    return {
+        "token": "legacy",
+        "team_id": team,
+        "team_domain": "test",
+        "channel_id": "C1",
+        "channel_name": "general",
+        "user_id": "U1",
+        "user_name": "anna",
+        "command": "/lotse",
+        "text": text,
+        "api_app_id": "A1",
+        "response_url": response_url,
+        "trigger_id": "trigger-cmd",
+    }
 
 
 async def assert_clean(slack, caplog, response) -> None:
@@ -136,8 +198,21 @@ async def test_no_malformed_click_or_modal_submission_crashes_the_server(slack, 
 @settings(HTTP, max_examples=40)
 @given(data=st.data())
 async def test_no_malformed_slash_command_crashes_the_server(slack, caplog, data):
-    text = data.draw(st.sampled_from(["hilfe", "ask Was ist KI?", "feedback", "daten", "check 1", "ergebnis",
-                                      "pilot bericht quartal <#C2|leitung>", "export", "plan"]))  # fmt: skip
+    text = data.draw(
+        st.sampled_from(
+            [
+                "hilfe",
+                "ask Was ist KI?",
+                "feedback",
+                "daten",
+                "check 1",
+                "ergebnis",
+                "pilot bericht quartal <#C2|leitung>",
+                "export",
+                "plan",
+            ]
+        )
+    )
     form = command(slack.team, slack.fake.response_url(), text)
     for key in data.draw(st.lists(st.sampled_from(sorted(set(form) - {"team_id", "command"})), max_size=3)):
         if data.draw(st.booleans()):
@@ -151,13 +226,36 @@ async def test_no_malformed_slash_command_crashes_the_server(slack, caplog, data
 
 @settings(HTTP, max_examples=40)
 @given(
-    body=st.one_of(JSON.map(to_json), st.text(max_size=200), st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
-                   JSON.map(lambda v: urlencode({"payload": to_json(v)})), st.sampled_from(["", "{", "payload=", "[]",
-                   "payload=%7B", "command=/lotse", '{"type": "event_callback"}', '{"type": "block_actions"}',
-                   "[" * 5000 + "]" * 5000])),
-    content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain", "",
-                                  "multipart/form-data; boundary=x", "application/json; charset=latin-1"]),
-)  # fmt: skip
+    body=st.one_of(
+        JSON.map(to_json),
+        st.text(max_size=200),
+        st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+        JSON.map(lambda v: urlencode({"payload": to_json(v)})),
+        st.sampled_from(
+            [
+                "",
+                "{",
+                "payload=",
+                "[]",
+                "payload=%7B",
+                "command=/lotse",
+                '{"type": "event_callback"}',
+                '{"type": "block_actions"}',
+                "[" * 5000 + "]" * 5000,
+            ]
+        ),
+    ),
+    content_type=st.sampled_from(
+        [
+            "application/json",
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "",
+            "multipart/form-data; boundary=x",
+            "application/json; charset=latin-1",
+        ]
+    ),
+)
 async def test_any_signed_body_gets_a_4xx_or_is_ignored(slack, caplog, body, content_type):
     response = await post_raw(slack, body, content_type)
     await assert_clean(slack, caplog, response)

@@ -27,8 +27,9 @@ async def post(teams, body, content_type: str = "application/json"):
     token = teams.connector.token(APP_ID, service_url if isinstance(service_url, str) else teams.connector.url)
     headers = {"Content-Type": content_type, "Authorization": f"Bearer {token}"}
     data = body if isinstance(body, str) else to_json(body)
-    async with teams.session.post(f"{teams.url}/api/messages", data=data.encode("utf-8", "surrogatepass"),
-                                  headers=headers) as response:  # fmt: skip
+    async with teams.session.post(
+        f"{teams.url}/api/messages", data=data.encode("utf-8", "surrogatepass"), headers=headers
+    ) as response:
         await response.read()
         return response
 
@@ -41,19 +42,25 @@ def from_someone(teams, text: str | None, **extra) -> dict:
 
 
 def activities(teams) -> list[dict]:
-    feedback = {"actionName": "feedback",
-                "actionValue": {"reaction": "dislike", "feedback": '{"feedbackText": "veraltet"}'}}  # fmt: skip
+    feedback = {
+        "actionName": "feedback",
+        "actionValue": {"reaction": "dislike", "feedback": '{"feedbackText": "veraltet"}'},
+    }
     return [
         from_someone(teams, "hilfe"),
-        from_someone(teams, None, value={"lotse": "choice", "value": "check:readiness:0:ja", "title": "Ja"},
-                       replyToId="activity-1"),
+        from_someone(
+            teams,
+            None,
+            value={"lotse": "choice", "value": "check:readiness:0:ja", "title": "Ja"},
+            replyToId="activity-1",
+        ),
         from_someone(teams, None, value={"lotse": "control", "value": "control:cancel"}, replyToId="activity-1"),
         from_someone(teams, None, value={"lotse": "input", "answer": "SAP"}, replyToId="activity-1"),
         from_someone(teams, None, value={"lotse": "feedback_form", "language": "de", "rating": "4", "comment": "gut"}),
         from_someone(teams, None, type="invoke", name="message/submitAction", replyToId="activity-2", value=feedback),
         from_someone(teams, None, type="conversationUpdate", membersAdded=[{"id": f"28:{APP_ID}"}]),
         from_someone(teams, None, type="installationUpdate", action="add"),
-    ]  # fmt: skip
+    ]
 
 
 async def assert_clean(caplog, response) -> None:
@@ -96,8 +103,13 @@ async def test_any_card_value_or_feedback_value_is_handled(teams, caplog, data):
         )
     else:
         name = data.draw(st.sampled_from(["adaptiveCard/action", "message/submitAction", "task/fetch", "x"]) | ODD)
-        activity = from_someone(teams, None, type="invoke", name=name, value={"action": {"type": "Action.Execute",
-                                  "verb": "lotse", "data": odd}})  # fmt: skip
+        activity = from_someone(
+            teams,
+            None,
+            type="invoke",
+            name=name,
+            value={"action": {"type": "Action.Execute", "verb": "lotse", "data": odd}},
+        )
     await assert_clean(caplog, await post(teams, activity))
 
 

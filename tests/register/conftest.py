@@ -24,10 +24,14 @@ ADMIN_ONLY = "Dieser Befehl ist Administratorinnen und Administratoren vorbehalt
 def make_settings(kb_settings, data_dir: Path, database_url: str, **changes):
     """Console users are employees; Slack and Teams have one admin each."""
     return dataclasses.replace(
-        kb_settings, data_dir=data_dir, database_url=database_url, console_role="employee",
-        slack=SlackSettings(admins=frozenset({"UADMIN"})), teams=TeamsSettings(admins=frozenset({"aad-admin"})),
+        kb_settings,
+        data_dir=data_dir,
+        database_url=database_url,
+        console_role="employee",
+        slack=SlackSettings(admins=frozenset({"UADMIN"})),
+        teams=TeamsSettings(admins=frozenset({"aad-admin"})),
         **changes,
-    )  # fmt: skip
+    )
 
 
 def make_core(kb_settings, kb_index, data_dir: Path, database_url: str, **changes) -> Lotse:
@@ -53,8 +57,9 @@ class Person:
         return f"{self.channel}:{self.workspace}:{self.user}"
 
     def say(self, text: str, private: bool = True) -> Reply:
-        return self.core.handle(Incoming(text, self.user, channel=self.channel, workspace=self.workspace,
-                                         private=private))  # fmt: skip
+        return self.core.handle(
+            Incoming(text, self.user, channel=self.channel, workspace=self.workspace, private=private)
+        )
 
     def script(self, *lines: str) -> Reply:
         reply = None

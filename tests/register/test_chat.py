@@ -23,9 +23,17 @@ ADMINS_ONLY = "Das KI-Register ändern nur Admins. Ansehen können es alle: `/re
 
 
 def seed(core, name: str, actor: str = "slack:T1:UADMIN", **fields):
-    values = dict(purpose="Texte entwerfen", owner="IT-Leitung", model="GPT-4o", provider="Microsoft Azure EU",
-                  data_sources="SharePoint", personal_data=True, risk_class="limited", status="pilot",
-                  next_review=date.today() + timedelta(days=90))  # fmt: skip
+    values = dict(
+        purpose="Texte entwerfen",
+        owner="IT-Leitung",
+        model="GPT-4o",
+        provider="Microsoft Azure EU",
+        data_sources="SharePoint",
+        personal_data=True,
+        risk_class="limited",
+        status="pilot",
+        next_review=date.today() + timedelta(days=90),
+    )
     values.update(fields)
     return core.services.register_store.add(actor, name, **values)
 
@@ -68,13 +76,26 @@ def test_an_admin_registers_an_application_with_bad_answers_asked_again(core, ad
 
     entry = entries(core)["Microsoft 365 Copilot"]
     assert (entry.purpose, entry.owner, entry.model, entry.provider, entry.data_sources) == (
-        "Texte entwerfen und zusammenfassen", "IT-Leitung", "GPT-4o", "", "SharePoint, E-Mails")  # fmt: skip
+        "Texte entwerfen und zusammenfassen",
+        "IT-Leitung",
+        "GPT-4o",
+        "",
+        "SharePoint, E-Mails",
+    )
     assert (entry.personal_data, entry.risk_class, entry.status) == (True, "limited", "pilot")
     assert entry.next_review == add_months(date.today(), 3) and entry.created_by == "slack:T1:UADMIN"
     [added] = [r for r in audit_rows(core, "register.add") if r.target == "Microsoft 365 Copilot"]
     assert added.actor == "slack:T1:UADMIN"
-    assert json.loads(added.detail)["fields"] == ["purpose", "owner", "model", "data_sources", "personal_data",
-                                                  "risk_class", "status", "next_review"]  # fmt: skip
+    assert json.loads(added.detail)["fields"] == [
+        "purpose",
+        "owner",
+        "model",
+        "data_sources",
+        "personal_data",
+        "risk_class",
+        "status",
+        "next_review",
+    ]
     assert "Texte entwerfen" not in added.detail  # field names, not contents
 
     again = admin.say("in 3 Monaten")  # the same last answer once more: nothing is stored twice
@@ -111,8 +132,11 @@ def test_employees_see_the_register_but_do_not_change_it(core, employee):
     shown = employee.say("/register zeige Rechnungseingang")  # an unambiguous beginning is enough
     assert "Zweck: Texte entwerfen" in shown.text and "Risikoklasse (EU AI Act): begrenzt" in shown.text
     assert "/register setze" not in shown.text  # the hint is for admins
-    for command in ("/register neu", "/register setze Rechnungseingang-KI status produktiv",
-                    "/register löschen Rechnungseingang-KI ja"):  # fmt: skip
+    for command in (
+        "/register neu",
+        "/register setze Rechnungseingang-KI status produktiv",
+        "/register löschen Rechnungseingang-KI ja",
+    ):
         reply = employee.say(command)
         assert (reply.text, reply.answered) == (ADMINS_ONLY, False), command
     assert employee.say("/register export csv").text == ADMIN_ONLY
@@ -150,8 +174,11 @@ def test_an_admin_sets_a_field_and_the_audit_log_names_it(core, admin):
     assert reply.text.startswith("✅ Geändert.") and "Status: produktiv" in reply.text
     assert entries(core)["Microsoft 365 Copilot"].status == "production"
     [update] = audit_rows(core, "register.update")
-    assert (update.actor, update.target, json.loads(update.detail)) == ("slack:T1:UADMIN", "Microsoft 365 Copilot",
-                                                                       {"fields": ["status"]})  # fmt: skip
+    assert (update.actor, update.target, json.loads(update.detail)) == (
+        "slack:T1:UADMIN",
+        "Microsoft 365 Copilot",
+        {"fields": ["status"]},
+    )
     reply = admin.say("/register setze Microsoft review in 12 Monaten")  # a beginning of the name is enough
     assert entries(core)["Microsoft 365 Copilot"].next_review == add_months(date.today(), 12)
     assert admin.say("/register setze Microsoft personenbezug nein").answered
@@ -166,8 +193,10 @@ def test_bad_values_are_refused_with_what_is_expected(core, admin):
     assert admin.say("/register setze Copilot review 1.1.2020").text.startswith("Das nächste Review muss heute")
     assert admin.say("/register setze Copilot").text.startswith("So ändern Sie einen Eintrag")
     assert admin.say("/register setze Copilot farbe blau").text.startswith("So ändern Sie einen Eintrag")
-    assert admin.say("/register setze Copilot name Lotse").text == "„Lotse“ steht schon im KI-Register. Bitte einen " \
-                                                                   "anderen Namen wählen."  # fmt: skip
+    assert (
+        admin.say("/register setze Copilot name Lotse").text == "„Lotse“ steht schon im KI-Register. Bitte einen "
+        "anderen Namen wählen."
+    )
     assert admin.say("/register setze Lotse name Lotse Chat").text.startswith("Lotses eigener Eintrag behält")
     assert audit_rows(core, "register.update") == []
     assert entries(core)["Copilot"].risk_class == "limited"

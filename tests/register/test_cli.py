@@ -105,10 +105,27 @@ def test_add_names_every_bad_flag_and_writes_nothing(cli, tmp_path):
     ]
     code, _, err = cli("register", "add", "--name", "X", "--risk", "hoch")
     assert code == 2
-    assert err.startswith("lotse register add: missing --purpose, --owner, --personal-data, --status, --next-review "
-                          "(required")  # fmt: skip
-    code, _, err = cli("register", "add", "--name", "X", "--purpose", "p", "--owner", "o", "--personal-data", "no",
-                       "--risk", "extrem", "--status", "live", "--next-review", "in 1 year")  # fmt: skip
+    assert err.startswith(
+        "lotse register add: missing --purpose, --owner, --personal-data, --status, --next-review (required"
+    )
+    code, _, err = cli(
+        "register",
+        "add",
+        "--name",
+        "X",
+        "--purpose",
+        "p",
+        "--owner",
+        "o",
+        "--personal-data",
+        "no",
+        "--risk",
+        "extrem",
+        "--status",
+        "live",
+        "--next-review",
+        "in 1 year",
+    )
     assert code == 2 and err.splitlines() == [
         "lotse register add: --risk 'extrem': use minimal, limited, high or prohibited",
         "lotse register add: --status 'live': use idea, pilot, production or retired",
@@ -124,27 +141,46 @@ def test_add_names_every_bad_flag_and_writes_nothing(cli, tmp_path):
     assert cli("register", "export", "--format", "csv", "-o", str(out_csv))[0] == 0
     with out_csv.open(encoding="utf-8-sig", newline="") as handle:
         assert [r["status"] for r in csv.DictReader(handle)] == ["production", "pilot"]
-    code, _, err = cli("register", "add", "--name", "Übersetzer", "--purpose", "p", "--owner", "o",
-                       "--personal-data", "nein", "--risk", "minimal", "--status", "produktiv",
-                       "--next-review", "1.3.2099")  # fmt: skip
+    code, _, err = cli(
+        "register",
+        "add",
+        "--name",
+        "Übersetzer",
+        "--purpose",
+        "p",
+        "--owner",
+        "o",
+        "--personal-data",
+        "nein",
+        "--risk",
+        "minimal",
+        "--status",
+        "produktiv",
+        "--next-review",
+        "1.3.2099",
+    )
     assert code == 0, err  # the dialog's German words work too
 
 
 def test_audit_filters_and_refuses_bad_options(cli, sqlite_url):
     db = Database(sqlite_url)
-    AuditLog(db, clock=lambda: datetime(2026, 1, 10, 12, tzinfo=UTC)).record("slack:T1:UADMIN", "pilot.delete",
-                                                                              "Altpilot")  # fmt: skip
+    AuditLog(db, clock=lambda: datetime(2026, 1, 10, 12, tzinfo=UTC)).record(
+        "slack:T1:UADMIN", "pilot.delete", "Altpilot"
+    )
     AuditLog(db).record("teams:tenant:aad-1", "pilot.update", "Dokumentensuche", fields=["users"])
     db.dispose()
     code, out, _ = cli("audit", "--action", "pilot", "--since", (date.today() - timedelta(days=1)).isoformat())
     assert code == 0 and out.splitlines()[0].endswith("· aad-1 (teams) · pilot changed · Dokumentensuche (users)")
     assert len(out.splitlines()) == 1
     assert cli("audit", "--action", "pilot.delete", "--lang", "de")[1] == (
-        "10.01.2026 13:00 · UADMIN (slack) · Pilot gelöscht · Altpilot\n")  # fmt: skip
+        "10.01.2026 13:00 · UADMIN (slack) · Pilot gelöscht · Altpilot\n"
+    )
     code, _, err = cli("audit", "--action", "register")
     assert code == 0 and err == "The audit log has no entries matching that.\n"
-    for args, message in ((["--since", "gestern"], "--since wants YYYY-MM-DD"),
-                          (["--limit", "0"], "--limit must be at least 1"),
-                          (["--action", "kaffee"], "no action starts with 'kaffee'")):  # fmt: skip
+    for args, message in (
+        (["--since", "gestern"], "--since wants YYYY-MM-DD"),
+        (["--limit", "0"], "--limit must be at least 1"),
+        (["--action", "kaffee"], "no action starts with 'kaffee'"),
+    ):
         code, _, err = cli("audit", *args)
         assert code == 2 and message in err

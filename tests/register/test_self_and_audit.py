@@ -25,8 +25,12 @@ def test_lotse_registers_itself_once_however_many_cores_start(core, kb_settings,
     [lotse] = entries(core).values()
     assert lotse.name == "Lotse" and lotse.scope == "company"
     assert (lotse.model, lotse.provider) == ("extraktiv (ohne LLM)", "lokal (kein externer Anbieter)")
-    assert (lotse.risk_class, lotse.status, lotse.personal_data, lotse.owner) == ("limited", "production", True,
-                                                                                   "IT-Leitung")  # fmt: skip
+    assert (lotse.risk_class, lotse.status, lotse.personal_data, lotse.owner) == (
+        "limited",
+        "production",
+        True,
+        "IT-Leitung",
+    )
     assert lotse.next_review == add_months(date.today(), 12)
     assert "knowledge/" in lotse.data_sources and "Chat-Nachrichten" in lotse.data_sources
     assert "Roadmap" in lotse.purpose and "Pilot-Feedback" in lotse.purpose
@@ -103,8 +107,10 @@ def test_admins_see_the_latest_entries_in_berlin_time(core, admin):
     assert lines[0] == "*Audit-Protokoll* · die letzten 4 Einträge"
     assert lines[1] == "• 01.12.2026 09:30 · aad-1 (teams) · Daten gelöscht"
     assert lines[2] == "• 01.07.2026 12:00 · Anna Berg (slack) · Pilot geändert · Dokumentensuche (monthly_cost)"
-    assert lines[3].endswith("· Konfiguration (beim Start übernommen) · Rollen geändert"
-                             " (console +employee; slack:admin +UADMIN; teams:admin +aad-admin)")  # fmt: skip
+    assert lines[3].endswith(
+        "· Konfiguration (beim Start übernommen) · Rollen geändert"
+        " (console +employee; slack:admin +UADMIN; teams:admin +aad-admin)"
+    )
     assert lines[4].endswith("· Lotse (automatisch) · KI-Anwendung registriert · Lotse")
     assert lines[-1].startswith("Nur eine Art: `/audit pilot`")
 

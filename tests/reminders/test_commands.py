@@ -87,8 +87,9 @@ def test_a_button_of_another_team_or_an_unknown_plan_changes_nothing(reminders):
 
 def lotse(*args: str, env_dir) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "LOTSE_DATA_DIR": str(env_dir), "HOME": str(env_dir)}
-    return subprocess.run([sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
 
 
 def test_cli_preview_of_a_plan_that_is_not_configured_yet(tmp_path):
@@ -96,8 +97,10 @@ def test_cli_preview_of_a_plan_that_is_not_configured_yet(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "Termine (jeden Freitag um 09:00, Europe/Berlin, Feiertage: BY):"
-    assert "2026-12-28 Mo 09:00  Woche 4: Team-Skills, Weiterbildung und KI-Champions  [verschoben von 2026-12-25: " \
-           "Erster Weihnachtstag]" in lines  # fmt: skip
+    assert (
+        "2026-12-28 Mo 09:00  Woche 4: Team-Skills, Weiterbildung und KI-Champions  [verschoben von 2026-12-25: "
+        "Erster Weihnachtstag]" in lines
+    )
     assert sum(1 for line in lines if "  Woche " in line) == 12
     bad = lotse("plan", "preview", "--start", "2026-12-04", "--state", "XY", env_dir=tmp_path)
     assert bad.returncode == 2 and "unknown German state 'XY'" in bad.stderr

@@ -21,8 +21,9 @@ ADMIN = Incoming("", "lead", channel="console", admin=True)
 
 
 def start_plan(reminders: Reminders, words: str = "2026-11-30 mo 09:00 BY", message: Incoming = ADMIN) -> int:
-    command = Incoming(f"/plan start {words}", message.user, message.channel, message.workspace,
-                       message.conversation, admin=True)  # fmt: skip
+    command = Incoming(
+        f"/plan start {words}", message.user, message.channel, message.workspace, message.conversation, admin=True
+    )
     reply = PlanCommands(reminders).handle(command, "de")
     assert reply.answered, reply.text
     return reminders.plans.current(message.scope).id
@@ -153,9 +154,11 @@ def test_downtime_sends_the_missed_week_once_late_and_summarises_older_ones(remi
     clock.now = datetime(2026, 12, 30, 10, 0, tzinfo=UTC)
     tick([dispatcher], clock, datetime(2026, 12, 31, tzinfo=UTC))
     headings = [reply.text.splitlines()[0] for _, reply in sender.sent]
-    assert headings == ["*Woche 1 von 12 · Tage 1–30 · Fundamentanalyse*",
-                        "*Woche 2 von 12 · Tage 1–30 · Fundamentanalyse*",
-                        "*Woche 5 von 12 · Tage 31–60 · Pilotprojekt*"]  # fmt: skip
+    assert headings == [
+        "*Woche 1 von 12 · Tage 1–30 · Fundamentanalyse*",
+        "*Woche 2 von 12 · Tage 1–30 · Fundamentanalyse*",
+        "*Woche 5 von 12 · Tage 31–60 · Pilotprojekt*",
+    ]
     week5 = sender.sent[-1][1]
     assert "Wochen 2–4" in week5.text
     assert {t.id.split(".")[0] for t in week5.tasks} == {"2", "3", "4", "5"}

@@ -49,8 +49,13 @@ class Housekeeping:
 
 def service_for(url, spec, clock, worker: str, housekeeping=None) -> SchedulerService:
     reminders = Reminders(Database(url), spec, clock)
-    return SchedulerService(Dispatcher(reminders, [Collect()], worker=worker), reminders.db, role=ROLE,
-                            renew_seconds=0.05, housekeeping=housekeeping)  # fmt: skip
+    return SchedulerService(
+        Dispatcher(reminders, [Collect()], worker=worker),
+        reminders.db,
+        role=ROLE,
+        renew_seconds=0.05,
+        housekeeping=housekeeping,
+    )
 
 
 async def wait_for(condition, timeout: float = 10.0) -> None:
@@ -158,8 +163,9 @@ def test_months_before_keeps_the_day_or_takes_the_months_last():
 
 @pytest.fixture
 def core(tmp_path, database_url) -> Lotse:
-    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url,
-                        retention_months=1)  # fmt: skip
+    settings = Settings(
+        data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url, retention_months=1
+    )
     return build_core(settings, AnswerService(settings))
 
 
@@ -168,13 +174,16 @@ def test_lotse_purge_deletes_old_rows_exports_older_than_a_day_and_report_charts
     now = datetime(2026, 3, 31, 12, tzinfo=UTC)  # one month before: 2026-02-28 12:00
     conversation = "slack:T1:U1:D1"
     with core.services.pilot_store.db.session() as s:
-        for label, at in (("two months old", datetime(2026, 1, 31, 12, tzinfo=UTC)),
-                          ("a month and three days old", datetime(2026, 2, 28, 11, tzinfo=UTC)),
-                          ("thirty days old", datetime(2026, 3, 1, 12, tzinfo=UTC)),
-                          ("fresh", now - timedelta(hours=1))):  # fmt: skip
+        for label, at in (
+            ("two months old", datetime(2026, 1, 31, 12, tzinfo=UTC)),
+            ("a month and three days old", datetime(2026, 2, 28, 11, tzinfo=UTC)),
+            ("thirty days old", datetime(2026, 3, 1, 12, tzinfo=UTC)),
+            ("fresh", now - timedelta(hours=1)),
+        ):
             s.add(MessageRow(conversation=conversation, role="user", text=label, created_at=at))
-    pilot = core.services.pilot_store.create("slack:T1", "Dokumentensuche", "slack:T1:U1", start=date(2026, 1, 1),
-                                    end=date(2026, 6, 30))  # fmt: skip
+    pilot = core.services.pilot_store.create(
+        "slack:T1", "Dokumentensuche", "slack:T1:U1", start=date(2026, 1, 1), end=date(2026, 6, 30)
+    )
     with core.services.pilot_store.db.session() as s:
         core.services.pilot_store.add_entry(
             s, pilot.id, "slack:T1:U2", "U2", Entry(2), created_at=datetime(2026, 1, 20, tzinfo=UTC)
@@ -218,8 +227,9 @@ def test_lotse_purge_deletes_old_rows_exports_older_than_a_day_and_report_charts
 
 @both_databases
 def test_lotse_purge_without_files_or_folders_and_with_the_default_now(tmp_path, database_url):
-    settings = Settings(data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url,
-                        retention_months=1)  # fmt: skip
+    settings = Settings(
+        data_dir=tmp_path / "data", knowledge_dir=KNOWLEDGE, database_url=database_url, retention_months=1
+    )
     core = build_core(settings, AnswerService(settings))
     core.conversations.append_turn("console:local:anna:default", "Hallo", "Hallo!", "de", [])
     counts = core.purge()  # no exports or charts folder yet

@@ -17,8 +17,9 @@ QUARTER_DAY = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)  # the 2027-Q1 review: 09:0
 
 
 def register(reminders, name: str, review: date, status: str = "production") -> None:
-    RegisterStore(reminders.db).add("slack:T1:UADMIN", name, purpose="…", owner="IT", risk_class="limited",
-                                    status=status, next_review=review)  # fmt: skip
+    RegisterStore(reminders.db).add(
+        "slack:T1:UADMIN", name, purpose="…", owner="IT", risk_class="limited", status=status, next_review=review
+    )
 
 
 def quarterly(reminders, clock) -> str:

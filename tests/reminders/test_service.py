@@ -18,8 +18,13 @@ from tests.reminders.test_delivery import start_plan
 
 def service_for(url, spec, clock, worker: str, sender: Collect, lease_seconds: float = 30.0) -> SchedulerService:
     reminders = Reminders(Database(url), spec, clock)
-    return SchedulerService(Dispatcher(reminders, [sender], worker=worker), reminders.db, role="test",
-                            renew_seconds=0.05, lease_seconds=lease_seconds)  # fmt: skip
+    return SchedulerService(
+        Dispatcher(reminders, [sender], worker=worker),
+        reminders.db,
+        role="test",
+        renew_seconds=0.05,
+        lease_seconds=lease_seconds,
+    )
 
 
 async def wait_for(condition, timeout: float = 10.0) -> None:

@@ -69,8 +69,9 @@ def test_a_limit_of_zero_is_no_limit(sqlite_url):
 def test_a_notice_is_first_exactly_once_also_when_replicas_race(db_url):
     notices = [Notices(Database(db_url)) for _ in range(4)]
     outcomes: list[bool] = []
-    threads = [threading.Thread(target=lambda n=n: outcomes.append(n.first("slack:T:anna", "ai_disclosure")))
-               for n in notices]  # fmt: skip
+    threads = [
+        threading.Thread(target=lambda n=n: outcomes.append(n.first("slack:T:anna", "ai_disclosure"))) for n in notices
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -153,8 +154,17 @@ def test_profile_names_are_kept_only_where_they_are_masked_and_come_back_after_a
     from bot.storage.people import People
 
     def says(core: Lotse, text: str, user: str) -> object:
-        return core.handle(Incoming(text, user, channel="teams", workspace="TNAMES", conversation=f"c-{user}",
-                                    user_name="Frieda Quast", private=True))  # fmt: skip
+        return core.handle(
+            Incoming(
+                text,
+                user,
+                channel="teams",
+                workspace="TNAMES",
+                conversation=f"c-{user}",
+                user_name="Frieda Quast",
+                private=True,
+            )
+        )
 
     people = People(database_service.index.db)
     extractive = build_core(database_service.settings, database_service)

@@ -12,18 +12,30 @@ from bot.answering.retrieval import Passage
 from bot.safety.output import OutputGuard, Sources
 
 BUDGET = Passage(
-    "c1", "Häufige Fragen (FAQ)", "de/faq.md", "Budget",
+    "c1",
+    "Häufige Fragen (FAQ)",
+    "de/faq.md",
+    "Budget",
     "Für eine fundierte KI-Schulung sollten Sie je Person 2.000 bis 5.000 Euro einplanen. Dieses "
     "Weiterbildungsbudget ist für Trainings gedacht, die mehr vermitteln als eine oberflächliche Einführung "
     "in ein Tool. Weitere Informationen: https://intranet.firma.de/ki/schulung und it-leitung@firma.de.",
-    "de", 1.0, 0.9, 1.0,
-)  # fmt: skip
+    "de",
+    1.0,
+    0.9,
+    1.0,
+)
 ROADMAP = Passage(
-    "c2", "FAQ", "en/faq.md", "Duration",
+    "c2",
+    "FAQ",
+    "en/faq.md",
+    "Duration",
     "Each of the three phases of the AI roadmap takes about 3 to 6 months. The whole AI roadmap takes 12 to 18 "
     "months in total.",
-    "en", 1.0, 0.9, 1.0,
-)  # fmt: skip
+    "en",
+    1.0,
+    0.9,
+    1.0,
+)
 GUARD = OutputGuard([system_prompt("de"), system_prompt("en")], CANARY)
 
 

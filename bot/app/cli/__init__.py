@@ -61,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OperationalError as exc:  # the database server is down, refuses us, or the file cannot be opened
         reason = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
-        print(f"lotse: the database cannot be used: {reason} — check LOTSE_DATABASE_URL and that the database "
-              "server is running", file=sys.stderr)  # fmt: skip
+        print(
+            f"lotse: the database cannot be used: {reason} — check LOTSE_DATABASE_URL and that the database "
+            "server is running",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

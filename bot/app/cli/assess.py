@@ -39,8 +39,14 @@ def cmd_assess(args, settings: Settings) -> int:
         print(render(results.present(spec, rows[-1].id, args.lang)))
         return 0
     text = results.export(args.format, spec.id if spec else None, args.scope, args.lang)
-    services.audit.record(cli_actor(), "data.export", "assessment_results", format=args.format,
-                                      assessment=spec.id if spec else "all", scope=args.scope or "all")  # fmt: skip
+    services.audit.record(
+        cli_actor(),
+        "data.export",
+        "assessment_results",
+        format=args.format,
+        assessment=spec.id if spec else "all",
+        scope=args.scope or "all",
+    )
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)

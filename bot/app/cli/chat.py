@@ -96,8 +96,12 @@ def add(sub) -> None:
         action="store_true",
         help="one message per line on stdin, one JSON object per reply on stdout (for scripts)",
     )
-    chat.add_argument("--nudges", action=argparse.BooleanOptionalAction, default=None,
-                      help="print plan nudges for the terminal as they fall due (default: on a terminal)")  # fmt: skip
+    chat.add_argument(
+        "--nudges",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="print plan nudges for the terminal as they fall due (default: on a terminal)",
+    )
     chat.set_defaults(func=cmd_chat)
 
     serve = sub.add_parser("serve", help="serve the configured channels (Slack, Teams) in one process")

@@ -33,14 +33,28 @@ def cmd_audit(args, settings: Settings) -> int:
     services = Services(settings)
     rows = services.audit.entries(args.limit, args.action, since)
     if args.json:
-        print(json.dumps([{"at": when(r.at).isoformat(), "actor": r.actor, "action": r.action,
-                           "label": label(r.action, args.lang), "target": r.target,
-                           "detail": json.loads(r.detail) if r.detail else {}} for r in rows],
-                         ensure_ascii=False, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                [
+                    {
+                        "at": when(r.at).isoformat(),
+                        "actor": r.actor,
+                        "action": r.action,
+                        "label": label(r.action, args.lang),
+                        "target": r.target,
+                        "detail": json.loads(r.detail) if r.detail else {},
+                    }
+                    for r in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     if not rows:
-        print("The audit log has no entries" + (" matching that" if args.action or since else "") + ".",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "The audit log has no entries" + (" matching that" if args.action or since else "") + ".", file=sys.stderr
+        )
         return 0
     for row in rows:
         print(plain(line(row, services.people, args.lang)).removeprefix("• "))
@@ -56,8 +70,10 @@ def cmd_purge(args, settings: Settings) -> int:
     now = datetime.now(UTC)
     cutoff = months_before(now, settings.retention_months)
     counts = Services(settings).purge(now, actor=cli_actor())  # the inbox's handled events too, as the scheduler
-    print(f"purged everything older than {cutoff:%Y-%m-%d} ({settings.retention_months} months): "
-          + ", ".join(f"{k} {v}" for k, v in counts.items()))  # fmt: skip
+    print(
+        f"purged everything older than {cutoff:%Y-%m-%d} ({settings.retention_months} months): "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
     return 0
 
 
@@ -75,8 +91,11 @@ def cmd_db(args, settings: Settings) -> int:
             print(f"{where}: schema revision {found or 'none'}, this Lotse needs {newest} ({state})")
             return 0 if found == newest else 1
         before, after = migrate.upgrade(engine, args.revision)
-        print(f"{where}: schema revision {before or 'none'} → {after}" if before != after
-              else f"{where}: schema revision {after}, nothing to do")  # fmt: skip
+        print(
+            f"{where}: schema revision {before or 'none'} → {after}"
+            if before != after
+            else f"{where}: schema revision {after}, nothing to do"
+        )
         return 0
     finally:
         engine.dispose()

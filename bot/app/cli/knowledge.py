@@ -22,8 +22,11 @@ def cmd_ingest(args, settings: Settings) -> int:
         started = time.perf_counter()
         count = index.rebuild_vectors(change_model=True)  # the one way to change the embedding model
         index.rebuild_lexical(force=True)
-        print(f"rebuilt the vector and BM25 indexes from the database: {count} chunks in "
-              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)  # fmt: skip
+        print(
+            f"rebuilt the vector and BM25 indexes from the database: {count} chunks in "
+            f"{time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
         if not args.paths:
             return 0
     index.check_model()  # before anything is embedded: another model's vectors would not fit the index
@@ -81,8 +84,10 @@ def cmd_init(args, settings: Settings) -> int:
             print(f"waiting for the database: {str(exc.orig).strip().splitlines()[0]}", file=sys.stderr)
             time.sleep(2)
     engine.dispose()
-    print(f"database schema: {before or 'none'} → {after}" if before != after else f"database schema: {after}",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"database schema: {before or 'none'} → {after}" if before != after else f"database schema: {after}",
+        file=sys.stderr,
+    )
     index = KnowledgeIndex(settings, Services(settings).db)
     while True:
         try:
@@ -115,7 +120,10 @@ def add(sub) -> None:
 
     ing = sub.add_parser("ingest", help="index documents (default: the knowledge/ folder)")
     ing.add_argument("paths", nargs="*", help="files or folders: .md .txt .html .pdf .docx")
-    ing.add_argument("--rebuild", action="store_true",
-                     help="rebuild the vector and BM25 indexes from the database (after a restore); "
-                          "with paths, ingest them afterwards")  # fmt: skip
+    ing.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild the vector and BM25 indexes from the database (after a restore); "
+        "with paths, ingest them afterwards",
+    )
     ing.set_defaults(func=cmd_ingest)

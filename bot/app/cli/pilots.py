@@ -40,8 +40,10 @@ def cmd_pilot(args, settings: Settings) -> int:
         print(f"{'#':>2}  {'start':<10}  {'end':<10}  {'users':>5}  {'KPIs':>4}  {'responses':>9}  {'scope':<18} name")
         all_figures = reports.pilots([p.id for p in pilots])
         for number, (p, figures) in enumerate(zip(pilots, all_figures, strict=True), 1):
-            print(f"{number:>2}  {p.start.isoformat():<10}  {p.end.isoformat():<10}  {p.users:>5}  "
-                  f"{len(figures.kpis):>4}  {figures.responses:>9}  {p.scope:<18} {p.name}")  # fmt: skip
+            print(
+                f"{number:>2}  {p.start.isoformat():<10}  {p.end.isoformat():<10}  {p.users:>5}  "
+                f"{len(figures.kpis):>4}  {figures.responses:>9}  {p.scope:<18} {p.name}"
+            )
         return 0
     if args.action == "report" and args.quarter:
         from datetime import UTC, date, datetime, time
@@ -55,8 +57,11 @@ def cmd_pilot(args, settings: Settings) -> int:
             return 2
         label = parse_quarter(args.quarter, as_of)
         if label is None:
-            print(f"lotse pilot report: --quarter wants YYYY-Qn within 50 years of today, e.g. 2026-Q4 "
-                  f"(got {args.quarter!r})", file=sys.stderr)  # fmt: skip
+            print(
+                f"lotse pilot report: --quarter wants YYYY-Qn within 50 years of today, e.g. 2026-Q4 "
+                f"(got {args.quarter!r})",
+                file=sys.stderr,
+            )
             return 2
         reports.clock = lambda: datetime.combine(as_of, time(23, 59), UTC)
         report = reports.quarter(args.scope, label)

@@ -69,11 +69,17 @@ def _register_add(args, store) -> int:
     from bot.register.store import NameTaken
 
     spec = load_dialog()
-    missing = [flag for field, flag in REGISTER_FLAGS.items()
-               if field not in REGISTER_OPTIONAL and getattr(args, field) in (None, "")]  # fmt: skip
+    missing = [
+        flag
+        for field, flag in REGISTER_FLAGS.items()
+        if field not in REGISTER_OPTIONAL and getattr(args, field) in (None, "")
+    ]
     if missing:
-        print(f"lotse register add: missing {', '.join(missing)} (required; optional: --model, --provider, "
-              "--data-sources)", file=sys.stderr)  # fmt: skip
+        print(
+            f"lotse register add: missing {', '.join(missing)} (required; optional: --model, --provider, "
+            "--data-sources)",
+            file=sys.stderr,
+        )
         return 2
     values, problems = {}, []
     for field, flag in REGISTER_FLAGS.items():
@@ -96,18 +102,27 @@ def _register_add(args, store) -> int:
     except NameTaken:
         print(f"lotse register add: {name!r} is already in the register (`lotse register list`)", file=sys.stderr)
         return 2
-    print(f"registered {entry.name!r}: {entry.risk_class} risk, {entry.status}, next review "
-          f"{entry.next_review.isoformat()}", file=sys.stderr)  # fmt: skip
+    print(
+        f"registered {entry.name!r}: {entry.risk_class} risk, {entry.status}, next review "
+        f"{entry.next_review.isoformat()}",
+        file=sys.stderr,
+    )
     return 0
 
 
 def add(sub) -> None:
     register = sub.add_parser("register", help="the company's AI register: list, add an application, export")
     register.add_argument("action", choices=("list", "add", "export"))
-    register.add_argument("--format", choices=("csv", "xlsx", "json"),
-                          help="export: default xlsx; json without -o prints to stdout; list: json too")  # fmt: skip
+    register.add_argument(
+        "--format",
+        choices=("csv", "xlsx", "json"),
+        help="export: default xlsx; json without -o prints to stdout; list: json too",
+    )
     register.add_argument("--output", "-o", help="export: file to write (default lotse-register.<format>)")
     for field, flag in REGISTER_FLAGS.items():
-        register.add_argument(flag, dest=field, help=f"add: {field.replace('_', ' ')}" + (
-            " (optional)" if field in REGISTER_OPTIONAL else ""))  # fmt: skip
+        register.add_argument(
+            flag,
+            dest=field,
+            help=f"add: {field.replace('_', ' ')}" + (" (optional)" if field in REGISTER_OPTIONAL else ""),
+        )
     register.set_defaults(func=cmd_register)

@@ -46,8 +46,13 @@ log = logging.getLogger(__name__)
 class SlackChannel:
     """Builds the bolt app around a core. `app` serves HTTP (via bot.app.server) or Socket Mode."""
 
-    def __init__(self, core: Core, settings: SlackSettings, executor: ThreadPoolExecutor | None = None,
-                 worker: InboxWorker | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        core: Core,
+        settings: SlackSettings,
+        executor: ThreadPoolExecutor | None = None,
+        worker: InboxWorker | None = None,
+    ) -> None:
         self.core = core
         self.settings = settings
         self.bridge = CoreBridge(executor)  # turns on one thread; short reads (dedupe, ratings) on another
@@ -146,12 +151,28 @@ class SlackChannel:
 
     def incoming(self, text: str, user: str, team: str, channel: str, thread: str | None, value: str | None = None):
         conversation = f"{channel}:{thread}" if thread else channel
-        return Incoming(text=text or "", user=user, channel="slack", workspace=team, conversation=conversation,
-                        value=value, admin=user in self.settings.admins, private=channel.startswith("D"))  # fmt: skip
+        return Incoming(
+            text=text or "",
+            user=user,
+            channel="slack",
+            workspace=team,
+            conversation=conversation,
+            value=value,
+            admin=user in self.settings.admins,
+            private=channel.startswith("D"),
+        )
 
-    async def deliver(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
-                      replace: str | None = None, user: str | None = None, skip: int = 0,
-                      on_posted: Callable[[int, bool], Awaitable[None]] | None = None) -> None:  # fmt: skip
+    async def deliver(
+        self,
+        client: AsyncWebClient,
+        reply: Reply,
+        channel: str,
+        thread: str | None,
+        replace: str | None = None,
+        user: str | None = None,
+        skip: int = 0,
+        on_posted: Callable[[int, bool], Awaitable[None]] | None = None,
+    ) -> None:
         """`post`, and if Slack refuses it, a short plain message instead of silence."""
         try:
             await self.post(client, reply, channel, thread, replace, user, skip, on_posted)
@@ -164,9 +185,17 @@ class SlackChannel:
                 text = i18n.text("slack_error", reply.language)
                 await client.chat_postMessage(channel=channel, thread_ts=thread, text=text)
 
-    async def post(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
-                   replace: str | None = None, user: str | None = None, skip: int = 0,
-                   on_posted: Callable[[int, bool], Awaitable[None]] | None = None) -> None:  # fmt: skip
+    async def post(
+        self,
+        client: AsyncWebClient,
+        reply: Reply,
+        channel: str,
+        thread: str | None,
+        replace: str | None = None,
+        user: str | None = None,
+        skip: int = 0,
+        on_posted: Callable[[int, bool], Awaitable[None]] | None = None,
+    ) -> None:
         """Send a reply: its messages in order (the first one replacing the message `replace`, if
         given), then its images as file uploads in the same place. Files (exports of personal data or
         feedback) go only to the user's direct messages, wherever they were asked for. `skip`: how many
@@ -177,11 +206,22 @@ class SlackChannel:
                 steps.append(partial(client.chat_update, channel=channel, ts=replace, text=text, blocks=message_blocks))
                 replace = None
             else:
-                steps.append(partial(client.chat_postMessage, channel=channel, thread_ts=thread, text=text,
-                                     blocks=message_blocks))  # fmt: skip
+                steps.append(
+                    partial(
+                        client.chat_postMessage, channel=channel, thread_ts=thread, text=text, blocks=message_blocks
+                    )
+                )
         for image in reply.images:
-            steps.append(partial(client.files_upload_v2, channel=channel, thread_ts=thread, file=image.path,
-                                 filename=Path(image.path).name, title=image.alt))  # fmt: skip
+            steps.append(
+                partial(
+                    client.files_upload_v2,
+                    channel=channel,
+                    thread_ts=thread,
+                    file=image.path,
+                    filename=Path(image.path).name,
+                    title=image.alt,
+                )
+            )
         if reply.files:
             steps.append(partial(self.upload_private, client, reply, channel, thread, user))
         for number, step in enumerate(steps, 1):
@@ -191,15 +231,17 @@ class SlackChannel:
             if on_posted is not None:
                 await on_posted(number, number == len(steps))
 
-    async def upload_private(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None,
-                             user: str | None) -> None:  # fmt: skip
+    async def upload_private(
+        self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None, user: str | None
+    ) -> None:
         if not channel.startswith("D"):  # message events come from Lotse's own DMs only; anything else: open it
             if user is None:
                 raise ValueError("a reply with files needs the user to send them to")
             channel, thread = (await client.conversations_open(users=user))["channel"]["id"], None
         for file in reply.files:
-            await client.files_upload_v2(channel=channel, thread_ts=thread, file=file.path, filename=file.name,
-                                         title=file.name)  # fmt: skip
+            await client.files_upload_v2(
+                channel=channel, thread_ts=thread, file=file.path, filename=file.name, title=file.name
+            )
 
     async def on_error(self, error: Exception, body: dict) -> None:
         log.error("Slack request failed: %s: %s", type(error).__name__, error)

@@ -87,8 +87,12 @@ def context(*texts: str) -> dict:
 
 
 def button(label: str, action_id: str, value: str, style: str | None = None) -> dict:
-    element = {"type": "button", "text": {"type": "plain_text", "text": label[:75], "emoji": True},
-               "action_id": action_id, "value": value[:2000]}  # fmt: skip
+    element = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label[:75], "emoji": True},
+        "action_id": action_id,
+        "value": value[:2000],
+    }
     if style:
         element["style"] = style
     return element
@@ -153,12 +157,17 @@ def stream_tail(reply: Reply) -> list[dict]:
 def question_blocks(question: Question, language: str) -> list[dict]:
     blocks = []
     if question.choices:
-        buttons = [button(c.label, f"lotse_choice_{n}", c.value, "primary" if c.value.endswith(":done") else None)
-                   for n, c in enumerate(question.choices)]  # fmt: skip
-        blocks += [{"type": "actions", "block_id": f"lotse_choices_{i}", "elements": buttons[i : i + 25]}
-                   for i in range(0, len(buttons), 25)]  # fmt: skip
-    controls = [button(c.label, f"lotse_control_{c.value.rsplit(':', 1)[-1]}", c.value)
-                for c in question.controls(language)]  # fmt: skip
+        buttons = [
+            button(c.label, f"lotse_choice_{n}", c.value, "primary" if c.value.endswith(":done") else None)
+            for n, c in enumerate(question.choices)
+        ]
+        blocks += [
+            {"type": "actions", "block_id": f"lotse_choices_{i}", "elements": buttons[i : i + 25]}
+            for i in range(0, len(buttons), 25)
+        ]
+    controls = [
+        button(c.label, f"lotse_control_{c.value.rsplit(':', 1)[-1]}", c.value) for c in question.controls(language)
+    ]
     blocks.append({"type": "actions", "block_id": "lotse_controls", "elements": controls})
     if question.kind in ("text", "number", "name", "date"):
         blocks.append(context(i18n.text("slack_type_answer", language)))
@@ -189,10 +198,14 @@ def task_blocks(reply: Reply) -> list[dict]:
         blocks.append(section(line))
         if task.actions:
             buttons = [
-                button(c.label, f"lotse_task_{task.id.replace('.', '-')}_{n}", c.value,
-                       "primary" if ":done:" in c.value else None)
+                button(
+                    c.label,
+                    f"lotse_task_{task.id.replace('.', '-')}_{n}",
+                    c.value,
+                    "primary" if ":done:" in c.value else None,
+                )
                 for n, c in enumerate(task.actions)
-            ]  # fmt: skip
+            ]
             blocks.append({"type": "actions", "elements": buttons})
     return blocks
 
@@ -217,11 +230,12 @@ def reason_modal(answer_id: int, language: str) -> dict:
         "submit": {"type": "plain_text", "text": i18n.text("feedback_modal_submit", language)},
         "close": {"type": "plain_text", "text": i18n.text("feedback_modal_close", language)},
         "blocks": [
-            _input("reason", i18n.text("feedback_reason_label", language), {"type": "radio_buttons",
-                                                                             "options": options}),
+            _input(
+                "reason", i18n.text("feedback_reason_label", language), {"type": "radio_buttons", "options": options}
+            ),
             _comment(language, 1000),
         ],
-    }  # fmt: skip
+    }
 
 
 def general_feedback_modal(language: str) -> dict:
@@ -234,17 +248,26 @@ def general_feedback_modal(language: str) -> dict:
         "title": {"type": "plain_text", "text": i18n.text("feedback_form_title", language)[:24]},
         "submit": {"type": "plain_text", "text": i18n.text("feedback_modal_submit", language)},
         "blocks": [
-            _input("rating", i18n.text("feedback_form_rating", language), {"type": "static_select", "options": options},
-                   optional=False),
+            _input(
+                "rating",
+                i18n.text("feedback_form_rating", language),
+                {"type": "static_select", "options": options},
+                optional=False,
+            ),
             _comment(language, 2000),
         ],
-    }  # fmt: skip
+    }
 
 
 def _input(block_id: str, label: str, element: dict, optional: bool = True) -> dict:
     """A modal input; its value arrives as state.values[block_id]["value"]."""
-    return {"type": "input", "block_id": block_id, "optional": optional,
-            "label": {"type": "plain_text", "text": label}, "element": {**element, "action_id": "value"}}  # fmt: skip
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": {**element, "action_id": "value"},
+    }
 
 
 def _comment(language: str, limit: int) -> dict:

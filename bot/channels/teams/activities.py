@@ -70,9 +70,17 @@ def incoming_of(activity: Activity, admins: frozenset[str] = frozenset()) -> Inc
     user = user_id(activity)
     private = (activity.conversation.conversation_type or "personal") == "personal"
     name = activity.from_property.name if activity.from_property else None
-    return Incoming(text=text, user=user, channel="teams", workspace=tenant, conversation=activity.conversation.id,
-                    value=value, admin=user in admins, private=private,
-                    user_name=name if isinstance(name, str) else None)  # fmt: skip
+    return Incoming(
+        text=text,
+        user=user,
+        channel="teams",
+        workspace=tenant,
+        conversation=activity.conversation.id,
+        value=value,
+        admin=user in admins,
+        private=private,
+        user_name=name if isinstance(name, str) else None,
+    )
 
 
 def user_id(activity: Activity) -> str:

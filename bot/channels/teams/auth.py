@@ -66,9 +66,13 @@ class _BoundedMsal:
     def _get(self) -> ConfidentialClientApplication:
         if self._app is None:
             c = self._credentials
-            self._app = ConfidentialClientApplication(client_id=c.microsoft_app_id, timeout=TOKEN_TIMEOUT,
-                                                      client_credential=c.microsoft_app_password,
-                                                      authority=c.oauth_endpoint, **MSAL_OPTIONS)  # fmt: skip
+            self._app = ConfidentialClientApplication(
+                client_id=c.microsoft_app_id,
+                timeout=TOKEN_TIMEOUT,
+                client_credential=c.microsoft_app_password,
+                authority=c.oauth_endpoint,
+                **MSAL_OPTIONS,
+            )
         return self._app
 
     def acquire_token_silent(self, *args, **kwargs):

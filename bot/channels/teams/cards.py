@@ -23,8 +23,11 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
     if reply.form == "feedback":
         return {"type": "message", "attachments": [{"contentType": CARD, "content": feedback_form(reply.language)}]}
     if reply.question is not None or reply.images or reply.tasks or reply.files:
-        return {"type": "message", "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
-                "text": "" if reply.question or reply.tasks else reply.text}  # fmt: skip
+        return {
+            "type": "message",
+            "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
+            "text": "" if reply.question or reply.tasks else reply.text,
+        }
     text = f"{reply.text}\n\n_{reply.notice}_" if reply.notice else reply.text
     activity: dict = {"type": "message", "text": text, "textFormat": "markdown"}
     if reply.mode == "llm" or (reply.mode == "extractive" and reply.answered):  # an LLM refusal is AI text too
@@ -71,22 +74,38 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
     if reply.footer:
         body.append({"type": "TextBlock", "text": reply.footer, "weight": "Bolder", "wrap": True, "spacing": "Medium"})
     for image in reply.images:
-        body.append({"type": "Image", "url": image_url(Path(image.path), public_url), "altText": image.alt,
-                     "size": "Stretch"})  # fmt: skip
+        body.append(
+            {"type": "Image", "url": image_url(Path(image.path), public_url), "altText": image.alt, "size": "Stretch"}
+        )
     if not reply.answered and reply.kind == "refusal" and reply.nearest:  # "Meinten Sie …?"
         names = " · ".join(c.label for c in reply.nearest[:3])
-        body.append({"type": "TextBlock", "text": f"{i18n.text('nearest_sections', reply.language)}: {names}",
-                     "isSubtle": True, "size": "Small", "wrap": True})  # fmt: skip
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": f"{i18n.text('nearest_sections', reply.language)}: {names}",
+                "isSubtle": True,
+                "size": "Small",
+                "wrap": True,
+            }
+        )
     if reply.notice:
         body.append({"type": "TextBlock", "text": reply.notice, "isSubtle": True, "size": "Small", "wrap": True})
     card = {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
     if reply.files and public_url:  # downloads from Lotse's server; the name carries an unguessable token
         base = public_url.rstrip("/")
-        card["actions"] = [{"type": "Action.OpenUrl", "title": f"⬇ {file.name}",
-                            "url": f"{base}/exports/{Path(file.path).name}"} for file in reply.files]  # fmt: skip
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": f"⬇ {file.name}", "url": f"{base}/exports/{Path(file.path).name}"}
+            for file in reply.files
+        ]
     elif reply.files:
-        body.append({"type": "TextBlock", "text": i18n.text("teams_files_need_url", reply.language), "wrap": True,
-                     "isSubtle": True})  # fmt: skip
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": i18n.text("teams_files_need_url", reply.language),
+                "wrap": True,
+                "isSubtle": True,
+            }
+        )
     return card
 
 
@@ -98,8 +117,14 @@ def bold(text: str) -> str:
 def question_elements(question: Question, language: str) -> list[dict]:
     elements: list[dict] = []
     if question.kind in ("text", "number", "name", "date"):
-        elements.append({"type": "Input.Text", "id": "answer", "isMultiline": question.kind == "text",
-                         "placeholder": i18n.text("teams_answer_placeholder", language)})  # fmt: skip
+        elements.append(
+            {
+                "type": "Input.Text",
+                "id": "answer",
+                "isMultiline": question.kind == "text",
+                "placeholder": i18n.text("teams_answer_placeholder", language),
+            }
+        )
         submit = {"type": "Action.Submit", "title": i18n.text("teams_send", language), "data": {"lotse": "input"}}
         elements.append({"type": "ActionSet", "actions": [submit]})
     choices = [
@@ -108,8 +133,10 @@ def question_elements(question: Question, language: str) -> list[dict]:
     ]
     for start in range(0, len(choices), BUTTONS_PER_SET):
         elements.append({"type": "ActionSet", "actions": choices[start : start + BUTTONS_PER_SET]})
-    controls = [{"type": "Action.Submit", "title": c.label, "data": {"lotse": "control", "value": c.value}}
-                for c in question.controls(language)]  # fmt: skip
+    controls = [
+        {"type": "Action.Submit", "title": c.label, "data": {"lotse": "control", "value": c.value}}
+        for c in question.controls(language)
+    ]
     elements.append({"type": "ActionSet", "actions": controls, "spacing": "Medium"})
     return elements
 
@@ -120,8 +147,15 @@ def task_elements(reply: Reply) -> list[dict]:
     elements: list[dict] = []
     for task in reply.tasks:
         line = f"{task.mark} **{task.id}** {task.text}" + (f" _({task.note})_" if task.note else "")
-        elements.append({"type": "TextBlock", "text": line, "wrap": True, "spacing": "Medium",
-                         "isSubtle": task.status in ("done", "na")})  # fmt: skip
+        elements.append(
+            {
+                "type": "TextBlock",
+                "text": line,
+                "wrap": True,
+                "spacing": "Medium",
+                "isSubtle": task.status in ("done", "na"),
+            }
+        )
         if task.actions:
             actions = [
                 {
@@ -145,24 +179,42 @@ def image_url(path: Path, public_url: str | None) -> str:
 def feedback_form(language: str) -> dict:
     """`/feedback`: how useful Lotse is (1–5) and what to improve — a form fits better than a chat."""
     choices = [{"title": str(n), "value": str(n)} for n in range(1, 6)]
-    submit = {"type": "Action.Submit", "title": i18n.text("feedback_modal_submit", language),
-              "data": {"lotse": "feedback_form", "language": language}}  # fmt: skip
+    submit = {
+        "type": "Action.Submit",
+        "title": i18n.text("feedback_modal_submit", language),
+        "data": {"lotse": "feedback_form", "language": language},
+    }
     body = [
         {"type": "TextBlock", "text": i18n.text("feedback_form_title", language), "weight": "Bolder", "wrap": True},
-        {"type": "Input.ChoiceSet", "id": "rating", "label": i18n.text("feedback_form_rating", language),
-         "style": "expanded", "isRequired": True, "errorMessage": i18n.text("feedback_form_rating", language),
-         "choices": choices},
-        {"type": "Input.Text", "id": "comment", "label": i18n.text("feedback_comment_label", language),
-         "isMultiline": True, "maxLength": 2000},
+        {
+            "type": "Input.ChoiceSet",
+            "id": "rating",
+            "label": i18n.text("feedback_form_rating", language),
+            "style": "expanded",
+            "isRequired": True,
+            "errorMessage": i18n.text("feedback_form_rating", language),
+            "choices": choices,
+        },
+        {
+            "type": "Input.Text",
+            "id": "comment",
+            "label": i18n.text("feedback_comment_label", language),
+            "isMultiline": True,
+            "maxLength": 2000,
+        },
         {"type": "ActionSet", "actions": [submit]},
-    ]  # fmt: skip
+    ]
     return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
 
 
 def answered_card(label: str) -> dict:
     """What replaces a question card once it is answered: the answer, no buttons to click again."""
-    return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5",
-            "body": [{"type": "TextBlock", "text": f"✓ {label}", "wrap": True, "isSubtle": True}]}  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": f"✓ {label}", "wrap": True, "isSubtle": True}],
+    }
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -50,8 +50,14 @@ RETRYABLE = (412, 429, 502, 504)  # Microsoft asks to retry these with back-off
 class TeamsChannel:
     """The Teams endpoint and proactive sender around one core."""
 
-    def __init__(self, core: Core, settings: Settings, executor: ThreadPoolExecutor, credentials_factory=None,
-                 worker: InboxWorker | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        executor: ThreadPoolExecutor,
+        credentials_factory=None,
+        worker: InboxWorker | None = None,
+    ) -> None:
         self.core = core
         self.settings = settings
         self.teams = settings.teams

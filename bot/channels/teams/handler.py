@@ -55,9 +55,15 @@ class LotseTeamsBot(TeamsActivityHandler):
         TurnContext.remove_recipient_mention(activity)
         incoming = incoming_of(activity, self.channel.teams.admins)
         reference = TurnContext.get_conversation_reference(activity).serialize()
-        payload = {"incoming": dataclasses.asdict(incoming), "reference": reference,
-                   "activity": {"id": activity.id, "reply_to_id": activity.reply_to_id,
-                                "value": activity.value if isinstance(activity.value, dict) else None}}  # fmt: skip
+        payload = {
+            "incoming": dataclasses.asdict(incoming),
+            "reference": reference,
+            "activity": {
+                "id": activity.id,
+                "reply_to_id": activity.reply_to_id,
+                "value": activity.value if isinstance(activity.value, dict) else None,
+            },
+        }
         inbox = self.channel.worker.inbox
         try:
             item_id = await asyncio.to_thread(inbox.record, key, "teams", incoming.conversation_key, payload)
@@ -136,9 +142,12 @@ class LotseTeamsBot(TeamsActivityHandler):
         """Teams streaming (personal chats): an informative typing activity, then typing activities
         that each carry all the text so far, then the final message that closes the stream."""
         language = detect_language(incoming.text)
-        first = Activity(type=ActivityTypes.typing, text=i18n.text("teams_working", language),
-                         channel_data={"streamType": "informative", "streamSequence": 1},
-                         entities=[StreamInfo("informative", 1)])  # fmt: skip
+        first = Activity(
+            type=ActivityTypes.typing,
+            text=i18n.text("teams_working", language),
+            channel_data={"streamType": "informative", "streamSequence": 1},
+            entities=[StreamInfo("informative", 1)],
+        )
         stream_id = (await turn_context.send_activity(first)).id
         loop = asyncio.get_running_loop()
         state = {"text": "", "sequence": 1, "last": 0.0}
@@ -150,10 +159,12 @@ class LotseTeamsBot(TeamsActivityHandler):
             state["sequence"] += 1
             state["last"] = loop.time()
             sequence = state["sequence"]
-            activity = Activity(type=ActivityTypes.typing, text=state["text"],
-                                channel_data={"streamType": "streaming", "streamSequence": sequence,
-                                              "streamId": stream_id},
-                                entities=[StreamInfo("streaming", sequence, stream_id)])  # fmt: skip
+            activity = Activity(
+                type=ActivityTypes.typing,
+                text=state["text"],
+                channel_data={"streamType": "streaming", "streamSequence": sequence, "streamId": stream_id},
+                entities=[StreamInfo("streaming", sequence, stream_id)],
+            )
             with contextlib.suppress(Exception):  # a lost update is made good by the next one or the final
                 await turn_context.send_activity(activity)
 
@@ -178,8 +189,9 @@ class LotseTeamsBot(TeamsActivityHandler):
         data = activity.value if isinstance(activity.value, dict) else {}
         label = next((v for v in (data.get("title"), data.get("answer")) if isinstance(v, str) and v), None)
         label = label or scalar(data.get("value")).split(":", 1)[-1]
-        update = to_activity({"type": "message", "attachments": [
-            {"contentType": cards.CARD, "content": cards.answered_card(label)}]})  # fmt: skip
+        update = to_activity(
+            {"type": "message", "attachments": [{"contentType": cards.CARD, "content": cards.answered_card(label)}]}
+        )
         update.id = activity.reply_to_id
         with contextlib.suppress(Exception):
             await turn_context.update_activity(update)

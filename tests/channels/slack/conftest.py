@@ -40,16 +40,30 @@ class SlackHarness:
             return response
 
     async def event(self, event: dict, event_id: str | None = None, retry: int | None = None, team: str | None = None):
-        body = json.dumps({
-            "token": "legacy", "team_id": team or self.team, "api_app_id": "A1", "type": "event_callback",
-            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}", "event_time": 1700000000, "event": event,
-        })  # fmt: skip
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": team or self.team,
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{uuid.uuid4().hex[:10]}",
+                "event_time": 1700000000,
+                "event": event,
+            }
+        )
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         return await self.post(body, "application/json", headers)
 
     async def dm(self, text: str, user: str = "U1", channel: str = "D1", **extra) -> aiohttp.ClientResponse:
-        event = {"type": "message", "channel": channel, "channel_type": "im", "user": user, "text": text,
-                 "ts": extra.pop("ts", None) or next_ts(), **extra}  # fmt: skip
+        event = {
+            "type": "message",
+            "channel": channel,
+            "channel_type": "im",
+            "user": user,
+            "text": text,
+            "ts": extra.pop("ts", None) or next_ts(),
+            **extra,
+        }
         return await self.event(event)
 
     async def interactive(self, payload: dict) -> aiohttp.ClientResponse:
@@ -58,19 +72,39 @@ class SlackHarness:
 
     async def click(self, message: dict, action: dict, user: str = "U1", channel: str = "D1"):
         """A block_actions payload for a button of a message the fake Slack received."""
-        return await self.interactive({
-            "type": "block_actions", "user": {"id": user, "team_id": self.team}, "channel": {"id": channel},
-            "message": {"ts": message["ts"], "text": message.get("text", ""), "blocks": message["blocks"],
-                        **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {})},
-            "trigger_id": f"trigger-{uuid.uuid4().hex[:6]}", "response_url": self.fake.response_url(),
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
-            "actions": [{**action, "type": "button", "action_ts": "1700000000.1"}],
-        })  # fmt: skip
+        return await self.interactive(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "team_id": self.team},
+                "channel": {"id": channel},
+                "message": {
+                    "ts": message["ts"],
+                    "text": message.get("text", ""),
+                    "blocks": message["blocks"],
+                    **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {}),
+                },
+                "trigger_id": f"trigger-{uuid.uuid4().hex[:6]}",
+                "response_url": self.fake.response_url(),
+                "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel},
+                "actions": [{**action, "type": "button", "action_ts": "1700000000.1"}],
+            }
+        )
 
     async def command(self, text: str, user: str = "U1", channel: str = "C1") -> aiohttp.ClientResponse:
-        form = {"token": "legacy", "team_id": self.team, "team_domain": "test", "channel_id": channel,
-                "channel_name": "general", "user_id": user, "user_name": "anna", "command": "/lotse", "text": text,
-                "api_app_id": "A1", "response_url": self.fake.response_url(), "trigger_id": "trigger-cmd"}  # fmt: skip
+        form = {
+            "token": "legacy",
+            "team_id": self.team,
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": "anna",
+            "command": "/lotse",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": self.fake.response_url(),
+            "trigger_id": "trigger-cmd",
+        }
         return await self.post(urlencode(form), "application/x-www-form-urlencoded")
 
     async def close(self) -> None:
@@ -107,9 +141,14 @@ async def running_slack(base_settings, service):
     fake.team_id = team
     settings = dataclasses.replace(
         base_settings,
-        slack=SlackSettings(bot_token="xoxb-test-token", signing_secret=SECRET, api_url=fake.api_url, team_id=team,
-                            admins=frozenset({"UADMIN"})),
-    )  # fmt: skip
+        slack=SlackSettings(
+            bot_token="xoxb-test-token",
+            signing_secret=SECRET,
+            api_url=fake.api_url,
+            team_id=team,
+            admins=frozenset({"UADMIN"}),
+        ),
+    )
     core = build_core(settings, service)
     app = build_app(core, settings)
     runner, url = await serve_local(app)

@@ -33,8 +33,9 @@ def test_escaping_never_pushes_a_section_over_the_limit():
 
 
 def test_a_dialog_question_becomes_buttons_and_controls():
-    question = Question("readiness", "cloud", "yesno", [Choice("1:yes", "Ja"), Choice("1:no", "Nein")], False, True,
-                        "Frage 2 von 4")  # fmt: skip
+    question = Question(
+        "readiness", "cloud", "yesno", [Choice("1:yes", "Ja"), Choice("1:no", "Nein")], False, True, "Frage 2 von 4"
+    )
     [(_, message_blocks)] = blocks.render(Reply("Cloud?", "de", mode="dialog", question=question))
     assert message_blocks[0] == blocks.context("*Frage 2 von 4*")
     choices, controls = [b for b in message_blocks if b["type"] == "actions"]
@@ -47,8 +48,10 @@ def test_core_commands_are_shown_as_lotse_subcommands_and_forms_get_a_button():
     [(fallback, message)] = blocks.render(
         Reply("Dazu passt `/check data_quality`; Stand: /plan · Einladen: `/invite @Lotse`", "de", form="feedback")
     )
-    assert message[0]["text"]["text"] == "Dazu passt `/lotse check data_quality`; Stand: /lotse plan · " \
-                                         "Einladen: `/invite @Lotse`"  # fmt: skip
+    assert (
+        message[0]["text"]["text"] == "Dazu passt `/lotse check data_quality`; Stand: /lotse plan · "
+        "Einladen: `/invite @Lotse`"
+    )
     assert "/lotse check data_quality" in fallback
     [button] = message[-1]["elements"]
     assert (button["action_id"], button["value"]) == ("lotse_feedback_open", "de")

@@ -59,17 +59,39 @@ REASON = {"reason": {"value": {"selected_option": {"value": "x" * 41}}}}  # the 
         {**CLICK, "actions": [{"action_id": "lotse_feedback_up"}]},
         {**CLICK, "actions": [{**THUMBS_UP, "value": "9" * 30}]},
         {**CLICK, "channel": None, "actions": [{"action_id": "lotse_choice_0", "value": "x"}]},
-        {"type": "view_submission", "user": {"id": "U1"},
-         "view": {"type": "modal", "callback_id": "lotse_feedback_form", "private_metadata": "de"}},
-        {"type": "view_submission", "user": {"id": "U1"},
-         "view": {"type": "modal", "callback_id": "lotse_feedback_reason", "private_metadata": "1",
-                  "state": {"values": REASON}}},
-        {"type": "view_submission", "user": {"id": "U1"},
-         "view": {"callback_id": "lotse_feedback_reason", "private_metadata": "1", "state": {"values": {}}}},
+        {
+            "type": "view_submission",
+            "user": {"id": "U1"},
+            "view": {"type": "modal", "callback_id": "lotse_feedback_form", "private_metadata": "de"},
+        },
+        {
+            "type": "view_submission",
+            "user": {"id": "U1"},
+            "view": {
+                "type": "modal",
+                "callback_id": "lotse_feedback_reason",
+                "private_metadata": "1",
+                "state": {"values": REASON},
+            },
+        },
+        {
+            "type": "view_submission",
+            "user": {"id": "U1"},
+            "view": {"callback_id": "lotse_feedback_reason", "private_metadata": "1", "state": {"values": {}}},
+        },
     ],
-    ids=["actions-not-objects", "user-a-string", "no-user", "no-value", "value-overflows", "no-channel",
-         "form-without-state", "reason-too-long", "view-without-type"],
-)  # fmt: skip
+    ids=[
+        "actions-not-objects",
+        "user-a-string",
+        "no-user",
+        "no-value",
+        "value-overflows",
+        "no-channel",
+        "form-without-state",
+        "reason-too-long",
+        "view-without-type",
+    ],
+)
 async def test_a_malformed_click_or_submission_gets_400(slack, caplog, payload):
     assert await post(slack, interactive(slack, payload), "application/x-www-form-urlencoded") == 400
     assert errors(caplog) == []
@@ -77,8 +99,16 @@ async def test_a_malformed_click_or_submission_gets_400(slack, caplog, payload):
 
 @pytest.mark.parametrize("missing", ["user_id", "channel_id", "trigger_id", "response_url"])
 async def test_a_slash_command_without_a_field_gets_400(slack, caplog, missing):
-    form = {"token": "legacy", "team_id": slack.team, "channel_id": "C1", "user_id": "U1", "command": "/lotse",
-            "text": "hilfe", "response_url": slack.fake.response_url(), "trigger_id": "t"}  # fmt: skip
+    form = {
+        "token": "legacy",
+        "team_id": slack.team,
+        "channel_id": "C1",
+        "user_id": "U1",
+        "command": "/lotse",
+        "text": "hilfe",
+        "response_url": slack.fake.response_url(),
+        "trigger_id": "t",
+    }
     del form[missing]  # user_id was read before the ack: 500; channel_id after it: an error in the log
     assert await post(slack, urlencode(form), "application/x-www-form-urlencoded") == 400
     form = {**form, missing: ""} if missing == "response_url" else form  # "": respond() failed after the ack
@@ -93,8 +123,14 @@ async def test_json_that_is_not_an_object_gets_400_without_a_stack_trace(slack, 
 
 
 async def test_a_message_without_user_in_a_dm_thread_is_ignored(slack, caplog):
-    event = {"type": "message", "channel": "D1", "channel_type": "im", "text": "hallo", "ts": next_ts(),
-             "thread_ts": "1700000000.000001"}  # fmt: skip
+    event = {
+        "type": "message",
+        "channel": "D1",
+        "channel_type": "im",
+        "text": "hallo",
+        "ts": next_ts(),
+        "thread_ts": "1700000000.000001",
+    }
     assert (await slack.event(event)).status == 200
     await settled()  # the listener runs after the ack
     assert errors(caplog) == []  # was "Slack request failed: KeyError: 'user'" (the assistant listener)

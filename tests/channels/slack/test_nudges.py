@@ -114,8 +114,14 @@ async def test_an_admin_starts_the_plan_with_a_slash_command_and_others_may_not(
     )
     plan = slack.core.services.reminders.plans.current(scope)
     assert (plan.status, plan.start, plan.weekday, plan.at, plan.tz, plan.state, plan.language) == (
-        "active", date(2026, 11, 30), 0, "09:00", "Europe/Berlin", "BY", "de",
-    )  # fmt: skip
+        "active",
+        date(2026, 11, 30),
+        0,
+        "09:00",
+        "Europe/Berlin",
+        "BY",
+        "de",
+    )
     assert plan.created_by == f"slack:{slack.team}:UADMIN"
     targets = slack.core.services.reminders.plans.targets(plan.id)
     assert [(t.channel, t.address, t.role) for t in targets] == [("slack", "C1", "team")]
@@ -217,8 +223,9 @@ async def test_a_task_snoozed_until_tomorrow_comes_back_in_a_nudge_of_its_own(sl
         assert (await dispatcher.run_once(now)).sent == 0
     assert len(slack.fake.of("chat.postMessage")) == 2
     assert [(r.occurrence, r.status) for r in slack.core.services.reminders.log.rows(plan.id)] == [
-        ("W01", "sent"), ("S2026-12-01", "sent"),
-    ]  # fmt: skip
+        ("W01", "sent"),
+        ("S2026-12-01", "sent"),
+    ]
 
 
 async def test_done_in_the_snooze_nudge_shows_the_task_as_done(slack, dispatcher):

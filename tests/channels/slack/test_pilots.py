@@ -29,10 +29,22 @@ UPLOAD_METHODS = ("files.getUploadURLExternal", "files.completeUploadExternal", 
 
 async def ack_text(slack, text: str, user: str = "U1", channel: str = "C1") -> str:
     """`/lotse <text>` as a signed slash command; the body of Lotse's ack (what Slack shows at once)."""
-    form = urlencode({"token": "legacy", "team_id": slack.team, "team_domain": "test", "channel_id": channel,
-                      "channel_name": "general", "user_id": user, "user_name": "anna", "command": "/lotse",
-                      "text": text, "api_app_id": "A1", "response_url": slack.fake.response_url(),
-                      "trigger_id": "trigger-cmd"})  # fmt: skip
+    form = urlencode(
+        {
+            "token": "legacy",
+            "team_id": slack.team,
+            "team_domain": "test",
+            "channel_id": channel,
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": "anna",
+            "command": "/lotse",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": slack.fake.response_url(),
+            "trigger_id": "trigger-cmd",
+        }
+    )
     headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SECRET, form)}
     async with slack.session.post(f"{slack.url}/slack/events", data=form, headers=headers) as response:
         assert response.status == 200
@@ -43,18 +55,30 @@ def add_pilot(slack, name: str = "Dokumentensuche") -> int:
     today = date.today()
     kpis = [Kpi("Suchzeit pro Dokument", "min", "lower", 15.0, 3.0)]
     pilot = slack.core.services.pilot_store.create(
-        f"slack:{slack.team}", name, f"slack:{slack.team}:UADMIN", start=today - timedelta(days=10),
-        end=today + timedelta(days=30), users=12, kpis=kpis, one_off_cost=1000.0, monthly_cost=100.0,
+        f"slack:{slack.team}",
+        name,
+        f"slack:{slack.team}:UADMIN",
+        start=today - timedelta(days=10),
+        end=today + timedelta(days=30),
+        users=12,
+        kpis=kpis,
+        one_off_cost=1000.0,
+        monthly_cost=100.0,
         hourly_rate=50.0,
-    )  # fmt: skip
+    )
     return pilot.id
 
 
 def add_feedback(slack, pilot_id: int, user: str, satisfaction: int, minutes: float) -> None:
     store = slack.core.services.pilot_store
     with store.db.session() as s:
-        store.add_entry(s, pilot_id, f"slack:{slack.team}:{user}", user,
-                        Entry(satisfaction, minutes, works="Findet Verträge schnell"))  # fmt: skip
+        store.add_entry(
+            s,
+            pilot_id,
+            f"slack:{slack.team}:{user}",
+            user,
+            Entry(satisfaction, minutes, works="Findet Verträge schnell"),
+        )
 
 
 def uploaded(slack) -> list[tuple[dict, bytes]]:
@@ -77,8 +101,9 @@ async def settle(seconds: float = 0.5) -> None:
 
 async def test_my_data_asked_in_a_public_channel_is_uploaded_to_the_users_dm_not_the_channel(slack):
     ts = next_ts()
-    await slack.event({"type": "app_mention", "channel": "C9", "user": "UADMIN", "ts": ts,
-                       "text": "<@UBOT> meine Daten"})  # fmt: skip
+    await slack.event(
+        {"type": "app_mention", "channel": "C9", "user": "UADMIN", "ts": ts, "text": "<@UBOT> meine Daten"}
+    )
     [complete] = await slack.fake.wait_for("files.completeUploadExternal")
     [opened] = slack.fake.of("conversations.open")
     assert opened["users"] == "UADMIN"
@@ -219,8 +244,7 @@ async def test_with_an_llm_my_data_asked_in_a_channel_still_reaches_the_users_dm
     export must still be uploaded to the user's DM."""
     slack = slack_llm
     ts = next_ts()
-    await slack.event({"type": "app_mention", "channel": "C9", "user": "U2", "ts": ts,
-                       "text": "<@UBOT> meine Daten"})  # fmt: skip
+    await slack.event({"type": "app_mention", "channel": "C9", "user": "U2", "ts": ts, "text": "<@UBOT> meine Daten"})
     [complete] = await slack.fake.wait_for("files.completeUploadExternal")
     assert complete["channel_id"] == "DU2"
     [(_, data)] = uploaded(slack)

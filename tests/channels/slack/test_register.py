@@ -31,8 +31,9 @@ async def test_an_employee_asking_for_the_audit_log_gets_the_admin_only_reply(sl
     assert await ack_text(slack, "frage /audit", user="U1", channel="C1") == SENT_TO_DM
     [refusal] = await slack.fake.wait_for("chat.postMessage")
     assert refusal["channel"] == "DU1" and texts(refusal) == ADMIN_ONLY
-    await slack.event({"type": "app_mention", "channel": "C9", "user": "UADMIN", "ts": next_ts(),
-                       "text": "<@UBOT> /audit register"})  # fmt: skip
+    await slack.event(
+        {"type": "app_mention", "channel": "C9", "user": "UADMIN", "ts": next_ts(), "text": "<@UBOT> /audit register"}
+    )
     await settle()
     [shown] = [texts(m) for m in posted(slack.fake) if m["channel"] == "C9"]  # not the log: the channel is no admin
     assert shown.startswith("Das besprechen wir unter vier Augen") and "Audit" not in shown

@@ -26,18 +26,30 @@ async def test_thumbs_down_stores_the_rating_and_asks_for_a_reason(slack):
     await slack.dm("Was passiert in Woche 3 des 90-Tage-Plans?")
     [message] = await slack.fake.wait_for("chat.postMessage")
     down = next(b for b in buttons(message) if b["action_id"] == "lotse_feedback_down")
-    response = await slack.click(message, {"action_id": down["action_id"], "block_id": "lotse_feedback",
-                                           "value": down["value"]})  # fmt: skip
+    response = await slack.click(
+        message, {"action_id": down["action_id"], "block_id": "lotse_feedback", "value": down["value"]}
+    )
     assert response.status == 200
     [opened] = await slack.fake.wait_for("views.open")
     view = opened["view"]
     assert view["callback_id"] == "lotse_feedback_reason" and view["private_metadata"] == down["value"]
-    await slack.interactive({
-        "type": "view_submission", "user": {"id": "U1", "team_id": slack.team}, "trigger_id": "t2",
-        "view": {**view, "id": "V1", "state": {"values": {
-            "reason": {"value": {"type": "radio_buttons", "selected_option": {"value": "wrong_section"}}},
-            "comment": {"value": {"type": "plain_text_input", "value": "Woche 4 wäre richtig gewesen"}}}}},
-    })  # fmt: skip
+    await slack.interactive(
+        {
+            "type": "view_submission",
+            "user": {"id": "U1", "team_id": slack.team},
+            "trigger_id": "t2",
+            "view": {
+                **view,
+                "id": "V1",
+                "state": {
+                    "values": {
+                        "reason": {"value": {"type": "radio_buttons", "selected_option": {"value": "wrong_section"}}},
+                        "comment": {"value": {"type": "plain_text_input", "value": "Woche 4 wäre richtig gewesen"}},
+                    }
+                },
+            },
+        }
+    )
     for _ in range(100):
         rows = [r for r in slack.core.services.answer_feedback.all() if r.message_id == int(down["value"])]
         if rows and rows[0].reason:
@@ -95,8 +107,14 @@ async def test_an_old_button_clicked_again_does_not_answer_the_next_question(sla
 
 @both_databases
 async def test_the_same_event_delivered_twice_is_answered_once(slack):
-    event = {"type": "message", "channel": "D1", "channel_type": "im", "user": "U1", "ts": next_ts(),
-             "text": "Wie lange dauert es, bis sich KI rechnet?"}  # fmt: skip
+    event = {
+        "type": "message",
+        "channel": "D1",
+        "channel_type": "im",
+        "user": "U1",
+        "ts": next_ts(),
+        "text": "Wie lange dauert es, bis sich KI rechnet?",
+    }
     first = await slack.event(event, event_id="EvSame1")
     second = await slack.event(event, event_id="EvSame1", retry=1)
     assert first.status == second.status == 200
@@ -107,8 +125,15 @@ async def test_the_same_event_delivered_twice_is_answered_once(slack):
 
 async def test_a_mention_in_a_channel_is_answered_in_its_thread(slack):
     ts = next_ts()
-    await slack.event({"type": "app_mention", "channel": "C9", "user": "U2", "ts": ts,
-                       "text": "<@UBOT> Was kostet KI im ersten Jahr?"})  # fmt: skip
+    await slack.event(
+        {
+            "type": "app_mention",
+            "channel": "C9",
+            "user": "U2",
+            "ts": ts,
+            "text": "<@UBOT> Was kostet KI im ersten Jahr?",
+        }
+    )
     [message] = await slack.fake.wait_for("chat.postMessage")
     assert message["channel"] == "C9" and message["thread_ts"] == ts and "50.000" in texts(message)
 
@@ -120,10 +145,28 @@ async def test_typed_answers_in_a_channel_thread_continue_a_running_assessment(s
         {"type": "app_mention", "channel": "C9", "user": "U2", "ts": ts, "text": "<@UBOT> /check systems"}
     )
     await slack.fake.wait_for("chat.postMessage")
-    await slack.event({"type": "message", "channel": "C9", "channel_type": "channel", "user": "U2", "ts": next_ts(),
-                       "thread_ts": ts, "text": "SAP ERP"})  # fmt: skip
-    await slack.event({"type": "message", "channel": "C9", "channel_type": "channel", "user": "U3", "ts": next_ts(),
-                       "thread_ts": ts, "text": "Ich finde, wir sollten erst Kaffee holen"})  # fmt: skip
+    await slack.event(
+        {
+            "type": "message",
+            "channel": "C9",
+            "channel_type": "channel",
+            "user": "U2",
+            "ts": next_ts(),
+            "thread_ts": ts,
+            "text": "SAP ERP",
+        }
+    )
+    await slack.event(
+        {
+            "type": "message",
+            "channel": "C9",
+            "channel_type": "channel",
+            "user": "U3",
+            "ts": next_ts(),
+            "thread_ts": ts,
+            "text": "Ich finde, wir sollten erst Kaffee holen",
+        }
+    )
     replies = await slack.fake.wait_for("chat.postMessage", 2)
     await asyncio.sleep(0.5)
     assert len(slack.fake.of("chat.postMessage")) == 2  # the colleague's remark is not for Lotse
@@ -132,17 +175,24 @@ async def test_typed_answers_in_a_channel_thread_continue_a_running_assessment(s
 
 async def test_bad_signatures_stale_timestamps_and_malformed_bodies_get_4xx(slack):
     body = '{"type": "event_callback", "team_id": "T1", "event": {}}'
-    async with slack.session.post(f"{slack.url}/slack/events", data=body, headers={
-        "Content-Type": "application/json", "X-Slack-Request-Timestamp": str(int(time.time())),
-        "X-Slack-Signature": "v0=" + "0" * 64}) as bad:  # fmt: skip
+    async with slack.session.post(
+        f"{slack.url}/slack/events",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        },
+    ) as bad:
         assert bad.status == 401
     from tests.fakes.slack_api import sign
 
     from .conftest import SECRET
 
     old = sign(SECRET, body, int(time.time()) - 301)
-    async with slack.session.post(f"{slack.url}/slack/events", data=body,
-                                  headers={"Content-Type": "application/json", **old}) as stale:  # fmt: skip
+    async with slack.session.post(
+        f"{slack.url}/slack/events", data=body, headers={"Content-Type": "application/json", **old}
+    ) as stale:
         assert stale.status == 401
     malformed = await slack.post("{not json", "application/json")
     assert 400 <= malformed.status < 500
@@ -152,8 +202,10 @@ async def test_bad_signatures_stale_timestamps_and_malformed_bodies_get_4xx(slac
 
 
 async def test_another_workspace_is_refused(slack):
-    event = await slack.event({"type": "message", "channel": "D1", "channel_type": "im", "user": "U1",
-                               "ts": next_ts(), "text": "Hallo"}, team="TOTHER")  # fmt: skip
+    event = await slack.event(
+        {"type": "message", "channel": "D1", "channel_type": "im", "user": "U1", "ts": next_ts(), "text": "Hallo"},
+        team="TOTHER",
+    )
     assert event.status == 200  # dropped: an error status would only make Slack retry it
     slack.team, own = "TOTHER", slack.team
     command = await slack.command("hilfe")
@@ -214,8 +266,17 @@ async def test_slash_command_acks_say_what_went_wrong(slack):
     from .conftest import SECRET
 
     async def ack_text(text: str, user: str = "U1") -> str:
-        form = urlencode({"team_id": slack.team, "channel_id": "C1", "user_id": user, "command": "/lotse",
-                          "text": text, "response_url": slack.fake.response_url(), "trigger_id": "t"})  # fmt: skip
+        form = urlencode(
+            {
+                "team_id": slack.team,
+                "channel_id": "C1",
+                "user_id": user,
+                "command": "/lotse",
+                "text": text,
+                "response_url": slack.fake.response_url(),
+                "trigger_id": "t",
+            }
+        )
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SECRET, form)}
         async with slack.session.post(f"{slack.url}/slack/events", data=form, headers=headers) as response:
             assert response.status == 200
@@ -233,13 +294,25 @@ async def test_slash_command_acks_say_what_went_wrong(slack):
 @both_databases
 async def test_feedback_form_submission_is_stored(slack):
     before = len(slack.core.services.answer_feedback.all())
-    response = await slack.interactive({
-        "type": "view_submission", "user": {"id": "U7", "team_id": slack.team}, "trigger_id": "t3",
-        "view": {"id": "V2", "type": "modal", "callback_id": "lotse_feedback_form", "private_metadata": "de",
-                 "state": {"values": {
-            "rating": {"value": {"type": "static_select", "selected_option": {"value": "4"}}},
-            "comment": {"value": {"type": "plain_text_input", "value": "Mehr Beispiele bitte"}}}}},
-    })  # fmt: skip
+    response = await slack.interactive(
+        {
+            "type": "view_submission",
+            "user": {"id": "U7", "team_id": slack.team},
+            "trigger_id": "t3",
+            "view": {
+                "id": "V2",
+                "type": "modal",
+                "callback_id": "lotse_feedback_form",
+                "private_metadata": "de",
+                "state": {
+                    "values": {
+                        "rating": {"value": {"type": "static_select", "selected_option": {"value": "4"}}},
+                        "comment": {"value": {"type": "plain_text_input", "value": "Mehr Beispiele bitte"}},
+                    }
+                },
+            },
+        }
+    )
     assert response.status == 200
     for _ in range(100):  # the form is acknowledged first and stored right after
         rows = slack.core.services.answer_feedback.all()[before:]
@@ -251,8 +324,13 @@ async def test_feedback_form_submission_is_stored(slack):
 
 async def test_the_assistant_thread_greets_and_answers_with_status_and_title(slack):
     thread = next_ts()
-    await slack.event({"type": "assistant_thread_started", "assistant_thread": {
-        "user_id": "U1", "channel_id": "D1", "thread_ts": thread, "context": {}}, "event_ts": thread})  # fmt: skip
+    await slack.event(
+        {
+            "type": "assistant_thread_started",
+            "assistant_thread": {"user_id": "U1", "channel_id": "D1", "thread_ts": thread, "context": {}},
+            "event_ts": thread,
+        }
+    )
     [greeting] = await slack.fake.wait_for("chat.postMessage")
     assert "KI-Assistent" in greeting["text"] and greeting["thread_ts"] == thread
     [prompts] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
@@ -267,14 +345,14 @@ async def test_the_assistant_thread_greets_and_answers_with_status_and_title(sla
 
 
 async def test_app_home_shows_how_to_start_and_the_latest_results(slack):
-    await slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home",
-                       "event_ts": next_ts()})  # fmt: skip
+    await slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home", "event_ts": next_ts()})
     [published] = await slack.fake.wait_for("views.publish")
     view = published["view"]
     assert published["user_id"] == "U1" and view["type"] == "home"
     assert "Ihre letzten Ergebnisse" in str(view["blocks"]) and "/lotse check" in str(view["blocks"])
-    await slack.event({"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages",
-                       "event_ts": next_ts()})  # fmt: skip
+    await slack.event(
+        {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages", "event_ts": next_ts()}
+    )
     [prompts] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
     assert "thread_ts" not in prompts and prompts["channel_id"] == "D1"
 
@@ -360,10 +438,27 @@ async def test_a_mention_that_arrives_as_a_message_event_first_is_read_without_t
     )
     await slack.fake.wait_for("chat.postMessage")
     reply_ts = next_ts()
-    await slack.event({"type": "message", "channel": "C9", "channel_type": "channel", "user": "U2", "ts": reply_ts,
-                       "thread_ts": ts, "text": "<@UBOT> SAP ERP"})  # fmt: skip
-    await slack.event({"type": "app_mention", "channel": "C9", "user": "U2", "ts": reply_ts, "thread_ts": ts,
-                       "text": "<@UBOT> SAP ERP"})  # fmt: skip
+    await slack.event(
+        {
+            "type": "message",
+            "channel": "C9",
+            "channel_type": "channel",
+            "user": "U2",
+            "ts": reply_ts,
+            "thread_ts": ts,
+            "text": "<@UBOT> SAP ERP",
+        }
+    )
+    await slack.event(
+        {
+            "type": "app_mention",
+            "channel": "C9",
+            "user": "U2",
+            "ts": reply_ts,
+            "thread_ts": ts,
+            "text": "<@UBOT> SAP ERP",
+        }
+    )
     replies = await slack.fake.wait_for("chat.postMessage", 2)
     await asyncio.sleep(0.5)
     assert len(slack.fake.of("chat.postMessage")) == 2 and "Wie KI-bereit ist SAP ERP?" in texts(replies[1])

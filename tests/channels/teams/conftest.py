@@ -59,12 +59,17 @@ class TeamsHarness:
 
     def activity(self, text: str | None = "", **extra) -> dict:
         base = {
-            "type": "message", "id": f"msg-{next(_ids)}", "channelId": "msteams", "serviceUrl": self.connector.url,
+            "type": "message",
+            "id": f"msg-{next(_ids)}",
+            "channelId": "msteams",
+            "serviceUrl": self.connector.url,
             "from": {"id": "29:user-1", "name": "Anna", "aadObjectId": "aad-anna"},
             "recipient": {"id": f"28:{APP_ID}", "name": "Lotse"},
             "conversation": {"id": self.conversation, "conversationType": "personal", "tenantId": TENANT},
-            "channelData": {"tenant": {"id": TENANT}}, "locale": "de-DE", "text": text,
-        }  # fmt: skip
+            "channelData": {"tenant": {"id": TENANT}},
+            "locale": "de-DE",
+            "text": text,
+        }
         return {**base, **extra}
 
     async def post(self, activity: dict, token: str | None = "valid") -> aiohttp.ClientResponse:
@@ -110,9 +115,15 @@ async def running_teams(base_settings, service, admins: frozenset[str] = frozens
     connector = await FakeConnector().start()
     settings = dataclasses.replace(
         base_settings,
-        teams=TeamsSettings(app_id=APP_ID, app_password="secret", app_type="SingleTenant", tenant_id=TENANT,
-                            admins=admins, openid_metadata_url=connector.metadata_url),
-    )  # fmt: skip
+        teams=TeamsSettings(
+            app_id=APP_ID,
+            app_password="secret",
+            app_type="SingleTenant",
+            tenant_id=TENANT,
+            admins=admins,
+            openid_metadata_url=connector.metadata_url,
+        ),
+    )
     core = build_core(settings, service)
     app = build_app(core, settings, teams_credentials=StaticCredentialsFactory())
     runner, url = await serve_local(app)

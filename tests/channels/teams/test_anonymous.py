@@ -22,5 +22,8 @@ def test_anonymous_mode_needs_to_be_switched_on_explicitly():
 
     assert load_settings({}).teams.enabled is False
     assert load_settings({"LOTSE_TEAMS_ALLOW_ANONYMOUS": "1"}).teams.enabled is True
-    assert "secret" not in repr(load_settings({"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_PASSWORD": "secret",
-                                               "MICROSOFT_APP_TENANT_ID": "t"}).teams)  # fmt: skip
+    assert "secret" not in repr(
+        load_settings(
+            {"MICROSOFT_APP_ID": "a", "MICROSOFT_APP_PASSWORD": "secret", "MICROSOFT_APP_TENANT_ID": "t"}
+        ).teams
+    )

@@ -34,8 +34,14 @@ async def answered(teams, sender: dict) -> str:
 
 def feedback_invoke(teams, reply_to: str, action_value, sender: dict | None = None) -> dict:
     value = {"actionName": "feedback", "actionValue": action_value}
-    return teams.activity(None, type="invoke", name="message/submitAction", replyToId=reply_to, value=value,
-                          **{"from": sender or person()})  # fmt: skip
+    return teams.activity(
+        None,
+        type="invoke",
+        name="message/submitAction",
+        replyToId=reply_to,
+        value=value,
+        **{"from": sender or person()},
+    )
 
 
 @pytest.mark.parametrize("action_value", ["x", None, [1], {"reaction": 5}, {"feedback": "gut"}])
@@ -71,8 +77,12 @@ async def test_a_huge_native_feedback_comment_is_cut_to_the_card_limit(teams, ca
 
 @pytest.mark.parametrize("data", [5, None, {"lotse": "choice"}, "x" * 10_000])
 async def test_an_adaptive_card_action_invoke_gets_400_not_501(teams, caplog, data):
-    invoke = teams.activity(None, type="invoke", name="adaptiveCard/action",
-                            value={"action": {"type": "Action.Execute", "verb": "x", "data": data}})  # fmt: skip
+    invoke = teams.activity(
+        None,
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": "x", "data": data}},
+    )
     assert (await teams.post(invoke)).status == 400 and errors(caplog) == []
 
 
@@ -97,11 +107,23 @@ async def test_a_feedback_form_with_an_odd_language_and_rating_asks_for_the_rati
 
 @pytest.mark.parametrize(
     "change",
-    [{"from": None}, {"from": "anna"}, {"from": {"name": "Anna"}}, {"conversation": None}, {"recipient": None},
-     {"conversation": {"id": "", "tenantId": TENANT}}, {"serviceUrl": 5}, {"id": None}, {"type": 5},
-     {"text": {"a": 1}}, {"entities": "x"}, {"timestamp": "gestern"}, {"membersAdded": [1]}],
+    [
+        {"from": None},
+        {"from": "anna"},
+        {"from": {"name": "Anna"}},
+        {"conversation": None},
+        {"recipient": None},
+        {"conversation": {"id": "", "tenantId": TENANT}},
+        {"serviceUrl": 5},
+        {"id": None},
+        {"type": 5},
+        {"text": {"a": 1}},
+        {"entities": "x"},
+        {"timestamp": "gestern"},
+        {"membersAdded": [1]},
+    ],
     ids=lambda change: ",".join(f"{k}={v!r}" for k, v in change.items()),
-)  # fmt: skip
+)
 async def test_an_activity_without_the_fields_lotse_reads_gets_400(teams, caplog, change):
     response = await teams.post({**teams.activity("hilfe"), **change})
     assert response.status == 400 and teams.handled == 0 and errors(caplog) == []

@@ -124,8 +124,14 @@ async def test_an_admin_starts_the_plan_in_a_channel_and_the_reference_is_stored
     assert "Empfänger: hier." in started["text"]
     plan = teams.core.services.reminders.plans.current(SCOPE)
     assert (plan.status, plan.start, plan.weekday, plan.at, plan.tz, plan.state, plan.language) == (
-        "active", date(2026, 11, 30), 0, "09:00", "Europe/Berlin", "BY", "de",
-    )  # fmt: skip
+        "active",
+        date(2026, 11, 30),
+        0,
+        "09:00",
+        "Europe/Berlin",
+        "BY",
+        "de",
+    )
     assert plan.created_by == f"teams:{TENANT}:aad-admin"
     targets = teams.core.services.reminders.plans.targets(plan.id)
     assert [(t.channel, t.address, t.role) for t in targets] == [("teams", KEY, "team")]
@@ -159,10 +165,14 @@ async def test_the_week_1_nudge_is_a_proactive_card_with_task_buttons_sent_once(
     for task in ("1.1", "1.2", "1.3"):
         assert task_line(card, task)["isSubtle"] is False
         found = task_submits(card, task)
-        assert {a: s["type"] for a, s in found.items()} == dict.fromkeys(("done", "tomorrow", "monday", "na"),
-                                                                         "Action.Submit")  # fmt: skip
-        assert found["done"]["data"] == {"lotse": "choice", "value": f"plan:{plan.id}:{task}:done:W01",
-                                         "title": "✅ Erledigt"}  # fmt: skip
+        assert {a: s["type"] for a, s in found.items()} == dict.fromkeys(
+            ("done", "tomorrow", "monday", "na"), "Action.Submit"
+        )
+        assert found["done"]["data"] == {
+            "lotse": "choice",
+            "value": f"plan:{plan.id}:{task}:done:W01",
+            "title": "✅ Erledigt",
+        }
     assert footer(card)["text"] == "Woche 1 von 12 · 0/3 Aufgaben erledigt"
     [row] = teams.core.services.reminders.log.rows(plan.id)
     nudge_id = f"activity-{posts(teams).index(delivered) + 1}"  # the fake connector numbers what it accepts
@@ -228,8 +238,9 @@ async def test_a_403_fails_the_nudge_and_deactivates_the_reference(teams, dispat
     assert (week_2.planned, week_2.sent, week_2.failed) == (1, 0, 1)  # not even tried: the reference is inactive
     assert len(teams.connector.sent) == sent_before
     assert [(r.occurrence, r.status) for r in teams.core.services.reminders.log.rows(plan.id)] == [
-        ("W01", "failed"), ("W02", "failed"),
-    ]  # fmt: skip
+        ("W01", "failed"),
+        ("W02", "failed"),
+    ]
 
 
 @both_databases

@@ -55,10 +55,11 @@ async def get(teams, url: str) -> tuple[int, bytes, dict]:
 def channel_activity(teams, text: str, kind: str) -> dict:
     """A message with an @-mention of Lotse in a team channel thread or a group chat."""
     conversation = "19:channel@thread.tacv2;messageid=1700000000001" if kind == "channel" else "19:group@thread.v2"
-    return teams.activity(f"<at>Lotse</at> {text}",
-                          conversation={"id": conversation, "conversationType": kind, "tenantId": TENANT},
-                          entities=[{"type": "mention", "text": "<at>Lotse</at>",
-                                     "mentioned": {"id": f"28:{APP_ID}", "name": "Lotse"}}])  # fmt: skip
+    return teams.activity(
+        f"<at>Lotse</at> {text}",
+        conversation={"id": conversation, "conversationType": kind, "tenantId": TENANT},
+        entities=[{"type": "mention", "text": "<at>Lotse</at>", "mentioned": {"id": f"28:{APP_ID}", "name": "Lotse"}}],
+    )
 
 
 # -- "meine Daten" ------------------------------------------------------------------------------------
@@ -91,8 +92,13 @@ async def test_only_export_names_with_their_token_are_served(teams_public):
     exports.mkdir(parents=True, exist_ok=True)
     (exports / "notes.txt").write_text("not an export")
     made_up = "meine-daten-20260101-120000-0123456789abcdef.json"
-    for path in (f"/exports/{made_up}", "/exports/notes.txt", "/exports/..%2Fsecret.key", "/exports/secret.key",
-                 "/exports/meine-daten.json"):  # fmt: skip
+    for path in (
+        f"/exports/{made_up}",
+        "/exports/notes.txt",
+        "/exports/..%2Fsecret.key",
+        "/exports/secret.key",
+        "/exports/meine-daten.json",
+    ):
         status, _, _ = await get(teams, teams.url + path)
         assert status == 404, path
 
@@ -127,16 +133,29 @@ def add_pilot(teams) -> tuple[int, str]:
     database are the same in every test); (id, name)."""
     store = teams.core.services.pilot_store
     name = f"Vertragssuche {uuid.uuid4().hex[:6]}"
-    pilot = store.create(f"teams:{TENANT}", name, f"teams:{TENANT}:aad-admin",
-                         start=datetime(2026, 10, 1).date(), end=datetime(2026, 12, 31).date(), users=10,
-                         kpis=[Kpi("Suchzeit", "min", "lower", 15.0, 3.0)], one_off_cost=2000.0,
-                         monthly_cost=200.0, hourly_rate=50.0)  # fmt: skip
+    pilot = store.create(
+        f"teams:{TENANT}",
+        name,
+        f"teams:{TENANT}:aad-admin",
+        start=datetime(2026, 10, 1).date(),
+        end=datetime(2026, 12, 31).date(),
+        users=10,
+        kpis=[Kpi("Suchzeit", "min", "lower", 15.0, 3.0)],
+        one_off_cost=2000.0,
+        monthly_cost=200.0,
+        hourly_rate=50.0,
+    )
     kpi = store.kpis(pilot.id)[0]
     with store.db.session() as s:
         for n, (rating, minutes, value) in enumerate([(4, 30, 6.0), (5, 60, 4.0), (3, 30, 8.0)]):
-            store.add_entry(s, pilot.id, f"teams:{TENANT}:aad-user-{n}", f"aad-user-{n}",
-                            Entry(rating, minutes, {kpi.id: value}),
-                            created_at=datetime(2026, 11, 2 + n, 9, tzinfo=UTC))  # fmt: skip
+            store.add_entry(
+                s,
+                pilot.id,
+                f"teams:{TENANT}:aad-user-{n}",
+                f"aad-user-{n}",
+                Entry(rating, minutes, {kpi.id: value}),
+                created_at=datetime(2026, 11, 2 + n, 9, tzinfo=UTC),
+            )
     return pilot.id, name
 
 

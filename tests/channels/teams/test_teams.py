@@ -125,11 +125,13 @@ async def test_requests_without_a_valid_token_are_refused_before_the_core(teams)
 
 
 async def test_another_tenant_and_malformed_requests_get_4xx(teams):
-    other = teams.activity("Hallo", conversation={"id": "a:x", "tenantId": "tenant-other"},
-                           channelData={"tenant": {"id": "tenant-other"}})  # fmt: skip
+    other = teams.activity(
+        "Hallo", conversation={"id": "a:x", "tenantId": "tenant-other"}, channelData={"tenant": {"id": "tenant-other"}}
+    )
     assert (await teams.post(other)).status == 403
-    async with teams.session.post(f"{teams.url}/api/messages", data="{not json",
-                                  headers={"Content-Type": "application/json"}) as bad:  # fmt: skip
+    async with teams.session.post(
+        f"{teams.url}/api/messages", data="{not json", headers={"Content-Type": "application/json"}
+    ) as bad:
         assert bad.status == 400
     async with teams.session.post(f"{teams.url}/api/messages", data="x", headers={"Content-Type": "text/plain"}) as t:
         assert t.status == 415
@@ -157,10 +159,11 @@ async def test_install_says_once_that_lotse_is_an_ai_assistant(teams):
 
 async def test_a_mention_in_a_channel_is_answered_in_its_thread_without_the_mention(teams):
     thread = "19:channel@thread.tacv2;messageid=1700000000000"
-    activity = teams.activity("<at>Lotse</at> Was kostet KI im ersten Jahr?",
-                              conversation={"id": thread, "conversationType": "channel", "tenantId": TENANT},
-                              entities=[{"type": "mention", "text": "<at>Lotse</at>",
-                                         "mentioned": {"id": f"28:{APP_ID}", "name": "Lotse"}}])  # fmt: skip
+    activity = teams.activity(
+        "<at>Lotse</at> Was kostet KI im ersten Jahr?",
+        conversation={"id": thread, "conversationType": "channel", "tenantId": TENANT},
+        entities=[{"type": "mention", "text": "<at>Lotse</at>", "mentioned": {"id": f"28:{APP_ID}", "name": "Lotse"}}],
+    )
     await teams.post(activity)
     [answer] = await teams.connector.wait_for()
     assert "50.000" in answer["text"] and answer["conversation"]["id"] == thread
@@ -222,8 +225,9 @@ async def test_review_cases_malformed_bodies_missing_tenant_foreign_clicks_and_u
     await teams.say("/check readiness")
     [question] = await teams.connector.wait_for()
     [yes] = [a for a in submits(card_of(question)) if a["title"] == "Ja"]
-    other = teams.activity(None, value=yes["data"], replyToId="activity-2",
-                           **{"from": {"id": "29:user-2", "aadObjectId": "aad-ben"}})  # fmt: skip
+    other = teams.activity(
+        None, value=yes["data"], replyToId="activity-2", **{"from": {"id": "29:user-2", "aadObjectId": "aad-ben"}}
+    )
     await teams.post(other)
     notice = (await teams.connector.wait_for(2))[-1]
     assert notice["text"].startswith("Zu dieser Schaltfläche läuft keine Bewertung")

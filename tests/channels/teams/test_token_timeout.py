@@ -51,8 +51,9 @@ def test_a_token_request_to_a_silent_azure_ad_gives_up(silent_server, monkeypatc
     monkeypatch.setattr(auth, "MSAL_OPTIONS", {"instance_discovery": False})
     settings = TeamsSettings(app_id="app-id", app_password="secret", tenant_id="tenant-1", app_type=app_type)
     factory = BoundedCredentialFactory(BotConfig(settings))
-    credentials = asyncio.run(factory.create_credentials("app-id", "https://api.botframework.com",
-                                                         "https://login.microsoftonline.com", True))  # fmt: skip
+    credentials = asyncio.run(
+        factory.create_credentials("app-id", "https://api.botframework.com", "https://login.microsoftonline.com", True)
+    )
     credentials.oauth_endpoint = f"https://127.0.0.1:{silent_server}/tenant-1"  # instead of login.microsoftonline.com
     outcome: list[BaseException | str] = []
 

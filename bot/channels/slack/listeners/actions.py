@@ -43,8 +43,12 @@ class ActionListener:
             if reply.answered and message.get("ts"):  # show what was picked, and take the buttons away
                 label = (action.get("text") or {}).get("text") or action["value"]
                 with contextlib.suppress(Exception):
-                    await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or "",
-                                             blocks=blocks.answered(message.get("blocks") or [], label))  # fmt: skip
+                    await client.chat_update(
+                        channel=channel,
+                        ts=message["ts"],
+                        text=message.get("text") or "",
+                        blocks=blocks.answered(message.get("blocks") or [], label),
+                    )
             await self.channel.deliver(client, reply, channel, thread, user=incoming.user)
 
     async def on_task_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:

@@ -101,8 +101,13 @@ class MessageListener:
         # a message arrives once per event_id retry and, for a mention in a DM thread, as two events:
         # its channel + ts identify it across both
         key = f"slack:{team}:{channel}:{ts}"
-        payload = {"incoming": dataclasses.asdict(incoming), "channel": channel, "thread": thread,
-                   "assistant": assistant, "event_id": body.get("event_id")}  # fmt: skip
+        payload = {
+            "incoming": dataclasses.asdict(incoming),
+            "channel": channel,
+            "thread": thread,
+            "assistant": assistant,
+            "event_id": body.get("event_id"),
+        }
         return key, incoming, payload
 
     async def work(self, item: Item) -> None:
@@ -130,12 +135,14 @@ class MessageListener:
                 else:
                     with contextlib.suppress(Exception):  # status and title are niceties; the answer matters
                         await client.assistant_threads_setStatus(
-                            channel_id=channel, thread_ts=thread,
+                            channel_id=channel,
+                            thread_ts=thread,
                             status=i18n.text("slack_thinking", detect_language(incoming.text)),
-                        )  # fmt: skip
+                        )
                         if incoming.text and item.attempts == 1:
-                            await client.assistant_threads_setTitle(channel_id=channel, thread_ts=thread,
-                                                                    title=incoming.text[:80])  # fmt: skip
+                            await client.assistant_threads_setTitle(
+                                channel_id=channel, thread_ts=thread, title=incoming.text[:80]
+                            )
             llm = self.channel.core.settings.llm.enabled and item.attempts == 1
             llm = llm and await self.channel.core_call(self.channel.core.may_stream, incoming)
             if llm and thread:
@@ -161,23 +168,34 @@ class MessageListener:
             else:
                 await record(posted=number)
 
-        await self.channel.deliver(client, reply, channel, thread, replace=replace if not posted else None,
-                           user=incoming.user, skip=posted, on_posted=counted)  # fmt: skip
+        await self.channel.deliver(
+            client,
+            reply,
+            channel,
+            thread,
+            replace=replace if not posted else None,
+            user=incoming.user,
+            skip=posted,
+            on_posted=counted,
+        )
         await self.channel.worker.finish(item)
 
     async def apologise(self, item: Item) -> None:
         payload = item.payload
         language = detect_language(payload["incoming"].get("text") or "")
-        await self.channel.app.client.chat_postMessage(channel=payload["channel"], thread_ts=payload.get("thread"),
-                                               text=i18n.text("slack_error", language))  # fmt: skip
+        await self.channel.app.client.chat_postMessage(
+            channel=payload["channel"], thread_ts=payload.get("thread"), text=i18n.text("slack_error", language)
+        )
 
-    async def _stream(self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str,
-                      record) -> tuple[Reply, str] | None:  # fmt: skip
+    async def _stream(
+        self, client: AsyncWebClient, incoming: Incoming, channel: str, thread: str, record
+    ) -> tuple[Reply, str] | None:
         """An LLM answer in a thread, streamed as it is written (chat.startStream/appendStream/stopStream).
         None when it was streamed to the end; else (the reply, the stream's message that the whole
         answer replaces), both recorded."""
-        stream = await client.chat_stream(channel=channel, thread_ts=thread, recipient_team_id=incoming.workspace,
-                                          recipient_user_id=incoming.user)  # fmt: skip
+        stream = await client.chat_stream(
+            channel=channel, thread_ts=thread, recipient_team_id=incoming.workspace, recipient_user_id=incoming.user
+        )
         streamed: list[str] = []
 
         async def append(piece: str) -> None:
