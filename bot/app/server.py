@@ -59,7 +59,7 @@ def build_app(
     if settings.teams.enabled:
         from bot.channels.teams.channel import TeamsChannel
 
-        teams = TeamsChannel(core, settings, executor, teams_credentials, worker)
+        teams = TeamsChannel(core, settings, executor=executor, credentials_factory=teams_credentials, worker=worker)
         app[TEAMS] = teams
         app.router.add_post("/api/messages", teams.handle)
     if settings.public_url:  # Teams fetches chart images and export downloads from here

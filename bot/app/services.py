@@ -221,7 +221,9 @@ class Services:
         from bot.pilots.commands import PilotCommands
 
         s = self.settings
-        return PilotCommands(self.pilot_store, self.reports, self.dialogs, self.roles, s.charts_dir, s.exports_dir)
+        return PilotCommands(
+            self.pilot_store, self.reports, self.dialogs, self.roles, charts_dir=s.charts_dir, exports_dir=s.exports_dir
+        )
 
     # -- the AI register, the audit log, privacy -----------------------------------------------------
 

@@ -91,6 +91,7 @@ class PilotCommands:
         reports: Reports,
         dialogs: DialogEngine,
         roles: Roles,
+        *,
         charts_dir: Path,
         exports_dir: Path,
     ) -> None:

@@ -40,6 +40,7 @@ class Dispatcher:
         self,
         reminders: Reminders,
         senders: list[Sender],
+        *,
         worker: str | None = None,
         concurrency: int = 32,
         batch: int = 500,

@@ -130,6 +130,7 @@ class SchedulerService:
         self,
         dispatcher: Dispatcher,
         db: Database,
+        *,
         role: str = "serve",
         renew_seconds: float = RENEW_SECONDS,
         lease_seconds: float = LEASE_SECONDS,

@@ -54,6 +54,7 @@ class TeamsChannel:
         self,
         core: Core,
         settings: Settings,
+        *,
         executor: ThreadPoolExecutor,
         credentials_factory=None,
         worker: InboxWorker | None = None,
