@@ -26,6 +26,10 @@ class Incoming:
     admin: bool = False  # the channel found the sender among its configured admins
     private: bool = True  # a 1:1 conversation with Lotse (DM, personal chat, terminal), not a channel
     user_name: str | None = None  # the display name from the profile, if the channel has it (for masking)
+    # filled by the channel, so that no feature parses a platform's ids: where a message nobody asked for
+    # (a plan nudge) reaches this conversation, and the mentions in `text` (as written there → address)
+    reply_to: str | None = None
+    mentions: dict[str, str] = field(default_factory=dict)
 
     @property
     def conversation_key(self) -> str:
@@ -213,4 +217,7 @@ def reply_from_dict(data: dict) -> Reply:
 
 
 def incoming_from_dict(data: dict) -> Incoming:
-    return Incoming(**data)
+    """An `Incoming` as `dataclasses.asdict` wrote it; fields a newer or older version wrote are ignored
+    (an inbox item may be worked by a replica of another version during a rolling upgrade)."""
+    known = {f.name for f in fields(Incoming)}
+    return Incoming(**{k: v for k, v in data.items() if k in known})

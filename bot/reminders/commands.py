@@ -41,8 +41,6 @@ ADMIN = ("start", "pause", "resume", "stop", "move")
 ENGLISH = {"progress", "preview", "resume", "stop", "move", "done", "tomorrow", "later", "monday", "reopen", "help"}
 GERMAN = {"stand", "fortschritt", "vorschau", "starten", "pausieren", "fortsetzen", "weiter", "stopp", "beenden",
           "verschieben", "erledigt", "morgen", "montag", "entfällt", "entfaellt", "offen", "hilfe"}  # fmt: skip
-SLACK_CHANNEL = re.compile(r"^<#([A-Z0-9]+)(?:\|[^>]*)?>$")
-SLACK_USER = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 HERE = ("hier", "here")
 CHAMPIONS = ("champions", "champions:", "champion", "champion:")
 
@@ -75,12 +73,8 @@ def parse_time(token: str) -> time | None:
 
 
 def address_of(message: Incoming) -> str:
-    """Where a proactive message reaches the conversation a command came from."""
-    if message.channel == "slack":
-        return message.conversation.removeprefix("slash:").split(":")[0]
-    if message.channel == "teams":
-        return f"teams:{message.conversation.split(';messageid=')[0]}"
-    return message.conversation
+    """Where a proactive message reaches the conversation a command came from (the channel says)."""
+    return message.reply_to or message.conversation
 
 
 class PlanCommands:
@@ -166,10 +160,8 @@ class PlanCommands:
                 role = "champion"
             elif message is not None and low in HERE:
                 targets.append((message.channel, address_of(message), role))
-            elif message is not None and message.channel == "slack" and (m := SLACK_CHANNEL.match(word)):
-                targets.append(("slack", m[1], role))
-            elif message is not None and message.channel == "slack" and (m := SLACK_USER.match(word)):
-                targets.append(("slack", m[1], role))
+            elif message is not None and (mention := word.rstrip(",")) in message.mentions:  # resolved by the channel
+                targets.append((message.channel, message.mentions[mention], role))
             else:
                 try:
                     state = state_code(word)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -41,6 +42,7 @@ from bot.core.ports import Core, Outcome
 from bot.settings import SlackSettings
 
 log = logging.getLogger(__name__)
+MENTIONED = re.compile(r"<[#@]([A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 class SlackChannel:
@@ -160,6 +162,8 @@ class SlackChannel:
             value=value,
             admin=user in self.settings.admins,
             private=channel.startswith("D"),
+            reply_to=channel.removeprefix("slash:") or None,  # a nudge goes to the channel, not the thread
+            mentions={m[0]: m[1] for m in MENTIONED.finditer(text or "")},  # "<#C123|general>" → "C123"
         )
 
     async def deliver(

@@ -80,6 +80,7 @@ def incoming_of(activity: Activity, admins: frozenset[str] = frozenset()) -> Inc
         admin=user in admins,
         private=private,
         user_name=name if isinstance(name, str) else None,
+        reply_to=f"teams:{activity.conversation.id.split(';messageid=')[0]}",  # the conversation, not the reply thread
     )
 
 

@@ -128,6 +128,15 @@ async def test_an_admin_starts_the_plan_with_a_slash_command_and_others_may_not(
     assert slack.fake.of("chat.postMessage") == []  # the confirmation is private; the nudges come later
 
 
+async def test_a_plan_for_another_channel_and_a_champion_named_by_slack_mentions(slack):
+    """The channel resolves Slack's mentions (`Incoming.mentions`); the plan's code parses no Slack ids."""
+    started = await command(slack, "plan start 2026-12-07 BY <#C9|leitung>, champions <@U7|anna>")
+    assert "<#C9>" in texts(started)
+    plan = slack.core.services.reminders.plans.current(f"slack:{slack.team}")
+    targets = slack.core.services.reminders.plans.targets(plan.id)
+    assert [(t.channel, t.address, t.role) for t in targets] == [("slack", "C9", "team"), ("slack", "U7", "champion")]
+
+
 async def test_the_start_confirmation_names_the_channel_as_a_slack_link(slack):
     started = await command(slack, START)
     assert "Empfänger: <#C1>." in texts(started)
