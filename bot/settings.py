@@ -43,6 +43,11 @@ def _default_pilots_dir() -> Path:
     return here if here.is_dir() else PROJECT_ROOT / "config" / "pilots"
 
 
+def _default_actions_file() -> Path:
+    here = Path.cwd() / "config" / "actions.yaml"
+    return here if here.is_file() else PROJECT_ROOT / "config" / "actions.yaml"
+
+
 def _default_plan_file() -> Path:
     here = Path.cwd() / "config" / "plan.yaml"
     return here if here.is_file() else PROJECT_ROOT / "config" / "plan.yaml"
@@ -138,6 +143,8 @@ class Settings:
     teams: TeamsSettings = field(default_factory=TeamsSettings)
     public_url: str | None = None  # where Teams can fetch chart images (https://lotse.example.com)
     plan_file: Path = field(default_factory=_default_plan_file)
+    actions_file: Path = field(default_factory=_default_actions_file)  # what plain-word requests can do
+    actions: bool = True  # LOTSE_ACTIONS=0: requests in plain words are not acted on (questions only)
     pilots_dir: Path = field(default_factory=_default_pilots_dir)  # the pilot set-up and feedback dialogs
     register_owner: str = "IT-Leitung"  # the owner Lotse names in its own entry of the AI register
     scheduler: bool = True  # `lotse serve` runs the nudges (one process at a time holds the lead)
@@ -245,6 +252,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
     knowledge_dir = pick("LOTSE_KNOWLEDGE_DIR", conf.get("knowledge_dir"))
     assessments_dir = pick("LOTSE_ASSESSMENTS_DIR", conf.get("assessments_dir"))
     plan_file = pick("LOTSE_PLAN_FILE", conf.get("plan_file"))
+    actions_file = pick("LOTSE_ACTIONS_FILE", conf.get("actions_file"))
     pilots_dir = pick("LOTSE_PILOTS_DIR", conf.get("pilots_dir"))
     scheduler = _flag(pick("LOTSE_SCHEDULER", conf.get("scheduler"), True))
     console_role = str(pick("LOTSE_CONSOLE_ROLE", conf.get("console_role"), "admin")).strip().lower()
@@ -271,6 +279,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         embedding_model=pick("LOTSE_EMBEDDING_MODEL", conf.get("embedding_model")),
         assessments_dir=Path(assessments_dir).expanduser() if assessments_dir else defaults.assessments_dir,
         plan_file=Path(plan_file).expanduser() if plan_file else defaults.plan_file,
+        actions_file=Path(actions_file).expanduser() if actions_file else defaults.actions_file,
+        actions=_flag(pick("LOTSE_ACTIONS", conf.get("actions"), True)),
         pilots_dir=Path(pilots_dir).expanduser() if pilots_dir else defaults.pilots_dir,
         register_owner=str(pick("LOTSE_REGISTER_OWNER", conf.get("register_owner"), "IT-Leitung")).strip()
         or "IT-Leitung",

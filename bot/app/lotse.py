@@ -74,6 +74,7 @@ class Lotse:
         self._erased: set[str] = set()  # people whose data this turn erased: their reply records nothing new
         self.privacy.on_erase = self._forget
         self.router = Router(table(self, s))
+        s.actions.run, s.actions.answer = self.run_command, self.question
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message (see `_turn`). A message over the length limit is refused before
@@ -118,6 +119,19 @@ class Lotse:
             if waiting:
                 reply = replace(reply, text=f"{reply.text}\n\n{waiting}")
         return reply
+
+    def run_command(self, message: Incoming, command: str) -> tuple[Reply, bool]:
+        """An action asked for in plain words, run as the command it stands for (issue 22): the routing
+        table decides, with its roles and direct-chat rules, before the natural-language route. (The
+        reply, whether the table refused it for the sender's role or place.)"""
+        message = replace(self.roles.apply(message), text=command, value=None)
+        history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
+        turn = Turn.of(message, history, role=self.roles.of(message))
+        found = self.router.route(turn, before="action")  # never plain words again: no loop
+        if found is None:
+            return self.question(turn, turn.message_language), False
+        route, reply = found
+        return reply, route.refuses(turn) is not None
 
     # -- the handlers of the routes that live here ----------------------------------------------------
 

@@ -10,7 +10,9 @@ The order is the policy:
 3. A running assessment takes every other message as its answer — but a typed command; /check, /weiter
    and /ergebnis start, resume and show one.
 4. Any other typed command: /help, /feedback, or "unknown command" — never an assessment's answer.
-5. Everything else is a question: about the team's own results, or for the knowledge base.
+5. Plain words that ask for an action run it (a read, a dialog), ask to confirm it (a write) or, asked as
+   a question about it, get the guide's answer with the action offered (bot/actions).
+6. Everything else is a question: about the team's own results, or for the knowledge base.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ FEEDBACK = {"/feedback": None, "/rückmeldung": "de", "/rueckmeldung": "de"}  # 
 def table(core: Lotse, s: Services) -> list[Route]:
     return [
         Route("admin", core.export_hint, words=ADMIN_COMMANDS, requires=frozenset({ADMIN}), dialog_waits=True),
+        *s.actions.routes(),  # Confirm / Cancel of an action asked for in plain words, and an offered action
         *s.plan.routes(),
         s.pilots.route(),
         s.register.route(),
@@ -48,5 +51,6 @@ def table(core: Lotse, s: Services) -> list[Route]:
             dialog_waits=True,
             also=frozenset({*HELP, *FEEDBACK}),
         ),
+        s.actions.route(),  # plain words that ask for an action (issue 22)
         Route("question", core.question, language="turn"),
     ]

@@ -265,6 +265,44 @@ class Services:
 
         return StatusView(self.results, self.plan, self.pilot_store)
 
+    # -- natural-language actions ---------------------------------------------------------------------
+
+    @cached_property
+    def action_catalog(self):
+        from bot.actions.catalog import load_actions
+
+        return load_actions(self.settings.actions_file)
+
+    @cached_property
+    def pending(self):
+        from bot.storage.pending import PendingActions
+
+        return PendingActions(self.db)
+
+    @cached_property
+    def actions(self):
+        """Requests in plain words (issue 22): understood with the answering service's embedder, checked
+        against the guide's own questions."""
+        from bot.actions.service import Actions
+        from bot.actions.understand import Understander
+
+        index = self.answers.index
+
+        def guide():
+            return index.asked(None)[1]
+
+        def names(kind: str, scope: str) -> list[str]:
+            if kind == "pilot":
+                return [p.name for p in self.pilot_store.pilots(scope)]
+            return [e.name for e in self.register_store.entries()]
+
+        cache = self.settings.data_dir / "actions-model.npz"
+        understander = Understander(self.action_catalog, lambda: index.embedder, guide, cache=cache)
+        clock = self.clock
+        today = (lambda: clock().date()) if clock else None
+        return Actions(understander, self.pending, names=names, enabled=self.settings.actions,
+                       **({"today": today} if today else {}))  # fmt: skip
+
     # -- the 90-day plan -----------------------------------------------------------------------------
 
     @cached_property
@@ -311,6 +349,8 @@ class Services:
         if not self.started:
             self.register_store.ensure_self(self.settings)
             self.roles.record_changes(self.audit)
+            if self.settings.actions:
+                self.action_catalog  # noqa: B018  (a broken catalog stops the start, with its reason)
             self.started = True
         return self
 

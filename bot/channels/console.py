@@ -84,7 +84,7 @@ def _columns(rows: list[list[str]]) -> list[str]:
 
 def to_json(text: str, reply: Reply) -> dict:
     """One reply as `lotse chat --json` prints it: the fields of `lotse ask --json`, plus `kind` and
-    `action` (null until natural-language actions fill it). Cited sources come first, marked used."""
+    `action` ({"id": …, "arguments": {…}} for a request in plain words, else null). Cited sources come first, marked used."""
     sources = [
         {
             "title": c.title,
@@ -105,7 +105,7 @@ def to_json(text: str, reply: Reply) -> dict:
         "mode": reply.mode,
         "sources": sources,
         "kind": kind_of(reply),
-        "action": None,
+        "action": reply.action,  # the action the reply ran, started or asks to confirm (issue 22)
     }
 
 

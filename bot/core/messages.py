@@ -152,6 +152,7 @@ class Reply:
     notice: str = ""  # shown small under the reply, e.g. the AI disclosure at a person's first contact
     nearest: list[Citation] = field(default_factory=list)  # with a refusal: the closest passages, not used
     kind: str = ""  # answer, refusal, dialog, result, confirm, clarify, command, error ("" → `kind_of`)
+    action: dict | None = None  # an action asked for in plain words: {"id": …, "arguments": {…}} (issue 22)
 
 
 KINDS = ("answer", "refusal", "dialog", "result", "confirm", "clarify", "command", "error")

@@ -136,8 +136,11 @@ class Router:
         if len(set(names)) != len(names):
             raise ValueError(f"route names must be unique: {names}")
 
-    def route(self, turn: Turn) -> tuple[Route, Reply] | None:
+    def route(self, turn: Turn, before: str | None = None) -> tuple[Route, Reply] | None:
+        """The first route that matches and replies; `before`: only the routes above the one so named."""
         for route in self.routes:
+            if route.name == before:
+                return None
             if route.matches(turn):
                 language = turn.language(route.language)
                 if (refusal := route.refuses(turn)) is not None:

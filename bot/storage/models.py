@@ -474,3 +474,21 @@ class NoticeRow(Base):
     user_key: Mapped[str] = mapped_column(String(300), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     shown_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PendingActionRow(Base):
+    """An action asked for in plain words that changes something, waiting for its requester's Confirm
+    (issue 22): single use, only in the conversation (and so by the person) that asked, until it expires."""
+
+    __tablename__ = "pending_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # in the Confirm/Cancel buttons' values
+    conversation: Mapped[str] = mapped_column(String(400), index=True)  # channel:workspace:user:conversation
+    action: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[str] = mapped_column(Text, default="{}")  # JSON: the resolved slot values
+    command: Mapped[str] = mapped_column(Text)  # what runs on Confirm, as the slash command it stands for
+    language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending, done, cancelled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,218 @@
+"""Natural-language actions (issue 22): a request in plain words runs the command it stands for.
+
+The turn stays deterministic first — buttons, slash commands and an open dialog's answers are taken by
+their routes before this one sees anything. Then `understand` decides: act, offer (a question *about* an
+action: the guide answers and the action is offered as a button), or nothing (the question route answers).
+
+Safety (OWASP LLM06): only the user's own message proposes actions, never a retrieved passage. An action
+runs as the slash command it stands for, through the routing table: the same roles, the same direct-chat
+rules and the same refusal as typing it. Reads and dialog starts run at once; a write shows its resolved
+values with Confirm / Cancel — a single-use pending action (bot/storage/pending.py) that only the requester
+can confirm, for 15 minutes; a destructive action keeps its own typed confirmation (its dialog).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from bot.actions import slots
+from bot.actions.catalog import Action
+from bot.actions.understand import Understander, Understanding
+from bot.core import i18n
+from bot.core.messages import Choice, Incoming, Question, Reply
+from bot.core.routing import Route, Turn
+from bot.storage.pending import PendingActions
+
+YES = {"ja", "yes", "ok", "okay", "bestaetigen", "bestätigen", "confirm", "jawohl", "passt", "ja bitte", "yes please",
+       "mach", "los"}  # fmt: skip
+NO = {"nein", "no", "abbrechen", "cancel", "stopp", "stop", "lieber nicht", "doch nicht", "nope"}
+REFUSALS = ("admin_only", "pilot_champions_only", "register_admins_only", "pilot_private_only")
+# run(message, command) → (the reply, whether the routing table refused it for the sender's role or place)
+Runner = Callable[[Incoming, str], tuple[Reply, bool]]
+
+
+class Actions:
+    def __init__(
+        self,
+        understander: Understander,
+        pending: PendingActions,
+        *,
+        names: Callable[[str, str], list[str]],
+        today: Callable[[], date] = date.today,
+        enabled: bool = True,
+    ) -> None:
+        self.understander = understander
+        self.actions = understander.actions
+        self.pending = pending
+        self.names = names  # (slot type "pilot"/"register", scope) → the live names
+        self.today = today
+        self.enabled = enabled
+        self.run: Runner | None = None  # the app sets it: a command through the routing table
+        self.answer: Callable[[Turn, str], Reply] | None = None  # the app sets it: the guide's answer
+
+    # -- routes ---------------------------------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("action-button", self.on_button, button="action:", language="conversation"),
+            Route("action-offer", self.on_offer, button="offer:", language="conversation"),
+            Route("action-confirm", self.on_typed_answer, phrase=self._yes_or_no, typed_only=True,
+                  language="conversation"),
+        ]  # fmt: skip
+
+    def route(self) -> Route:
+        """Plain words: after the commands and an open dialog, before the guide."""
+        return Route("action", self.on_words, typed_only=True, language="turn")
+
+    # -- understanding -------------------------------------------------------------------------------
+
+    def arguments(self, action: Action, text: str, scope: str) -> dict[str, str]:
+        """The slot values the message names, normalised (always echoed back before a write)."""
+        today, found = self.today(), {}
+        for slot in action.slots:
+            value = None
+            if slot.type == "assessment":
+                value = slots.assessment(text)
+            elif slot.type == "date":
+                value = slots.start_date(text, today)
+            elif slot.type == "weekday":
+                value = slots.weekday(text)
+            elif slot.type == "time":
+                value = slots.clock_time(text)
+            elif slot.type == "state":
+                value = slots.state(text)
+            elif slot.type == "task":
+                value = slots.task(text)
+            elif slot.type == "quarter":
+                value = slots.quarter(text, today)
+            elif slot.type == "format":
+                value = slots.export_format(text)
+            elif slot.type in ("pilot", "register"):
+                value = slots.pick(text, self.names(slot.type, scope))
+            elif slot.type == "text":
+                value = slots.name(text)
+            if value:
+                found[slot.name] = value
+        return found
+
+    def understand(self, text: str, scope: str = "") -> Understanding:
+        named = slots.pick(text, self.names("pilot", scope)) is not None
+        return self.understander.understand(text, named)
+
+    def on_words(self, turn: Turn, language: str) -> Reply | None:
+        if not self.enabled or not turn.text or turn.text.startswith("/") or self.run is None:
+            return None
+        found = self.understand(turn.text, turn.message.scope)
+        if found.kind == "none" or found.action is None:
+            return None
+        action = found.action
+        arguments = self.arguments(action, turn.text, turn.message.scope)
+        if found.kind == "offer":
+            return self._offer(turn, language, action, arguments)
+        return self.act(turn.message, action, arguments, language)
+
+    def act(self, message: Incoming, action: Action, arguments: dict[str, str], language: str) -> Reply:
+        """Run a read or dialog start at once; ask to confirm a write; ask for a missing required value."""
+        missing = [s for s in action.slots if s.required and s.name not in arguments and s.type in ("date", "task")]
+        if missing:
+            key = f"action_missing_{missing[0].type}"
+            return Reply(i18n.text(key, language, what=action.description[language]), language, answered=False,
+                         kind="clarify", action={"id": action.id, "arguments": arguments})  # fmt: skip
+        command = action.render(arguments)
+        if action.confirms:
+            return self._propose(message, action, arguments, command, language)
+        return self._run(message, action, arguments, command)
+
+    def _run(self, message: Incoming, action: Action, arguments: dict[str, str], command: str) -> Reply:
+        reply, refused = self.run(replace(message, text=command, value=None), command)
+        refused = refused or any(reply.text.startswith(i18n.text(k, reply.language)) for k in REFUSALS)
+        kind = "refusal" if refused else "dialog" if reply.question is not None else "command"
+        return replace(reply, kind=kind, action={"id": action.id, "arguments": arguments})
+
+    # -- confirming a write --------------------------------------------------------------------------
+
+    def _propose(self, message: Incoming, action: Action, arguments: dict, command: str, language: str) -> Reply:
+        preview, refused = self.run(replace(message, text=_preview(command), value=None), _preview(command))
+        if refused or any(preview.text.startswith(i18n.text(k, preview.language)) for k in REFUSALS):
+            return self._run(message, action, arguments, command)  # the same refusal as typing it, nothing stored
+        pending = self.pending.propose(message.conversation_key, action.id, arguments, command, language)
+        values = "\n".join(f"• {_label(name, language)}: {value}" for name, value in arguments.items())
+        text = i18n.text("action_confirm", language, what=action.description[language], values=values or "–",
+                         command=command)  # fmt: skip
+        if preview.answered and preview.text and command.startswith("/plan start"):
+            text = f"{text}\n\n{preview.text}"
+        choices = [Choice(f"action:{pending.token}:yes", i18n.text("action_confirm_yes", language)),
+                   Choice(f"action:{pending.token}:no", i18n.text("action_confirm_no", language))]  # fmt: skip
+        question = Question("action", pending.token, "choice", choices)
+        return Reply(text, language, question=question, kind="confirm", mode="action",
+                     action={"id": action.id, "arguments": arguments})  # fmt: skip
+
+    def on_button(self, turn: Turn, language: str) -> Reply | None:
+        parts = (turn.message.value or "").split(":")
+        if len(parts) != 3:
+            return None
+        return self._decide(turn.message, parts[1], parts[2] == "yes", language)
+
+    def _yes_or_no(self, text: str) -> bool:
+        said = " ".join(slots.fold(text).strip(" .!").split())
+        return said in {slots.fold(w) for w in YES | NO}
+
+    def on_typed_answer(self, turn: Turn, language: str) -> Reply | None:
+        pending = self.pending.open(turn.message.conversation_key)
+        if pending is None:
+            return None  # "ja" without a pending action: someone else's turn (a dialog, a question)
+        yes = " ".join(slots.fold(turn.text).strip(" .!").split()) in {slots.fold(w) for w in YES}
+        return self._decide(turn.message, pending.token, yes, pending.language)
+
+    def _decide(self, message: Incoming, token: str, yes: bool, language: str) -> Reply:
+        taken = self.pending.take(message.conversation_key, token, "done" if yes else "cancelled")
+        if taken is None:
+            return Reply(i18n.text("action_expired", language), language, answered=False, kind="error")
+        action = self.actions.get(taken.action)
+        if not yes:
+            return Reply(i18n.text("action_cancelled", taken.language), taken.language, kind="command",
+                         action={"id": taken.action, "arguments": taken.arguments})  # fmt: skip
+        return self._run(message, action, taken.arguments, taken.command)
+
+    # -- offering an action beside the guide's answer -------------------------------------------------
+
+    def _offer(self, turn: Turn, language: str, action: Action, arguments: dict) -> Reply | None:
+        if self.answer is None:
+            return None
+        reply = self.answer(turn, language)
+        if action.effect == "destructive" or reply.question is not None:
+            return reply
+        command = action.render(arguments)
+        label = i18n.text("action_offer", reply.language, what=action.description[reply.language])
+        choices = [Choice(f"offer:{command}", label)]
+        return replace(reply, question=Question("action", "offer", "choice", choices))
+
+    def on_offer(self, turn: Turn, language: str) -> Reply | None:
+        """The offered action's button: the command it stands for, as if typed (the table decides)."""
+        command = (turn.message.value or "").removeprefix("offer:")
+        found = next((a for a in self.actions.values() if command.startswith(a.render({}))), None)
+        if found is None or self.run is None:
+            return None
+        arguments = self.arguments(found, command, turn.message.scope)
+        return self.act(turn.message, found, arguments, language)
+
+
+def _preview(command: str) -> str:
+    """What a write would do, asked without doing it: `/plan start …` → `/plan vorschau …`."""
+    return re.sub(r"^/plan start\b", "/plan vorschau", command)
+
+
+LABELS = {
+    "start": ("Start", "start"), "state": ("Bundesland", "state"), "time": ("Uhrzeit", "time"),
+    "weekday": ("Wochentag", "weekday"), "task": ("Aufgabe", "task"), "pilot": ("Pilot", "pilot"),
+    "quarter": ("Quartal", "quarter"), "format": ("Format", "format"), "name": ("Name", "name"),
+    "assessment": ("Bewertung", "assessment"),
+}  # fmt: skip
+
+
+def _label(name: str, language: str) -> str:
+    de, en = LABELS.get(name, (name, name))
+    return de if language == "de" else en

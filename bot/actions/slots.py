@@ -1,0 +1,283 @@
+"""Slot values from plain words (issue 22): assessments, dates, weekdays, times, German states, plan
+tasks, quarters, export formats, names — German and English, with or without umlauts.
+
+Each parser takes the whole message and returns the normalised value (an assessment id, an ISO date,
+"09:00", "BY", "3.1", "2026-Q4", "xlsx") or None when the message does not name one. Dates are resolved
+against `today`: "nächsten Montag", "ab dem 8. März", "8.3.", "in zwei Wochen", "next monday", "Jan 11".
+(`dateparser` misses German relative weekdays — shared/notes/natural-language-actions.md — and a small
+parser for the forms people type here is faster and has no model to load.)
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def fold(text: str) -> str:
+    """Lower case with umlauts written out: "Prüfung" and "Pruefung" read the same."""
+    return text.lower().translate(FOLD)
+
+
+# -- assessments ------------------------------------------------------------------------------------
+
+ASSESSMENTS = (  # the first that matches wins: data quality before the broad "daten", …
+    ("data_quality", ("datenqualitaet", "data quality", "data-quality", "dataquality", "datenguete",
+                      "qualitaet der daten", "quality of our data", "datenbestand")),
+    ("use_cases", ("use case", "use-case", "usecase", "anwendungsfaell", "anwendungsfall", "priorisier", "prioritis",
+                   "prioritiz")),
+    ("risks", ("risik", "risk")),
+    ("skills", ("skill", "kompetenz", "faehigkeit", "qualifikation", "know-how", "knowhow", "wissen im team",
+                "kenntniss", "competenc")),
+    ("systems", ("system", "landschaft", "anwendungen bewerten", "applications")),
+    ("readiness", ("bereitschaft", "readiness", "ki-fit", "ki fit", "kifit", "ai-ready", "ai ready", "ki-tauglich",
+                   "ki tauglich", "ki-reif", "reifegrad", "infrastruktur", "infrastructure", "fitness",
+                   "bereit fuer ki", "ready for ai", "fit fuer ki", "ki-bereit")),
+)  # fmt: skip
+
+
+def assessment(text: str) -> str | None:
+    low = fold(text)
+    for ident in ("readiness", "systems", "data_quality", "skills", "use_cases", "risks"):
+        if re.search(rf"\b{ident}\b", low):
+            return ident
+    return next((ident for ident, words in ASSESSMENTS if any(w in low for w in words)), None)
+
+
+# -- dates ------------------------------------------------------------------------------------------
+
+MONTHS = {
+    "januar": 1, "jan": 1, "january": 1, "jaenner": 1, "februar": 2, "feb": 2, "february": 2, "maerz": 3,
+    "marz": 3, "mar": 3, "march": 3, "april": 4, "apr": 4, "mai": 5, "may": 5, "juni": 6, "jun": 6, "june": 6,
+    "juli": 7, "jul": 7, "july": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9, "oktober": 10,
+    "okt": 10, "oct": 10, "october": 10, "november": 11, "nov": 11, "dezember": 12, "dez": 12, "dec": 12,
+    "december": 12,
+}  # fmt: skip
+DAYS = {
+    "montag": 0, "monday": 0, "mo": 0, "mon": 0, "dienstag": 1, "tuesday": 1, "di": 1, "tue": 1, "mittwoch": 2,
+    "wednesday": 2, "mi": 2, "wed": 2, "donnerstag": 3, "thursday": 3, "do": 3, "thu": 3, "freitag": 4,
+    "friday": 4, "fr": 4, "fri": 4, "samstag": 5, "saturday": 5, "sonntag": 6, "sunday": 6,
+}  # fmt: skip
+NUMBERS = {"ein": 1, "einer": 1, "einem": 1, "eins": 1, "one": 1, "a": 1, "zwei": 2, "two": 2, "drei": 3, "three": 3,
+           "vier": 4, "four": 4, "fuenf": 5, "five": 5, "sechs": 6, "six": 6}  # fmt: skip
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DAY = "|".join(sorted((d for d in DAYS if len(d) > 3), key=len, reverse=True))
+ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{2,4})?(?![\d])")
+DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?(?:\s+(\d{{4}}))?\b")
+MONTH_DAY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b")
+RELATIVE_DAY = re.compile(rf"\b(?:(naechste[nrms]?|kommende[nrms]?|next|this|diese[nmrs]?|coming)\s+)?({_DAY})\b")
+IN_WEEKS = re.compile(
+    r"\b(?:in|nach)\s+(\d+|ein|einer|zwei|drei|vier|one|two|three|four|a)\s+(woche|wochen|week|weeks|tag|tagen|day|days)\b"
+)  # noqa: E501
+NEXT_WEEK = re.compile(r"\b(naechste[nr]?\s+woche|kommende[nr]?\s+woche|next\s+week)\b")
+
+
+def _year_for(month: int, day: int, today: date) -> int:
+    """A day and month without a year: the next such day from today on."""
+    try:
+        return today.year if date(today.year, month, day) >= today else today.year + 1
+    except ValueError:
+        return today.year
+
+
+def _safe(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def start_date(text: str, today: date) -> str | None:
+    """The day a request names, as an ISO date; None if it names none."""
+    low = fold(text)
+    if m := ISO.search(low):
+        found = _safe(int(m[1]), int(m[2]), int(m[3]))
+        return found.isoformat() if found else None
+    if m := DOTTED.search(low):
+        day, month = int(m[1]), int(m[2])
+        year = int(m[3]) if m[3] else _year_for(month, day, today)
+        year = year + 2000 if year < 100 else year
+        found = _safe(year, month, day)
+        if found:
+            return found.isoformat()
+    if m := DAY_MONTH.search(low):
+        day, month = int(m[1]), MONTHS[m[2]]
+        found = _safe(int(m[3]) if m[3] else _year_for(month, day, today), month, day)
+        if found:
+            return found.isoformat()
+    if m := MONTH_DAY.search(low):
+        month, day = MONTHS[m[1]], int(m[2])
+        found = _safe(int(m[3]) if m[3] else _year_for(month, day, today), month, day)
+        if found:
+            return found.isoformat()
+    if re.search(r"\b(uebermorgen|day after tomorrow)\b", low):
+        return (today + timedelta(days=2)).isoformat()
+    if re.search(r"\b(morgen|tomorrow)\b", low) and not re.search(r"\bguten morgen\b", low):
+        return (today + timedelta(days=1)).isoformat()
+    if re.search(r"\b(heute|today|sofort|ab jetzt|right away|now)\b", low):
+        return today.isoformat()
+    if m := IN_WEEKS.search(low):
+        count = int(m[1]) if m[1].isdigit() else NUMBERS.get(m[1], 1)
+        unit = 7 if m[2].startswith(("woche", "week")) else 1
+        return (today + timedelta(days=count * unit)).isoformat()
+    if m := RELATIVE_DAY.search(low):
+        weekday = DAYS[m[2]]
+        ahead = (weekday - today.weekday()) % 7
+        if ahead == 0 or (m[1] and m[1].startswith(("naechst", "next")) and ahead == 0):
+            ahead = 7
+        return (today + timedelta(days=ahead)).isoformat()
+    if NEXT_WEEK.search(low):
+        return (today + timedelta(days=7 - today.weekday())).isoformat()  # the next week's Monday
+    return None
+
+
+WEEKDAY_CODES = ("mo", "di", "mi", "do", "fr")
+EVERY_DAY = re.compile(
+    rf"\b(?:(?:jeden|jede[nm]?|immer|every|on)\s+({_DAY})s?|(montags|dienstags|mittwochs|donnerstags|freitags|"
+    r"mondays|tuesdays|wednesdays|thursdays|fridays))\b"
+)
+
+
+def weekday(text: str) -> str | None:
+    """The reminders' day of the week when the request names a recurring one ("immer dienstags")."""
+    m = EVERY_DAY.search(fold(text))
+    if not m:
+        return None
+    word = m[1] or m[2]
+    number = DAYS.get(word, DAYS.get(word.removesuffix("s")))
+    return WEEKDAY_CODES[number] if number is not None and number < 5 else None
+
+
+TIME = re.compile(r"\b(?:um|at|ab|gegen)?\s*([01]?\d|2[0-3])(?:[:.]([0-5]\d))?\s*(uhr|h\b|am\b|pm\b|o'?clock)")
+CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
+
+
+def clock_time(text: str) -> str | None:
+    low = fold(text)
+    m = CLOCK.search(low)
+    if m:
+        return f"{int(m[1]):02d}:{m[2]}"
+    m = TIME.search(low)
+    if m:
+        hour = int(m[1]) + (12 if m[3] == "pm" and int(m[1]) < 12 else 0)
+        return f"{hour:02d}:{m[2] or '00'}"
+    return None
+
+
+STATE_NAMES = {
+    "baden-wuerttemberg": "BW", "baden wuerttemberg": "BW", "bawue": "BW", "bayern": "BY", "bavaria": "BY",
+    "berlin": "BE", "brandenburg": "BB", "bremen": "HB", "hamburg": "HH", "hessen": "HE", "hesse": "HE",
+    "mecklenburg-vorpommern": "MV", "mecklenburg": "MV", "niedersachsen": "NI", "lower saxony": "NI",
+    "nordrhein-westfalen": "NW", "nordrhein westfalen": "NW", "nrw": "NW", "north rhine-westphalia": "NW",
+    "rheinland-pfalz": "RP", "rhineland-palatinate": "RP", "saarland": "SL", "sachsen-anhalt": "ST",
+    "saxony-anhalt": "ST", "sachsen": "SN", "saxony": "SN", "schleswig-holstein": "SH", "thueringen": "TH",
+    "thuringia": "TH",
+}  # fmt: skip
+CODES = {"BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH"}
+
+
+def state(text: str) -> str | None:
+    low = fold(text)
+    for name in sorted(STATE_NAMES, key=len, reverse=True):  # "sachsen-anhalt" before "sachsen"
+        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", low):
+            return STATE_NAMES[name]
+    codes = [w for w in re.findall(r"\b[A-Z]{2}\b", text) if w in CODES]
+    return codes[0] if codes else None
+
+
+TASK = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.]|\.\d)")
+
+
+def task(text: str) -> str | None:
+    """A plan task like "3.1" (not a date such as "3.1.2027")."""
+    m = TASK.search(text)
+    return f"{int(m[1])}.{int(m[2])}" if m else None
+
+
+QUARTER = re.compile(r"\b(20\d\d)\s*[-/ ]?\s*q([1-4])\b|\bq([1-4])\s*[-/ ]?\s*(20\d\d)?\b")
+ORDINAL_QUARTER = re.compile(
+    r"\b(erste[snm]?|zweite[snm]?|dritte[snm]?|vierte[snm]?|first|second|third|fourth|1\.|2\.|3\.|4\.)\s+"
+    r"(quartal|quarter)(?:\s+(?:von\s+|of\s+)?(20\d\d))?"
+)
+ORDINALS = {"erst": 1, "first": 1, "1.": 1, "zweit": 2, "second": 2, "2.": 2, "dritt": 3, "third": 3, "3.": 3,
+            "viert": 4, "fourth": 4, "4.": 4}  # fmt: skip
+
+
+def quarter(text: str, today: date) -> str | None:
+    low = fold(text)
+    current = (today.month - 1) // 3 + 1
+    if m := QUARTER.search(low):
+        if m[1]:
+            return f"{m[1]}-Q{m[2]}"
+        number, year = int(m[3]), int(m[4]) if m[4] else today.year
+        return f"{year}-Q{number}"
+    if m := ORDINAL_QUARTER.search(low):
+        number = next(n for k, n in ORDINALS.items() if m[1].startswith(k))
+        return f"{int(m[3]) if m[3] else today.year}-Q{number}"
+    if re.search(r"\b(letzte[snm]?|vorige[snm]?|last|previous)\s+(quartal|quarter)\b", low):
+        year, number = (today.year, current - 1) if current > 1 else (today.year - 1, 4)
+        return f"{year}-Q{number}"
+    if re.search(r"\b(dieses|diesem|aktuelle[snm]?|laufende[snm]?|this|current)\s+(quartal|quarter)\b", low):
+        return f"{today.year}-Q{current}"
+    return None
+
+
+def export_format(text: str) -> str | None:
+    low = fold(text)
+    if re.search(r"\bcsv\b", low):
+        return "csv"
+    if re.search(r"\b(xlsx|excel|xls|tabellenkalkulation|spreadsheet)\b", low):
+        return "xlsx"
+    return None
+
+
+QUOTED = re.compile(r"[\"„“”'‚‘’«»]([^\"„“”'‚‘’«»]{2,80})[\"„“”'‚‘’«»]")
+NAMED = re.compile(r"\b(?:namens|names|called|named|heisst|heißt|mit dem namen|with the name)\s+(.{2,80}?)\s*[.!?]?$",
+                   re.IGNORECASE)  # fmt: skip
+
+
+def name(text: str) -> str | None:
+    """A new pilot's or register entry's name when the request gives one ("… namens Ticket-Bot")."""
+    if m := QUOTED.search(text):
+        return m[1].strip()
+    if m := NAMED.search(text):
+        return m[1].strip().strip("\"'„“”")
+    return None
+
+
+def pick(text: str, names: Sequence[str]) -> str | None:
+    """Which of `names` (live: pilots, register entries) a message means: by its number ("Pilot 2"), its
+    full name, a word of it, or a close spelling ("dokumentsuche"); None if none or several fit."""
+    low = fold(text)
+    folded = [fold(n) for n in names]
+    if m := re.search(r"\b(?:pilot|nr\.?|nummer|number|no\.?|#)\s*(\d{1,2})\b", low):
+        number = int(m[1])
+        if 1 <= number <= len(names):
+            return names[number - 1]
+    exact = [n for n, f in zip(names, folded, strict=True) if re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", low)]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        return max(exact, key=len)
+    words = re.findall(r"[\w-]{4,}", low)
+    scored = []
+    for original, f in zip(names, folded, strict=True):
+        parts = [p for p in re.split(r"[\s-]+", f) if len(p) >= 4]
+        best = 0.0
+        for word in words:
+            best = max(best, difflib.SequenceMatcher(None, word, f).ratio())
+            for part in parts:
+                if word == part or (len(word) >= 5 and part.startswith(word)):
+                    best = max(best, 0.9)
+                else:
+                    best = max(best, difflib.SequenceMatcher(None, word, part).ratio() - 0.05)
+        scored.append((best, original))
+    scored.sort(reverse=True)
+    if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] - scored[1][0] >= 0.08):
+        return scored[0][1]
+    return None
