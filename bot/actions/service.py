@@ -29,6 +29,10 @@ from bot.storage.pending import PendingActions
 YES = {"ja", "yes", "ok", "okay", "bestaetigen", "bestätigen", "confirm", "jawohl", "passt", "ja bitte", "yes please",
        "mach", "los"}  # fmt: skip
 NO = {"nein", "no", "abbrechen", "cancel", "stopp", "stop", "lieber nicht", "doch nicht", "nope"}
+# single words that steer a dialog (bot/dialogs/engine.py): typed alone outside one, they do nothing here
+LONE = {"zurueck", "back", "ueberspringen", "skip", "pause", "spaeter", "later", "abbrechen", "cancel", "abbruch",
+        "stop", "stopp", "behalten", "keep", "fertig", "done", "keine", "nein", "no", "ende", "finished", "neu", "new",
+        "ja", "yes", "ok", "weiter", "-", "?"}  # fmt: skip
 REFUSALS = ("admin_only", "pilot_champions_only", "register_admins_only", "pilot_private_only")
 # run(message, command) → (the reply, whether the routing table refused it for the sender's role or place)
 Runner = Callable[[Incoming, str], tuple[Reply, bool]]
@@ -51,6 +55,7 @@ class Actions:
         self.today = today
         self.enabled = enabled
         self.run: Runner | None = None  # the app sets it: a command through the routing table
+        self.defer: Callable[[str], bool] = lambda text: False  # the app sets it: questions others answer
         self.answer: Callable[[Turn, str], Reply] | None = None  # the app sets it: the guide's answer
 
     # -- routes ---------------------------------------------------------------------------------------
@@ -104,6 +109,11 @@ class Actions:
 
     def on_words(self, turn: Turn, language: str) -> Reply | None:
         if not self.enabled or not turn.text or turn.text.startswith("/") or self.run is None:
+            return None
+        if self.defer(turn.text):  # a question about the team's own assessment results: answered from them
+            return None
+        words = slots.fold(turn.text).strip(" .!?").split()
+        if len(words) == 1 and words[0] in LONE:  # "abbrechen", "stop", "fertig" outside a dialog: no action
             return None
         found = self.understand(turn.text, turn.message.scope)
         if found.kind == "none" or found.action is None:

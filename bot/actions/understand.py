@@ -109,8 +109,10 @@ class Features:
     general: bool
     short: bool = True  # a few words, as commands are; a long message tells its own situation to the guide
     named: frozenset[str] = frozenset()  # the actions whose keywords the message holds
+    words: int = 2
 
 
+_TRAINED: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # by the key of what they were trained on: per process
 SCALE = 10.0  # the vectors are unit length: scaled, their dot products make sharper logits
 EPOCHS, RATE, DECAY = 400, 1.0, 1e-3
 
@@ -169,10 +171,13 @@ class Understander:
                 key = hashlib.sha256(
                     json.dumps([texts, labels, counter, int(guide.shape[0]), SCALE, EPOCHS]).encode()
                 ).hexdigest()[:16]
+                if key in _TRAINED:
+                    self._model = _TRAINED[key]
+                    return self._model
                 if self.cache is not None and self.cache.is_file():
                     with np.load(self.cache) as saved:
                         if str(saved["key"]) == key:
-                            self._model = (saved["weights"], saved["bias"])
+                            self._model = _TRAINED[key] = (saved["weights"], saved["bias"])
                             return self._model
                 embed = self.embedder().embed
                 examples = np.asarray(embed(texts + counter), np.float32)
@@ -181,7 +186,7 @@ class Understander:
                 if guide.size and guide.shape[1] == examples.shape[1]:
                     vectors = np.concatenate([examples, guide.astype(np.float32)])
                     all_labels = np.concatenate([all_labels, np.full(len(guide), len(self._ids))])
-                self._model = train(vectors, all_labels.astype(int), len(self._ids) + 1)
+                self._model = _TRAINED[key] = train(vectors, all_labels.astype(int), len(self._ids) + 1)
                 if self.cache is not None:
                     with contextlib.suppress(OSError):
                         self.cache.parent.mkdir(parents=True, exist_ok=True)
@@ -212,8 +217,11 @@ class Understander:
         question = howto or (bool(QUESTION.match(low) or low.endswith("?")) and not REQUEST.search(low))
         own = bool(OWN.search(low) or ADDRESSED.search(low)) and not howto
         general = bool(GENERAL.search(low))
-        short = len(low.split()) <= 16
-        return Features(scores, float(probabilities[-1]), request, question, own, general, short, frozenset(keyworded))
+        words = len(low.split())
+        short = words <= 16
+        return Features(
+            scores, float(probabilities[-1]), request, question, own, general, short, frozenset(keyworded), words
+        )
 
     def understand(self, text: str, named: bool = False) -> Understanding:
         return self.decide(self.features(text, named))
@@ -230,8 +238,11 @@ class Understander:
         sure = named or score >= t.own_sure
         if f.question and f.own and not f.general and action.effect == "read" and score >= t.own and f.short and sure:
             return Understanding("act", action, score, f.contrast, cues)
+        lone = f.words < 2  # one word ("Systemausfall", "4") acts only when it names the action ("hilfe", "status")
+        if f.words < 2 and not named:
+            return Understanding("none", action, score, f.contrast, cues)
         if not f.question and not f.request and not f.general and score >= t.plain:
             return Understanding("act", action, score, f.contrast, cues)
-        if score >= t.offer and action.effect != "destructive" and (f.question or f.general):
+        if score >= t.offer and action.effect != "destructive" and (f.question or f.general) and not lone:
             return Understanding("offer", action, score, f.contrast, cues)
         return Understanding("none", action, score, f.contrast, cues)

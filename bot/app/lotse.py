@@ -75,6 +75,7 @@ class Lotse:
         self.privacy.on_erase = self._forget
         self.router = Router(table(self, s))
         s.actions.run, s.actions.answer = self.run_command, self.question
+        s.actions.defer = lambda text: self.results.match(text) is not None
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message (see `_turn`). A message over the length limit is refused before

@@ -84,7 +84,8 @@ def _columns(rows: list[list[str]]) -> list[str]:
 
 def to_json(text: str, reply: Reply) -> dict:
     """One reply as `lotse chat --json` prints it: the fields of `lotse ask --json`, plus `kind` and
-    `action` ({"id": …, "arguments": {…}} for a request in plain words, else null). Cited sources come first, marked used."""
+    `action` ({"id": …, "arguments": {…}} for a request in plain words, else null). Cited sources come first,
+    marked used."""
     sources = [
         {
             "title": c.title,

@@ -25,6 +25,7 @@ from bot.storage.models import (
     MessageRow,
     NoticeRow,
     NudgeRow,
+    PendingActionRow,
     PersonRow,
     PilotFeedbackRow,
     PilotRow,
@@ -171,6 +172,7 @@ class PersonalData:
             s.execute(delete(NoticeRow).where(NoticeRow.user_key == user_key))
             s.execute(delete(RateRow).where(RateRow.user_key == user_key))
             s.execute(delete(ConversationRefRow).where(ConversationRefRow.user_key == user_key))
+            s.execute(delete(PendingActionRow).where(PendingActionRow.conversation.startswith(prefix, autoescape=True)))
             s.execute(update(PilotRow).where(PilotRow.created_by == user_key).values(created_by=REMOVED))
             s.execute(
                 update(RegisterEntryRow).where(RegisterEntryRow.created_by == user_key).values(created_by=REMOVED)
@@ -205,6 +207,8 @@ class PersonalData:
                 "rate_limits": s.execute(delete(RateRow).where(RateRow.expires_at < before)).rowcount,
                 "profile_names": s.execute(delete(PersonRow).where(PersonRow.updated_at < before)).rowcount,
             }
+            # actions that waited for a Confirm (they expire after minutes; their values are the person's words)
+            s.execute(delete(PendingActionRow).where(PendingActionRow.created_at < before))
             removed = {name: count for name, count in counts.items() if count}
             if removed:
                 self.audit.record(

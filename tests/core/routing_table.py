@@ -124,9 +124,9 @@ class Recorder:
             setattr(owner, name, self._spy(label, getattr(owner, name)))
         route = core.router.route
 
-        def routed(turn):
-            found = route(turn)
-            if found and found[0].name != "question":
+        def routed(turn, before=None):
+            found = route(turn, before)
+            if found and found[0].name != "question" and before is None:
                 self.route.insert(0, found[0].name)  # the table's route first, then what ran inside it
             return found
 
