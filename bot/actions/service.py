@@ -13,6 +13,7 @@ can confirm, for 15 minutes; a destructive action keeps its own typed confirmati
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -56,6 +57,7 @@ class Actions:
         self.enabled = enabled
         self.run: Runner | None = None  # the app sets it: a command through the routing table
         self.defer: Callable[[str], bool] = lambda text: False  # the app sets it: questions others answer
+        self.role_of: Callable[[Incoming], str] = lambda message: "admin" if message.admin else "employee"
         self.answer: Callable[[Turn, str], Reply] | None = None  # the app sets it: the guide's answer
 
     # -- routes ---------------------------------------------------------------------------------------
@@ -145,18 +147,22 @@ class Actions:
     # -- confirming a write --------------------------------------------------------------------------
 
     def _propose(self, message: Incoming, action: Action, arguments: dict, command: str, language: str) -> Reply:
-        preview, refused = self.run(replace(message, text=_preview(command), value=None), _preview(command))
-        if refused or any(preview.text.startswith(i18n.text(k, preview.language)) for k in REFUSALS):
-            return self._run(message, action, arguments, command)  # the same refusal as typing it, nothing stored
+        if self.role_of(message) not in action.roles:  # the command refuses before it changes anything: its
+            return self._run(message, action, arguments, command)  # refusal, as for the typed command
+        preview = None
+        if command.startswith("/plan start"):  # what the plan would be, without starting it
+            preview, refused = self.run(replace(message, text=_preview(command), value=None), _preview(command))
+            if refused or any(preview.text.startswith(i18n.text(k, preview.language)) for k in REFUSALS):
+                return self._run(message, action, arguments, command)
         pending = self.pending.propose(message.conversation_key, action.id, arguments, command, language)
         values = "\n".join(f"• {_label(name, language)}: {value}" for name, value in arguments.items())
         text = i18n.text("action_confirm", language, what=action.description[language], values=values or "–",
                          command=command)  # fmt: skip
-        if preview.answered and preview.text and command.startswith("/plan start"):
+        if preview is not None and preview.answered and preview.text:
             text = f"{text}\n\n{preview.text}"
         choices = [Choice(f"action:{pending.token}:yes", i18n.text("action_confirm_yes", language)),
                    Choice(f"action:{pending.token}:no", i18n.text("action_confirm_no", language))]  # fmt: skip
-        question = Question("action", pending.token, "choice", choices)
+        question = Question("action", pending.token, "choice", choices, steered=False)
         return Reply(text, language, question=question, kind="confirm", mode="action",
                      action={"id": action.id, "arguments": arguments})  # fmt: skip
 
@@ -195,18 +201,22 @@ class Actions:
         reply = self.answer(turn, language)
         if action.effect == "destructive" or reply.question is not None:
             return reply
-        command = action.render(arguments)
         label = i18n.text("action_offer", reply.language, what=action.description[reply.language])
-        choices = [Choice(f"offer:{command}", label)]
-        return replace(reply, question=Question("action", "offer", "choice", choices))
+        choices = [Choice(f"offer:{action.id}:{json.dumps(arguments, ensure_ascii=False)}", label)]
+        return replace(reply, question=Question("action", "offer", "choice", choices, steered=False))
 
     def on_offer(self, turn: Turn, language: str) -> Reply | None:
-        """The offered action's button: the command it stands for, as if typed (the table decides)."""
-        command = (turn.message.value or "").removeprefix("offer:")
-        found = next((a for a in self.actions.values() if command.startswith(a.render({}))), None)
+        """The offered action's button: the action with the values understood then (a write still asks)."""
+        ident, _, raw = (turn.message.value or "").removeprefix("offer:").partition(":")
+        found = self.actions.get(ident)
         if found is None or self.run is None:
             return None
-        arguments = self.arguments(found, command, turn.message.scope)
+        try:
+            arguments = json.loads(raw or "{}")
+        except ValueError:
+            arguments = {}
+        known = {s.name for s in found.slots}
+        arguments = {k: str(v) for k, v in arguments.items() if k in known} if isinstance(arguments, dict) else {}
         return self.act(turn.message, found, arguments, language)
 
 

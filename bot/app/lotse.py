@@ -76,6 +76,7 @@ class Lotse:
         self.router = Router(table(self, s))
         s.actions.run, s.actions.answer = self.run_command, self.question
         s.actions.defer = lambda text: self.results.match(text) is not None
+        s.actions.role_of = self.roles.of
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message (see `_turn`). A message over the length limit is refused before

@@ -87,9 +87,12 @@ class Question:
     can_go_back: bool = False
     progress: str = ""  # e.g. "Frage 3 von 4" or "System 2 · Frage 5"
     tag: str = ""  # "<dialog>.<answers so far>": ties this question's buttons to it, so old ones are recognised
+    steered: bool = True  # a dialog's question, with its back / skip / pause / cancel buttons (not a Confirm)
 
     def controls(self, language: str) -> list[Choice]:
         """Back (not on the first question), skip (optional questions only), pause, cancel."""
+        if not self.steered:
+            return []
         prefix = f"{self.tag}:" if self.tag else ""
         return [
             Choice(prefix + value, i18n.text(f"dialog_button_{value}", language))

@@ -11,6 +11,7 @@ import sys
 from sqlalchemy.exc import OperationalError
 
 from bot import __version__
+from bot.actions.catalog import ActionSpecError
 from bot.app.cli import assess, chat, data, knowledge, pilots, plan, register
 from bot.dialogs.spec import AssessmentSpecError
 from bot.reminders.spec import PlanSpecError
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, settings)
     except AssessmentSpecError as exc:
         print(f"lotse: assessment file error: {exc}", file=sys.stderr)
+        return 2
+    except ActionSpecError as exc:
+        print(f"lotse: action catalog error: {exc} (LOTSE_ACTIONS=0 turns requests in plain words off)",
+              file=sys.stderr)  # fmt: skip
         return 2
     except PlanSpecError as exc:
         print(f"lotse: plan file error: {exc}", file=sys.stderr)

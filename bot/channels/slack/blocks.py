@@ -168,7 +168,8 @@ def question_blocks(question: Question, language: str) -> list[dict]:
     controls = [
         button(c.label, f"lotse_control_{c.value.rsplit(':', 1)[-1]}", c.value) for c in question.controls(language)
     ]
-    blocks.append({"type": "actions", "block_id": "lotse_controls", "elements": controls})
+    if controls:
+        blocks.append({"type": "actions", "block_id": "lotse_controls", "elements": controls})
     if question.kind in ("text", "number", "name", "date"):
         blocks.append(context(i18n.text("slack_type_answer", language)))
     return blocks

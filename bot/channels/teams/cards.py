@@ -137,7 +137,8 @@ def question_elements(question: Question, language: str) -> list[dict]:
         {"type": "Action.Submit", "title": c.label, "data": {"lotse": "control", "value": c.value}}
         for c in question.controls(language)
     ]
-    elements.append({"type": "ActionSet", "actions": controls, "spacing": "Medium"})
+    if controls:
+        elements.append({"type": "ActionSet", "actions": controls, "spacing": "Medium"})
     return elements
 
 

@@ -499,3 +499,23 @@ async def test_a_reply_posted_just_before_the_database_went_away_is_not_posted_a
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
     assert len(posted(slack.fake)) == 1 and calls[0] == calls[1]
+
+
+async def test_a_request_in_plain_words_is_confirmed_with_buttons_updated_in_place(slack):
+    """Issue 22 in Slack: the write shows its values with Confirm / Cancel; the click does it, and the
+    message loses its buttons (it says what was picked)."""
+    scope = f"slack:{slack.team}"
+    await slack.dm(
+        "Richte bitte die wöchentlichen Plan-Erinnerungen ab 11.1.2027 ein, wir sind in Sachsen", user="UADMIN"
+    )
+    [proposal] = await slack.fake.wait_for("chat.postMessage")
+    assert "Start: 2027-01-11" in texts(proposal) and "Bundesland: SN" in texts(proposal)
+    assert slack.core.services.reminders.plans.current(scope) is None
+    confirm, cancel = buttons(proposal)
+    assert confirm["text"]["text"] == "Bestätigen" and cancel["text"]["text"] == "Abbrechen"
+    await slack.click(proposal, {**confirm, "block_id": "lotse_choices_0"}, user="UADMIN")
+    [update] = await slack.fake.wait_for("chat.update")
+    assert update["ts"] == proposal["ts"] and not [b for b in update["blocks"] if b["type"] == "actions"]
+    done = (await slack.fake.wait_for("chat.postMessage", 2))[-1]
+    assert "Der 90-Tage-Plan läuft" in texts(done)
+    assert slack.core.services.reminders.plans.current(scope).state == "SN"

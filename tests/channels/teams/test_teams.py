@@ -236,3 +236,24 @@ async def test_review_cases_malformed_bodies_missing_tenant_foreign_clicks_and_u
     reference, _ = teams.core.services.references.get(key)
     teams.core.services.references.save(key, "teams:x:y", {**reference, "serviceUrl": "http://127.0.0.1:9/"})
     assert await teams.channel.notify(key, Reply("Erinnerung", "de")) is False
+
+
+async def test_a_request_in_plain_words_is_confirmed_with_card_actions_updated_in_place(teams):
+    """Issue 22 in Teams: the write's values in a card with Confirm / Cancel; the submit does it and the
+    card is replaced by one without buttons."""
+    admin = {"from": {"id": "29:admin", "name": "Ada", "aadObjectId": "aad-admin"}}
+    scope = f"teams:{TENANT}"
+    await teams.say("Bitte die wöchentlichen Plan-Erinnerungen ab 11.1.2027 einrichten, wir sind in Bayern", **admin)
+    [proposal] = await teams.connector.wait_for()
+    card = card_of(proposal)
+    assert "Start: 2027-01-11" in json.dumps(card, ensure_ascii=False)
+    assert [a["title"] for a in submits(card)] == ["Bestätigen", "Abbrechen"]  # no dialog controls
+    assert teams.core.services.reminders.plans.current(scope) is None
+    confirm = submits(card)[0]
+    await teams.post(teams.activity(None, value=confirm["data"], replyToId="activity-2", **admin))
+    await teams.connector.wait_for(2)
+    assert "Der 90-Tage-Plan läuft" in json.dumps(teams.connector.messages()[-1], ensure_ascii=False)
+    assert teams.core.services.reminders.plans.current(scope).state == "BY"
+    updates = [s for s in teams.connector.sent if s.method == "PUT"]
+    assert updates and "Bestätigen" in json.dumps(updates[-1].activity, ensure_ascii=False)
+    assert not submits(updates[-1].activity["attachments"][0]["content"])

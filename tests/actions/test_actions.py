@@ -1,0 +1,127 @@
+"""Requests in plain words through the core (issue 22): reads and dialog starts run at once, a write asks
+its requester to confirm (single use, expires), a role that may not gets the slash command's refusal, a
+question about an action gets the guide's answer with the action offered, and a setting turns it off."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.app.services import build_core
+from bot.core import i18n
+from bot.core.messages import Incoming
+from bot.pilots.store import Kpi
+
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # a Monday
+
+
+class Clock:
+    now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def team(database_service):
+    core = build_core(database_service.settings, database_service, clock=Clock())
+    return core, f"T{uuid.uuid4().hex[:8].upper()}"
+
+
+def say(core, workspace: str, text: str, user: str = "UADMIN", admin: bool = True, value: str | None = None,
+        private: bool = True):  # fmt: skip
+    message = Incoming(text, user, channel="slack", workspace=workspace, conversation="D1" if private else "C1",
+                       admin=admin, private=private, value=value)  # fmt: skip
+    return core.handle(message)
+
+
+def test_a_request_for_a_dialog_starts_it_with_the_named_pilot(team):
+    core, workspace = team
+    core.services.pilot_store.create(f"slack:{workspace}", "Dokumentensuche", "slack:T:UADMIN",
+                                     start=date(2026, 11, 1), end=date(2027, 2, 28), users=10,
+                                     kpis=[Kpi("Suchzeit", "min", "lower", 15, 5)])  # fmt: skip
+    reply = say(core, workspace, "Ich möchte eine Rückmeldung zu unserem Pilot Dokumentensuche loswerden", "U1", False)
+    assert reply.action == {"id": "pilot.feedback", "arguments": {"pilot": "Dokumentensuche"}}
+    assert reply.kind == "dialog" and reply.question is not None and "Dokumentensuche" in reply.text
+
+
+def test_a_write_is_confirmed_by_its_requester_once_and_only_then_done(team):
+    core, workspace = team
+    plans = core.services.reminders.plans
+    proposal = say(
+        core, workspace, "Richte bitte die wöchentlichen Plan-Erinnerungen ab nächsten Montag ein, wir sind in Sachsen"
+    )  # noqa: E501
+    assert proposal.kind == "confirm" and proposal.action["id"] == "plan.start"
+    assert proposal.action["arguments"] == {"start": "2026-12-14", "state": "SN"}
+    assert "Start: 2026-12-14" in proposal.text and "Bundesland: SN" in proposal.text
+    assert plans.current(f"slack:{workspace}") is None  # nothing before the Confirm
+    yes, no = (c.value for c in proposal.question.choices)
+    assert say(core, workspace, "", "UOTHER", value=yes).kind == "error"  # someone else's click: not theirs
+    assert plans.current(f"slack:{workspace}") is None
+    done = say(core, workspace, "", value=yes)
+    assert done.kind == "command" and done.action["id"] == "plan.start" and "läuft" in done.text
+    plan = plans.current(f"slack:{workspace}")
+    assert plan is not None and plan.start == date(2026, 12, 14) and plan.state == "SN"
+    again = say(core, workspace, "", value=yes)  # single use: a second click does nothing
+    assert again.kind == "error" and again.text == i18n.text("action_expired", "de")
+    assert say(core, workspace, "", value=no).kind == "error"
+
+
+def test_a_typed_yes_confirms_a_typed_no_cancels_and_a_proposal_expires(team):
+    core, workspace = team
+    paused = core.services.reminders.plans
+    say(core, workspace, "/plan start 2026-12-07 BY")
+    proposal = say(core, workspace, "Kannst du bitte die Plan-Erinnerungen pausieren?")
+    assert proposal.kind == "confirm" and proposal.action["id"] == "plan.pause"
+    cancelled = say(core, workspace, "nein")
+    assert cancelled.text == i18n.text("action_cancelled", "de")
+    assert paused.current(f"slack:{workspace}").status == "active"
+    say(core, workspace, "Kannst du bitte die Plan-Erinnerungen pausieren?")
+    core.services.pending.clock = lambda: datetime.now(UTC) + timedelta(minutes=16)
+    try:
+        late = say(core, workspace, "ja")  # nothing waits any more: "ja" is no action of its own
+        assert late.kind != "command" and paused.current(f"slack:{workspace}").status == "active"
+    finally:
+        core.services.pending.clock = lambda: datetime.now(UTC)
+    say(core, workspace, "Kannst du bitte die Plan-Erinnerungen pausieren?")
+    assert say(core, workspace, "ja").action["id"] == "plan.pause"
+    assert paused.current(f"slack:{workspace}").status == "paused"
+
+
+def test_an_employee_asking_for_an_admin_action_gets_the_commands_refusal_and_nothing_changes(team):
+    core, workspace = team
+    say(core, workspace, "/plan start 2026-12-07 BY")
+    typed = say(core, workspace, "/plan pausieren", "U1", admin=False)
+    asked = say(core, workspace, "Pausiere bitte die Plan-Erinnerungen", "U1", admin=False)
+    assert asked.kind == "refusal" and asked.text == typed.text == i18n.text("admin_only", "de")
+    assert asked.action["id"] == "plan.pause"
+    assert core.services.reminders.plans.current(f"slack:{workspace}").status == "active"
+    assert core.services.pending.open(f"slack:{workspace}:U1:D1") is None  # no proposal was stored
+
+
+def test_a_question_about_an_action_gets_the_guide_with_the_action_offered(team):
+    core, workspace = team
+    reply = say(core, workspace, "Wie gebe ich Feedback zu einem Pilot?", "U1", False)
+    assert reply.answered and reply.mode in ("extractive", "llm") and reply.action is None
+    [offer] = reply.question.choices
+    assert offer.value.startswith("offer:pilot.feedback:") and offer.label.startswith("Direkt erledigen")
+    started = say(core, workspace, "", "U1", False, value=offer.value)
+    assert started.action["id"] == "pilot.feedback"
+
+
+def test_reads_about_our_own_state_run_at_once(team):
+    core, workspace = team
+    status = say(core, workspace, "Wie weit sind wir mit dem 90-Tage-Plan?", "U1", False)
+    assert status.action == {"id": "plan.status", "arguments": {}} and status.kind == "command"
+    stored = say(core, workspace, "Was speicherst du eigentlich über mich?", "U1", False)
+    assert stored.text.startswith("Über Sie gespeichert")
+
+
+def test_a_setting_turns_actions_off(database_service):
+    settings = dataclasses.replace(database_service.settings, actions=False)
+    core = build_core(settings, database_service, clock=Clock())
+    reply = say(core, f"T{uuid.uuid4().hex[:8]}", "Richte bitte ab nächsten Montag die Plan-Erinnerungen ein")
+    assert reply.action is None and reply.kind in ("answer", "refusal")
