@@ -77,6 +77,7 @@ class Lotse:
         s.actions.run, s.actions.answer = self.run_command, self.question
         s.actions.defer = lambda text: self.results.match(text) is not None
         s.actions.role_of = self.roles.of
+        self.dialogs.aside = self._aside  # a question typed at a choice: the guide answers, the question again
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message (see `_turn`). A message over the length limit is refused before
@@ -134,6 +135,12 @@ class Lotse:
             return self.question(turn, turn.message_language), False
         route, reply = found
         return reply, route.refuses(turn) is not None
+
+    def _aside(self, message: Incoming, language: str) -> Reply | None:
+        """The guide's answer to a question typed inside an assessment, if the guide has one (issue 22)."""
+        history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
+        reply = self.question(Turn.of(message, history, role=self.roles.of(message)), language)
+        return reply if reply.answered and reply.mode in ("extractive", "llm") else None
 
     # -- the handlers of the routes that live here ----------------------------------------------------
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot import metrics
@@ -44,6 +45,11 @@ DONE = {"fertig", "done", "keine", "keine weiteren", "nein", "no", "ende", "fini
 NAME_LIMIT = 120
 # a button's value: "<dialog>.<answers before the question>:<value>" (older buttons: without the dialog)
 BUTTON = re.compile(r"(?:([0-9]+)\.)?([0-9]+):(.*)", re.DOTALL)
+QUESTION_WORDS = re.compile(
+    r"^(wie|was|warum|wieso|weshalb|wann|welche[rsnm]?|wer|wo|wozu|wofür|wofuer|how|what|why|when|which|who|where|"
+    r"is|are|does|do|should|can|kann|können|koennen|sollte[n]?|muss|müssen|gibt es|ist|sind)\b",
+    re.IGNORECASE,
+)
 NEW_RUN = {"neu", "new", "restart", "neustart"}
 # typed with a slash inside a dialog ("/pause", "/hilfe") these still steer it; any other slash command is
 # never taken as an answer (issue 21): the core answers the command, and the dialog waits
@@ -104,6 +110,9 @@ class DialogEngine:
         self.store = DialogStore(db)
         self.results = results
         self.forms = forms
+        # answers a question typed where a choice, rating, yes/no or number is asked (the app sets it: the
+        # guide's answer); the open question is then asked again below it
+        self.aside: Callable[[Incoming, str], Reply | None] | None = None
 
     def spec(self, assessment_id: str) -> AssessmentSpec | None:
         spec = self.catalog.get(assessment_id)
@@ -145,7 +154,7 @@ class DialogEngine:
             if row is None:
                 return None
             try:
-                return self._step(row, _Turn.of(message))
+                return self._step(row, _Turn.of(message), message)
             except StaleDialog:
                 log.info("dialog %s was saved by another process meanwhile; reloading", row.id)
         return Reply(i18n.text("dialog_busy", language), language, answered=False, mode="dialog")
@@ -252,7 +261,7 @@ class DialogEngine:
         text = i18n.text("dialog_changed", language, title=spec.title.get(language), id=spec.id)
         return Reply(text, language, answered=False, mode="dialog")
 
-    def _step(self, row: DialogRow, turn: _Turn) -> Reply:
+    def _step(self, row: DialogRow, turn: _Turn, message: Incoming | None = None) -> Reply:
         language = row.language
         spec = self.spec(row.assessment)
         loaded = self._load(spec, row) if spec is not None else None
@@ -290,6 +299,16 @@ class DialogEngine:
                 self.forms.check(row, spec, Flow(spec, trail, language), at, value, language)
         except InvalidAnswer as problem:
             metrics.DIALOG_STEPS.labels("invalid").inc()
+            if (
+                self.aside
+                and message
+                and message.value is None
+                and _asks_something(turn.text)
+                and (aside := self.aside(message, language))
+            ):
+                again = self._ask(spec, row, trail, prefix=i18n.text("dialog_after_aside", language))
+                return replace(again, text=f"{aside.text}\n\n{again.text}", citations=aside.citations,
+                               language=again.language)  # fmt: skip
             return self._ask(spec, row, trail, prefix=problem.hint, answered=False)
         metrics.DIALOG_STEPS.labels("answered").inc()
         trail.append(Entry(at, value, step_path(spec, at)))
@@ -396,3 +415,9 @@ def _dump(trail: list[Entry]) -> list:
 
 
 __all__ = ["ACTIVE", "DialogEngine"]
+
+
+def _asks_something(text: str) -> bool:
+    """A typed question (three words or more, a question mark or a question word first), not an answer."""
+    words = text.split()
+    return len(words) >= 3 and (text.rstrip().endswith("?") or bool(QUESTION_WORDS.match(text.strip())))

@@ -125,3 +125,13 @@ def test_a_setting_turns_actions_off(database_service):
     core = build_core(settings, database_service, clock=Clock())
     reply = say(core, f"T{uuid.uuid4().hex[:8]}", "Richte bitte ab nächsten Montag die Plan-Erinnerungen ein")
     assert reply.action is None and reply.kind in ("answer", "refusal")
+
+
+def test_a_question_typed_at_a_choice_is_answered_and_the_question_asked_again(team):
+    core, workspace = team
+    first = say(core, workspace, "/check readiness", "U1", False)
+    assert first.question is not None and first.question.kind == "yesno"
+    aside = say(core, workspace, "Wie viel Budget brauchen wir pro Person für KI-Schulungen?", "U1", False)
+    assert "2.000" in aside.text and "Zurück zur offenen Frage:" in aside.text and aside.citations
+    assert aside.question is not None and aside.question.step == first.question.step  # nothing was stored
+    assert say(core, workspace, "ja", "U1", False).question.step != first.question.step
