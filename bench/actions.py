@@ -134,11 +134,11 @@ def fit(actions, items: list[dict], guide: list[str], today: date) -> None:
         features = [(item, understander.features(item["text"], _named(actions, item["text"]))) for item in items]
         guide_features = [understander.features(q) for q in guide]
         negatives = sum(1 for item, _ in features if not item.get("action")) + len(guide_features)
-        grid = itertools.product((0.25, 0.35, 0.45, 0.55, 0.65), (0.45, 0.55, 0.65, 0.75),
-                                 (0.45, 0.55, 0.65, 0.75, 0.85), (0.75, 0.85, 0.95))  # fmt: skip
-        for request, own, plain, own_sure in grid:
+        grid = itertools.product((0.25, 0.35, 0.45, 0.55), (0.45, 0.55, 0.65), (0.35, 0.45, 0.55, 0.65),
+                                 (0.75, 0.85, 0.95), (0.8, 0.85, 0.9, 0.95))  # fmt: skip
+        for request, own, plain, own_sure, plain_sure in grid:
             understander.thresholds = t = replace(base, request=request, own=own, plain=plain, keyword=keyword,
-                                                  named=named, own_sure=own_sure)  # fmt: skip
+                                                  named=named, own_sure=own_sure, plain_sure=plain_sure)  # fmt: skip
             right = sum(
                 1
                 for item, f in features

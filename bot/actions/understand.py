@@ -48,12 +48,12 @@ REQUEST = re.compile(
     r"we would like|let's|lets|let me|i need|we need|brauche|brauchen|koennen wir mal|koennen wir jetzt|"
     r"can we (?:do|start|run|go|now)|shall we|sollen wir (?:jetzt|mal)|lasst uns|gib mir|give me)\b"
 )
-IMPERATIVE = re.compile(
-    r"^(zeig|zeige|zeigt|starte|start|beginne|begin|oeffne|open|exportier|exportiere|export|loesch|loesche|delete|"
-    r"erase|remove|entfern|trag|trage|leg|lege|erstell|erstelle|create|add|richte|richt|setz|setze|set|schick|"
-    r"schicke|send|gib|give|hak|hake|markier|markiere|mark|tick|pausier|pausiere|pause|stopp|stop|halt|fortsetz|"
-    r"setze fort|resume|continue|mach|mache|make|run|list|liste|show|display|check|pruef|pruefe|bewerte|rate|"
-    r"melde|register|neuer|neue|new|weiter|fortfahren|feedback|rueckmeldung|hilfe|help|status|export)\b"
+IMPERATIVE = re.compile(  # a verb first; nouns such as "feedback", "status" or "weiter so" are no request
+    r"^(zeig|zeige|zeigt|starte|beginne|oeffne|open|exportier|exportiere|loesch|loesche|delete|erase|remove|"
+    r"entfern|trag|trage|leg|lege|erstell|erstelle|create|add|richte|richt|setz|setze|schick|schicke|send|gib|"
+    r"give|hak|hake|markier|markiere|mark|tick|pausier|pausiere|stopp|halt|fortsetz|resume|continue|mach|mache|"
+    r"make|run|show|display|pruef|pruefe|bewerte|rate|melde|fortfahren|aktivier|aktiviere|ergaenz|ergaenze|"
+    r"start|begin|list|pause|set up|setup|kick off|do)\b"
 )
 QUESTION = re.compile(
     r"^(wie|was|warum|wieso|weshalb|wann|welche|welcher|welches|wer|wo|woran|worauf|wozu|wofuer|wieviel|"
@@ -68,6 +68,11 @@ HOWTO = re.compile(  # how to do it: the guide answers, the action is offered �
     r"^(wie kann ich|wie kann man|wie koennen wir|wie gebe ich|wie sehe ich|wie lege ich|wie starte ich|wie mache ich|"
     r"wie geht das|wie funktioniert|wo sehe ich|wo finde ich|how (?:can|do|should|would) (?:i|we|one|you)|how to|"
     r"where (?:can|do) (?:i|we))\b"
+)
+SOCIAL = re.compile(  # thanks, greetings, praise: said to Lotse, never a request of their own
+    r"^(danke|vielen dank|dankeschoen|thanks|thank you|thx|hallo|hi|hey|moin|servus|guten (morgen|tag|abend)|"
+    r"good (morning|afternoon|evening)|super|klasse|toll|prima|spitze|weiter so|gut gemacht|great|nice|cool|"
+    r"awesome|perfekt|perfect|ok|okay|alles klar|passt)\b"
 )
 ADDRESSED = re.compile(r"\b(du|dir|dich|you|your|lotse)\b")  # about Lotse itself: what it stores, can do
 GENERAL = re.compile(  # about the guidance, not our state: advice, what is typical, what the guide says
@@ -84,7 +89,8 @@ class Thresholds:
     request: float = 0.25  # a request cue ("ich möchte", "kannst du", an imperative) and at least this likely
     own: float = 0.45  # a question about our own state (or Lotse's), for a read action
     own_sure: float = 0.75  # … without a word of the action's keywords, only this likely
-    plain: float = 0.45  # neither a request nor a question ("pilot feedback", "unser status")
+    plain: float = 0.35  # neither a request nor a question ("pilot feedback", "unser status"), with a keyword
+    plain_sure: float = 0.85  # … without one ("Weiter so", "Hallo Lotse" are no requests)
     offer: float = 0.30  # a question about an action: the guide answers, the action is offered
     keyword: float = 1.5  # added to an action's logit when the message holds one of its keywords
     named: float = 0.5  # … and to the actions about a pilot when the message names one
@@ -110,6 +116,7 @@ class Features:
     short: bool = True  # a few words, as commands are; a long message tells its own situation to the guide
     named: frozenset[str] = frozenset()  # the actions whose keywords the message holds
     words: int = 2
+    social: bool = False  # thanks, a greeting, praise
 
 
 _TRAINED: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # by the key of what they were trained on: per process
@@ -213,6 +220,7 @@ class Understander:
         probabilities /= probabilities.sum()
         scores = {ident: float(probabilities[n]) for n, ident in enumerate(self._ids)}
         howto = bool(HOWTO.match(low))
+        social = bool(SOCIAL.match(low)) and not REQUEST.search(low)
         request = bool(REQUEST.search(low) or IMPERATIVE.match(low)) and not howto
         question = howto or (bool(QUESTION.match(low) or low.endswith("?")) and not REQUEST.search(low))
         own = bool(OWN.search(low) or ADDRESSED.search(low)) and not howto
@@ -220,7 +228,16 @@ class Understander:
         words = len(low.split())
         short = words <= 16
         return Features(
-            scores, float(probabilities[-1]), request, question, own, general, short, frozenset(keyworded), words
+            scores,
+            float(probabilities[-1]),
+            request,
+            question,
+            own,
+            general,
+            short,
+            frozenset(keyworded),
+            words,
+            social,
         )
 
     def understand(self, text: str, named: bool = False) -> Understanding:
@@ -238,10 +255,13 @@ class Understander:
         sure = named or score >= t.own_sure
         if f.question and f.own and not f.general and action.effect == "read" and score >= t.own and f.short and sure:
             return Understanding("act", action, score, f.contrast, cues)
+        if f.social:
+            return Understanding("none", action, score, f.contrast, cues)
         lone = f.words < 2  # one word ("Systemausfall", "4") acts only when it names the action ("hilfe", "status")
         if f.words < 2 and not named:
             return Understanding("none", action, score, f.contrast, cues)
-        if not f.question and not f.request and not f.general and score >= t.plain:
+        plain_sure = (named and score >= t.plain) or score >= t.plain_sure
+        if not f.question and not f.request and not f.general and plain_sure:
             return Understanding("act", action, score, f.contrast, cues)
         if score >= t.offer and action.effect != "destructive" and (f.question or f.general) and not lone:
             return Understanding("offer", action, score, f.contrast, cues)
