@@ -74,6 +74,21 @@ class Actions:
         """Plain words: after the commands and an open dialog, before the guide."""
         return Route("action", self.on_words, typed_only=True, language="turn")
 
+    def slot_route(self) -> Route:
+        """The value an action asked for ("Ab welchem Tag?" — "ab nächsten Montag"): before plain words."""
+        return Route("action-value", self.on_value, phrase=self._names_a_value, typed_only=True, language="turn")
+
+    def _names_a_value(self, text: str) -> bool:
+        return bool(slots.start_date(text, self.today()) or slots.task(text))
+
+    def on_value(self, turn: Turn, language: str) -> Reply | None:
+        asking = self.pending.open(turn.message.conversation_key, state="asking")
+        action = self.actions.get(asking.action) if asking is not None else None
+        if action is None or not self.pending.take(turn.message.conversation_key, asking.token, "done", "asking"):
+            return None
+        arguments = {**asking.arguments, **self.arguments(action, turn.text, turn.message.scope)}
+        return self.act(turn.message, action, arguments, asking.language)
+
     # -- understanding -------------------------------------------------------------------------------
 
     def arguments(self, action: Action, text: str, scope: str) -> dict[str, str]:
@@ -129,7 +144,8 @@ class Actions:
     def act(self, message: Incoming, action: Action, arguments: dict[str, str], language: str) -> Reply:
         """Run a read or dialog start at once; ask to confirm a write; ask for a missing required value."""
         missing = [s for s in action.slots if s.required and s.name not in arguments and s.type in ("date", "task")]
-        if missing:
+        if missing and self.role_of(message) in action.roles:  # asked like a dialog step: the next message may say
+            self.pending.propose(message.conversation_key, action.id, arguments, "", language, state="asking")
             key = f"action_missing_{missing[0].type}"
             return Reply(i18n.text(key, language, what=action.description[language]), language, answered=False,
                          kind="clarify", action={"id": action.id, "arguments": arguments})  # fmt: skip

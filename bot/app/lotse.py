@@ -221,6 +221,16 @@ class Lotse:
         found = Router([self.router.get("admin")]).route(turn)
         return found[1] if found else None
 
+    def prompts(self, language: str) -> list[tuple[str, str]]:
+        """Suggested prompts (Slack's AI app): two questions for the guide and, from the action catalog, two
+        things to ask Lotse to do, in plain words (titles are the actions' descriptions)."""
+        guide = [tuple(p) for p in i18n.text("slack_prompts", language)][:2]
+        if not self.settings.actions:
+            return guide
+        actions = {a.id: a for a in self.services.action_catalog}
+        asked = [actions[i] for i in ("assessment.start", "pilot.feedback") if i in actions]
+        return guide + [(a.description[language][:75], a.examples[language][0]) for a in asked]
+
     def commands(self) -> dict[str, Command]:
         """Every command word of the routing table, for channels that offer them (Slack's /lotse)."""
         return {w: Command(w, r.name, w in r.direct) for w, r in self.router.commands().items()}

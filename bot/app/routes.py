@@ -51,6 +51,7 @@ def table(core: Lotse, s: Services) -> list[Route]:
             dialog_waits=True,
             also=frozenset({*HELP, *FEEDBACK}),
         ),
+        s.actions.slot_route(),  # the value an action asked for (a start date, a task)
         s.actions.route(),  # plain words that ask for an action (issue 22)
         Route("question", core.question, language="turn"),
     ]

@@ -32,13 +32,16 @@ class PendingActions:
         self.db = db
         self.clock = clock
 
-    def propose(self, conversation: str, action: str, arguments: dict, command: str, language: str) -> Pending:
+    def propose(
+        self, conversation: str, action: str, arguments: dict, command: str, language: str, state: str = "pending"
+    ) -> Pending:
+        """`state`: "pending" waits for a Confirm; "asking" for a value the request lacked (a start date)."""
         now = self.clock()
         token = secrets.token_hex(8)
         with self.db.session() as s:
             s.execute(
                 update(PendingActionRow)
-                .where(PendingActionRow.conversation == conversation, PendingActionRow.state == "pending")
+                .where(PendingActionRow.conversation == conversation, PendingActionRow.state.in_(("pending", "asking")))
                 .values(state="replaced")
             )
             s.add(
@@ -49,19 +52,19 @@ class PendingActions:
                     arguments=json.dumps(arguments, ensure_ascii=False, default=str),
                     command=command,
                     language=language,
-                    state="pending",
+                    state=state,
                     created_at=now,
                     expires_at=now + LIFETIME,
                 )
             )
         return Pending(token, action, arguments, command, language)
 
-    def open(self, conversation: str) -> Pending | None:
-        """The conversation's pending action, if one waits and has not expired."""
+    def open(self, conversation: str, state: str = "pending") -> Pending | None:
+        """The conversation's pending action (or the one `state` "asking" for a value), if it has not expired."""
         with self.db.session() as s:
             row = s.scalars(
                 select(PendingActionRow)
-                .where(PendingActionRow.conversation == conversation, PendingActionRow.state == "pending")
+                .where(PendingActionRow.conversation == conversation, PendingActionRow.state == state)
                 .order_by(PendingActionRow.id.desc())
                 .limit(1)
             ).first()
@@ -69,7 +72,7 @@ class PendingActions:
                 return None
             return _pending(row)
 
-    def take(self, conversation: str, token: str, state: str) -> Pending | None:
+    def take(self, conversation: str, token: str, state: str, was: str = "pending") -> Pending | None:
         """Mark the pending action `token` of this conversation done or cancelled and return it; None if it
         is not this conversation's, was taken already, was replaced or expired."""
         now = self.clock()
@@ -79,7 +82,7 @@ class PendingActions:
                 return None
             taken = s.execute(
                 update(PendingActionRow)
-                .where(PendingActionRow.id == row.id, PendingActionRow.state == "pending")
+                .where(PendingActionRow.id == row.id, PendingActionRow.state == was)
                 .values(state=state)
             ).rowcount
             return _pending(row) if taken == 1 else None

@@ -135,3 +135,13 @@ def test_a_question_typed_at_a_choice_is_answered_and_the_question_asked_again(t
     assert "2.000" in aside.text and "Zurück zur offenen Frage:" in aside.text and aside.citations
     assert aside.question is not None and aside.question.step == first.question.step  # nothing was stored
     assert say(core, workspace, "ja", "U1", False).question.step != first.question.step
+
+
+def test_a_missing_start_date_is_asked_and_the_answer_completes_the_request(team):
+    core, workspace = team
+    asked = say(core, workspace, "Richte bitte die Plan-Erinnerungen für unser Team ein, wir sind in Hessen")
+    assert asked.kind == "clarify" and "Ab welchem Tag?" in asked.text
+    proposal = say(core, workspace, "ab nächsten Montag")
+    assert proposal.kind == "confirm" and proposal.action["arguments"] == {"start": "2026-12-14", "state": "HE"}
+    assert say(core, workspace, "ja").action["id"] == "plan.start"
+    assert core.services.reminders.plans.current(f"slack:{workspace}").start == date(2026, 12, 14)

@@ -335,6 +335,9 @@ async def test_the_assistant_thread_greets_and_answers_with_status_and_title(sla
     assert "KI-Assistent" in greeting["text"] and greeting["thread_ts"] == thread
     [prompts] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
     assert len(prompts["prompts"]) == 4
+    # two questions for the guide, two requests in plain words from the action catalog (issue 22)
+    assert prompts["prompts"][2]["message"] == "Ich möchte den KI-Readiness-Check machen"
+    assert not any(p["message"].startswith("/") for p in prompts["prompts"])  # Slack would take it as a command
     await slack.dm("Was passiert in Woche 3 des 90-Tage-Plans?", thread_ts=thread)
     [status] = await slack.fake.wait_for("assistant.threads.setStatus")
     assert status["status"] == "sucht in der Roadmap …"

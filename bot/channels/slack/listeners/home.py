@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def prompts(language: str) -> list[dict[str, str]]:
-    return [{"title": t, "message": m} for t, m in i18n.text("slack_prompts", language)][:4]
+def prompts(core, language: str) -> list[dict[str, str]]:
+    """Slack's suggested prompts: the core's (questions for the guide, requests from the action catalog)."""
+    return [{"title": t, "message": m} for t, m in core.prompts(language)][:4]
 
 
 class HomeListener:
@@ -35,7 +36,8 @@ class HomeListener:
     async def on_home_opened(self, event: dict, body: dict, client: AsyncWebClient) -> None:
         language = "de"
         if event.get("tab") == "messages":  # agent view: prompts without thread_ts (with it the call fails)
-            await client.assistant_threads_setSuggestedPrompts(channel_id=event["channel"], prompts=prompts(language))
+            suggested = await self.channel.quick_call(prompts, self.channel.core, language)
+            await client.assistant_threads_setSuggestedPrompts(channel_id=event["channel"], prompts=suggested)
             return
         scope = f"slack:{body.get('team_id', '')}"
         status = await self.channel.quick_call(
@@ -49,4 +51,4 @@ class HomeListener:
         if not await self.channel.quick_call(self.channel.core.first_delivery, key):
             return
         await say(i18n.text("slack_greeting", "de"))
-        await set_suggested_prompts(prompts=prompts("de"))
+        await set_suggested_prompts(prompts=prompts(self.channel.core, "de"))
