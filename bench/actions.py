@@ -95,6 +95,23 @@ def score(actions, items: list[dict], today: date, verbose: bool = False) -> dic
     }
 
 
+def unconfirmed_writes(core, items: list[dict], today: date) -> tuple[int, int]:
+    """Every request through the whole turn, as an admin in a direct chat of its own: how many replies ran a
+    write (an action whose effect is `write`) without a Confirm; and how many writes were proposed."""
+    from bot.core.messages import Incoming
+
+    core.services.actions.today = lambda: today
+    writes = {a.id for a in core.services.action_catalog if a.effect == "write"}
+    ran = proposed = 0
+    for number, item in enumerate(items):
+        message = Incoming(item["text"], f"bench-{number}", channel="console", workspace="bench")
+        reply = core.handle(message)
+        if reply.action and reply.action["id"] in writes:
+            proposed += reply.kind == "confirm"
+            ran += reply.kind == "command"
+    return ran, proposed
+
+
 def false_on_guide(actions, questions: list[str]) -> tuple[int, list[str]]:
     taken = [(q, actions.understand(q)) for q in questions]
     wrong = [f"{q} → {u.action.id}" for q, u in taken if u.kind == "act"]
@@ -115,9 +132,14 @@ def build():
     ingest(index, [settings.knowledge_dir], progress=False)
     services = Services(settings, answers=AnswerService(settings, index))
     actions = services.actions
+    actions.services = services
     actions.names = lambda kind, scope: PILOTS if kind == "pilot" else REGISTER
     actions.understander.model()
     return actions
+
+
+def actions_services(actions):
+    return actions.services
 
 
 def fit(actions, items: list[dict], guide: list[str], today: date) -> None:
@@ -184,6 +206,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose and name != "realistic-heldout":
             for line in listed:
                 print("   false:", line, file=sys.stderr)
+    from bot.app.lotse import Lotse
+
+    core = Lotse(actions_services(actions).start())
+    for name in ("dev", "heldout") if args.heldout else ("dev",):
+        today, items = load(name)
+        ran, proposed = unconfirmed_writes(core, [i for i in items if i.get("action")], today)
+        print(f"\n{name}: writes run without a Confirm: {ran} (writes proposed for confirmation: {proposed})")
     timings = []
     _, items = load("dev")
     for item in items:

@@ -10,6 +10,7 @@ current costs one small query."""
 from __future__ import annotations
 
 import contextlib
+import time
 import zlib
 from collections.abc import Iterator
 from functools import cache
@@ -21,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.storage.locking import file_lock
 
@@ -83,7 +85,23 @@ def status(engine: Engine) -> tuple[str | None, str]:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Migrate to `revision`; returns (revision before, revision after)."""
+    """Migrate to `revision`; returns (revision before, revision after). On SQLite, replicas starting at once
+    on a new file can find it locked for a moment (one switches it to WAL while another reads): tried again
+    a few times before that is an error (each try starts over, so it is safe)."""
+    for attempt in range(1, LOCKED_TRIES + 1):
+        try:
+            return _upgrade(engine, revision)
+        except OperationalError as exc:
+            if engine.dialect.name != "sqlite" or "locked" not in str(exc.orig) or attempt == LOCKED_TRIES:
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
+
+
+LOCKED_TRIES = 5
+
+
+def _upgrade(engine: Engine, revision: str) -> tuple[str | None, str | None]:
     with engine.connect() as connection:
         if revision == "head" and _is_current(connection):
             rev = head()
