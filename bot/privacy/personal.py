@@ -1,184 +1,82 @@
 """What Lotse stores about one person: counted ("Was speicherst du über mich?"), exported as JSON
 ("meine Daten"), erased ("lösche meine Daten"), and everyone's purged after the retention period.
 
-A person is `user_key` (channel:workspace:user); their conversations' keys start with it, their
-assessment results name them as author within the scope, and their pilot feedback carries a keyed
-hash of it (`PilotStore.author_key`)."""
+Each feature contributes what it keeps (a `bot.storage.personal.PersonalPart`: the shared tables,
+assessments, pilots, the register, the plan); this module adds the parts up in one transaction, in the
+order a person reads them, and writes the audit entry that proves an erasure or a purge."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
-
+from bot.dialogs.personal import DialogsPart
+from bot.pilots.personal import PilotsPart
 from bot.pilots.store import PilotStore
+from bot.register.personal import RegisterPart
+from bot.reminders.personal import RemindersPart
 from bot.storage.audit import SYSTEM, AuditLog
 from bot.storage.db import Database
-from bot.storage.models import (
-    AnswerFeedbackRow,
-    AssessmentResultRow,
-    AuditRow,
-    ConversationRefRow,
-    DeliveryRow,
-    DialogRow,
-    MessageRow,
-    NoticeRow,
-    NudgeRow,
-    PendingActionRow,
-    PersonRow,
-    PilotFeedbackRow,
-    PilotRow,
-    PlanRow,
-    PlanTaskRow,
-    RateRow,
-    RegisterEntryRow,
-)
+from bot.storage.personal import REMOVED, Person, PersonalPart, SharedPart
 
-REMOVED = "(gelöscht)"  # stands in for the author of team records that stay (results, pilots, plans)
+__all__ = ["REMOVED", "PersonalData", "parts"]
+COUNTS = ("messages", "dialogs", "results", "feedback", "pilot_feedback", "profile_name", "audit_entries")
+EXPORT = ("user", "profile_name", "notices_shown", "audit_log", "exported_at", "messages", "dialogs",
+          "assessment_results", "answer_feedback", "pilot_feedback")  # fmt: skip
+ERASED = ("messages", "dialogs", "feedback", "pilot_feedback", "results", "profile_name")
+PURGED = ("messages", "dialogs", "feedback", "pilot_feedback", "deliveries", "nudges", "results", "audit",
+          "rate_limits", "profile_names")  # fmt: skip
+
+
+def parts(pilots: PilotStore | None = None) -> list[PersonalPart]:
+    """Every feature's part (the pilots' needs their store: its key lives in the database)."""
+    return [SharedPart(), DialogsPart(), PilotsPart(pilots), RegisterPart(), RemindersPart()]
+
+
+def _ordered(found: dict, order: Sequence[str]) -> dict:
+    return {**{k: found[k] for k in order if k in found}, **{k: v for k, v in found.items() if k not in order}}
 
 
 class PersonalData:
-    def __init__(self, db: Database, pilots: PilotStore | None = None, audit: AuditLog | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pilots: PilotStore | None = None,
+        audit: AuditLog | None = None,
+        contributions: Sequence[PersonalPart] | None = None,
+    ) -> None:
         self.db = db
-        self.pilots = pilots
         self.audit = audit or AuditLog(db)
+        self.parts = list(contributions) if contributions is not None else parts(pilots)
 
     def counts(self, user_key: str, author: str, scope: str) -> dict[str, int]:
         """`user_key` is channel:workspace:user; conversations of the user start with it."""
-        prefix = f"{user_key}:"  # autoescape: "_" or "%" in an id must not match other people's rows
+        who, found = Person(user_key, author, scope), {}
         with self.db.session() as s:
-            counts = {
-                "messages": s.scalar(
-                    select(func.count()).where(MessageRow.conversation.startswith(prefix, autoescape=True))
-                )
-                or 0,
-                "dialogs": s.scalar(
-                    select(func.count()).where(DialogRow.conversation.startswith(prefix, autoescape=True))
-                )
-                or 0,
-                "results": s.scalar(
-                    select(func.count()).where(AssessmentResultRow.author == author, AssessmentResultRow.scope == scope)
-                )
-                or 0,
-                "feedback": s.scalar(select(func.count()).where(AnswerFeedbackRow.user == user_key)) or 0,
-                "pilot_feedback": 0,
-                "profile_name": s.scalar(select(func.count()).where(PersonRow.user_key == user_key)) or 0,
-                "audit_entries": s.scalar(select(func.count()).where(AuditRow.actor == user_key)) or 0,
-            }
-            if self.pilots is not None:
-                counts["pilot_feedback"] = self.pilots.count_of(s, user_key)
-        return counts
+            for part in self.parts:
+                found.update(part.count(s, who))
+        return _ordered({"pilot_feedback": 0, **found}, COUNTS)
 
     def export(self, user_key: str, author: str, scope: str) -> dict:
         """Everything stored about the person, as plain data (the JSON of "meine Daten")."""
-        prefix = f"{user_key}:"
+        who = Person(user_key, author, scope)
+        found: dict = {"user": user_key, "exported_at": datetime.now().astimezone().isoformat(timespec="seconds")}
         with self.db.session() as s:
-            messages = s.scalars(
-                select(MessageRow)
-                .where(MessageRow.conversation.startswith(prefix, autoescape=True))
-                .order_by(MessageRow.id)
-            ).all()
-            dialogs = s.scalars(
-                select(DialogRow)
-                .where(DialogRow.conversation.startswith(prefix, autoescape=True))
-                .order_by(DialogRow.id)
-            ).all()
-            results = s.scalars(
-                select(AssessmentResultRow)
-                .where(AssessmentResultRow.author == author, AssessmentResultRow.scope == scope)
-                .order_by(AssessmentResultRow.id)
-            ).all()
-            ratings = s.scalars(
-                select(AnswerFeedbackRow).where(AnswerFeedbackRow.user == user_key).order_by(AnswerFeedbackRow.id)
-            ).all()
-            person = s.get(PersonRow, user_key)
-            notices = s.scalars(select(NoticeRow).where(NoticeRow.user_key == user_key)).all()
-            audit = s.scalars(select(AuditRow).where(AuditRow.actor == user_key).order_by(AuditRow.id)).all()
-            data = {
-                "user": user_key,
-                "profile_name": person.name if person else None,
-                "notices_shown": [{"notice": n.kind, "at": n.shown_at.isoformat()} for n in notices],
-                "audit_log": [
-                    {"action": a.action, "target": a.target, "detail": a.detail, "at": a.at.isoformat()} for a in audit
-                ],
-                "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-                "messages": [
-                    {
-                        "conversation": m.conversation.removeprefix(prefix),
-                        "role": m.role,
-                        "text": m.text,
-                        "language": m.language,
-                        "at": m.created_at.isoformat(),
-                    }
-                    for m in messages
-                ],
-                "dialogs": [
-                    {
-                        "assessment": d.assessment,
-                        "status": d.status,
-                        "answers": json.loads(d.trail),
-                        "started_at": d.started_at.isoformat(),
-                        "updated_at": d.updated_at.isoformat(),
-                    }
-                    for d in dialogs
-                ],
-                "assessment_results": [
-                    {
-                        "assessment": r.assessment,
-                        "answers": json.loads(r.answers),
-                        "metrics": json.loads(r.metrics),
-                        "at": r.created_at.isoformat(),
-                    }
-                    for r in results
-                ],
-                "answer_feedback": [
-                    {
-                        "rating": f.rating,
-                        "reason": f.reason,
-                        "comment": f.comment,
-                        "question": f.question,
-                        "at": f.created_at.isoformat(),
-                    }
-                    for f in ratings
-                ],
-            }
-        data["pilot_feedback"] = self.pilots.export_of(user_key) if self.pilots is not None else []
-        return data
+            for part in self.parts:
+                found.update(part.export(s, who))
+        found.setdefault("pilot_feedback", [])
+        return _ordered(found, EXPORT)
 
     def erase(self, user_key: str, author: str, scope: str) -> dict[str, int]:
         """Delete the person's messages, dialogs, ratings, pilot feedback, profile name, notices and rate
-        counters; team records they authored (assessment results, pilots, plans, plan tasks) stay, with the
-        author removed. The audit log keeps what they changed (accountability, GDPR Art. 5(2) and 17(3)):
-        it names no contents and is purged after the retention period. One transaction."""
-        prefix = f"{user_key}:"
+        counters; team records they authored (assessment results, pilots, plans, plan tasks, register
+        entries) stay, with the author removed. The audit log keeps what they changed (accountability, GDPR
+        Art. 5(2) and 17(3)). One transaction."""
+        who, counts = Person(user_key, author, scope), {}
         with self.db.session() as s:
-            counts = {
-                "messages": s.execute(
-                    delete(MessageRow).where(MessageRow.conversation.startswith(prefix, autoescape=True))
-                ).rowcount,
-                "dialogs": s.execute(
-                    delete(DialogRow).where(DialogRow.conversation.startswith(prefix, autoescape=True))
-                ).rowcount,
-                "feedback": s.execute(delete(AnswerFeedbackRow).where(AnswerFeedbackRow.user == user_key)).rowcount,
-                "pilot_feedback": self.pilots.erase(s, user_key) if self.pilots is not None else 0,
-                "results": s.execute(
-                    update(AssessmentResultRow)
-                    .where(AssessmentResultRow.author == author, AssessmentResultRow.scope == scope)
-                    .values(author=REMOVED)
-                ).rowcount,
-            }
-            counts["profile_name"] = s.execute(delete(PersonRow).where(PersonRow.user_key == user_key)).rowcount
-            s.execute(delete(NoticeRow).where(NoticeRow.user_key == user_key))
-            s.execute(delete(RateRow).where(RateRow.user_key == user_key))
-            s.execute(delete(ConversationRefRow).where(ConversationRefRow.user_key == user_key))
-            s.execute(delete(PendingActionRow).where(PendingActionRow.conversation.startswith(prefix, autoescape=True)))
-            s.execute(update(PilotRow).where(PilotRow.created_by == user_key).values(created_by=REMOVED))
-            s.execute(
-                update(RegisterEntryRow).where(RegisterEntryRow.created_by == user_key).values(created_by=REMOVED)
-            )
-            s.execute(update(PlanRow).where(PlanRow.created_by == user_key).values(created_by=REMOVED))
-            s.execute(update(PlanTaskRow).where(PlanTaskRow.updated_by == user_key).values(updated_by=REMOVED))
+            for part in self.parts:
+                counts.update(part.erase(s, who))
+            counts = _ordered({"pilot_feedback": 0, **counts}, ERASED)
             self.audit.record(user_key, "data.erase", "own data", session=s, **counts)  # proof it was done
         return counts
 
@@ -186,29 +84,11 @@ class PersonalData:
         """The retention period: delete conversations, dialogs, ratings, pilot feedback, event keys and
         sent nudges last touched before `before`; older assessment results lose their author. A purge that
         removed anything leaves an audit entry with the counts (after the old entries are gone)."""
+        counts: dict[str, int] = {}
         with self.db.session() as s:
-            counts = {
-                "messages": s.execute(delete(MessageRow).where(MessageRow.created_at < before)).rowcount,
-                "dialogs": s.execute(delete(DialogRow).where(DialogRow.updated_at < before)).rowcount,
-                "feedback": s.execute(delete(AnswerFeedbackRow).where(AnswerFeedbackRow.created_at < before)).rowcount,
-                "pilot_feedback": s.execute(
-                    delete(PilotFeedbackRow).where(PilotFeedbackRow.updated_at < before)
-                ).rowcount,
-                "deliveries": s.execute(delete(DeliveryRow).where(DeliveryRow.created_at < before)).rowcount,
-                "nudges": s.execute(
-                    delete(NudgeRow).where(NudgeRow.due_at < before, NudgeRow.status.in_(("sent", "failed", "unknown")))
-                ).rowcount,
-                "results": s.execute(
-                    update(AssessmentResultRow)
-                    .where(AssessmentResultRow.created_at < before, AssessmentResultRow.author != REMOVED)
-                    .values(author=REMOVED)
-                ).rowcount,
-                "audit": s.execute(delete(AuditRow).where(AuditRow.at < before)).rowcount,
-                "rate_limits": s.execute(delete(RateRow).where(RateRow.expires_at < before)).rowcount,
-                "profile_names": s.execute(delete(PersonRow).where(PersonRow.updated_at < before)).rowcount,
-            }
-            # actions that waited for a Confirm (they expire after minutes; their values are the person's words)
-            s.execute(delete(PendingActionRow).where(PendingActionRow.created_at < before))
+            for part in self.parts:
+                counts.update(part.purge(s, before))
+            counts = _ordered(counts, PURGED)
             removed = {name: count for name, count in counts.items() if count}
             if removed:
                 self.audit.record(
