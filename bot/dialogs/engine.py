@@ -4,6 +4,9 @@ One call per user message: load the conversation's active dialog, read the answe
 back, skip, pause, cancel, help), store the new state, and return the next question — or, after the
 last answer, store the result and return its summary. State is written before the reply is returned,
 so a crash between two messages loses nothing, and a restart resumes at the same question.
+
+About 420 lines since `ruff format` laid out its calls: the steps of a turn (load, answer or steer, ask
+again, finish) read best in one place; parsing is `inputs.py`, replaying a trail `flow.py`.
 """
 
 from __future__ import annotations
