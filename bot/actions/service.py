@@ -58,6 +58,8 @@ class Actions:
         self.run: Runner | None = None  # the app sets it: a command through the routing table
         self.defer: Callable[[str], bool] = lambda text: False  # the app sets it: questions others answer
         self.role_of: Callable[[Incoming], str] = lambda message: "admin" if message.admin else "employee"
+        self.tools = None  # a ToolRouter when an LLM is configured (bot/actions/llm.py)
+        self.mask: Callable[[str], str] = lambda text: text  # personal data out, towards a non-local LLM
         self.answer: Callable[[Turn, str], Reply] | None = None  # the app sets it: the guide's answer
 
     # -- routes ---------------------------------------------------------------------------------------
@@ -133,6 +135,8 @@ class Actions:
         if len(words) == 1 and words[0] in LONE:  # "abbrechen", "stop", "fertig" outside a dialog: no action
             return None
         found = self.understand(turn.text, turn.message.scope)
+        if found.kind == "none" and self.tools is not None and {"request", "own"} & set(found.cues):
+            return self._by_tools(turn, language)  # it reads like a request the offline model could not place
         if found.kind == "none" or found.action is None:
             return None
         action = found.action
@@ -140,6 +144,38 @@ class Actions:
         if found.kind == "offer":
             return self._offer(turn, language, action, arguments)
         return self.act(turn.message, action, arguments, language)
+
+    def _by_tools(self, turn: Turn, language: str) -> Reply | None:
+        """The LLM picks a tool among the actions this role may use (bot/actions/llm.py); its arguments are
+        read again by Lotse's own parsers, the message's own words filling what the model left out."""
+        from bot.actions.llm import GUIDE
+
+        role = self.role_of(turn.message)
+        allowed = [a for a in self.actions.values() if role in a.roles]
+        chosen = self.tools.choose(self.mask(turn.text), language, allowed)
+        if chosen is None or chosen[0] == GUIDE:
+            return None
+        action = self.actions[chosen[0]]
+        arguments = self.validated(action, chosen[1], turn.message.scope)
+        for name, value in self.arguments(action, turn.text, turn.message.scope).items():
+            arguments.setdefault(name, value)
+        return self.act(turn.message, action, arguments, language)
+
+    def validated(self, action: Action, raw: dict[str, str], scope: str) -> dict[str, str]:
+        """A model's arguments, each read again as if typed: what no parser accepts is dropped."""
+        found = {}
+        for slot in action.slots:
+            value = raw.get(slot.name)
+            if not value:
+                continue
+            if slot.type == "text":
+                found[slot.name] = value.strip()[:80]
+            else:
+                one = replace(action, slots=(replace(slot, name=slot.name),))
+                parsed = self.arguments(one, value, scope).get(slot.name)
+                if parsed:
+                    found[slot.name] = parsed
+        return found
 
     def act(self, message: Incoming, action: Action, arguments: dict[str, str], language: str) -> Reply:
         """Run a read or dialog start at once; ask to confirm a write; ask for a missing required value."""

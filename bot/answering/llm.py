@@ -72,6 +72,23 @@ def _tokens_of(message) -> int:
     return int(usage.get("total_tokens") or 0)
 
 
+def chat_model(s: LLMSettings):
+    """The LangChain chat model for the configured OpenAI-compatible endpoint (OpenAI, Azure, Ollama, …)."""
+    common = dict(
+        api_key=s.api_key or "not-needed",  # local servers (Ollama, vLLM, LM Studio) take any key
+        timeout=s.timeout,
+        max_retries=s.max_retries,
+        temperature=s.temperature,
+    )
+    if s.is_azure:
+        from langchain_openai import AzureChatOpenAI
+
+        return AzureChatOpenAI(azure_endpoint=s.base_url, api_version=s.api_version, azure_deployment=s.model, **common)
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(model=s.model, base_url=s.base_url, **common)
+
+
 class LLMAnswerer:
     def __init__(
         self,
@@ -93,22 +110,7 @@ class LLMAnswerer:
         self._lock = threading.Lock()
 
     def _model(self):
-        s = self.settings
-        common = dict(
-            api_key=s.api_key or "not-needed",  # local servers (Ollama, vLLM, LM Studio) take any key
-            timeout=s.timeout,
-            max_retries=s.max_retries,
-            temperature=s.temperature,
-        )
-        if s.is_azure:
-            from langchain_openai import AzureChatOpenAI
-
-            return AzureChatOpenAI(
-                azure_endpoint=s.base_url, api_version=s.api_version, azure_deployment=s.model, **common
-            )
-        from langchain_openai import ChatOpenAI
-
-        return ChatOpenAI(model=s.model, base_url=s.base_url, **common)
+        return chat_model(self.settings)
 
     def masker(self) -> Masker | None:
         """The masker for the names known now, or None when the endpoint is local (nothing is masked)."""

@@ -300,8 +300,20 @@ class Services:
         understander = Understander(self.action_catalog, lambda: index.embedder, guide, cache=cache)
         clock = self.clock
         today = (lambda: clock().date()) if clock else None
-        return Actions(understander, self.pending, names=names, enabled=self.settings.actions,
-                       **({"today": today} if today else {}))  # fmt: skip
+        actions = Actions(understander, self.pending, names=names, enabled=self.settings.actions,
+                          **({"today": today} if today else {}))  # fmt: skip
+        llm = self.settings.llm
+        if llm.enabled:
+            from bot.actions.llm import ToolRouter
+            from bot.answering.llm import chat_model
+
+            model = []
+            actions.tools = ToolRouter(lambda: model[0] if model else model.append(chat_model(llm)) or model[0])
+            if not llm.local:
+                from bot.safety.masking import Masker, Vault
+
+                actions.mask = lambda text: Masker(self.people.names()).mask(text, Vault())
+        return actions
 
     # -- the 90-day plan -----------------------------------------------------------------------------
 

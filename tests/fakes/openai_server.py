@@ -28,6 +28,8 @@ class FakeOpenAI:
         self.stream_delay = 0.0  # seconds between streamed chunks
         self.requests: list[dict] = []
         self.obeyed: list[str] = []  # the replies of behaviour "obey"
+        # asked with `tools` (issue 22): the tool call to answer with, (name, arguments); None: plain text
+        self.tool_call: tuple[str, dict] | None = None
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,6 +58,18 @@ class FakeOpenAI:
                     time.sleep(fake.delay)
                 if fake.behaviour == "error":
                     self._send(fake.status, {"error": {"message": "boom", "type": "server_error"}})
+                    return
+                asked = fake.requests[-1]["json"]
+                if asked.get("tools") and fake.tool_call is not None:
+                    name, arguments = fake.tool_call
+                    call = {"id": "call_1", "type": "function",
+                            "function": {"name": name, "arguments": json.dumps(arguments)}}  # fmt: skip
+                    message = {"role": "assistant", "content": None, "tool_calls": [call]}
+                    choice = {"index": 0, "finish_reason": "tool_calls", "message": message}
+                    usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+                    created, model = int(time.time()), asked.get("model", "test")
+                    self._send(200, {"id": "chatcmpl-tools", "object": "chat.completion", "created": created,
+                                     "model": model, "choices": [choice], "usage": usage})  # fmt: skip
                     return
                 content = "NOT_IN_SOURCES" if fake.behaviour == "no_answer" else fake.reply
                 if fake.behaviour == "obey":
