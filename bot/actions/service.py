@@ -59,6 +59,7 @@ class Actions:
         self.defer: Callable[[str], bool] = lambda text: False  # the app sets it: questions others answer
         self.role_of: Callable[[Incoming], str] = lambda message: "admin" if message.admin else "employee"
         self.tools = None  # a ToolRouter when an LLM is configured (bot/actions/llm.py)
+        self.busy: Callable[[Incoming], bool] = lambda message: False  # the app sets it: an assessment runs
         self.mask: Callable[[str], str] = lambda text: text  # personal data out, towards a non-local LLM
         self.answer: Callable[[Turn, str], Reply] | None = None  # the app sets it: the guide's answer
 
@@ -145,6 +146,24 @@ class Actions:
             return self._offer(turn, language, action, arguments)
         return self.act(turn.message, action, arguments, language)
 
+    def inside_dialog(self, message: Incoming, language: str) -> tuple[str, Choice | None] | None:
+        """A request typed where an assessment asks for a choice: a read runs at once (its text, the open
+        question follows); another action is offered as a button that pauses the assessment and does it."""
+        if not self.enabled or self.run is None or self.defer(message.text):
+            return None
+        if len(message.text.split()) < 3:  # "done", "weiter", a name: a (wrong) answer, not a request
+            return None
+        found = self.understand(message.text, message.scope)
+        if found.kind != "act" or found.action is None:
+            return None
+        action = found.action
+        arguments = self.arguments(action, message.text, message.scope)
+        if action.effect == "read":
+            return self.act(message, action, arguments, language).text, None
+        label = i18n.text("action_switch", language, what=action.description[language])
+        choice = Choice(f"offer:{action.id}:{json.dumps(arguments, ensure_ascii=False)}", label)
+        return i18n.text("action_switch_intro", language, what=action.description[language]), choice
+
     def _by_tools(self, turn: Turn, language: str) -> Reply | None:
         """The LLM picks a tool among the actions this role may use (bot/actions/llm.py); its arguments are
         read again by Lotse's own parsers, the message's own words filling what the model left out."""
@@ -229,6 +248,8 @@ class Actions:
         return said in {slots.fold(w) for w in YES | NO}
 
     def on_typed_answer(self, turn: Turn, language: str) -> Reply | None:
+        if self.busy(turn.message):  # "ja" in a running assessment answers its question
+            return None
         pending = self.pending.open(turn.message.conversation_key)
         if pending is None:
             return None  # "ja" without a pending action: someone else's turn (a dialog, a question)

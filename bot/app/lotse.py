@@ -78,6 +78,8 @@ class Lotse:
         s.actions.defer = lambda text: self.results.match(text) is not None
         s.actions.role_of = self.roles.of
         self.dialogs.aside = self._aside  # a question typed at a choice: the guide answers, the question again
+        self.dialogs.interrupt = s.actions.inside_dialog  # a request typed there: a read runs, others offered
+        s.actions.busy = self.in_dialog
 
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message (see `_turn`). A message over the length limit is refused before

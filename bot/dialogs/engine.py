@@ -116,6 +116,8 @@ class DialogEngine:
         # answers a question typed where a choice, rating, yes/no or number is asked (the app sets it: the
         # guide's answer); the open question is then asked again below it
         self.aside: Callable[[Incoming, str], Reply | None] | None = None
+        # a request in plain words typed there (the app sets it): (what to say, a button to switch, or None)
+        self.interrupt: Callable[[Incoming, str], tuple[str, Choice | None] | None] | None = None
 
     def spec(self, assessment_id: str) -> AssessmentSpec | None:
         spec = self.catalog.get(assessment_id)
@@ -302,6 +304,13 @@ class DialogEngine:
                 self.forms.check(row, spec, Flow(spec, trail, language), at, value, language)
         except InvalidAnswer as problem:
             metrics.DIALOG_STEPS.labels("invalid").inc()
+            typed = message is not None and message.value is None
+            if typed and self.interrupt is not None and (asked := self.interrupt(message, language)) is not None:
+                said, switch = asked  # a read was run (its text), or another action is offered as a button
+                again = self._ask(spec, row, trail, prefix=i18n.text("dialog_after_aside", language))
+                if switch is not None and again.question is not None:
+                    again = replace(again, question=replace(again.question, choices=[*again.question.choices, switch]))
+                return replace(again, text=f"{said}\n\n{again.text}")
             if (
                 self.aside
                 and message

@@ -145,3 +145,17 @@ def test_a_missing_start_date_is_asked_and_the_answer_completes_the_request(team
     assert proposal.kind == "confirm" and proposal.action["arguments"] == {"start": "2026-12-14", "state": "HE"}
     assert say(core, workspace, "ja").action["id"] == "plan.start"
     assert core.services.reminders.plans.current(f"slack:{workspace}").start == date(2026, 12, 14)
+
+
+def test_inside_an_assessment_a_read_runs_and_another_action_is_offered_as_a_switch(team):
+    core, workspace = team
+    first = say(core, workspace, "/check readiness", "U1", False)
+    status = say(core, workspace, "Wie weit sind wir mit dem 90-Tage-Plan?", "U1", False)
+    assert "Zurück zur offenen Frage:" in status.text and status.question.step == first.question.step
+    switch = say(core, workspace, "Ich möchte jetzt lieber die Risiko-Matrix ausfüllen", "U1", False)
+    offered = [c for c in switch.question.choices if c.value.startswith("offer:assessment.start:")]
+    assert offered and switch.text.startswith("Das klingt nach:") and switch.question.step == first.question.step
+    assert say(core, workspace, "ja", "U1", False).question.step != first.question.step  # "ja" answers the check
+    risks = say(core, workspace, "", "U1", False, value=offered[0].value)
+    assert risks.action["id"] == "assessment.start" and risks.question is not None
+    assert "Risiko" in risks.text
