@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.storage.inbox import Inbox
 
 HISTORY_TURNS = 6
+HELP_ACTIONS = ("pilot.feedback", "plan.status", "privacy.summary")  # /help shows one request of each
 
 
 def reply_for(answer: Answer) -> Reply:
@@ -179,7 +180,12 @@ class Lotse:
         command, _, rest = text.partition(" ")
         command = command.lower()
         if command in HELP:
-            return Reply("\n".join([i18n.text("help", language), *self.router.help(language)]), language)
+            lines = [i18n.text("help", language), *self.router.help(language)]
+            if self.settings.actions:  # requests in plain words, from the action catalog (issue 22)
+                actions = {a.id: a for a in self.services.action_catalog}
+                said = [actions[i].examples[language][0] for i in HELP_ACTIONS if i in actions]
+                lines.append(i18n.text("help_actions", language, examples=" · ".join(f"„{e}“" for e in said)))
+            return Reply("\n".join(lines), language)
         if command in FEEDBACK:
             return self._feedback(message, rest.strip(), FEEDBACK[command] or language)
         return Reply(i18n.text("unknown_command", language, command=command), language, answered=False)

@@ -157,7 +157,9 @@ def test_help_lists_every_routes_help_line_in_the_tables_order(lotse):
 
     reply = say(lotse, "/help", "routing-help")
     lines = [i18n.text(r.help, "de") for r in lotse.router.routes if r.help]
-    assert reply.text.startswith(i18n.text("help", "de")) and reply.text.endswith("\n".join(lines))
+    assert reply.text.startswith(i18n.text("help", "de")) and "\n".join(lines) in reply.text
+    # then what to say in plain words, from the action catalog (issue 22)
+    assert reply.text.endswith("„Was speicherst du über mich?“") and "Oder sagen Sie einfach" in reply.text
     assert [r.name for r in lotse.router.routes if r.help] == [
         "plan",
         "pilot",
