@@ -55,7 +55,7 @@ def cmd_ask(args, settings: Settings) -> int:
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
-            from bot.app.lotse import reply_for
+            from bot.app.handlers import reply_for
             from bot.channels.console import render
 
             print(render(reply_for(answer)), flush=True)
