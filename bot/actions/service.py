@@ -98,27 +98,10 @@ class Actions:
         """The slot values the message names, normalised (always echoed back before a write)."""
         today, found = self.today(), {}
         for slot in action.slots:
-            value = None
-            if slot.type == "assessment":
-                value = slots.assessment(text)
-            elif slot.type == "date":
-                value = slots.start_date(text, today)
-            elif slot.type == "weekday":
-                value = slots.weekday(text)
-            elif slot.type == "time":
-                value = slots.clock_time(text)
-            elif slot.type == "state":
-                value = slots.state(text)
-            elif slot.type == "task":
-                value = slots.task(text)
-            elif slot.type == "quarter":
-                value = slots.quarter(text, today)
-            elif slot.type == "format":
-                value = slots.export_format(text)
-            elif slot.type in ("pilot", "register"):
+            if slot.type in ("pilot", "register"):  # live names: pilots of this team, register entries
                 value = slots.pick(text, self.names(slot.type, scope))
-            elif slot.type == "text":
-                value = slots.name(text)
+            else:
+                value = slots.PARSERS[slot.type](text, today)
             if value:
                 found[slot.name] = value
         return found

@@ -281,3 +281,18 @@ def pick(text: str, names: Sequence[str]) -> str | None:
     if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] - scored[1][0] >= 0.08):
         return scored[0][1]
     return None
+
+
+# each slot type's parser, as (the message, today) → the normalised value or None; pilot and register
+# names are live data (`pick`)
+PARSERS = {
+    "assessment": lambda text, today: assessment(text),
+    "date": start_date,
+    "weekday": lambda text, today: weekday(text),
+    "time": lambda text, today: clock_time(text),
+    "state": lambda text, today: state(text),
+    "task": lambda text, today: task(text),
+    "quarter": quarter,
+    "format": lambda text, today: export_format(text),
+    "text": lambda text, today: name(text),
+}
