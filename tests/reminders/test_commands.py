@@ -102,7 +102,34 @@ def test_cli_preview_of_a_plan_that_is_not_configured_yet(tmp_path):
         "Erster Weihnachtstag]" in lines
     )
     assert sum(1 for line in lines if "  Woche " in line) == 12
+    german = lotse("plan", "preview", "--start", "04.12.2026", "--weekday", "fr", "--state", "BY", env_dir=tmp_path)
+    assert german.returncode == 0 and german.stdout == done.stdout  # the chat's date forms (issue 24)
+    for option, value, said in (
+        ("--start", "2026-13-40", "is not a date like"),
+        ("--time", "02:30", "daylight saving"),
+    ):
+        refused = lotse("plan", "preview", "--start", "2026-12-04", option, value, env_dir=tmp_path)
+        assert refused.returncode == 2 and said in refused.stderr and "Traceback" not in refused.stderr
     bad = lotse("plan", "preview", "--start", "2026-12-04", "--state", "XY", env_dir=tmp_path)
     assert bad.returncode == 2 and "unknown German state 'XY'" in bad.stderr
     none = lotse("plan", "status", env_dir=tmp_path)
     assert none.returncode == 1 and "/plan start" in none.stderr
+
+
+def test_cli_output_into_a_closed_pipe_ends_quietly(tmp_path, monkeypatch):
+    """`lotse plan preview … | head -1`: the reader went away; no BrokenPipeError traceback (issue 24)."""
+    import os
+
+    from bot.app.cli import main
+
+    monkeypatch.setenv("LOTSE_DATA_DIR", str(tmp_path))
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone, as `head` does once it has its line
+    saved = os.dup(1)
+    try:
+        with os.fdopen(write, "w", buffering=1) as closed:  # a line at a time, as into a pipe to `head`
+            monkeypatch.setattr("sys.stdout", closed)
+            assert main(["plan", "preview", "--start", "2026-12-04"]) == 0
+    finally:
+        os.dup2(saved, 1)  # main pointed fd 1 at /dev/null; the test process gets its own back
+        os.close(saved)

@@ -36,7 +36,7 @@ def cmd_pilot(args, settings: Settings) -> int:
         pilots = store.pilots(args.scope)
         if not pilots:
             print("No pilots yet; register one with /pilot neu in `lotse chat` (or Slack/Teams).", file=sys.stderr)
-            return 1
+            return 0  # an empty list is no error
         print(f"{'#':>2}  {'start':<10}  {'end':<10}  {'users':>5}  {'KPIs':>4}  {'responses':>9}  {'scope':<18} name")
         all_figures = reports.pilots([p.id for p in pilots])
         for number, (p, figures) in enumerate(zip(pilots, all_figures, strict=True), 1):

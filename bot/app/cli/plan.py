@@ -13,8 +13,9 @@ def cmd_plan(args, settings: Settings) -> int:
     from datetime import date
 
     from bot.channels.console import render
+    from bot.core import i18n
     from bot.reminders.calendar import WEEKDAYS, CalendarError, Schedule, state_code, zone
-    from bot.reminders.commands import parse_time, preview_lines
+    from bot.reminders.commands import PlanError, parse_date, parse_time, preview_lines
     from bot.reminders.planner import schedule_of
 
     services = Services(settings)
@@ -24,16 +25,20 @@ def cmd_plan(args, settings: Settings) -> int:
         if not args.start:
             print("lotse plan preview: no plan is configured; give --start YYYY-MM-DD to preview one", file=sys.stderr)
             return 2
-        try:
-            start = date.fromisoformat(args.start)
+        try:  # the same forms and rules as `/plan start` in chat
+            start = parse_date(args.start, date.today(), "en")
+            if start is None:
+                raise CalendarError(f"--start {args.start!r} is not a date like 2027-03-22 or 22.03.2027")
             at = parse_time(args.time)
             if at is None:
                 raise CalendarError(f"--time {args.time!r} is not a time like 09:00")
+            if 2 <= at.hour < 3:
+                raise CalendarError(i18n.text("plan_bad_time", "en"))
             if args.weekday.lower() not in WEEKDAYS:
                 raise CalendarError(f"--weekday {args.weekday!r}: use mo, di, mi, do or fr")
             zone(args.tz)
             schedule = Schedule(start, WEEKDAYS[args.weekday.lower()], at, args.tz, state_code(args.state))
-        except (ValueError, CalendarError) as exc:
+        except (ValueError, CalendarError, PlanError) as exc:
             print(f"lotse plan preview: {exc}", file=sys.stderr)
             return 2
         print("\n".join(preview_lines(reminders.spec, schedule, args.lang)))
