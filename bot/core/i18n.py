@@ -17,6 +17,9 @@ def _catalog(language: str) -> dict[str, str]:
 
 
 def text(key: str, language: str = "de", **values: object) -> str:
-    """The text `key` in `language` (German if the language is unknown), with `values` filled in."""
+    """The text `key` in `language` (German if the language is unknown), with `values` filled in. With
+    `count=1`, the text `<key>_one` if there is one ("1 Anwendung", not "1 Anwendungen")."""
     catalog = _catalog(language if language in LANGUAGES else "de")
+    if values.get("count") == 1 and f"{key}_one" in catalog:
+        key = f"{key}_one"
     return catalog[key].format(**values) if values else catalog[key]

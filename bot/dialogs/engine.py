@@ -343,6 +343,8 @@ class DialogEngine:
                 return None
             if not turn.text or len(turn.text) > NAME_LIMIT:
                 raise InvalidAnswer(i18n.text("dialog_hint_name", language, limit=NAME_LIMIT))
+            if re.fullmatch(r"[\d.,\s]+", turn.text):  # "2" is a rating typed too early, not a system's name
+                raise InvalidAnswer(i18n.text("dialog_hint_name_number", language, item=step.item.get(language)))
             return turn.text
         if turn.word in SKIP:
             if not step.optional:

@@ -1,0 +1,29 @@
+"""Texts that read right (issue 24): one of something is singular, and a number is no name."""
+
+from __future__ import annotations
+
+from bot.app.services import build_core
+from bot.core import i18n
+from bot.core.messages import Incoming
+
+
+def test_one_is_singular_in_both_languages():
+    assert i18n.text("register_list", "de", count=1) == "*KI-Register* · 1 Anwendung"
+    assert i18n.text("register_list", "de", count=2) == "*KI-Register* · 2 Anwendungen"
+    assert i18n.text("register_list", "en", count=1) == "*AI register* · 1 application"
+    assert i18n.text("facts_people", "de", count=1, low="2.000", high="5.000").startswith("Für 1 Person ")
+    assert i18n.text("audit_header", "de", count=1) == "*Audit-Protokoll* · der letzte Eintrag"
+
+
+def test_a_number_typed_as_a_systems_name_is_asked_again(database_service):
+    core = build_core(database_service.settings, database_service)
+
+    def say(text: str):
+        return core.handle(Incoming(text, "anna", channel="test", workspace="texts-number-name"))
+
+    first = say("/check systeme")
+    assert first.question.kind == "name"
+    again = say("2")
+    assert again.text.startswith("Das ist eine Zahl – bitte einen Namen eingeben (System).")
+    assert again.question.step == first.question.step
+    assert say("CRM").question.step != first.question.step
