@@ -310,7 +310,7 @@ async def test_a_channel_lotse_cannot_post_to_fails_the_nudge_once_and_plan_stat
 
     slack.clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     status = await command(slack, "plan", user="U1")
-    assert f"1 Erinnerung(en) nicht sicher zugestellt, zuletzt: {error}." in texts(status)
+    assert f"1 Erinnerung nicht sicher zugestellt, zuletzt: {error}." in texts(status)  # singular (issue 24)
     assert "`/invite @Lotse`" in texts(status)
 
 
