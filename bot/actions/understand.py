@@ -150,12 +150,15 @@ class Understander:
         guide: Callable[[], np.ndarray] | None = None,
         thresholds: Thresholds | None = None,
         cache: Path | None = None,
+        embed_one: Callable[[str], np.ndarray] | None = None,
     ) -> None:
         self.actions = {a.id: a for a in actions}
         self.embedder = embedder
         self.guide = guide or (lambda: np.zeros((0, 1), np.float32))
         self.thresholds = thresholds or Thresholds()
         self.cache = cache  # where the trained model is kept (it takes seconds to train)
+        # one message's vector: the retriever's cached one in chat, so a question is embedded once, not twice
+        self.embed_one = embed_one or (lambda text: self.embedder().embed_one(text))
         self._lock = threading.Lock()
         self._model: tuple[np.ndarray, np.ndarray] | None = None
         self._ids = list(self.actions)
@@ -203,7 +206,7 @@ class Understander:
     def features(self, text: str, named: bool = False) -> Features:
         """`named`: the message names a live pilot (the caller matched it)."""
         weights, bias = self.model()
-        vector = np.asarray(self.embedder().embed_one(text), np.float32) * SCALE
+        vector = np.asarray(self.embed_one(text), np.float32) * SCALE
         logits = vector @ weights + bias
         low = fold(text).strip()
         keyworded = set()

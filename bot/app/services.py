@@ -297,7 +297,8 @@ class Services:
             return [e.name for e in self.register_store.entries()]
 
         cache = self.settings.data_dir / "actions-model.npz"
-        understander = Understander(self.action_catalog, lambda: index.embedder, guide, cache=cache)
+        understander = Understander(self.action_catalog, lambda: index.embedder, guide, cache=cache,
+                                    embed_one=self.answers.retriever.embed_query)  # fmt: skip
         clock = self.clock
         today = (lambda: clock().date()) if clock else None
         actions = Actions(understander, self.pending, names=names, enabled=self.settings.actions,
