@@ -63,6 +63,9 @@ class Action:
     examples: dict[str, tuple[str, ...]]
     counter: tuple[str, ...] = field(default_factory=tuple)
     keywords: tuple[str, ...] = field(default_factory=tuple)  # folded words that favour it over a similar one
+    # a question about it is best answered by running it ("Welche Befehle gibt es?" → /help): about Lotse
+    # itself, which the guide does not describe
+    answers_questions: bool = False
 
     def render(self, values: dict[str, str]) -> str:
         """The command with the slot values in (missing optional slots leave nothing behind)."""
@@ -146,4 +149,14 @@ def _action(path: Path, number: int, entry) -> Action:
         examples={lang: tuple(examples.get(lang) or ()) for lang in ("de", "en")},
         counter=counter,
         keywords=tuple(k.strip().lower() for k in keywords),
+        answers_questions=_flag(where, entry, "answers_questions", effect),
     )
+
+
+def _flag(where: str, entry: dict, key: str, effect: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise ActionSpecError(f"{where}: {key} is true or false")
+    if value and effect != "read":
+        raise ActionSpecError(f"{where}: only a read may answer questions by running ({key})")
+    return value

@@ -35,6 +35,7 @@ LONE = {"zurueck", "back", "ueberspringen", "skip", "pause", "spaeter", "later",
         "stop", "stopp", "behalten", "keep", "fertig", "done", "keine", "nein", "no", "ende", "finished", "neu", "new",
         "ja", "yes", "ok", "weiter", "-", "?"}  # fmt: skip
 REFUSALS = ("admin_only", "pilot_champions_only", "register_admins_only", "pilot_private_only")
+ASKED = 1500  # characters of the message a "just answer my question" button carries (Slack allows 2,000)
 # run(message, command) → (the reply, whether the routing table refused it for the sender's role or place)
 Runner = Callable[[Incoming, str], tuple[Reply, bool]]
 
@@ -69,6 +70,7 @@ class Actions:
         return [
             Route("action-button", self.on_button, button="action:", language="conversation"),
             Route("action-offer", self.on_offer, button="offer:", language="conversation"),
+            Route("action-ask", self.on_ask, button="ask:", language="conversation"),
             Route("action-confirm", self.on_typed_answer, phrase=self._yes_or_no, typed_only=True,
                   language="conversation"),
         ]  # fmt: skip
@@ -107,8 +109,19 @@ class Actions:
         return found
 
     def understand(self, text: str, scope: str = "") -> Understanding:
-        named = slots.pick(text, self.names("pilot", scope)) is not None
-        return self.understander.understand(text, named)
+        return self.understander.understand(text, self.live(text, scope))
+
+    def live(self, text: str, scope: str) -> frozenset[str]:
+        """Which kinds of live names the message names: a pilot of the team (by number, name, beginning or
+        close spelling), a register entry (by its exact name; not Lotse's own, which people address)."""
+        kinds = set()
+        if slots.pick(text, self.names("pilot", scope), parts=False) is not None:
+            kinds.add("pilot")
+        low = slots.fold(text)
+        entries = [n for n in self.names("register", scope) if slots.fold(n) != "lotse"]
+        if any(re.search(rf"(?<![\w-]){re.escape(slots.fold(n))}(?![\w-])", low) for n in entries):
+            kinds.add("register")
+        return frozenset(kinds)
 
     def on_words(self, turn: Turn, language: str) -> Reply | None:
         if not self.enabled or not turn.text or turn.text.startswith("/") or self.run is None:
@@ -127,6 +140,8 @@ class Actions:
         arguments = self.arguments(action, turn.text, turn.message.scope)
         if found.kind == "offer":
             return self._offer(turn, language, action, arguments)
+        if found.kind == "clarify":
+            return self._clarify(turn, language, found)
         return self.act(turn.message, action, arguments, language)
 
     def inside_dialog(self, message: Incoming, language: str) -> tuple[str, Choice | None] | None:
@@ -260,6 +275,33 @@ class Actions:
         label = i18n.text("action_offer", reply.language, what=action.description[reply.language])
         choices = [Choice(f"offer:{action.id}:{json.dumps(arguments, ensure_ascii=False)}", label)]
         return replace(reply, question=Question("action", "offer", "choice", choices, steered=False))
+
+    # -- asking which action is meant ------------------------------------------------------------------
+
+    def _clarify(self, turn: Turn, language: str, found: Understanding) -> Reply:
+        """Two actions fit about as well: both as buttons (with the values understood for each), and one
+        that answers the message from the guide instead. Only the actions the sender's role may run."""
+        role = self.role_of(turn.message)
+        candidates = [a for a in found.candidates if role in a.roles]
+        if not candidates:  # none allowed: the likeliest one's refusal, exactly as typing its command
+            return self.act(turn.message, found.action, self.arguments(found.action, turn.text, turn.message.scope),
+                            language)  # fmt: skip
+        choices = []
+        for action in candidates:
+            arguments = self.arguments(action, turn.text, turn.message.scope)
+            value = f"offer:{action.id}:{json.dumps(arguments, ensure_ascii=False)}"
+            choices.append(Choice(value, action.description[language]))
+        choices.append(Choice(f"ask:{turn.text[:ASKED]}", i18n.text("action_just_answer", language)))
+        return Reply(i18n.text("action_clarify", language), language, answered=False, kind="clarify", mode="action",
+                     question=Question("action", "clarify", "choice", choices, steered=False))  # fmt: skip
+
+    def on_ask(self, turn: Turn, language: str) -> Reply | None:
+        """ "Just answer my question": the message that was asked about, answered from the guide."""
+        text = (turn.message.value or "").removeprefix("ask:").strip()
+        if not text or self.answer is None:
+            return None
+        asked = replace(turn, message=replace(turn.message, text=text, value=None), text=text)
+        return self.answer(asked, language)
 
     def on_offer(self, turn: Turn, language: str) -> Reply | None:
         """The offered action's button: the action with the values understood then (a write still asks)."""

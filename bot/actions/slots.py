@@ -26,7 +26,7 @@ def fold(text: str) -> str:
 # -- assessments ------------------------------------------------------------------------------------
 
 ASSESSMENTS = (  # the first that matches wins: data quality before the broad "daten", …
-    ("data_quality", ("datenqualitaet", "data quality", "data-quality", "dataquality", "datenguete",
+    ("data_quality", ("datenqualit", "data quality", "data-quality", "dataquality", "datenguete",
                       "qualitaet der daten", "quality of our data", "datenbestand")),
     ("use_cases", ("use case", "use-case", "usecase", "anwendungsfaell", "anwendungsfall", "priorisier", "prioritis",
                    "prioritiz")),
@@ -154,6 +154,9 @@ def weekday(text: str) -> str | None:
 
 
 TIME = re.compile(r"\b(?:um|at|ab|gegen)?\s*([01]?\d|2[0-3])(?:[:.]([0-5]\d))?\s*(uhr|h\b|am\b|pm\b|o'?clock)")
+BARE_TIME = re.compile(  # "montags um 9", "um 9.30" — not "um 11.1." (a date)
+    r"\b(?:um|at|gegen)\s+([01]?\d|2[0-3])(?:[.:]([0-5]\d))?\b(?![.:,]?\d)(?!\.)"
+)
 CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 
 
@@ -166,6 +169,8 @@ def clock_time(text: str) -> str | None:
     if m:
         hour = int(m[1]) + (12 if m[3] == "pm" and int(m[1]) < 12 else 0)
         return f"{hour:02d}:{m[2] or '00'}"
+    if m := BARE_TIME.search(low):
+        return f"{int(m[1]):02d}:{m[2] or '00'}"
     return None
 
 
@@ -237,22 +242,71 @@ def export_format(text: str) -> str | None:
 
 
 QUOTED = re.compile(r"[\"„“”'‚‘’«»]([^\"„“”'‚‘’«»]{2,80})[\"„“”'‚‘’«»]")
-NAMED = re.compile(r"\b(?:namens|names|called|named|heisst|heißt|mit dem namen|with the name)\s+(.{2,80}?)\s*[.!?]?$",
-                   re.IGNORECASE)  # fmt: skip
+_NAME = r"([^\s,;:!?][^,;!?]{1,79}?)"  # a name: up to 80 characters, to a comma, the end or what follows it
+NAME_PATTERNS = (
+    re.compile(
+        r"(?:\b(?:name|titel|title)\s*[:=]|[,–-]\s*(?:name|titel|title)\b)\s*" + _NAME + r"\s*[.!?]?$", re.IGNORECASE
+    ),  # "Name: Vertriebs-Copilot"
+    re.compile(
+        r"\b(?:namens|names|called|named|heisst|heißt|mit dem namen|with the name|name ist|name is)\s+"
+        + _NAME
+        + r"\s*[.!?]?$",
+        re.IGNORECASE,
+    ),  # "… namens Ticket-Bot"
+    re.compile(
+        r"\b(?:pilot|piloten|pilotprojekt|eintrag|entry|anwendung|application|tool|app)\s*[:–-]\s+"
+        + _NAME
+        + r"\s*[.!?]?$",
+        re.IGNORECASE,
+    ),  # "Neuer Pilot: Rechnungseingang-KI"
+    re.compile(
+        r"\b(?:anlegen|erfassen|eintragen|aufnehmen|create|add|register)\s*:\s*" + _NAME + r"\s*[.!?]?$", re.IGNORECASE
+    ),  # "Eintrag im KI-Register anlegen: Personio KI-Assistent"
+    re.compile(
+        r"\badd\s+(?!it\b|this\b|that\b|them\b|a\b|an\b|new\b)"
+        + _NAME
+        + r"\s+to\s+(?:the|our)\s+(?:ai\s+)?(?:register|inventory|list|registry)",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\btrag(?:e|t)?\s+(?:bitte\s+|mal\s+|doch\s+)*(?!das\b|es\b|ihn\b|sie\b|den\b|die\b)"
+        + _NAME
+        + r"\s+(?:ins|in das|in unser|im)\s+",
+        re.IGNORECASE,
+    ),  # "trag bitte ChatGPT ins KI-Register ein"
+    re.compile(
+        r"\b(?:ergaenz|ergänz)\w*\s+(?:bitte\s+)?(?:das|unser)\s+(?:ki-)?\w*\s+um\s+" + _NAME + r"\s*[.!?]?$",
+        re.IGNORECASE,
+    ),  # "Ergänze das Register um Midjourney"
+    re.compile(r"[,;:–-]\s*" + _NAME + r"\s+(?:heisst|heißt)\s+(?:der|die|das|er|sie|es)\b", re.IGNORECASE),
+    re.compile(
+        r"\b(?:nutzen|verwenden|testen|einsetzen|using|use|testing|started using)\s+"
+        r"(?:jetzt\s+|now\s+|seit\s+\w+\s+)?([A-Z0-9][\w.+-]*(?:\s+[A-Z0-9][\w.+-]*){0,3})"
+    ),  # "Wir nutzen jetzt Perplexity im Marketing"
+)
+
+
+PARTICLE = re.compile(r"\s+(?:an|ein|auf|hinzu|bitte)$", re.IGNORECASE)  # "namens Ticket-Bot an[legen]"
 
 
 def name(text: str) -> str | None:
-    """A new pilot's or register entry's name when the request gives one ("… namens Ticket-Bot")."""
+    """A new pilot's or register entry's name when the request gives one ("… namens Ticket-Bot", "Neuer
+    Pilot: Rechnungseingang-KI", "add GitHub Copilot to the register", "trag Fireflies ins Register ein")."""
     if m := QUOTED.search(text):
         return m[1].strip()
-    if m := NAMED.search(text):
-        return m[1].strip().strip("\"'„“”")
+    for pattern in NAME_PATTERNS:
+        if m := pattern.search(text.strip()):
+            found = PARTICLE.sub("", m[1].strip()).strip("\"'„“”").strip()
+            if found and found.lower() not in {"der", "die", "das", "it", "this", "that", "einen", "ein"}:
+                return found
     return None
 
 
-def pick(text: str, names: Sequence[str]) -> str | None:
+def pick(text: str, names: Sequence[str], parts: bool = True) -> str | None:
     """Which of `names` (live: pilots, register entries) a message means: by its number ("Pilot 2"), its
-    full name, a word of it, or a close spelling ("dokumentsuche"); None if none or several fit."""
+    full name, a word of it, or a close spelling ("dokumentsuche"); None if none or several fit.
+    `parts=False`: only the number, the whole name, its beginning ("Ticket-Assi") or a close spelling of
+    the whole — "Copilot" alone then names no "Protokoll-Copilot"."""
     low = fold(text)
     folded = [fold(n) for n in names]
     if m := re.search(r"\b(?:pilot|nr\.?|nummer|number|no\.?|#)\s*(\d{1,2})\b", low):
@@ -266,12 +320,15 @@ def pick(text: str, names: Sequence[str]) -> str | None:
         return max(exact, key=len)
     words = re.findall(r"[\w-]{4,}", low)
     scored = []
+    split = parts
     for original, f in zip(names, folded, strict=True):
         parts = [p for p in re.split(r"[\s-]+", f) if len(p) >= 4]
         best = 0.0
         for word in words:
             best = max(best, difflib.SequenceMatcher(None, word, f).ratio())
-            for part in parts:
+            if len(word) >= 6 and f.startswith(word):
+                best = max(best, 0.9)
+            for part in parts if split else ():
                 if word == part or (len(word) >= 5 and part.startswith(word)):
                     best = max(best, 0.9)
                 else:

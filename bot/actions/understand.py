@@ -37,23 +37,41 @@ REQUEST = re.compile(
     r"\b(bitte|pls|plz|please|bitteschoen|mal eben|jetzt direkt|right now|for me|fuer mich)\b|"
     r"\b(anzeigen|zeigen|anlegen|einrichten|aktivieren|exportieren|loeschen|eintragen|starten|bewerten|"
     r"abgeben|loswerden|geben|fortsetzen|pausieren|abhaken|erstellen|auflisten|durchgehen|ausgeben|schicken|"
-    r"holen|einschalten|ausschalten|aufsetzen|machen|durchfuehren|ergaenzen|hinzufuegen|wiederaufnehmen)[.!]?$|"
+    r"holen|einschalten|ausschalten|aufsetzen|machen|durchfuehren|ergaenzen|hinzufuegen|wiederaufnehmen|erfassen|"
+    r"anwerfen|ausfuellen|aufmachen|melden|vorschlagen)[.!]?$|"
     r"^(neue[rs]?|new|add|my|meine|unser|unsere|our)\b[^?]*:\s|"
+    r"^[^?]{0,30}\b(feedback|rueckmeldung|vorschlag|verbesserungsvorschlag|idee|wunsch|kritik|lob|suggestion|idea)\b"
+    r"[^?]*:\s|"
     r"\b(ich hab|ich habe|i have|i've got|we have|wir haben) (feedback|rueckmeldung|eine rueckmeldung|"
     r"eine einschaetzung|input)\b|"
     r"\b(kannst du|koenntest du|koennen sie|koenntest|kannst|mach mal|lass uns|lasst uns|ich moechte|ich moecht|"
     r"ich will|ich wuerde gern|ich wuerd gern|ich haette gern|wir moechten|wir wollen|wir wuerden gern|moechte ich|"
     r"will ich|wuerde gerne|wuerde gern|moechte gern|moechte gerne|"
     r"can you|could you|would you|can u|could u|will you|i want|i'd like|i would like|i wanna|we want|we'd like|"
-    r"we would like|let's|lets|let me|i need|we need|brauche|brauchen|koennen wir mal|koennen wir jetzt|"
+    r"we would like|let's|lets|let me|i need|we need|ich brauche|wir brauchen|"
+    r"brauche (?:bitte|mal|jetzt|noch)|koennen wir mal|koennen wir jetzt|"
     r"can we (?:do|start|run|go|now)|shall we|sollen wir (?:jetzt|mal)|lasst uns|gib mir|give me)\b"
 )
+FILLER = (  # words before a clause's verb that change nothing: "ok cool. now export …", "dann bitte zeig …"
+    r"^(?:(?:ok|okay|gut|super|prima|danke|thanks|thx|cool|perfekt|alles klar|verstehe|verstanden|got it|i see|"
+    r"dann|then|now|jetzt|und|and|also|so|bitte|please|pls|hey|hi|hallo|lotse|noch|still|next|als naechstes)[\s,.!:]+)*"
+)
 IMPERATIVE = re.compile(  # a verb first; nouns such as "feedback", "status" or "weiter so" are no request
-    r"^(zeig|zeige|zeigt|starte|beginne|oeffne|open|exportier|exportiere|loesch|loesche|delete|erase|remove|"
+    FILLER + r"(zeig|zeige|zeigt|starte|beginne|oeffne|open|exportier|exportiere|loesch|loesche|delete|erase|remove|"
     r"entfern|trag|trage|leg|lege|erstell|erstelle|create|add|richte|richt|setz|setze|schick|schicke|send|gib|"
     r"give|hak|hake|markier|markiere|mark|tick|pausier|pausiere|stopp|halt|fortsetz|resume|continue|mach|mache|"
     r"make|run|show|display|pruef|pruefe|bewerte|rate|melde|fortfahren|aktivier|aktiviere|ergaenz|ergaenze|"
-    r"start|begin|list|pause|set up|setup|kick off|do)\b"
+    r"start|begin|list|pause|set up|setup|kick off|do|erfass|erfasse|trag|notier|notiere|plane|schedule|export|"
+    r"tell|report|lass|lasst)\b"
+)
+CLAUSES = re.compile(r"(?<=[^\d\s][.!?;:])\s+|\s+[–-]\s+")  # "Danke! Jetzt bitte den Datencheck starten"
+MODAL = re.compile(  # a modal question that asks for something to be done: "Könnten wir jetzt die Analyse machen?"
+    r"^(?:kannst du|koenntest du|kann ich|koennte ich|darf ich|koennen wir|koennten wir|koennen sie|koennten sie)\b"
+    r".*\b(anzeigen|zeigen|anlegen|einrichten|aktivieren|exportieren|eintragen|starten|bewerten|abgeben|geben|"
+    r"fortsetzen|pausieren|abhaken|erstellen|auflisten|durchgehen|schicken|machen|durchfuehren|sehen|haben|"
+    r"bekommen|erfassen|aufsetzen|ausfuellen|beginnen|loslegen|anwerfen)\s*\??$|"
+    r"^(?:can|could|may) (?:i|we) (?:please )?(?:see|get|have|start|do|submit|give|add|export|run|take|begin|"
+    r"set up|pause|resume|create|register|leave|rate|review|kick off|fill in|record|log)\b"
 )
 QUESTION = re.compile(
     r"^(wie|was|warum|wieso|weshalb|wann|welche|welcher|welches|wer|wo|woran|worauf|wozu|wofuer|wieviel|"
@@ -62,7 +80,8 @@ QUESTION = re.compile(
 )
 OWN = re.compile(  # our own state: a possessive, or "haben wir", "are we" — not any "wir" of a general question
     r"\b(unser|unsere|unserem|unseren|unserer|unseres|mein|meine|meinen|meinem|meiner|our|ours|my|mine|"
-    r"bei uns|haben wir|hat unser|sind wir|stehen wir|have we|do we have|are we|did we|we've)\b"
+    r"bei uns|haben wir|hat unser|sind wir|stehen wir|have we|do we have|are we|did we|we've|stecken wir|"
+    r"liegen wir|so far|bis jetzt|bisher|already|yet|currently|derzeit|gerade|right now)\b"
 )
 HOWTO = re.compile(  # how to do it: the guide answers, the action is offered — never run
     r"^(wie kann ich|wie kann man|wie koennen wir|wie gebe ich|wie sehe ich|wie lege ich|wie starte ich|wie mache ich|"
@@ -94,15 +113,21 @@ class Thresholds:
     offer: float = 0.30  # a question about an action: the guide answers, the action is offered
     keyword: float = 1.5  # added to an action's logit when the message holds one of its keywords
     named: float = 0.5  # … and to the actions about a pilot when the message names one
+    # a request whose best action is less likely than `clarify`, and whose second best is at least `close`
+    # of it, asks which one is meant (on dev: 0.5 / 0.7 asked once, rightly; looser settings delayed more
+    # right actions than they avoided wrong ones — bench/README.md)
+    clarify: float = 0.5
+    close: float = 0.7
 
 
 @dataclass(frozen=True)
 class Understanding:
-    kind: str  # "act": run it; "offer": answer from the guide and offer it; "none"
+    kind: str  # "act": run it; "offer": answer from the guide and offer it; "clarify": ask which; "none"
     action: Action | None = None
     score: float = 0.0  # the action's probability
     contrast: float = 0.0  # the probability that the message is a question for the guide
     cues: tuple[str, ...] = ()
+    candidates: tuple[Action, ...] = ()  # for "clarify": the actions it may mean, the likeliest first
 
 
 @dataclass(frozen=True)
@@ -117,6 +142,25 @@ class Features:
     named: frozenset[str] = frozenset()  # the actions whose keywords the message holds
     words: int = 2
     social: bool = False  # thanks, a greeting, praise
+    live: frozenset[str] = frozenset()  # the kinds of live names it names: "pilot", "register"
+    howto: bool = False  # "Wie gebe ich …", "how do I …"
+    addressed: bool = False  # about Lotse itself: "du", "you", "Lotse"
+    telegraphic: bool = False  # a few words and a question mark, no question word: "Plan-Status?"
+
+
+def _keywords(words: Sequence[str]) -> re.Pattern | None:
+    """An action's keywords as one pattern: at a word's start, or (six letters or more) as the last part of
+    a German compound ("bericht" in "Pilotbericht", "register" in "KI-Register")."""
+    if not words:
+        return None
+    short = [re.escape(k) for k in words if len(k) < 6 or " " in k]
+    long = [re.escape(k) for k in words if len(k) >= 6 and " " not in k]
+    parts = []
+    if short:
+        parts.append(r"(?<![\w-])(?:" + "|".join(short) + ")")
+    if long:
+        parts.append(r"(?:" + "|".join(long) + ")")
+    return re.compile("|".join(parts))
 
 
 _TRAINED: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # by the key of what they were trained on: per process
@@ -162,10 +206,7 @@ class Understander:
         self._lock = threading.Lock()
         self._model: tuple[np.ndarray, np.ndarray] | None = None
         self._ids = list(self.actions)
-        self._keywords = [
-            re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in a.keywords) + ")") if a.keywords else None
-            for a in self.actions.values()
-        ]
+        self._keywords = [_keywords(a.keywords) for a in self.actions.values()]
 
     def model(self) -> tuple[np.ndarray, np.ndarray]:
         """The classifier's (weights, bias): trained once, from the catalog and the guide's questions."""
@@ -203,8 +244,9 @@ class Understander:
                         np.savez(self.cache, key=key, weights=self._model[0], bias=self._model[1])
             return self._model
 
-    def features(self, text: str, named: bool = False) -> Features:
-        """`named`: the message names a live pilot (the caller matched it)."""
+    def features(self, text: str, live: frozenset[str] = frozenset()) -> Features:
+        """`live`: the kinds of live names the message names ("pilot": one of the team's pilots, "register":
+        an entry of the register), matched by the caller."""
         weights, bias = self.model()
         vector = np.asarray(self.embed_one(text), np.float32) * SCALE
         logits = vector @ weights + bias
@@ -214,7 +256,7 @@ class Understander:
             if pattern is not None and pattern.search(low):
                 logits[number] += self.thresholds.keyword
                 keyworded.add(self._ids[number])
-        if named:
+        if "pilot" in live:
             for number, ident in enumerate(self._ids):
                 if any(s.type == "pilot" for s in self.actions[ident].slots):
                     logits[number] += self.thresholds.named
@@ -223,10 +265,12 @@ class Understander:
         probabilities /= probabilities.sum()
         scores = {ident: float(probabilities[n]) for n, ident in enumerate(self._ids)}
         howto = bool(HOWTO.match(low))
-        social = bool(SOCIAL.match(low)) and not REQUEST.search(low)
-        request = bool(REQUEST.search(low) or IMPERATIVE.match(low)) and not howto
+        clauses = [c for c in CLAUSES.split(low) if c]
+        imperative = any(IMPERATIVE.match(c) for c in clauses) or any(MODAL.match(c) for c in clauses)
+        social = bool(SOCIAL.match(low)) and not REQUEST.search(low) and not imperative
+        request = bool(REQUEST.search(low) or imperative) and not howto
         question = howto or (bool(QUESTION.match(low) or low.endswith("?")) and not REQUEST.search(low))
-        own = bool(OWN.search(low) or ADDRESSED.search(low)) and not howto
+        own = bool(OWN.search(low) or ADDRESSED.search(low) or live) and not howto  # "… bei Pilot 1?": ours
         general = bool(GENERAL.search(low))
         words = len(low.split())
         short = words <= 16
@@ -241,23 +285,37 @@ class Understander:
             frozenset(keyworded),
             words,
             social,
+            frozenset(live),
+            howto,
+            bool(ADDRESSED.search(low)),
+            words <= 4 and low.endswith("?") and not QUESTION.match(low) and not howto,
         )
 
-    def understand(self, text: str, named: bool = False) -> Understanding:
-        return self.decide(self.features(text, named))
+    def understand(self, text: str, live: frozenset[str] = frozenset()) -> Understanding:
+        return self.decide(self.features(text, live))
 
     def decide(self, f: Features) -> Understanding:
         t = self.thresholds
-        ident, score = max(f.scores.items(), key=lambda item: item[1])
+        ranked = sorted(f.scores.items(), key=lambda item: item[1], reverse=True)
+        ident, score = ranked[0]
         action = self.actions[ident]
         cues = tuple(c for c, on in (("request", f.request), ("question", f.question), ("own", f.own)) if on)
         if f.request and not f.general and score >= t.request:
+            second, second_score = ranked[1]
+            if score < t.clarify and second_score >= t.close * score and ident not in f.named:
+                candidates = (action, self.actions[second])
+                return Understanding("clarify", action, score, f.contrast, cues, candidates)
             return Understanding("act", action, score, f.contrast, cues)
         # a question about our state: only with a word that names the action ("Plan", "Register", …)
-        named = ident in f.named
+        named = ident in f.named or any(s.type in f.live for s in action.slots) or ident.split(".")[0] in f.live
         sure = named or score >= t.own_sure
         if f.question and f.own and not f.general and action.effect == "read" and score >= t.own and f.short and sure:
             return Understanding("act", action, score, f.contrast, cues)
+        if (f.question and action.answers_questions and not f.general and score >= t.own and ident in f.named
+                and (not f.howto or f.addressed)):  # fmt: skip
+            return Understanding("act", action, score, f.contrast, cues)  # "Welche Befehle gibt es?": /help
+        if f.telegraphic and action.effect == "read" and ident in f.named and score >= t.plain:
+            return Understanding("act", action, score, f.contrast, cues)  # "Plan-Status?"
         if f.social:
             return Understanding("none", action, score, f.contrast, cues)
         lone = f.words < 2  # one word ("Systemausfall", "4") acts only when it names the action ("hilfe", "status")
