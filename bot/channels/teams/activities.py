@@ -12,6 +12,7 @@ from typing import Any
 from botbuilder.schema import Activity, Entity
 
 from bot.core.messages import Incoming
+from bot.storage.answer_feedback import REASONS
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,11 @@ def comment(value: Any) -> str | None:
     return value.strip()[:COMMENT_LIMIT] or None if isinstance(value, str) else None
 
 
-def native_feedback(value: Any) -> tuple[int, str | None] | None:
-    """(rating, comment) of Teams' 👍/👎 invoke, or None if it is not one. Teams sends the typed reason
-    as a JSON string: {"actionName": "feedback", "actionValue": {"reaction": "like"|"dislike",
-    "feedback": "{\"feedbackText\": \"…\"}"}}."""
+def native_feedback(value: Any) -> tuple[int, str | None, str | None] | None:
+    """(rating, reason, comment) of Teams' 👍/👎 invoke, or None if it is not one. Teams sends the form's
+    fields as a JSON string: {"actionName": "feedback", "actionValue": {"reaction": "like"|"dislike",
+    "feedback": "{\\"reason\\": \\"unclear\\", \\"feedbackText\\": \\"…\\"}"}} — Lotse's own form
+    (`cards.feedback_task`) or Teams' default one (only feedbackText)."""
     action = value.get("actionValue") if isinstance(value, dict) and value.get("actionName") == "feedback" else None
     if not isinstance(action, dict) or action.get("reaction") not in ("like", "dislike"):
         return None
@@ -125,6 +127,16 @@ def native_feedback(value: Any) -> tuple[int, str | None] | None:
         with contextlib.suppress(json.JSONDecodeError, RecursionError):
             loaded = json.loads(feedback)
             feedback = loaded if isinstance(loaded, dict) else feedback
+    reason = None
     if isinstance(feedback, dict):
+        given = feedback.get("reason")
+        reason = given if isinstance(given, str) and given in REASONS else None
         feedback = feedback.get("feedbackText")
-    return (1 if action["reaction"] == "like" else -1), comment(feedback)
+    return (1 if action["reaction"] == "like" else -1), reason, comment(feedback)
+
+
+def feedback_reaction(value: Any) -> str | None:
+    """The 👍/👎 of Teams' `message/fetchTask` (asking for the form): "like", "dislike" or None."""
+    action = value.get("actionValue") if isinstance(value, dict) and value.get("actionName") == "feedback" else None
+    reaction = action.get("reaction") if isinstance(action, dict) else None
+    return reaction if reaction in ("like", "dislike") else None

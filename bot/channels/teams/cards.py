@@ -11,11 +11,17 @@ from pathlib import Path
 
 from bot.core import i18n
 from bot.core.messages import BOLD, Question, Reply
+from bot.storage.answer_feedback import REASONS
 
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 BUTTONS_PER_SET = 5  # Teams shows at most 6 actions in a row before it folds them away
 ABSTRACT_LIMIT = 160  # Teams shows at most this much of a citation's text
+NAME_LIMIT = 80  # a citation's title
+KEYWORD_LIMIT, KEYWORDS = 28, 3  # Microsoft's limits per citation: longer ones are refused with HTTP 400
+# 👍/👎 under AI answers, with Lotse's own form (the same 👎 reasons as in Slack): Teams asks for it with a
+# `message/fetchTask` invoke and sends it back as `message/submitAction` (Learn: user feedback controls)
+FEEDBACK_LOOP = {"feedbackLoop": {"type": "custom"}}
 
 
 def render(reply: Reply, public_url: str | None = None) -> dict:
@@ -32,7 +38,7 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
     activity: dict = {"type": "message", "text": text, "textFormat": "markdown"}
     if reply.mode == "llm" or (reply.mode == "extractive" and reply.answered):  # an LLM refusal is AI text too
         activity["entities"] = [ai_entity(reply)]
-        activity["channelData"] = {"feedbackLoopEnabled": True}
+        activity["channelData"] = dict(FEEDBACK_LOOP)
     return activity
 
 
@@ -50,16 +56,56 @@ def ai_entity(reply: Reply) -> dict:
                 "position": c.number,
                 "appearance": {
                     "@type": "DigitalDocument",
-                    "name": c.label[:80],
+                    "name": _shorten(c.label, NAME_LIMIT),
                     "abstract": _shorten(
                         f"{c.reference(reply.language)}: {c.text}" if c.guide else c.text, ABSTRACT_LIMIT
                     ),
-                    "keywords": [k for k in (c.title, c.section) if k][:3],
+                    "keywords": keywords(c.title, c.section),
                 },
             }
             for c in reply.citations
         ],
     }
+
+
+def keywords(*texts: str | None) -> list[str]:
+    """A citation's keywords: each at most 28 characters (cut at a word, never mid-word), at most 3, no
+    empty or repeated ones."""
+    out: list[str] = []
+    for text in texts:
+        word = _shorten(text or "", KEYWORD_LIMIT)
+        if word and word not in out:
+            out.append(word)
+    return out[:KEYWORDS]
+
+
+def feedback_task(reaction: str, language: str) -> dict:
+    """The answer to Teams' `message/fetchTask` after 👍/👎: a dialog with Lotse's form — for 👎 the same
+    reasons as Slack's, and a comment either way."""
+    body: list[dict] = []
+    if reaction == "dislike":
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": "reason",
+                "label": i18n.text("feedback_reason_label", language),
+                "style": "expanded",
+                "choices": [{"title": i18n.text(f"feedback_reason_{r}", language), "value": r} for r in REASONS],
+            }
+        )
+    body.append(
+        {
+            "type": "Input.Text",
+            "id": "feedbackText",
+            "label": i18n.text("feedback_comment_label", language),
+            "isMultiline": True,
+            "maxLength": 1000,
+        }
+    )
+    submit = {"type": "Action.Submit", "title": i18n.text("feedback_modal_submit", language)}
+    content = {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body, "actions": [submit]}
+    title = i18n.text("feedback_modal_title" if reaction == "dislike" else "feedback_thanks", language)
+    return {"task": {"type": "continue", "value": {"title": title, "card": {"contentType": CARD, "content": content}}}}
 
 
 def card(reply: Reply, public_url: str | None = None) -> dict:
@@ -219,5 +265,11 @@ def answered_card(label: str) -> dict:
 
 
 def _shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut after a whole word (with "…"); one over-long word is cut hard."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if text[limit - 1] != " " and " " in head:  # the last word is cut: leave it out
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:–-") + "…"

@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema.teams import TaskModuleContinueResponse, TaskModuleResponse, TaskModuleTaskInfo
+from msrest.serialization import Model
 
 from bot.channels.teams import cards
 from bot.channels.teams.activities import (
     StreamInfo,
     comment,
+    feedback_reaction,
     incoming_of,
     native_feedback,
     scalar,
@@ -34,6 +37,14 @@ if TYPE_CHECKING:
     from bot.channels.teams.channel import TeamsChannel
 
 log = logging.getLogger(__name__)
+EMPTY = Model()  # an invoke's body `{}` (botbuilder writes only msrest models; Microsoft's clients need a body)
+
+
+def task_response(task: dict) -> TaskModuleResponse:
+    """`cards.feedback_task`'s dialog as the model botbuilder serialises (the same JSON)."""
+    value = task["task"]["value"]
+    card = Attachment(content_type=value["card"]["contentType"], content=value["card"]["content"])
+    return TaskModuleResponse(task=TaskModuleContinueResponse(value=TaskModuleTaskInfo(title=value["title"], card=card)))
 STREAM_INTERVAL = 0.5  # seconds between streamed updates
 
 
@@ -210,24 +221,37 @@ class LotseTeamsBot(TeamsActivityHandler):
         await self._remember(turn_context)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        """Teams' native 👍/👎 (`message/submitAction`, which botbuilder 4.17.1 does not dispatch). Lotse's
-        cards submit as messages (Action.Submit), so no other invoke is for it: 400, where botbuilder's
-        handler would answer 501."""
+        """Teams' native 👍/👎, which botbuilder 4.17.1 does not dispatch: `message/fetchTask` asks for
+        Lotse's form (a dialog), `message/submitAction` brings it back. Both are answered with a body
+        (`{}` after a submission: Microsoft's clients fail on an empty one). Lotse's cards submit as
+        messages (Action.Submit), so no other invoke is for it: 400, where botbuilder would answer 501."""
         activity = turn_context.activity
+        if activity.name == "message/fetchTask":
+            reaction = feedback_reaction(activity.value)
+            if reaction is None:
+                log.warning("refused a malformed message/fetchTask")
+                return InvokeResponse(status=400, body=EMPTY)
+            language = "en" if (activity.locale or "").lower().startswith("en") else "de"
+            return InvokeResponse(status=200, body=task_response(cards.feedback_task(reaction, language)))
         if activity.name != "message/submitAction":
             log.info("refused an invoke activity Lotse does not handle: %.80r", activity.name)
-            return InvokeResponse(status=400)
+            return InvokeResponse(status=400, body=EMPTY)
         feedback = native_feedback(activity.value)
         if feedback is None:
             log.warning("refused a malformed message/submitAction")
-            return InvokeResponse(status=400)
-        rating, comment = feedback
+            return InvokeResponse(status=400, body=EMPTY)
+        rating, reason, comment = feedback
+        if not activity.reply_to_id:  # Teams names the rated message; without it there is nothing to rate
+            log.warning("a 👍/👎 without replyToId in conversation %.60s: not stored", activity.conversation.id)
+            return InvokeResponse(status=200, body=EMPTY)
         link = f"teams:{activity.conversation.id}:{activity.reply_to_id}"
         answer_id = await self.channel.core_call(self.core.answer_for, link)
-        if answer_id is not None:
+        if answer_id is None:
+            log.warning("a 👍/👎 for a message Lotse does not know (%.80s): not stored", activity.reply_to_id)
+        else:
             incoming = incoming_of(activity)
-            await self.channel.core_call(self.core.rate_answer, answer_id, incoming, rating, None, comment)
-        return InvokeResponse(status=200)
+            await self.channel.core_call(self.core.rate_answer, answer_id, incoming, rating, reason, comment)
+        return InvokeResponse(status=200, body=EMPTY)
 
     async def _remember(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

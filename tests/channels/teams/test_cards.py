@@ -63,10 +63,35 @@ def test_an_answer_carries_citations_the_ai_label_and_the_feedback_loop():
     activity = cards.render(Reply("Antwort [2]", "de", [citation], mode="extractive", answer_id=5))
     [entity] = activity["entities"]
     assert entity["citation"][0]["position"] == 2 and len(entity["citation"][0]["appearance"]["abstract"]) <= 160
-    assert activity["channelData"] == {"feedbackLoopEnabled": True}
+    assert activity["channelData"] == {"feedbackLoop": {"type": "custom"}}
     refusal = cards.render(Reply("Dazu steht nichts in meiner Wissensbasis.", "de", answered=False, mode="extractive"))
     assert "entities" not in refusal and "channelData" not in refusal
 
 
 def test_the_feedback_form_is_a_valid_card():
     valid(cards.feedback_form("de"))
+
+
+def test_citation_keywords_and_names_keep_microsofts_limits_and_whole_words():
+    heading = "Phase 2: Pilotprojekte auswählen, durchführen und mit KPIs gegen die Baseline messen"
+    citation = Citation(1, "KI-Einführungsleitfaden für mittelständische IT-Abteilungen", "de/x.md", heading, "T", 0.9)
+    [claim] = cards.render(Reply("Antwort [1]", "de", [citation], mode="extractive"))["entities"][0]["citation"]
+    words = claim["appearance"]["keywords"]
+    assert 1 <= len(words) <= 3 and all(len(k) <= 28 for k in words), words
+    assert words[0] == "KI-Einführungsleitfaden für…" and words[1] == "Phase 2: Pilotprojekte…"
+    name = claim["appearance"]["name"]
+    assert len(name) <= 80 and name.endswith("…") and name[:-1] in citation.label
+    assert citation.label[len(name) - 1] in " ,;:–-"  # cut between words, not inside one
+    assert cards.keywords("Ein Wort", "Ein Wort", "", None) == ["Ein Wort"]
+
+
+def test_the_feedback_dialog_asks_slacks_reasons_after_a_thumbs_down():
+    disliked = cards.feedback_task("dislike", "de")["task"]
+    assert disliked["type"] == "continue" and disliked["value"]["title"] == "Was passte nicht?"
+    content = disliked["value"]["card"]["content"]
+    valid(content)
+    [reasons] = [e for e in content["body"] if e["id"] == "reason"]
+    assert [c["value"] for c in reasons["choices"]] == ["outdated", "wrong_section", "unclear", "missing", "other"]
+    assert all(e.get("label") for e in content["body"])
+    liked = cards.feedback_task("like", "en")["task"]["value"]["card"]["content"]
+    assert [e["id"] for e in liked["body"]] == ["feedbackText"]

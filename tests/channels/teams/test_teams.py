@@ -30,7 +30,7 @@ async def test_a_question_gets_an_ai_labelled_answer_with_citations_and_feedback
     assert entity["type"] == "https://schema.org/Message" and entity["additionalType"] == ["AIGeneratedContent"]
     assert entity["citation"][0]["position"] == 1 and entity["citation"][0]["appearance"]["name"]
     assert len(entity["citation"][0]["appearance"]["abstract"]) <= 160
-    assert answer["channelData"]["feedbackLoopEnabled"] is True
+    assert answer["channelData"] == {"feedbackLoop": {"type": "custom"}}  # Lotse's own form, Slack's reasons
     assert answer["replyToId"].startswith("msg-")
 
 
@@ -43,10 +43,35 @@ async def test_native_feedback_is_stored_with_question_answer_and_reason(teams):
     value = {"actionName": "feedback", "actionValue": {"reaction": "dislike", "feedback": feedback}}
     invoke = teams.activity(None, type="invoke", name="message/submitAction", replyToId=sent_id, value=value)
     response = await teams.post(invoke)
-    assert response.status == 200
+    assert response.status == 200 and json.loads(response.body_text) == {}  # a body: Microsoft's clients need one
     [row] = [r for r in teams.core.services.answer_feedback.all() if r.comment == "Woche 4 war gemeint"]
     assert row.rating == -1 and row.question == "Was passiert in Woche 3 des 90-Tage-Plans?" and row.sources
     assert row.user == f"teams:{TENANT}:aad-anna"
+
+
+@both_databases
+async def test_thumbs_down_opens_lotses_form_and_its_reason_is_stored(teams, caplog):
+    await teams.say("Was passiert in Woche 3 des 90-Tage-Plans?")
+    await teams.connector.wait_for()
+    asked = {"actionName": "feedback", "actionValue": {"reaction": "dislike"}}
+    fetch = await teams.post(teams.activity(None, type="invoke", name="message/fetchTask", replyToId="activity-2",
+                                            value=asked))  # fmt: skip
+    assert fetch.status == 200
+    task = json.loads(fetch.body_text)["task"]
+    form = task["value"]["card"]["content"]
+    assert task["type"] == "continue" and {e["id"] for e in form["body"]} == {"reason", "feedbackText"}
+    filled = json.dumps({"reason": "unclear", "feedbackText": "Zu lang"})
+    value = {"actionName": "feedback", "actionValue": {"reaction": "dislike", "feedback": filled}}
+    sent = await teams.post(teams.activity(None, type="invoke", name="message/submitAction", replyToId="activity-2",
+                                           value=value))  # fmt: skip
+    assert sent.status == 200 and json.loads(sent.body_text) == {}
+    [row] = [r for r in teams.core.services.answer_feedback.all() if r.comment == "Zu lang"]
+    assert (row.rating, row.reason) == (-1, "unclear")
+    before = len(teams.core.services.answer_feedback.all())
+    value = {"actionName": "feedback", "actionValue": {"reaction": "like"}}
+    orphan = await teams.post(teams.activity(None, type="invoke", name="message/submitAction", value=value))
+    assert orphan.status == 200 and len(teams.core.services.answer_feedback.all()) == before
+    assert "without replyToId" in caplog.text  # reported, not dropped silently
 
 
 async def test_a_whole_assessment_through_action_submit_values(teams):
@@ -188,7 +213,7 @@ async def test_with_an_llm_a_personal_chat_answer_is_streamed_then_finalised(tea
     assert typing[0]["entities"][0]["type"] == "streaminfo"
     stream_id = "activity-1"
     assert final["channelData"]["streamType"] == "final" and final["channelData"]["streamId"] == stream_id
-    assert final["channelData"]["feedbackLoopEnabled"] is True
+    assert final["channelData"]["feedbackLoop"] == {"type": "custom"}
     assert {e["type"] for e in final["entities"]} == {"https://schema.org/Message", "streaminfo"}
     assert final["text"].strip() == teams.openai.reply.strip()
     assert len(typing) >= 3
