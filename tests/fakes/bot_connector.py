@@ -24,7 +24,7 @@ ISSUER = "https://api.botframework.com"
 
 @dataclass
 class Sent:
-    method: str  # POST (send / reply) or PUT (update)
+    method: str  # POST (send / reply), PUT (update) or REFUSED (answered with an error status)
     conversation: str
     activity: dict
     reply_to: str | None = None
@@ -35,6 +35,7 @@ class FakeConnector:
     def __init__(self, kid: str = "test-key") -> None:
         self.sent: list[Sent] = []
         self.refuse: list[tuple[int, dict]] = []  # queued error answers: (status, headers)
+        self.refuse_streaming: list[int] = []  # queued error statuses for streamed updates (403 ends, 429 slows)
         self.kid = kid
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._ids = itertools.count(1)
@@ -102,6 +103,10 @@ class FakeConnector:
                 {"error": {"code": "Refused", "message": "refused"}}, status=status, headers=headers
             )
         activity = await request.json()
+        if self.refuse_streaming and (activity.get("channelData") or {}).get("streamType") == "streaming":
+            status = self.refuse_streaming.pop(0)
+            self.sent.append(Sent("REFUSED", request.match_info["conversation"], activity))
+            return web.json_response({"error": {"code": "Refused", "message": "refused"}}, status=status)
         self.sent.append(Sent("POST", request.match_info["conversation"], activity, request.match_info.get("activity")))
         return web.json_response({"id": f"activity-{next(self._ids)}"})
 

@@ -44,8 +44,22 @@ def task_response(task: dict) -> TaskModuleResponse:
     """`cards.feedback_task`'s dialog as the model botbuilder serialises (the same JSON)."""
     value = task["task"]["value"]
     card = Attachment(content_type=value["card"]["contentType"], content=value["card"]["content"])
-    return TaskModuleResponse(task=TaskModuleContinueResponse(value=TaskModuleTaskInfo(title=value["title"], card=card)))
-STREAM_INTERVAL = 0.5  # seconds between streamed updates
+    info = TaskModuleTaskInfo(title=value["title"], card=card)
+    return TaskModuleResponse(task=TaskModuleContinueResponse(value=info))
+
+
+# Teams streaming (Learn: bots/streaming-ux): Microsoft asks for 1.5–2 s of buffering between updates; a
+# stream must end within two minutes; 403 means the stream is over (stopped by the user or not allowed),
+# 429 means slow down
+STREAM_INTERVAL = 1.5
+STREAM_LIMIT = 110.0  # seconds after which no more updates are sent: the final message closes the stream
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status of a failed Bot Connector call (botbuilder raises msrest's errors with a response)."""
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    return status if isinstance(status, int) else None
 
 
 class NotRecorded(Exception):
@@ -161,14 +175,19 @@ class LotseTeamsBot(TeamsActivityHandler):
         )
         stream_id = (await turn_context.send_activity(first)).id
         loop = asyncio.get_running_loop()
-        state = {"text": "", "sequence": 1, "last": 0.0}
+        state = {"text": "", "sequence": 1, "last": 0.0, "interval": STREAM_INTERVAL, "begun": loop.time()}
+        state["over"] = False
 
         async def update(piece: str) -> None:
             state["text"] += piece
-            if loop.time() - state["last"] < STREAM_INTERVAL:
+            now = loop.time()
+            if state["over"] or now - state["last"] < state["interval"]:
                 return  # Teams throttles streams: one update per interval, each with all text so far
+            if now - state["begun"] > STREAM_LIMIT:  # Teams ends a stream after two minutes: the final closes it
+                state["over"] = True
+                return
             state["sequence"] += 1
-            state["last"] = loop.time()
+            state["last"] = now
             sequence = state["sequence"]
             activity = Activity(
                 type=ActivityTypes.typing,
@@ -176,8 +195,16 @@ class LotseTeamsBot(TeamsActivityHandler):
                 channel_data={"streamType": "streaming", "streamSequence": sequence, "streamId": stream_id},
                 entities=[StreamInfo("streaming", sequence, stream_id)],
             )
-            with contextlib.suppress(Exception):  # a lost update is made good by the next one or the final
+            try:
                 await turn_context.send_activity(activity)
+            except Exception as exc:  # noqa: BLE001 — a lost update is made good by the next one or the final
+                status = _status(exc)
+                if status == 403:  # the stream is over (the user stopped it, or it is not allowed here)
+                    state["over"] = True
+                    log.info("Teams ended a stream (403): no more updates, the final message follows")
+                elif status == 429:  # slow down: twice the interval from now on
+                    state["interval"] *= 2
+                    log.info("Teams throttled a stream (429): updates every %.1f s", state["interval"])
 
         async def answer(on_text) -> Reply:
             try:

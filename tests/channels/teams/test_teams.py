@@ -205,7 +205,7 @@ async def test_admin_commands_are_refused_for_other_users(teams):
 async def test_with_an_llm_a_personal_chat_answer_is_streamed_then_finalised(teams_llm):
     teams = teams_llm
     teams.openai.reply = "Rechnen Sie mit 2.000 bis 5.000 Euro pro Person für fundierte KI-Schulungen [1]. " * 4
-    teams.openai.stream_delay = 0.04  # ~2 s of writing: several throttled updates
+    teams.openai.stream_delay = 0.06  # ~3 s of writing: several throttled updates
     await teams.say("Wie viel Budget brauchen wir pro Person für KI-Schulungen?")
     [final] = await teams.connector.wait_for()
     typing = teams.connector.messages("typing")
@@ -220,6 +220,32 @@ async def test_with_an_llm_a_personal_chat_answer_is_streamed_then_finalised(tea
     for update in typing[1:]:
         assert update["channelData"]["streamType"] == "streaming" and update["channelData"]["streamId"] == stream_id
         assert teams.openai.reply.startswith(update["text"])  # each update carries all the text so far
+    times = streamed_at(teams.connector)
+    assert all(b - a >= 1.45 for a, b in zip(times, times[1:], strict=False)), times  # Microsoft: 1.5–2 s apart
+
+
+async def test_a_stream_teams_ends_with_403_gets_no_more_updates(teams_llm):
+    teams = teams_llm
+    teams.openai.reply = "Rechnen Sie mit 2.000 bis 5.000 Euro pro Person für fundierte KI-Schulungen [1]. " * 4
+    teams.openai.stream_delay = 0.06
+    teams.connector.refuse_streaming = [403]  # the user pressed Stop
+    await teams.say("Wie viel Budget brauchen wir pro Person für KI-Schulungen?")
+    [final] = await teams.connector.wait_for()
+    refused = [s for s in teams.connector.sent if s.method == "REFUSED"]
+    assert len(refused) == 1 and teams.connector.messages("typing")[1:] == []  # nothing after the 403
+    assert final["channelData"]["streamType"] == "final" and final["text"].strip() == teams.openai.reply.strip()
+
+
+async def test_a_stream_teams_throttles_with_429_slows_to_twice_the_interval(teams_llm):
+    teams = teams_llm
+    teams.connector.refuse_streaming = [429]
+    teams.openai.reply = "Planen Sie für KI-Schulungen 2.000 bis 5.000 Euro pro Person ein [1]. " * 8  # ~6 s
+    teams.openai.stream_delay = 0.06
+    someone = {"id": "29:user-429", "name": "Ben", "aadObjectId": "aad-ben-429"}  # a fresh question budget
+    await teams.say("Welches Budget pro Person brauchen wir für KI-Schulungen?", **{"from": someone})
+    await teams.connector.wait_for()
+    updates = streamed_at(teams.connector)
+    assert len(updates) >= 2 and updates[1] - updates[0] >= 2.9, updates  # after a 429: twice the interval
 
 
 @both_databases
@@ -282,3 +308,8 @@ async def test_a_request_in_plain_words_is_confirmed_with_card_actions_updated_i
     updates = [s for s in teams.connector.sent if s.method == "PUT"]
     assert updates and "Bestätigen" in json.dumps(updates[-1].activity, ensure_ascii=False)
     assert not submits(updates[-1].activity["attachments"][0]["content"])
+
+
+def streamed_at(connector) -> list[float]:
+    """When each streamed update reached the connector (refused ones included)."""
+    return [s.at for s in connector.sent if (s.activity.get("channelData") or {}).get("streamType") == "streaming"]
