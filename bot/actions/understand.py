@@ -288,7 +288,7 @@ class Understander:
             frozenset(live),
             howto,
             bool(ADDRESSED.search(low)),
-            words <= 4 and low.endswith("?") and not QUESTION.match(low) and not howto,
+            2 <= words <= 4 and low.endswith("?") and not QUESTION.match(low) and not howto,
         )
 
     def understand(self, text: str, live: frozenset[str] = frozenset()) -> Understanding:

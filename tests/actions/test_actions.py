@@ -163,16 +163,16 @@ def test_inside_an_assessment_a_read_runs_and_another_action_is_offered_as_a_swi
 
 def test_a_request_two_actions_fit_asks_which_one_and_can_just_answer_instead(team):
     core, workspace = team
-    asked = say(core, workspace, "mach bitte den export")  # the pilots' feedback, or my own data?
+    asked = say(core, workspace, "mach mal nen export")  # the pilots' feedback, or my own data?
     assert asked.kind == "clarify" and asked.action is None and not asked.answered
     assert asked.text == i18n.text("action_clarify", "de")
     values = [c.value for c in asked.question.choices]
     assert {v.split(":")[1] for v in values[:2]} == {"pilot.export", "privacy.export"}
-    assert values[2] == "ask:mach bitte den export" and asked.question.choices[2].label.startswith("Nein")
+    assert values[2] == "ask:mach mal nen export" and asked.question.choices[2].label.startswith("Nein")
     chosen = say(core, workspace, "", value=next(v for v in values if v.startswith("offer:pilot.export:")))
     assert chosen.action["id"] == "pilot.export" and chosen.kind == "command"
     guide = say(core, workspace, "", value=values[2])
     assert guide.action is None and guide.kind in ("answer", "refusal") and guide.question is None
     # an employee may not export the pilots' feedback: only their own data is offered
-    employee = say(core, workspace, "mach bitte den export", "U1", admin=False, private=True)
-    assert [c.value.split(":")[1] for c in employee.question.choices] == ["privacy.export", "mach bitte den export"]
+    employee = say(core, workspace, "mach mal nen export", "U1", admin=False, private=True)
+    assert [c.value.split(":")[1] for c in employee.question.choices] == ["privacy.export", "mach mal nen export"]
