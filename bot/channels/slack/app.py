@@ -154,7 +154,7 @@ class SlackChannel:
     def incoming(self, text: str, user: str, team: str, channel: str, thread: str | None, value: str | None = None):
         conversation = f"{channel}:{thread}" if thread else channel
         return Incoming(
-            text=text or "",
+            text=blocks.unescape(text or ""),  # Slack sends typed &, < and > as entities: the core keeps what was typed
             user=user,
             channel="slack",
             workspace=team,
@@ -223,7 +223,8 @@ class SlackChannel:
                     thread_ts=thread,
                     file=image.path,
                     filename=Path(image.path).name,
-                    title=image.alt,
+                    title=image.alt[:250],
+                    alt_txt=image.alt[:1000],  # what screen readers say for the chart (Slack's limit: 1,000)
                 )
             )
         if reply.files:

@@ -25,6 +25,12 @@ def escape(text: str) -> str:
     return re.sub(r"&lt;([#@][A-Z0-9]+(?:\|[^<>&]*)?)&gt;", r"<\1>", escaped)
 
 
+def unescape(text: str) -> str:
+    """What the user typed: Slack delivers a typed &, < and > as &amp;, &lt; and &gt; (its own links such as
+    <@U123> come as real angle brackets and stay). Escaped once again on the way out (`escape`)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 # Slack takes every message that starts with "/" for a slash command: the core's commands are typed as
 # subcommands of /lotse there. Which words those are follows the core's routing table (`offer`, called by
 # the channel with `Core.commands()`); the words below only serve blocks rendered without a channel.
@@ -121,7 +127,7 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
         blocks.append(feedback_block(reply.answer_id, language))
     if reply.notice:
         blocks.append(context(escape(reply.notice)))
-    fallback = _plain(slash_commands(reply.text))[:FALLBACK_LIMIT]
+    fallback = fallback_text(reply.text)
     return [(fallback, blocks[i : i + BLOCK_LIMIT]) for i in range(0, len(blocks), BLOCK_LIMIT)] or [(fallback, [])]
 
 
@@ -287,6 +293,19 @@ def home_view(overview: Reply, language: str, plan: str | None = None) -> dict:
         blocks += [section(f"*{escape(plan)}*"), {"type": "divider"}]
     blocks += [section(piece) for piece in split_text(escape(overview.text))]
     return {"type": "home", "blocks": blocks[:100]}
+
+
+def mrkdwn(text: str) -> str:
+    """A reply's text for a message without blocks (a slash command's answer, an ephemeral note): Slack's
+    mrkdwn, escaped once, with the core's `/word` shown as `/lotse word`."""
+    return escape(slash_commands(text))[:FALLBACK_LIMIT]
+
+
+def fallback_text(text: str) -> str:
+    """A message's top-level `text` (notifications, screen readers): plain, escaped like every mrkdwn text
+    (Slack reads <…> in it as a link), at most FALLBACK_LIMIT characters and never cut inside an entity."""
+    escaped = escape(_plain(slash_commands(text)))[:FALLBACK_LIMIT]
+    return re.sub(r"&[a-z]{0,3}$", "", escaped)
 
 
 def _plain(text: str) -> str:

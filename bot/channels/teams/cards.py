@@ -167,6 +167,7 @@ def question_elements(question: Question, language: str) -> list[dict]:
             {
                 "type": "Input.Text",
                 "id": "answer",
+                "label": i18n.text("teams_answer_label", language),  # read out by screen readers
                 "isMultiline": question.kind == "text",
                 "placeholder": i18n.text("teams_answer_placeholder", language),
             }

@@ -88,6 +88,8 @@ async def test_a_whole_assessment_by_button_clicks_ends_with_the_chart_uploaded(
     [complete] = await slack.fake.wait_for("files.completeUploadExternal")
     [upload] = slack.fake.of("upload")
     assert upload["size"] > 5000 and complete["channel_id"] == "D1"
+    [asked] = slack.fake.of("files.getUploadURLExternal")
+    assert len(asked.get("alt_txt") or "") > 20  # the chart's description, for screen readers
 
 
 @both_databases
@@ -522,3 +524,22 @@ async def test_a_request_in_plain_words_is_confirmed_with_buttons_updated_in_pla
     done = (await slack.fake.wait_for("chat.postMessage", 2))[-1]
     assert "Der 90-Tage-Plan läuft" in texts(done)
     assert slack.core.services.reminders.plans.current(scope).state == "SN"
+
+
+async def test_typed_ampersands_and_angle_brackets_are_kept_as_typed_and_escaped_once(slack):
+    # Slack delivers a typed "R&D <Server>" as "R&amp;D &lt;Server&gt;"
+    await slack.dm("Was kostet KI im ersten Jahr für R&amp;D &lt;Server&gt;?", user="UAMP")
+    [message] = await slack.fake.wait_for("chat.postMessage")
+    stored = slack.core.services.conversations.recent(f"slack:{slack.team}:UAMP:D1")
+    assert [r.text for r in stored if r.role == "user"] == ["Was kostet KI im ersten Jahr für R&D <Server>?"]
+    assert "&amp;amp;" not in str(message) and "&amp;lt;" not in str(message)  # nothing escaped twice
+
+
+async def test_a_fallback_text_and_a_blockless_answer_are_escaped_once(slack):
+    from bot.channels.slack import blocks
+    from bot.core.messages import Reply
+
+    [(fallback, _)] = blocks.render(Reply("Geben Sie `/pilot feedback <Name oder Nummer>` ein – R&D > alles", "de"))
+    assert "<Name" not in fallback and "&lt;Name oder Nummer&gt;" in fallback and "R&amp;D &gt; alles" in fallback
+    assert blocks.fallback_text("x" * 2998 + "&") == "x" * 2998  # never cut inside an entity
+    assert blocks.mrkdwn("Bericht für <#C123|general> & <Pilot>") == "Bericht für <#C123|general> &amp; &lt;Pilot&gt;"

@@ -42,6 +42,8 @@ def test_question_cards_are_valid_adaptive_cards_1_5(question):
     assert {a["data"]["value"] for a in actions if a["data"]["lotse"] == "choice"} == {
         c.value for c in question.choices
     }
+    inputs = [e for e in card["body"] if e["type"].startswith("Input.")]
+    assert all(e.get("label") for e in inputs)  # screen readers name every field
 
 
 def test_result_card_with_chart_and_answered_card_are_valid(tmp_path: Path):

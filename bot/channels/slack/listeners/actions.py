@@ -64,9 +64,11 @@ class ActionListener:
                 await client.chat_update(channel=channel, ts=message["ts"], text=text, blocks=message_blocks)
             except Exception as exc:  # the change is stored; say so rather than nothing
                 log.warning("could not redraw a nudge: %s", exc)
-                await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.footer or text)
+                await client.chat_postEphemeral(
+                    channel=channel, user=body["user"]["id"], text=blocks.mrkdwn(reply.footer or text)
+                )
         else:
-            await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.text)
+            await client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=blocks.mrkdwn(reply.text))
 
     async def on_feedback_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         """The button under the core's feedback form offer: Slack shows forms as modals."""

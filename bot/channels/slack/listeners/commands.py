@@ -54,17 +54,21 @@ class CommandListener:
         language = detect_language(f"{word} {rest}", "en" if lowered in ENGLISH else "de")
         user = command["user_id"]
         if sub is None and found is None:
-            await ack(text=i18n.text("slack_unknown_subcommand", language, name=word) + "\n\n" + slack_help(language))
+            await ack(
+                text=blocks.mrkdwn(
+                    i18n.text("slack_unknown_subcommand", language, name=word) + "\n\n" + slack_help(language)
+                )
+            )
             return
         if found is not None and found.route == "admin":  # a refusal is the ack itself, the answer follows privately
             reply = self.channel.core.admin_command(
                 self.channel.incoming(found.word, user, command["team_id"], "", None)
             )
             if not reply.answered:
-                await ack(text=reply.text)
+                await ack(text=blocks.mrkdwn(reply.text))
                 return
             await ack()
-            await respond(text=reply.text, response_type="ephemeral")
+            await respond(text=blocks.mrkdwn(reply.text), response_type="ephemeral")
             return
         text = f"{found.word} {rest}".strip() if found is not None else rest
         direct = found is not None and found.direct
@@ -75,13 +79,16 @@ class CommandListener:
             rest = POST_TO.sub("", rest).strip()
             incoming = self.channel.incoming(f"/pilot {rest}", user, command["team_id"], target.group(1), None)
             # ack first: the report with its charts takes about a second, more under load, and Slack waits 3 s
-            await ack(text=i18n.text("slack_report_working", language, channel=target.group(1)))
+            await ack(text=blocks.mrkdwn(i18n.text("slack_report_working", language, channel=target.group(1))))
             reply = await self.channel.reply_to(incoming)
             if not reply.answered:  # a refusal, an unknown pilot …: only for the one who asked
-                await respond(text=reply.text, response_type="ephemeral")
+                await respond(text=blocks.mrkdwn(reply.text), response_type="ephemeral")
                 return
             await self.channel.deliver(client, reply, target.group(1), None, user=user)
-            await respond(text=i18n.text("slack_posted", language, channel=target.group(1)), response_type="ephemeral")
+            await respond(
+                text=blocks.mrkdwn(i18n.text("slack_posted", language, channel=target.group(1))),
+                response_type="ephemeral",
+            )
             return
         if sub == "data" and rest.lower() in DATA_REQUESTS:
             direct, text = True, DATA_REQUESTS[rest.lower()]
@@ -91,19 +98,19 @@ class CommandListener:
             log.error("/lotse %s failed: %s: %s", lowered, type(exc).__name__, exc)
             metrics.CHANNEL_ERRORS.labels("slack", "command").inc()
             with contextlib.suppress(Exception):
-                await respond(text=i18n.text("slack_error", language), response_type="ephemeral")
+                await respond(text=blocks.mrkdwn(i18n.text("slack_error", language)), response_type="ephemeral")
 
     async def _subcommand(self, sub, direct, text, language, ack, command, client, respond) -> None:
         """`sub`: one of Slack's own subcommands, or None for a command of the table (`text`: what is typed
         to the core); `direct`: answered in the DM."""
         user, team, channel = command["user_id"], command["team_id"], command["channel_id"]
         if sub == "help":
-            await ack(text=slack_help(language))
+            await ack(text=blocks.mrkdwn(slack_help(language)))
         elif sub == "feedback":
             await ack()
             await client.views_open(trigger_id=command["trigger_id"], view=blocks.general_feedback_modal(language))
         elif direct:
-            await ack(text=i18n.text("slack_sent_to_dm", language))
+            await ack(text=blocks.mrkdwn(i18n.text("slack_sent_to_dm", language)))
             dm = (await client.conversations_open(users=user))["channel"]["id"]
             reply = await self.channel.reply_to(self.channel.incoming(text, user, team, dm, None))
             await self.channel.deliver(client, reply, dm, None, user=user)
