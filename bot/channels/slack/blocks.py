@@ -8,6 +8,7 @@ top-level `text` is the notification and screen-reader fallback.
 from __future__ import annotations
 
 import re
+import secrets
 
 from bot.core import i18n
 from bot.core.messages import Question, Reply
@@ -16,6 +17,7 @@ from bot.storage.answer_feedback import REASONS
 SECTION_LIMIT = 2900
 BLOCK_LIMIT = 50
 FALLBACK_LIMIT = 3000
+RATING = "lotse_rating"  # the action id of the 👍/👎 feedback buttons; values "up:<answer id>", "down:<answer id>"
 
 
 def escape(text: str) -> str:
@@ -127,6 +129,7 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
         blocks.append(feedback_block(reply.answer_id, language))
     if reply.notice:
         blocks.append(context(escape(reply.notice)))
+    blocks = unique(blocks)
     fallback = fallback_text(reply.text)
     return [(fallback, blocks[i : i + BLOCK_LIMIT]) for i in range(0, len(blocks), BLOCK_LIMIT)] or [(fallback, [])]
 
@@ -157,7 +160,14 @@ def stream_tail(reply: Reply) -> list[dict]:
         tail.append(feedback_block(reply.answer_id, reply.language))
     if reply.notice:
         tail.append(context(escape(reply.notice)))
-    return tail
+    return unique(tail)
+
+
+def unique(blocks: list[dict]) -> list[dict]:
+    """Each message (and each update of one) gets block_ids of its own, as Slack asks: Lotse's names with
+    a fresh suffix ("lotse_feedback.3fa9c1"). Modals keep theirs: their values are read by block_id."""
+    suffix = secrets.token_hex(3)
+    return [{**b, "block_id": f"{b['block_id'].split('.')[0]}.{suffix}"} if "block_id" in b else b for b in blocks]
 
 
 def question_blocks(question: Question, language: str) -> list[dict]:
@@ -182,12 +192,23 @@ def question_blocks(question: Question, language: str) -> list[dict]:
 
 
 def feedback_block(answer_id: int, language: str) -> dict:
+    """👍/👎 under an answer: Slack's own `feedback_buttons` element in a `context_actions` block (the
+    one AI apps use; it can close a streamed message). One action id; the value says which and for what."""
+
+    def side(emoji: str, value: str, label: str) -> dict:
+        return {"text": {"type": "plain_text", "text": emoji}, "value": value,
+                "accessibility_label": i18n.text(label, language)}  # fmt: skip
+
     return {
-        "type": "actions",
+        "type": "context_actions",
         "block_id": "lotse_feedback",
         "elements": [
-            button("👍", "lotse_feedback_up", str(answer_id)),
-            button("👎", "lotse_feedback_down", str(answer_id)),
+            {
+                "type": "feedback_buttons",
+                "action_id": RATING,
+                "positive_button": side("👍", f"up:{answer_id}", "feedback_helpful"),
+                "negative_button": side("👎", f"down:{answer_id}", "feedback_not_helpful"),
+            }
         ],
     }
 
@@ -220,7 +241,7 @@ def task_blocks(reply: Reply) -> list[dict]:
 def answered(blocks: list[dict], label: str) -> list[dict]:
     """The question message after a button was clicked: without its buttons, with the chosen answer."""
     kept = [b for b in blocks if b.get("type") != "actions"]
-    return [*kept, context(f"✓ {escape(label)}")]
+    return unique([*kept, context(f"✓ {escape(label)}")])
 
 
 def reason_modal(answer_id: int, language: str) -> dict:

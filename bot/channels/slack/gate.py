@@ -60,10 +60,12 @@ BLOCK_ACTIONS = {
 }  # fmt: skip
 ACTION_VALUES = {  # Lotse's buttons and what their values must be
     "lotse_choice_": str, "lotse_control_": str, "lotse_task_": str, "lotse_feedback_open": str,
-    "lotse_feedback_up": NUMBER, "lotse_feedback_down": NUMBER,
+    "lotse_feedback_up": NUMBER, "lotse_feedback_down": NUMBER,  # the buttons of answers posted before 👍/👎
+    "lotse_rating": re.compile(r"(up|down):[0-9]{1,18}"),  # Slack's feedback_buttons
 }  # fmt: skip
-NEEDS_CHANNEL = ("lotse_choice_", "lotse_control_", "lotse_task_", "lotse_feedback_up", "lotse_feedback_down")
-NEEDS_TRIGGER = ("lotse_feedback_open", "lotse_feedback_down")
+NEEDS_CHANNEL = ("lotse_choice_", "lotse_control_", "lotse_task_", "lotse_feedback_up", "lotse_feedback_down",
+                 "lotse_rating")  # fmt: skip
+NEEDS_TRIGGER = ("lotse_feedback_open", "lotse_feedback_down", "lotse_rating")
 VIEWS = {  # Lotse's modals and what their submissions must carry
     "lotse_feedback_reason": {"private_metadata": NUMBER, "state": {"values": {
         "reason?": {"value?": {"selected_option?": {"value": REASON}}}, "comment?": {"value?": {"value?": COMMENT}}}}},

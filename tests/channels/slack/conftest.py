@@ -120,6 +120,14 @@ def buttons(message: dict) -> list[dict]:
     return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
+def rating(message: dict, side: str) -> dict:
+    """The 👍 ("up") or 👎 ("down") of an answer's feedback_buttons, as Slack sends the click."""
+    [element] = [e for b in message["blocks"] if b["type"] == "context_actions" for e in b["elements"]]
+    button = element["positive_button" if side == "up" else "negative_button"]
+    return {"action_id": element["action_id"], "block_id": "lotse_feedback", "value": button["value"],
+            "type": "feedback_buttons"}  # fmt: skip
+
+
 @pytest.fixture
 async def slack(database_service):
     """On the session's knowledge base: SQLite, and PostgreSQL too for a test marked @both_databases."""

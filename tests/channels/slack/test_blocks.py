@@ -16,7 +16,7 @@ def test_a_long_answer_is_split_into_sections_and_messages_within_slack_limits()
         assert all(len(b["text"]["text"]) <= 3000 for b in message_blocks if b["type"] == "section")
     sections = [b["text"]["text"] for _, mb in messages for b in mb if b["type"] == "section"]
     assert "".join(sections).replace(" ", "").replace("\n", "") == reply.text.replace(" ", "").replace("\n", "")
-    assert messages[-1][1][-1]["block_id"] == "lotse_feedback"  # the buttons close the last message
+    assert messages[-1][1][-1]["type"] == "context_actions"  # the 👍/👎 close the last message
 
 
 def test_answer_text_is_escaped_and_sources_name_title_and_section():
@@ -55,3 +55,16 @@ def test_core_commands_are_shown_as_lotse_subcommands_and_forms_get_a_button():
     assert "/lotse check data_quality" in fallback
     [button] = message[-1]["elements"]
     assert (button["action_id"], button["value"]) == ("lotse_feedback_open", "de")
+
+
+def test_every_message_and_update_gets_block_ids_of_its_own():
+    from bot.core.messages import Choice, Question
+
+    question = Question("readiness", "q1", "choice", [Choice("a", "A"), Choice("b", "B")])
+    [(_, first)] = blocks.render(Reply("Frage?", "de", question=question, answer_id=4))
+    [(_, second)] = blocks.render(Reply("Frage?", "de", question=question, answer_id=4))
+    ids = [b["block_id"] for b in first if "block_id" in b]
+    assert ids and len(set(ids)) == len(ids) and not set(ids) & {b.get("block_id") for b in second}
+    updated = blocks.answered(first, "A")
+    assert not {b.get("block_id") for b in updated if "block_id" in b} & set(ids)
+    assert all(i.split(".")[0] in ("lotse_choices_0", "lotse_controls", "lotse_feedback") for i in ids)

@@ -7,7 +7,7 @@ import time
 
 from tests.conftest import both_databases
 
-from .conftest import buttons, next_ts, posted, texts
+from .conftest import buttons, next_ts, posted, rating, texts
 
 
 async def test_a_dm_question_gets_an_answer_with_sources_and_feedback_buttons(slack):
@@ -17,7 +17,8 @@ async def test_a_dm_question_gets_an_answer_with_sources_and_feedback_buttons(sl
     assert message["channel"] == "D1" and "thread_ts" not in message
     assert "2.000" in texts(message) and "Quellen:" in texts(message)
     assert "*Häufige Fragen (FAQ)*" in texts(message)
-    assert [b["action_id"] for b in buttons(message)] == ["lotse_feedback_up", "lotse_feedback_down"]
+    assert buttons(message) == []  # 👍/👎 are Slack's feedback_buttons, not plain buttons
+    assert rating(message, "up")["value"].startswith("up:") and rating(message, "down")["value"].startswith("down:")
     assert message["text"].startswith("Aus der Wissensbasis") or "2.000" in message["text"]
 
 
@@ -25,14 +26,13 @@ async def test_a_dm_question_gets_an_answer_with_sources_and_feedback_buttons(sl
 async def test_thumbs_down_stores_the_rating_and_asks_for_a_reason(slack):
     await slack.dm("Was passiert in Woche 3 des 90-Tage-Plans?")
     [message] = await slack.fake.wait_for("chat.postMessage")
-    down = next(b for b in buttons(message) if b["action_id"] == "lotse_feedback_down")
-    response = await slack.click(
-        message, {"action_id": down["action_id"], "block_id": "lotse_feedback", "value": down["value"]}
-    )
+    down = rating(message, "down")
+    response = await slack.click(message, down)
     assert response.status == 200
+    answer = down["value"].removeprefix("down:")
     [opened] = await slack.fake.wait_for("views.open")
     view = opened["view"]
-    assert view["callback_id"] == "lotse_feedback_reason" and view["private_metadata"] == down["value"]
+    assert view["callback_id"] == "lotse_feedback_reason" and view["private_metadata"] == answer
     await slack.interactive(
         {
             "type": "view_submission",
@@ -51,7 +51,7 @@ async def test_thumbs_down_stores_the_rating_and_asks_for_a_reason(slack):
         }
     )
     for _ in range(100):
-        rows = [r for r in slack.core.services.answer_feedback.all() if r.message_id == int(down["value"])]
+        rows = [r for r in slack.core.services.answer_feedback.all() if r.message_id == int(answer)]
         if rows and rows[0].reason:
             break
         await asyncio.sleep(0.05)
@@ -64,12 +64,18 @@ async def test_thumbs_down_stores_the_rating_and_asks_for_a_reason(slack):
 async def test_thumbs_up_is_stored_once_per_user_and_thanked(slack):
     await slack.dm("Welche Tools eignen sich für die Datenqualitätsanalyse?")
     [message] = await slack.fake.wait_for("chat.postMessage")
-    up = buttons(message)[0]
+    up = rating(message, "up")
     for _ in range(2):
-        await slack.click(message, {"action_id": up["action_id"], "block_id": "lotse_feedback", "value": up["value"]})
+        await slack.click(message, up)
     thanks = await slack.fake.wait_for("chat.postEphemeral", 2)
     assert thanks[0]["text"] == "Danke für die Rückmeldung!" and thanks[0]["user"] == "U1"
-    assert [r.rating for r in slack.core.services.answer_feedback.all() if r.message_id == int(up["value"])] == [1]
+    answer = int(up["value"].removeprefix("up:"))
+    assert [r.rating for r in slack.core.services.answer_feedback.all() if r.message_id == answer] == [1]
+    # a plain 👍 button under an answer posted before the feedback_buttons still counts
+    old = {"action_id": "lotse_feedback_up", "block_id": "lotse_feedback", "value": str(answer)}
+    await slack.click(message, old, user="U2")
+    await slack.fake.wait_for("chat.postEphemeral", 3)
+    assert sorted(r.rating for r in slack.core.services.answer_feedback.all() if r.message_id == answer) == [1, 1]
 
 
 async def test_a_whole_assessment_by_button_clicks_ends_with_the_chart_uploaded(slack):
@@ -396,7 +402,7 @@ async def test_an_llm_answer_in_a_thread_is_streamed_and_closed_with_sources_and
     assert appended and streamed.strip() == slack.openai.reply.strip()
     tail = _json(stopped["blocks"])
     assert tail[0]["type"] == "context" and "Quellen:" in tail[0]["elements"][0]["text"]
-    assert [e["action_id"] for e in tail[1]["elements"]] == ["lotse_feedback_up", "lotse_feedback_down"]
+    assert tail[1]["type"] == "context_actions" and tail[1]["elements"][0]["type"] == "feedback_buttons"
     assert slack.fake.of("chat.postMessage") == []
 
 
@@ -543,3 +549,16 @@ async def test_a_fallback_text_and_a_blockless_answer_are_escaped_once(slack):
     assert "<Name" not in fallback and "&lt;Name oder Nummer&gt;" in fallback and "R&amp;D &gt; alles" in fallback
     assert blocks.fallback_text("x" * 2998 + "&") == "x" * 2998  # never cut inside an entity
     assert blocks.mrkdwn("Bericht für <#C123|general> & <Pilot>") == "Bericht für <#C123|general> &amp; &lt;Pilot&gt;"
+
+
+async def test_a_stream_that_cannot_be_finished_is_stopped_before_its_text_is_replaced(slack_llm):
+    slack = slack_llm
+    slack.openai.reply = "Für die KI-Weiterbildung rechnen Sie mit 2.000 bis 5.000 Euro pro Person [1]. " * 12
+    slack.fake.fail_blocks_once("chat.stopStream")  # Slack refuses the closing blocks
+    thread = next_ts()
+    await slack.dm("Wie viel Budget brauchen wir pro Person für KI-Schulungen?", thread_ts=thread)
+    [updated] = await slack.fake.wait_for("chat.update")
+    stops = slack.fake.of("chat.stopStream")
+    assert [c.get("_status") for c in stops] == [400, None]  # the stream is closed all the same
+    assert stops[1]["ts"] == stops[0]["ts"] == updated["ts"]  # … and then the whole answer replaces it
+    assert "2.000" in texts(updated) and "Quellen:" in texts(updated)

@@ -28,7 +28,8 @@ class ActionListener:
         app = self.channel.app
         app.action(re.compile(r"^lotse_(choice|control)_"))(self.on_dialog_button)
         app.action(re.compile(r"^lotse_task_"))(self.on_task_button)
-        app.action("lotse_feedback_up")(self.on_thumbs_up)
+        app.action(blocks.RATING)(self.on_rating)
+        app.action("lotse_feedback_up")(self.on_thumbs_up)  # plain buttons under answers posted before
         app.action("lotse_feedback_open")(self.on_feedback_button)
         app.action("lotse_feedback_down")(self.on_thumbs_down)
 
@@ -75,9 +76,17 @@ class ActionListener:
         await ack()
         await client.views_open(trigger_id=body["trigger_id"], view=blocks.general_feedback_modal(action["value"]))
 
+    async def on_rating(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
+        """Slack's feedback_buttons: "up:<answer id>" or "down:<answer id>" (checked by the gate)."""
+        side, _, answer = action["value"].partition(":")
+        if side == "up":
+            await self.on_thumbs_up(ack, body, {**action, "value": answer}, client)
+        else:
+            await self.on_thumbs_down(ack, body, {**action, "value": answer}, client)
+
     async def on_thumbs_up(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
-        await self._rate(body, action, client, +1)
+        await self._rate(body, int(action["value"]), client, +1)
 
     async def on_thumbs_down(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         await ack()
@@ -85,11 +94,11 @@ class ActionListener:
         reason_form = blocks.reason_modal(int(action["value"]), language_of(body))
         with contextlib.suppress(Exception):
             await client.views_open(trigger_id=body["trigger_id"], view=reason_form)
-        await self._rate(body, action, client, -1, thank=False)
+        await self._rate(body, int(action["value"]), client, -1, thank=False)
 
-    async def _rate(self, body: dict, action: dict, client: AsyncWebClient, rating: int, thank: bool = True) -> bool:
+    async def _rate(self, body: dict, answer: int, client: AsyncWebClient, rating: int, thank: bool = True) -> bool:
         incoming = self.channel.incoming("", body["user"]["id"], team_of(body), body["channel"]["id"], None)
-        stored = await self.channel.quick_call(self.channel.core.rate_answer, int(action["value"]), incoming, rating)
+        stored = await self.channel.quick_call(self.channel.core.rate_answer, answer, incoming, rating)
         language = language_of(body)
         if not stored:
             text = i18n.text("feedback_unknown_answer", language)

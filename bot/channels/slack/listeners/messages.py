@@ -211,6 +211,10 @@ class MessageListener:
                 return None
             except Exception as exc:
                 log.warning("Slack could not finish a streamed answer (%s)", type(exc).__name__)
-        # nothing streamed (extractive fallback, refusal) or the stream broke: the whole answer is shown
-        # once, in place of the half-written stream if it had started
+        # nothing streamed (extractive fallback, refusal), the final check replaced the text, or stopping
+        # failed: a started stream is stopped first (Slack keeps it open otherwise), then the whole answer
+        # is shown once, in its place
+        if stream.ts:
+            with contextlib.suppress(Exception):
+                await stream.stop()
         return reply, stream.ts
