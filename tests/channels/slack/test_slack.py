@@ -342,13 +342,13 @@ async def test_the_assistant_thread_greets_and_answers_with_status_and_title(sla
     [greeting] = await slack.fake.wait_for("chat.postMessage")
     assert "KI-Assistent" in greeting["text"] and greeting["thread_ts"] == thread
     [prompts] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
-    assert len(prompts["prompts"]) == 4
+    assert len(prompts["prompts"]) == 4 and prompts["title"] == "Zum Beispiel"
     # two questions for the guide, two requests in plain words from the action catalog (issue 22)
     assert prompts["prompts"][2]["message"] == "Ich möchte den KI-Readiness-Check machen"
     assert not any(p["message"].startswith("/") for p in prompts["prompts"])  # Slack would take it as a command
     await slack.dm("Was passiert in Woche 3 des 90-Tage-Plans?", thread_ts=thread)
     [status] = await slack.fake.wait_for("assistant.threads.setStatus")
-    assert status["status"] == "sucht in der Roadmap …"
+    assert status["status"] == "sucht in der Roadmap …" and "Lese den Leitfaden …" in str(status["loading_messages"])
     answer = (await slack.fake.wait_for("chat.postMessage", 2))[-1]
     assert answer["thread_ts"] == thread and "Quellen:" in texts(answer)
     [title] = await slack.fake.wait_for("assistant.threads.setTitle")
@@ -365,7 +365,14 @@ async def test_app_home_shows_how_to_start_and_the_latest_results(slack):
         {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages", "event_ts": next_ts()}
     )
     [prompts] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
-    assert "thread_ts" not in prompts and prompts["channel_id"] == "D1"
+    assert "thread_ts" not in prompts and prompts["channel_id"] == "D1" and prompts["title"] == "Zum Beispiel"
+    [greeting] = slack.fake.of("chat.postMessage")  # agent view: greeted once, on the first visit
+    assert "KI-Assistent" in greeting["text"] and greeting["channel"] == "D1" and "thread_ts" not in greeting
+    await slack.event(
+        {"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "messages", "event_ts": next_ts()}
+    )
+    await slack.fake.wait_for("assistant.threads.setSuggestedPrompts", 2)
+    assert len(slack.fake.of("chat.postMessage")) == 1
 
 
 async def test_tokens_never_reach_the_logs(slack, caplog):
@@ -562,3 +569,15 @@ async def test_a_stream_that_cannot_be_finished_is_stopped_before_its_text_is_re
     assert [c.get("_status") for c in stops] == [400, None]  # the stream is closed all the same
     assert stops[1]["ts"] == stops[0]["ts"] == updated["ts"]  # … and then the whole answer replaces it
     assert "2.000" in texts(updated) and "Quellen:" in texts(updated)
+
+
+async def test_with_an_llm_a_mention_shows_slacks_loading_status_not_a_one_moment_message(slack_llm):
+    slack = slack_llm
+    ts = next_ts()
+    text = "<@UBOT> Wie viel Budget brauchen wir pro Person für KI-Schulungen?"
+    mention = {"type": "app_mention", "channel": "C9", "user": "U2", "ts": ts, "text": text, "event_ts": ts}
+    await slack.event(mention)
+    [status] = await slack.fake.wait_for("assistant.threads.setStatus")
+    assert status["channel_id"] == "C9" and status["thread_ts"] == ts and status["loading_messages"]
+    await slack.fake.wait_for("chat.stopStream")
+    assert not [m for m in slack.fake.of("chat.postMessage") if "Einen Moment" in (m.get("text") or "")]

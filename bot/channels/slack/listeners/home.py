@@ -36,8 +36,15 @@ class HomeListener:
     async def on_home_opened(self, event: dict, body: dict, client: AsyncWebClient) -> None:
         language = "de"
         if event.get("tab") == "messages":  # agent view: prompts without thread_ts (with it the call fails)
+            key = f"slack:{body.get('team_id', '')}:greeting:{event['channel']}"
+            if await self.channel.quick_call(self.channel.core.first_delivery, key):  # greeted once per user
+                await client.chat_postMessage(
+                    channel=event["channel"], text=blocks.mrkdwn(i18n.text("slack_greeting", language))
+                )
             suggested = await self.channel.quick_call(prompts, self.channel.core, language)
-            await client.assistant_threads_setSuggestedPrompts(channel_id=event["channel"], prompts=suggested)
+            await client.assistant_threads_setSuggestedPrompts(
+                channel_id=event["channel"], prompts=suggested, title=i18n.text("slack_prompts_title", language)
+            )
             return
         scope = f"slack:{body.get('team_id', '')}"
         status = await self.channel.quick_call(
@@ -50,5 +57,7 @@ class HomeListener:
         key = f"slack:{body.get('team_id', '')}:greeting:{thread.get('channel_id')}:{thread.get('thread_ts')}"
         if not await self.channel.quick_call(self.channel.core.first_delivery, key):
             return
-        await say(i18n.text("slack_greeting", "de"))
-        await set_suggested_prompts(prompts=prompts(self.channel.core, "de"))
+        await say(blocks.mrkdwn(i18n.text("slack_greeting", "de")))
+        await set_suggested_prompts(
+            prompts=prompts(self.channel.core, "de"), title=i18n.text("slack_prompts_title", "de")
+        )

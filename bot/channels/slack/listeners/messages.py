@@ -134,26 +134,27 @@ class MessageListener:
                     incoming = top  # a reply in the thread of an assessment question asked at the top of the DM
                 else:
                     with contextlib.suppress(Exception):  # status and title are niceties; the answer matters
-                        await client.assistant_threads_setStatus(
-                            channel_id=channel,
-                            thread_ts=thread,
-                            status=i18n.text("slack_thinking", detect_language(incoming.text)),
-                        )
+                        await self.loading(client, channel, thread, detect_language(incoming.text))
                         if incoming.text and item.attempts == 1:
                             await client.assistant_threads_setTitle(
                                 channel_id=channel, thread_ts=thread, title=incoming.text[:80]
                             )
+            language = detect_language(incoming.text)
             llm = self.channel.core.settings.llm.enabled and item.attempts == 1
             llm = llm and await self.channel.core_call(self.channel.core.may_stream, incoming)
             if llm and thread:
+                if not payload.get("assistant"):  # a mention's thread: Slack's loading status until text flows
+                    await self.loading(client, channel, thread, language)
                 streamed = await self._stream(client, incoming, channel, thread, record)
                 if streamed is None:
                     await self.channel.worker.finish(item)
                     return
                 reply, replace = streamed
             else:
-                if llm and replace is None:
-                    working = i18n.text("slack_working", detect_language(incoming.text))
+                if llm and replace is None and not (thread and await self.loading(client, channel, thread, language)):
+                    # no loading status where Slack has none (a DM outside a thread): a message that the answer
+                    # replaces
+                    working = i18n.text("slack_working", language)
                     with contextlib.suppress(Exception):  # only a courtesy; the answer follows either way
                         replace = (await client.chat_postMessage(channel=channel, thread_ts=thread, text=working))["ts"]
                     if replace is not None:
@@ -179,6 +180,21 @@ class MessageListener:
             on_posted=counted,
         )
         await self.channel.worker.finish(item)
+
+    async def loading(self, client: AsyncWebClient, channel: str, thread: str, language: str) -> bool:
+        """Slack's loading status under a thread ("Lotse sucht in der Roadmap …" with rotating messages),
+        which Slack clears when the answer is posted; False where Slack refuses it."""
+        try:
+            await client.assistant_threads_setStatus(
+                channel_id=channel,
+                thread_ts=thread,
+                status=i18n.text("slack_thinking", language),
+                loading_messages=list(i18n.text("slack_loading_messages", language)),
+            )
+        except Exception as exc:  # noqa: BLE001 — a nicety: the placeholder message stands in
+            log.info("no loading status in %s (%s)", channel, type(exc).__name__)
+            return False
+        return True
 
     async def apologise(self, item: Item) -> None:
         payload = item.payload
