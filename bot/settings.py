@@ -124,6 +124,16 @@ class TeamsSettings:
     def enabled(self) -> bool:
         return bool(self.app_id) or self.allow_anonymous
 
+    def incomplete(self) -> str | None:
+        """What serving Teams still needs, or None. Only `lotse serve` asks: `lotse teams-package` needs the
+        app id alone (the zip holds nothing else)."""
+        kind = self.app_type.lower()
+        if self.app_id and kind == "singletenant" and not (self.app_password and self.tenant_id):
+            return "MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID"
+        if self.app_id and kind == "userassignedmsi" and not self.tenant_id:
+            return "MICROSOFT_APP_TYPE=UserAssignedMSI needs MICROSOFT_APP_TENANT_ID"
+        return None
+
     def __repr__(self) -> str:  # the password never ends up in logs or tracebacks
         return f"TeamsSettings(enabled={self.enabled}, app_type={self.app_type!r}, anonymous={self.allow_anonymous})"
 
@@ -344,8 +354,4 @@ def _teams_settings(env: dict[str, str], conf: dict[str, Any]) -> TeamsSettings:
     kind = teams.app_type.lower()
     if kind not in ("singletenant", "userassignedmsi", "multitenant"):
         raise ConfigError(f"MICROSOFT_APP_TYPE={teams.app_type!r}: use SingleTenant or UserAssignedMSI")
-    if teams.app_id and kind == "singletenant" and not (teams.app_password and teams.tenant_id):
-        raise ConfigError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID")
-    if teams.app_id and kind == "userassignedmsi" and not teams.tenant_id:
-        raise ConfigError("MICROSOFT_APP_TYPE=UserAssignedMSI needs MICROSOFT_APP_TENANT_ID")
-    return teams
+    return teams  # complete enough to serve? `TeamsSettings.incomplete`, checked by `lotse serve`

@@ -89,6 +89,8 @@ class Handlers:
                 actions = {a.id: a for a in self.services.action_catalog}
                 said = [actions[i].examples[language][0] for i in HELP_ACTIONS if i in actions]
                 lines.append(i18n.text("help_actions", language, examples=" · ".join(f"„{e}“" for e in said)))
+            if message.channel == "console":  # only the terminal has /quit
+                lines.append(i18n.text("help_quit", language))
             return Reply("\n".join(lines), language)
         if command in FEEDBACK:
             return self._feedback(message, rest.strip(), FEEDBACK[command] or language)

@@ -112,11 +112,7 @@ def test_teams_package_builds_the_app_zip_with_the_app_id(kb_settings, guard_dir
     target = tmp_path / "lotse-teams.zip"
     refused = lotse(["teams-package", "-o", str(target)], kb_settings.data_dir, guard_dir)
     assert refused.returncode == 2 and "MICROSOFT_APP_ID" in refused.stderr
-    env = {
-        "MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555",
-        "MICROSOFT_APP_PASSWORD": "x",
-        "MICROSOFT_APP_TENANT_ID": "t",
-    }
+    env = {"MICROSOFT_APP_ID": "11111111-2222-3333-4444-555555555555"}  # the zip holds the app id, nothing else
     built = lotse(["teams-package", "-o", str(target)], kb_settings.data_dir, guard_dir, **env)
     assert built.returncode == 0, built.stderr
     with zipfile.ZipFile(target) as package:
@@ -124,6 +120,8 @@ def test_teams_package_builds_the_app_zip_with_the_app_id(kb_settings, guard_dir
         manifest = json.loads(package.read("manifest.json"))
     assert manifest["id"] == manifest["bots"][0]["botId"] == env["MICROSOFT_APP_ID"]
     assert manifest["bots"][0]["commandLists"][0]["commands"]
+    serving = lotse(["serve"], kb_settings.data_dir, guard_dir, **env)  # serving Teams needs the rest
+    assert serving.returncode == 2 and "needs MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID" in serving.stderr
 
 
 def test_chat_json_prints_one_object_per_reply_in_order_and_follow_ups_use_the_conversation(kb_settings, guard_dir):

@@ -46,6 +46,9 @@ def cmd_serve(args, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    if settings.teams.enabled and (missing := settings.teams.incomplete()):
+        print(f"lotse: configuration error: {missing}", file=sys.stderr)
+        return 2
     catalog = load_catalog(settings.assessments_dir)
 
     try:

@@ -7,6 +7,7 @@ activity JSON — a schema.org Message entity with Claim citations matching the 
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 from bot.core import i18n
@@ -16,6 +17,7 @@ from bot.storage.answer_feedback import REASONS
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 BUTTONS_PER_SET = 5  # Teams shows at most 6 actions in a row before it folds them away
+ASKED_LIMIT = 300  # the question a card's submission carries back (shown on the answered card)
 ABSTRACT_LIMIT = 160  # Teams shows at most this much of a citation's text
 NAME_LIMIT = 80  # a citation's title
 KEYWORD_LIMIT, KEYWORDS = 28, 3  # Microsoft's limits per citation: longer ones are refused with HTTP 400
@@ -29,17 +31,24 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
     if reply.form == "feedback":
         return {"type": "message", "attachments": [{"contentType": CARD, "content": feedback_form(reply.language)}]}
     if reply.question is not None or reply.images or reply.tasks or reply.files:
-        return {
+        return {  # the card holds the text: said once, not also as the message's text (notifications: summary)
             "type": "message",
             "attachments": [{"contentType": CARD, "content": card(reply, public_url)}],
-            "text": "" if reply.question or reply.tasks else reply.text,
+            "summary": _shorten(bold(reply.text).replace("**", ""), 120),
         }
     text = f"{reply.text}\n\n_{reply.notice}_" if reply.notice else reply.text
-    activity: dict = {"type": "message", "text": text, "textFormat": "markdown"}
+    activity: dict = {"type": "message", "text": paragraphs(text), "textFormat": "markdown"}
     if reply.mode == "llm" or (reply.mode == "extractive" and reply.answered):  # an LLM refusal is AI text too
         activity["entities"] = [ai_entity(reply)]
         activity["channelData"] = dict(FEEDBACK_LOOP)
     return activity
+
+
+def paragraphs(text: str) -> str:
+    """Teams' Markdown runs lines separated by a single line break into one paragraph (`/help`, `/plan`):
+    each line becomes a paragraph of its own; code blocks stay as they are."""
+    parts = re.split(r"(```.*?```)", text, flags=re.DOTALL)
+    return "".join(p if p.startswith("```") else re.sub(r"(?<!\n)\n(?!\n)", "\n\n", p) for p in parts)
 
 
 def ai_entity(reply: Reply) -> dict:
@@ -115,7 +124,7 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
         body.append({"type": "TextBlock", "text": question.progress, "isSubtle": True, "size": "Small", "wrap": True})
     body.append({"type": "TextBlock", "text": bold(reply.text), "wrap": True})
     if question is not None:
-        body += question_elements(question, reply.language)
+        body += question_elements(question, reply.language, _shorten(reply.text, ASKED_LIMIT))
     body += task_elements(reply)
     if reply.footer:
         body.append({"type": "TextBlock", "text": reply.footer, "weight": "Bolder", "wrap": True, "spacing": "Medium"})
@@ -160,7 +169,9 @@ def bold(text: str) -> str:
     return BOLD.sub(r"**\1**", text)
 
 
-def question_elements(question: Question, language: str) -> list[dict]:
+def question_elements(question: Question, language: str, asked: str = "") -> list[dict]:
+    """The inputs and buttons of a question; each submission carries the question (`asked`), so that the
+    answered card still shows what was asked."""
     elements: list[dict] = []
     if question.kind in ("text", "number", "name", "date"):
         elements.append(
@@ -172,16 +183,21 @@ def question_elements(question: Question, language: str) -> list[dict]:
                 "placeholder": i18n.text("teams_answer_placeholder", language),
             }
         )
-        submit = {"type": "Action.Submit", "title": i18n.text("teams_send", language), "data": {"lotse": "input"}}
+        submit = {"type": "Action.Submit", "title": i18n.text("teams_send", language),
+                  "data": {"lotse": "input", "asked": asked}}  # fmt: skip
         elements.append({"type": "ActionSet", "actions": [submit]})
     choices = [
-        {"type": "Action.Submit", "title": c.label, "data": {"lotse": "choice", "value": c.value, "title": c.label}}
+        {
+            "type": "Action.Submit",
+            "title": c.label,
+            "data": {"lotse": "choice", "value": c.value, "title": c.label, "asked": asked},
+        }
         for c in question.choices
     ]
     for start in range(0, len(choices), BUTTONS_PER_SET):
         elements.append({"type": "ActionSet", "actions": choices[start : start + BUTTONS_PER_SET]})
     controls = [
-        {"type": "Action.Submit", "title": c.label, "data": {"lotse": "control", "value": c.value}}
+        {"type": "Action.Submit", "title": c.label, "data": {"lotse": "control", "value": c.value, "asked": asked}}
         for c in question.controls(language)
     ]
     if controls:
@@ -230,7 +246,7 @@ def feedback_form(language: str) -> dict:
     submit = {
         "type": "Action.Submit",
         "title": i18n.text("feedback_modal_submit", language),
-        "data": {"lotse": "feedback_form", "language": language},
+        "data": {"lotse": "feedback_form", "language": language, "asked": i18n.text("feedback_form_title", language)},
     }
     body = [
         {"type": "TextBlock", "text": i18n.text("feedback_form_title", language), "weight": "Bolder", "wrap": True},
@@ -255,14 +271,14 @@ def feedback_form(language: str) -> dict:
     return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
 
 
-def answered_card(label: str) -> dict:
-    """What replaces a question card once it is answered: the answer, no buttons to click again."""
-    return {
-        "$schema": SCHEMA,
-        "type": "AdaptiveCard",
-        "version": "1.5",
-        "body": [{"type": "TextBlock", "text": f"✓ {label}", "wrap": True, "isSubtle": True}],
-    }
+def answered_card(label: str, asked: object = None) -> dict:
+    """What replaces a question card once it is answered: the question and the answer, no buttons to
+    click again."""
+    body = []
+    if isinstance(asked, str) and asked.strip():
+        body.append({"type": "TextBlock", "text": bold(_shorten(asked, ASKED_LIMIT)), "wrap": True})
+    body.append({"type": "TextBlock", "text": f"✓ {label}", "wrap": True, "isSubtle": True})
+    return {"$schema": SCHEMA, "type": "AdaptiveCard", "version": "1.5", "body": body}
 
 
 def _shorten(text: str, limit: int) -> str:

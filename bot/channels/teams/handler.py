@@ -138,7 +138,8 @@ class LotseTeamsBot(TeamsActivityHandler):
             await worker.record(item_id, sent=True)
             await worker.finish(item_id)
             return
-        if incoming.value is not None and activity.reply_to_id and reply.answered:
+        from_card = isinstance(activity.value, dict) and activity.value.get("lotse") in ("choice", "control", "input")
+        if from_card and activity.reply_to_id and reply.answered:  # a button or the card's own input field
             await self._close_question(turn_context, activity)
         response = await turn_context.send_activity(final)
         await worker.record(item_id, sent=True)
@@ -159,6 +160,7 @@ class LotseTeamsBot(TeamsActivityHandler):
                 return True
             typed = comment(data.get("comment"))
             await self.channel.core_call(self.core.general_feedback, incoming, int(rating), typed)
+            await self._replace_card(turn_context, activity, cards.answered_card(f"{rating}/5", data.get("asked")))
             await turn_context.send_activity(i18n.text("feedback_thanks", language))
             return True
         return False
@@ -227,9 +229,13 @@ class LotseTeamsBot(TeamsActivityHandler):
         data = activity.value if isinstance(activity.value, dict) else {}
         label = next((v for v in (data.get("title"), data.get("answer")) if isinstance(v, str) and v), None)
         label = label or scalar(data.get("value")).split(":", 1)[-1]
-        update = to_activity(
-            {"type": "message", "attachments": [{"contentType": cards.CARD, "content": cards.answered_card(label)}]}
-        )
+        await self._replace_card(turn_context, activity, cards.answered_card(label, data.get("asked")))
+
+    async def _replace_card(self, turn_context: TurnContext, activity: Activity, card: dict) -> None:
+        """The card that was submitted (`replyToId`), replaced by one without inputs: sent once, never twice."""
+        if not activity.reply_to_id:
+            return
+        update = to_activity({"type": "message", "attachments": [{"contentType": cards.CARD, "content": card}]})
         update.id = activity.reply_to_id
         with contextlib.suppress(Exception):
             await turn_context.update_activity(update)

@@ -97,3 +97,8 @@ def test_the_feedback_dialog_asks_slacks_reasons_after_a_thumbs_down():
     assert all(e.get("label") for e in content["body"])
     liked = cards.feedback_task("like", "en")["task"]["value"]["card"]["content"]
     assert [e["id"] for e in liked["body"]] == ["feedbackText"]
+
+
+def test_single_line_breaks_become_paragraphs_teams_does_not_run_together():
+    activity = cards.render(Reply("Befehle:\n/help – Hilfe\n/plan – der Plan\n\nEnde\n```\na\nb\n```", "de"))
+    assert activity["text"] == "Befehle:\n\n/help – Hilfe\n\n/plan – der Plan\n\nEnde\n\n```\na\nb\n```"

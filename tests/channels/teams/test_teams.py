@@ -98,10 +98,13 @@ async def test_typed_answers_come_from_an_input_field_too(teams):
     [first] = await teams.connector.wait_for()
     card = card_of(first)
     assert any(e["type"] == "Input.Text" and e["id"] == "answer" for e in card["body"])
-    [send] = [a for a in submits(card) if a["data"] == {"lotse": "input"}]
+    [send] = [a for a in submits(card) if a["data"]["lotse"] == "input"]
     await teams.post(teams.activity(None, value={**send["data"], "answer": "SAP ERP"}, replyToId="activity-2"))
     second = (await teams.connector.wait_for(2))[-1]
     assert "Wie KI-bereit ist SAP ERP?" in json.dumps(card_of(second), ensure_ascii=False)
+    [answered] = [s.activity for s in teams.connector.sent if s.method == "PUT"]  # the question stays readable
+    body = card_of(answered)["body"]
+    assert body[0]["text"] == send["data"]["asked"] and body[0]["text"] and body[-1]["text"] == "✓ SAP ERP"
 
 
 @both_databases
@@ -257,9 +260,14 @@ async def test_the_feedback_form_is_a_card_and_its_submission_is_stored(teams):
     [submit] = submits(card)
     assert {e.get("id") for e in card["body"]} >= {"rating", "comment"}
     before = len(teams.core.services.answer_feedback.all())
-    await teams.post(teams.activity(None, value={**submit["data"], "rating": "4", "comment": "Mehr Beispiele"}))
+    form_id = f"activity-{len(teams.connector.sent)}"  # the form card is the last activity sent
+    await teams.post(
+        teams.activity(None, value={**submit["data"], "rating": "4", "comment": "Mehr Beispiele"}, replyToId=form_id)
+    )
     [_, thanks] = await teams.connector.wait_for(2)
     assert thanks["text"] == "Danke für die Rückmeldung!"
+    [closed] = [s.activity for s in teams.connector.sent if s.method == "PUT"]  # the form cannot be sent twice
+    assert not submits(card_of(closed)) and "✓ 4/5" in json.dumps(card_of(closed), ensure_ascii=False)
     rows = teams.core.services.answer_feedback.all()[before:]
     assert [(r.rating, r.comment, r.user) for r in rows] == [(4, "Mehr Beispiele", f"teams:{TENANT}:aad-anna")]
 
