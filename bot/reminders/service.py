@@ -108,9 +108,13 @@ class Lease:
     def release(self) -> None:
         if self.postgres:
             if self._connection is not None:
+                with contextlib.suppress(Exception):  # unlocked now: the server ends a closed session a little later
+                    key = zlib.crc32(self.name.encode())
+                    self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    self._connection.commit()
                 with contextlib.suppress(Exception):
-                    # end the session, which releases the advisory lock: close() alone would hand the
-                    # connection back to the pool with the lock still held, and nobody could lead
+                    # end the session too (nothing of it left in the pool): close() alone would hand the
+                    # connection back to the pool with whatever it holds
                     self._connection.invalidate()
                     self._connection.close()
                 self._connection = None

@@ -31,6 +31,9 @@ class Sent:
     at: float = field(default_factory=time.monotonic)
 
 
+STARTED: list = []  # every fake started in this process: the conformance check reads what was sent
+
+
 class FakeConnector:
     def __init__(self, kid: str = "test-key") -> None:
         self.sent: list[Sent] = []
@@ -49,6 +52,7 @@ class FakeConnector:
         self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
         self._thread.start()
         ready.wait(10)
+        STARTED.append(self)
         return self
 
     def _serve(self, ready: threading.Event) -> None:

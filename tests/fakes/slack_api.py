@@ -29,6 +29,9 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+STARTED: list = []  # every fake started in this process: the conformance check reads their calls
+
+
 class FakeSlack:
     def __init__(self, team_id: str = "T1", bot_user: str = "UBOT") -> None:
         self.team_id = team_id
@@ -68,6 +71,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner, self.base_url = await serve_local(app)
+        STARTED.append(self)
         return self
 
     async def stop(self) -> None:

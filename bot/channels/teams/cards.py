@@ -52,8 +52,9 @@ def paragraphs(text: str) -> str:
 
 
 def ai_entity(reply: Reply) -> dict:
-    """Marks the message as AI generated and attaches its sources as citations [1], [2] … ."""
-    return {
+    """Marks the message as AI generated and attaches its sources as citations [1], [2] … (none for a
+    refusal: no empty list)."""
+    entity = {
         "type": "https://schema.org/Message",
         "@type": "Message",
         "@context": "https://schema.org",
@@ -75,6 +76,9 @@ def ai_entity(reply: Reply) -> dict:
             for c in reply.citations
         ],
     }
+    if not entity["citation"]:
+        del entity["citation"]
+    return entity
 
 
 def keywords(*texts: str | None) -> list[str]:
