@@ -66,6 +66,8 @@ class Action:
     # a question about it is best answered by running it ("Welche Befehle gibt es?" → /help): about Lotse
     # itself, which the guide does not describe
     answers_questions: bool = False
+    # a prompt starter (Teams' manifest, at most 32 characters): a request in plain words that runs it
+    starter: dict[str, str] = field(default_factory=dict)
 
     def render(self, values: dict[str, str]) -> str:
         """The command with the slot values in (missing optional slots leave nothing behind)."""
@@ -150,7 +152,22 @@ def _action(path: Path, number: int, entry) -> Action:
         counter=counter,
         keywords=tuple(k.strip().lower() for k in keywords),
         answers_questions=_flag(where, entry, "answers_questions", effect),
+        starter=_starter(where, entry.get("starter")),
     )
+
+
+STARTER_LIMIT = 32  # Teams' manifest: a command's title
+
+
+def _starter(where: str, value) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(value.get(lang), str) for lang in ("de", "en")):
+        raise ActionSpecError(f"{where}: starter needs a de and an en text")
+    long = [lang for lang in ("de", "en") if not 0 < len(value[lang].strip()) <= STARTER_LIMIT]
+    if long:
+        raise ActionSpecError(f"{where}: starter ({', '.join(long)}) must be 1 to {STARTER_LIMIT} characters")
+    return {lang: value[lang].strip() for lang in ("de", "en")}
 
 
 def _flag(where: str, entry: dict, key: str, effect: str) -> bool:

@@ -176,3 +176,13 @@ def test_a_request_two_actions_fit_asks_which_one_and_can_just_answer_instead(te
     # an employee may not export the pilots' feedback: only their own data is offered
     employee = say(core, workspace, "mach mal nen export", "U1", admin=False, private=True)
     assert [c.value.split(":")[1] for c in employee.question.choices] == ["privacy.export", "mach mal nen export"]
+
+
+def test_every_prompt_starter_of_the_catalog_runs_its_own_action(team):
+    core, _ = team
+    actions = core.services.actions
+    starters = [(a, a.starter[lang]) for a in core.services.action_catalog if a.starter for lang in ("de", "en")]
+    assert len(starters) >= 8
+    for action, text in starters:
+        found = actions.understand(text, "slack:T")
+        assert found.kind == "act" and found.action.id == action.id, (text, found.kind, found.action)

@@ -30,6 +30,8 @@ def test_the_shipped_catalog_holds_the_contracts_actions_with_enough_examples():
         (lambda a: a[0]["examples"].update(de=["nur eins"]), "at least 15 de examples"),
         (lambda a: a.pop(0), "lacks the actions assessment.start"),
         (lambda a: a.append(dict(a[1])), "appear twice"),
+        (lambda a: a[0].update(starter={"de": "x" * 33, "en": "ok"}), r"starter \(de\) must be 1 to 32"),
+        (lambda a: a[0].update(answers_questions=True), "only a read may answer questions"),
     ],
 )
 def test_a_broken_catalog_is_refused_with_its_reason(tmp_path, change, message):

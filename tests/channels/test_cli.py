@@ -119,7 +119,10 @@ def test_teams_package_builds_the_app_zip_with_the_app_id(kb_settings, guard_dir
         assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
         manifest = json.loads(package.read("manifest.json"))
     assert manifest["id"] == manifest["bots"][0]["botId"] == env["MICROSOFT_APP_ID"]
-    assert manifest["bots"][0]["commandLists"][0]["commands"]
+    personal = manifest["bots"][0]["commandLists"][0]["commands"]
+    titles = [c["title"] for c in personal]  # prompt starters from the action catalog (issue 22)
+    assert "KI-Readiness-Check starten" in titles and "Feedback zu einem Pilot geben" in titles
+    assert titles[-1] == "/help" and len(titles) <= 10 and all(len(t) <= 32 for t in titles)
     serving = lotse(["serve"], kb_settings.data_dir, guard_dir, **env)  # serving Teams needs the rest
     assert serving.returncode == 2 and "needs MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID" in serving.stderr
 

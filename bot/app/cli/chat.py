@@ -78,6 +78,7 @@ def cmd_teams_package(args, settings: Settings) -> int:
     except (OSError, json.JSONDecodeError, KeyError) as exc:
         print(f"lotse teams-package: {folder / 'manifest.json'} is not usable: {exc}", file=sys.stderr)
         return 2
+    starters(manifest, settings)
     missing = [str(p) for p in icons if not p.is_file()]
     if missing:
         print(f"lotse teams-package: missing icon(s): {', '.join(missing)}", file=sys.stderr)
@@ -89,6 +90,23 @@ def cmd_teams_package(args, settings: Settings) -> int:
             package.write(icon, icon.name)
     print(f"wrote {output}: upload it in Teams (Apps → Manage your apps → Upload an app)", file=sys.stderr)
     return 0
+
+
+def starters(manifest: dict, settings: Settings) -> None:
+    """The personal chat's prompt starters from the action catalog (issue 22): requests in plain words
+    that run an action, after the manifest's own questions for the guide and before `/help`."""
+    from bot.actions.catalog import load_actions
+
+    if not settings.actions:
+        return
+    offered = [a.starter["de"] for a in load_actions(settings.actions_file) if a.starter]
+    for group in manifest["bots"][0]["commandLists"]:
+        if "personal" not in group["scopes"]:
+            continue
+        asked = [c for c in group["commands"] if not c["title"].startswith("/")]
+        helped = [c for c in group["commands"] if c["title"] == "/help"]
+        made = [{"title": text, "description": text} for text in offered]
+        group["commands"] = (asked + made)[: 10 - len(helped)] + helped  # a list holds at most 10 in 1.17
 
 
 def add(sub) -> None:
