@@ -37,6 +37,8 @@ SUBCOMMANDS = {
     "montag": "monday", "monday": "monday", "entfällt": "na", "entfaellt": "na", "na": "na", "n/a": "na",
     "offen": "open", "reopen": "open", "hilfe": "help", "help": "help",
 }  # fmt: skip
+REPLACE = {"ersetzen", "replace"}  # `/plan start … ersetzen`: a running plan is replaced, knowingly
+YES = {"ja", "yes"}  # `/plan stopp ja`
 ADMIN = ("start", "pause", "resume", "stop", "move")
 ENGLISH = {"progress", "preview", "resume", "stop", "move", "done", "tomorrow", "later", "monday", "reopen", "help"}
 GERMAN = {"stand", "fortschritt", "vorschau", "starten", "pausieren", "fortsetzen", "weiter", "stopp", "beenden",
@@ -173,7 +175,15 @@ class PlanCommands:
 
     def start(self, message: Incoming, words: list[str], language: str) -> Reply:
         now = self.reminders.clock()
-        schedule, targets = self._settings(words, language, Schedule(self._today()), message)
+        replacing = [w for w in words if w.lower() in REPLACE]
+        words = [w for w in words if w.lower() not in REPLACE]
+        schedule, targets = self._settings(words, language, Schedule(self._today()), message)  # errors first
+        running = self.reminders.plans.current(message.scope)
+        if running is not None and not replacing:  # a second start would end the running plan: say so, ask
+            command = " ".join(["/plan start", *words, "ersetzen" if language == "de" else "replace"])
+            text = i18n.text("plan_start_replaces", language, start=day_label(running.start, language),
+                             status=i18n.text(f"plan_state_{running.status}", language), command=command)  # fmt: skip
+            return Reply(text, language, answered=False)
         if not any(role == "team" for _, _, role in targets):
             targets.insert(0, (message.channel, address_of(message), "team"))
         first = week_occurrences(schedule, 1)[0]
@@ -203,6 +213,9 @@ class PlanCommands:
             state=schedule.state or "–",
             targets=where,
         )
+        if schedule.start.weekday() != schedule.weekday:  # the plan's weeks begin on its weekday
+            text += "\n" + i18n.text("plan_start_moved", language, given=day_label(schedule.start, language),
+                                     first=day_label(schedule.first_week(), language))  # fmt: skip
         return Reply(text + "\n\n" + self._preview(schedule, language), language)
 
     def change(self, plan: PlanRow, message: Incoming, sub: str, words: list[str], language: str) -> Reply:
@@ -216,6 +229,9 @@ class PlanCommands:
             self.reminders.plans.change(plan.id, now, by=message.user_key, status="active", active_from=now)
             return Reply(i18n.text("plan_resumed", language), language)
         if sub == "stop":
+            if not any(w.lower() in YES for w in words):  # it cannot be undone: asked first
+                command = "/plan stopp ja" if language == "de" else "/plan stop yes"
+                return Reply(i18n.text("plan_stop_confirm", language, command=command), language, answered=False)
             self.reminders.plans.change(plan.id, now, by=message.user_key, status="stopped")
             return Reply(i18n.text("plan_stopped", language), language)
         day = next((d for w in words if (d := parse_date(w, now.date(), language)) is not None), None)

@@ -47,7 +47,8 @@ def test_plan_start_pause_resume_move_and_stop_are_each_one_entry(core):
     admin.say("/plan pause")
     admin.say("/plan fortsetzen")
     admin.say("/plan verschieben 2026-12-07")
-    admin.say("/plan stopp")
+    admin.say("/plan stopp")  # asked first: nothing logged
+    admin.say("/plan stopp ja")
     logged = actions(core, "plan.")
     assert [(who, what) for who, what, _, _ in logged] == [
         (ADMIN, "plan.start"),

@@ -33,8 +33,29 @@ def test_only_admins_start_pause_or_stop_a_plan(reminders):
     assert "pausiert" in say(reminders, "/plan pause", admin=True).text
     assert reminders.plans.current("console:local").status == "paused"
     assert "läuft wieder" in say(reminders, "/plan fortsetzen", admin=True).text
-    assert "beendet" in say(reminders, "/plan stopp", admin=True).text
+    asked = say(reminders, "/plan stopp", admin=True)  # it cannot be undone: asked first, nothing changes
+    assert not asked.answered and "`/plan stopp ja`" in asked.text
+    assert reminders.plans.current("console:local").status == "active"
+    assert "beendet" in say(reminders, "/plan stopp ja", admin=True).text
     assert reminders.plans.current("console:local") is None
+
+
+def test_a_second_start_says_it_replaces_the_running_plan_and_waits_for_the_word(reminders):
+    say(reminders, "/plan start 2026-11-30 BY", admin=True)
+    first = reminders.plans.current("console:local")
+    again = say(reminders, "/plan start 2026-12-14 BY", admin=True)
+    assert not again.answered and "`/plan start 2026-12-14 BY ersetzen`" in again.text and "läuft" in again.text
+    assert reminders.plans.current("console:local").id == first.id  # nothing replaced yet
+    replaced = say(reminders, "/plan start 2026-12-14 BY ersetzen", admin=True)
+    assert replaced.answered and reminders.plans.current("console:local").start.isoformat() == "2026-12-14"
+
+
+def test_a_start_that_is_no_reminder_day_says_when_the_weeks_begin(reminders):
+    started = say(reminders, "/plan start 2026-12-02 BY", admin=True)  # a Wednesday
+    assert "Hinweis: Mi 2026-12-02 ist kein Erinnerungstag – die Wochen des Plans beginnen am Mo 2026-12-07." in (
+        started.text
+    )
+    assert "kein Erinnerungstag" not in say(reminders, "/plan start 2026-12-14 BY ersetzen", admin=True).text
 
 
 def test_unclear_settings_get_a_message_that_says_what_is_expected(reminders):

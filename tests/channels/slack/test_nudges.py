@@ -260,7 +260,7 @@ async def test_a_button_of_a_replaced_plan_changes_nothing(slack, dispatcher):
     await dispatcher.run_once(WEEK_1_DUE)
     [nudge] = posted(slack.fake)
     slack.clock.now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
-    await command(slack, "plan start 2026-12-07 mo 09:00 BY")
+    await command(slack, "plan start 2026-12-07 mo 09:00 BY ersetzen")  # a running plan is replaced knowingly
     new = slack.core.services.reminders.plans.current(f"slack:{slack.team}")
     assert new.id != old.id and slack.core.services.reminders.plans.get(old.id).status == "stopped"
 
