@@ -4,7 +4,9 @@ with the pilots, their KPIs, the feedback entries and the feedback on Lotse's an
 - CSV: UTF-8 with BOM (so Excel shows umlauts), comma-separated; one row per feedback entry, then
   one column per KPI of the exported pilots ("KPI <pilot>: <name> [<unit>]") with the entry's value.
 - XLSX: sheets "Pilots", "KPIs", "Feedback" (the CSV's columns) and "Answer feedback" (no user column).
-- Nobody behind an anonymous entry is named: its author column stays empty.
+- Nobody behind an anonymous entry is named: its author column stays empty. Nor can its place give it
+  away: it has no id (ids follow the order of saving), its time is only its day (stored so: no fake
+  00:00:00), and the anonymous entries of a pilot come after the named ones, by day and content.
 - Text that a spreadsheet would read as a formula (starting with =, +, -, @, tab or CR) gets a leading
   apostrophe; numbers stay numbers.
 - Rows are streamed from the database. openpyxl writes the workbook (write-only mode); the feedback rows,
@@ -279,7 +281,7 @@ def _feedback(session, scope: str | None, kpi_ids: list[int]) -> Iterator[list]:
         )
         .join(PilotRow, PilotRow.id == f.pilot_id)
         .outerjoin(KpiValueRow, KpiValueRow.feedback_id == f.id)
-        .order_by(PilotRow.start, PilotRow.id, f.created_at, f.id)
+        .order_by(PilotRow.start, PilotRow.id, f.anonymous, f.created_at, f.satisfaction, f.comment, f.id)
         .execution_options(yield_per=BATCH)
     )
     if scope is not None:
@@ -294,9 +296,9 @@ def _feedback(session, scope: str | None, kpi_ids: list[int]) -> Iterator[list]:
                 values[column[row[11]]] = row[12]
         author = None if anonymous else author
         yield [
-            entry_id,
+            None if anonymous else entry_id,
             pilot,
-            _utc(created),
+            _utc(created).date().isoformat() if anonymous else _utc(created),
             author,
             _yes(anonymous),
             size,

@@ -153,9 +153,11 @@ def test_csv_has_one_row_per_entry_with_kpi_columns(db, data, tmp_path):
     with path.open(encoding="utf-8-sig", newline="") as f:
         header = next(csv.reader(f))
     assert header == FEEDBACK_HEADER + KPI_HEADERS
-    rows = {row["id"]: row for row in read_csv(path)}
+    rows = {row["id"] or "anonymous": row for row in read_csv(path)}
     ids = data["entries"]
-    assert list(rows) == [str(ids[k]) for k in ("anna", "anonymous", "group", "offers")]  # not the other scope
+    # not the other scope; the anonymous entry after the named ones of its pilot, without an id that
+    # follows the order of saving (it was saved between Anna's and Carla's)
+    assert list(rows) == [str(ids["anna"]), str(ids["group"]), "anonymous", str(ids["offers"])]
 
     anna = rows[str(ids["anna"])]
     assert anna == {
@@ -174,8 +176,9 @@ def test_csv_has_one_row_per_entry_with_kpi_columns(db, data, tmp_path):
         KPI_HEADERS[1]: "4.5",
         KPI_HEADERS[2]: "",
     }
-    anonymous = rows[str(ids["anonymous"])]
+    anonymous = rows["anonymous"]
     assert anonymous["author"] == "" and anonymous["anonymous"] == "yes"
+    assert anonymous["id"] == "" and anonymous["created_at"] == "2026-10-06"  # its day, no made-up time
     assert anonymous["not_working"] == "'-langsam beim Import"
     assert anonymous["minutes_saved_per_week"] == ""
     assert [anonymous[h] for h in KPI_HEADERS] == ["38", "", ""]
@@ -289,10 +292,11 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
         4.5,
         None,
     ]
-    assert rows[2] == [
-        ids["anonymous"],
+    assert rows[2][5:11] == [4, 5, 45.5, "'@alle sparen Zeit", None, "'\tTab vorn"]  # Carla's, named, first
+    assert rows[3] == [  # the anonymous entry: after the named ones, no id, its day as text (no made-up time)
+        None,
         "Rechnungseingang",
-        datetime(2026, 10, 6),
+        "2026-10-06",
         None,
         "yes",
         1,
@@ -305,7 +309,6 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
         None,
         None,
     ]
-    assert rows[3][5:11] == [4, 5, 45.5, "'@alle sparen Zeit", None, "'\tTab vorn"]
     assert rows[4][:2] == [ids["offers"], "Angebote"] and rows[4][11:] == [None, None, 12]
     assert len(rows) == 5
     comment = sheet.cell(row=2, column=11)
