@@ -42,6 +42,12 @@ def render(chart: Chart, path: Path) -> Path:
     return path
 
 
+def number(value: float, language: str) -> str:
+    """A figure as people read it: at most two decimals, with a decimal comma in German ("2,67")."""
+    text = f"{round(value, 2):g}"
+    return text.replace(".", ",") if language == "de" else text
+
+
 def _bars(plt, chart: Chart):
     data = chart.data
     labels, values = data["labels"], data["values"]
@@ -65,7 +71,7 @@ def _bars(plt, chart: Chart):
             axes.text(0.5, y, "✓" if value else "✗", ha="center", va="center", color="white", fontsize=14)
     else:
         for y, value in enumerate(values):
-            axes.text(value + 0.05, y, f"{value:g}", va="center")
+            axes.text(value + 0.05, y, number(value, chart.language), va="center")
         if threshold is not None:
             axes.axvline(threshold, color=GREY, linestyle="--", linewidth=1)
     return figure
@@ -89,7 +95,7 @@ def _matrix(plt, chart: Chart):
 
 def _heatmap(plt, chart: Chart):
     data = chart.data
-    figure, axes = plt.subplots(figsize=(6.5, 5.5))
+    figure, axes = plt.subplots(figsize=(8.5, 5.5))
     for x in range(1, 6):
         for y in range(1, 6):
             score = x * y
@@ -106,6 +112,14 @@ def _heatmap(plt, chart: Chart):
     axes.set_yticks(range(1, 6))
     axes.set_xlabel(data["x_label"])
     axes.set_ylabel(data["y_label"])
+    if data.get("levels"):  # what the colours mean (score = likelihood × impact)
+        high, medium, low = data["levels"]
+        patches = [plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.35) for c in (RED, AMBER, GREEN)]
+        axes.legend(patches, [f"{high} (≥ 15)", f"{medium} (8–14)", f"{low} (< 8)"], loc="upper left",
+                    bbox_to_anchor=(1.02, 1), fontsize=8, frameon=False)  # fmt: skip
+    named = [f"{r['number']}  {r['name']}" for r in data["risks"] if r.get("name")]
+    if named:  # which number is which risk, beside the matrix
+        axes.text(1.04, 0.62, "\n".join(named[:20]), transform=axes.transAxes, fontsize=8, va="top")
     return figure
 
 
@@ -114,7 +128,7 @@ def _table(plt, chart: Chart):
     rows, columns, values = data["rows"], data["columns"], data["values"]
     figure, axes = plt.subplots(figsize=(7.5, 0.45 * max(len(rows), 2) + 1.2))
     axes.axis("off")
-    text = [[f"{v:g}" if isinstance(v, int | float) else "–" for v in row] for row in values]
+    text = [[number(v, chart.language) if isinstance(v, int | float) else "–" for v in row] for row in values]
     colors = [[_cell_color(v) for v in row] for row in values]
     if rows:
         table = axes.table(cellText=text, rowLabels=rows, colLabels=columns, cellColours=colors, loc="center")

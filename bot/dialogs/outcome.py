@@ -25,6 +25,7 @@ class Chart:
     kind: str
     title: str
     data: dict[str, Any]
+    language: str = "de"  # numbers on the chart: "2,67" in German
 
 
 @dataclass

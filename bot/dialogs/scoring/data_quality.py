@@ -91,6 +91,7 @@ def data_quality(spec: AssessmentSpec, answers: dict[str, Any], language: str) -
             "table",
             spec.title.get(language),
             {"rows": [r[0] for r in rows], "columns": dims, "values": [[r[2], r[3], r[4], r[5]] for r in rows]},
+            language=language,
         ),
     )
 

@@ -45,5 +45,10 @@ def readiness(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> O
         metrics=[Metric("checks_met", spec.text("metric_yes", language), len(met))],
         columns=["check", "answer"],
         rows=[[label, yes_no(answers.get(s.id), language)] for label, s in zip(labels, checks, strict=True)],
-        chart=Chart("bars", spec.title.get(language), {"labels": labels, "values": values, "max": 1, "binary": True}),
+        chart=Chart(
+            "bars",
+            spec.title.get(language),
+            {"labels": labels, "values": values, "max": 1, "binary": True},
+            language=language,
+        ),
     )

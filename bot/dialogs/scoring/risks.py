@@ -91,9 +91,14 @@ def risks(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Outco
             "heatmap",
             spec.title.get(language),
             {
-                "risks": [{"number": n, "x": r["likelihood"], "y": r["impact"]} for n, r in enumerate(ranked, 1)],
+                "risks": [
+                    {"number": n, "x": r["likelihood"], "y": r["impact"], "name": r["name"]}
+                    for n, r in enumerate(ranked, 1)
+                ],
+                "levels": [spec.text(k, language) for k in ("level_high", "level_medium", "level_low")],
                 "x_label": spec.text("axis_likelihood", language),
                 "y_label": spec.text("axis_impact", language),
             },
+            language=language,
         ),
     )

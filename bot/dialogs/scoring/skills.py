@@ -88,5 +88,6 @@ def skills(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Outc
                 "max": 5,
                 "threshold": 3,
             },
+            language=language,
         ),
     )

@@ -43,5 +43,6 @@ def systems(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Out
             "bars",
             spec.title.get(language),
             {"labels": [i["name"] for i in ranked], "values": [i["rating"] for i in ranked], "max": 5, "threshold": 4},
+            language=language,
         ),
     )

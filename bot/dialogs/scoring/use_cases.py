@@ -107,5 +107,6 @@ def use_cases(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> O
                 "x_label": spec.text("axis_effort", language),
                 "y_label": spec.text("axis_value", language),
             },
+            language=language,
         ),
     )

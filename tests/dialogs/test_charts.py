@@ -1,0 +1,38 @@
+"""What the assessment charts say (issue 24): German decimal commas, and a risk matrix that explains its
+colours and its numbers."""
+
+from __future__ import annotations
+
+from bot.dialogs import charts
+from bot.dialogs.outcome import Chart
+
+
+def test_figures_read_with_a_decimal_comma_in_german_and_two_decimals_at_most():
+    assert charts.number(2.6666, "de") == "2,67" and charts.number(2.6666, "en") == "2.67"
+    assert charts.number(3.0, "de") == "3" and charts.number(4, "de") == "4"
+
+
+def test_bars_in_german_show_decimal_commas():
+    plt = charts.load_pyplot()
+    chart = Chart("bars", "Skills", {"labels": ["KI", "Daten"], "values": [2.67, 3.5], "max": 5}, language="de")
+    figure = charts._bars(plt, chart)
+    shown = [t.get_text() for t in figure.axes[0].texts]
+    plt.close(figure)
+    assert shown == ["2,67", "3,5"]
+
+
+def test_the_risk_matrix_has_a_legend_for_its_colours_and_names_its_numbered_risks():
+    plt = charts.load_pyplot()
+    data = {
+        "risks": [{"number": 1, "x": 4, "y": 5, "name": "Datenleck"}, {"number": 2, "x": 2, "y": 2, "name": "Bias"}],
+        "levels": ["hoch", "mittel", "niedrig"],
+        "x_label": "Wahrscheinlichkeit",
+        "y_label": "Auswirkung",
+    }
+    figure = charts._heatmap(plt, Chart("heatmap", "Risiken", data))
+    axes = figure.axes[0]
+    legend = [t.get_text() for t in axes.get_legend().get_texts()]
+    texts = " ".join(t.get_text() for t in axes.texts)
+    plt.close(figure)
+    assert legend == ["hoch (≥ 15)", "mittel (8–14)", "niedrig (< 8)"]
+    assert "1  Datenleck" in texts and "2  Bias" in texts
