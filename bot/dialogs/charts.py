@@ -80,11 +80,19 @@ def _bars(plt, chart: Chart):
 def _matrix(plt, chart: Chart):
     data = chart.data
     figure, axes = plt.subplots(figsize=(7, 5.5))
-    axes.axvspan(0.5, 3, ymin=(3.5 - 0.5) / 5, ymax=1, color=GREEN, alpha=0.08)  # high value, moderate effort
+    quick = data.get("quick") or {"value": 4, "effort": 2}
+    # the quick-win area, drawn by the scoring's own rule (value ≥ 4, effort ≤ 2)
+    axes.add_patch(plt.Rectangle((0.5, quick["value"] - 0.5), quick["effort"], 5.5 - (quick["value"] - 0.5),
+                                 color=GREEN, alpha=0.1))  # fmt: skip
+    placed: dict[tuple[int, int], int] = {}
     for point in data["points"]:
         color = GREEN if point["highlight"] else "#1565c0"
-        axes.scatter(point["x"], point["y"], s=60 + 40 * point["size"], color=color, alpha=0.75)
-        axes.annotate(point["label"], (point["x"], point["y"]), textcoords="offset points", xytext=(8, 6), fontsize=9)
+        spot = (point["x"], point["y"])
+        n = placed.get(spot, 0)  # several use cases rated alike: side by side, labels one under the other
+        placed[spot] = n + 1
+        x = point["x"] + 0.12 * n
+        axes.scatter(x, point["y"], s=60 + 40 * point["size"], color=color, alpha=0.75)
+        axes.annotate(point["label"], (x, point["y"]), textcoords="offset points", xytext=(8, 6 - 12 * n), fontsize=9)
     axes.set_xlim(0.5, 5.5)
     axes.set_ylim(0.5, 5.5)
     axes.set_xlabel(data["x_label"])

@@ -205,6 +205,7 @@ def test_use_cases_rank_high_value_at_moderate_effort_first_and_share_ranks_on_t
     assert ranked[3].startswith("4. Kundenkorrespondenz automatisch") and "besser vermeiden" in ranked[3]
     assert "Gleichauf: Standard-E-Mails und Ticket-Kategorisierung" in reply.text
     assert "oben auf der Liste: Dokumentensuche · Quick Wins: 2." in reply.text
+    assert "Quick Win heißt hier: Nutzen mindestens 4, Aufwand höchstens 2 und Machbarkeit mindestens 3" in reply.text
     [result] = stored(engine, "use_cases")
     assert json.loads(result.metrics) == {"count": 4, "quick_wins": 2}
 

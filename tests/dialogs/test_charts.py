@@ -36,3 +36,27 @@ def test_the_risk_matrix_has_a_legend_for_its_colours_and_names_its_numbered_ris
     plt.close(figure)
     assert legend == ["hoch (≥ 15)", "mittel (8–14)", "niedrig (< 8)"]
     assert "1  Datenleck" in texts and "2  Bias" in texts
+
+
+def test_the_quick_win_area_is_the_scorings_rule_and_alike_use_cases_do_not_hide_each_other():
+    from bot.dialogs.scoring.use_cases import is_quick_win
+
+    plt = charts.load_pyplot()
+    points = [
+        {"label": "Ticket-Kategorisierung", "x": 2, "y": 4, "size": 4, "highlight": True},
+        {"label": "Dokumentensuche", "x": 2, "y": 4, "size": 4, "highlight": True},
+        {"label": "Chatbot", "x": 3, "y": 4, "size": 3, "highlight": False},
+    ]
+    data = {"points": points, "x_label": "Aufwand", "y_label": "Nutzen", "quick": {"value": 4, "effort": 2}}
+    figure = charts._matrix(plt, Chart("matrix", "Use Cases", data))
+    axes = figure.axes[0]
+    [area] = axes.patches
+    x0, y0 = area.get_xy()
+    labels = {t.get_text(): t for t in axes.texts}
+    placed = {name: (labels[name].xy, labels[name].xyann) for name in ("Ticket-Kategorisierung", "Dokumentensuche")}
+    plt.close(figure)
+    assert (x0, x0 + area.get_width(), y0, y0 + area.get_height()) == (0.5, 2.5, 3.5, 5.5)  # effort ≤ 2, value ≥ 4
+    assert placed["Ticket-Kategorisierung"] != placed["Dokumentensuche"]  # rated alike, drawn apart
+    assert is_quick_win({"value": 4, "effort": 2, "feasibility": 3}) and not is_quick_win(
+        {"value": 4, "effort": 3, "feasibility": 5}
+    )

@@ -7,6 +7,12 @@ from typing import Any
 from bot.dialogs.outcome import Chart, Metric, Outcome, scorer, yes_no
 from bot.dialogs.spec import AssessmentSpec
 
+QUICK_VALUE, QUICK_EFFORT, QUICK_FEASIBILITY = 4, 2, 3  # a quick win: value ≥ 4, effort ≤ 2, feasibility ≥ 3
+
+
+def is_quick_win(case: dict[str, Any]) -> bool:
+    return case["value"] >= QUICK_VALUE and case["effort"] <= QUICK_EFFORT and case["feasibility"] >= QUICK_FEASIBILITY
+
 
 @scorer(
     "use_cases",
@@ -14,6 +20,7 @@ from bot.dialogs.spec import AssessmentSpec
         "headline",
         "rank_line",
         "quick_win",
+        "quick_rule",
         "avoid",
         "tie",
         "metric_quick_wins",
@@ -34,7 +41,7 @@ def use_cases(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> O
     ]
     for case in cases:
         case["priority"] = case["value"] + case["feasibility"] - case["effort"]
-        case["quick_win"] = case["value"] >= 4 and case["effort"] <= 2 and case["feasibility"] >= 3
+        case["quick_win"] = is_quick_win(case)
         case["avoid"] = case["value"] <= 2 and case["effort"] >= 4
     ranked = sorted(cases, key=lambda c: (-c["priority"], -c["value"], c["effort"], c["name"].lower()))
     lines, ranks, ties = [], [], []
@@ -66,6 +73,8 @@ def use_cases(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> O
         )
     for first, second in ties:
         lines.append(spec.text("tie", language, first=first, second=second))
+    if ranked:
+        lines.append(spec.text("quick_rule", language))  # one rule, said here and drawn so in the chart
     quick = [c["name"] for c in ranked if c["quick_win"]]
     return Outcome(
         headline=spec.text(
@@ -106,6 +115,7 @@ def use_cases(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> O
                 ],
                 "x_label": spec.text("axis_effort", language),
                 "y_label": spec.text("axis_value", language),
+                "quick": {"value": QUICK_VALUE, "effort": QUICK_EFFORT},  # the green area: the same rule
             },
             language=language,
         ),
