@@ -165,9 +165,11 @@ def test_quarter_report_writes_markdown_and_charts(data_dir, guard_dir, tmp_path
         "ROI-Bericht 2026-Q4 · Piloten: 1",
         "Kosten: laufend 500 € im Monat · einmalig 5.000 €",
         "Rückmeldungen: 3 · Zufriedenheit Ø 4 · Nutzen 3.467 € im Monat",
-        "ROI kumuliert bis 2026-12: +6,7 %",
-        "• Dokumentensuche: Rückmeldungen: 3 · Ø 4 · KPIs verbessert: 2 von 2 gemessenen · ROI +278,2 % · "
-        "Amortisation: Monat 2",
+        "ROI bisher (kumuliert vom Start bis 2026-12, Kosten einschließlich der einmaligen gegen den bisher "
+        "gemessenen Nutzen): +6,7 %. Die Zahlen je Pilot unten sind Prognosen über 12 Monate zum heutigen Nutzen "
+        "– vor der Amortisation ist das bisherige ROI noch negativ.",
+        "• Dokumentensuche: Rückmeldungen: 3 · Ø 4 · KPIs verbessert: 2 von 2 gemessenen · "
+        "ROI-Prognose 12 Monate +278,2 % · Amortisation (Prognose): Monat 2",
     ]
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == ["roi-2026-Q4-kpis.png", "roi-2026-Q4-ratings.png", "roi-2026-Q4-roi.png"]

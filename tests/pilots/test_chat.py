@@ -423,7 +423,7 @@ def test_the_quarter_report_in_english(core, workspace):
     assert "Costs: running 500 € a month · one-off 6,000 €" in reply.text
     assert "Responses: 3 · satisfaction mean 4 · benefit 4,333 € a month" in reply.text
     assert "• Dokumentensuche: responses: 3 · mean 4 · " in reply.text
-    assert "ROI +333.3 % · payback: month 2" in reply.text
+    assert "projected 12-month ROI +333.3 % · payback (projected): month 2" in reply.text
     assert "Rückmeldung" not in reply.text and "Zufriedenheit" not in reply.text
     assert reply.images and all("2026-Q4" in image.alt for image in reply.images)
     kinds = {"KPIs: baseline, now and target", "Satisfaction ratings", "ROI over time"}

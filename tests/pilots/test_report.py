@@ -313,7 +313,8 @@ def test_roi_timeline_month_by_month(store, reports):
     # the quarter's figures: mean minutes (30 + 90) / 2 = 60, two responses
     (figures,) = report.pilots
     assert figures.minutes_per_week == pytest.approx(60) and figures.responses == 2
-    assert "ROI kumuliert bis 2026-12: +400,0 %" in quarter_text(report, "de")
+    assert "ROI bisher (kumuliert vom Start bis 2026-12, " in quarter_text(report, "de")
+    assert "Nutzen): +400,0 %." in quarter_text(report, "de")
 
 
 def test_roi_timeline_starts_with_the_first_pilot_and_carries_earlier_feedback(store, reports):
