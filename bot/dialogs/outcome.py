@@ -64,6 +64,13 @@ def scorer(name: str, texts: tuple[str, ...] = ()) -> Callable[[Scorer], Scorer]
     return register
 
 
+def listed(names: Any) -> str:
+    """Names in a line of text: "Anna, Ben" — or, when a name holds a comma itself ("Jonas, Admin"),
+    "Jonas, Admin; Sabine", so that two people never read as three."""
+    names = [str(n) for n in names]
+    return ("; " if any("," in n for n in names) else ", ").join(names)
+
+
 def yes_no(value: Any, language: str) -> str:
     if value is None:
         return "–"

@@ -168,9 +168,9 @@ def test_skills_finds_gaps_translators_champions_and_the_training_budget(chat):
     # team means: api 3.7, programming 3.0, process 3.7, ml_llm 2.0, prompting 2.3, data_etl 3.0
     assert "Lücken (Team-Durchschnitt unter 3): ML/LLM-Grundlagen (2,0), Prompt Engineering (2,3)." in text
     assert "„Übersetzer“ zwischen Technik und Fachabteilung: Anna, Administration." in text
-    assert "Mögliche KI-Champions: Anna, Administration, Cem, Support." in text
+    assert "Mögliche KI-Champions: Anna, Administration; Cem, Support." in text  # two people, not four
     assert (
-        "Weiterbildung in den vorrangigen Themen für Anna, Administration, Cem, Support: insgesamt 4.000–10.000 €"
+        "Weiterbildung in den vorrangigen Themen für Anna, Administration; Cem, Support: insgesamt 4.000–10.000 €"
         in text
     )
 

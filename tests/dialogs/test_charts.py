@@ -60,3 +60,17 @@ def test_the_quick_win_area_is_the_scorings_rule_and_alike_use_cases_do_not_hide
     assert is_quick_win({"value": 4, "effort": 2, "feasibility": 3}) and not is_quick_win(
         {"value": 4, "effort": 3, "feasibility": 5}
     )
+
+
+def test_names_with_a_comma_never_read_as_two_people():
+    from bot.dialogs import load_catalog
+    from bot.dialogs.outcome import listed
+    from bot.dialogs.scoring.skills import skills
+    from bot.settings import Settings
+
+    assert listed(["Anna", "Ben"]) == "Anna, Ben" and listed(["Jonas, Admin", "Sabine"]) == "Jonas, Admin; Sabine"
+    spec = load_catalog(Settings().assessments_dir).get("skills")
+    member = {"prompting": 2, "process": 2, "api": 2, "programming": 2, "champion": True}
+    members = [{"name": "Jonas, Admin", **member}, {"name": "Sabine", **member}]
+    text = "\n".join(skills(spec, {"members": members}, "de").lines)
+    assert "Jonas, Admin; Sabine" in text and "Jonas, Admin, Sabine" not in text

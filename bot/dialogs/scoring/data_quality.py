@@ -5,7 +5,7 @@ from __future__ import annotations
 from statistics import mean
 from typing import Any
 
-from bot.dialogs.outcome import Chart, Metric, Outcome, number, scorer, yes_no
+from bot.dialogs.outcome import Chart, Metric, Outcome, listed, number, scorer, yes_no
 from bot.dialogs.spec import AssessmentSpec
 
 DQ_DIMENSIONS = ("completeness", "timeliness", "consistency")
@@ -72,7 +72,7 @@ def data_quality(spec: AssessmentSpec, answers: dict[str, Any], language: str) -
             ]
         )
     if rag:
-        lines.append(spec.text("rag_source", language, names=", ".join(rag)))
+        lines.append(spec.text("rag_source", language, names=listed(rag)))
     lines.append(spec.text("tasks", language) + ("" if tasks else " " + spec.text("no_tasks", language)))
     lines.extend(f"  • {t}" for t in tasks)
     overall = mean(r[5] for r in rows) if rows else 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from statistics import mean
 from typing import Any
 
-from bot.dialogs.outcome import Chart, Metric, Outcome, number, scorer, yes_no
+from bot.dialogs.outcome import Chart, Metric, Outcome, listed, number, scorer, yes_no
 from bot.dialogs.spec import AssessmentSpec
 
 SKILLS = ("api", "programming", "process", "ml_llm", "prompting", "data_etl")
@@ -41,18 +41,16 @@ def skills(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Outc
         else spec.text("no_gaps", language)
     ]
     if translators:
-        lines.append(spec.text("translators", language, names=", ".join(translators)))
+        lines.append(spec.text("translators", language, names=listed(translators)))
     lines.append(
-        spec.text("champions", language, names=", ".join(champions))
-        if champions
-        else spec.text("no_champions", language)
+        spec.text("champions", language, names=listed(champions)) if champions else spec.text("no_champions", language)
     )
     low, high = (len(trainees) * b for b in BUDGET_PER_PERSON)
     lines.append(
         spec.text(
             "budget",
             language,
-            names=", ".join(trainees),
+            names=listed(trainees),
             low=number(low, language, 0),
             high=number(high, language, 0),
         )

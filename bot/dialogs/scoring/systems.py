@@ -5,7 +5,7 @@ from __future__ import annotations
 from statistics import mean
 from typing import Any
 
-from bot.dialogs.outcome import Chart, Metric, Outcome, number, scorer, yes_no
+from bot.dialogs.outcome import Chart, Metric, Outcome, listed, number, scorer, yes_no
 from bot.dialogs.spec import AssessmentSpec
 
 
@@ -17,16 +17,14 @@ def systems(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Out
     ranked = sorted(items, key=lambda i: (-i["rating"], i["name"].lower()))
     candidates = [i for i in ranked if i["rating"] >= 4]
     if candidates:
-        names = ", ".join(f"{i['name']} ({i['rating']})" for i in candidates)
+        names = listed(f"{i['name']} ({i['rating']})" for i in candidates)
         headline = spec.text("headline_candidates", language, names=names, count=len(candidates))
         lines = []
     else:
         headline = spec.text("headline_none", language)
         best = [i for i in ranked if i["rating"] == ranked[0]["rating"]] if ranked else []
         lines = (
-            [spec.text("closest", language, names=", ".join(f"{i['name']} ({i['rating']})" for i in best))]
-            if best
-            else []
+            [spec.text("closest", language, names=listed(f"{i['name']} ({i['rating']})" for i in best))] if best else []
         )
     average = mean(i["rating"] for i in items) if items else 0.0
     lines.append(spec.text("metric_mean", language) + f": {number(average, language)}")
