@@ -122,10 +122,15 @@ class RegisterCommands:
         if not cuts:
             return Reply(i18n.text("register_set_usage", language), language, answered=False)
         at = next((i for i in cuts if self.store.find_exact(" ".join(words[:i])) is not None), cuts[0])
-        entry = self._entry(" ".join(words[:at]), language)
+        named = " ".join(words[:at])
+        entry = self._entry(named, language)
         if isinstance(entry, Reply):
             return entry
         field, value = FIELDS[words[at].lower()], " ".join(words[at + 1 :])
+        if not named.isdigit() and entry.name.lower() != named.lower():  # found by a beginning: which one?
+            command = " ".join(["/register", message.text.split()[1], entry.name, *words[at:]])
+            return Reply(i18n.text("register_set_which", language, name=entry.name, command=command), language,
+                         answered=False)  # fmt: skip
         try:
             parsed = read_value(self.dialogs.spec(ENTRY), field, value, language)
         except InvalidAnswer as problem:

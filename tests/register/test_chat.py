@@ -179,9 +179,14 @@ def test_an_admin_sets_a_field_and_the_audit_log_names_it(core, admin):
         "Microsoft 365 Copilot",
         {"fields": ["status"]},
     )
-    reply = admin.say("/register setze Microsoft review in 12 Monaten")  # a beginning of the name is enough
+    before = entries(core)["Microsoft 365 Copilot"].next_review
+    asked = admin.say("/register setze Microsoft review in 12 Monaten")  # a beginning: which entry? nothing changes
+    assert not asked.answered and "`/register setze Microsoft 365 Copilot review in 12 Monaten`" in asked.text
+    assert entries(core)["Microsoft 365 Copilot"].next_review == before
+    admin.say("/register setze Microsoft 365 Copilot review in 12 Monaten")
     assert entries(core)["Microsoft 365 Copilot"].next_review == add_months(date.today(), 12)
-    assert admin.say("/register setze Microsoft personenbezug nein").answered
+    number = [e.name for e in core.services.register_store.entries()].index("Microsoft 365 Copilot") + 1
+    assert admin.say(f"/register setze {number} personenbezug nein").answered  # its number names it, too
     assert entries(core)["Microsoft 365 Copilot"].personal_data is False
     assert len(audit_rows(core, "register.update")) == 3
 
