@@ -26,6 +26,7 @@ from bot.dialogs.spec import AssessmentSpec
 from bot.storage.db import Database
 from bot.storage.dialogs import ResultStore
 from bot.storage.models import AssessmentResultRow
+from bot.storage.personal import REMOVED
 from bot.storage.secrets import load_key
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,11 @@ class Results:
             i18n.text("result_done", language, title=title)
             if done
             else i18n.text(
-                "result_header", language, title=title, date=_date(row.created_at, language), author=row.author
+                "result_header",
+                language,
+                title=title,
+                date=_date(row.created_at, language),
+                author=author_shown(row.author, language),
             )
         )
         lines = [
@@ -219,7 +224,7 @@ class Results:
             "assessment": row.assessment,
             "version": row.spec_version,
             "scope": row.scope,
-            "author": row.author,
+            "author": author_shown(row.author, language),
             "created_at": row.created_at.isoformat(),
             "answers": json.loads(row.answers),
             "metrics": json.loads(row.metrics),
@@ -248,7 +253,7 @@ class Results:
                             row.id,
                             row.assessment,
                             row.scope,
-                            row.author,
+                            author_shown(row.author, language),
                             row.created_at.isoformat(),
                             index,
                             column,
@@ -269,3 +274,8 @@ def _date(moment: datetime, language: str) -> str:
 
 def _fmt(value: float, language: str) -> str:
     return str(int(value)) if float(value).is_integer() else number(value, language)
+
+
+def author_shown(value: str, language: str) -> str:
+    """Who recorded a result, as shown: the stand-in of an erased author in the reader's language."""
+    return i18n.text("author_removed", language) if value == REMOVED else value

@@ -156,4 +156,18 @@ class Privacy:
         counts = self.personal.erase(f"{row.scope}:{row.author}", row.author, row.scope)
         if self.on_erase is not None:
             self.on_erase(f"{row.scope}:{row.author}")
-        return Reply(i18n.text("privacy_erased", language, **counts), language, mode="dialog")
+        return Reply(erased_text(counts, language), language, mode="dialog")
+
+
+ERASED_KINDS = ("messages", "dialogs", "feedback", "pilot_feedback")
+
+
+def erased_text(counts: dict[str, int], language: str) -> str:
+    """What was erased (one of something in the singular), from how many team results the name went, and
+    what stays and why — so that "Was speicherst du über mich?" afterwards is no surprise."""
+    items = [i18n.text(f"privacy_erased_{kind}", language, count=counts.get(kind, 0)) for kind in ERASED_KINDS]
+    lines = [i18n.text("privacy_erased", language, items=", ".join(items))]
+    if counts.get("results"):
+        lines.append(i18n.text("privacy_erased_results", language, count=counts["results"]))
+    lines.append(i18n.text("privacy_erased_stays", language))
+    return " ".join(lines)

@@ -241,10 +241,11 @@ def test_erasure_asks_first_and_then_really_removes_the_rows(core, workspace):
 
     anna.say("lösche meine Daten")
     erased = anna.say("ja")
-    assert erased.text == (
-        "🗑️ Gelöscht: 2 Nachrichten, 3 Dialoge, 2 Bewertungen, 1 Pilot-Rückmeldungen. "
-        "Bei 1 Team-Ergebnissen ist Ihr Name entfernt."
+    assert erased.text.startswith(  # one of something in the singular, and what stays, and why
+        "🗑️ Gelöscht: 2 Nachrichten, 3 Dialoge, 2 Bewertungen, 1 Pilot-Rückmeldung. "
+        "Bei 1 Team-Ergebnis ist Ihr Name entfernt. Was bleibt, und warum: Team-Ergebnisse und Pläne"
     )
+    assert "im Änderungsprotokoll" in erased.text
     assert stored(core, anna, annas["entry"]) == dict.fromkeys(before, 0)
     assert people.name_of(anna.key) is None and people.name_of(ben.key) == "Ben Berg"
     with core.services.pilot_store.db.session() as s:

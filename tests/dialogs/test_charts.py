@@ -74,3 +74,11 @@ def test_names_with_a_comma_never_read_as_two_people():
     members = [{"name": "Jonas, Admin", **member}, {"name": "Sabine", **member}]
     text = "\n".join(skills(spec, {"members": members}, "de").lines)
     assert "Jonas, Admin; Sabine" in text and "Jonas, Admin, Sabine" not in text
+
+
+def test_an_erased_author_reads_in_the_readers_language():
+    from bot.dialogs.results import author_shown
+    from bot.storage.personal import REMOVED
+
+    assert author_shown(REMOVED, "en") == "(deleted)" and author_shown(REMOVED, "de") == "(gelöscht)"
+    assert author_shown("anna", "en") == "anna"
