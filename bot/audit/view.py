@@ -36,6 +36,8 @@ def actor_label(actor: str, people: People | None, language: str) -> str:
     name = people.name_of(actor) if people is not None else None
     channel, _, rest = actor.partition(":")
     user = rest.rpartition(":")[2] or actor
+    if channel == "console" and rest:  # `lotse chat` and the command line are one person at one terminal
+        return i18n.text("audit_cli", language, login=name or user)
     return f"{name or user} ({channel})" if rest else actor
 
 
@@ -49,6 +51,22 @@ def _role_changes(detail: dict) -> str:
     return "; ".join(f"{role} {' '.join(ids)}" for role, ids in parts.items() if ids)
 
 
+def field(name: object, language: str) -> str:
+    """A changed field in the reader's language ("Zweck", not "purpose"); unknown ones as stored."""
+    key = f"audit_field_{name}"
+    return i18n.text(key, language) if i18n.known(key, language) else str(name)
+
+
+def _plan_change(detail: dict, language: str) -> str:
+    """What a plan change was: paused, resumed, or moved to a new start (never personal content)."""
+    parts = []
+    if detail.get("status") in ("paused", "active"):
+        parts.append(i18n.text(f"audit_plan_{detail['status']}", language))
+    if isinstance(detail.get("start"), str):
+        parts.append(i18n.text("audit_plan_moved", language, start=detail["start"]))
+    return ", ".join(parts)
+
+
 def when(at: datetime) -> datetime:
     return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(BERLIN)
 
@@ -60,7 +78,11 @@ def line(row: AuditRow, people: People | None, language: str) -> str:
     except ValueError:
         detail = {}
     if isinstance(detail, dict) and detail.get("fields") and not row.action.endswith(CREATED):
-        fields = i18n.text("audit_fields", language, fields=", ".join(map(str, detail["fields"])))
+        fields = i18n.text("audit_fields", language, fields=", ".join(field(f, language) for f in detail["fields"]))
+    elif isinstance(detail, dict) and row.action == "pilot.update" and detail.get("field"):
+        fields = i18n.text("audit_fields", language, fields=field(detail["field"], language))
+    elif isinstance(detail, dict) and row.action == "plan.change" and (what := _plan_change(detail, language)):
+        fields = i18n.text("audit_fields", language, fields=what)
     elif isinstance(detail, dict) and row.action == "roles.change" and (changes := _role_changes(detail)):
         fields = i18n.text("audit_fields", language, fields=changes)
     stamp = when(row.at).strftime("%d.%m.%Y %H:%M" if language == "de" else "%Y-%m-%d %H:%M")

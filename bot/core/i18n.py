@@ -23,3 +23,8 @@ def text(key: str, language: str = "de", **values: object) -> str:
     if values.get("count") == 1 and f"{key}_one" in catalog:
         key = f"{key}_one"
     return catalog[key].format(**values) if values else catalog[key]
+
+
+def known(key: str, language: str = "de") -> bool:
+    """Whether there is a text `key` (for labels of values that may have none, such as field names)."""
+    return key in _catalog(language if language in LANGUAGES else "de")

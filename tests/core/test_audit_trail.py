@@ -72,6 +72,8 @@ def test_plan_start_pause_resume_move_and_stop_are_each_one_entry(core):
         {"plan": start["plan"], "start": "2026-12-07"},
         {"plan": start["plan"], "status": "stopped"},
     ]
+    shown = admin.say("/audit plan").text  # what changed, in the reader's words
+    assert "(pausiert)" in shown and "(fortgesetzt)" in shown and "(Start verschoben auf 2026-12-07)" in shown
 
 
 @both_databases
@@ -169,3 +171,11 @@ def test_the_audit_log_refuses_an_action_it_does_not_know(core):
     with pytest.raises(ValueError, match="bot.storage.audit.ACTIONS"):
         AuditLog(core.services.register_store.db).record(ADMIN, "plan.delete", "x")
     assert actions(core, "plan.") == []
+
+
+def test_one_person_at_the_terminal_has_one_label_in_the_log():
+    from bot.audit.view import actor_label
+
+    terminal, command_line = actor_label("console:local:root", None, "de"), actor_label("cli:root", None, "de")
+    assert terminal == command_line == "root (Kommandozeile)"
+    assert actor_label("cli:root", None, "en") == "root (command line)"

@@ -106,7 +106,9 @@ def test_admins_see_the_latest_entries_in_berlin_time(core, admin):
     lines = reply.text.splitlines()
     assert lines[0] == "*Audit-Protokoll* · die letzten 4 Einträge"
     assert lines[1] == "• 01.12.2026 09:30 · aad-1 (teams) · Daten gelöscht"
-    assert lines[2] == "• 01.07.2026 12:00 · Anna Berg (slack) · Pilot geändert · Dokumentensuche (monthly_cost)"
+    assert (
+        lines[2] == "• 01.07.2026 12:00 · Anna Berg (slack) · Pilot geändert · Dokumentensuche (laufende Kosten)"
+    )  # the field in the reader's words
     assert lines[3].endswith(
         "· Konfiguration (beim Start übernommen) · Rollen geändert"
         " (console +employee; slack:admin +UADMIN; teams:admin +aad-admin)"
@@ -143,7 +145,7 @@ def test_register_changes_appear_in_the_audit_view(core, admin):
     core.services.register_store.add("slack:T1:UADMIN", "Copilot", risk_class="minimal", status="idea")
     admin.say("/register setze Copilot status pilot")
     text = admin.say("/audit register").text
-    assert "KI-Register geändert · Copilot (status)" in text and "KI-Anwendung registriert · Copilot" in text
+    assert "KI-Register geändert · Copilot (Status)" in text and "KI-Anwendung registriert · Copilot" in text
     assert json.loads(audit_rows(core, "register.update")[0].detail) == {"fields": ["status"]}
 
 
