@@ -17,10 +17,18 @@ from bot.core.ports import Core, Outcome
 QUIT = ("/quit", "/exit", "/beenden")
 
 
+INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+
+
+def plain(text: str) -> str:
+    """Chat markup a terminal would print literally: *bold* and `code` marks go, their text stays."""
+    return INLINE_CODE.sub(r"\1", BOLD.sub(r"\1", text))
+
+
 def render(reply: Reply) -> str:
     question = reply.question
     lines = [f"[{question.progress}]"] if question and question.progress else []
-    lines.append(tables(BOLD.sub(r"\1", reply.text)))  # a terminal shows no bold
+    lines.append(tables(plain(reply.text)))  # a terminal shows no bold and no code marks
     if question is not None:
         lines.extend(_choices(question))
         lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")
@@ -29,7 +37,7 @@ def render(reply: Reply) -> str:
     if reply.tasks and any(t.actions for t in reply.tasks):
         lines.append(f"  ({i18n.text('plan_console_hint', reply.language)})")
     if reply.footer:
-        lines.append(reply.footer)
+        lines.append(plain(reply.footer))
     for image in reply.images:
         lines.append(f"{i18n.text('chart_saved', reply.language)}: {image.path}")
     for file in reply.files:
@@ -149,6 +157,8 @@ def run(core: Core, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.s
         if as_json:
             print(json.dumps(to_json(line, reply), ensure_ascii=False), file=stdout, flush=True)
             continue
+        if not interactive:  # piped: the transcript shows what was asked before each answer
+            print(f"› {line}", file=stdout)
         print(render(reply), file=stdout)
         print(file=stdout)
         stdout.flush()

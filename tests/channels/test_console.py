@@ -52,3 +52,20 @@ def test_json_of_a_reply_has_the_ask_fields_and_kind_and_action():
     assert list(data) == ["question", "answered", "answer", "language", "mode", "sources", "kind", "action"]
     assert data["kind"] == "refusal" and data["action"] is None and data["answered"] is False
     assert data["sources"][0]["used"] is False and data["sources"][0]["section"] == "Quick Wins"
+
+
+def test_code_marks_are_not_printed_and_a_piped_chat_echoes_what_was_asked():
+    import io
+
+    from bot.channels import console
+
+    assert console.render(Reply("Tippen Sie `/plan start` – *wichtig*", "de")) == "Tippen Sie /plan start – wichtig"
+
+    class Echo:
+        def handle(self, message):
+            return Reply(f"Antwort auf `{message.text}`", "de")
+
+    out = io.StringIO()
+    console.run(Echo(), "anna", stdin=io.StringIO("Frage eins\nFrage zwei\n"), stdout=out)
+    assert out.getvalue().splitlines() == ["› Frage eins", "Antwort auf Frage eins", "", "› Frage zwei",
+                                           "Antwort auf Frage zwei", ""]  # fmt: skip
