@@ -69,3 +69,39 @@ def test_code_marks_are_not_printed_and_a_piped_chat_echoes_what_was_asked():
     console.run(Echo(), "anna", stdin=io.StringIO("Frage eins\nFrage zwei\n"), stdout=out)
     assert out.getvalue().splitlines() == ["› Frage eins", "Antwort auf Frage eins", "", "› Frage zwei",
                                            "Antwort auf Frage zwei", ""]  # fmt: skip
+
+
+def test_an_empty_enter_at_a_question_skips_it_visibly(monkeypatch):
+    import io
+
+    from bot.channels import console
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    class Asking:
+        said: list[str] = []
+
+        def unfinished(self, key, language):
+            return []
+
+        def in_dialog(self, message):
+            return True
+
+        def handle(self, message):
+            self.said.append(message.text)
+            return Reply("Nächste Frage?", "de")
+
+    typed = iter(["Antwort", ""])
+
+    def fake_input(prompt=""):
+        try:
+            return next(typed)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    out, core = Terminal(), Asking()
+    console.run(core, "anna", stdin=Terminal(), stdout=out)
+    assert core.said == ["Antwort", "überspringen"] and "  (überspringen)" in out.getvalue()
