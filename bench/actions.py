@@ -170,7 +170,7 @@ def fit(actions, items: list[dict], guide: list[str], today: date) -> None:
     actions.today = lambda: today
     base = understander.thresholds
     best = None
-    for keyword, named in ((1.0, 0.5), (0.5, 0.5), (1.5, 0.5)):
+    for keyword, named in ((1.0, 0.5), (0.5, 0.5), (1.5, 0.5), (1.5, 1.0), (1.5, 1.5), (1.0, 1.0)):
         understander.thresholds = replace(base, keyword=keyword, named=named)
         features = [(item, understander.features(item["text"], _named(actions, item["text"]))) for item in items]
         guide_features = [understander.features(q) for q in guide]

@@ -118,8 +118,11 @@ class Actions:
         if slots.pick(text, self.names("pilot", scope), parts=False) is not None:
             kinds.add("pilot")
         low = slots.fold(text)
-        entries = [n for n in self.names("register", scope) if slots.fold(n) != "lotse"]
-        if any(re.search(rf"(?<![\w-]){re.escape(slots.fold(n))}(?![\w-])", low) for n in entries):
+        entries = [slots.fold(n) for n in self.names("register", scope) if slots.fold(n) != "lotse"]
+        firsts = [n.split()[0] for n in entries if n.split()]
+        # an entry's whole name, or its first word where that is long and no other entry's ("DeepL" of "DeepL Pro")
+        named = entries + [w for w in firsts if len(w) >= 5 and firsts.count(w) == 1]
+        if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", low) for n in named):
             kinds.add("register")
         return frozenset(kinds)
 

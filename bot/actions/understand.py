@@ -81,7 +81,8 @@ QUESTION = re.compile(
 OWN = re.compile(  # our own state: a possessive, or "haben wir", "are we" — not any "wir" of a general question
     r"\b(unser|unsere|unserem|unseren|unserer|unseres|mein|meine|meinen|meinem|meiner|our|ours|my|mine|"
     r"bei uns|haben wir|hat unser|sind wir|stehen wir|have we|do we have|are we|did we|we've|stecken wir|"
-    r"liegen wir|so far|bis jetzt|bisher|already|yet|currently|derzeit|gerade|right now)\b"
+    r"liegen wir|so far|bis jetzt|bisher|already|yet|currently|derzeit|gerade|right now|are registered|is registered|"
+    r"ist eingetragen|sind eingetragen)\b"
 )
 HOWTO = re.compile(  # how to do it: the guide answers, the action is offered — never run
     r"^(wie kann ich|wie kann man|wie koennen wir|wie gebe ich|wie sehe ich|wie lege ich|wie starte ich|wie mache ich|"
@@ -97,7 +98,7 @@ ADDRESSED = re.compile(r"\b(du|dir|dich|you|your|lotse)\b")  # about Lotse itsel
 GENERAL = re.compile(  # about the guidance, not our state: advice, what is typical, what the guide says
     r"\b(man|typischerweise|allgemein|generell|in general|typically|usually|someone|a company|leitfaden|the guide|"
     r"laut plan|according to|sollten wir|should we|muessen wir|must we|do we need to|need we|beispiel|example|"
-    r"normal|ueblich|empfiehlst|empfehlen|recommend)\b"
+    r"normal|ueblich|empfiehlst|empfehlen|recommend|muss|must)\b"
 )
 
 
@@ -109,10 +110,10 @@ class Thresholds:
     own: float = 0.45  # a question about our own state (or Lotse's), for a read action
     own_sure: float = 0.75  # … without a word of the action's keywords, only this likely
     plain: float = 0.35  # neither a request nor a question ("pilot feedback", "unser status"), with a keyword
-    plain_sure: float = 0.85  # … without one ("Weiter so", "Hallo Lotse" are no requests)
+    plain_sure: float = 0.80  # … without one ("Weiter so", "Hallo Lotse" are no requests)
     offer: float = 0.30  # a question about an action: the guide answers, the action is offered
     keyword: float = 1.5  # added to an action's logit when the message holds one of its keywords
-    named: float = 0.5  # … and to the actions about a pilot when the message names one
+    named: float = 1.0  # … and to the actions about a pilot when the message names one
     # a request whose best action is less likely than `clarify`, and whose second best is at least `close`
     # of it, asks which one is meant (on dev: 0.5 / 0.7 asked once, rightly; looser settings delayed more
     # right actions than they avoided wrong ones — bench/README.md)
