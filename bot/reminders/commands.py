@@ -266,7 +266,7 @@ class PlanCommands:
         progress = reminders.progress(plan, tasks, today)
         lines = [
             i18n.text(
-                f"plan_status_{plan.status}",
+                f"plan_status_{plan.status}" + ("_future" if plan.start > today and plan.status != "stopped" else ""),
                 language,
                 start=plan.start.isoformat(),
                 at=plan.at,

@@ -272,6 +272,8 @@ class Reminders:
         today = now.astimezone(ZoneInfo(plan.tz)).date()
         if action in ("tomorrow", "monday"):
             day = snooze_day(Calendar(plan.state), today, action)
+            first = week_occurrences(schedule_of(plan), 1)[0].day
+            day = max(day, first)  # a plan that has not begun: back with its first nudge, not before
             self.plans.set_task(plan.id, task_id, "snoozed", by, now, day)
             return "snoozed"
         status = {"done": "done", "na": "na", "open": "open"}[action]

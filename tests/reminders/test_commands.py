@@ -154,3 +154,16 @@ def test_cli_output_into_a_closed_pipe_ends_quietly(tmp_path, monkeypatch):
     finally:
         os.dup2(saved, 1)  # main pointed fd 1 at /dev/null; the test process gets its own back
         os.close(saved)
+
+
+def test_a_plan_that_starts_later_reads_from_not_since(reminders):
+    say(reminders, "/plan start 2027-04-12 BY", admin=True)  # months ahead of the test's clock
+    status = say(reminders, "/plan", admin=True).text
+    assert status.startswith("Plan ab 2027-04-12 (startet erst)") and "Plan seit" not in status
+
+
+def test_a_task_snoozed_before_the_plan_begins_comes_back_with_its_first_nudge(reminders):
+    say(reminders, "/plan start 2027-04-12 BY", admin=True)
+    say(reminders, "/plan morgen 1.1", admin=True)
+    status = say(reminders, "/plan", admin=True).text
+    assert "Nächste Erinnerung: Mo 2027-04-12" in status and "2026-11" not in status
