@@ -78,7 +78,7 @@ def test_a_new_process_resumes_at_the_same_question_with_the_earlier_answers(dat
     second = lotse(["chat", "--user", "ben"], data_dir, guard_dir, stdin="/weiter\nja\nja\n")
     assert second.returncode == 0, second.stderr
     resumed = second.stdout.split("\n\n")
-    assert resumed[0] == "[Frage 3 von 4]\n" + RESUMED
+    assert resumed[0] == "› /weiter\n[Frage 3 von 4]\n" + RESUMED  # the piped message echoed, then the reply
     assert "3 von 4 Prüfpunkten erfüllt" in second.stdout
 
     exported = lotse(["assess", "export", "readiness", "--scope", "console:local"], data_dir, guard_dir)
