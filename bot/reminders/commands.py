@@ -213,6 +213,8 @@ class PlanCommands:
             state=schedule.state or "–",
             targets=where,
         )
+        if hint := _season_hint(schedule.first_week(), language):  # between the years, Easter week
+            text += "\n" + hint
         if schedule.start.weekday() != schedule.weekday:  # the plan's weeks begin on its weekday
             text += "\n" + i18n.text("plan_start_moved", language, given=day_label(schedule.start, language),
                                      first=day_label(schedule.first_week(), language))  # fmt: skip
@@ -399,3 +401,21 @@ def _target_label(channel: str, address: str, role: str, language: str) -> str:
         channel, i18n.text("plan_here", language)
     )
     return label + (" " + i18n.text("plan_champions", language) if role == "champion" else "")
+
+
+def _season_hint(first: date, language: str) -> str | None:
+    """A plan whose first week falls between the years or into Easter week starts while many are away:
+    said, with the Monday after as the alternative (python-dateutil, which `holidays` brings, knows Easter)."""
+    from dateutil.easter import easter
+
+    if (first.month == 12 and first.day >= 20) or (first.month == 1 and first.day <= 6):
+        after = date(first.year + (first.month == 12), 1, 7)
+        key = "plan_start_new_year"
+    else:
+        sunday = easter(first.year)
+        if not sunday - timedelta(days=7) <= first <= sunday + timedelta(days=1):
+            return None
+        after = sunday + timedelta(days=1)
+        key = "plan_start_easter"
+    monday = after + timedelta(days=(7 - after.weekday()) % 7)
+    return i18n.text(key, language, monday=monday.isoformat())

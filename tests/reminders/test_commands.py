@@ -167,3 +167,11 @@ def test_a_task_snoozed_before_the_plan_begins_comes_back_with_its_first_nudge(r
     say(reminders, "/plan morgen 1.1", admin=True)
     status = say(reminders, "/plan", admin=True).text
     assert "Nächste Erinnerung: Mo 2027-04-12" in status and "2026-11" not in status
+
+
+def test_a_plan_starting_between_the_years_or_in_easter_week_gets_a_hint(reminders):
+    new_year = say(reminders, "/plan start 2026-12-28 BY", admin=True).text
+    assert "zwischen die Jahre" in new_year and "`/plan start 2027-01-11 … ersetzen`" in new_year
+    easter = say(reminders, "/plan start 2027-03-22 BY ersetzen", admin=True).text  # Easter Sunday: 2027-03-28
+    assert "Osterwoche" in easter and "`/plan start 2027-03-29 … ersetzen`" in easter
+    assert "Hinweis" not in say(reminders, "/plan start 2027-04-12 BY ersetzen", admin=True).text
