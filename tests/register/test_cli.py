@@ -57,7 +57,7 @@ def test_list_add_export_and_audit(env, guard_dir, tmp_path):  # noqa: F811
     sheet = openpyxl.load_workbook(out)["AI register"]
     assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Lotse", "Microsoft 365 Copilot"]
 
-    audit = run(["audit"], env, guard_dir)
+    audit = run(["audit", "--lang", "en"], env, guard_dir)
     assert audit.returncode == 0, audit.stderr
     lines = audit.stdout.splitlines()
     login = lines[0].split(" · ")[1].removesuffix(" (command line)")
@@ -169,7 +169,8 @@ def test_audit_filters_and_refuses_bad_options(cli, sqlite_url):
     )
     AuditLog(db).record("teams:tenant:aad-1", "pilot.update", "Dokumentensuche", fields=["users"])
     db.dispose()
-    code, out, _ = cli("audit", "--action", "pilot", "--since", (date.today() - timedelta(days=1)).isoformat())
+    code, out, _ = cli("audit", "--action", "pilot", "--since", (date.today() - timedelta(days=1)).isoformat(),
+                       "--lang", "en")  # fmt: skip
     assert code == 0 and out.splitlines()[0].endswith("· aad-1 (teams) · pilot changed · Dokumentensuche (users)")
     assert len(out.splitlines()) == 1
     assert cli("audit", "--action", "pilot.delete", "--lang", "de")[1] == (
@@ -184,3 +185,15 @@ def test_audit_filters_and_refuses_bad_options(cli, sqlite_url):
     ):
         code, _, err = cli("audit", *args)
         assert code == 2 and message in err
+
+
+def test_the_audit_log_speaks_the_terminals_language(cli, sqlite_url, monkeypatch):
+    db = Database(sqlite_url)
+    AuditLog(db, clock=lambda: datetime(2026, 1, 10, 12, tzinfo=UTC)).record("cli:root", "pilot.delete", "Altpilot")
+    db.dispose()
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    assert cli("audit")[1] == "10.01.2026 13:00 · root (Kommandozeile) · Pilot gelöscht · Altpilot\n"
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert cli("audit")[1].endswith("root (command line) · pilot deleted · Altpilot\n")

@@ -10,6 +10,17 @@ from bot.app.services import Services
 from bot.settings import Settings
 
 
+def terminal_language() -> str:
+    """The language of the person at the terminal, from LC_ALL / LC_MESSAGES / LANG: English if it says
+    so, else German (German first)."""
+    import os
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := os.environ.get(name):
+            return "en" if value.lower().startswith("en") else "de"
+    return "de"
+
+
 def cmd_audit(args, settings: Settings) -> int:
     """`lotse audit`: who changed plans, roles, pilots and the register, and who exported or erased data."""
     from datetime import date, datetime, time
@@ -30,6 +41,7 @@ def cmd_audit(args, settings: Settings) -> int:
     if args.action and not any(a.startswith(args.action) for a in ACTIONS):
         print(f"lotse audit: no action starts with {args.action!r}; actions: {', '.join(ACTIONS)}", file=sys.stderr)
         return 2
+    args.lang = args.lang or terminal_language()
     services = Services(settings)
     rows = services.audit.entries(args.limit, args.action, since)
     if args.json:
@@ -107,7 +119,9 @@ def add(sub) -> None:
     audit.add_argument("--action", help="only actions starting with this, e.g. pilot, register, data.export")
     audit.add_argument("--since", help="only entries from this day on, YYYY-MM-DD (Berlin time)")
     audit.add_argument("--json", action="store_true", help="print a JSON array")
-    audit.add_argument("--lang", choices=("de", "en"), default="en", help="language of the labels (default en)")
+    audit.add_argument(
+        "--lang", choices=("de", "en"), default=None, help="language of the lines (default: the terminal's, LANG)"
+    )
     audit.set_defaults(func=cmd_audit)
 
     purge = sub.add_parser("purge", help="delete what is older than the retention period (LOTSE_RETENTION_MONTHS)")
