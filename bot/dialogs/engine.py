@@ -327,7 +327,10 @@ class DialogEngine:
         if Flow(spec, trail, language).current() is None:
             return self._finish(spec, row, trail)
         self.store.save(row, _dump(trail))
-        return self._ask(spec, row, trail)
+        note = None  # a form may say something about the answer now, not only when it is saved
+        if self.forms is not None and self.catalog.get(spec.id) is None and hasattr(self.forms, "note"):
+            note = self.forms.note(spec, Flow(spec, trail, language), at, value, language)
+        return self._ask(spec, row, trail, prefix=note)
 
     def _value(self, spec: AssessmentSpec, trail: list[Entry], at: Position, turn: _Turn, language: str):
         flow = Flow(spec, trail, language)

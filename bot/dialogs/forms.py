@@ -29,6 +29,12 @@ class FormSet:
         if owner is not None:
             owner.check(row, spec, flow, at, value, language)
 
+    def note(self, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> str | None:
+        """What to say about an accepted answer before the next question (a form may have nothing)."""
+        owner = self._owner(spec.id)
+        said = getattr(owner, "note", None)
+        return said(spec, flow, at, value, language) if said is not None else None
+
     def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
         return self._owner(row.assessment).finish(store, row, trail, answers, language)
 

@@ -95,6 +95,16 @@ class RegisterForms:
         if step.id == "next_review" and date.fromisoformat(value) < date.today():
             raise InvalidAnswer(i18n.text("register_review_past", language))
 
+    def note(self, spec: AssessmentSpec, flow: Flow, at: Position, value, language: str) -> str | None:
+        """The EU AI Act's word on a risk class as soon as it is chosen, not after the entry is saved; and
+        a high risk without personal data is questioned (high-risk uses mostly concern people)."""
+        if spec.steps[at[0]].id != "risk_class":
+            return None
+        lines = warnings(str(value), "", language)
+        if value == "high" and flow.final_answers().get("personal_data") is False:
+            lines.append(i18n.text("register_high_without_people", language))
+        return "\n".join(lines) or None
+
     def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
         actor = f"{row.scope}:{row.author}"
         name = " ".join(clean(answers["name"]).split())

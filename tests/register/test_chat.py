@@ -312,3 +312,16 @@ def test_control_characters_are_dropped_not_stored(core, admin):
     assert admin.say("/register setze Über\x00setzer status pilot").answered is False  # no such name: listed
     assert admin.say("/register setze Übersetzer zweck Sprache\x00n").answered
     assert entries(core)["Übersetzer"].purpose == "Sprachen"
+
+
+def test_choosing_high_risk_warns_at_once_and_questions_it_without_personal_data(core, admin):
+    admin.say("/register neu")
+    admin.script("Bewerber-Ranking", "Bewerbungen vorsortieren", "HR", "GPT-4o", "überspringen", "ATS")
+    assert step(admin.say("nein")) == "risk_class"  # no personal data
+    reply = admin.say("hoch")
+    assert step(reply) == "status" and reply.text.startswith("⚠️ Hochrisiko-KI")  # before anything is saved
+    assert "Hochrisiko ohne personenbezogene Daten ist selten" in reply.text
+    assert "Bewerber-Ranking" not in entries(core)
+    calm = admin.say("zurück")  # back at the risk class: a limited one says nothing
+    assert step(calm) == "risk_class"
+    assert "⚠️" not in admin.say("begrenzt").text
