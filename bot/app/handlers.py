@@ -64,7 +64,7 @@ class Handlers:
             return reply
         if message.channel != "console" and (wait := self.limiter.check(message.user_key)) is not None:
             metrics.QUESTIONS.labels(message.channel, "rate_limited").inc()
-            return Reply(i18n.text("rate_limited", language, seconds=wait), language, answered=False)
+            return Reply(i18n.text("rate_limited", language, count=wait), language, answered=False)
         cited_before = set(history[-1].sources.split()) if history and history[-1].role == "assistant" else set()
         answer = self.answers.ask(text, [(m.role, m.text) for m in history], last_language, cited_before, on_text)
         metrics.QUESTIONS.labels(message.channel, "answered" if answer.answered else "refused").inc()

@@ -193,8 +193,8 @@ def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     for theirs in ("Datenqualitätsanalyse", "Bens Kritik", "Bens Geheimnis", "ben"):
         assert theirs not in raw
     assert reply.text.startswith(
-        "Ihre Daten als JSON: 2 Nachrichten, 1 Dialoge, 0 Bewertungsergebnisse, "
-        "1 Bewertungen von Antworten, 1 Pilot-Rückmeldungen."
+        "Ihre Daten als JSON: 2 Nachrichten, 1 Dialog, 0 Bewertungsergebnisse, "  # one of something: singular
+        "1 Bewertung einer Antwort, 1 Pilot-Rückmeldung."
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import yaml
+
 from bot.app.services import build_core
 from bot.core import i18n
+from bot.core.i18n import _LOCALES
 from bot.core.messages import Incoming
 
 
@@ -27,3 +30,17 @@ def test_a_number_typed_as_a_systems_name_is_asked_again(database_service):
     assert again.text.startswith("Das ist eine Zahl – bitte einen Namen eingeben (System).")
     assert again.question.step == first.question.step
     assert say("CRM").question.step != first.question.step
+
+
+def test_both_languages_have_the_same_texts_and_every_singular_its_plural():
+    de, en = (yaml.safe_load((_LOCALES / f"{lang}.yaml").read_text(encoding="utf-8")) for lang in ("de", "en"))
+    assert sorted(set(de) ^ set(en)) == []
+    assert [k for k in de if k.endswith("_one") and k.removesuffix("_one") not in de] == []
+
+
+def test_one_second_one_dialog_one_result_read_singular():
+    assert "1 Sekunde," in i18n.text("rate_limited", "de", count=1)
+    assert "2 Sekunden," in i18n.text("rate_limited", "de", count=2)
+    assert "1 second," in i18n.text("rate_limited", "en", count=1)
+    assert i18n.text("privacy_count_dialogs", "de", count=1) == "1 Dialog"
+    assert i18n.text("privacy_count_assessment_results", "en", count=0) == "0 assessment results"
