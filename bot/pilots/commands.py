@@ -380,6 +380,7 @@ class PilotCommands:
             fmt,
             self.exports_dir / f"pilot-feedback-{stamp}-{secrets.token_hex(8)}.{fmt}",
             scope=message.scope,
+            language=language,  # a workbook for the IT lead: headers in their language, Berlin time, €
         )
         self.store.audit.record(message.user_key, "data.export", "pilot_feedback", format=fmt, scope=message.scope)
         mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from itertools import groupby
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 
@@ -44,6 +45,29 @@ PILOT_COLUMNS = ["id", "scope", "name", "use_case", "owner", "start", "end", "us
                  "monthly_cost", "hourly_rate", "created_by", "created_at"]  # fmt: skip
 KPI_COLUMNS = ["pilot", "name", "unit", "direction", "baseline", "target", "method"]
 ANSWER_COLUMNS = ["id", "created_at", "kind", "rating", "reason", "comment", "question"]
+SHEETS = {"Pilots": ("Piloten", "Pilots"), "KPIs": ("KPIs", "KPIs"), "Feedback": ("Rückmeldungen", "Feedback"),
+          "Answer feedback": ("Bewertungen der Antworten", "Answer feedback")}  # fmt: skip
+LABELS = {  # a workbook for people: (German, English)
+    "id": ("Nr.", "No."), "pilot": ("Pilot", "Pilot"),
+    "created_at": ("Zeitpunkt (Europe/Berlin)", "Time (Europe/Berlin)"),
+    "author": ("Von", "By"), "anonymous": ("Anonym", "Anonymous"), "group_size": ("Personen", "People"),
+    "satisfaction": ("Zufriedenheit (1–5)", "Satisfaction (1–5)"),
+    "minutes_saved_per_week": ("Minuten gespart pro Woche", "Minutes saved per week"),
+    "works": ("Was funktioniert", "What works"), "not_working": ("Was nicht funktioniert", "What does not work"),
+    "comment": ("Kommentar", "Comment"), "scope": ("Team", "Team"), "name": ("Name", "Name"),
+    "use_case": ("Anwendungsfall", "Use case"), "owner": ("Verantwortlich", "Owner"), "start": ("Start", "Start"),
+    "end": ("Ende", "End"), "users": ("Nutzer", "Users"), "one_off_cost": ("Einmalige Kosten (€)", "One-off cost (€)"),
+    "monthly_cost": ("Laufende Kosten (€/Monat)", "Running cost (€/month)"),
+    "hourly_rate": ("Stundensatz (€)", "Hourly rate (€)"), "created_by": ("Angelegt von", "Created by"),
+    "unit": ("Einheit", "Unit"), "direction": ("Besser ist", "Better is"), "baseline": ("Ausgangswert", "Baseline"),
+    "target": ("Ziel", "Target"), "method": ("Messmethode", "Method"), "kind": ("Art", "Kind"),
+    "rating": ("Bewertung", "Rating"), "reason": ("Grund", "Reason"), "question": ("Frage", "Question"),
+}  # fmt: skip
+EURO = '#,##0.00 "€"'
+MONEY = ("one_off_cost", "monthly_cost", "hourly_rate")
+BERLIN = "Europe/Berlin"
+
+
 WIDTHS = {"id": 8, "pilot": 24, "name": 24, "created_at": 20, "author": 24, "anonymous": 11, "group_size": 11,
           "satisfaction": 12, "minutes_saved_per_week": 14, "works": 40, "not_working": 40, "comment": 50,
           "use_case": 40, "owner": 20, "scope": 24, "start": 12, "end": 12, "users": 8, "one_off_cost": 14,
@@ -51,9 +75,13 @@ WIDTHS = {"id": 8, "pilot": 24, "name": 24, "created_at": 20, "author": 24, "ano
           "target": 11, "method": 40, "kind": 10, "rating": 8, "reason": 16, "question": 60}  # fmt: skip
 
 
-def export_feedback(db: Database, fmt: str, out: Path, scope: str | None = None) -> Path:
+def export_feedback(db: Database, fmt: str, out: Path, scope: str | None = None, language: str | None = None) -> Path:
     """Write the feedback of the pilots in `scope` (all pilots if None) to `out` as "csv" or "xlsx" and
-    return the file's path (`out`, or `pilot-feedback.<fmt>` in it if `out` is a folder)."""
+    return the file's path (`out`, or `pilot-feedback.<fmt>` in it if `out` is a folder).
+
+    `language` ("de", "en"): a workbook for people — sheets and headers in that language, times in
+    Europe/Berlin (said in the header), € formats, a filter on every sheet. None: the columns' own names
+    and UTC, for scripts (the CSV is always that)."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: allowed are {', '.join(FORMATS)}")
@@ -63,7 +91,10 @@ def export_feedback(db: Database, fmt: str, out: Path, scope: str | None = None)
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
     try:
-        (_write_csv if fmt == "csv" else _write_xlsx)(db, part, scope)
+        if fmt == "csv":
+            _write_csv(db, part, scope)
+        else:
+            _write_xlsx(db, part, scope, language)
         os.replace(part, out)
     finally:
         part.unlink(missing_ok=True)
@@ -92,51 +123,84 @@ def _write_csv(db: Database, path: Path, scope: str | None) -> None:
             )
 
 
-def _write_xlsx(db: Database, path: Path, scope: str | None) -> None:
+def _write_xlsx(db: Database, path: Path, scope: str | None, language: str | None = None) -> None:
     from openpyxl import Workbook
 
+    zone = ZoneInfo(BERLIN) if language else UTC
     book = Workbook(write_only=True)
     with db.session() as s:
         kpis = _kpis(s, scope)
-        sheet = new_sheet(book, "Pilots", PILOT_COLUMNS)
+        sheet = new_sheet(book, "Pilots", PILOT_COLUMNS, language=language, dates=("created_at",))
+        count = 0
         for p in s.scalars(_pilot_query(scope)):
-            sheet.append(
-                xlsx_row(
-                    [
-                        p.id,
-                        p.scope,
-                        p.name,
-                        p.use_case,
-                        p.owner,
-                        p.start,
-                        p.end,
-                        p.users,
-                        _yes(p.anonymous),
-                        p.one_off_cost,
-                        p.monthly_cost,
-                        p.hourly_rate,
-                        p.created_by,
-                        p.created_at,
-                    ]
-                )
+            count += 1
+            values = xlsx_row(
+                [
+                    p.id,
+                    p.scope,
+                    p.name,
+                    p.use_case,
+                    p.owner,
+                    p.start,
+                    p.end,
+                    p.users,
+                    _yes(p.anonymous),
+                    p.one_off_cost,
+                    p.monthly_cost,
+                    p.hourly_rate,
+                    p.created_by,
+                    p.created_at,
+                ],
+                zone,
             )
-        sheet = new_sheet(book, "KPIs", KPI_COLUMNS)
+            sheet.append(_formatted(sheet, PILOT_COLUMNS, values) if language else values)
+        _filter(sheet, len(PILOT_COLUMNS), count, language)
+        sheet = new_sheet(book, "KPIs", KPI_COLUMNS, language=language)
         for pilot, k in kpis:
-            sheet.append(xlsx_row([pilot, k.name, k.unit, k.direction, k.baseline, k.target, k.method]))
+            sheet.append(xlsx_row([pilot, k.name, k.unit, k.direction, k.baseline, k.target, k.method], zone))
+        _filter(sheet, len(KPI_COLUMNS), len(kpis), language)
         headers = [_kpi_header(pilot, kpi) for pilot, kpi in kpis]
         widths = {h: max(14, min(len(h), 30)) for h in headers}
-        feedback = new_sheet(book, "Feedback", FEEDBACK_COLUMNS + headers, widths, dates=("created_at",))
+        feedback = new_sheet(
+            book, "Feedback", FEEDBACK_COLUMNS + headers, widths, dates=("created_at",), language=language
+        )
         date_style = feedback.column_dimensions["C"].style_id  # the created_at column's date format
-        sheet = new_sheet(book, "Answer feedback", ANSWER_COLUMNS)
-        for row in _answers(s, scope):
-            sheet.append(xlsx_row(row))
+        sheet = new_sheet(book, "Answer feedback", ANSWER_COLUMNS, language=language, dates=("created_at",))
+        answers = [xlsx_row(row, zone) for row in _answers(s, scope)]
+        for row in answers:
+            sheet.append(row)
+        _filter(sheet, len(ANSWER_COLUMNS), len(answers), language)
         book.save(path)
         fixed = len(FEEDBACK_COLUMNS)  # after these only KPI values: numbers or None
-        rows = (xlsx_row(row[:fixed]) + row[fixed:] for row in _feedback(s, scope, [kpi.id for _, kpi in kpis]))
-        _fill_sheet(path, feedback.path.lstrip("/"), rows, date_style)
+        rows = (xlsx_row(row[:fixed], zone) + row[fixed:] for row in _feedback(s, scope, [kpi.id for _, kpi in kpis]))
+        _fill_sheet(path, feedback.path.lstrip("/"), rows, date_style, filtered=bool(language))
 
 
-def _fill_sheet(path: Path, member: str, rows: Iterable[list], date_style: int) -> None:
+def _formatted(sheet, columns: list[str], values: list) -> list:
+    """A row whose money cells show € and whose times show as dates (write-only cells carry their own
+    format; a column's format reaches only empty cells)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for column, value in zip(columns, values, strict=True):
+        if value is not None and (column in MONEY or isinstance(value, datetime)):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = EURO if column in MONEY else DATE_FORMAT
+            row.append(cell)
+        else:
+            row.append(value)
+    return row
+
+
+def _filter(sheet, columns: int, rows: int, language: str | None) -> None:
+    """A filter on the header over the sheet's rows (a workbook for people only)."""
+    from openpyxl.utils import get_column_letter
+
+    if language:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
+
+
+def _fill_sheet(path: Path, member: str, rows: Iterable[list], date_style: int, filtered: bool = False) -> None:
     """Write `rows` into the sheet `member` of the saved workbook at `path`, below its header row, as XML
     of our own: openpyxl takes ~15 µs a cell, too slow for 50,000 entries; this takes ~1 µs. Strings
     inline, numbers as they are, datetimes (naive UTC) as Excel serials in the column's date style."""
@@ -180,32 +244,46 @@ def _fill_sheet(path: Path, member: str, rows: Iterable[list], date_style: int) 
                         if len(chunk) > 20000:
                             out.write("".join(chunk).encode())
                             chunk.clear()
+                    if filtered:  # the filter spans every column and row written
+                        last = get_column_letter(max(len(letters), 1))
+                        tail = f'<autoFilter ref="A1:{last}{number if letters else 1}"/>' + tail
                     out.write(("".join(chunk) + "</sheetData>" + tail).encode())
     finally:
         source.unlink(missing_ok=True)
 
 
 def new_sheet(
-    book, title: str, columns: list[str], widths: dict[str, float] | None = None, dates: tuple[str, ...] = ()
+    book,
+    title: str,
+    columns: list[str],
+    widths: dict[str, float] | None = None,
+    dates: tuple[str, ...] = (),
+    language: str | None = None,
 ):
     """A write-only sheet with a bold, frozen header row; column widths and formats (the `dates`
-    columns get a date format) must be set before the first row."""
+    columns get a date format, money columns € in a workbook for people) must be set before the first
+    row. `language`: the sheet's name and headers in it (LABELS), else the columns' own names."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    sheet = book.create_sheet(title)
+    other = 1 if language == "en" else 0
+    sheet = book.create_sheet(SHEETS[title][other] if language and title in SHEETS else title)
     widths = {**WIDTHS, **(widths or {})}
     for number, column in enumerate(columns, 1):
         dimension = sheet.column_dimensions[get_column_letter(number)]
-        dimension.width = widths.get(column, max(10, len(column) + 2))
+        shown = LABELS[column][other] if language and column in LABELS else column
+        dimension.width = max(widths.get(column, max(10, len(column) + 2)), len(shown) + 2 if language else 0)
         if column in dates:
             dimension.number_format = DATE_FORMAT
+        elif language and column in MONEY:
+            dimension.number_format = EURO
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
     for column in columns:
-        cell = WriteOnlyCell(sheet, value=_xlsx_cell(column))
+        shown = LABELS[column][other] if language and column in LABELS else column
+        cell = WriteOnlyCell(sheet, value=_xlsx_cell(shown))
         cell.font = bold
         header.append(cell)
     sheet.append(header)
@@ -223,15 +301,16 @@ def csv_cell(value):
     return value
 
 
-def xlsx_row(values: Iterable) -> list:
-    return [_xlsx_cell(v) for v in values]
+def xlsx_row(values: Iterable, zone=UTC) -> list:
+    return [_xlsx_cell(v, zone) for v in values]
 
 
-def _xlsx_cell(value):
+def _xlsx_cell(value, zone=UTC):
     if isinstance(value, str):  # without the control characters XML cannot hold, then as `_safe` makes it
         return _safe(ILLEGAL_CHARACTERS.sub("", value)[:EXCEL_MAX_TEXT])
-    if isinstance(value, datetime) and value.tzinfo is not None:  # Excel has no time zones: UTC, naive
-        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, datetime):  # Excel has no time zones: the zone's wall time (stored times are UTC)
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(zone).replace(tzinfo=None)
     return value
 
 

@@ -387,15 +387,24 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
 
     reply = admin.say("/pilot export xlsx")
     assert reply.answered and len(reply.files) == 1 and reply.files[0].name.endswith(".xlsx")
-    book = openpyxl.load_workbook(reply.files[0].path, read_only=True)
-    sheet = list(book["Feedback"].iter_rows(values_only=True))
+    # a workbook for the IT lead: German sheets and headers, times in Berlin (said so), € formats, filters
+    book = openpyxl.load_workbook(reply.files[0].path)
+    assert book.sheetnames == ["Piloten", "KPIs", "Rückmeldungen", "Bewertungen der Antworten"]
+    feedback = book["Rückmeldungen"]
+    sheet = [[c.value for c in row] for row in feedback.iter_rows()]
     header = list(sheet[0])
+    assert header[:4] == ["Nr.", "Pilot", "Zeitpunkt (Europe/Berlin)", "Von"]
     got = [dict(zip(header, r, strict=True)) for r in sheet[1:]]
-    assert [
-        (g["id"], g["author"], g["anonymous"], g["satisfaction"], g["KPI Dokumentensuche: Suchzeit [min]"]) for g in got
-    ] == [(named.id, "UEMPLOYEE", "no", 4, 5), (None, None, "yes", 2, 9)]
-    pilots = list(book["Pilots"].iter_rows(values_only=True))
-    assert [r[2] for r in pilots[1:]] == ["Dokumentensuche"]
+    assert [(g["Nr."], g["Von"], g["Anonym"], g["Zufriedenheit (1–5)"], g["KPI Dokumentensuche: Suchzeit [min]"])
+            for g in got] == [(named.id, "UEMPLOYEE", "no", 4, 5), (None, None, "yes", 2, 9)]  # fmt: skip
+    assert (
+        feedback.freeze_panes == "A2"
+        and feedback.auto_filter.ref == f"A1:{feedback.cell(1, len(header)).column_letter}3"
+    )
+    pilots = book["Piloten"]
+    assert [r[2] for r in pilots.iter_rows(min_row=2, values_only=True)] == ["Dokumentensuche"]
+    monthly = [c for c in pilots[1] if c.value == "Laufende Kosten (€/Monat)"][0].column_letter
+    assert "€" in pilots[f"{monthly}2"].number_format and pilots.auto_filter.ref == "A1:N2"
     book.close()
 
 

@@ -455,3 +455,16 @@ def test_quarter_kpi_chart_caps_at_24_measured_first(db, store, tmp_path, monkey
     assert sum(kpi.now is not None for _, kpi in kpis) == 15  # all measured ones are in
     assert labels[0] == "Pilot 00 · KPI 0\n(niedriger ist besser)"
     assert "Pilot 49 · KPI 2\n(niedriger ist besser)" in labels
+
+
+def test_a_workbook_for_people_is_in_their_language_and_berlin_time(db, data, tmp_path):
+    path = export_feedback(db, "xlsx", tmp_path / "de.xlsx", scope="teams:t1", language="de")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Piloten", "KPIs", "Rückmeldungen", "Bewertungen der Antworten"]
+    rows = [[c.value for c in row] for row in book["Rückmeldungen"].iter_rows()]
+    assert rows[0][:3] == ["Nr.", "Pilot", "Zeitpunkt (Europe/Berlin)"]
+    assert rows[1][2] == datetime(2026, 10, 5, 11, 30)  # 09:30 UTC is 11:30 in Berlin (summer time)
+    assert all(sheet.auto_filter.ref and sheet.freeze_panes == "A2" for sheet in book.worksheets)
+    english = openpyxl.load_workbook(export_feedback(db, "xlsx", tmp_path / "en.xlsx", language="en"))
+    assert english.sheetnames == ["Pilots", "KPIs", "Feedback", "Answer feedback"]
+    assert [c.value for c in english["Pilots"][1]][:3] == ["No.", "Team", "Name"]

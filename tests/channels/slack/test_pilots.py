@@ -206,9 +206,9 @@ async def test_an_admins_pilot_export_is_a_workbook_uploaded_to_the_admins_dm(sl
     assert requested["filename"].startswith("pilot-feedback-") and requested["filename"].endswith(".xlsx")
     [(_, data)] = uploaded(slack)
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
-    rows = list(workbook["Feedback"].iter_rows(values_only=True))
+    rows = list(workbook["Rückmeldungen"].iter_rows(values_only=True))  # a workbook for people, in German
     header = list(rows[0])
-    satisfaction = header.index("satisfaction")
+    satisfaction = header.index("Zufriedenheit (1–5)")
     assert sorted(r[satisfaction] for r in rows[1:]) == [4, 5]
     [notice] = posted(slack.fake)
     assert notice["channel"] == "DUADMIN"

@@ -200,7 +200,7 @@ async def test_an_admins_feedback_export_and_quarter_report_are_served_in_the_pe
     status, body, _ = await get(teams, local(teams, button["url"]))
     assert status == 200
     workbook = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
-    pilots = [row[2] for row in workbook["Pilots"].iter_rows(min_row=2, values_only=True)]
+    pilots = [row[2] for row in workbook["Piloten"].iter_rows(min_row=2, values_only=True)]
     assert name in pilots
 
     await teams.post(teams.activity("/pilot bericht quartal 2026-Q4", **admin))
