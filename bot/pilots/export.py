@@ -153,7 +153,7 @@ def _write_xlsx(db: Database, path: Path, scope: str | None, language: str | Non
                 ],
                 zone,
             )
-            sheet.append(_formatted(sheet, PILOT_COLUMNS, values) if language else values)
+            sheet.append(_formatted(sheet, PILOT_COLUMNS, _said(values, 8, language)) if language else values)
         _filter(sheet, len(PILOT_COLUMNS), count, language)
         sheet = new_sheet(book, "KPIs", KPI_COLUMNS, language=language)
         for pilot, k in kpis:
@@ -172,7 +172,10 @@ def _write_xlsx(db: Database, path: Path, scope: str | None, language: str | Non
         _filter(sheet, len(ANSWER_COLUMNS), len(answers), language)
         book.save(path)
         fixed = len(FEEDBACK_COLUMNS)  # after these only KPI values: numbers or None
-        rows = (xlsx_row(row[:fixed], zone) + row[fixed:] for row in _feedback(s, scope, [kpi.id for _, kpi in kpis]))
+        rows = (
+            _said(xlsx_row(row[:fixed], zone), 4, language) + row[fixed:]
+            for row in _feedback(s, scope, [kpi.id for _, kpi in kpis])
+        )
         _fill_sheet(path, feedback.path.lstrip("/"), rows, date_style, filtered=bool(language))
 
 
@@ -420,3 +423,10 @@ def _utc(value: datetime | date | None):
 
 def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
+
+
+def _said(values: list, at: int, language: str | None) -> list:
+    """A yes/no column in the workbook's language ("ja"/"nein" in German)."""
+    if language == "de" and values[at] in ("yes", "no"):
+        values = [*values[:at], "ja" if values[at] == "yes" else "nein", *values[at + 1 :]]
+    return values

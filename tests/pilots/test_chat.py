@@ -396,7 +396,7 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     assert header[:4] == ["Nr.", "Pilot", "Zeitpunkt (Europe/Berlin)", "Von"]
     got = [dict(zip(header, r, strict=True)) for r in sheet[1:]]
     assert [(g["Nr."], g["Von"], g["Anonym"], g["Zufriedenheit (1–5)"], g["KPI Dokumentensuche: Suchzeit [min]"])
-            for g in got] == [(named.id, "UEMPLOYEE", "no", 4, 5), (None, None, "yes", 2, 9)]  # fmt: skip
+            for g in got] == [(named.id, "UEMPLOYEE", "nein", 4, 5), (None, None, "ja", 2, 9)]  # fmt: skip
     assert (
         feedback.freeze_panes == "A2"
         and feedback.auto_filter.ref == f"A1:{feedback.cell(1, len(header)).column_letter}3"
