@@ -82,3 +82,21 @@ def test_an_erased_author_reads_in_the_readers_language():
 
     assert author_shown(REMOVED, "en") == "(deleted)" and author_shown(REMOVED, "de") == "(gelöscht)"
     assert author_shown("anna", "en") == "anna"
+
+
+def test_the_skills_chart_shows_each_person_and_the_team_mean():
+    from bot.dialogs import load_catalog
+    from bot.dialogs.scoring.skills import skills
+    from bot.settings import Settings
+
+    spec = load_catalog(Settings().assessments_dir).get("skills")
+    ratings = {"api": 2, "programming": 3, "process": 4, "ml_llm": 1, "prompting": 5, "data_etl": 2}
+    members = [{"name": "Anna", **ratings}, {"name": "Ben", **{k: 3 for k in ratings}}]
+    chart = skills(spec, {"members": members}, "de").chart
+    assert chart.kind == "table" and chart.data["rows"] == ["Anna", "Ben", "Ø Team"]
+    assert chart.data["values"][0][0] == 2 and chart.data["values"][2][0] == 2.5
+    plt = charts.load_pyplot()
+    figure = charts._table(plt, chart)
+    shown = [c.get_text().get_text() for c in figure.axes[0].tables[0].get_celld().values()]
+    plt.close(figure)
+    assert "2,5" in shown and "Anna" in shown  # German decimal comma, a row per person

@@ -77,14 +77,14 @@ def skills(spec: AssessmentSpec, answers: dict[str, Any], language: str) -> Outc
             ]
             for m in members
         ],
-        chart=Chart(
-            "bars",
+        chart=Chart(  # each person's ratings and the team's mean: who needs what, at a glance
+            "table",
             spec.title.get(language),
             {
-                "labels": [short[k] for k in means],
-                "values": [round(v, 2) for v in means.values()],
-                "max": 5,
-                "threshold": 3,
+                "rows": [m["name"] for m in members] + ["Ø Team" if language == "de" else "Team mean"],
+                "columns": [short[k] for k in SKILLS],
+                "values": [[m.get(k) for k in SKILLS] for m in members]
+                + [[round(means[k], 2) if k in means else None for k in SKILLS]],
             },
             language=language,
         ),
