@@ -31,7 +31,8 @@ def render(reply: Reply) -> str:
     lines.append(tables(plain(reply.text)))  # a terminal shows no bold and no code marks
     if question is not None:
         lines.extend(_choices(question))
-        lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")
+        if question.steered:  # a dialog's back / skip / pause / cancel; not under a Confirm or an offer
+            lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")
     for task in reply.tasks:
         lines.append(f"  {task.mark} {task.id}  {task.text}" + (f"  ({task.note})" if task.note else ""))
     if reply.tasks and any(t.actions for t in reply.tasks):
@@ -140,6 +141,7 @@ def run(core: Core, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.s
         for line in core.unfinished(Incoming(text="", user=user, channel="console").conversation_key, "de"):
             print(line, file=stdout)
     language = "de"
+    asked = None  # the last reply's question: a number typed next may pick one of its buttons
     while True:
         try:
             line = input("› ") if interactive else stdin.readline()
@@ -155,7 +157,11 @@ def run(core: Core, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.s
             continue
         if line.lower() in QUIT:
             break
-        reply = core.handle(Incoming(text=line, user=user, channel="console"))  # role: LOTSE_CONSOLE_ROLE
+        message = Incoming(text=line, user=user, channel="console")  # role: LOTSE_CONSOLE_ROLE
+        if asked is not None and not asked.steered and line.isdigit() and 1 <= int(line) <= len(asked.choices):
+            message = Incoming(text="", user=user, channel="console", value=asked.choices[int(line) - 1].value)
+        reply = core.handle(message)  # a number picks a button of the last reply (Confirm, an offer)
+        asked = reply.question
         language = reply.language
         if as_json:
             print(json.dumps(to_json(line, reply), ensure_ascii=False), file=stdout, flush=True)

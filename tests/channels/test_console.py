@@ -105,3 +105,26 @@ def test_an_empty_enter_at_a_question_skips_it_visibly(monkeypatch):
     out, core = Terminal(), Asking()
     console.run(core, "anna", stdin=Terminal(), stdout=out)
     assert core.said == ["Antwort", "überspringen"] and "  (überspringen)" in out.getvalue()
+
+
+def test_a_number_picks_a_button_of_an_offer_or_confirm_in_the_terminal():
+    import io
+
+    from bot.channels import console
+    from bot.core.messages import Choice, Question
+
+    class Offering:
+        seen: list = []
+
+        def handle(self, message):
+            self.seen.append((message.text, message.value))
+            if message.value:
+                return Reply(f"gewählt: {message.value}", "de")
+            question = Question("action", "clarify", "choice", [Choice("offer:a:{}", "A"), Choice("ask:x", "B")],
+                                steered=False)  # fmt: skip
+            return Reply("Welches?", "de", question=question)
+
+    out, core = io.StringIO(), Offering()
+    console.run(core, "anna", stdin=io.StringIO("mach was\n2\n"), stdout=out)
+    assert core.seen == [("mach was", None), ("", "ask:x")]
+    assert "zurück · überspringen" not in out.getvalue()  # no dialog controls under an offer
