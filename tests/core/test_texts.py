@@ -44,3 +44,14 @@ def test_one_second_one_dialog_one_result_read_singular():
     assert "1 second," in i18n.text("rate_limited", "en", count=1)
     assert i18n.text("privacy_count_dialogs", "de", count=1) == "1 Dialog"
     assert i18n.text("privacy_count_assessment_results", "en", count=0) == "0 assessment results"
+
+
+def test_a_data_source_is_named_before_its_question_not_without_an_article_inside_it():
+    from pathlib import Path
+
+    from bot.settings import PROJECT_ROOT
+
+    text = Path(PROJECT_ROOT, "config", "assessments", "data_quality.yaml").read_text(encoding="utf-8")
+    # "Ist CRM-System ein Datensilo?" lacked its article; "CRM-System: Ist das ein Datensilo?" reads right
+    assert "Ist {item}" not in text and "bei {item}" not in text and "in {item}" not in text
+    assert "{item}: Ist das ein Datensilo" in text
