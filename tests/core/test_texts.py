@@ -52,6 +52,7 @@ def test_a_data_source_is_named_before_its_question_not_without_an_article_insid
     from bot.settings import PROJECT_ROOT
 
     text = Path(PROJECT_ROOT, "config", "assessments", "data_quality.yaml").read_text(encoding="utf-8")
+    german = "\n".join(line for line in text.splitlines() if line.strip().startswith("de:"))
     # "Ist CRM-System ein Datensilo?" lacked its article; "CRM-System: Ist das ein Datensilo?" reads right
-    assert "Ist {item}" not in text and "bei {item}" not in text and "in {item}" not in text
+    assert "Ist {item}" not in german and "bei {item}" not in german and "in {item}" not in german
     assert "{item}: Ist das ein Datensilo" in text
