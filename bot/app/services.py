@@ -10,6 +10,7 @@ in the AI register, a change of the configured roles — happens in `start()`.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -70,6 +71,9 @@ def complete_index(index) -> None:
     built = index.lexical.is_built
     if index.catch_up() and built:  # documents ingested elsewhere since this data folder's indexes were built
         print("Brought this data folder's search indexes up to the documents in the database.", file=sys.stderr)
+
+
+REGISTER_NAMES_TTL = 5.0  # seconds the register's names are reused for understanding requests
 
 
 class Services:
@@ -291,10 +295,14 @@ class Services:
         def guide():
             return index.asked(None)[1]
 
+        register: list = [0.0, []]  # (read at, names): every plain message asks, the register rarely changes
+
         def names(kind: str, scope: str) -> list[str]:
             if kind == "pilot":
                 return [p.name for p in self.pilot_store.pilots(scope)]
-            return [e.name for e in self.register_store.entries()]
+            if time.monotonic() - register[0] > REGISTER_NAMES_TTL:
+                register[:] = [time.monotonic(), [e.name for e in self.register_store.entries()]]
+            return register[1]
 
         cache = self.settings.data_dir / "actions-model.npz"
         understander = Understander(self.action_catalog, lambda: index.embedder, guide, cache=cache,
