@@ -15,6 +15,8 @@ import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from bot.core.commands import MONTHS
+
 FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
@@ -50,13 +52,6 @@ def assessment(text: str) -> str | None:
 
 # -- dates ------------------------------------------------------------------------------------------
 
-MONTHS = {
-    "januar": 1, "jan": 1, "january": 1, "jaenner": 1, "februar": 2, "feb": 2, "february": 2, "maerz": 3,
-    "marz": 3, "mar": 3, "march": 3, "april": 4, "apr": 4, "mai": 5, "may": 5, "juni": 6, "jun": 6, "june": 6,
-    "juli": 7, "jul": 7, "july": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9, "oktober": 10,
-    "okt": 10, "oct": 10, "october": 10, "november": 11, "nov": 11, "dezember": 12, "dez": 12, "dec": 12,
-    "december": 12,
-}  # fmt: skip
 DAYS = {
     "montag": 0, "monday": 0, "mo": 0, "mon": 0, "dienstag": 1, "tuesday": 1, "di": 1, "tue": 1, "mittwoch": 2,
     "wednesday": 2, "mi": 2, "wed": 2, "donnerstag": 3, "thursday": 3, "do": 3, "thu": 3, "freitag": 4,

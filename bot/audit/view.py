@@ -80,7 +80,12 @@ def line(row: AuditRow, people: People | None, language: str) -> str:
     if isinstance(detail, dict) and detail.get("fields") and not row.action.endswith(CREATED):
         fields = i18n.text("audit_fields", language, fields=", ".join(field(f, language) for f in detail["fields"]))
     elif isinstance(detail, dict) and row.action == "pilot.update" and detail.get("field"):
-        fields = i18n.text("audit_fields", language, fields=field(detail["field"], language))
+        what = field(detail["field"], language)
+        if isinstance(detail.get("kpi"), str):
+            what += " " + i18n.text("audit_of_kpi", language, kpi=detail["kpi"])
+        if isinstance(detail.get("valid_from"), str):  # a running cost changed from a month on
+            what += " " + i18n.text("audit_valid_from", language, month=detail["valid_from"][:7])
+        fields = i18n.text("audit_fields", language, fields=what)
     elif isinstance(detail, dict) and row.action == "plan.change" and (what := _plan_change(detail, language)):
         fields = i18n.text("audit_fields", language, fields=what)
     elif isinstance(detail, dict) and row.action == "roles.change" and (changes := _role_changes(detail)):

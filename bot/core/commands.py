@@ -4,6 +4,7 @@ accepts "²" and other Unicode digits, some of which `int()` rejects."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Protocol, TypeVar
@@ -12,6 +13,16 @@ from typing import Protocol, TypeVar
 ID_DIGITS = 18
 # a date further from today than this is a typo; near the years 1 and 9999 it breaks date arithmetic
 YEARS = 50
+
+
+# month names and their short forms, German and English, umlauts written out (as typed without them too)
+MONTHS = {
+    "januar": 1, "jan": 1, "january": 1, "jaenner": 1, "februar": 2, "feb": 2, "february": 2, "maerz": 3,
+    "marz": 3, "mar": 3, "march": 3, "april": 4, "apr": 4, "mai": 5, "may": 5, "juni": 6, "jun": 6, "june": 6,
+    "juli": 7, "jul": 7, "july": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9, "oktober": 10,
+    "okt": 10, "oct": 10, "october": 10, "november": 11, "nov": 11, "dezember": 12, "dez": 12, "dec": 12,
+    "december": 12,
+}  # fmt: skip
 
 
 def is_number(text: str) -> bool:
@@ -70,3 +81,23 @@ def split_subcommand(
         language = "en" if first in english else "de"
     rest = " ".join(words[1:]) if sub else " ".join(words)
     return sub or "show", rest, language
+
+
+MONTH = re.compile(r"^(?:(\d{4})\s*-\s*(\d{1,2})|(\d{1,2})\s*[/.]\s*(\d{4})|([a-zäöü]+)\.?\s*(\d{4})?)$")
+
+
+def parse_month(text: str, today: date) -> date | None:
+    """ "2026-10", "10/2026", "10.2026", "Oktober 2026", "okt 2026", "October" (this year) → the month's
+    first day; None if it is none or out of reach."""
+    match = MONTH.match(text.strip().lower())
+    if not match:
+        return None
+    iso_year, iso_month, month_, year_, name, name_year = match.groups()
+    if name is not None:
+        month = MONTHS.get(name.replace("ä", "ae"))
+        year = int(name_year) if name_year else today.year
+    else:
+        month, year = int(iso_month or month_), int(iso_year or year_)
+    if not month or not 1 <= month <= 12 or not in_reach(date(year, month, 1), today):
+        return None
+    return date(year, month, 1)

@@ -18,13 +18,14 @@ together with the permission table at the top of `handle`; the report texts are 
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 from bot.core import i18n
-from bot.core.commands import id_number, is_number, split_subcommand, years_in_reach
+from bot.core.commands import id_number, is_number, parse_month, split_subcommand, years_in_reach
 from bot.core.messages import File, Image, Incoming, Reply
 from bot.core.roles import ADMIN, CHAMPION, Roles
 from bot.core.routing import Route
@@ -85,6 +86,7 @@ ENGLISH = {
 GERMAN = {"liste", "neu", "anlegen", "zeige", "rückmeldung", "rueckmeldung", "gruppe", "meine", "ändern", "aendern",
           "zurückziehen", "zurueckziehen", "bericht", "hilfe", "setze", "löschen", "loeschen"}  # fmt: skip
 CHART_TITLES = ("kpis", "ratings", "roi")
+FROM_MONTH = re.compile(r"\s(?:ab|seit|from|since)\s+(.+)$", re.IGNORECASE)  # a running cost's first month
 
 
 class PilotCommands:
@@ -214,6 +216,12 @@ class PilotCommands:
                     rate=money(pilot.hourly_rate, language),
                 )
             )
+            if history := self.store.cost_history(pilot.id):
+                steps = [
+                    i18n.text("pilot_cost_step", language, month=f"{d.month:02d}/{d.year}", monthly=money(c, language))
+                    for d, c in history
+                ]
+                lines.append(i18n.text("pilot_cost_history", language, steps=", ".join(steps)))
         lines.append(i18n.text("pilot_anonymous_" + ("yes" if pilot.anonymous else "no"), language))
         lines.append(i18n.text("pilot_feedback_hint", language, name=pilot.name))
         return Reply("\n".join(lines), language)
@@ -317,13 +325,21 @@ class PilotCommands:
             kpi, field, value = kpis[int(parts[0]) - 1], KPI_FIELDS[parts[1].lower()], parts[2]
         else:
             field = FIELDS[field]
+        valid_from = None
+        if field == "monthly_cost" and (since := FROM_MONTH.search(value)):  # "800 ab Oktober 2026"
+            valid_from = parse_month(since[1], date.today())
+            if valid_from is None:
+                return Reply(i18n.text("pilot_cost_month", language, text=since[1]), language, answered=False)
+            value = value[: since.start()].strip()
         try:
             parsed = _field_value(field, value, language, kpi)
         except InvalidAnswer as problem:
             return Reply(problem.hint, language, answered=False)
         if field == "name" and (parsed.split()[0].lower() in RESERVED or self.store.name_taken(message.scope, parsed)):
             return Reply(i18n.text("pilot_name_taken", language, name=parsed), language, answered=False)
-        updated = self.store.update(pilot.id, field, parsed, kpi.id if kpi else None, actor=message.user_key)
+        updated = self.store.update(
+            pilot.id, field, parsed, kpi.id if kpi else None, actor=message.user_key, valid_from=valid_from
+        )
         if isinstance(updated, str):
             return Reply(i18n.text(updated, language), language, answered=False)
         number_ = [p.id for p in self.store.pilots(message.scope)].index(updated.id) + 1

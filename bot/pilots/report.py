@@ -30,8 +30,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select
 
 from bot.core.commands import years_in_reach
+from bot.pilots.store import cost_in
 from bot.storage.db import Database
-from bot.storage.models import AnswerFeedbackRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
+from bot.storage.models import AnswerFeedbackRow, KpiRow, KpiValueRow, PilotCostRow, PilotFeedbackRow, PilotRow
 
 MIN_ANONYMOUS = 3
 BERLIN = ZoneInfo("Europe/Berlin")  # quarters run from midnight to midnight in German time
@@ -96,6 +97,7 @@ class PilotFigures:
     kpis: list[KpiFigure] = field(default_factory=list)
     works: list[str] = field(default_factory=list)
     not_working: list[str] = field(default_factory=list)
+    cost_history: tuple[tuple[date, float], ...] = ()  # (from month, €/month) when the running cost changed
 
     @property
     def mean_rating(self) -> float | None:
@@ -252,6 +254,13 @@ class Reports:
         window = _window(PilotFeedbackRow.created_at, since, until)
         with self.db.session() as s:
             pilots = {p.id: p for p in s.scalars(select(PilotRow).where(PilotRow.id.in_(ids))).all()}
+            history: dict[int, list[tuple[date, float]]] = defaultdict(list)
+            for pilot_id, valid_from, monthly in s.execute(
+                select(PilotCostRow.pilot_id, PilotCostRow.valid_from, PilotCostRow.monthly_cost)
+                .where(PilotCostRow.pilot_id.in_(ids))
+                .order_by(PilotCostRow.valid_from)
+            ):
+                history[pilot_id].append((valid_from, monthly))
             groups = s.execute(
                 select(
                     PilotFeedbackRow.pilot_id,
@@ -317,6 +326,7 @@ class Reports:
                 one_off_cost=p.one_off_cost,
                 monthly_cost=p.monthly_cost,
                 hourly_rate=p.hourly_rate,
+                cost_history=tuple(history[pilot_id]),
                 responses=t["responses"],
                 people=t["people"],
                 anonymous=t["anonymous"],
@@ -354,8 +364,9 @@ class Reports:
 
     def _timeline(self, pilots: list[PilotFigures], until: datetime) -> list[tuple[str, float | None]]:
         """Cumulative ROI at the end of each month up to `until`: costs incurred so far (one-off in the
-        start month, then monthly while the pilot runs) against the time saved so far (each month's
-        feedback, or the last month's that had some). Withheld pilots count with their costs only."""
+        start month, then monthly while the pilot runs, at the cost that applied in that month) against
+        the time saved so far (each month's feedback, or the last month's that had some). Withheld
+        pilots count with their costs only."""
         if not pilots:
             return []
         first = min(p.start for p in pilots)
@@ -390,7 +401,7 @@ class Reports:
                     continue
                 if month == (p.start.year, p.start.month):
                     cost += p.one_off_cost
-                cost += p.monthly_cost
+                cost += cost_in(list(p.cost_history), date(*month, 1), p.monthly_cost)
                 cell = sums.get((p.id, f"{month[0]:04d}-{month[1]:02d}"))
                 if cell and cell[1]:
                     last[p.id] = cell[0] / cell[1]

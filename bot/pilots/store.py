@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select, update
 from bot.core.commands import pick
 from bot.storage.audit import AuditLog
 from bot.storage.db import Database
-from bot.storage.models import DialogRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow, utcnow
+from bot.storage.models import DialogRow, KpiRow, KpiValueRow, PilotCostRow, PilotFeedbackRow, PilotRow, utcnow
 from bot.storage.secrets import load_key
 
 
@@ -138,13 +138,35 @@ class PilotStore:
                 s.scalar(select(func.count()).where(PilotRow.scope == scope, func.lower(PilotRow.name) == name.lower()))
             )
 
-    def update(self, pilot_id: int, field: str, value, kpi_id: int | None = None, *, actor: str) -> PilotRow | str:
+    def update(
+        self,
+        pilot_id: int,
+        field: str,
+        value,
+        kpi_id: int | None = None,
+        *,
+        actor: str,
+        valid_from: date | None = None,
+        today: date | None = None,
+    ) -> PilotRow | str:
         """Set one field of a pilot (or of one of its KPIs); returns the pilot, or the locale key of why
         the value does not fit (an end before the start, a target on the wrong side of the baseline).
-        The audit entry names the field (and KPI), not the value; it commits with the change."""
+        The running cost applies from `valid_from` (the first of a month, this month's if not given) and
+        keeps the months before at the cost they had. The audit entry names the field (and KPI), not the
+        value; it commits with the change."""
         with self.db.session() as s:
             pilot = s.get(PilotRow, pilot_id)
             name = pilot.name  # a renamed pilot is logged under the name it had
+            if field == "monthly_cost" and kpi_id is None:
+                today = today or utcnow().date()
+                first = pilot.start.replace(day=1)
+                valid_from = max(valid_from or today.replace(day=1), first)
+                if valid_from > today and valid_from > first:  # a pilot yet to start may be corrected
+                    return "pilot_cost_future"
+                self._cost_from(s, pilot, valid_from, value, today)
+                month = valid_from.isoformat()
+                self.audit.record(actor, "pilot.update", name, session=s, pilot=pilot_id, field=field, valid_from=month)
+                return pilot
             if kpi_id is not None:
                 kpi = s.get(KpiRow, kpi_id)
                 baseline = value if field == "baseline" else kpi.baseline
@@ -172,6 +194,38 @@ class PilotStore:
                 **({"kpi": kpi.name} if kpi_id is not None else {}),
             )
             return pilot
+
+    @staticmethod
+    def _cost_from(s, pilot: PilotRow, valid_from: date, value: float, today: date) -> None:
+        """Record the running cost from a month on; the pilot's own figure becomes this month's cost."""
+        rows = {r.valid_from: r for r in s.scalars(select(PilotCostRow).where(PilotCostRow.pilot_id == pilot.id))}
+        first = pilot.start.replace(day=1)
+        if not rows and valid_from <= first:  # from its first month on: a correction, no history
+            pilot.monthly_cost = value
+            return
+        if not rows:  # what it cost until now, from its first month
+            s.add(PilotCostRow(pilot_id=pilot.id, valid_from=first, monthly_cost=pilot.monthly_cost))
+        if valid_from in rows:
+            rows[valid_from].monthly_cost = value
+        else:
+            s.add(PilotCostRow(pilot_id=pilot.id, valid_from=valid_from, monthly_cost=value))
+        s.flush()
+        pilot.monthly_cost = cost_in(PilotStore._history(s, pilot.id), today, value)
+
+    @staticmethod
+    def _history(s, pilot_id: int) -> list[tuple[date, float]]:
+        rows = s.execute(
+            select(PilotCostRow.valid_from, PilotCostRow.monthly_cost)
+            .where(PilotCostRow.pilot_id == pilot_id)
+            .order_by(PilotCostRow.valid_from)
+        ).all()
+        return [(d, c) for d, c in rows]
+
+    def cost_history(self, pilot_id: int) -> list[tuple[date, float]]:
+        """The running cost's changes, oldest first, as (first day of the month it applies from, €/month);
+        empty if it never changed."""
+        with self.db.session() as s:
+            return self._history(s, pilot_id)
 
     def delete(self, pilot_id: int, *, actor: str) -> None:
         """The pilot with its KPIs, feedback and measurements; the audit entry keeps its name and how much
@@ -342,3 +396,14 @@ def _fill(row: PilotFeedbackRow, entry: Entry, user: str) -> None:
     row.satisfaction = entry.satisfaction
     row.minutes_saved = entry.minutes_saved
     row.works, row.not_working, row.comment = entry.works, entry.not_working, entry.comment
+
+
+def cost_in(history: list[tuple[date, float]], day: date, default: float) -> float:
+    """The running cost that applies in the month of `day`: the latest change from that month or before
+    (the first recorded cost before the first change, should the pilot's start have moved earlier);
+    `default`, the pilot's own figure, when the cost never changed."""
+    cost = history[0][1] if history else default
+    for valid_from, monthly in history:
+        if valid_from <= day:
+            cost = monthly
+    return cost

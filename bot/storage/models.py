@@ -338,6 +338,21 @@ class PilotRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class PilotCostRow(Base):
+    """From which month a pilot's running cost applies (issue 24): changing it later must not rewrite the
+    months before. A pilot with no rows has run at `PilotRow.monthly_cost` throughout; the first change
+    also records the cost it had until then, from the pilot's first month."""
+
+    __tablename__ = "pilot_costs"
+    __table_args__ = (UniqueConstraint("pilot_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilots.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)  # the first day of the month it applies from
+    monthly_cost: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class KpiRow(Base):
     """A KPI of a pilot: baseline measured before it, target, and which way is better."""
 

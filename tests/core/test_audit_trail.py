@@ -16,6 +16,7 @@ from bot.pilots.store import Kpi
 from bot.privacy.requests import purge
 from bot.settings import SlackSettings
 from bot.storage.audit import AuditLog
+from bot.storage.models import utcnow
 from ingest.index import KnowledgeIndex
 from tests.conftest import both_databases
 from tests.register.conftest import Person, audit_rows, make_core, make_settings
@@ -107,7 +108,7 @@ def test_pilot_changes_name_the_field_and_refused_values_leave_no_entry(core):
     pilot = logged[0][3]["pilot"]
     assert [d for _, _, _, d in logged] == [
         {"pilot": pilot, "kpis": 1},
-        {"pilot": pilot, "field": "monthly_cost"},
+        {"pilot": pilot, "field": "monthly_cost", "valid_from": utcnow().date().replace(day=1).isoformat()},
         {"pilot": pilot, "field": "target", "kpi": "Suchzeit"},
         {"pilot": pilot, "field": "name"},
         {"pilot": pilot, "feedback": 0},

@@ -402,3 +402,37 @@ def test_the_roi_timeline_of_the_running_quarter_ends_today(db):
     # October: cost 1,000 + 100; benefit 60 × 10 × 52/12 / 60 × 60 = 2,600 → +136.36 %
     # November (today): cost 1,200; benefit 5,200 → +333.33 %; December has not happened yet
     assert [(m, round(v, 2)) for m, v in today.roi_timeline] == [("2026-10", 136.36), ("2026-11", 333.33)]
+
+
+def test_a_changed_running_cost_applies_from_its_month_and_keeps_the_months_before(store, reports):
+    chatbot = pilot(store, "Chatbot", users=10, hourly_rate=60, one_off_cost=1000, monthly_cost=100)
+    add(store, chatbot.id, "anna", 4, 30, at=datetime(2026, 10, 15, tzinfo=UTC))
+    add(store, chatbot.id, "ben", 5, 90, at=datetime(2026, 12, 10, tzinfo=UTC))
+    today = date(2026, 12, 5)
+    store.update(chatbot.id, "monthly_cost", 400.0, actor="lead", valid_from=date(2026, 11, 1), today=today)
+
+    assert store.cost_history(chatbot.id) == [(date(2026, 10, 1), 100.0), (date(2026, 11, 1), 400.0)]
+    assert store.get(chatbot.id).monthly_cost == 400.0  # what it costs now, for the 12-month projection
+    # as in the month-by-month test above, but from November the month costs 400 instead of 100:
+    # Oct: costs 1100, benefit 1300 → +18.18 % (unchanged: October keeps its cost)
+    # Nov: costs 1100 + 400 = 1500, benefit 2600 → +73.33 %
+    # Dec: costs 1900, benefit 6500 → +242.11 %
+    timeline = reports.quarter(SCOPE, "2026-Q4").roi_timeline
+    assert [roi for _, roi in timeline] == pytest.approx([18.1818, 73.3333, 242.1053], abs=1e-3)
+
+    # the same month again replaces its figure; an earlier month is inserted in order
+    store.update(chatbot.id, "monthly_cost", 300.0, actor="lead", valid_from=date(2026, 11, 1), today=today)
+    store.update(chatbot.id, "monthly_cost", 200.0, actor="lead", valid_from=date(2026, 10, 1), today=today)
+    assert store.cost_history(chatbot.id) == [(date(2026, 10, 1), 200.0), (date(2026, 11, 1), 300.0)]
+    assert store.get(chatbot.id).monthly_cost == 300.0
+    # a month still to come is refused; nothing changes
+    assert store.update(chatbot.id, "monthly_cost", 900.0, actor="lead", valid_from=date(2027, 1, 1), today=today) == (
+        "pilot_cost_future"
+    )
+    assert store.get(chatbot.id).monthly_cost == 300.0
+
+
+def test_the_cost_of_a_pilot_yet_to_start_is_corrected_without_a_history(store):
+    later = pilot(store, "Später", start=date(2027, 2, 1), end=date(2027, 6, 30), monthly_cost=100)
+    store.update(later.id, "monthly_cost", 250.0, actor="lead", today=date(2026, 12, 5))
+    assert store.get(later.id).monthly_cost == 250.0 and store.cost_history(later.id) == []

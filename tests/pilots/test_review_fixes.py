@@ -147,6 +147,19 @@ def test_an_admin_corrects_and_deletes_a_pilot_others_cannot(core, workspace):  
         targets = s.scalars(select(KpiRow.target).where(KpiRow.pilot_id == pilot.id).order_by(KpiRow.position)).all()
     assert (row.monthly_cost, row.end, targets) == (700.0, date(2027, 3, 31), [7.5, 60.0])
 
+    # a running cost from a month on keeps the months before; one still to come, or no month, is refused
+    reply = admin.say("/pilot setze Dokumentensuche monatlich 650 ab November 2026")
+    assert "Monatliche Kosten im Verlauf: ab 10/2026 500 €, ab 11/2026 650 €" in reply.text
+    assert admin.say("/pilot setze Dokumentensuche monatlich 900 ab 2030-01").text.startswith(
+        "Laufende Kosten lassen sich für diesen Monat oder frühere ändern, nicht im Voraus"
+    )
+    assert admin.say("/pilot setze Dokumentensuche monatlich 900 ab Brumaire").text.startswith(
+        "Den Monat „Brumaire“ verstehe ich nicht."
+    )
+    audit = admin.say("/audit").text
+    assert "Pilot geändert · Dokumentensuche (laufende Kosten ab 2026-11)" in audit, audit
+    assert "Pilot geändert · Dokumentensuche (Zielwert der KPI „Suchzeit“)" in audit, audit
+
     ask = admin.say("/pilot löschen Dokumentensuche")
     assert "(1)" in ask.text and "/pilot löschen Dokumentensuche ja" in ask.text
     assert core.services.pilot_store.get(pilot.id) is not None  # asking deletes nothing
