@@ -11,6 +11,7 @@ parser for the forms people type here is faster and has no model to load.)
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -61,6 +62,7 @@ NUMBERS = {"ein": 1, "einer": 1, "einem": 1, "eins": 1, "one": 1, "a": 1, "zwei"
            "vier": 4, "four": 4, "fuenf": 5, "five": 5, "sechs": 6, "six": 6}  # fmt: skip
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DAY = "|".join(sorted((d for d in DAYS if len(d) > 3), key=len, reverse=True))
+_ANY_DAY = "|".join(sorted(DAYS, key=len, reverse=True))  # "Mo" too, when a time follows it
 ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{2,4})?(?![\d])")
 DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?(?:\s+(\d{{4}}))?\b")
@@ -134,7 +136,8 @@ def start_date(text: str, today: date) -> str | None:
 WEEKDAY_CODES = ("mo", "di", "mi", "do", "fr")
 EVERY_DAY = re.compile(
     rf"\b(?:(?:jeden|jede[nm]?|immer|every|on)\s+({_DAY})s?|(montags|dienstags|mittwochs|donnerstags|freitags|"
-    r"mondays|tuesdays|wednesdays|thursdays|fridays))\b"
+    r"mondays|tuesdays|wednesdays|thursdays|fridays))\b|"
+    rf"\b({_ANY_DAY})\.?,?\s+(?:um\s+|at\s+)?(?:[01]?\d|2[0-3])(?::[0-5]\d|\s*uhr\b|\s*[ap]m\b)"  # "Mo 08:00"
 )
 
 
@@ -143,7 +146,7 @@ def weekday(text: str) -> str | None:
     m = EVERY_DAY.search(fold(text))
     if not m:
         return None
-    word = m[1] or m[2]
+    word = m[1] or m[2] or m[3]
     number = DAYS.get(word, DAYS.get(word.removesuffix("s")))
     return WEEKDAY_CODES[number] if number is not None and number < 5 else None
 
@@ -219,7 +222,7 @@ def quarter(text: str, today: date) -> str | None:
     if m := ORDINAL_QUARTER.search(low):
         number = next(n for k, n in ORDINALS.items() if m[1].startswith(k))
         return f"{int(m[3]) if m[3] else today.year}-Q{number}"
-    if re.search(r"\b(letzte[snm]?|vorige[snm]?|last|previous)\s+(quartal|quarter)\b", low):
+    if re.search(r"\b(letzte[snm]?|vorige[snm]?|last|previous)\s+(quartal|quarter)\b|\bvor(?:her)?quartal", low):
         year, number = (today.year, current - 1) if current > 1 else (today.year - 1, 4)
         return f"{year}-Q{number}"
     if re.search(r"\b(dieses|diesem|aktuelle[snm]?|laufende[snm]?|this|current)\s+(quartal|quarter)\b", low):
@@ -258,11 +261,21 @@ NAME_PATTERNS = (
         r"\b(?:anlegen|erfassen|eintragen|aufnehmen|create|add|register)\s*:\s*" + _NAME + r"\s*[.!?]?$", re.IGNORECASE
     ),  # "Eintrag im KI-Register anlegen: Personio KI-Assistent"
     re.compile(
-        r"\badd\s+(?!it\b|this\b|that\b|them\b|a\b|an\b|new\b)"
+        r"\b(?:add|put|list|enter)\s+(?!it\b|this\b|that\b|them\b|a\b|an\b|new\b)"
         + _NAME
-        + r"\s+to\s+(?:the|our)\s+(?:ai\s+)?(?:register|inventory|list|registry)",
+        + r"\s+(?:to|in|into|on)\s+(?:the|our)\s+(?:ai\s+)?(?:register|inventory|list|registry)",
         re.IGNORECASE,
-    ),
+    ),  # "please put Notion AI in the register"
+    *(
+        re.compile(
+            start
+            + r"(?!das\b|es\b|ihn\b|sie\b|den\b|die\b|was\b|wer\b|wie\b|welche\w*\b)"
+            + _NAME
+            + r"\s+(?:ins|in das|in unser|im|in unserem)\s+(?:ki-)?(?:register|verzeichnis)",
+            re.IGNORECASE,
+        )
+        for start in (r"\b(?:du|bitte|mal|doch)\s+", r"^")
+    ),  # "kannst du SAP Joule im KI-Verzeichnis eintragen", "bitte Grammarly ins Register"
     re.compile(
         r"\btrag(?:e|t)?\s+(?:bitte\s+|mal\s+|doch\s+)*(?!das\b|es\b|ihn\b|sie\b|den\b|die\b)"
         + _NAME
@@ -275,7 +288,13 @@ NAME_PATTERNS = (
     ),  # "Ergänze das Register um Midjourney"
     re.compile(r"[,;:–-]\s*" + _NAME + r"\s+(?:heisst|heißt)\s+(?:der|die|das|er|sie|es)\b", re.IGNORECASE),
     re.compile(
-        r"\b(?:nutzen|verwenden|testen|einsetzen|using|use|testing|started using)\s+"
+        r"\b(?:anlegen|erfassen|eintragen|aufnehmen|ergaenzen|ergänzen)\s+(?:fuer|für|mit)\s+(?:(?:das|die|den)\s+)?"
+        + _NAME
+        + r"\s*[.!?]?$",
+        re.IGNORECASE,
+    ),  # "Register-Eintrag anlegen für Personio KI-Assistent"
+    re.compile(
+        r"\b(?:nutzen|nutzt|verwenden|verwendet|testen|testet|einsetzen|using|use|uses|testing|started using)\s+"
         r"(?:jetzt\s+|now\s+|seit\s+\w+\s+)?([A-Z0-9][\w.+-]*(?:\s+[A-Z0-9][\w.+-]*){0,3})"
     ),  # "Wir nutzen jetzt Perplexity im Marketing"
 )
@@ -329,10 +348,33 @@ def pick(text: str, names: Sequence[str], parts: bool = True) -> str | None:
                 else:
                     best = max(best, difflib.SequenceMatcher(None, word, part).ratio() - 0.05)
         scored.append((best, original))
+    for number, (original, f) in enumerate(zip(names, folded, strict=True)):
+        if _shortened(low, f):
+            scored[number] = (max(scored[number][0], 0.9), original)
     scored.sort(reverse=True)
     if scored and scored[0][0] >= 0.8 and (len(scored) == 1 or scored[0][0] - scored[1][0] >= 0.08):
         return scored[0][1]
     return None
+
+
+# words of a German name as English speakers say them ("doc search" for "Dokumentensuche")
+ENGLISH_PARTS = {"doc": "doku", "docs": "doku", "document": "dokument", "documents": "dokumente", "search": "suche",
+                 "assistant": "assistent", "protocol": "protokoll"}  # fmt: skip
+
+
+def _shortened(low: str, name: str) -> bool:
+    """Two words that shorten a compound name: the first begins it, the second ends it ("Doku-Suche",
+    "doc search" for "Dokumentensuche"; "ticket assistant" for "Ticket-Assistent")."""
+    compact = re.sub(r"[\s-]+", "", name)
+    words = [ENGLISH_PARTS.get(w, w) for w in re.findall(r"\w+", low)]
+    return any(
+        len(first) >= 3
+        and len(last) >= 4
+        and compact.startswith(first)
+        and compact.endswith(last)
+        and len(first) + len(last) < len(compact) + 1
+        for first, last in itertools.pairwise(words)
+    )
 
 
 # each slot type's parser, as (the message, today) → the normalised value or None; pilot and register

@@ -39,6 +39,7 @@ REQUEST = re.compile(
     r"abgeben|loswerden|geben|fortsetzen|pausieren|abhaken|erstellen|auflisten|durchgehen|ausgeben|schicken|"
     r"holen|einschalten|ausschalten|aufsetzen|machen|durchfuehren|ergaenzen|hinzufuegen|wiederaufnehmen|erfassen|"
     r"anwerfen|ausfuellen|aufmachen|melden|vorschlagen)[.!]?$|"
+    r"\b(anlegen|eintragen|erfassen|hinzufuegen|ergaenzen|erstellen|aufnehmen)\s+(fuer|mit|namens|als)\b|"
     r"^(neue[rs]?|new|add|my|meine|unser|unsere|our)\b[^?]*:\s|"
     r"^[^?]{0,30}\b(feedback|rueckmeldung|vorschlag|verbesserungsvorschlag|idee|wunsch|kritik|lob|suggestion|idea)\b"
     r"[^?]*:\s|"
@@ -48,7 +49,7 @@ REQUEST = re.compile(
     r"ich will|ich wuerde gern|ich wuerd gern|ich haette gern|wir moechten|wir wollen|wir wuerden gern|moechte ich|"
     r"will ich|wuerde gerne|wuerde gern|moechte gern|moechte gerne|"
     r"can you|could you|would you|can u|could u|will you|i want|i'd like|i would like|i wanna|we want|we'd like|"
-    r"we would like|let's|lets|let me|i need|we need|ich brauche|wir brauchen|"
+    r"we would like|let's|lets|let me|(?<!do )i need|(?<!do )we need|ich brauche|(?<!brauche )wir brauchen|"
     r"brauche (?:bitte|mal|jetzt|noch)|koennen wir mal|koennen wir jetzt|"
     r"can we (?:do|start|run|go|now)|shall we|sollen wir (?:jetzt|mal)|lasst uns|gib mir|give me)\b"
 )
@@ -62,18 +63,23 @@ IMPERATIVE = re.compile(  # a verb first; nouns such as "feedback", "status" or 
     r"give|hak|hake|markier|markiere|mark|tick|pausier|pausiere|stopp|halt|fortsetz|resume|continue|mach|mache|"
     r"make|run|show|display|pruef|pruefe|bewerte|rate|melde|fortfahren|aktivier|aktiviere|ergaenz|ergaenze|"
     r"start|begin|list|pause|set up|setup|kick off|do|erfass|erfasse|trag|notier|notiere|plane|schedule|export|"
-    r"tell|report|lass|lasst)\b"
+    r"tell|report|lass|lasst)\b(?!\s+(?:we|you|i|they|it|our)\b)"  # "do we need …?" is a question
 )
-CLAUSES = re.compile(r"(?<=[^\d\s][.!?;:])\s+|\s+[–-]\s+")  # "Danke! Jetzt bitte den Datencheck starten"
+CLAUSES = re.compile(
+    r"(?<=[^\d\s][.!?;:])\s+|\s+[–-]\s+|,\s+(?=(?:kann ich|kannst du|koennen wir|koenntest du|can i|can we|can you|"
+    r"could you|could we|bitte|please|was|wie|welche|what|how|which)\b)"
+)  # "Danke! Jetzt bitte den Datencheck starten"
 MODAL = re.compile(  # a modal question that asks for something to be done: "Könnten wir jetzt die Analyse machen?"
     r"^(?:kannst du|koenntest du|kann ich|koennte ich|darf ich|koennen wir|koennten wir|koennen sie|koennten sie)\b"
     r".*\b(anzeigen|zeigen|anlegen|einrichten|aktivieren|exportieren|eintragen|starten|bewerten|abgeben|geben|"
     r"fortsetzen|pausieren|abhaken|erstellen|auflisten|durchgehen|schicken|machen|durchfuehren|sehen|haben|"
-    r"bekommen|erfassen|aufsetzen|ausfuellen|beginnen|loslegen|anwerfen)\s*\??$|"
+    r"bekommen|erfassen|aufsetzen|ausfuellen|beginnen|loslegen|anwerfen|weitermachen|fortfahren|abschliessen)\s*\??$|"
     r"^(?:can|could|may) (?:i|we) (?:please )?(?:see|get|have|start|do|submit|give|add|export|run|take|begin|"
-    r"set up|pause|resume|create|register|leave|rate|review|kick off|fill in|record|log)\b"
+    r"set up|pause|resume|create|register|leave|rate|review|kick off|fill in|record|log|continue|finish)\b"
 )
 QUESTION = re.compile(
+    r"^(?:(?:in|an|bei|mit|zu|seit|bis|fuer|von|at|in|on|for|from|since|with|by|to) (?:welche[rnms]?|was|wem|wann|"
+    r"which|what|whom|when)\b)|"
     r"^(wie|was|warum|wieso|weshalb|wann|welche|welcher|welches|wer|wo|woran|worauf|wozu|wofuer|wieviel|"
     r"how|what|why|when|which|who|where|is|are|does|do|should|sollte|sollten|muss|muessen|gibt es|ist|sind|"
     r"hat|haben|kann man|koennen wir)\b"
@@ -82,23 +88,30 @@ OWN = re.compile(  # our own state: a possessive, or "haben wir", "are we" — n
     r"\b(unser|unsere|unserem|unseren|unserer|unseres|mein|meine|meinen|meinem|meiner|our|ours|my|mine|"
     r"bei uns|haben wir|hat unser|sind wir|stehen wir|have we|do we have|are we|did we|we've|stecken wir|"
     r"liegen wir|so far|bis jetzt|bisher|already|yet|currently|derzeit|gerade|right now|are registered|is registered|"
-    r"ist eingetragen|sind eingetragen)\b"
+    r"ist eingetragen|sind eingetragen|this week|diese woche|diesen monat|this month|rausgekommen|herausgekommen|"
+    r"came out|kam\b[^?]*\braus)\b"
 )
 HOWTO = re.compile(  # how to do it: the guide answers, the action is offered — never run
     r"^(wie kann ich|wie kann man|wie koennen wir|wie gebe ich|wie sehe ich|wie lege ich|wie starte ich|wie mache ich|"
     r"wie geht das|wie funktioniert|wo sehe ich|wo finde ich|how (?:can|do|should|would) (?:i|we|one|you)|how to|"
-    r"where (?:can|do) (?:i|we))\b"
+    r"where (?:can|do) (?:i|we))\b|\b(?:irgendwie|somehow)\b|\b(?:how|wie)\?$"
 )
 SOCIAL = re.compile(  # thanks, greetings, praise: said to Lotse, never a request of their own
     r"^(danke|vielen dank|dankeschoen|thanks|thank you|thx|hallo|hi|hey|moin|servus|guten (morgen|tag|abend)|"
     r"good (morning|afternoon|evening)|super|klasse|toll|prima|spitze|weiter so|gut gemacht|great|nice|cool|"
     r"awesome|perfekt|perfect|ok|okay|alles klar|passt)\b"
 )
-ADDRESSED = re.compile(r"\b(du|dir|dich|you|your|lotse)\b")  # about Lotse itself: what it stores, can do
+GREETING = re.compile(  # "hey, …", "moin lotse, …": a greeting before a message says nothing about it
+    r"^(?:(?:hey|hi|hallo|moin|servus|hello|guten (?:morgen|tag|abend)|good (?:morning|afternoon|evening))"
+    r"(?:\s+(?:lotse|bot|zusammen|there|team))?\s*[,!.:;-]*\s+)+"
+)
+# about Lotse itself: what it stores, what it can do
+ADDRESSED = re.compile(r"\b(du|dir|dich|you|your|lotse|der bot|the bot)\b")
 GENERAL = re.compile(  # about the guidance, not our state: advice, what is typical, what the guide says
     r"\b(man|typischerweise|allgemein|generell|in general|typically|usually|someone|a company|leitfaden|the guide|"
     r"laut plan|according to|sollten wir|should we|muessen wir|must we|do we need to|need we|beispiel|example|"
-    r"normal|ueblich|empfiehlst|empfehlen|recommend|muss|must)\b"
+    r"(?<!fuers )(?<!for )(?:explain\w*|erklaer\w*)|normal|ueblich|empfiehlst|empfehlen|recommend|"
+    r"(?<!ich )muss|(?<!i )must)\b"
 )
 
 
@@ -265,15 +278,17 @@ class Understander:
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum()
         scores = {ident: float(probabilities[n]) for n, ident in enumerate(self._ids)}
-        howto = bool(HOWTO.match(low))
-        clauses = [c for c in CLAUSES.split(low) if c]
+        said = GREETING.sub("", low + " ").strip()  # the message after "hey, " / "moin lotse, "
+        howto = bool(HOWTO.search(said))
+        clauses = [c for c in CLAUSES.split(said) if c]
         imperative = any(IMPERATIVE.match(c) for c in clauses) or any(MODAL.match(c) for c in clauses)
-        social = bool(SOCIAL.match(low)) and not REQUEST.search(low) and not imperative
-        request = bool(REQUEST.search(low) or imperative) and not howto
-        question = howto or (bool(QUESTION.match(low) or low.endswith("?")) and not REQUEST.search(low))
-        own = bool(OWN.search(low) or ADDRESSED.search(low) or live) and not howto  # "… bei Pilot 1?": ours
-        general = bool(GENERAL.search(low))
-        words = len(low.split())
+        social = (not said or bool(SOCIAL.match(said))) and not REQUEST.search(said) and not imperative
+        request = bool(REQUEST.search(said) or imperative) and not howto
+        asks = any(QUESTION.match(c) for c in clauses) or said.endswith("?")  # "bin neu hier, was kann …"
+        question = howto or (asks and not REQUEST.search(said))
+        own = bool(OWN.search(said) or ADDRESSED.search(said) or live) and not howto  # "… bei Pilot 1?": ours
+        general = bool(GENERAL.search(said))
+        words = len(said.split()) if said else len(low.split())
         short = words <= 16
         return Features(
             scores,
@@ -288,9 +303,12 @@ class Understander:
             social,
             frozenset(live),
             howto,
-            bool(ADDRESSED.search(low)),
-            2 <= words <= 4 and low.endswith("?") and not QUESTION.match(low) and not howto,
+            bool(ADDRESSED.search(said)),
+            words <= 4 and said.endswith("?") and not QUESTION.match(said) and not howto,
         )
+
+    def _takes(self, ident: str, kind: str) -> bool:
+        return any(slot.type == kind for slot in self.actions[ident].slots)
 
     def understand(self, text: str, live: frozenset[str] = frozenset()) -> Understanding:
         return self.decide(self.features(text, live))
@@ -299,24 +317,42 @@ class Understander:
         t = self.thresholds
         ranked = sorted(f.scores.items(), key=lambda item: item[1], reverse=True)
         ident, score = ranked[0]
+        if "pilot" in f.live and ident not in f.named and not self._takes(ident, "pilot"):
+            # one of our pilots is named, and no word names the likeliest action: an action about a pilot
+            # ("Bewertung für die Dokumentensuche abgeben" is close to the assessments)
+            ident, score = next(((i, sc) for i, sc in ranked if self._takes(i, "pilot")), (ident, score))
         action = self.actions[ident]
         cues = tuple(c for c, on in (("request", f.request), ("question", f.question), ("own", f.own)) if on)
         if f.request and not f.general and score >= t.request:
             second, second_score = ranked[1]
             if score < t.clarify and second_score >= t.close * score and ident not in f.named:
+                fits = any(slot.type in f.live for slot in self.actions[second].slots)
+                if second in f.named and fits:  # its word and a live name it takes ("feedback on <pilot>")
+                    return Understanding("act", self.actions[second], second_score, f.contrast, cues)
                 candidates = (action, self.actions[second])
                 return Understanding("clarify", action, score, f.contrast, cues, candidates)
             return Understanding("act", action, score, f.contrast, cues)
         # a question about our state: only with a word that names the action ("Plan", "Register", …)
         named = ident in f.named or any(s.type in f.live for s in action.slots) or ident.split(".")[0] in f.live
+        if f.question and f.own and "pilot" in f.live and not f.general and action.effect != "read" and f.short:
+            # "Hat der Ticket-Assistent schon Feedback?": a question about one of our pilots reads it
+            reads = [(i, sc) for i, sc in ranked if self.actions[i].effect == "read" and
+                     any(slot.type == "pilot" for slot in self.actions[i].slots)]  # fmt: skip
+            if reads:
+                ident, score = reads[0]
+                return Understanding("act", self.actions[ident], score, f.contrast, cues)
         sure = named or score >= t.own_sure
         if f.question and f.own and not f.general and action.effect == "read" and score >= t.own and f.short and sure:
             return Understanding("act", action, score, f.contrast, cues)
         if (f.question and action.answers_questions and not f.general and score >= t.own and ident in f.named
                 and (not f.howto or f.addressed)):  # fmt: skip
             return Understanding("act", action, score, f.contrast, cues)  # "Welche Befehle gibt es?": /help
-        if f.telegraphic and action.effect == "read" and ident in f.named and score >= t.plain:
-            return Understanding("act", action, score, f.contrast, cues)  # "Plan-Status?"
+        if (
+            f.telegraphic
+            and action.effect == "read"
+            and ((ident in f.named and score >= t.plain and f.words >= 2) or score >= t.plain_sure)
+        ):
+            return Understanding("act", action, score, f.contrast, cues)  # "Plan-Status?", "Piloten?"
         if f.social:
             return Understanding("none", action, score, f.contrast, cues)
         lone = f.words < 2  # one word ("Systemausfall", "4") acts only when it names the action ("hilfe", "status")
