@@ -266,8 +266,13 @@ class Understander:
         logits = vector @ weights + bias
         low = fold(text).strip()
         keyworded = set()
+        # "Feedback zur Dokumentensuche: die Ergebnisse sind …": a head that names an action asks for it, and
+        # the words after the colon are what is said, not which action ("Ergebnisse" is no request for results)
+        head, colon, _ = low.partition(": ")
+        in_head = colon and len(head.split()) <= 6 and any(p is not None and p.search(head) for p in self._keywords)
+        named_in = head if in_head else low
         for number, pattern in enumerate(self._keywords):
-            if pattern is not None and pattern.search(low):
+            if pattern is not None and pattern.search(named_in):
                 logits[number] += self.thresholds.keyword
                 keyworded.add(self._ids[number])
         if "pilot" in live:
@@ -317,10 +322,15 @@ class Understander:
         t = self.thresholds
         ranked = sorted(f.scores.items(), key=lambda item: item[1], reverse=True)
         ident, score = ranked[0]
-        if "pilot" in f.live and ident not in f.named and not self._takes(ident, "pilot"):
-            # one of our pilots is named, and no word names the likeliest action: an action about a pilot
-            # ("Bewertung für die Dokumentensuche abgeben" is close to the assessments)
-            ident, score = next(((i, sc) for i, sc in ranked if self._takes(i, "pilot")), (ident, score))
+        if "pilot" in f.live and ident not in f.named:
+            # one of our pilots is named, and no word names the likeliest action: an action about a pilot,
+            # one a word names first ("… Rückmeldungen? zeig mir die Auswertung": the report)
+            about = [(i, sc) for i, sc in ranked if self._takes(i, "pilot")]
+            named_about = [(i, sc) for i, sc in about if i in f.named]
+            about = named_about or ([] if self._takes(ident, "pilot") else about)
+            ident, score = about[0] if about else (ident, score)
+            if named_about:  # a live name and a word for the action: as sure as a request gets
+                score = max(score, t.request)
         action = self.actions[ident]
         cues = tuple(c for c, on in (("request", f.request), ("question", f.question), ("own", f.own)) if on)
         if f.request and not f.general and score >= t.request:
@@ -334,10 +344,13 @@ class Understander:
             return Understanding("act", action, score, f.contrast, cues)
         # a question about our state: only with a word that names the action ("Plan", "Register", …)
         named = ident in f.named or any(s.type in f.live for s in action.slots) or ident.split(".")[0] in f.live
-        if f.question and f.own and "pilot" in f.live and not f.general and action.effect != "read" and f.short:
-            # "Hat der Ticket-Assistent schon Feedback?": a question about one of our pilots reads it
-            reads = [(i, sc) for i, sc in ranked if self.actions[i].effect == "read" and
-                     any(slot.type == "pilot" for slot in self.actions[i].slots)]  # fmt: skip
+        if f.question and f.own and "pilot" in f.live and not f.general and f.short and not f.request:
+            # "Hat der Ticket-Assistent schon Feedback?", "how is the doc search pilot performing?": a question
+            # about one of our pilots reads it (the read a word names first)
+            reads = [(i, sc) for i, sc in ranked if self.actions[i].effect == "read" and self._takes(i, "pilot")]
+            named_reads = [(i, sc) for i, sc in reads if i in f.named]
+            likely = self._takes(ranked[0][0], "pilot") and ranked[0][1] >= t.offer  # not "und für Dokumente?"
+            reads = named_reads or (reads if likely else [])
             if reads:
                 ident, score = reads[0]
                 return Understanding("act", self.actions[ident], score, f.contrast, cues)

@@ -120,6 +120,43 @@ def test_reads_about_our_own_state_run_at_once(team):
     assert stored.text.startswith("Über Sie gespeichert")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hey, kann ich die historie der aenderungen sehen", "audit.show"),  # a greeting hides no request
+        ("hey lotse, kurzer ueberblick wo wir mit der ki-einfuehrung stehen", "status.show"),
+        ("in welcher planwoche sind wir gerade", "plan.status"),  # a question word after a preposition
+        ("ich wurde vorhin unterbrochen, kann ich das assessment weitermachen?", "assessment.resume"),
+        ("hat der ticket-assistent schon feedback?", "pilot.report"),  # about one of our pilots: a read
+        ("feedback for the dokumentensuche: search results are way better", "pilot.feedback"),  # the head asks
+        ("pilots?", "pilot.list"),  # one word: only when sure
+    ],
+)
+def test_requests_and_own_questions_as_people_type_them(team, text, expected):
+    core, workspace = team
+    for name in ("Dokumentensuche", "Ticket-Assistent"):
+        core.services.pilot_store.create(f"slack:{workspace}", name, "lead", start=date(2026, 10, 1),
+                                         end=date(2027, 3, 31))  # fmt: skip
+    found = core.services.actions.understand(text, f"slack:{workspace}")
+    assert (found.kind, found.action.id) == ("act", expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do we need consent from employees to use AI meeting transcription",
+        "can I pause the plan reminders somehow? how?",
+        "can you explain what embeddings are",
+        "und fuer dokumente?",
+    ],
+)
+def test_questions_that_sound_like_requests_run_nothing(team, text):
+    core, workspace = team
+    core.services.pilot_store.create(f"slack:{workspace}", "Dokumentensuche", "lead", start=date(2026, 10, 1),
+                                     end=date(2027, 3, 31))  # fmt: skip
+    assert core.services.actions.understand(text, f"slack:{workspace}").kind != "act"
+
+
 def test_a_setting_turns_actions_off(database_service):
     settings = dataclasses.replace(database_service.settings, actions=False)
     core = build_core(settings, database_service, clock=Clock())

@@ -45,6 +45,10 @@ def test_weekdays_times_states_tasks_quarters_formats():
     assert slots.task("Aufgabe 3.1 ist erledigt") == "3.1" and slots.task("am 3.1.2027") is None
     assert slots.quarter("Q4 2026", MONDAY) == "2026-Q4" and slots.quarter("letztes Quartal", MONDAY) == "2026-Q3"
     assert slots.export_format("als Excel bitte") == "xlsx" and slots.export_format("csv") == "csv"
+    # a day with a time after it is the reminders' day; a day with a date is a start
+    assert slots.weekday("Start 2027-01-11, Mo 08:00, Hamburg") == "mo" and slots.weekday("Di, 9 Uhr") == "di"
+    assert slots.weekday("ab Montag 11.1.") is None
+    assert slots.quarter("den Quartalsbericht vom Vorquartal", MONDAY) == "2026-Q3"
 
 
 def test_assessments_by_their_words():
@@ -61,3 +65,24 @@ def test_names_by_number_name_beginning_or_close_spelling():
     assert slots.pick("den Ticket-Assi bitte", names) == "Ticket-Assistent"
     assert slots.pick("Protokol-Copilot", names) == "Protokoll-Copilot"
     assert slots.pick("unser Pilot", names) is None
+    # shortened and in English: the first word begins the name, the last ends it
+    assert slots.pick("details zur doku-suche", names) == "Dokumentensuche"
+    assert slots.pick("how is the doc search pilot doing", names, parts=False) == "Dokumentensuche"
+    assert slots.pick("numbers on the protocol copilot", names, parts=False) == "Protokoll-Copilot"
+    assert slots.pick("good KPIs for a meeting minutes copilot", names, parts=False) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("kannst du SAP Joule im KI-Verzeichnis eintragen", "SAP Joule"),
+        ("bitte Grammarly ins register", "Grammarly"),
+        ("please put Notion AI in the register", "Notion AI"),
+        ("our marketing team uses Jasper, add it to the register pls", "Jasper"),
+        ("register eintrag anlegen fuer personio ki-assistent", "personio ki-assistent"),
+        ("was steht im register", None),
+        ("wer ist im KI-Register", None),
+    ],
+)
+def test_new_names_as_people_write_them(text, expected):
+    assert slots.name(text) == expected
