@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bot.core.clock import stamp
 from bot.storage.models import AssessmentResultRow, DialogRow
 from bot.storage.personal import REMOVED, Person
 
@@ -36,8 +37,8 @@ class DialogsPart:
                     "assessment": d.assessment,
                     "status": d.status,
                     "answers": json.loads(d.trail),
-                    "started_at": d.started_at.isoformat(),
-                    "updated_at": d.updated_at.isoformat(),
+                    "started_at": stamp(d.started_at),
+                    "updated_at": stamp(d.updated_at),
                 }
                 for d in dialogs
             ],
@@ -46,7 +47,7 @@ class DialogsPart:
                     "assessment": r.assessment,
                     "answers": json.loads(r.answers),
                     "metrics": json.loads(r.metrics),
-                    "at": r.created_at.isoformat(),
+                    "at": stamp(r.created_at),
                 }
                 for r in results
             ],

@@ -4,6 +4,9 @@ with the pilots, their KPIs, the feedback entries and the feedback on Lotse's an
 - CSV: UTF-8 with BOM (so Excel shows umlauts), comma-separated; one row per feedback entry, then
   one column per KPI of the exported pilots ("KPI <pilot>: <name> [<unit>]") with the entry's value.
 - XLSX: sheets "Pilots", "KPIs", "Feedback" (the CSV's columns) and "Answer feedback" (no user column).
+  A workbook for people (a `language`) starts with a summary sheet: each pilot's figures as its report
+  gives them (responses, satisfaction, time saved, benefit, cost and ROI over 12 months, payback), and
+  its KPIs sheet adds each KPI's mean now and the progress to its target.
 - Nobody behind an anonymous entry is named: its author column stays empty. Nor can its place give it
   away: it has no id (ids follow the order of saving), its time is only its day (stored so: no fake
   00:00:00), and the anonymous entries of a pilot come after the named ones, by day and content.
@@ -29,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 
+from bot.core.clock import local
 from bot.storage.db import Database
 from bot.storage.models import AnswerFeedbackRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
 
@@ -45,7 +49,11 @@ PILOT_COLUMNS = ["id", "scope", "name", "use_case", "owner", "start", "end", "us
                  "monthly_cost", "hourly_rate", "created_by", "created_at"]  # fmt: skip
 KPI_COLUMNS = ["pilot", "name", "unit", "direction", "baseline", "target", "method"]
 ANSWER_COLUMNS = ["id", "created_at", "kind", "rating", "reason", "comment", "question"]
-SHEETS = {"Pilots": ("Piloten", "Pilots"), "KPIs": ("KPIs", "KPIs"), "Feedback": ("Rückmeldungen", "Feedback"),
+SUMMARY_COLUMNS = ["pilot", "start", "end", "responses", "mean_rating", "hours_per_month", "benefit_per_month",
+                   "cost_12_months", "roi_12_months", "payback_month", "note"]  # fmt: skip
+KPI_NOW_COLUMNS = ["now", "progress"]  # after KPI_COLUMNS, in a workbook for people
+SHEETS = {"Summary": ("Übersicht", "Summary"), "Pilots": ("Piloten", "Pilots"), "KPIs": ("KPIs", "KPIs"),
+          "Feedback": ("Rückmeldungen", "Feedback"),
           "Answer feedback": ("Bewertungen der Antworten", "Answer feedback")}  # fmt: skip
 LABELS = {  # a workbook for people: (German, English)
     "id": ("Nr.", "No."), "pilot": ("Pilot", "Pilot"),
@@ -62,7 +70,19 @@ LABELS = {  # a workbook for people: (German, English)
     "unit": ("Einheit", "Unit"), "direction": ("Besser ist", "Better is"), "baseline": ("Ausgangswert", "Baseline"),
     "target": ("Ziel", "Target"), "method": ("Messmethode", "Method"), "kind": ("Art", "Kind"),
     "rating": ("Bewertung", "Rating"), "reason": ("Grund", "Reason"), "question": ("Frage", "Question"),
+    "responses": ("Rückmeldungen", "Responses"), "mean_rating": ("Zufriedenheit Ø (1–5)", "Satisfaction, mean (1–5)"),
+    "hours_per_month": ("Gesparte Zeit (Std./Monat)", "Time saved (h/month)"),
+    "benefit_per_month": ("Nutzen (€/Monat)", "Benefit (€/month)"),
+    "cost_12_months": ("Kosten 12 Monate (€)", "Cost over 12 months (€)"),
+    "roi_12_months": ("ROI-Prognose 12 Monate", "Projected ROI, 12 months"),
+    "payback_month": ("Amortisation im Monat", "Pays back in month"), "note": ("Hinweis", "Note"),
+    "now": ("Aktuell (Ø)", "Now (mean)"), "progress": ("Fortschritt zum Ziel", "Progress to target"),
 }  # fmt: skip
+WITHHELD = ("Zahlen zurückgehalten: anonyme Rückmeldungen und weniger als 3", "Figures withheld: anonymous "
+            "feedback and fewer than 3 responses")  # fmt: skip
+NO_TIME = ("Noch keine gesparte Zeit erfasst", "No time saved recorded yet")
+FORMATS_OF = {"mean_rating": "0.0", "hours_per_month": "0.0", "benefit_per_month": '#,##0.00 "€"',
+              "cost_12_months": '#,##0.00 "€"', "roi_12_months": "0.0%", "progress": "0%", "now": "0.0#"}  # fmt: skip
 EURO = '#,##0.00 "€"'
 MONEY = ("one_off_cost", "monthly_cost", "hourly_rate")
 BERLIN = "Europe/Berlin"
@@ -72,16 +92,19 @@ WIDTHS = {"id": 8, "pilot": 24, "name": 24, "created_at": 20, "author": 24, "ano
           "satisfaction": 12, "minutes_saved_per_week": 14, "works": 40, "not_working": 40, "comment": 50,
           "use_case": 40, "owner": 20, "scope": 24, "start": 12, "end": 12, "users": 8, "one_off_cost": 14,
           "monthly_cost": 14, "hourly_rate": 12, "created_by": 24, "unit": 10, "direction": 10, "baseline": 11,
-          "target": 11, "method": 40, "kind": 10, "rating": 8, "reason": 16, "question": 60}  # fmt: skip
+          "target": 11, "method": 40, "kind": 10, "rating": 8, "reason": 16, "question": 60, "responses": 10,
+          "mean_rating": 12, "hours_per_month": 14, "benefit_per_month": 14, "cost_12_months": 14,
+          "roi_12_months": 14, "payback_month": 12, "now": 11, "progress": 12}  # fmt: skip
 
 
 def export_feedback(db: Database, fmt: str, out: Path, scope: str | None = None, language: str | None = None) -> Path:
     """Write the feedback of the pilots in `scope` (all pilots if None) to `out` as "csv" or "xlsx" and
     return the file's path (`out`, or `pilot-feedback.<fmt>` in it if `out` is a folder).
 
-    `language` ("de", "en"): a workbook for people — sheets and headers in that language, times in
-    Europe/Berlin (said in the header), € formats, a filter on every sheet. None: the columns' own names
-    and UTC, for scripts (the CSV is always that)."""
+    Times are Europe/Berlin everywhere: in the CSV as ISO 8601 with the offset (the same instant for a
+    script), in a workbook as Berlin wall time with the zone in the header. `language` ("de", "en"): a
+    workbook for people — sheets and headers in that language, € formats, a filter on every sheet, a
+    summary sheet first. None: the columns' own names, for scripts (the CSV is always that)."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: allowed are {', '.join(FORMATS)}")
@@ -126,8 +149,9 @@ def _write_csv(db: Database, path: Path, scope: str | None) -> None:
 def _write_xlsx(db: Database, path: Path, scope: str | None, language: str | None = None) -> None:
     from openpyxl import Workbook
 
-    zone = ZoneInfo(BERLIN) if language else UTC
+    zone = ZoneInfo(BERLIN)
     book = Workbook(write_only=True)
+    figures = _summary(db, book, scope, language) if language else {}
     with db.session() as s:
         kpis = _kpis(s, scope)
         sheet = new_sheet(book, "Pilots", PILOT_COLUMNS, language=language, dates=("created_at",))
@@ -155,10 +179,16 @@ def _write_xlsx(db: Database, path: Path, scope: str | None, language: str | Non
             )
             sheet.append(_formatted(sheet, PILOT_COLUMNS, _said(values, 8, language)) if language else values)
         _filter(sheet, len(PILOT_COLUMNS), count, language)
-        sheet = new_sheet(book, "KPIs", KPI_COLUMNS, language=language)
+        columns = KPI_COLUMNS + (KPI_NOW_COLUMNS if language else [])
+        sheet = new_sheet(book, "KPIs", columns, language=language)
         for pilot, k in kpis:
-            sheet.append(xlsx_row([pilot, k.name, k.unit, k.direction, k.baseline, k.target, k.method], zone))
-        _filter(sheet, len(KPI_COLUMNS), len(kpis), language)
+            values = xlsx_row([pilot, k.name, k.unit, k.direction, k.baseline, k.target, k.method], zone)
+            if language:
+                now = figures.get(k.id)
+                progress = None if now is None or now.progress_pct is None else now.progress_pct / 100
+                values = _numbers(sheet, columns, values + [None if now is None else now.now, progress])
+            sheet.append(values)
+        _filter(sheet, len(columns), len(kpis), language)
         headers = [_kpi_header(pilot, kpi) for pilot, kpi in kpis]
         widths = {h: max(14, min(len(h), 30)) for h in headers}
         feedback = new_sheet(
@@ -177,6 +207,52 @@ def _write_xlsx(db: Database, path: Path, scope: str | None, language: str | Non
             for row in _feedback(s, scope, [kpi.id for _, kpi in kpis])
         )
         _fill_sheet(path, feedback.path.lstrip("/"), rows, date_style, filtered=bool(language))
+
+
+def _summary(db: Database, book, scope: str | None, language: str) -> dict:
+    """The summary sheet of a workbook for people: one row per pilot with its report's figures over all
+    its feedback. Returns its KPIs' figures by KPI id, for the KPIs sheet."""
+    from bot.pilots.report import HORIZON_MONTHS, Reports
+
+    other = 1 if language == "en" else 0
+    with db.session() as s:
+        ids = [p.id for p in s.scalars(_pilot_query(scope))]
+    pilots = Reports(db).pilots(ids)
+    sheet = new_sheet(book, "Summary", SUMMARY_COLUMNS, {"note": 50, "pilot": 24}, language=language)
+    for p in pilots:
+        shown = not p.withheld
+        note = WITHHELD[other] if p.withheld else (NO_TIME[other] if p.minutes_per_week is None else None)
+        values = [
+            p.name,
+            p.start,
+            p.end,
+            p.responses,
+            p.mean_rating if shown else None,
+            p.hours_per_month if shown else None,
+            p.benefit_per_month if shown else None,
+            p.one_off_cost + HORIZON_MONTHS * p.monthly_cost,
+            p.roi_pct / 100 if shown and p.roi_pct is not None else None,
+            p.payback_month if shown else None,
+            note,
+        ]
+        sheet.append(_numbers(sheet, SUMMARY_COLUMNS, xlsx_row(values)))
+    _filter(sheet, len(SUMMARY_COLUMNS), len(pilots), language)
+    return {k.id: k for p in pilots for k in p.kpis}
+
+
+def _numbers(sheet, columns: list[str], values: list) -> list:
+    """A row whose figures carry their number format (€, %, one decimal)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    row = []
+    for column, value in zip(columns, values, strict=True):
+        if value is not None and column in FORMATS_OF:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = FORMATS_OF[column]
+            row.append(cell)
+        else:
+            row.append(value)
+    return row
 
 
 def _formatted(sheet, columns: list[str], values: list) -> list:
@@ -286,6 +362,8 @@ def new_sheet(
     header = []
     for column in columns:
         shown = LABELS[column][other] if language and column in LABELS else column
+        if column in dates and not language:  # its wall time is Berlin's: say so ("created_at (Europe/Berlin)")
+            shown = f"{column} ({BERLIN})"
         cell = WriteOnlyCell(sheet, value=_xlsx_cell(shown))
         cell.font = bold
         header.append(cell)
@@ -297,8 +375,8 @@ def csv_cell(value):
     value = _safe(value)
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # Berlin time with its offset: a person and a script read one instant
+        return local(value).isoformat()
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

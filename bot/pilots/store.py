@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
 
+from bot.core.clock import stamp
 from bot.core.commands import pick
 from bot.storage.audit import AuditLog
 from bot.storage.db import Database
@@ -369,8 +370,8 @@ class PilotStore:
                 {
                     "id": row.id,
                     "pilot": pilot,
-                    "created_at": row.created_at.isoformat(),
-                    "updated_at": row.updated_at.isoformat(),
+                    "created_at": stamp(row.created_at),
+                    "updated_at": stamp(row.updated_at),
                     "anonymous": row.anonymous,
                     "group_size": row.group_size,
                     "satisfaction": row.satisfaction,

@@ -8,8 +8,9 @@ order a person reads them, and writes the audit entry that proves an erasure or 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
+from bot.core.clock import stamp
 from bot.dialogs.personal import DialogsPart
 from bot.pilots.personal import PilotsPart
 from bot.pilots.store import PilotStore
@@ -60,7 +61,7 @@ class PersonalData:
     def export(self, user_key: str, author: str, scope: str) -> dict:
         """Everything stored about the person, as plain data (the JSON of "meine Daten")."""
         who = Person(user_key, author, scope)
-        found: dict = {"user": user_key, "exported_at": datetime.now().astimezone().isoformat(timespec="seconds")}
+        found: dict = {"user": user_key, "exported_at": stamp(datetime.now(UTC))}
         with self.db.session() as s:
             for part in self.parts:
                 found.update(part.export(s, who))

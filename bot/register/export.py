@@ -1,7 +1,8 @@
 """The AI register as a file: CSV (UTF-8 with BOM, so Excel shows umlauts), XLSX (one sheet, bold frozen
 header) or JSON. Values are the register's own (risk class `limited`, status `production`), so a file
 reads the same in every language; text that a spreadsheet would take for a formula gets an apostrophe
-(as the pilot exports do)."""
+(as the pilot exports do). Times are Europe/Berlin, as in every export: ISO 8601 with the offset in CSV
+and JSON, Berlin wall time in the workbook (its header says so)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bot.core.clock import BERLIN, local
 from bot.pilots.export import csv_cell, new_sheet, xlsx_row
 from bot.register.store import FIELDS, RegisterStore
 from bot.storage.models import RegisterEntryRow
@@ -65,7 +67,11 @@ def export_register(store: RegisterStore, fmt: str, out: Path, today: date | Non
 
 
 def json_text(data: list[dict]) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=lambda v: v.isoformat()) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_iso) + "\n"
+
+
+def _iso(value: date) -> str:
+    return local(value).isoformat() if isinstance(value, datetime) else value.isoformat()
 
 
 def _write_json(data: list[dict], path: Path) -> None:
@@ -92,7 +98,7 @@ def _write_xlsx(data: list[dict], path: Path) -> None:
     book = Workbook(write_only=True)
     sheet = new_sheet(book, "AI register", COLUMNS, WIDTHS, dates=("created_at", "updated_at"))
     for row in data:
-        sheet.append(xlsx_row(row[c] for c in COLUMNS))
+        sheet.append(xlsx_row((row[c] for c in COLUMNS), BERLIN))
     book.save(path)
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bot.core.clock import stamp
 from bot.storage.models import (
     AnswerFeedbackRow,
     AuditRow,
@@ -84,9 +85,9 @@ class SharedPart:
         audit = s.scalars(select(AuditRow).where(AuditRow.actor == who.user_key).order_by(AuditRow.id)).all()
         return {
             "profile_name": person.name if person else None,
-            "notices_shown": [{"notice": n.kind, "at": n.shown_at.isoformat()} for n in notices],
+            "notices_shown": [{"notice": n.kind, "at": stamp(n.shown_at)} for n in notices],
             "audit_log": [
-                {"action": a.action, "target": a.target, "detail": a.detail, "at": a.at.isoformat()} for a in audit
+                {"action": a.action, "target": a.target, "detail": a.detail, "at": stamp(a.at)} for a in audit
             ],
             "messages": [
                 {
@@ -94,7 +95,7 @@ class SharedPart:
                     "role": m.role,
                     "text": m.text,
                     "language": m.language,
-                    "at": m.created_at.isoformat(),
+                    "at": stamp(m.created_at),
                 }
                 for m in messages
             ],
@@ -104,7 +105,7 @@ class SharedPart:
                     "reason": f.reason,
                     "comment": f.comment,
                     "question": f.question,
-                    "at": f.created_at.isoformat(),
+                    "at": stamp(f.created_at),
                 }
                 for f in ratings
             ],

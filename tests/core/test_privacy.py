@@ -12,7 +12,8 @@ import json
 import os
 import re
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -171,6 +172,13 @@ def test_my_data_is_a_json_file_of_the_users_own_data_only(core, workspace):
     ]
     assert [(m["role"], m["conversation"]) for m in data["messages"]] == [("user", "default"), ("assistant", "default")]
     assert data["messages"][0]["text"] == "Was passiert in Woche 3?"
+    # every time in Berlin time with its offset, as in every export (SQLite's stored times have no zone)
+    times = [data["exported_at"], data["messages"][0]["at"], data["dialogs"][0]["started_at"]]
+    times += [a["at"] for a in data["audit_log"]] + [f["at"] for f in data["answer_feedback"]]
+    for stamp in times:
+        moment = datetime.fromisoformat(stamp)
+        assert moment.utcoffset() == moment.astimezone(ZoneInfo("Europe/Berlin")).utcoffset(), stamp
+        assert abs(moment - datetime.now(UTC)) < timedelta(minutes=5), stamp
     # the anonymous entry's dialog is deleted when the entry is stored: nothing ties the entry to anna
     assert [d["assessment"] for d in data["dialogs"]] == ["readiness"]
     with core.services.pilot_store.db.session() as s:

@@ -389,7 +389,7 @@ def test_an_admin_exports_the_feedback_as_csv_and_xlsx(core, workspace):
     assert reply.answered and len(reply.files) == 1 and reply.files[0].name.endswith(".xlsx")
     # a workbook for the IT lead: German sheets and headers, times in Berlin (said so), € formats, filters
     book = openpyxl.load_workbook(reply.files[0].path)
-    assert book.sheetnames == ["Piloten", "KPIs", "Rückmeldungen", "Bewertungen der Antworten"]
+    assert book.sheetnames == ["Übersicht", "Piloten", "KPIs", "Rückmeldungen", "Bewertungen der Antworten"]
     feedback = book["Rückmeldungen"]
     sheet = [[c.value for c in row] for row in feedback.iter_rows()]
     header = list(sheet[0])

@@ -163,7 +163,7 @@ def test_csv_has_one_row_per_entry_with_kpi_columns(db, data, tmp_path):
     assert anna == {
         "id": str(ids["anna"]),
         "pilot": "Rechnungseingang",
-        "created_at": "2026-10-05T09:30:00+00:00",
+        "created_at": "2026-10-05T11:30:00+02:00",  # Berlin time with its offset: the same instant as 09:30 UTC
         "author": "Anna Muster",
         "anonymous": "no",
         "group_size": "1",
@@ -244,7 +244,7 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
         "monthly_cost",
         "hourly_rate",
         "created_by",
-        "created_at",
+        "created_at (Europe/Berlin)",  # every export's times are Berlin's, and a workbook's header says so
     ]
     assert pilots[1][:13] == [
         data["invoices"].id,
@@ -274,12 +274,12 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
 
     sheet = book["Feedback"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert rows[0] == FEEDBACK_HEADER + KPI_HEADERS
+    assert rows[0] == [c if c != "created_at" else "created_at (Europe/Berlin)" for c in FEEDBACK_HEADER] + KPI_HEADERS
     ids = data["entries"]
     assert rows[1] == [
         ids["anna"],
         "Rechnungseingang",
-        datetime(2026, 10, 5, 9, 30),
+        datetime(2026, 10, 5, 11, 30),  # 09:30 UTC
         "Anna Muster",
         "no",
         1,
@@ -319,9 +319,9 @@ def test_xlsx_sheets_and_cells(db, data, tmp_path):
 
     answers = [[c.value for c in row] for row in book["Answer feedback"].iter_rows()]
     assert answers == [
-        ["id", "created_at", "kind", "rating", "reason", "comment", "question"],
-        [answers[1][0], datetime(2026, 10, 10, 9, 30), "answer", -1, "outdated", "'=1+1", "Wie beantrage ich Urlaub?"],
-        [answers[2][0], datetime(2026, 10, 11, 9, 30), "general", 4, None, "Hilfreich", None],
+        ["id", "created_at (Europe/Berlin)", "kind", "rating", "reason", "comment", "question"],
+        [answers[1][0], datetime(2026, 10, 10, 11, 30), "answer", -1, "outdated", "'=1+1", "Wie beantrage ich Urlaub?"],
+        [answers[2][0], datetime(2026, 10, 11, 11, 30), "general", 4, None, "Hilfreich", None],
     ]  # the other workspace's feedback is not in it, and no user column
 
 
@@ -460,11 +460,35 @@ def test_quarter_kpi_chart_caps_at_24_measured_first(db, store, tmp_path, monkey
 def test_a_workbook_for_people_is_in_their_language_and_berlin_time(db, data, tmp_path):
     path = export_feedback(db, "xlsx", tmp_path / "de.xlsx", scope="teams:t1", language="de")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Piloten", "KPIs", "Rückmeldungen", "Bewertungen der Antworten"]
+    assert book.sheetnames == ["Übersicht", "Piloten", "KPIs", "Rückmeldungen", "Bewertungen der Antworten"]
     rows = [[c.value for c in row] for row in book["Rückmeldungen"].iter_rows()]
     assert rows[0][:3] == ["Nr.", "Pilot", "Zeitpunkt (Europe/Berlin)"]
     assert rows[1][2] == datetime(2026, 10, 5, 11, 30)  # 09:30 UTC is 11:30 in Berlin (summer time)
     assert all(sheet.auto_filter.ref and sheet.freeze_panes == "A2" for sheet in book.worksheets)
     english = openpyxl.load_workbook(export_feedback(db, "xlsx", tmp_path / "en.xlsx", language="en"))
-    assert english.sheetnames == ["Pilots", "KPIs", "Feedback", "Answer feedback"]
+    assert english.sheetnames == ["Summary", "Pilots", "KPIs", "Feedback", "Answer feedback"]
     assert [c.value for c in english["Pilots"][1]][:3] == ["No.", "Team", "Name"]
+
+
+def test_a_workbook_for_people_starts_with_the_reports_figures(db, data, tmp_path):
+    book = openpyxl.load_workbook(export_feedback(db, "xlsx", tmp_path / "de.xlsx", scope="teams:t1", language="de"))
+    summary = book["Übersicht"]
+    rows = [[c.value for c in row] for row in summary.iter_rows()]
+    assert rows[0][:4] == ["Pilot", "Start", "Ende", "Rückmeldungen"]
+    assert rows[0][8] == "ROI-Prognose 12 Monate"
+    invoices, offers = rows[1], rows[2]
+    # Rechnungseingang: 3 entries (the group of 4 counts once); minutes weighted by group size:
+    # (30 × 1 + 45.5 × 4) / 5 = 42.4 min/week × 20 users × 52/12 / 60 = 61.24 h/month × 60 € = 3,674.67 €
+    # cost over 12 months 5,000 + 12 × 300 = 8,600 €; ROI (12 × 3,674.67 − 8,600) / 8,600 = +412.7 %;
+    # payback: 5,000 / (3,674.67 − 300) = 1.48 → month 2
+    assert invoices[0] == "Rechnungseingang" and invoices[3] == 3
+    assert invoices[5] == pytest.approx(61.2444, abs=1e-3) and invoices[6] == pytest.approx(3674.667, abs=1e-2)
+    assert invoices[7] == 8600 and invoices[8] == pytest.approx(4.1274, abs=1e-3) and invoices[9] == 2
+    assert summary.cell(2, 9).number_format == "0.0%" and summary.cell(2, 7).number_format == '#,##0.00 "€"'
+    # Angebote: no time saved recorded, so no benefit or ROI, and the row says why
+    assert offers[0] == "Angebote" and offers[5:7] == [None, None] and offers[10] == "Noch keine gesparte Zeit erfasst"
+    # the KPIs sheet adds the mean now and the progress: Durchlaufzeit 40 → 30, now (35 + 38) / 2 = 36.5: 35 %
+    kpis = [[c.value for c in row] for row in book["KPIs"].iter_rows()]
+    assert kpis[0][-2:] == ["Aktuell (Ø)", "Fortschritt zum Ziel"]
+    assert kpis[1][0:2] == ["Rechnungseingang", "Durchlaufzeit"] and kpis[1][-2] == pytest.approx(36.5)
+    assert kpis[1][-1] == pytest.approx(0.35)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -275,6 +276,10 @@ def test_the_csv_export_opens_and_neutralises_formulas(core, admin):
     assert (rows[1]["purpose"], rows[1]["owner"], rows[1]["review_overdue"]) == ("'-2+3", "'@team", "yes")
     assert (rows[0]["risk_class"], rows[0]["status"], rows[0]["personal_data"]) == ("limited", "production", "yes")
     assert rows[0]["next_review"] == add_months(date.today(), 12).isoformat()
+    # times in Berlin time with the offset, as in every export: the instant the entry was stored
+    created = datetime.fromisoformat(rows[1]["created_at"])
+    assert created.utcoffset() == created.astimezone(ZoneInfo("Europe/Berlin")).utcoffset()
+    assert abs(created - datetime.now(UTC)) < timedelta(minutes=5)
     [exported] = audit_rows(core, "data.export")
     assert exported.target == "ai_register" and json.loads(exported.detail) == {"entries": 2, "format": "csv"}
 
@@ -291,6 +296,9 @@ def test_the_xlsx_export_opens_with_openpyxl(core, admin):
     copilot = dict(zip(header, rows[2], strict=True))
     assert copilot["name"] == "Copilot" and copilot["purpose"] == "'=1+1" and copilot["number"] == 2
     assert copilot["next_review"].date() == date.today() + timedelta(days=90)
+    assert "created_at (Europe/Berlin)" in header  # its wall time, and the header says whose
+    berlin_now = datetime.now(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
+    assert abs(copilot["created_at (Europe/Berlin)"] - berlin_now) < timedelta(minutes=5)
     assert sheet.freeze_panes == "A2"
     assert admin.say("/register export pdf").text.startswith("Bitte `csv` oder `xlsx` angeben")
 
