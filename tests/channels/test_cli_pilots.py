@@ -114,7 +114,7 @@ def test_pilot_show_by_name_beginning_and_by_number(data_dir, guard_dir):  # noq
         result = run(["pilot", "show", name], data_dir, guard_dir)
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [
-            "Dokumentensuche (console:local) · 2026-10-01 – 2026-12-31 · 20 users · Anna Berg",
+            "Dokumentensuche (console:local) · 2026-10-01 – 2026-12-31 · users: 20 · Anna Berg",
             "Verträge schneller finden",
             "• Suchzeit pro Dokument: Ausgangswert 15 min, Ziel 3 min (−80 %; niedriger ist besser)",
             "• Erledigte Anfragen pro Tag: Ausgangswert 20, Ziel 30 (+50 %; höher ist besser)",
@@ -131,7 +131,7 @@ def test_pilot_report_prints_the_figures_worked_out_by_hand(data_dir, guard_dir,
     lines = result.stdout.splitlines()
     assert (
         lines[0]
-        == "Bericht Pilot „Dokumentensuche“ · 01.10.2026 bis 31.12.2026 · 20 Nutzer · verantwortlich: Anna Berg"
+        == "Bericht Pilot „Dokumentensuche“ · 01.10.2026 bis 31.12.2026 · Nutzer: 20 · verantwortlich: Anna Berg"
     )
     assert "Rückmeldungen: 3 (Personen: 3) · Zufriedenheit Ø 4 von 5 · 1★ 0 · 2★ 0 · 3★ 1 · 4★ 1 · 5★ 1" in lines
     assert (
@@ -143,7 +143,7 @@ def test_pilot_report_prints_the_figures_worked_out_by_hand(data_dir, guard_dir,
         "60 % des Wegs zum Ziel (Messwerte: 2; höher ist besser)"
     ) in lines
     assert (
-        "Zeitersparnis: Ø 40 min pro Person und Woche → 57,8 h im Monat bei 20 Nutzern = 3.467 € im Monat (zu 60 €/h)"
+        "Zeitersparnis: Ø 40 min pro Person und Woche → 57,8 h im Monat (Nutzer: 20) = 3.467 € im Monat (zu 60 €/h)"
     ) in lines
     assert "ROI über 12 Monate: +278,2 % · Amortisation im 2. Monat (11/2026)" in lines
     assert "Was funktioniert: „Findet Verträge sofort“" in lines
@@ -168,7 +168,7 @@ def test_quarter_report_writes_markdown_and_charts(data_dir, guard_dir, tmp_path
         "ROI bisher (kumuliert vom Start bis 2026-12, Kosten einschließlich der einmaligen gegen den bisher "
         "gemessenen Nutzen): +6,7 %. Die Zahlen je Pilot unten sind Prognosen über 12 Monate zum heutigen Nutzen "
         "– vor der Amortisation ist das bisherige ROI noch negativ.",
-        "• Dokumentensuche: Rückmeldungen: 3 · Ø 4 · KPIs verbessert: 2 von 2 gemessenen · "
+        "• Dokumentensuche: Rückmeldungen: 3 · Ø 4 · KPIs verbessert (von den gemessenen): 2/2 · "
         "ROI-Prognose 12 Monate +278,2 % · Amortisation (Prognose): Monat 2",
     ]
     pngs = sorted(p.name for p in out.glob("*.png"))

@@ -56,3 +56,49 @@ def test_a_data_source_is_named_before_its_question_not_without_an_article_insid
     # "Ist CRM-System ein Datensilo?" lacked its article; "CRM-System: Ist das ein Datensilo?" reads right
     assert "Ist {item}" not in german and "bei {item}" not in german and "in {item}" not in german
     assert "{item}: Ist das ein Datensilo" in text
+
+
+# placeholders that hold how many of something; a text with one of them before a noun must read right
+# with 0, 1 and 2 of it (issue 24: "1 Anwendungen", "1 users")
+# (never 1, so left out: `minimum`, the anonymity threshold of 3; `size`, a group of at least 2; `total`, the
+# plan's tasks; `limit` and `length`, limits of hundreds of characters)
+COUNTS = {"count", "number", "users", "minutes", "hours", "measured", "improved", "dropped", "given", "weeks",
+          "overdue"}  # fmt: skip
+PLURALS = {  # plural forms of the nouns our texts count; after "1" each is a mistake
+    "de": {"Nutzern", "Aufgaben", "Personen", "Rückmeldungen", "Einträge", "Anwendungen", "Bewertungen",
+           "Nachrichten", "Dialoge", "Sekunden", "Erinnerungen", "Bewertungsergebnisse", "KPIs", "Wochen",
+           "Tage", "Minuten", "Stunden", "Ergebnisse", "Antworten", "Fragen", "Teilnehmer", "Systeme",
+           "Risiken", "Piloten", "gemessenen"},
+    "en": {"users", "tasks", "people", "responses", "entries", "applications", "ratings", "messages", "dialogs",
+           "seconds", "reminders", "results", "KPIs", "weeks", "days", "minutes", "hours", "answers",
+           "questions", "systems", "risks", "pilots", "measured", "characters"},
+}  # fmt: skip
+
+
+class Blank(dict):
+    """Any other placeholder: a word that is no number."""
+
+    def __missing__(self, key):
+        return "X"
+
+
+def test_every_text_reads_right_with_none_one_and_two():
+    import re
+    import string
+
+    wrong = []
+    for language in ("de", "en"):
+        catalog = yaml.safe_load((_LOCALES / f"{language}.yaml").read_text(encoding="utf-8"))
+        for key, template in catalog.items():
+            if not isinstance(template, str) or key.endswith("_one"):
+                continue
+            fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+            counted = fields & COUNTS
+            for n in (0, 1, 2):
+                values = Blank({f: n for f in counted})
+                chosen = f"{key}_one" if n == 1 and "count" in counted and f"{key}_one" in catalog else key
+                shown = catalog[chosen].format_map(values)
+                if n == 1:
+                    wrong += [(language, key, m[0]) for m in re.finditer(r"(?<![\d.,])1 (\w+)", shown)
+                              if m[1] in PLURALS[language]]  # fmt: skip
+    assert wrong == [], "\n".join(map(str, wrong))

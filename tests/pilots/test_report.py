@@ -190,7 +190,7 @@ def test_roi_and_payback_in_the_report_text(store, reports):
         add(store, p.id, user, 4, 60)
     text = pilot_text(reports.pilot(p.id), "de")
     # 86.67 h and 4333 € a month (see above); the 2nd month from a start in October 2026 is November 2026
-    assert "Ø 60 min pro Person und Woche → 86,7 h im Monat bei 20 Nutzern = 4.333 € im Monat (zu 50 €/h)" in text
+    assert "Ø 60 min pro Person und Woche → 86,7 h im Monat (Nutzer: 20) = 4.333 € im Monat (zu 50 €/h)" in text
     assert "*ROI über 12 Monate: +333,3 %* · Amortisation im 2. Monat (11/2026)" in text
 
     cheap = pilot(store, "Teuer", users=10, hourly_rate=50, one_off_cost=1000, monthly_cost=300)

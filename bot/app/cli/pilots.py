@@ -80,7 +80,7 @@ def cmd_pilot(args, settings: Settings) -> int:
         print(f"lotse pilot: no pilot {args.name!r}; `lotse pilot list` shows them", file=sys.stderr)
         return 2
     if args.action == "show":
-        print(f"{pilot.name} ({pilot.scope}) · {pilot.start} – {pilot.end} · {pilot.users} users · {pilot.owner}")
+        print(f"{pilot.name} ({pilot.scope}) · {pilot.start} – {pilot.end} · users: {pilot.users} · {pilot.owner}")
         print(pilot.use_case)
         for kpi in store.kpis(pilot.id):
             print(kpi_line(kpi, args.lang))
