@@ -94,6 +94,7 @@ class SlackSettings:
     team_id: str | None = None  # only this workspace is served
     admins: frozenset[str] = frozenset()  # Slack user IDs allowed to run admin subcommands
     champions: frozenset[str] = frozenset()  # Slack user IDs of change champions
+    knowledge_owners: frozenset[str] = frozenset()  # Slack user IDs who answer knowledge gaps (none: admins)
 
     @property
     def enabled(self) -> bool:
@@ -118,6 +119,7 @@ class TeamsSettings:
     allow_anonymous: bool = False  # LOTSE_TEAMS_ALLOW_ANONYMOUS=1: local emulator only, loopback only
     admins: frozenset[str] = frozenset()  # AAD object IDs allowed to run admin commands
     champions: frozenset[str] = frozenset()  # AAD object IDs of change champions
+    knowledge_owners: frozenset[str] = frozenset()  # AAD object IDs who answer knowledge gaps (none: admins)
     openid_metadata_url: str | None = None  # tests and staging: where the Bot Framework signing keys are read
 
     @property
@@ -155,6 +157,7 @@ class Settings:
     plan_file: Path = field(default_factory=_default_plan_file)
     actions_file: Path = field(default_factory=_default_actions_file)  # what plain-word requests can do
     actions: bool = True  # LOTSE_ACTIONS=0: requests in plain words are not acted on (questions only)
+    gaps: bool = True  # LOTSE_GAPS=0: refused and 👎-rated questions are not logged for the knowledge owners
     pilots_dir: Path = field(default_factory=_default_pilots_dir)  # the pilot set-up and feedback dialogs
     register_owner: str = "IT-Leitung"  # the owner Lotse names in its own entry of the AI register
     scheduler: bool = True  # `lotse serve` runs the nudges (one process at a time holds the lead)
@@ -291,6 +294,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         plan_file=Path(plan_file).expanduser() if plan_file else defaults.plan_file,
         actions_file=Path(actions_file).expanduser() if actions_file else defaults.actions_file,
         actions=_flag(pick("LOTSE_ACTIONS", conf.get("actions"), True)),
+        gaps=_flag(pick("LOTSE_GAPS", conf.get("gaps"), True)),
         pilots_dir=Path(pilots_dir).expanduser() if pilots_dir else defaults.pilots_dir,
         register_owner=str(pick("LOTSE_REGISTER_OWNER", conf.get("register_owner"), "IT-Leitung")).strip()
         or "IT-Leitung",
@@ -321,6 +325,7 @@ def _slack_settings(env: dict[str, str], conf: dict[str, Any]) -> SlackSettings:
         team_id=get("SLACK_TEAM_ID", "team_id"),
         admins=frozenset(_list(get("SLACK_ADMIN_USERS", "admins", ""))),
         champions=frozenset(_list(get("LOTSE_SLACK_CHAMPIONS", "champions", ""))),
+        knowledge_owners=frozenset(_list(get("LOTSE_SLACK_KNOWLEDGE_OWNERS", "knowledge_owners", ""))),
     )
     if slack.enabled and not (slack.app_token or slack.signing_secret):
         raise ConfigError(
@@ -349,6 +354,7 @@ def _teams_settings(env: dict[str, str], conf: dict[str, Any]) -> TeamsSettings:
         allow_anonymous=_flag(get("LOTSE_TEAMS_ALLOW_ANONYMOUS", "allow_anonymous", False)),
         admins=frozenset(_list(get("LOTSE_TEAMS_ADMINS", "admins", ""))),
         champions=frozenset(_list(get("LOTSE_TEAMS_CHAMPIONS", "champions", ""))),
+        knowledge_owners=frozenset(_list(get("LOTSE_TEAMS_KNOWLEDGE_OWNERS", "knowledge_owners", ""))),
         openid_metadata_url=get("LOTSE_TEAMS_OPENID_METADATA_URL", "openid_metadata_url"),
     )
     kind = teams.app_type.lower()

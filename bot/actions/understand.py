@@ -121,7 +121,7 @@ class Thresholds:
 
     request: float = 0.25  # a request cue ("ich möchte", "kannst du", an imperative) and at least this likely
     own: float = 0.45  # a question about our own state (or Lotse's), for a read action
-    own_sure: float = 0.75  # … without a word of the action's keywords, only this likely
+    own_sure: float = 0.85  # … without a word of the action's keywords, only this likely
     plain: float = 0.35  # neither a request nor a question ("pilot feedback", "unser status"), with a keyword
     plain_sure: float = 0.80  # … without one ("Weiter so", "Hallo Lotse" are no requests)
     offer: float = 0.30  # a question about an action: the guide answers, the action is offered

@@ -46,6 +46,7 @@ class Answer:
     mode: str  # "llm" or "extractive"
     sources: list[Passage] = field(default_factory=list)
     note: str | None = None
+    gap: bool = False  # refused for want of knowledge (not an empty or too long question): a knowledge gap
 
     def used(self, number: int) -> bool:
         """Whether source `number` (1-based) is quoted in the answer; a refusal's sources are the nearest
@@ -245,10 +246,12 @@ class AnswerService:
         named = [p for p in nearest if p.guide]
         if not named or not company and not any(_nearby(p) for p in named):
             # nothing close: what Lotse can help with says more than the least distant sections
-            return Answer(question, False, i18n.text("not_in_knowledge_base", language), language, mode, nearest)
+            return Answer(
+                question, False, i18n.text("not_in_knowledge_base", language), language, mode, nearest, gap=True
+            )
         names = ", ".join(f"„{_heading(p)}“" if language == "de" else f'"{_heading(p)}"' for p in named[:2])
         key = "company_specific" if company else "not_covered_nearby"
-        return Answer(question, False, i18n.text(key, language, sections=names), language, mode, nearest)
+        return Answer(question, False, i18n.text(key, language, sections=names), language, mode, nearest, gap=True)
 
     def _extractive(self, question: str, found: list[_Found], language: str, note: str | None = None) -> Answer:
         if not any(f.decision.answers for f in found):

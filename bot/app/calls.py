@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.core import i18n
+from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply
 from bot.core.ports import Command, Status
 from bot.core.routing import Router, Turn
@@ -25,8 +26,13 @@ class ChannelCalls:
     def rate_answer(
         self, answer_id: int, message: Incoming, rating: int, reason: str | None = None, comment: str | None = None
     ) -> bool:
-        """👍 (+1) or 👎 (−1) on an answer, with an optional reason; False if there is no such answer."""
-        return self.services.answer_feedback.rate(answer_id, message.user_key, rating, reason, comment) is not None
+        """👍 (+1) or 👎 (−1) on an answer, with an optional reason; False if there is no such answer. A 👎
+        goes to the gap log with its question (again with a reason given later: updated, not counted twice)."""
+        row = self.services.answer_feedback.rate(answer_id, message.user_key, rating, reason, comment)
+        if row is not None and rating < 0 and row.question:
+            language = detect_language(row.question)
+            self.log_gap(row.question, language, message, "downvoted", reason=row.reason, answer_id=answer_id)
+        return row is not None
 
     def general_feedback(self, message: Incoming, rating: int, comment: str | None) -> None:
         self.services.answer_feedback.general(message.user_key, rating, comment)

@@ -4,6 +4,7 @@ typed inside an assessment. Mixed into `Lotse`, whose attributes they use."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ from bot.core import i18n
 from bot.core.messages import Citation, Incoming, Reply
 from bot.core.routing import Turn
 
+log = logging.getLogger(__name__)
 HISTORY_TURNS = 6
 HELP_ACTIONS = ("pilot.feedback", "plan.status", "privacy.summary")  # /help shows one request of each
 
@@ -43,6 +45,16 @@ def _cited(answer: Answer) -> list[Citation]:
 
 
 class Handlers:
+    def log_gap(self, question: str, language: str, message: Incoming, kind: str, **detail) -> None:
+        """A question the guide could not answer, or an answer rated 👎, to the gap log (issue 25). The
+        answer does not wait on it failing: the log is for the knowledge owners, not for the asker."""
+        if not self.settings.gaps:
+            return
+        try:
+            self.services.gaps.record(question, language, message.channel, kind, message.user_key, **detail)
+        except Exception:
+            log.exception("could not log a knowledge gap")
+
     def _aside(self, message: Incoming, language: str) -> Reply | None:
         """The guide's answer to a question typed inside an assessment, if the guide has one (issue 22)."""
         history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
@@ -70,6 +82,8 @@ class Handlers:
         metrics.QUESTIONS.labels(message.channel, "answered" if answer.answered else "refused").inc()
         if not text:
             return Reply(answer.answer, answer.language, answered=False)
+        if answer.gap:
+            self.log_gap(text, answer.language, message, "refused")
         reply = reply_for(answer)
         if hint and answer.answered:  # how to get this from the team's own results, under the guide's answer
             reply = replace(reply, text=f"{reply.text}\n\n{hint}")

@@ -144,6 +144,23 @@ class Services:
 
         return DeliveryLog(self.db)
 
+    # -- knowledge gaps and the company FAQ (issue 25) -------------------------------------------------
+
+    @cached_property
+    def gaps(self):
+        """The gap log: refused and 👎-rated questions, masked, grouped with the answering's embedder."""
+        from bot.gaps.store import GapLog
+
+        return GapLog(self.db, lambda text: self.answers.index.embedder.embed_one(text), names=self.people.names)
+
+    @cached_property
+    def faq(self):
+        """The company FAQ, indexed beside the guide (the knowledge index is opened on first use)."""
+        from bot.core.language import detect_language
+        from bot.gaps.faq import CompanyFaq
+
+        return CompanyFaq(self.db, _Lazy(lambda: self.answers.index), self.audit, detect=detect_language)
+
     @cached_property
     def answer_feedback(self):
         from bot.storage.answer_feedback import AnswerFeedbackStore
@@ -388,3 +405,15 @@ def build_core(
     from bot.app.lotse import Lotse
 
     return Lotse(Services(settings, answers=answers, catalog=catalog, plan=plan, clock=clock).start())
+
+
+class _Lazy:
+    """An object built on first use of any attribute (the knowledge index loads the embedder)."""
+
+    def __init__(self, build) -> None:
+        self._build, self._built = build, None
+
+    def __getattr__(self, name: str):
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, name)

@@ -31,6 +31,14 @@ class Roles:
             return CHAMPION
         return EMPLOYEE
 
+    def knowledge_owner(self, message: Incoming) -> bool:
+        """Who answers knowledge gaps (issue 25): the configured knowledge owners of the channel, or its
+        admins when none are configured; at the terminal, an admin."""
+        people = {"slack": self.settings.slack, "teams": self.settings.teams}.get(message.channel)
+        if people is not None and people.knowledge_owners:
+            return message.user in people.knowledge_owners
+        return self.of(message) == ADMIN
+
     def apply(self, message: Incoming) -> Incoming:
         """The message with `admin` set from the configured roles (channels may set it already)."""
         admin = self.of(message) == ADMIN

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from bot.core.clock import stamp
 from bot.dialogs.personal import DialogsPart
+from bot.gaps.personal import GapsPart
 from bot.pilots.personal import PilotsPart
 from bot.pilots.store import PilotStore
 from bot.register.personal import RegisterPart
@@ -21,17 +22,17 @@ from bot.storage.db import Database
 from bot.storage.personal import REMOVED, Person, PersonalPart, SharedPart
 
 __all__ = ["REMOVED", "PersonalData", "parts"]
-COUNTS = ("messages", "dialogs", "results", "feedback", "pilot_feedback", "profile_name", "audit_entries")
+COUNTS = ("messages", "dialogs", "results", "feedback", "pilot_feedback", "gaps", "profile_name", "audit_entries")
 EXPORT = ("user", "profile_name", "notices_shown", "audit_log", "exported_at", "messages", "dialogs",
-          "assessment_results", "answer_feedback", "pilot_feedback")  # fmt: skip
-ERASED = ("messages", "dialogs", "feedback", "pilot_feedback", "results", "profile_name")
-PURGED = ("messages", "dialogs", "feedback", "pilot_feedback", "deliveries", "nudges", "results", "audit",
+          "assessment_results", "answer_feedback", "pilot_feedback", "unanswered_questions")  # fmt: skip
+ERASED = ("messages", "dialogs", "feedback", "pilot_feedback", "gaps", "results", "profile_name")
+PURGED = ("messages", "dialogs", "feedback", "pilot_feedback", "gaps", "deliveries", "nudges", "results", "audit",
           "rate_limits", "profile_names")  # fmt: skip
 
 
 def parts(pilots: PilotStore | None = None) -> list[PersonalPart]:
     """Every feature's part (the pilots' needs their store: its key lives in the database)."""
-    return [SharedPart(), DialogsPart(), PilotsPart(pilots), RegisterPart(), RemindersPart()]
+    return [SharedPart(), DialogsPart(), PilotsPart(pilots), RegisterPart(), RemindersPart(), GapsPart()]
 
 
 def _ordered(found: dict, order: Sequence[str]) -> dict:

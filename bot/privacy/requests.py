@@ -128,7 +128,9 @@ class Privacy:
             json.dump(data, out, ensure_ascii=False, indent=2)
         counts = {key: len(value) for key, value in data.items() if isinstance(value, list)}
         self.personal.audit.record(message.user_key, "data.export", "own data", **counts)
+        counts["gaps"] = counts.get("unanswered_questions", 0)
         kinds = ("messages", "dialogs", "assessment_results", "answer_feedback", "pilot_feedback")
+        kinds += ("gaps",) if counts["gaps"] else ()
         items = ", ".join(i18n.text(f"privacy_count_{k}", language, count=counts.get(k, 0)) for k in kinds)
         text = i18n.text("privacy_export_ready", language, items=items)
         return Reply(
@@ -168,6 +170,8 @@ def erased_text(counts: dict[str, int], language: str) -> str:
     """What was erased (one of something in the singular), from how many team results the name went, and
     what stays and why — so that "Was speicherst du über mich?" afterwards is no surprise."""
     items = [i18n.text(f"privacy_count_{kind}", language, count=counts.get(kind, 0)) for kind in ERASED_KINDS]
+    if counts.get("gaps"):  # questions Lotse could not answer: named only when there were some
+        items.append(i18n.text("privacy_count_gaps", language, count=counts["gaps"]))
     lines = [i18n.text("privacy_erased", language, items=", ".join(items))]
     if counts.get("results"):
         lines.append(i18n.text("privacy_erased_results", language, count=counts["results"]))

@@ -507,3 +507,62 @@ class PendingActionRow(Base):
     state: Mapped[str] = mapped_column(String(12), default="pending")  # pending, done, cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GapGroupRow(Base):
+    """Questions Lotse could not answer, or whose answer was rated 👎, grouped by meaning (issue 25): what a
+    knowledge owner sees in the weekly digest. `vector` is the mean of its questions' embeddings (float32
+    bytes), to which a new question is compared. `state`: open, answered (a company FAQ entry exists),
+    ignored, off_topic."""
+
+    __tablename__ = "gap_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    example: Mapped[str] = mapped_column(Text)  # the first question, masked
+    language: Mapped[str] = mapped_column(String(8))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer, default=0)  # questions that went into `vector`
+    state: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    faq_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class GapRow(Base):
+    """One refused question or 👎-rated answer: its text masked as for an external LLM, its language, the
+    kind of channel; the asker's key only to tell them once the group has an answer (erased with their
+    data, purged after the retention period)."""
+
+    __tablename__ = "gaps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("gap_groups.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(16))  # slack, teams, console
+    kind: Mapped[str] = mapped_column(String(12))  # refused, downvoted
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)  # 👎's reason
+    answer_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)  # the rated answer
+    user_key: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # its embedding (float32)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class FaqRow(Base):
+    """An entry of the company FAQ: an answer a knowledge owner gave in chat or on the command line,
+    indexed beside the guide and cited as "Unternehmens-FAQ (Stand …, von …)". Withdrawn entries stay for
+    the audit trail, out of the index."""
+
+    __tablename__ = "company_faq"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(200))  # the name shown in citations
+    author_key: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

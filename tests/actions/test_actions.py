@@ -148,6 +148,7 @@ def test_requests_and_own_questions_as_people_type_them(team, text, expected):
         "can I pause the plan reminders somehow? how?",
         "can you explain what embeddings are",
         "und fuer dokumente?",
+        "Wann ist bei uns die nächste Betriebsversammlung?",  # "bei uns" and "wann": no plan preview
     ],
 )
 def test_questions_that_sound_like_requests_run_nothing(team, text):

@@ -36,6 +36,8 @@ from bot.storage.models import (
     ConversationRefRow,
     DeliveryRow,
     DialogRow,
+    GapGroupRow,
+    GapRow,
     KpiValueRow,
     MessageRow,
     NoticeRow,
@@ -309,7 +311,8 @@ def test_what_is_stored_counts_everything_including_pilot_feedback(core, workspa
     reply = anna.say("Was speicherst du über mich?")
     assert reply.text == (
         "Über Sie gespeichert – Nachrichten (Fragen und Antworten): 2 · Dialoge (Bewertungen, Rückmeldungen): 2 · "
-        "abgeschlossene Bewertungen: 1 · Rückmeldungen: 1 · Pilot-Rückmeldungen: 2 · Profilname aus Slack/Teams "
+        "abgeschlossene Bewertungen: 1 · Rückmeldungen: 1 · Pilot-Rückmeldungen: 2 · Fragen, die ich nicht "
+        "beantworten konnte (für die Wissenslücken-Liste): 0 · Profilname aus Slack/Teams "
         "(nur zum Maskieren vor einem externen KI-Modell): 0 · Ihre Einträge im Änderungsprotokoll: 0. "
         "Alles als Datei: „meine Daten“ · löschen: „lösche meine Daten“."
     )
@@ -402,6 +405,20 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
                 PersonRow(user_key="console:w:ben", name="Ben Neu", updated_at=NEW),
             ]
         )
+        old_group = GapGroupRow(example="alte Frage", language="de", vector=b"", size=1, created_at=OLD, updated_at=OLD)
+        new_group = GapGroupRow(example="alt", language="de", vector=b"", size=2, created_at=OLD, updated_at=NEW)
+        s.add_all([old_group, new_group])
+        s.flush()
+        s.add_all(
+            [
+                GapRow(group_id=old_group.id, question="alte Frage", language="de", channel="console", kind="refused",
+                       user_key="console:w:anna", created_at=OLD),
+                GapRow(group_id=new_group.id, question="alt", language="de", channel="console", kind="refused",
+                       user_key="console:w:anna", created_at=OLD),
+                GapRow(group_id=new_group.id, question="neu", language="de", channel="console", kind="downvoted",
+                       user_key="console:w:ben", created_at=NEW),
+            ]
+        )  # fmt: skip
 
     counts = PersonalData(db, pilots).purge(CUTOFF)
 
@@ -410,6 +427,7 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
         "dialogs": 1,
         "feedback": 1,
         "pilot_feedback": 1,
+        "gaps": 2,
         "deliveries": 1,
         "nudges": 2,
         "results": 1,
@@ -438,6 +456,9 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
         ]
         assert json.loads(kept[-1][2]) == {"before": CUTOFF.date().isoformat(), **counts}
         assert s.scalars(select(RateRow.window)).all() == ["m:new"]
+        # gaps: the old ones go, a group with none left too; a kept group's example is a question still kept
+        assert s.scalars(select(GapRow.question)).all() == ["neu"]
+        assert s.scalars(select(GapGroupRow.example)).all() == ["neu"]
         assert s.scalars(select(PersonRow.name)).all() == ["Ben Neu"]  # a name not seen for the period goes
 
     assert PersonalData(db, pilots).purge(CUTOFF) == dict.fromkeys(counts, 0)  # nothing left to do

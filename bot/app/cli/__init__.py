@@ -13,14 +13,14 @@ from sqlalchemy.exc import OperationalError
 
 from bot import __version__
 from bot.actions.catalog import ActionSpecError
-from bot.app.cli import assess, chat, data, knowledge, pilots, plan, register
+from bot.app.cli import assess, chat, data, gaps, knowledge, pilots, plan, register
 from bot.dialogs.spec import AssessmentSpecError
 from bot.reminders.spec import PlanSpecError
 from bot.settings import ConfigError, load_settings
 from bot.storage.migrate import SchemaError
 from ingest.index import ModelMismatch
 
-AREAS = (chat, plan, knowledge, assess, pilots, register, data)  # the order of `lotse --help`
+AREAS = (chat, plan, knowledge, gaps, assess, pilots, register, data)  # the order of `lotse --help`
 
 
 def build_parser() -> argparse.ArgumentParser:

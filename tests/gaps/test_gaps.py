@@ -1,0 +1,151 @@
+"""Knowledge gaps (issue 25) through the real core: refused questions and 👎 go to the gap log masked and
+grouped; an entry of the company FAQ answers the next similar question with its citation — on another
+replica too; erasure and the retention period remove gap entries."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from bot.answering import AnswerService
+from bot.app.services import build_core
+from bot.core.messages import Incoming
+from bot.gaps.faq import FaqError
+from bot.storage.models import GapGroupRow, GapRow
+from ingest.index import KnowledgeIndex
+from tests.conftest import both_databases
+
+PRICE = "Was kostet eine Copilot-Lizenz bei uns?"
+PRICE_AGAIN = "wie teuer ist copilot fuer uns pro lizenz?"
+OTHER = "Wann ist bei uns die nächste Betriebsversammlung?"
+
+
+@pytest.fixture
+def own_kb(tmp_path, kb_settings, kb_index):
+    """A copy of the session's knowledge base (database, vectors, BM25) that a test may add FAQ entries to."""
+    data = tmp_path / "data"
+    shutil.copytree(kb_settings.data_dir, data)
+    settings = dataclasses.replace(kb_settings, data_dir=data)
+    index = KnowledgeIndex(settings, embedder=kb_index.embedder)
+    with index.db.session() as s:  # what other tests of the session logged in the copied database
+        s.execute(delete(GapRow))
+        s.execute(delete(GapGroupRow))
+    return settings, index
+
+
+def core_on(settings, index):
+    return build_core(settings, AnswerService(settings, index))
+
+
+def say(core, text: str, user: str = "anna", channel: str = "console"):
+    return core.handle(Incoming(text, user, channel=channel, workspace="w1"))
+
+
+@both_databases
+def test_refused_questions_are_logged_masked_and_grouped_by_meaning(database_service):
+    core = build_core(database_service.settings, database_service)
+    gaps = core.services.gaps
+    before = {g.id: g.count for g in gaps.groups(states=None)}
+    reply = say(core, PRICE, "u-gaps-1")
+    assert reply.kind == "refusal"
+    say(core, PRICE_AGAIN, "u-gaps-2")
+    say(core, f"{OTHER} Ich bin unter max.muster@firma.de erreichbar.", "u-gaps-3")
+    say(core, "Wie funktioniert ein Pilotprojekt?", "u-gaps-4")  # answered: no gap
+    new = [g for g in gaps.groups() if g.count > before.get(g.id, 0)]
+    price = next(g for g in new if "Copilot-Lizenz" in g.example)
+    assert price.count - before.get(price.id, 0) == 2 and price.kinds["refused"] >= 2
+    meeting = next(g for g in new if "Betriebsversammlung" in g.example)
+    assert "max.muster@firma.de" not in meeting.example and "«EMAIL_1»" in meeting.example
+    assert all("Pilotprojekt" not in g.example for g in new)
+    with database_service.index.db.session() as s:  # the asker is kept, to tell them of an answer
+        assert s.scalar(select(func.count()).where(GapRow.user_key == "console:w1:u-gaps-1")) == 1
+
+
+@both_databases
+def test_a_thumbs_down_is_logged_once_with_its_reason(database_service):
+    core = build_core(database_service.settings, database_service)
+    message = Incoming("Wie lange dauert Phase 1?", "u-gaps-down", channel="console", workspace="w1")
+    answer = core.handle(message)
+    assert answer.answered and answer.answer_id
+    assert core.rate_answer(answer.answer_id, message, -1)
+    assert core.rate_answer(answer.answer_id, message, -1, reason="outdated")  # the reason, given later
+    with database_service.index.db.session() as s:
+        rows = s.scalars(select(GapRow).where(GapRow.user_key == message.user_key)).all()
+    assert [(r.kind, r.reason, r.question) for r in rows] == [("downvoted", "outdated", "Wie lange dauert Phase 1?")]
+
+
+def test_a_company_faq_entry_answers_the_next_similar_question_with_its_citation(own_kb):
+    settings, index = own_kb
+    core = core_on(settings, index)
+    assert say(core, PRICE).kind == "refusal"
+    [group] = core.services.gaps.groups()
+    entry = core.services.faq.add(
+        PRICE, "Eine Copilot-Lizenz kostet uns 28,10 € im Monat; die Kostenstelle trägt sie.", "", "Anna Berg", "lead"
+    )
+    core.services.gaps.set_state(group.id, "answered", faq_id=entry.id)
+    reply = say(core, PRICE_AGAIN, "ben")
+    assert reply.answered and "28,10 €" in reply.text
+    [cited] = [c for c in reply.citations if c.source == "Unternehmens-FAQ"]
+    day = datetime.now(UTC).astimezone().strftime("%d.%m.%Y")
+    assert cited.label == f"Unternehmens-FAQ (Stand {day}, von Anna Berg) › {PRICE}"
+    assert core.services.gaps.groups() == []  # answered: out of the open ones
+    # withdrawn, it answers no more: the question is refused again, and its group is open again
+    core.services.faq.withdraw(entry.id, "lead")
+    assert say(core, PRICE_AGAIN, "carl").kind == "refusal"
+    assert [g.id for g in core.services.gaps.groups()] == [group.id]
+    with pytest.raises(FaqError):
+        core.services.faq.add(PRICE, "", "", "Anna", "lead")
+    with pytest.raises(FaqError):
+        core.services.faq.add(PRICE, "Antwort", "intranet/ki", "Anna", "lead")
+
+
+def test_another_replica_answers_from_an_entry_added_on_the_first(own_kb, tmp_path, kb_index):
+    settings, index = own_kb
+    first = core_on(settings, index)
+    # the second replica: the same database, its own data folder (vectors, BM25) built from it
+    other = tmp_path / "replica"
+    other.mkdir()
+    second_settings = dataclasses.replace(settings, data_dir=other, database_url=index.db.url)
+    second_index = KnowledgeIndex(second_settings, embedder=kb_index.embedder)
+    second = core_on(second_settings, second_index)
+    assert say(second, PRICE).kind == "refusal"
+    first.services.faq.add(PRICE, "Eine Copilot-Lizenz kostet uns 28,10 € im Monat.", "", "Anna Berg", "lead")
+    second_index._next_follow = 0.0  # its next question checks the database at once (every few seconds)
+    reply = say(second, PRICE_AGAIN, "ben")
+    assert reply.answered and "28,10 €" in reply.text
+    assert any(c.source == "Unternehmens-FAQ" for c in reply.citations)
+
+
+@both_databases
+def test_erasure_and_the_retention_period_remove_gap_entries(database_service):
+    core = build_core(database_service.settings, database_service)
+    say(core, "Wer ist bei uns der KI-Beauftragte für das Werk Nord?", "u-gaps-erase")
+    say(core, "Wer ist bei uns der KI-Beauftragte im Werk Nord?", "u-gaps-stays")
+    summary = core.privacy.summary(Incoming("", "u-gaps-erase", channel="console", workspace="w1"), "de")
+    assert "(für die Wissenslücken-Liste): 1" in summary
+    exported = say(core, "meine Daten", "u-gaps-erase")
+    data = json.loads(open(exported.files[0].path, encoding="utf-8").read())
+    assert [q["question"] for q in data["unanswered_questions"]] == [
+        "Wer ist bei uns der KI-Beauftragte für das Werk Nord?"
+    ]
+    say(core, "lösche meine Daten", "u-gaps-erase")
+    erased = say(core, "ja", "u-gaps-erase")
+    assert "1 Frage ohne Antwort" in erased.text
+    with database_service.index.db.session() as s:
+        kept = s.scalars(select(GapRow.question).where(GapRow.user_key.like("console:w1:u-gaps-%"))).all()
+        assert "Wer ist bei uns der KI-Beauftragte für das Werk Nord?" not in kept
+        groups = s.scalars(select(GapGroupRow.example)).all()
+        assert "Wer ist bei uns der KI-Beauftragte für das Werk Nord?" not in groups  # no example left of it
+    # the retention period: older than it, gone with their groups
+    later = datetime.now(UTC) + timedelta(days=40 * 31)
+    core.services.purge(later)
+    with database_service.index.db.session() as s:
+        assert s.scalar(select(func.count()).where(GapRow.user_key.like("console:w1:u-gaps-%"))) == 0
+        assert (
+            s.scalar(select(func.count()).select_from(GapGroupRow).where(GapGroupRow.example.like("%Werk Nord%"))) == 0
+        )
