@@ -57,6 +57,13 @@ def field(name: object, language: str) -> str:
     return i18n.text(key, language) if i18n.known(key, language) else str(name)
 
 
+def target(name: str, language: str) -> str:
+    """What an entry is about in the reader's language where Lotse named it ("own data": "eigene Daten");
+    names people gave (a pilot, an application) as they are."""
+    key = "audit_target_" + name.replace(" ", "_")
+    return i18n.text(key, language) if i18n.known(key, language) else name
+
+
 def _plan_change(detail: dict, language: str) -> str:
     """What a plan change was: paused, resumed, or moved to a new start (never personal content)."""
     parts = []
@@ -97,7 +104,7 @@ def line(row: AuditRow, people: People | None, language: str) -> str:
         at=stamp,
         actor=actor_label(row.actor, people, language),
         action=label(row.action, language),
-        target=f" · {row.target}" if row.target else "",
+        target=f" · {target(row.target, language)}" if row.target else "",
         fields=fields,
     )
 
@@ -133,6 +140,11 @@ class AuditView:
         rows = self.log.entries(limit, prefix)
         if not rows:
             return Reply(i18n.text("audit_none", language), language)
-        head = i18n.text("audit_header", language, count=len(rows)) + (f" · {prefix}" if prefix else "")
+        kind = (
+            i18n.text(f"audit_kind_{prefix}", language)
+            if prefix and i18n.known(f"audit_kind_{prefix}", language)
+            else prefix
+        )
+        head = i18n.text("audit_header", language, count=len(rows)) + (f" · {kind}" if prefix else "")
         lines = [head, *(line(r, self.people, language) for r in rows), i18n.text("audit_hint", language)]
         return Reply("\n".join(lines), language)

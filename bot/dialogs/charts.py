@@ -8,6 +8,7 @@ second, which chat turns that draw no chart should not pay.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from bot.dialogs.outcome import Chart
@@ -78,26 +79,42 @@ def _bars(plt, chart: Chart):
 
 
 def _matrix(plt, chart: Chart):
+    """Use cases by effort and value: each a numbered dot, the names in a key beside the matrix (names
+    written at the dots ran into each other with eight use cases and ran off the edge when long)."""
     data = chart.data
-    figure, axes = plt.subplots(figsize=(7, 5.5))
+    points = data["points"]
+    figure = plt.figure(figsize=(10, max(5.5, 1.6 + 0.28 * len(points))))
+    axes = figure.add_axes((0.08, 0.1, 0.5, 0.8))
     quick = data.get("quick") or {"value": 4, "effort": 2}
     # the quick-win area, drawn by the scoring's own rule (value ≥ 4, effort ≤ 2)
     axes.add_patch(plt.Rectangle((0.5, quick["value"] - 0.5), quick["effort"], 5.5 - (quick["value"] - 0.5),
                                  color=GREEN, alpha=0.1))  # fmt: skip
+    alike = Counter((p["x"], p["y"]) for p in points)
     placed: dict[tuple[int, int], int] = {}
-    for point in data["points"]:
+    for number, point in enumerate(points, 1):
         color = GREEN if point["highlight"] else "#1565c0"
         spot = (point["x"], point["y"])
-        n = placed.get(spot, 0)  # several use cases rated alike: side by side, labels one under the other
+        n = placed.get(spot, 0)  # use cases rated alike: side by side around their spot, four to a row
         placed[spot] = n + 1
-        x = point["x"] + 0.12 * n
-        axes.scatter(x, point["y"], s=60 + 40 * point["size"], color=color, alpha=0.75)
-        axes.annotate(point["label"], (x, point["y"]), textcoords="offset points", xytext=(8, 6 - 12 * n), fontsize=9)
+        row, column, rows = n // 4, n % 4, (alike[spot] + 3) // 4
+        in_row = min(4, alike[spot] - 4 * row)
+        x = point["x"] + (column - (in_row - 1) / 2) * 0.2
+        y = point["y"] + ((rows - 1) / 2 - row) * 0.3
+        axes.scatter(x, y, s=220, color=color, alpha=0.85)
+        axes.text(x, y, str(number), ha="center", va="center", fontsize=8, color="white", fontweight="bold")
     axes.set_xlim(0.5, 5.5)
     axes.set_ylim(0.5, 5.5)
+    axes.set_xticks(range(1, 6))
+    axes.set_yticks(range(1, 6))
     axes.set_xlabel(data["x_label"])
     axes.set_ylabel(data["y_label"])
     axes.grid(True, alpha=0.3)
+    top = 0.9
+    step = min(0.05, 0.8 / max(len(points), 1))
+    for number, point in enumerate(points, 1):  # the key: which number is which use case
+        label = point["label"] if len(point["label"]) <= 44 else point["label"][:43] + "…"
+        color = GREEN if point["highlight"] else "#1565c0"
+        figure.text(0.61, top - step * (number - 1), f"{number:>2}  {label}", fontsize=9, va="top", color=color)
     return figure
 
 

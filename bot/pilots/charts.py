@@ -42,6 +42,7 @@ LABELS = {
         "count": "Anzahl",
         "mean": "Mittelwert",
         "responses": "{n} Bewertungen",
+        "responses_one": "1 Bewertung",
         "roi": "ROI kumuliert (%)",
         "roi_title": "ROI über die Zeit",
     },
@@ -62,6 +63,7 @@ LABELS = {
         "count": "Count",
         "mean": "mean",
         "responses": "{n} ratings",
+        "responses_one": "1 rating",
         "roi": "Cumulative ROI (%)",
         "roi_title": "ROI over time",
     },
@@ -190,7 +192,7 @@ def _ratings_chart(plt, ratings: dict[int, int], subject: str, labels: dict, lan
         axes.set_ylabel(labels["count"])
         mean_text = _number(mean, language, digits=1)
         title = f"{labels['ratings']} – {subject} ({labels['mean']} {mean_text})"
-        _titles(figure, title, labels["responses"].format(n=total), 4.2)
+        _titles(figure, title, labels["responses_one" if total == 1 else "responses"].format(n=total), 4.2)
         figure.subplots_adjust(left=0.11, right=0.97, top=0.84, bottom=0.13)
         return _save(figure, path)
     finally:
@@ -262,6 +264,7 @@ def _number(value: float, language: str, digits: int | None = None) -> str:
         text = text.rstrip("0").rstrip(".") if shown else text
     else:
         text = f"{value:,.{digits}f}"
+    text = text.replace("-", "−")  # a minus sign, as the report's texts write it, not a hyphen
     return text.translate(str.maketrans(",.", ".,")) if language == "de" else text
 
 

@@ -32,9 +32,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 
+from bot.core import i18n
 from bot.core.clock import local
 from bot.storage.db import Database
 from bot.storage.models import AnswerFeedbackRow, KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
+from bot.storage.personal import REMOVED
 
 FORMATS = ("csv", "xlsx")
 BATCH = 2000  # rows fetched at a time
@@ -50,7 +52,7 @@ PILOT_COLUMNS = ["id", "scope", "name", "use_case", "owner", "start", "end", "us
 KPI_COLUMNS = ["pilot", "name", "unit", "direction", "baseline", "target", "method"]
 ANSWER_COLUMNS = ["id", "created_at", "kind", "rating", "reason", "comment", "question"]
 SUMMARY_COLUMNS = ["pilot", "start", "end", "responses", "mean_rating", "hours_per_month", "benefit_per_month",
-                   "cost_12_months", "roi_12_months", "payback_month", "note"]  # fmt: skip
+                   "cost_12_months", "roi_12_months", "payback_month", "roi_so_far", "note"]  # fmt: skip
 KPI_NOW_COLUMNS = ["now", "progress"]  # after KPI_COLUMNS, in a workbook for people
 SHEETS = {"Summary": ("Übersicht", "Summary"), "Pilots": ("Piloten", "Pilots"), "KPIs": ("KPIs", "KPIs"),
           "Feedback": ("Rückmeldungen", "Feedback"),
@@ -76,13 +78,16 @@ LABELS = {  # a workbook for people: (German, English)
     "cost_12_months": ("Kosten 12 Monate (€)", "Cost over 12 months (€)"),
     "roi_12_months": ("ROI-Prognose 12 Monate", "Projected ROI, 12 months"),
     "payback_month": ("Amortisation im Monat", "Pays back in month"), "note": ("Hinweis", "Note"),
+    "roi_so_far": ("ROI bisher (gemessen)", "ROI so far (measured)"),
     "now": ("Aktuell (Ø)", "Now (mean)"), "progress": ("Fortschritt zum Ziel", "Progress to target"),
 }  # fmt: skip
 WITHHELD = ("Zahlen zurückgehalten: anonyme Rückmeldungen und weniger als 3", "Figures withheld: anonymous "
             "feedback and fewer than 3 responses")  # fmt: skip
+DIRECTIONS = {"lower": ("niedriger", "lower"), "higher": ("höher", "higher")}  # "Besser ist: niedriger"
 NO_TIME = ("Noch keine gesparte Zeit erfasst", "No time saved recorded yet")
 FORMATS_OF = {"mean_rating": "0.0", "hours_per_month": "0.0", "benefit_per_month": '#,##0.00 "€"',
-              "cost_12_months": '#,##0.00 "€"', "roi_12_months": "0.0%", "progress": "0%", "now": "0.0#"}  # fmt: skip
+              "cost_12_months": '#,##0.00 "€"', "roi_12_months": "0.0%", "roi_so_far": "0.0%", "progress": "0%",
+              "now": "0.0#"}  # fmt: skip
 EURO = '#,##0.00 "€"'
 MONEY = ("one_off_cost", "monthly_cost", "hourly_rate")
 BERLIN = "Europe/Berlin"
@@ -94,7 +99,7 @@ WIDTHS = {"id": 8, "pilot": 24, "name": 24, "created_at": 20, "author": 24, "ano
           "monthly_cost": 14, "hourly_rate": 12, "created_by": 24, "unit": 10, "direction": 10, "baseline": 11,
           "target": 11, "method": 40, "kind": 10, "rating": 8, "reason": 16, "question": 60, "responses": 10,
           "mean_rating": 12, "hours_per_month": 14, "benefit_per_month": 14, "cost_12_months": 14,
-          "roi_12_months": 14, "payback_month": 12, "now": 11, "progress": 12}  # fmt: skip
+          "roi_12_months": 14, "payback_month": 12, "roi_so_far": 14, "now": 11, "progress": 12}  # fmt: skip
 
 
 def export_feedback(db: Database, fmt: str, out: Path, scope: str | None = None, language: str | None = None) -> Path:
@@ -177,12 +182,14 @@ def _write_xlsx(db: Database, path: Path, scope: str | None, language: str | Non
                 ],
                 zone,
             )
-            sheet.append(_formatted(sheet, PILOT_COLUMNS, _said(values, 8, language)) if language else values)
+            said = _said(values, 8, language, person=PILOT_COLUMNS.index("created_by"))
+            sheet.append(_formatted(sheet, PILOT_COLUMNS, said) if language else values)
         _filter(sheet, len(PILOT_COLUMNS), count, language)
         columns = KPI_COLUMNS + (KPI_NOW_COLUMNS if language else [])
         sheet = new_sheet(book, "KPIs", columns, language=language)
         for pilot, k in kpis:
-            values = xlsx_row([pilot, k.name, k.unit, k.direction, k.baseline, k.target, k.method], zone)
+            direction = DIRECTIONS[k.direction][language == "en"] if language in ("de", "en") else k.direction
+            values = xlsx_row([pilot, k.name, k.unit, direction, k.baseline, k.target, k.method], zone)
             if language:
                 now = figures.get(k.id)
                 progress = None if now is None or now.progress_pct is None else now.progress_pct / 100
@@ -203,7 +210,7 @@ def _write_xlsx(db: Database, path: Path, scope: str | None, language: str | Non
         book.save(path)
         fixed = len(FEEDBACK_COLUMNS)  # after these only KPI values: numbers or None
         rows = (
-            _said(xlsx_row(row[:fixed], zone), 4, language) + row[fixed:]
+            _said(xlsx_row(row[:fixed], zone), 4, language, person=FEEDBACK_COLUMNS.index("author")) + row[fixed:]
             for row in _feedback(s, scope, [kpi.id for _, kpi in kpis])
         )
         _fill_sheet(path, feedback.path.lstrip("/"), rows, date_style, filtered=bool(language))
@@ -217,7 +224,8 @@ def _summary(db: Database, book, scope: str | None, language: str) -> dict:
     other = 1 if language == "en" else 0
     with db.session() as s:
         ids = [p.id for p in s.scalars(_pilot_query(scope))]
-    pilots = Reports(db).pilots(ids)
+    reports = Reports(db)
+    pilots = [f for f in (reports.pilot(i, texts=0) for i in ids) if f is not None]
     sheet = new_sheet(book, "Summary", SUMMARY_COLUMNS, {"note": 50, "pilot": 24}, language=language)
     for p in pilots:
         shown = not p.withheld
@@ -233,6 +241,7 @@ def _summary(db: Database, book, scope: str | None, language: str) -> dict:
             p.one_off_cost + HORIZON_MONTHS * p.monthly_cost,
             p.roi_pct / 100 if shown and p.roi_pct is not None else None,
             p.payback_month if shown else None,
+            p.roi_so_far[1] / 100 if shown and p.roi_so_far else None,
             note,
         ]
         sheet.append(_numbers(sheet, SUMMARY_COLUMNS, xlsx_row(values)))
@@ -338,6 +347,7 @@ def new_sheet(
     widths: dict[str, float] | None = None,
     dates: tuple[str, ...] = (),
     language: str | None = None,
+    labels: dict[str, tuple[str, str]] | None = None,
 ):
     """A write-only sheet with a bold, frozen header row; column widths and formats (the `dates`
     columns get a date format, money columns € in a workbook for people) must be set before the first
@@ -347,11 +357,12 @@ def new_sheet(
     from openpyxl.utils import get_column_letter
 
     other = 1 if language == "en" else 0
+    labels = LABELS if labels is None else labels
     sheet = book.create_sheet(SHEETS[title][other] if language and title in SHEETS else title)
     widths = {**WIDTHS, **(widths or {})}
     for number, column in enumerate(columns, 1):
         dimension = sheet.column_dimensions[get_column_letter(number)]
-        shown = LABELS[column][other] if language and column in LABELS else column
+        shown = labels[column][other] if language and column in labels else column
         dimension.width = max(widths.get(column, max(10, len(column) + 2)), len(shown) + 2 if language else 0)
         if column in dates:
             dimension.number_format = DATE_FORMAT
@@ -361,7 +372,7 @@ def new_sheet(
     bold = Font(bold=True)
     header = []
     for column in columns:
-        shown = LABELS[column][other] if language and column in LABELS else column
+        shown = labels[column][other] if language and column in labels else column
         if column in dates and not language:  # its wall time is Berlin's: say so ("created_at (Europe/Berlin)")
             shown = f"{column} ({BERLIN})"
         cell = WriteOnlyCell(sheet, value=_xlsx_cell(shown))
@@ -503,8 +514,12 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def _said(values: list, at: int, language: str | None) -> list:
-    """A yes/no column in the workbook's language ("ja"/"nein" in German)."""
+def _said(values: list, at: int, language: str | None, person: int | None = None) -> list:
+    """A yes/no column in the workbook's language ("ja"/"nein" in German); an erased person (the column at
+    `person`) as the workbook's language says it ("(deleted)" in English)."""
+    values = list(values)
     if language == "de" and values[at] in ("yes", "no"):
-        values = [*values[:at], "ja" if values[at] == "yes" else "nein", *values[at + 1 :]]
+        values[at] = "ja" if values[at] == "yes" else "nein"
+    if language and person is not None and values[person] == REMOVED:
+        values[person] = i18n.text("author_removed", language)
     return values

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -98,6 +98,7 @@ class PilotFigures:
     works: list[str] = field(default_factory=list)
     not_working: list[str] = field(default_factory=list)
     cost_history: tuple[tuple[date, float], ...] = ()  # (from month, €/month) when the running cost changed
+    roi_so_far: tuple[str, float] | None = None  # ("2026-12", cumulative ROI % from the start to that month)
 
     @property
     def mean_rating(self) -> float | None:
@@ -201,7 +202,11 @@ class Reports:
         self, pilot_id: int, since: datetime | None = None, until: datetime | None = None, texts: int = 5
     ) -> PilotFigures | None:
         figures = self.pilots([pilot_id], since, until, texts)
-        return figures[0] if figures else None
+        if not figures:
+            return None
+        now = self.clock()
+        timeline = [t for t in self._timeline(figures, min(until or now, now)) if t[1] is not None]
+        return replace(figures[0], roi_so_far=timeline[-1]) if timeline and not figures[0].withheld else figures[0]
 
     def pilots(
         self, ids: list[int], since: datetime | None = None, until: datetime | None = None, texts: int = 0

@@ -100,6 +100,9 @@ def roi_lines(f: PilotFigures, language: str) -> list[str]:
             month = add_months(f.start, payback - 1)
             when = i18n.text("pilot_report_payback", language, month=payback, date=month.strftime("%m/%Y"))
         lines.append(i18n.text("pilot_report_roi", language, roi=percent(f.roi_pct, language), payback=when))
+    if f.roi_so_far is not None:  # what was measured, beside the projection: labelled, so they cannot be confused
+        month, roi = f.roi_so_far
+        lines.append(i18n.text("pilot_report_roi_so_far", language, month=month, roi=percent(roi, language)))
     return lines
 
 

@@ -168,7 +168,7 @@ class RegisterCommands:
         self.exports_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         path = self.exports_dir / f"ai-register-{stamp}-{secrets.token_hex(8)}.{fmt}"
-        count = export.export_register(self.store, fmt, path)
+        count = export.export_register(self.store, fmt, path, language=language)
         self.store.audit.record(message.user_key, "data.export", "ai_register", format=fmt, entries=count)
         mime = "text/csv" if fmt == "csv" else XLSX
         return Reply(

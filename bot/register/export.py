@@ -18,6 +18,15 @@ from bot.register.store import FIELDS, RegisterStore
 from bot.storage.models import RegisterEntryRow
 
 FORMATS = ("csv", "xlsx", "json")
+LABELS = {  # a workbook for people, exported from chat: (German, English); the values stay the register's own
+    "number": ("Nr.", "No."), "name": ("Name", "Name"), "purpose": ("Zweck", "Purpose"),
+    "owner": ("Verantwortlich", "Owner"), "model": ("Modell", "Model"), "provider": ("Anbieter", "Provider"),
+    "data_sources": ("Datenquellen", "Data sources"), "personal_data": ("Personenbezogene Daten", "Personal data"),
+    "risk_class": ("Risikoklasse", "Risk class"), "status": ("Status", "Status"),
+    "next_review": ("Nächstes Review", "Next review"), "review_overdue": ("Review überfällig", "Review overdue"),
+    "created_at": ("Angelegt (Europe/Berlin)", "Created (Europe/Berlin)"),
+    "updated_at": ("Geändert (Europe/Berlin)", "Changed (Europe/Berlin)"),
+}  # fmt: skip
 COLUMNS = ["number", "name", *FIELDS, "review_overdue", "created_at", "updated_at"]
 WIDTHS = {"number": 8, "name": 28, "purpose": 50, "owner": 22, "model": 24, "provider": 28, "data_sources": 40,
           "personal_data": 13, "risk_class": 12, "status": 12, "next_review": 12, "review_overdue": 14}  # fmt: skip
@@ -49,8 +58,11 @@ def _row(number: int, e: RegisterEntryRow, today: date) -> dict:
     }
 
 
-def export_register(store: RegisterStore, fmt: str, out: Path, today: date | None = None) -> int:
-    """Write the register to `out` as csv, xlsx or json; returns the number of entries."""
+def export_register(
+    store: RegisterStore, fmt: str, out: Path, today: date | None = None, language: str | None = None
+) -> int:
+    """Write the register to `out` as csv, xlsx or json; returns the number of entries. `language`: a
+    workbook for people — headers in that language and a filter on them (the CSV keeps its columns' names)."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: allowed are {', '.join(FORMATS)}")
@@ -59,7 +71,10 @@ def export_register(store: RegisterStore, fmt: str, out: Path, today: date | Non
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
     try:
-        {"csv": _write_csv, "xlsx": _write_xlsx, "json": _write_json}[fmt](data, part)
+        if fmt == "xlsx":
+            _write_xlsx(data, part, language)
+        else:
+            {"csv": _write_csv, "json": _write_json}[fmt](data, part)
         os.replace(part, out)
     finally:
         part.unlink(missing_ok=True)
@@ -92,11 +107,17 @@ def _cell(value):
     return csv_cell(value)
 
 
-def _write_xlsx(data: list[dict], path: Path) -> None:
+def _write_xlsx(data: list[dict], path: Path, language: str | None = None) -> None:
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
-    sheet = new_sheet(book, "AI register", COLUMNS, WIDTHS, dates=("created_at", "updated_at"))
+    sheet = new_sheet(
+        book, "AI register", COLUMNS, WIDTHS, dates=("created_at", "updated_at"), language=language, labels=LABELS
+    )
+    if language:
+        sheet.title = "KI-Register" if language == "de" else "AI register"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(data) + 1}"
     for row in data:
         sheet.append(xlsx_row((row[c] for c in COLUMNS), BERLIN))
     book.save(path)

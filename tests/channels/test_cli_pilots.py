@@ -145,7 +145,10 @@ def test_pilot_report_prints_the_figures_worked_out_by_hand(data_dir, guard_dir,
     assert (
         "Zeitersparnis: Ø 40 min pro Person und Woche → 57,8 h im Monat (Nutzer: 20) = 3.467 € im Monat (zu 60 €/h)"
     ) in lines
-    assert "ROI über 12 Monate: +278,2 % · Amortisation im 2. Monat (11/2026)" in lines
+    assert (
+        "ROI-Prognose 12 Monate (zum heutigen Nutzen): +278,2 % · Amortisation (Prognose) im 2. Monat (11/2026)"
+        in lines
+    )
     assert "Was funktioniert: „Findet Verträge sofort“" in lines
     assert "Was nicht funktioniert: „Suche bei Scans langsam“" in lines
     assert "dana" not in result.stdout  # the anonymous entry's author is nowhere

@@ -38,25 +38,35 @@ def test_the_risk_matrix_has_a_legend_for_its_colours_and_names_its_numbered_ris
     assert "1  Datenleck" in texts and "2  Bias" in texts
 
 
-def test_the_quick_win_area_is_the_scorings_rule_and_alike_use_cases_do_not_hide_each_other():
+def test_the_quick_win_area_is_the_scorings_rule_and_no_two_texts_of_eight_use_cases_overlap():
     from bot.dialogs.scoring.use_cases import is_quick_win
 
     plt = charts.load_pyplot()
+    names = ["Ticket-Kategorisierung", "Intelligente Dokumentensuche", "Chatbot für interne IT-Anfragen",
+             "Automatische Monatsberichte für Controlling und Geschäftsführung", "E-Mail-Klassifizierung, Vertrieb",
+             "Vertragsanalyse", "Bestellungen automatisch erfassen und prüfen", "Protokolle"]  # fmt: skip
+    spots = [(2, 4), (2, 4), (3, 4), (4, 4), (1, 4), (2, 4), (5, 2), (2, 4)]  # five alike at (2, 4)
     points = [
-        {"label": "Ticket-Kategorisierung", "x": 2, "y": 4, "size": 4, "highlight": True},
-        {"label": "Dokumentensuche", "x": 2, "y": 4, "size": 4, "highlight": True},
-        {"label": "Chatbot", "x": 3, "y": 4, "size": 3, "highlight": False},
+        {"label": n, "x": x, "y": y, "size": 3, "highlight": x <= 2} for n, (x, y) in zip(names, spots, strict=True)
     ]
     data = {"points": points, "x_label": "Aufwand", "y_label": "Nutzen", "quick": {"value": 4, "effort": 2}}
     figure = charts._matrix(plt, Chart("matrix", "Use Cases", data))
     axes = figure.axes[0]
     [area] = axes.patches
     x0, y0 = area.get_xy()
-    labels = {t.get_text(): t for t in axes.texts}
-    placed = {name: (labels[name].xy, labels[name].xyann) for name in ("Ticket-Kategorisierung", "Dokumentensuche")}
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    texts = [t for t in axes.texts + figure.texts if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    page = figure.bbox
     plt.close(figure)
     assert (x0, x0 + area.get_width(), y0, y0 + area.get_height()) == (0.5, 2.5, 3.5, 5.5)  # effort ≤ 2, value ≥ 4
-    assert placed["Ticket-Kategorisierung"] != placed["Dokumentensuche"]  # rated alike, drawn apart
+    key = [t.get_text() for t in figure.texts]
+    assert key[0] == " 1  Ticket-Kategorisierung" and key[3].endswith("…") and len(key) == 8
+    overlapping = [(a.get_text(), b.get_text()) for i, (a, ba) in enumerate(zip(texts, boxes, strict=True))
+                   for b, bb in zip(texts[i + 1:], boxes[i + 1:], strict=True) if ba.overlaps(bb)]  # fmt: skip
+    assert overlapping == []
+    assert all(page.x0 <= b.x0 and b.x1 <= page.x1 for b in boxes)  # nothing runs off the edge
     assert is_quick_win({"value": 4, "effort": 2, "feasibility": 3}) and not is_quick_win(
         {"value": 4, "effort": 3, "feasibility": 5}
     )

@@ -486,7 +486,8 @@ def test_a_workbook_for_people_starts_with_the_reports_figures(db, data, tmp_pat
     assert invoices[7] == 8600 and invoices[8] == pytest.approx(4.1274, abs=1e-3) and invoices[9] == 2
     assert summary.cell(2, 9).number_format == "0.0%" and summary.cell(2, 7).number_format == '#,##0.00 "€"'
     # Angebote: no time saved recorded, so no benefit or ROI, and the row says why
-    assert offers[0] == "Angebote" and offers[5:7] == [None, None] and offers[10] == "Noch keine gesparte Zeit erfasst"
+    assert offers[0] == "Angebote" and offers[5:7] == [None, None] and offers[11] == "Noch keine gesparte Zeit erfasst"
+    assert rows[0][10] == "ROI bisher (gemessen)" and isinstance(invoices[10], float)  # measured, beside the forecast
     # the KPIs sheet adds the mean now and the progress: Durchlaufzeit 40 → 30, now (35 + 38) / 2 = 36.5: 35 %
     kpis = [[c.value for c in row] for row in book["KPIs"].iter_rows()]
     assert kpis[0][-2:] == ["Aktuell (Ø)", "Fortschritt zum Ziel"]

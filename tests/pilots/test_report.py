@@ -191,13 +191,19 @@ def test_roi_and_payback_in_the_report_text(store, reports):
     text = pilot_text(reports.pilot(p.id), "de")
     # 86.67 h and 4333 € a month (see above); the 2nd month from a start in October 2026 is November 2026
     assert "Ø 60 min pro Person und Woche → 86,7 h im Monat (Nutzer: 20) = 4.333 € im Monat (zu 50 €/h)" in text
-    assert "*ROI über 12 Monate: +333,3 %* · Amortisation im 2. Monat (11/2026)" in text
+    assert (
+        "*ROI-Prognose 12 Monate (zum heutigen Nutzen): +333,3 %* · Amortisation (Prognose) im 2. Monat (11/2026)"
+        in text
+    )
+    # and what was measured, labelled apart: Oct costs 6,500, no feedback yet; Nov 7,000 against 4,333;
+    # Dec 7,500 against 8,667 → +15.6 % (the report looks from 2027-01-15, after the pilot's end)
+    assert "ROI bisher (kumuliert vom Start bis 2027-01, gemessen): +15,6 %." in text
 
     cheap = pilot(store, "Teuer", users=10, hourly_rate=50, one_off_cost=1000, monthly_cost=300)
     for user in ("anna", "ben", "carl"):
         add(store, cheap.id, user, 3, 6)
     text = pilot_text(reports.pilot(cheap.id), "de")
-    assert "*ROI über 12 Monate: −43,5 %* · keine Amortisation" in text
+    assert "*ROI-Prognose 12 Monate (zum heutigen Nutzen): −43,5 %* · keine Amortisation" in text
 
 
 # -- anonymity -------------------------------------------------------------------------------------

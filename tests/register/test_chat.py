@@ -289,16 +289,16 @@ def test_the_xlsx_export_opens_with_openpyxl(core, admin):
     [file] = admin.say("/register export xlsx").files
     assert file.mime == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     book = openpyxl.load_workbook(file.path)
-    sheet = book["AI register"]
+    sheet = book["KI-Register"]  # a workbook for people: in the asker's language, with a filter
     rows = list(sheet.iter_rows(values_only=True))
     header = list(rows[0])
-    assert header[:3] == ["number", "name", "purpose"] and "next_review" in header
+    assert header[:3] == ["Nr.", "Name", "Zweck"] and "Nächstes Review" in header
+    assert sheet.auto_filter.ref == f"A1:N{len(rows)}"
     copilot = dict(zip(header, rows[2], strict=True))
-    assert copilot["name"] == "Copilot" and copilot["purpose"] == "'=1+1" and copilot["number"] == 2
-    assert copilot["next_review"].date() == date.today() + timedelta(days=90)
-    assert "created_at (Europe/Berlin)" in header  # its wall time, and the header says whose
-    berlin_now = datetime.now(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)
-    assert abs(copilot["created_at (Europe/Berlin)"] - berlin_now) < timedelta(minutes=5)
+    assert copilot["Name"] == "Copilot" and copilot["Zweck"] == "'=1+1" and copilot["Nr."] == 2
+    assert copilot["Nächstes Review"].date() == date.today() + timedelta(days=90)
+    berlin_now = datetime.now(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)  # its wall time, the header says whose
+    assert abs(copilot["Angelegt (Europe/Berlin)"] - berlin_now) < timedelta(minutes=5)
     assert sheet.freeze_panes == "A2"
     assert admin.say("/register export pdf").text.startswith("Bitte `csv` oder `xlsx` angeben")
 

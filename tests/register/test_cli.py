@@ -62,7 +62,7 @@ def test_list_add_export_and_audit(env, guard_dir, tmp_path):  # noqa: F811
     lines = audit.stdout.splitlines()
     login = lines[0].split(" · ")[1].removesuffix(" (command line)")
     assert [line.split(" · ", 1)[1] for line in lines] == [
-        f"{login} (command line) · data exported · ai_register",
+        f"{login} (command line) · data exported · AI register",
         f"{login} (command line) · AI application registered · Microsoft 365 Copilot",
         "Lotse (automatic) · AI application registered · Lotse",
     ]
@@ -177,7 +177,7 @@ def test_audit_filters_and_refuses_bad_options(cli, sqlite_url):
         "10.01.2026 13:00 · UADMIN (slack) · Pilot gelöscht · Altpilot\n"
     )
     code, _, err = cli("audit", "--action", "register")
-    assert code == 0 and err == "The audit log has no entries matching that.\n"
+    assert code == 0 and err == "Im Audit-Protokoll steht dazu noch nichts.\n"  # the terminal speaks German
     for args, message in (
         (["--since", "gestern"], "--since wants YYYY-MM-DD"),
         (["--limit", "0"], "--limit must be at least 1"),

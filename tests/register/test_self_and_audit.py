@@ -117,7 +117,7 @@ def test_admins_see_the_latest_entries_in_berlin_time(core, admin):
     assert lines[-1].startswith("Nur eine Art: `/audit pilot`")
 
     pilots = admin.say("/audit pilot").text.splitlines()
-    assert pilots[0].endswith("· pilot") and len(pilots) == 3 and "Pilot geändert" in pilots[1]
+    assert pilots[0].endswith("· Piloten") and len(pilots) == 3 and "Pilot geändert" in pilots[1]
     erased = admin.say("/audit daten").text.splitlines()  # the German word for the kind works too
     assert erased[1:-1] == ["• 01.12.2026 09:30 · aad-1 (teams) · Daten gelöscht"]
     assert admin.say("/audit quatsch").text.startswith("„quatsch“ kommt im Audit-Protokoll nicht vor. Arten: data,")

@@ -33,7 +33,7 @@ def cmd_assess(args, settings: Settings) -> int:
             return 2
         rows = results.store.all(spec.id, args.scope)
         if not rows:
-            print(f"No results for {spec.id} yet; run it with /check {spec.id} in `lotse chat`.", file=sys.stderr)
+            print(f"No results for {spec.id} yet; run it with /check {spec.id} in lotse chat.", file=sys.stderr)
             return 1
         print(f"({rows[-1].scope})")
         print(render(results.present(spec, rows[-1].id, args.lang)))

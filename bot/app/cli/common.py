@@ -11,7 +11,12 @@ def cli_actor() -> str:
 
 
 def plain(text: str) -> str:
-    """Chat text for the terminal: without the *bold* markers."""
-    from bot.core.messages import BOLD
+    """Chat text for the terminal: without the *bold* and `code` marks (their text stays)."""
+    from bot.channels.console import plain as terminal
 
-    return BOLD.sub(r"\1", text)
+    return terminal(text)
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """ "1 chart", "2 charts": one of something in the singular."""
+    return f"{n} {one if n == 1 else many}"

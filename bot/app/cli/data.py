@@ -7,6 +7,7 @@ import sys
 
 from bot.app.cli.common import cli_actor, plain
 from bot.app.services import Services
+from bot.core import i18n
 from bot.settings import Settings
 
 
@@ -64,9 +65,7 @@ def cmd_audit(args, settings: Settings) -> int:
         )
         return 0
     if not rows:
-        print(
-            "The audit log has no entries" + (" matching that" if args.action or since else "") + ".", file=sys.stderr
-        )
+        print(i18n.text("audit_none", args.lang), file=sys.stderr)
         return 0
     for row in rows:
         print(plain(line(row, services.people, args.lang)).removeprefix("• "))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.app.cli.common import cli_actor, plain
+from bot.app.cli.common import cli_actor, counted, plain
 from bot.app.services import Services
 from bot.settings import Settings
 
@@ -35,7 +35,7 @@ def cmd_pilot(args, settings: Settings) -> int:
     if args.action == "list":
         pilots = store.pilots(args.scope)
         if not pilots:
-            print("No pilots yet; register one with /pilot neu in `lotse chat` (or Slack/Teams).", file=sys.stderr)
+            print("No pilots yet; register one with /pilot neu in lotse chat (or Slack/Teams).", file=sys.stderr)
             return 0  # an empty list is no error
         print(f"{'#':>2}  {'start':<10}  {'end':<10}  {'users':>5}  {'KPIs':>4}  {'responses':>9}  {'scope':<18} name")
         all_figures = reports.pilots([p.id for p in pilots])
@@ -70,14 +70,14 @@ def cmd_pilot(args, settings: Settings) -> int:
         images = charts.render_quarter(report, out, args.lang, f"roi-{label}")
         (out / "report.md").write_text(quarter_markdown(report, args.lang, images), encoding="utf-8")
         print(plain(quarter_text(report, args.lang)))
-        print(f"wrote {out / 'report.md'} and {len(images)} charts", file=sys.stderr)
+        print(f"wrote {out / 'report.md'} and {counted(len(images), 'chart', 'charts')}", file=sys.stderr)
         return 0
     if not args.name:
         print(f"lotse pilot {args.action}: name a pilot (or --quarter YYYY-Qn for the ROI report)", file=sys.stderr)
         return 2
     pilot = find_pilot(store, args.name, args.scope)
     if pilot is None:
-        print(f"lotse pilot: no pilot {args.name!r}; `lotse pilot list` shows them", file=sys.stderr)
+        print(f"lotse pilot: no pilot {args.name!r}; lotse pilot list shows them", file=sys.stderr)
         return 2
     if args.action == "show":
         print(f"{pilot.name} ({pilot.scope}) · {pilot.start} – {pilot.end} · users: {pilot.users} · {pilot.owner}")
@@ -91,7 +91,7 @@ def cmd_pilot(args, settings: Settings) -> int:
     if args.output and not figures.withheld:
         out = Path(args.output)
         images = charts.render_pilot(figures, out, args.lang, f"pilot-{pilot.id}")
-        print(f"wrote {len(images)} charts to {out}", file=sys.stderr)
+        print(f"wrote {counted(len(images), 'chart', 'charts')} to {out}", file=sys.stderr)
     return 0
 
 

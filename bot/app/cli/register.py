@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.app.cli.common import cli_actor
+from bot.app.cli.common import cli_actor, counted
 from bot.app.services import Services
 from bot.settings import Settings
 
@@ -43,7 +43,7 @@ def cmd_register(args, settings: Settings) -> int:
     else:
         out = Path(args.output or f"lotse-register.{fmt}")
         count = export.export_register(store, fmt, out)
-        print(f"wrote {out}: {count} applications", file=sys.stderr)
+        print(f"wrote {out}: {counted(count, 'application', 'applications')}", file=sys.stderr)
     store.audit.record(cli_actor(), "data.export", "ai_register", format=fmt, entries=count)
     return 0
 
