@@ -5,7 +5,7 @@ this order; `Lotse.may_stream` streams only what no declared route claims.
 
 The order is the policy:
 1. `/export` for admins is decided before anything else (channels ask for it alone, before streaming).
-2. The plan, pilots, register, audit log, status and privacy work beside a running assessment: typed
+2. The plan, pilots, register, audit log, knowledge gaps, status and privacy work beside a running assessment: typed
    there, they answer, and the reply says that the assessment waits where it was (`dialog_waits`).
 3. A running assessment takes every other message as its answer — but a typed command; /check, /weiter
    and /ergebnis start, resume and show one.
@@ -39,6 +39,7 @@ def table(core: Lotse, s: Services) -> list[Route]:
         s.pilots.route(),
         s.register.route(),
         s.audit_view.route(),
+        *s.gap_commands.routes(),
         s.status.route(),
         s.privacy.route(s.dialogs),
         s.dialogs.route(),

@@ -162,6 +162,13 @@ class Services:
         return CompanyFaq(self.db, _Lazy(lambda: self.answers.index), self.audit, detect=detect_language)
 
     @cached_property
+    def gap_commands(self):
+        """`/wissen`: the knowledge gaps and the company FAQ in chat, for knowledge owners."""
+        from bot.gaps.commands import GapCommands
+
+        return GapCommands(self.gaps, self.faq, self.dialogs, self.roles)
+
+    @cached_property
     def answer_feedback(self):
         from bot.storage.answer_feedback import AnswerFeedbackStore
 
@@ -212,14 +219,18 @@ class Services:
 
     @cached_property
     def dialogs(self):
-        """The dialog engine with every feature's forms (pilots, privacy's erasure, the register)."""
+        """The dialog engine with every feature's forms (pilots, privacy's erasure, the register, the FAQ)."""
         from bot.dialogs import DialogEngine
         from bot.dialogs.forms import FormSet
+        from bot.gaps.forms import GapForms
         from bot.pilots.forms import PilotForms
         from bot.register.forms import RegisterForms
 
         forms = FormSet(
-            PilotForms(self.pilot_store, self.settings.pilots_dir), self.privacy, RegisterForms(self.register_store)
+            PilotForms(self.pilot_store, self.settings.pilots_dir),
+            self.privacy,
+            RegisterForms(self.register_store),
+            GapForms(self.gaps, self.faq, names=self.people.name_of),
         )
         return DialogEngine(self.db, self.catalog, self.results, forms)
 

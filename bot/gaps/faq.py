@@ -91,23 +91,29 @@ class CompanyFaq:
 
     def add(self, question: str, answer: str, link: str, author: str, author_key: str) -> FaqRow:
         """A new entry, in the index at once; raises FaqError for a value that does not fit."""
+        with self.db.session() as s:
+            entry = self.insert(s, question, answer, link, author, author_key)
+        self.index_entry(entry)
+        return entry
+
+    def insert(self, s, question: str, answer: str, link: str, author: str, author_key: str) -> FaqRow:
+        """The entry's row and audit entry in the caller's transaction (a dialog's last answer closes it in
+        the same one); `index_entry` then makes it answer questions."""
         question, answer, link = checked(question, answer, link)
         now = self.clock()
-        with self.db.session() as s:
-            entry = FaqRow(
-                question=question,
-                answer=answer,
-                link=link,
-                language=self.detect(question),
-                author=author[:200],
-                author_key=author_key[:300],
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(entry)
-            s.flush()
-            self.audit.record(author_key, "faq.add", question[:120], session=s, entry=entry.id)
-        self._index(entry)
+        entry = FaqRow(
+            question=question,
+            answer=answer,
+            link=link,
+            language=self.detect(question),
+            author=author[:200],
+            author_key=author_key[:300],
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(entry)
+        s.flush()
+        self.audit.record(author_key, "faq.add", question[:120], session=s, entry=entry.id)
         return entry
 
     def edit(
@@ -130,7 +136,7 @@ class CompanyFaq:
             entry.question, entry.answer, entry.link, entry.updated_at = q, a, lk, self.clock()
             entry.language = self.detect(q)
             self.audit.record(actor, "faq.update", q[:120], session=s, entry=entry.id, fields=changed)
-        self._index(entry)
+        self.index_entry(entry)
         return entry
 
     def withdraw(self, entry_id: int, actor: str) -> FaqRow | None:
@@ -144,7 +150,7 @@ class CompanyFaq:
         self.index.rebuild_lexical()
         return entry
 
-    def _index(self, entry: FaqRow) -> None:
+    def index_entry(self, entry: FaqRow) -> None:
         text = entry.answer + (f"\n{entry.link}" if entry.link else "")
         chunk = Chunk(citation_title(entry), entry.question, text, 0, asks=(entry.question,))
         content = json.dumps([entry.question, text, chunk.title], ensure_ascii=False).encode()

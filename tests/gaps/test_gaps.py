@@ -149,3 +149,61 @@ def test_erasure_and_the_retention_period_remove_gap_entries(database_service):
         assert (
             s.scalar(select(func.count()).select_from(GapGroupRow).where(GapGroupRow.example.like("%Werk Nord%"))) == 0
         )
+
+
+def test_a_knowledge_owner_answers_a_gap_in_chat_and_the_next_asker_gets_it(own_kb):
+    settings, index = own_kb
+    core = core_on(settings, index)
+    say(core, PRICE, "anna")
+    say(core, PRICE_AGAIN, "ben")
+    listed = say(core, "/wissen", "lead")  # the terminal is an admin, and admins own the knowledge by default
+    [item] = listed.tasks
+    assert item.text.startswith(f"„{PRICE}“ – 2× gefragt, zuletzt ")
+    assert [c.label for c in item.actions] == ["Antwort hinterlegen", "ignorieren", "gehört nicht hierher"]
+    answer = next(c.value for c in item.actions if c.label == "Antwort hinterlegen")
+    asked = core.handle(Incoming("", "lead", channel="console", workspace="w1", value=answer))
+    assert f"• „{PRICE_AGAIN}“" in asked.text and asked.question.step == "question"
+    assert "„behalten“ übernimmt diese Fassung" in asked.text
+    say(core, "behalten", "lead")
+    assert say(core, "nur ein Link", "lead").question.step == "link"  # the answer; then the link is asked
+    refused = say(core, "intranet/lizenzen", "lead")
+    assert refused.text.startswith("„intranet/lizenzen“ ist kein Link") and refused.question.step == "link"
+    done = say(core, "überspringen", "lead")
+    assert done.text.startswith(f"✅ Im Unternehmens-FAQ (Eintrag 1): „{PRICE}“.")
+    reply = say(core, PRICE_AGAIN, "carl")
+    assert reply.answered and "nur ein Link" in reply.text
+    assert say(core, "/wissen", "lead").text.startswith("Keine offenen Wissenslücken")
+    # the FAQ's entries, each with a button to withdraw it; withdrawn, it answers no more
+    entries = say(core, "/wissen faq", "lead")
+    [entry] = entries.tasks
+    withdraw = core.handle(Incoming("", "lead", channel="console", workspace="w1", value=entry.actions[0].value))
+    assert withdraw.text.startswith("Eintrag 1 ist zurückgezogen")
+    assert say(core, PRICE_AGAIN, "dora").kind == "refusal"
+    actions = [r.action for r in core.services.audit.entries(10) if r.action.startswith("faq.")]
+    assert actions == ["faq.withdraw", "faq.add"]
+
+
+def test_only_knowledge_owners_see_the_gaps_and_owners_can_set_a_group_aside(own_kb):
+    settings, index = own_kb
+    owners = dataclasses.replace(
+        settings,
+        slack=dataclasses.replace(
+            settings.slack, admins=frozenset({"UADMIN"}), knowledge_owners=frozenset({"UWISSEN"})
+        ),  # fmt: skip
+    )
+    core = core_on(owners, index)
+    say(core, PRICE, "U1", channel="slack")
+
+    def slack(user: str, text: str = "", value: str | None = None):
+        return core.handle(Incoming(text, user, channel="slack", workspace="w1", conversation="D1", private=True,
+                                    value=value))  # fmt: skip
+
+    assert slack("UADMIN", "/wissen").text.startswith("Die Wissenslücken und das Unternehmens-FAQ pflegen")
+    assert slack("U1", "/wissen").text.startswith("Die Wissenslücken und das Unternehmens-FAQ pflegen")
+    [item] = slack("UWISSEN", "/wissen").tasks
+    assert slack("U1", value=f"gap:off_topic:{item.id}").text.startswith("Die Wissenslücken")  # a button, too
+    aside = slack("UWISSEN", value=f"gap:off_topic:{item.id}")
+    assert aside.text == f"Gehört nicht hierher: „{PRICE}“. Ähnliche Fragen sammle ich nicht mehr in dieser Gruppe."
+    say(core, PRICE_AGAIN, "U2", channel="slack")  # a new group, not the one set aside
+    [again] = slack("UWISSEN", "/wissen").tasks
+    assert again.id != item.id

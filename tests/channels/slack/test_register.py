@@ -23,7 +23,7 @@ async def test_the_register_list_and_an_admins_export_reach_the_dm(slack):
     [complete] = await slack.fake.wait_for("files.completeUploadExternal")
     assert complete["channel_id"] == "DUADMIN"
     [(_, data)] = uploaded(slack)
-    sheet = openpyxl.load_workbook(io.BytesIO(data))["AI register"]
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["KI-Register"]  # a workbook for people, in German
     assert "Lotse" in [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
 
 

@@ -53,13 +53,17 @@ class ActionListener:
             await self.channel.deliver(client, reply, channel, thread, user=incoming.user)
 
     async def on_task_button(self, ack, body: dict, action: dict, client: AsyncWebClient) -> None:
-        """A nudge's task button: the core records it; the nudge is redrawn in place with the new state."""
+        """A checklist's button: a nudge's task is recorded and the nudge redrawn in place with the new state;
+        a reply that goes on (a dialog's first question, a list) is posted as a message of its own; anything
+        else is a note to the one who clicked."""
         await ack()
         message = body.get("message") or {}
         channel = body["channel"]["id"]
         incoming = self.channel.incoming("", body["user"]["id"], team_of(body), channel, None, value=action["value"])
         reply = await self.channel.reply_to(incoming)
-        if reply.answered and reply.mode == "nudge" and message.get("ts"):
+        if reply.mode != "nudge" and (reply.question is not None or reply.tasks):
+            await self.channel.deliver(client, reply, channel, None, user=incoming.user)
+        elif reply.answered and reply.mode == "nudge" and message.get("ts"):
             text, message_blocks = blocks.render(reply)[0]
             try:
                 await client.chat_update(channel=channel, ts=message["ts"], text=text, blocks=message_blocks)

@@ -1,0 +1,150 @@
+"""`/wissen` in chat, for knowledge owners (issue 25): the questions Lotse could not answer, grouped, each
+with buttons to answer it for the company FAQ, ignore it, or set it aside as not Lotse's business; and the
+FAQ's entries, each with a button to withdraw it. Everyone else is told who may."""
+
+from __future__ import annotations
+
+from bot.core import i18n
+from bot.core.clock import local
+from bot.core.messages import Choice, Incoming, Reply, Task
+from bot.core.roles import Roles
+from bot.core.routing import Route
+from bot.dialogs.engine import DialogEngine
+from bot.gaps.faq import CompanyFaq
+from bot.gaps.forms import answer_id
+from bot.gaps.store import GapLog
+
+WORDS = frozenset({"/wissen", "/knowledge", "/faq", "/lücken", "/luecken", "/gaps"})
+SHOWN = 8  # groups in the list, the most asked first
+SUBCOMMANDS = {"faq": "faq", "antworten": "answer", "answer": "answer", "antwort": "answer", "neu": "new",
+               "new": "new", "ignorieren": "ignore", "ignore": "ignore", "nicht-hier": "off_topic",
+               "off-topic": "off_topic", "zurückziehen": "withdraw", "zurueckziehen": "withdraw",
+               "withdraw": "withdraw", "hilfe": "help", "help": "help"}  # fmt: skip
+
+
+class GapCommands:
+    def __init__(self, gaps: GapLog, faq: CompanyFaq, dialogs: DialogEngine, roles: Roles) -> None:
+        self.gaps = gaps
+        self.faq = faq
+        self.dialogs = dialogs
+        self.roles = roles
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(
+                "gap-button",
+                lambda turn, language: self.button(turn.message, language),
+                button="gap:",
+                language="conversation",
+            ),  # fmt: skip
+            Route(
+                "gaps",
+                lambda turn, language: self.handle(turn.message, language),
+                words=WORDS,
+                typed_only=True,
+                help="help_gaps",
+                dialog_waits=True,
+                direct=WORDS,
+            ),  # fmt: skip
+        ]
+
+    # -- typed ----------------------------------------------------------------------------------------
+
+    def handle(self, message: Incoming, language: str) -> Reply:
+        if not self.roles.knowledge_owner(message):
+            return Reply(i18n.text("gaps_owners_only", language), language, answered=False)
+        words = message.text.split()[1:]
+        first = words[0].lower() if words else ""
+        what = SUBCOMMANDS.get(first, "list" if not words else "unknown")
+        if message.text.split()[0].lower() == "/faq" and what == "list":
+            what = "faq"
+        number = int(words[1]) if len(words) > 1 and words[1].isdecimal() and len(words[1]) < 10 else None
+        if what == "list":
+            return self.listing(language)
+        if what == "faq":
+            return self.entries(language)
+        if what == "new":
+            return self.dialogs.begin(message, self.dialogs.spec(answer_id(None)), language, restart=True)
+        if what in ("answer", "ignore", "off_topic", "withdraw") and number is not None:
+            return self._act(message, what, number, language)
+        return Reply(i18n.text("gaps_usage", language), language, answered=False)
+
+    # -- buttons --------------------------------------------------------------------------------------
+
+    def button(self, message: Incoming, language: str) -> Reply | None:
+        """gap:answer:12, gap:ignore:12, gap:off_topic:12, gap:withdraw:3 (an FAQ entry)."""
+        parts = (message.value or "").split(":")
+        if len(parts) != 3 or not parts[2].isdecimal() or len(parts[2]) > 12:
+            return None
+        if not self.roles.knowledge_owner(message):
+            return Reply(i18n.text("gaps_owners_only", language), language, answered=False)
+        return self._act(message, parts[1], int(parts[2]), language)
+
+    def _act(self, message: Incoming, what: str, number: int, language: str) -> Reply:
+        if what == "withdraw":
+            entry = self.faq.withdraw(number, message.user_key)
+            key = "faq_withdrawn" if entry is not None else "faq_unknown"
+            return Reply(i18n.text(key, language, id=number), language, answered=entry is not None)
+        group = self.gaps.group(number)
+        if group is None:
+            return Reply(i18n.text("gaps_unknown", language, id=number), language, answered=False)
+        if what == "answer":
+            asked = "\n".join(f"• „{q}“" for q in self.gaps.questions(number))
+            intro = i18n.text("gaps_answer_intro", language, asked=asked)
+            return self.dialogs.begin(message, self.dialogs.spec(answer_id(number)), language, restart=True,
+                                      intro=intro)  # fmt: skip
+        if what in ("ignore", "off_topic"):
+            self.gaps.set_state(number, "ignored" if what == "ignore" else "off_topic")
+            self.faq.audit.record(message.user_key, "gaps.state", group.example[:120], group=number, state=what)
+            return Reply(i18n.text(f"gaps_{what}_done", language, question=group.example), language)
+        return Reply(i18n.text("gaps_usage", language), language, answered=False)
+
+    # -- lists ----------------------------------------------------------------------------------------
+
+    def listing(self, language: str) -> Reply:
+        groups = self.gaps.groups()[:SHOWN]
+        if not groups:
+            return Reply(i18n.text("gaps_none", language), language)
+        tasks = [
+            Task(
+                str(g.id),
+                i18n.text(
+                    "gaps_item",
+                    language,
+                    question=g.example,
+                    count=g.count,
+                    last=local(g.last_seen).strftime("%d.%m." if language == "de" else "%b %d"),
+                ),  # fmt: skip
+                note=i18n.text("gaps_downvoted", language, count=g.kinds["downvoted"])
+                if g.kinds.get("downvoted")
+                else "",
+                actions=[
+                    Choice(f"gap:answer:{g.id}", i18n.text("gaps_button_answer", language)),
+                    Choice(f"gap:ignore:{g.id}", i18n.text("gaps_button_ignore", language)),
+                    Choice(f"gap:off_topic:{g.id}", i18n.text("gaps_button_off_topic", language)),
+                ],
+            )
+            for g in groups
+        ]
+        return Reply(i18n.text("gaps_header", language, count=len(groups)), language, tasks=tasks,
+                     footer=i18n.text("gaps_footer", language))  # fmt: skip
+
+    def entries(self, language: str) -> Reply:
+        entries = self.faq.entries()
+        if not entries:
+            return Reply(i18n.text("faq_none", language), language)
+        tasks = [
+            Task(
+                str(e.id),
+                f"{e.id}. {e.question}\n{e.answer}" + (f"\n{e.link}" if e.link else ""),
+                note=i18n.text(
+                    "faq_by",
+                    language,
+                    author=e.author,
+                    day=local(e.updated_at).strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d"),
+                ),
+                actions=[Choice(f"gap:withdraw:{e.id}", i18n.text("faq_button_withdraw", language))],
+            )  # fmt: skip
+            for e in entries
+        ]
+        return Reply(i18n.text("faq_header", language, count=len(entries)), language, tasks=tasks)
