@@ -36,16 +36,15 @@ class GapCommands:
                 lambda turn, language: self.button(turn.message, language),
                 button="gap:",
                 language="conversation",
-            ),  # fmt: skip
+            ),
             Route(
                 "gaps",
                 lambda turn, language: self.handle(turn.message, language),
                 words=WORDS,
                 typed_only=True,
-                help="help_gaps",
                 dialog_waits=True,
                 direct=WORDS,
-            ),  # fmt: skip
+            ),  # for knowledge owners: not in everyone's /help
         ]
 
     # -- typed ----------------------------------------------------------------------------------------
