@@ -151,7 +151,10 @@ class Services:
         """The gap log: refused and 👎-rated questions, masked, grouped with the answering's embedder."""
         from bot.gaps.store import GapLog
 
-        return GapLog(self.db, lambda text: self.answers.index.embedder.embed_one(text), names=self.people.names)
+        clock = {"clock": self.clock} if self.clock else {}
+        return GapLog(
+            self.db, lambda text: self.answers.index.embedder.embed_one(text), names=self.people.names, **clock
+        )
 
     @cached_property
     def faq(self):
@@ -159,14 +162,15 @@ class Services:
         from bot.core.language import detect_language
         from bot.gaps.faq import CompanyFaq
 
-        return CompanyFaq(self.db, _Lazy(lambda: self.answers.index), self.audit, detect=detect_language)
+        clock = {"clock": self.clock} if self.clock else {}
+        return CompanyFaq(self.db, _Lazy(lambda: self.answers.index), self.audit, detect=detect_language, **clock)
 
     @cached_property
     def gap_commands(self):
         """`/wissen`: the knowledge gaps and the company FAQ in chat, for knowledge owners."""
         from bot.gaps.commands import GapCommands
 
-        return GapCommands(self.gaps, self.faq, self.dialogs, self.roles)
+        return GapCommands(self.gaps, self.faq, self.dialogs, self.roles, plans=self.reminders.plans)
 
     @cached_property
     def answer_feedback(self):
@@ -366,7 +370,10 @@ class Services:
     def reminders(self):
         from bot.reminders.planner import Reminders
 
-        return Reminders(self.db, self.plan_spec, self.clock) if self.clock else Reminders(self.db, self.plan_spec)
+        reminders = Reminders(self.db, self.plan_spec, self.clock) if self.clock else Reminders(self.db, self.plan_spec)
+        if self.settings.gaps:  # the knowledge owners' weekly digest goes out with the plan's nudges (issue 25)
+            reminders.digest = lambda language, since: self.gap_commands.digest(language, since)
+        return reminders
 
     @cached_property
     def plan(self):

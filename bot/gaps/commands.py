@@ -19,15 +19,17 @@ SHOWN = 8  # groups in the list, the most asked first
 SUBCOMMANDS = {"faq": "faq", "antworten": "answer", "answer": "answer", "antwort": "answer", "neu": "new",
                "new": "new", "ignorieren": "ignore", "ignore": "ignore", "nicht-hier": "off_topic",
                "off-topic": "off_topic", "zurückziehen": "withdraw", "zurueckziehen": "withdraw",
-               "withdraw": "withdraw", "hilfe": "help", "help": "help"}  # fmt: skip
+               "withdraw": "withdraw", "digest": "digest", "übersicht": "digest", "uebersicht": "digest",
+               "hilfe": "help", "help": "help"}  # fmt: skip
 
 
 class GapCommands:
-    def __init__(self, gaps: GapLog, faq: CompanyFaq, dialogs: DialogEngine, roles: Roles) -> None:
+    def __init__(self, gaps: GapLog, faq: CompanyFaq, dialogs: DialogEngine, roles: Roles, plans=None) -> None:
         self.gaps = gaps
         self.faq = faq
         self.dialogs = dialogs
         self.roles = roles
+        self.plans = plans  # bot.reminders.store.PlanStore: the weekly digest goes out with the plan's nudges
 
     def routes(self) -> list[Route]:
         return [
@@ -62,6 +64,8 @@ class GapCommands:
             return self.listing(language)
         if what == "faq":
             return self.entries(language)
+        if what == "digest":
+            return self._digest_subscription(message, words[1:], language)
         if what == "new":
             return self.dialogs.begin(message, self.dialogs.spec(answer_id(None)), language, restart=True)
         if what in ("answer", "ignore", "off_topic", "withdraw") and number is not None:
@@ -100,8 +104,25 @@ class GapCommands:
 
     # -- lists ----------------------------------------------------------------------------------------
 
-    def listing(self, language: str) -> Reply:
-        groups = self.gaps.groups()[:SHOWN]
+    def _digest_subscription(self, message: Incoming, rest: list[str], language: str) -> Reply:
+        """`/wissen digest` (in a direct chat) sends the weekly digest here, with the plan's nudges (on its
+        weekday and time, past holidays, once); `/wissen digest aus` stops it."""
+        if not message.private:
+            return Reply(i18n.text("gaps_digest_private", language), language, answered=False)
+        plan = self.plans.current(message.scope) if self.plans is not None else None
+        if plan is None or plan.status != "active":
+            return Reply(i18n.text("gaps_digest_no_plan", language), language, answered=False)
+        on = not (rest and rest[0].lower() in ("aus", "off", "stopp", "stop"))
+        self.plans.subscribe(plan.id, message.channel, message.reply_to or message.conversation, "owner", on)
+        return Reply(i18n.text("gaps_digest_on" if on else "gaps_digest_off", language), language)
+
+    def digest(self, language: str, since) -> Reply | None:
+        """The weekly digest: the open groups asked about since `since`, the most asked first, with their
+        buttons; None if nothing new was asked."""
+        return self.listing(language, since, digest=True) if self.gaps.groups(since) else None
+
+    def listing(self, language: str, since=None, digest: bool = False) -> Reply:
+        groups = self.gaps.groups(since)[:SHOWN]
         if not groups:
             return Reply(i18n.text("gaps_none", language), language)
         tasks = [
@@ -125,7 +146,8 @@ class GapCommands:
             )
             for g in groups
         ]
-        return Reply(i18n.text("gaps_header", language, count=len(groups)), language, tasks=tasks,
+        return Reply(i18n.text("gaps_digest_header" if digest else "gaps_header", language, count=len(groups)),
+                     language, tasks=tasks, mode="nudge" if digest else None,
                      footer=i18n.text("gaps_footer", language))  # fmt: skip
 
     def entries(self, language: str) -> Reply:

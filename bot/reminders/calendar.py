@@ -123,6 +123,7 @@ class Occurrence:
 WEEK_WINDOW = timedelta(days=6)
 QUARTER_WINDOW = timedelta(days=30)
 SNOOZE_WINDOW = timedelta(days=1)
+DIGEST_WINDOW = timedelta(days=1)  # a digest is of its week: a day late at most, else the next one comes
 
 
 def week_occurrences(schedule: Schedule, weeks: int, tz: str | None = None) -> list[Occurrence]:
@@ -162,6 +163,19 @@ def quarter_occurrences(schedule: Schedule, until: date, tz: str | None = None) 
         day, reason = calendar.next_working_day(nominal)
         due = schedule.due(day, tz)
         result.append(Occurrence(f"{year}-Q{quarter}", "quarter", 0, day, nominal, due, reason, QUARTER_WINDOW))
+
+
+def digest_occurrences(schedule: Schedule, until: date, tz: str | None = None) -> list[Occurrence]:
+    """The knowledge owners' weekly digest of knowledge gaps (issue 25): on the plan's weekday and time
+    from its first week on, as long as the plan runs (not only its 12 weeks), moved past holidays."""
+    calendar = Calendar(schedule.state)
+    nominal, result = schedule.first_week(), []
+    while nominal <= until:
+        day, reason = calendar.next_working_day(nominal)
+        key = f"G{nominal.isoformat()}"
+        result.append(Occurrence(key, "gaps", 0, day, nominal, schedule.due(day, tz), reason, DIGEST_WINDOW))
+        nominal += timedelta(weeks=1)
+    return result
 
 
 def snooze_occurrence(schedule: Schedule, day: date, tz: str | None = None) -> Occurrence:

@@ -18,6 +18,7 @@ from bot.reminders.calendar import (
     Occurrence,
     Schedule,
     day_label,
+    digest_occurrences,
     feedback_occurrences,
     quarter_occurrences,
     snooze_day,
@@ -32,6 +33,7 @@ from bot.storage.models import PlanRow, PlanTargetRow, PlanTaskRow
 log = logging.getLogger(__name__)
 
 TASK_ACTIONS = ("done", "tomorrow", "monday", "na")
+DIGEST_WEEK = timedelta(days=7)  # the knowledge gaps a weekly digest lists: asked since a week before it
 
 
 def now_utc() -> datetime:
@@ -63,6 +65,9 @@ class Reminders:
         self.clock = clock
         self.plans = PlanStore(db)
         self.log = NudgeLog(db)
+        # the knowledge owners' weekly digest (issue 25), set by the app: (language, since) → the reply, or
+        # None when nothing new was asked that week (then nothing is sent)
+        self.digest: Callable[[str, datetime], Reply | None] | None = None
 
     # -- what is due ---------------------------------------------------------------------------------
 
@@ -73,6 +78,8 @@ class Reminders:
         result += feedback_occurrences(schedule, spec.feedback.weeks, spec.feedback.days_after_nudge, tz)
         result += quarter_occurrences(schedule, until, tz)
         result += [snooze_occurrence(schedule, day, tz) for day in self.plans.snooze_days(plan.id) if day]
+        if self.digest is not None:
+            result += digest_occurrences(schedule, until, tz)
         return result
 
     def due(self, now: datetime, channels: Iterable[str]) -> list[Due]:
@@ -107,6 +114,7 @@ class Reminders:
         """(target, occurrence) for each nudge of `plan` that is due at `now` and still fresh."""
         champions = [t for t in targets if t.role == "champion"]
         team = [t for t in targets if t.role == "team"]
+        owners = [t for t in targets if t.role == "owner"]  # knowledge owners' direct chats: the digest only
         active_from = as_utc(plan.active_from)
         candidates: list[tuple[PlanTargetRow, Occurrence]] = []
         for tz in {t.tz or plan.tz for t in targets}:
@@ -117,7 +125,9 @@ class Reminders:
             for o in current.values():
                 if o.due_at < active_from or now - o.due_at > o.window:
                     continue
-                receivers = (champions or team) if o.kind == "feedback" else team
+                if o.kind == "gaps" and (not owners or self.digest(plan.language, o.due_at - DIGEST_WEEK) is None):
+                    continue  # no owner asked for it, or nothing new was asked that week
+                receivers = (champions or team) if o.kind == "feedback" else owners if o.kind == "gaps" else team
                 candidates += [(t, o) for t in receivers if (t.tz or plan.tz) == tz]
         return candidates
 
@@ -173,6 +183,9 @@ class Reminders:
             f = self.spec.feedback
             text = f"*{f.title.get(language)}*\n{f.text.get(language)}\n{i18n.text('plan_feedback_how', language)}"
             return Reply(text, language, mode="nudge", footer=self.progress(plan, tasks, today).line(language))
+        if occurrence.startswith("G") and self.digest is not None:  # the knowledge owners' weekly digest
+            due = datetime.combine(date.fromisoformat(occurrence[1:]), time(0), ZoneInfo(tz or plan.tz))
+            return self.digest(language, due - DIGEST_WEEK) or Reply(i18n.text("gaps_none", language), language)
         if occurrence.startswith("S"):
             day = date.fromisoformat(occurrence[1:])
             back = [

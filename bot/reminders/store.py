@@ -163,6 +163,24 @@ class PlanStore:
         with self.db.session() as s:
             return list(s.scalars(query.order_by(PlanTargetRow.id)).all())
 
+    def subscribe(self, plan_id: int, channel: str, address: str, role: str, active: bool = True) -> bool:
+        """Add (or switch on or off) one target of a plan, such as a knowledge owner's direct chat for the
+        weekly digest; returns whether it is on now."""
+        with self.db.session() as s:
+            row = s.scalars(
+                select(PlanTargetRow).where(
+                    PlanTargetRow.plan_id == plan_id,
+                    PlanTargetRow.channel == channel,
+                    PlanTargetRow.address == address,
+                    PlanTargetRow.role == role,
+                )
+            ).first()
+            if row is None and active:
+                s.add(PlanTargetRow(plan_id=plan_id, channel=channel, address=address, role=role))
+            elif row is not None:
+                row.active = active
+            return active
+
     def targets_by_id(self, ids: Iterable[int]) -> dict[int, PlanTargetRow]:
         with self.db.session() as s:
             rows = s.scalars(

@@ -207,3 +207,34 @@ def test_only_knowledge_owners_see_the_gaps_and_owners_can_set_a_group_aside(own
     say(core, PRICE_AGAIN, "U2", channel="slack")  # a new group, not the one set aside
     [again] = slack("UWISSEN", "/wissen").tasks
     assert again.id != item.id
+
+
+def test_the_weekly_digest_reaches_the_owner_once_with_the_plans_nudges_and_only_with_news(own_kb):
+    import asyncio
+
+    from bot.reminders.dispatch import Dispatcher
+    from tests.reminders.conftest import Clock, Collect
+
+    settings, index = own_kb
+    clock = Clock(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))  # Monday, 07:00 in Berlin
+    core = build_core(settings, AnswerService(settings, index), clock=clock)
+    assert say(core, "/wissen digest", "lead").text.startswith("Die wöchentliche Übersicht kommt mit den Erinnerungen")
+    say(core, "/plan start 2026-12-07 mo 09:00 BY", "lead")
+    assert say(core, "/wissen digest", "lead").text.startswith("✅ Jede Woche zur Zeit der Plan-Erinnerungen")
+    say(core, PRICE, "anna")  # a gap of this week
+    sender = Collect()
+    dispatcher = Dispatcher(core.services.reminders, [sender])
+    while clock.now < datetime(2026, 12, 22, tzinfo=UTC):  # two weeks and a day, hour by hour
+        asyncio.run(dispatcher.run_once(clock.now))
+        clock.now += timedelta(hours=1)
+    digests = [(address, reply) for address, reply in sender.sent if reply.text.startswith("*Wissenslücken")]
+    # once, at 09:00 Berlin on the plan's first Monday; the next Monday had nothing new, so nothing came
+    [(address, digest)] = digests
+    sent = {r.occurrence: r for r in core.services.reminders.log.rows() if r.occurrence.startswith("G")}
+    assert list(sent) == ["G2026-12-07"] and sent["G2026-12-07"].sent_at.hour == 8  # 09:00 CET
+    assert digest.text.startswith("*Wissenslücken der Woche* · eine Frage")
+    [task] = digest.tasks
+    assert PRICE in task.text and task.actions[0].value == f"gap:answer:{task.id}"
+    team = [reply.text.splitlines()[0] for _, reply in sender.sent if not reply.text.startswith("*Wissenslücken")]
+    assert len(team) >= 2  # the plan's own nudges went on beside it (weeks 1 and 2)
+    assert say(core, "/wissen digest aus", "lead").text.startswith("Die wöchentliche Übersicht ist abbestellt")
