@@ -45,6 +45,21 @@ def citation_title(entry: FaqRow) -> str:
     return TITLE[entry.language].format(day=shown, author=entry.author)
 
 
+def as_dict(e: FaqRow) -> dict:
+    """An entry as files and `lotse faq list --json` show it; times in Berlin time with the offset."""
+    return {
+        "id": e.id,
+        "question": e.question,
+        "answer": e.answer,
+        "link": e.link,
+        "language": e.language,
+        "author": e.author,
+        "created_at": stamp(e.created_at),
+        "updated_at": stamp(e.updated_at),
+        "withdrawn_at": stamp(e.withdrawn_at),
+    }
+
+
 def checked(question: str, answer: str, link: str = "") -> tuple[str, str, str]:
     question, answer, link = " ".join(question.split()), answer.strip(), link.strip()
     if not question:
@@ -173,20 +188,7 @@ class CompanyFaq:
         fmt = fmt.lower().lstrip(".")
         if fmt not in FORMATS:
             raise ValueError(f"unknown export format {fmt!r}: allowed are {', '.join(FORMATS)}")
-        rows = [
-            {
-                "id": e.id,
-                "question": e.question,
-                "answer": e.answer,
-                "link": e.link,
-                "language": e.language,
-                "author": e.author,
-                "created_at": stamp(e.created_at),
-                "updated_at": stamp(e.updated_at),
-                "withdrawn_at": stamp(e.withdrawn_at),
-            }
-            for e in self.entries(withdrawn=True)
-        ]
+        rows = [as_dict(e) for e in self.entries(withdrawn=True)]
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "json":
             out.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -63,14 +63,14 @@ def cmd_gaps(args, settings: Settings) -> int:
 
 def cmd_faq(args, settings: Settings) -> int:
     """`lotse faq list|add|export|withdraw`: the company FAQ."""
-    from bot.gaps.faq import FaqError
+    from bot.gaps.faq import FaqError, as_dict
 
     services = Services(settings)
     faq = services.faq
     if args.action == "list":
         entries = faq.entries(withdrawn=args.all)
         if args.json:
-            print(json.dumps([_entry(e) for e in entries], ensure_ascii=False, indent=2))
+            print(json.dumps([as_dict(e) for e in entries], ensure_ascii=False, indent=2))
             return 0
         if not entries:
             print("The company FAQ has no entries yet; add one: lotse faq add --question … --answer …", file=sys.stderr)
@@ -110,21 +110,6 @@ def cmd_faq(args, settings: Settings) -> int:
     services.audit.record(cli_actor(), "data.export", "company_faq", format=fmt, entries=count)
     print(f"{count} entries written to {out}")
     return 0
-
-
-def _entry(e) -> dict:
-    from bot.core.clock import stamp
-
-    return {
-        "id": e.id,
-        "question": e.question,
-        "answer": e.answer,
-        "link": e.link,
-        "language": e.language,
-        "author": e.author,
-        "updated_at": stamp(e.updated_at),
-        "withdrawn_at": stamp(e.withdrawn_at),
-    }
 
 
 def _problem(problem) -> str:

@@ -1,0 +1,45 @@
+"""Knowledge gaps in Teams (issue 25), through signed Bot Framework activities: a refused question reaches
+the knowledge owner's list as Adaptive Card buttons, Action.Submit on "Antwort hinterlegen" starts the
+dialog, and the next person who asks gets the answer with the company FAQ's citation."""
+
+from __future__ import annotations
+
+import json
+
+from .test_teams import card_of, submits
+
+ASKED = "Was kostet eine Copilot-Lizenz bei der Teamstest GmbH?"
+ADMIN = {"from": {"id": "29:admin", "name": "Ida Admin", "aadObjectId": "aad-admin"}}
+
+
+async def test_a_refused_question_is_answered_by_the_knowledge_owner_in_teams(teams):
+    await teams.say(ASKED)
+    [refused] = await teams.connector.wait_for()
+    assert "steht nichts in meiner Wissensbasis" in json.dumps(refused, ensure_ascii=False)
+    await teams.say("/wissen", **ADMIN)
+    listed = (await teams.connector.wait_for(2))[-1]
+    card = card_of(listed)
+    lines = [e for e in card["body"] if e["type"] == "TextBlock"]
+    assert any("Wissenslücken" in line["text"] for line in lines)
+    answers = [a for a in submits(card) if a["title"] == "Antwort hinterlegen"]
+    mine = [a for a in answers if any(ASKED in line["text"] and a["data"]["value"].endswith(
+        ":" + line["text"].split("**")[1]) for line in lines)]  # fmt: skip
+    [answer] = mine
+    faq = teams.core.services.faq
+    try:
+        await teams.post(teams.activity(None, value=answer["data"], replyToId="activity-2", **ADMIN))
+        asked = (await teams.connector.wait_for(3))[-1]
+        assert "Wie soll die Frage im FAQ lauten?" in json.dumps(asked, ensure_ascii=False)
+        for n, text in enumerate(("behalten", "Bei der Teamstest GmbH kostet eine Lizenz 30 € im Monat.",
+                                  "überspringen"), 4):  # fmt: skip
+            await teams.say(text, **ADMIN)
+            await teams.connector.wait_for(n)
+        done = teams.connector.messages()[-1]
+        assert "Im Unternehmens-FAQ" in json.dumps(done, ensure_ascii=False)
+        await teams.say("Was kostet bei der Teamstest GmbH eine Copilot-Lizenz?")
+        answered = (await teams.connector.wait_for(7))[-1]
+        shown = json.dumps(answered, ensure_ascii=False)
+        assert "30 € im Monat" in shown and "Unternehmens-FAQ" in shown
+    finally:  # the session's knowledge base is shared: the entry leaves it again
+        for entry in faq.entries():
+            faq.withdraw(entry.id, "test")
