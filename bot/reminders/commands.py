@@ -415,7 +415,7 @@ def _season_hint(first: date, language: str) -> str | None:
         sunday = easter(first.year)
         if not sunday - timedelta(days=7) <= first <= sunday + timedelta(days=1):
             return None
-        after = sunday + timedelta(days=1)
+        after = sunday + timedelta(days=2)  # the Monday after Easter Monday (a holiday itself)
         key = "plan_start_easter"
     monday = after + timedelta(days=(7 - after.weekday()) % 7)
     return i18n.text(key, language, monday=monday.isoformat())

@@ -152,9 +152,11 @@ def test_pilot_report_prints_the_figures_worked_out_by_hand(data_dir, guard_dir,
     assert "Was funktioniert: „Findet Verträge sofort“" in lines
     assert "Was nicht funktioniert: „Suche bei Scans langsam“" in lines
     assert "dana" not in result.stdout  # the anonymous entry's author is nowhere
-    written = sorted(p.name for p in charts.iterdir())
+    written = sorted(p.name for p in charts.iterdir() if p.suffix == ".png")
     assert written == ["pilot-1-kpis.png", "pilot-1-ratings.png"]
     assert all((charts / n).read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for n in written)
+    report = (charts / "report.md").read_text(encoding="utf-8")  # as --help promises, beside the charts
+    assert "ROI-Prognose 12 Monate" in report and "![pilot-1-kpis](pilot-1-kpis.png)" in report
 
 
 def test_quarter_report_writes_markdown_and_charts(data_dir, guard_dir, tmp_path):  # noqa: F811

@@ -173,5 +173,6 @@ def test_a_plan_starting_between_the_years_or_in_easter_week_gets_a_hint(reminde
     new_year = say(reminders, "/plan start 2026-12-28 BY", admin=True).text
     assert "zwischen die Jahre" in new_year and "`/plan start 2027-01-11 … ersetzen`" in new_year
     easter = say(reminders, "/plan start 2027-03-22 BY ersetzen", admin=True).text  # Easter Sunday: 2027-03-28
-    assert "Osterwoche" in easter and "`/plan start 2027-03-29 … ersetzen`" in easter
+    # not Easter Monday (2027-03-29, a holiday itself), the Monday after it
+    assert "Osterwoche" in easter and "`/plan start 2027-04-05 … ersetzen`" in easter
     assert "Hinweis" not in say(reminders, "/plan start 2027-04-12 BY ersetzen", admin=True).text

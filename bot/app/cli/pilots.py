@@ -91,7 +91,9 @@ def cmd_pilot(args, settings: Settings) -> int:
     if args.output and not figures.withheld:
         out = Path(args.output)
         images = charts.render_pilot(figures, out, args.lang, f"pilot-{pilot.id}")
-        print(f"wrote {counted(len(images), 'chart', 'charts')} to {out}", file=sys.stderr)
+        pictures = "\n".join(f"![{image.stem}]({image.name})" for image in images)
+        (out / "report.md").write_text(pilot_text(figures, args.lang) + "\n\n" + pictures + "\n", encoding="utf-8")
+        print(f"wrote {out / 'report.md'} and {counted(len(images), 'chart', 'charts')}", file=sys.stderr)
     return 0
 
 
