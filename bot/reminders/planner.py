@@ -53,9 +53,9 @@ class Progress:
     total: int  # tasks of the weeks so far, without those marked not applicable
 
     def line(self, language: str) -> str:
-        return i18n.text(
-            "plan_progress", language, week=max(self.week, 1), weeks=self.weeks, done=self.done, total=self.total
-        )
+        if self.week < 1:  # before its first nudge day: no week of it has begun
+            return i18n.text("plan_progress_before", language, weeks=self.weeks)
+        return i18n.text("plan_progress", language, week=self.week, weeks=self.weeks, done=self.done, total=self.total)
 
 
 class Reminders:

@@ -165,8 +165,10 @@ def test_a_plan_that_starts_later_reads_from_not_since(reminders):
 def test_a_task_snoozed_before_the_plan_begins_comes_back_with_its_first_nudge(reminders):
     say(reminders, "/plan start 2027-04-12 BY", admin=True)
     say(reminders, "/plan morgen 1.1", admin=True)
-    status = say(reminders, "/plan", admin=True).text
+    shown = say(reminders, "/plan", admin=True)
+    status = shown.text
     assert "Nächste Erinnerung: Mo 2027-04-12" in status and "2026-11" not in status
+    assert shown.footer == "Noch vor Woche 1 von 12"  # it has not begun (it said "Woche 1 von 12 · 0/3")
 
 
 def test_a_plan_starting_between_the_years_or_in_easter_week_gets_a_hint(reminders):
