@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 from sqlalchemy import delete, func, select, update
@@ -28,6 +29,7 @@ from ingest.analysis import stemmer_for, words
 
 JOIN = 0.65  # cosine + LEXICAL × shared stems at which a question joins a group (bench/gaps)
 LEXICAL = 0.35
+RECENT = 5000  # a new question is compared with this many latest ones (about 8 ms per thousand, SQLite)
 KINDS = ("refused", "downvoted")
 STATES = ("open", "answered", "ignored", "off_topic")
 _STOP = frozenset(
@@ -54,6 +56,7 @@ class Group:
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
+@lru_cache(maxsize=8192)  # every logged question is compared with each new one: stem it once
 def stems(text: str, language: str) -> frozenset[str]:
     """The question's content words, stemmed, umlauts written out ("für" and "fuer" alike)."""
     stemmer = stemmer_for(language)
@@ -138,6 +141,8 @@ class GapLog:
             select(GapRow.group_id, GapRow.question, GapRow.language, GapRow.vector)
             .join(GapGroupRow, GapGroupRow.id == GapRow.group_id)
             .where(GapGroupRow.state != "off_topic", GapRow.vector.is_not(None))
+            .order_by(GapRow.id.desc())
+            .limit(RECENT)
         ).all()
         if not rows:
             return None, -1.0

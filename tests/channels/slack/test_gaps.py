@@ -12,7 +12,7 @@ ASKED = "Was kostet eine Copilot-Lizenz bei der Slacktest GmbH?"
 
 
 async def wait_dm(slack, channel: str, count: int) -> dict:
-    await slack.fake.wait_for("chat.postMessage", count=count)
+    await slack.fake.wait_for("chat.postMessage", count=count, timeout=30.0)  # a loaded CI machine: ample time
     return [m for m in posted(slack.fake) if m["channel"] == channel][-1]
 
 
