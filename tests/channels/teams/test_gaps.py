@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import delete
+
+from bot.storage.models import GapGroupRow, GapRow
+
 from .test_teams import card_of, submits
 
 ASKED = "Was kostet eine Copilot-Lizenz bei der Teamstest GmbH?"
@@ -13,6 +17,9 @@ ADMIN = {"from": {"id": "29:admin", "name": "Ida Admin", "aadObjectId": "aad-adm
 
 
 async def test_a_refused_question_is_answered_by_the_knowledge_owner_in_teams(teams):
+    with teams.core.services.db.session() as s:  # the gap log is the company's, not a workspace's: start empty
+        s.execute(delete(GapRow))
+        s.execute(delete(GapGroupRow))
     await teams.say(ASKED)
     [refused] = await teams.connector.wait_for()
     assert "steht nichts in meiner Wissensbasis" in json.dumps(refused, ensure_ascii=False)
