@@ -31,8 +31,11 @@ def render(reply: Reply) -> str:
     lines.append(tables(plain(reply.text)))  # a terminal shows no bold and no code marks
     if question is not None:
         lines.extend(_choices(question))
-        if question.steered:  # a dialog's back / skip / pause / cancel; not under a Confirm or an offer
-            lines.append(f"  ({i18n.text('dialog_commands', reply.language)})")
+        if question.steered:  # a dialog's back / skip / pause / cancel: those this question takes
+            offered = {c.value.rsplit(":", 1)[-1] for c in question.controls(reply.language)}
+            words = i18n.text("dialog_commands", reply.language).split(" · ")
+            shown = [w for v, w in zip(("back", "skip", "pause", "cancel"), words, strict=True) if v in offered]
+            lines.append(f"  ({' · '.join(shown)})")
     for task in reply.tasks:
         lines.append(f"  {task.mark} {task.id}  {task.text}" + (f"  ({task.note})" if task.note else ""))
     if reply.tasks and any(t.actions for t in reply.tasks):

@@ -266,18 +266,24 @@ class PlanCommands:
         schedule = schedule_of(plan)
         tasks = reminders.plans.tasks(plan.id)
         progress = reminders.progress(plan, tasks, today)
+        first = schedule.first_week()  # a start that is no reminder day: the weeks begin on the next one
+        future = first > today and plan.status != "stopped"
         lines = [
             i18n.text(
-                f"plan_status_{plan.status}" + ("_future" if plan.start > today and plan.status != "stopped" else ""),
+                f"plan_status_{plan.status}" + ("_future" if future else ""),
                 language,
-                start=plan.start.isoformat(),
+                start=(first if future else plan.start).isoformat(),
                 at=plan.at,
                 weekday=_weekday(schedule, language),
                 tz=plan.tz,
                 state=plan.state or "–",
             )
         ]
-        upcoming = [o for o in reminders.occurrences(plan, None, today + timedelta(days=120)) if o.due_at > now]
+        upcoming = [  # the team's nudges (the knowledge owners' digest is theirs)
+            o
+            for o in reminders.occurrences(plan, None, today + timedelta(days=120))
+            if o.due_at > now and o.kind != "gaps"
+        ]
         if upcoming and plan.status == "active":
             nxt = min(upcoming, key=lambda o: o.due_at)
             lines.append(

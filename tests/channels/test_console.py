@@ -128,3 +128,12 @@ def test_a_number_picks_a_button_of_an_offer_or_confirm_in_the_terminal():
     console.run(core, "anna", stdin=io.StringIO("mach was\n2\n"), stdout=out)
     assert core.seen == [("mach was", None), ("", "ask:x")]
     assert "zurück · überspringen" not in out.getvalue()  # no dialog controls under an offer
+
+
+def test_the_terminal_names_only_the_words_a_question_takes():
+    from bot.core.messages import Question
+
+    required = Reply("Wie heißt das System?", "de", question=Question("systems", "name", "text", can_go_back=True))
+    optional = Reply("Modell?", "de", question=Question("register_entry", "model", "text", optional=True))
+    assert render(required).endswith("(zurück · pause · abbrechen)")  # no "überspringen" it would refuse
+    assert render(optional).endswith("(überspringen · pause · abbrechen)")  # the first question: no "zurück"

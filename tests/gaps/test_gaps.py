@@ -237,4 +237,8 @@ def test_the_weekly_digest_reaches_the_owner_once_with_the_plans_nudges_and_only
     assert PRICE in task.text and task.actions[0].value == f"gap:answer:{task.id}"
     team = [reply.text.splitlines()[0] for _, reply in sender.sent if not reply.text.startswith("*Wissenslücken")]
     assert len(team) >= 2  # the plan's own nudges went on beside it (weeks 1 and 2)
+    # the plan's status names the team's next nudge, never the owners' digest (due at the same hour weekly)
+    clock.now = datetime(2027, 3, 9, tzinfo=UTC)  # after the twelve weeks: only digests and quarters are left
+    status = say(core, "/plan", "lead").text
+    assert "Nächste Erinnerung: Do 2027-04-01 um 09:00 – Quartals-Review 2027-Q2" in status, status
     assert say(core, "/wissen digest aus", "lead").text.startswith("Die wöchentliche Übersicht ist abbestellt")

@@ -55,6 +55,8 @@ def test_a_start_that_is_no_reminder_day_says_when_the_weeks_begin(reminders):
     assert "Hinweis: Mi 2026-12-02 ist kein Erinnerungstag – die Wochen des Plans beginnen am Mo 2026-12-07." in (
         started.text
     )
+    # the plan's status names the day its weeks begin, not the date typed (the clock: 2026-11-25)
+    assert say(reminders, "/plan", admin=True).text.startswith("Plan ab 2026-12-07 (startet erst)")
     assert "kein Erinnerungstag" not in say(reminders, "/plan start 2026-12-14 BY ersetzen", admin=True).text
 
 
