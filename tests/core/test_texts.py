@@ -102,3 +102,18 @@ def test_every_text_reads_right_with_none_one_and_two():
                     wrong += [(language, key, m[0]) for m in re.finditer(r"(?<![\d.,])1 (\w+)", shown)
                               if m[1] in PLURALS[language]]  # fmt: skip
     assert wrong == [], "\n".join(map(str, wrong))
+
+
+def test_every_check_command_in_the_texts_names_an_assessment_by_its_id():
+    """One word per assessment in what Lotse suggests (the result said "/check systeme", /status
+    "/check data_quality"); the German aliases still work when typed."""
+    import re
+    from pathlib import Path
+
+    from bot.settings import PROJECT_ROOT
+
+    folder = Path(PROJECT_ROOT, "config", "assessments")
+    ids = {yaml.safe_load(p.read_text(encoding="utf-8"))["id"] for p in folder.glob("*.yaml")}
+    texts = "\n".join(p.read_text(encoding="utf-8") for p in [*folder.glob("*.yaml"), *_LOCALES.glob("*.yaml")])
+    named = set(re.findall(r"[(`]/check ([a-z_]+)[)`]", texts))  # a command suggested in brackets or code
+    assert named and named <= ids, named - ids
