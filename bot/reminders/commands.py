@@ -213,11 +213,7 @@ class PlanCommands:
             state=schedule.state or "–",
             targets=where,
         )
-        if hint := _season_hint(schedule.first_week(), language):  # between the years, Easter week
-            text += "\n" + hint
-        if schedule.start.weekday() != schedule.weekday:  # the plan's weeks begin on its weekday
-            text += "\n" + i18n.text("plan_start_moved", language, given=day_label(schedule.start, language),
-                                     first=day_label(schedule.first_week(), language))  # fmt: skip
+        text = "\n".join([text, *start_hints(schedule, language)])
         return Reply(text + "\n\n" + self._preview(schedule, language), language)
 
     def change(self, plan: PlanRow, message: Incoming, sub: str, words: list[str], language: str) -> Reply:
@@ -250,7 +246,7 @@ class PlanCommands:
         if plan is not None and not words:
             return Reply(self._preview(schedule_of(plan), language), language)
         schedule, _ = self._settings(words, language, Schedule(self._today()), None)
-        return Reply(self._preview(schedule, language), language)
+        return Reply("\n".join([self._preview(schedule, language), *start_hints(schedule, language)]), language)
 
     def _today(self) -> date:
         """Today where the plan's default zone is (a date given in a command means that calendar)."""
@@ -407,6 +403,18 @@ def _target_label(channel: str, address: str, role: str, language: str) -> str:
         channel, i18n.text("plan_here", language)
     )
     return label + (" " + i18n.text("plan_champions", language) if role == "champion" else "")
+
+
+def start_hints(schedule: Schedule, language: str) -> list[str]:
+    """What to know about a start date, where a plan is started or previewed: a first week between the years
+    or in Easter week, and a start that is no reminder day (the weeks begin on the next one)."""
+    hints = []
+    if hint := _season_hint(schedule.first_week(), language):
+        hints.append(hint)
+    if schedule.start.weekday() != schedule.weekday:
+        hints.append(i18n.text("plan_start_moved", language, given=day_label(schedule.start, language),
+                               first=day_label(schedule.first_week(), language)))  # fmt: skip
+    return hints
 
 
 def _season_hint(first: date, language: str) -> str | None:

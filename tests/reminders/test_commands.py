@@ -127,6 +127,13 @@ def test_cli_preview_of_a_plan_that_is_not_configured_yet(tmp_path):
     assert sum(1 for line in lines if "  Woche " in line) == 12
     german = lotse("plan", "preview", "--start", "04.12.2026", "--weekday", "fr", "--state", "BY", env_dir=tmp_path)
     assert german.returncode == 0 and german.stdout == done.stdout  # the chat's date forms (issue 24)
+    # what /plan start says of a start date, the preview says too: Easter week, and no reminder day
+    easter = lotse("plan", "preview", "--start", "2027-03-24", "--state", "BY", env_dir=tmp_path).stdout.splitlines()
+    assert easter[-2:] == [
+        "Hinweis: Die erste Woche fällt in die Osterwoche – viele sind dann im Urlaub. Wer später beginnen will: "
+        "/plan start 2027-04-05 … ersetzen.",
+        "Hinweis: Mi 2027-03-24 ist kein Erinnerungstag – die Wochen des Plans beginnen am Mo 2027-03-29.",
+    ]
     for option, value, said in (
         ("--start", "2026-13-40", "is not a date like"),
         ("--time", "02:30", "daylight saving"),

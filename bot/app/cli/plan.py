@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from bot.app.cli.common import plain
 from bot.app.services import Services
 from bot.settings import Settings
 
@@ -15,7 +16,7 @@ def cmd_plan(args, settings: Settings) -> int:
     from bot.channels.console import render
     from bot.core import i18n
     from bot.reminders.calendar import WEEKDAYS, CalendarError, Schedule, state_code, zone
-    from bot.reminders.commands import PlanError, parse_date, parse_time, preview_lines
+    from bot.reminders.commands import PlanError, parse_date, parse_time, preview_lines, start_hints
     from bot.reminders.planner import schedule_of
 
     services = Services(settings)
@@ -41,7 +42,8 @@ def cmd_plan(args, settings: Settings) -> int:
         except (ValueError, CalendarError, PlanError) as exc:
             print(f"lotse plan preview: {exc}", file=sys.stderr)
             return 2
-        print("\n".join(preview_lines(reminders.spec, schedule, args.lang)))
+        hints = [plain(h) for h in start_hints(schedule, args.lang)]
+        print("\n".join([*preview_lines(reminders.spec, schedule, args.lang), *hints]))
         return 0
     if not plans:
         print("No plan is running. An admin starts one in chat with /plan start YYYY-MM-DD.", file=sys.stderr)
