@@ -237,6 +237,8 @@ class PlanCommands:
             return Reply(i18n.text("plan_move_needs_date", language), language, answered=False)
         active_from = min(now, datetime.combine(day, time(0), tzinfo=zone(plan.tz)))
         plan = self.reminders.plans.change(plan.id, now, by=message.user_key, start=day, active_from=active_from)
+        # a task snoozed to a day before the new start comes back with the first nudge, not a week early
+        self.reminders.plans.snoozed_not_before(plan.id, week_occurrences(schedule_of(plan), 1)[0].day)
         return Reply(i18n.text("plan_moved", language) + "\n\n" + self._preview(schedule_of(plan), language), language)
 
     # -- looking ------------------------------------------------------------------------------------

@@ -156,6 +156,20 @@ class PlanStore:
             self.audit.record(by, action, plan.scope, session=s, plan=plan_id, **detail)
             return plan
 
+    def snoozed_not_before(self, plan_id: int, first: date) -> int:
+        """Snoozed tasks due back before `first` (the plan was moved later) come back on `first` instead."""
+        with self.db.session() as s:
+            moved = s.execute(
+                update(PlanTaskRow)
+                .where(
+                    PlanTaskRow.plan_id == plan_id,
+                    PlanTaskRow.status == "snoozed",
+                    PlanTaskRow.snoozed_until < first,
+                )
+                .values(snoozed_until=first)
+            )
+            return moved.rowcount or 0
+
     def targets(self, plan_id: int, channels: Iterable[str] | None = None) -> list[PlanTargetRow]:
         query = select(PlanTargetRow).where(PlanTargetRow.plan_id == plan_id, PlanTargetRow.active.is_(True))
         if channels is not None:

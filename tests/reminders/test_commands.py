@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from bot.core.messages import Incoming
 from bot.reminders.commands import PlanCommands
@@ -178,6 +178,16 @@ def test_a_task_snoozed_before_the_plan_begins_comes_back_with_its_first_nudge(r
     status = shown.text
     assert "Nächste Erinnerung: Mo 2027-04-12" in status and "2026-11" not in status
     assert shown.footer == "Noch vor Woche 1 von 12"  # it has not begun (it said "Woche 1 von 12 · 0/3")
+
+
+def test_a_task_snoozed_before_a_plan_is_moved_later_comes_back_with_the_new_first_nudge(reminders):
+    say(reminders, "/plan start 2027-03-01 BY", admin=True)
+    say(reminders, "/plan morgen 1.1", admin=True)  # before the plan: back with its first nudge, Mo 2027-03-01
+    moved = say(reminders, "/plan verschieben 2027-03-08", admin=True)
+    assert moved.answered, moved.text
+    status = say(reminders, "/plan", admin=True).text
+    assert "Nächste Erinnerung: Mo 2027-03-08" in status and "2027-03-01" not in status
+    assert reminders.plans.snooze_days(reminders.plans.current("console:local").id) == [date(2027, 3, 8)]
 
 
 def test_a_plan_starting_between_the_years_or_in_easter_week_gets_a_hint(reminders):
