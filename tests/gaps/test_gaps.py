@@ -8,6 +8,7 @@ import dataclasses
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -91,7 +92,7 @@ def test_a_company_faq_entry_answers_the_next_similar_question_with_its_citation
     reply = say(core, PRICE_AGAIN, "ben")
     assert reply.answered and "28,10 €" in reply.text
     [cited] = [c for c in reply.citations if c.source == "Unternehmens-FAQ"]
-    day = datetime.now(UTC).astimezone().strftime("%d.%m.%Y")
+    day = datetime.now(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y")  # the company's day, not the machine's
     assert cited.label == f"Unternehmens-FAQ (Stand {day}, von Anna Berg) › {PRICE}"
     assert core.services.gaps.groups() == []  # answered: out of the open ones
     # withdrawn, it answers no more: the question is refused again, and its group is open again
