@@ -163,7 +163,7 @@ class Services:
         from bot.gaps.faq import CompanyFaq
 
         clock = {"clock": self.clock} if self.clock else {}
-        return CompanyFaq(self.db, _Lazy(lambda: self.answers.index), self.audit, detect=detect_language, **clock)
+        return CompanyFaq(self.db, lambda: self.answers.index, self.audit, detect=detect_language, **clock)
 
     @cached_property
     def gap_commands(self):
@@ -423,15 +423,3 @@ def build_core(
     from bot.app.lotse import Lotse
 
     return Lotse(Services(settings, answers=answers, catalog=catalog, plan=plan, clock=clock).start())
-
-
-class _Lazy:
-    """An object built on first use of any attribute (the knowledge index loads the embedder)."""
-
-    def __init__(self, build) -> None:
-        self._build, self._built = build, None
-
-    def __getattr__(self, name: str):
-        if self._built is None:
-            self._built = self._build()
-        return getattr(self._built, name)

@@ -119,10 +119,11 @@ class GapCommands:
     def digest(self, language: str, since) -> Reply | None:
         """The weekly digest: the open groups asked about since `since`, the most asked first, with their
         buttons; None if nothing new was asked."""
-        return self.listing(language, since, digest=True) if self.gaps.groups(since) else None
+        groups = self.gaps.groups(since)
+        return self.listing(language, since, digest=True, groups=groups) if groups else None
 
-    def listing(self, language: str, since=None, digest: bool = False) -> Reply:
-        groups = self.gaps.groups(since)[:SHOWN]
+    def listing(self, language: str, since=None, digest: bool = False, groups=None) -> Reply:
+        groups = (self.gaps.groups(since) if groups is None else groups)[:SHOWN]
         if not groups:
             return Reply(i18n.text("gaps_none", language), language)
         tasks = [

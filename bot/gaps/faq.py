@@ -78,13 +78,13 @@ class CompanyFaq:
     def __init__(
         self,
         db: Database,
-        index,
+        index: Callable[[], object],
         audit: AuditLog,
         detect: Callable[[str], str] = lambda text: "de",
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
-        self.index = index  # ingest.index.KnowledgeIndex, built on first use (the embedder loads with it)
+        self.index = index  # () → ingest.index.KnowledgeIndex: opened on first write (the embedder loads with it)
         self.audit = audit
         self.detect = detect
         self.clock = clock
@@ -161,8 +161,9 @@ class CompanyFaq:
                 return None
             entry.withdrawn_at = self.clock()
             self.audit.record(actor, "faq.withdraw", entry.question[:120], session=s, entry=entry.id)
-        self.index.remove_document(doc_id(entry.id))
-        self.index.rebuild_lexical()
+        index = self.index()
+        index.remove_document(doc_id(entry.id))
+        index.rebuild_lexical()
         return entry
 
     def index_entry(self, entry: FaqRow) -> None:
@@ -178,8 +179,9 @@ class CompanyFaq:
             language=entry.language,
             sha256=hashlib.sha256(content).hexdigest(),
         )
-        self.index.replace_document(doc, [chunk])
-        self.index.rebuild_lexical()
+        index = self.index()
+        index.replace_document(doc, [chunk])
+        index.rebuild_lexical()
 
     # -- files --------------------------------------------------------------------------------------
 

@@ -107,14 +107,10 @@ class GapLog:
                     return again.group_id
             best, score = self._closest(s, vector, own)
             if best is None or score < JOIN:
-                best = GapGroupRow(
-                    example=masked, language=language, vector=vector.tobytes(), size=1, created_at=now, updated_at=now
-                )
+                best = GapGroupRow(example=masked, language=language, created_at=now, updated_at=now)
                 s.add(best)
                 s.flush()
             else:
-                centroid = np.frombuffer(best.vector, np.float32) * best.size + vector
-                best.vector, best.size = (centroid / (best.size + 1)).astype(np.float32).tobytes(), best.size + 1
                 best.updated_at = now
                 if best.state in ("answered", "ignored") and kind == "refused":  # asked again, still no answer
                     best.state = "open"
@@ -190,7 +186,8 @@ class GapLog:
             for g in rows
             if states is None or g.state in states
         ]
-        return sorted(out, key=lambda g: (-g.count, -g.last_seen.timestamp() if g.last_seen.tzinfo else 0, g.id))
+        # the most asked first, then the latest (SQLite gives its UTC times back without a zone)
+        return sorted(out, key=lambda g: (-g.count, -g.last_seen.replace(tzinfo=None).timestamp(), g.id))
 
     def group(self, group_id: int) -> GapGroupRow | None:
         with self.db.session() as s:

@@ -511,17 +511,14 @@ class PendingActionRow(Base):
 
 class GapGroupRow(Base):
     """Questions Lotse could not answer, or whose answer was rated 👎, grouped by meaning (issue 25): what a
-    knowledge owner sees in the weekly digest. `vector` is the mean of its questions' embeddings (float32
-    bytes), to which a new question is compared. `state`: open, answered (a company FAQ entry exists),
-    ignored, off_topic."""
+    knowledge owner sees in the weekly digest. A new question is compared with the logged ones (their
+    `GapRow.vector`). `state`: open, answered (a company FAQ entry exists), ignored, off_topic."""
 
     __tablename__ = "gap_groups"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     example: Mapped[str] = mapped_column(Text)  # the first question, masked
     language: Mapped[str] = mapped_column(String(8))
-    vector: Mapped[bytes] = mapped_column(LargeBinary)
-    size: Mapped[int] = mapped_column(Integer, default=0)  # questions that went into `vector`
     state: Mapped[str] = mapped_column(String(12), default="open", index=True)
     faq_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -405,8 +405,8 @@ def test_purge_deletes_what_is_older_than_the_cutoff_and_keeps_the_rest(db):
                 PersonRow(user_key="console:w:ben", name="Ben Neu", updated_at=NEW),
             ]
         )
-        old_group = GapGroupRow(example="alte Frage", language="de", vector=b"", size=1, created_at=OLD, updated_at=OLD)
-        new_group = GapGroupRow(example="alt", language="de", vector=b"", size=2, created_at=OLD, updated_at=NEW)
+        old_group = GapGroupRow(example="alte Frage", language="de", created_at=OLD, updated_at=OLD)
+        new_group = GapGroupRow(example="alt", language="de", created_at=OLD, updated_at=NEW)
         s.add_all([old_group, new_group])
         s.flush()
         s.add_all(

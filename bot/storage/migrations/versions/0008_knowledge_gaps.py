@@ -23,8 +23,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("example", sa.Text(), nullable=False),
         sa.Column("language", sa.String(8), nullable=False),
-        sa.Column("vector", sa.LargeBinary(), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(12), nullable=False),
         sa.Column("faq_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
