@@ -331,7 +331,7 @@ class Services:
 
         def names(kind: str, scope: str) -> list[str]:
             if kind == "pilot":
-                return [p.name for p in self.pilot_store.pilots(scope)]
+                return self.pilot_store.names(scope)
             if time.monotonic() - register[0] > REGISTER_NAMES_TTL:
                 register[:] = [time.monotonic(), [e.name for e in self.register_store.entries()]]
             return register[1]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -50,6 +51,7 @@ class Entry:
 
 
 ERASED = "erased"  # the author key of a group entry whose champion erased their data
+NAMES_TTL = 5.0  # seconds a team's pilot names are reused for reading plain messages (a write here clears them)
 
 
 class PilotStore:
@@ -59,6 +61,7 @@ class PilotStore:
         self.key = key if key is not None else load_key(db)
         if len(self.key) < 32:
             raise ValueError("the author key must have at least 32 bytes")
+        self._names: dict[str | None, tuple[float, list[str]]] = {}
 
     def author_key(self, user_key: str, pilot_id: int | None = None, anonymous: bool = False) -> str:
         """The key of the user's named entries, or of their anonymous entries in one pilot."""
@@ -108,6 +111,7 @@ class PilotStore:
         )
         session.add(pilot)
         session.flush()
+        self._names.clear()
         for position, kpi in enumerate(kpis):
             session.add(KpiRow(pilot_id=pilot.id, position=position, **kpi.__dict__))
         self.audit.record(created_by, "pilot.create", name, session=session, pilot=pilot.id, kpis=len(kpis))
@@ -125,6 +129,20 @@ class PilotStore:
         with self.db.session() as s:
             return list(s.scalars(query).all())
 
+    def names(self, scope: str | None) -> list[str]:
+        """The team's pilot names, for understanding plain messages (every message asks, twice). Kept for
+        `NAMES_TTL` seconds: a pilot created, renamed or deleted on this replica is seen at once, one
+        created on another replica within that time."""
+        now = time.monotonic()
+        kept = self._names.get(scope)
+        if kept is None or now - kept[0] > NAMES_TTL:
+            query = select(PilotRow.name).order_by(PilotRow.id)
+            if scope is not None:
+                query = query.where(PilotRow.scope == scope)
+            with self.db.autocommit.connect() as connection:
+                kept = self._names[scope] = (now, list(connection.scalars(query)))
+        return kept[1]
+
     def get(self, pilot_id: int) -> PilotRow | None:
         with self.db.session() as s:
             return s.get(PilotRow, pilot_id)
@@ -139,7 +157,14 @@ class PilotStore:
                 s.scalar(select(func.count()).where(PilotRow.scope == scope, func.lower(PilotRow.name) == name.lower()))
             )
 
-    def update(
+    def update(self, pilot_id: int, field: str, value, kpi_id: int | None = None, **options) -> PilotRow | str:
+        try:
+            return self._update(pilot_id, field, value, kpi_id, **options)
+        finally:
+            if field == "name":
+                self._names.clear()
+
+    def _update(
         self,
         pilot_id: int,
         field: str,
@@ -238,6 +263,7 @@ class PilotStore:
             entries = s.scalar(select(func.count()).where(PilotFeedbackRow.pilot_id == pilot_id)) or 0
             self.audit.record(actor, "pilot.delete", pilot.name, session=s, pilot=pilot_id, feedback=entries)
             s.execute(delete(PilotRow).where(PilotRow.id == pilot_id))
+        self._names.clear()
 
     def kpis(self, pilot_id: int) -> list[KpiRow]:
         with self.db.session() as s:

@@ -72,3 +72,25 @@ def test_erasing_a_champions_data_keeps_the_group_meetings_they_recorded(db):
         kept = s.get(PilotFeedbackRow, group.id)
         assert (kept.group_size, kept.satisfaction, kept.author) == (12, 4, None)
     assert store.entries_of(USER) == []  # no longer the champion's
+
+
+def test_pilot_names_for_plain_messages_are_kept_briefly_and_cleared_by_this_processes_writes(db, monkeypatch):
+    """Every plain message asks for the team's pilot names (twice): they are kept for a few seconds, so
+    a flood costs no query per message; a pilot created, renamed or deleted here is seen at once, one
+    created through another process (replica) once the time has passed."""
+    from bot.pilots import store as module
+
+    store, other = PilotStore(db), PilotStore(db)
+    assert store.names("slack:T9") == []
+    pilot = store.create("slack:T9", "Angebotsassistent", "admin", start=date(2026, 10, 1), end=date(2026, 12, 31))
+    assert store.names("slack:T9") == ["Angebotsassistent"]
+    assert other.names("slack:T9") == ["Angebotsassistent"]
+    store.update(pilot.id, "name", "Angebots-Assistent", actor="admin")
+    assert store.names("slack:T9") == ["Angebots-Assistent"]
+    assert other.names("slack:T9") == ["Angebotsassistent"]  # another replica: not yet
+    monkeypatch.setattr(module, "NAMES_TTL", 0.0)
+    assert other.names("slack:T9") == ["Angebots-Assistent"]
+    monkeypatch.setattr(module, "NAMES_TTL", 5.0)
+    store.delete(pilot.id, actor="admin")
+    assert store.names("slack:T9") == []
+    assert store.names(None) == [p.name for p in store.pilots()]
