@@ -33,8 +33,8 @@ PILOTS = ["Dokumentensuche", "Ticket-Assistent", "Protokoll-Copilot"]
 REGISTER = ["Microsoft 365 Copilot", "DeepL Pro", "Lotse"]
 
 
-DEV = ("dev", "dev2", "dev3")  # fitted and tuned on
-HELDOUT = ("heldout", "heldout2", "heldout3")  # never: run at the end, totals only
+DEV = ("dev", "dev2", "dev3", "dev4")  # fitted and tuned on
+HELDOUT = ("heldout", "heldout2", "heldout3", "heldout4")  # never: run at the end, totals only
 
 
 def present(names: tuple[str, ...]) -> tuple[str, ...]:
