@@ -156,6 +156,14 @@ BARE_TIME = re.compile(  # "montags um 9", "um 9.30" — not "um 11.1." (a date)
     r"\b(?:um|at|gegen)\s+([01]?\d|2[0-3])(?:[.:]([0-5]\d))?\b(?![.:,]?\d)(?!\.)"
 )
 CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
+NUMBERS = {"ein": 1, "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "sechs": 6, "sieben": 7, "acht": 8,
+           "neun": 9, "zehn": 10, "elf": 11, "zwoelf": 12}  # fmt: skip
+SPOKEN = re.compile(  # "um halb neun", "viertel nach 9", "half past 8"
+    r"\b(halb|viertel nach|viertel vor|dreiviertel|half past|quarter past|quarter to)\s+"
+    r"(1\d|2[0-3]|\d|" + "|".join(NUMBERS) + r")\b(?![.:]\d)"
+)
+SPOKEN_MINUTES = {"halb": -30, "viertel nach": 15, "viertel vor": -15, "dreiviertel": -15, "half past": 30,
+                  "quarter past": 15, "quarter to": -15}  # fmt: skip
 
 
 def clock_time(text: str) -> str | None:
@@ -163,6 +171,11 @@ def clock_time(text: str) -> str | None:
     m = CLOCK.search(low)
     if m:
         return f"{int(m[1]):02d}:{m[2]}"
+    if m := SPOKEN.search(low):
+        hour = int(m[2]) if m[2].isdigit() else NUMBERS[m[2]]
+        minutes = hour * 60 + SPOKEN_MINUTES[m[1]]
+        minutes += 12 * 60 if minutes < 6 * 60 else 0  # in office hours: "halb drei" is 14:30
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
     m = TIME.search(low)
     if m:
         hour = int(m[1]) + (12 if m[3] == "pm" and int(m[1]) < 12 else 0)
@@ -261,6 +274,19 @@ NAME_PATTERNS = (
         r"\b(?:anlegen|erfassen|eintragen|aufnehmen|create|add|register)\s*:\s*" + _NAME + r"\s*[.!?]?$", re.IGNORECASE
     ),  # "Eintrag im KI-Register anlegen: Personio KI-Assistent"
     re.compile(
+        r"\b(?:[\w-]*reg(?:ister|siter|istry|ister\w*)|verzeichnis|inventar|inventory)\s*:\s*" + _NAME + r"\s*[.!?]?$",
+        re.IGNORECASE,
+    ),  # "neuer eintrag ins regsiter: Otter.ai"
+    re.compile(
+        r"\b(?i:create|add|new|start|set up)\s+(?i:a\s+)?(?i:new\s+)?(?i:pilot)(?i:\s+project)?\s+"
+        r"(?i:called\s+|named\s+)?"
+        r"([A-Z][\w.+-]*(?:\s+[A-Z0-9][\w.+-]*){0,3})\s*[.!?]?$"
+    ),  # "create pilot Angebotsassistent"
+    re.compile(
+        r"\b(?i:neue[rnms]?\s+)?(?i:pilot|piloten|pilotprojekt)\s+([A-Z][\w.+-]*(?:\s+[A-Z0-9][\w.+-]*){0,3})\s+"
+        r"(?i:anlegen|erstellen|einrichten|aufsetzen|starten)\b"
+    ),  # "bitte Pilot Angebotsassistent anlegen"
+    re.compile(
         r"\b(?:add|put|list|enter)\s+(?!it\b|this\b|that\b|them\b|a\b|an\b|new\b)"
         + _NAME
         + r"\s+(?:to|in|into|on)\s+(?:the|our)\s+(?:ai\s+)?(?:register|inventory|list|registry)",
@@ -301,6 +327,10 @@ NAME_PATTERNS = (
 
 
 PARTICLE = re.compile(r"\s+(?:an|ein|auf|hinzu|bitte)$", re.IGNORECASE)  # "namens Ticket-Bot an[legen]"
+LEADING = re.compile(  # "kannst du evtl. Personio KI ins Register …", "und noch SAP Joule …"
+    r"^(?:(?:evtl\.?|eventuell|vielleicht|noch|mal|bitte|doch|kurz|schnell|auch|gerne|gern|maybe|also|just|please)\s+)+",
+    re.IGNORECASE,
+)
 
 
 def name(text: str) -> str | None:
@@ -310,7 +340,7 @@ def name(text: str) -> str | None:
         return m[1].strip()
     for pattern in NAME_PATTERNS:
         if m := pattern.search(text.strip()):
-            found = PARTICLE.sub("", m[1].strip()).strip("\"'„“”").strip()
+            found = LEADING.sub("", PARTICLE.sub("", m[1].strip())).strip("\"'„“”").strip()
             if found and found.lower() not in {"der", "die", "das", "it", "this", "that", "einen", "ein"}:
                 return found
     return None

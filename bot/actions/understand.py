@@ -38,7 +38,12 @@ REQUEST = re.compile(
     r"\b(anzeigen|zeigen|anlegen|einrichten|aktivieren|exportieren|loeschen|eintragen|starten|bewerten|"
     r"abgeben|loswerden|geben|fortsetzen|pausieren|abhaken|erstellen|auflisten|durchgehen|ausgeben|schicken|"
     r"holen|einschalten|ausschalten|aufsetzen|machen|durchfuehren|ergaenzen|hinzufuegen|wiederaufnehmen|erfassen|"
-    r"anwerfen|ausfuellen|aufmachen|melden|vorschlagen)[.!]?$|"
+    r"anwerfen|ausfuellen|aufmachen|melden|vorschlagen|beenden|aufheben|stoppen|deaktivieren|registrieren|weitermachen|"
+    r"fortfahren|loslegen|anfangen|einreichen|hochladen|herunterladen|runterladen|nachtragen|aussetzen|abschicken|"
+    r"freigeben)[.!]?$|"
+    r"\b(needs? to (?:go|be put|be added) (?:in|into|on|to)|should be (?:added|registered|listed)|"
+    r"muss (?:noch )?(?:ins|in das|in unser) (?:ki-)?(?:register|verzeichnis)|gehoert (?:noch )?ins (?:ki-)?register|"
+    r"muss (?:noch )?eingetragen werden)\b|"
     r"\b(anlegen|eintragen|erfassen|hinzufuegen|ergaenzen|erstellen|aufnehmen)\s+(fuer|mit|namens|als)\b|"
     r"^(neue[rs]?|new|add|my|meine|unser|unsere|our)\b[^?]*:\s|"
     r"^[^?]{0,30}\b(feedback|rueckmeldung|vorschlag|verbesserungsvorschlag|idee|wunsch|kritik|lob|suggestion|idea)\b"
@@ -63,33 +68,40 @@ IMPERATIVE = re.compile(  # a verb first; nouns such as "feedback", "status" or 
     r"give|hak|hake|markier|markiere|mark|tick|pausier|pausiere|stopp|halt|fortsetz|resume|continue|mach|mache|"
     r"make|run|show|display|pruef|pruefe|bewerte|rate|melde|fortfahren|aktivier|aktiviere|ergaenz|ergaenze|"
     r"start|begin|list|pause|set up|setup|kick off|do|erfass|erfasse|trag|notier|notiere|plane|schedule|export|"
-    r"tell|report|lass|lasst)\b(?!\s+(?:we|you|i|they|it|our)\b)"  # "do we need …?" is a question
+    r"tell|report|lass|lasst|download|lade|upload|share|teile|stop)\b"
+    r"(?!\s+(?:we|you|i|they|it|our)\b)"  # "do we need …?" is a question
 )
 CLAUSES = re.compile(
     r"(?<=[^\d\s][.!?;:])\s+|\s+[–-]\s+|,\s+(?=(?:kann ich|kannst du|koennen wir|koenntest du|can i|can we|can you|"
-    r"could you|could we|bitte|please|was|wie|welche|what|how|which)\b)"
+    r"could you|could we|bitte|please|was|wie|welche|what|how|which|also|sprich|d\.h\.|i\.e\.|that is)\b)"
 )  # "Danke! Jetzt bitte den Datencheck starten"
 MODAL = re.compile(  # a modal question that asks for something to be done: "Könnten wir jetzt die Analyse machen?"
     r"^(?:kannst du|koenntest du|kann ich|koennte ich|darf ich|koennen wir|koennten wir|koennen sie|koennten sie)\b"
     r".*\b(anzeigen|zeigen|anlegen|einrichten|aktivieren|exportieren|eintragen|starten|bewerten|abgeben|geben|"
     r"fortsetzen|pausieren|abhaken|erstellen|auflisten|durchgehen|schicken|machen|durchfuehren|sehen|haben|"
-    r"bekommen|erfassen|aufsetzen|ausfuellen|beginnen|loslegen|anwerfen|weitermachen|fortfahren|abschliessen)\s*\??$|"
+    r"bekommen|erfassen|aufsetzen|ausfuellen|beginnen|loslegen|anwerfen|weitermachen|fortfahren|abschliessen|"
+    r"aussetzen|stoppen|beenden|anhalten|abschalten|ausschalten|einschalten|loeschen|registrieren|hinzufuegen|melden|"
+    r"herunterladen|runterladen|nachtragen)\s*\??$|"
     r"^(?:can|could|may) (?:i|we) (?:please )?(?:see|get|have|start|do|submit|give|add|export|run|take|begin|"
-    r"set up|pause|resume|create|register|leave|rate|review|kick off|fill in|record|log|continue|finish)\b"
+    r"set up|pause|resume|create|register|leave|rate|review|kick off|fill in|record|log|continue|finish|share|send|"
+    r"pass|drop|post|upload|enter|note|mark|tick|download|delete|erase|remove|stop)\b"
 )
 QUESTION = re.compile(
     r"^(?:(?:in|an|bei|mit|zu|seit|bis|fuer|von|at|in|on|for|from|since|with|by|to) (?:welche[rnms]?|was|wem|wann|"
     r"which|what|whom|when)\b)|"
     r"^(wie|was|warum|wieso|weshalb|wann|welche|welcher|welches|wer|wo|woran|worauf|wozu|wofuer|wieviel|"
-    r"how|what|why|when|which|who|where|is|are|does|do|should|sollte|sollten|muss|muessen|gibt es|ist|sind|"
-    r"hat|haben|kann man|koennen wir)\b"
+    r"how|what|why|when|which|who|where|should|sollte|sollten|muss|muessen|gibt es|kann man|koennen wir)\b|"
+    # a verb first asks when a subject follows ("haben wir …", "is the …"); "haben 4.3 fertig" tells
+    r"^(?:is|are|does|do|did|ist|sind|hat|haben|hast|war|waren)\s+(?:wir|ihr|sie|du|ich|der|die|das|den|dem|des|es|"
+    r"man|unser\w*|mein\w*|dein\w*|euer\w*|ein\w*|schon|we|you|they|it|the|there|this|that|these|those|our|my|your|"
+    r"i|he|she|a|an|any)\b"
 )
 OWN = re.compile(  # our own state: a possessive, or "haben wir", "are we" — not any "wir" of a general question
     r"\b(unser|unsere|unserem|unseren|unserer|unseres|mein|meine|meinen|meinem|meiner|our|ours|my|mine|"
     r"bei uns|haben wir|hat unser|sind wir|stehen wir|have we|do we have|are we|did we|we've|stecken wir|"
     r"liegen wir|so far|bis jetzt|bisher|already|yet|currently|derzeit|gerade|right now|are registered|is registered|"
     r"ist eingetragen|sind eingetragen|this week|diese woche|diesen monat|this month|rausgekommen|herausgekommen|"
-    r"came out|kam\b[^?]*\braus)\b"
+    r"came out|kam\b[^?]*\braus|wie war|wie waren|wie lief|wie liefen|how was|how were|how did)\b"
 )
 HOWTO = re.compile(  # how to do it: the guide answers, the action is offered — never run
     r"^(wie kann ich|wie kann man|wie koennen wir|wie gebe ich|wie sehe ich|wie lege ich|wie starte ich|wie mache ich|"
@@ -105,13 +117,22 @@ GREETING = re.compile(  # "hey, …", "moin lotse, …": a greeting before a mes
     r"^(?:(?:hey|hi|hallo|moin|servus|hello|guten (?:morgen|tag|abend)|good (?:morning|afternoon|evening))"
     r"(?:\s+(?:lotse|bot|zusammen|there|team))?\s*[,!.:;-]*\s+)+"
 )
+DOING = re.compile(  # verbs that do something (a dialog): "lass uns eine Bewertung machen", "Bewertung abgeben"
+    r"\b(machen|mache|durchgehen|durchfuehren|starten|starte|beginnen|beginne|ausfuellen|anfangen|loslegen|abgeben|"
+    r"loswerden|melden|einreichen|bewerten|kick off|start|begin|run|do|take|go through|fill in|fill out|submit|leave|"
+    r"pass on)\b"
+)
+PILOT_FEEDBACK = re.compile(r"\b(feedback|rueckmeldung|thoughts|erfahrung|erfahrungen|eindruecke|kritik|input)\b")
+FINAL_VERB = re.compile(r"(?<![\w-])(\w{3,}(?:en|ern|eln))(?:\s+(?:bitte|mal|pls|jetzt|danke))*\s*[.!]*$")
+SHOW = re.compile(r"\b(zeig|zeige|zeigt|anzeigen|sehen|show|see|display|gib mir|give me|list|auflisten)\b")
+SHOWING = re.compile(r"\b(zeig\w*|anzeigen|sehen|show|see|display|list\w*|ergebnis\w*|results?|bericht|report)\b")
 # about Lotse itself: what it stores, what it can do
 ADDRESSED = re.compile(r"\b(du|dir|dich|you|your|lotse|der bot|the bot)\b")
 GENERAL = re.compile(  # about the guidance, not our state: advice, what is typical, what the guide says
     r"\b(man|typischerweise|allgemein|generell|in general|typically|usually|someone|a company|leitfaden|the guide|"
     r"laut plan|according to|sollten wir|should we|muessen wir|must we|do we need to|need we|beispiel|example|"
     r"(?<!fuers )(?<!for )(?:explain\w*|erklaer\w*)|normal|ueblich|empfiehlst|empfehlen|recommend|"
-    r"(?<!ich )muss|(?<!i )must)\b"
+    r"(?<!ich )muss|(?<!i )must|a good|ein guter|eine gute|ein gutes|gute kpis?|good kpis?|sinnvoll\w*|sensible)\b"
 )
 
 
@@ -160,6 +181,8 @@ class Features:
     howto: bool = False  # "Wie gebe ich …", "how do I …"
     addressed: bool = False  # about Lotse itself: "du", "you", "Lotse"
     telegraphic: bool = False  # a few words and a question mark, no question word: "Plan-Status?"
+    doing: bool = False  # a verb that does rather than shows: "machen", "abgeben", "kick off"
+    showing: bool = False  # a verb that shows: "zeig", "gib mir", "show me"
 
 
 def _keywords(words: Sequence[str]) -> re.Pattern | None:
@@ -176,6 +199,8 @@ def _keywords(words: Sequence[str]) -> re.Pattern | None:
         parts.append(r"(?:" + "|".join(long) + ")")
     return re.compile("|".join(parts))
 
+
+DOING_LEAST = 0.01  # how likely the dialog a doing verb asks for must be at least
 
 _TRAINED: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # by the key of what they were trained on: per process
 SCALE = 10.0  # the vectors are unit length: scaled, their dot products make sharper logits
@@ -275,10 +300,20 @@ class Understander:
             if pattern is not None and pattern.search(named_in):
                 logits[number] += self.thresholds.keyword
                 keyworded.add(self._ids[number])
+        # German puts the verb last: "meine gespeicherten Daten löschen bitte", "eine Aufgabe abhaken" — the
+        # action that verb names outweighs one a noun before it names ("gespeichert")
+        if (last := FINAL_VERB.search(low)) is not None:
+            for number, pattern in enumerate(self._keywords):
+                if pattern is not None and pattern.search(last[1]):
+                    logits[number] += self.thresholds.keyword
         if "pilot" in live:
             for number, ident in enumerate(self._ids):
                 if any(s.type == "pilot" for s in self.actions[ident].slots):
                     logits[number] += self.thresholds.named
+            # feedback, thoughts, experience about one of our pilots: the pilot's feedback, however phrased
+            if "pilot.feedback" in self.actions and PILOT_FEEDBACK.search(low) and not SHOWING.search(low):
+                logits[self._ids.index("pilot.feedback")] += self.thresholds.keyword
+                keyworded.add("pilot.feedback")
         logits -= logits.max()
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum()
@@ -309,7 +344,9 @@ class Understander:
             frozenset(live),
             howto,
             bool(ADDRESSED.search(said)),
-            words <= 4 and said.endswith("?") and not QUESTION.match(said) and not howto,
+            words <= 6 and said.endswith("?") and not any(QUESTION.match(c) for c in clauses) and not howto,
+            bool(DOING.search(said)) and not SHOWING.search(said),
+            bool(SHOW.search(said)) and not DOING.search(said),
         )
 
     def _takes(self, ident: str, kind: str) -> bool:
@@ -331,11 +368,32 @@ class Understander:
             ident, score = about[0] if about else (ident, score)
             if named_about:  # a live name and a word for the action: as sure as a request gets
                 score = max(score, t.request)
-        action = self.actions[ident]
         cues = tuple(c for c, on in (("request", f.request), ("question", f.question), ("own", f.own)) if on)
+        if f.request and f.doing and not f.general and self.actions[ident].effect == "read" and ident not in f.named:
+            # "lass uns mal ne Bewertung machen", "Bewertung für den Ticket-Assistenten abgeben": a verb that
+            # does asks for the dialog of the likeliest action's kind, not for reading its results
+            family = ident.split(".")[0]
+            dialogs = [(i, sc) for i, sc in ranked if i.split(".")[0] == family and self.actions[i].effect == "dialog"]
+            named = [(i, sc) for i, sc in dialogs if i in f.named]
+            dialogs = named or dialogs
+            if dialogs and dialogs[0][1] >= DOING_LEAST:
+                ident, score = dialogs[0]
+                return Understanding("act", self.actions[ident], max(score, t.request), f.contrast, cues)
+        if f.request and f.doing and not f.general and self.actions[ident].effect == "read" and ident not in f.named:
+            # "can we do the readiness thing now?": a dialog a word names, close behind a read no word names
+            named = [(i, sc) for i, sc in ranked[:3] if i in f.named and self.actions[i].effect == "dialog"]
+            if named:
+                return Understanding("act", self.actions[named[0][0]], max(named[0][1], t.request), f.contrast, cues)
+        if f.request and f.showing and not f.general and self.actions[ident].effect != "read" and ident not in f.named:
+            # "show me the assessment options …", "gib mir mal die Plan-Timeline": a read a word names
+            named = [(i, sc) for i, sc in ranked[:3] if i in f.named and self.actions[i].effect == "read"]
+            if named:
+                return Understanding("act", self.actions[named[0][0]], max(named[0][1], t.request), f.contrast, cues)
+        action = self.actions[ident]
         if f.request and not f.general and score >= t.request:
             second, second_score = ranked[1]
-            if score < t.clarify and second_score >= t.close * score and ident not in f.named:
+            doing = f.doing and action.effect == "dialog" and self.actions[second].effect != "dialog"  # "… machen"
+            if score < t.clarify and second_score >= t.close * score and ident not in f.named and not doing:
                 fits = any(slot.type in f.live for slot in self.actions[second].slots)
                 if second in f.named and fits:  # its word and a live name it takes ("feedback on <pilot>")
                     return Understanding("act", self.actions[second], second_score, f.contrast, cues)

@@ -130,6 +130,17 @@ def test_reads_about_our_own_state_run_at_once(team):
         ("hat der ticket-assistent schon feedback?", "pilot.report"),  # about one of our pilots: a read
         ("feedback for the dokumentensuche: search results are way better", "pilot.feedback"),  # the head asks
         ("pilots?", "pilot.list"),  # one word: only when sure
+        ("meine gespeicherten daten loeschen bitte", "privacy.erase"),  # the verb last names the action
+        ("eine aufgabe abhaken", "plan.task_done"),
+        ("lass uns ein assessment machen", "assessment.start"),  # doing, not reading results
+        ("bewertung fuer die dokumentensuche abgeben bitte", "pilot.feedback"),
+        ("show me the assessment options before we pick one", "assessment.list"),  # showing, not starting
+        ("gib mir mal die plan-timeline, ich muss das mit den urlauben abgleichen", "plan.preview"),
+        ("download everything you stored about me", "privacy.export"),
+        ("stop the weekly plan reminders for now, we'll pick it up later", "plan.pause"),
+        ("the sales team started using Gong – needs to go in the AI register", "register.add"),
+        ("offene aufgaben im 90 tage plan?", "plan.status"),  # telegraphic, no question word
+        ("wie war der roi aller piloten im q3?", "pilot.quarter_report"),  # the past: our own figures
     ],
 )
 def test_requests_and_own_questions_as_people_type_them(team, text, expected):
@@ -149,6 +160,8 @@ def test_requests_and_own_questions_as_people_type_them(team, text, expected):
         "can you explain what embeddings are",
         "und fuer dokumente?",
         "Wann ist bei uns die nächste Betriebsversammlung?",  # "bei uns" and "wann": no plan preview
+        "what's a good KPI for a document search pilot?",  # advice, though it names one of our pilots
+        "ai register, what goes in?",
     ],
 )
 def test_questions_that_sound_like_requests_run_nothing(team, text):

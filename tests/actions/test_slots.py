@@ -40,6 +40,9 @@ def test_weekdays_times_states_tasks_quarters_formats():
     assert slots.weekday("ab nächsten Montag") is None  # a start day, not the reminders' weekday
     assert slots.clock_time("um 9 Uhr") == "09:00" and slots.clock_time("at 8:30") == "08:30"
     assert slots.clock_time("at 2pm") == "14:00"
+    assert slots.clock_time("immer dienstags um halb neun") == "08:30" and slots.clock_time("halb 3") == "14:30"
+    assert slots.clock_time("viertel nach 9") == "09:15" and slots.clock_time("quarter to ten") is None
+    assert slots.clock_time("half past 8") == "08:30"
     assert slots.state("wir sind in Bayern") == "BY" and slots.state("Sachsen-Anhalt") == "ST"
     assert slots.state("NRW bitte") == "NW" and slots.state("in BY") == "BY" and slots.state("bei uns") is None
     assert slots.task("Aufgabe 3.1 ist erledigt") == "3.1" and slots.task("am 3.1.2027") is None
@@ -80,6 +83,12 @@ def test_names_by_number_name_beginning_or_close_spelling():
         ("please put Notion AI in the register", "Notion AI"),
         ("our marketing team uses Jasper, add it to the register pls", "Jasper"),
         ("register eintrag anlegen fuer personio ki-assistent", "personio ki-assistent"),
+        ("koenntest du evtl. Personio KI ins register eintragen?", "Personio KI"),  # no "evtl." in the name
+        ("danke! und kannst du noch SAP Joule ins Register eintragen?", "SAP Joule"),
+        ("neuer eintrag ins regsiter: Otter.ai", "Otter.ai"),
+        ("create pilot Angebotsassistent", "Angebotsassistent"),
+        ("bitte Pilot Angebotsassistent anlegen", "Angebotsassistent"),
+        ("neuer pilot für die buchhaltung anlegen", None),
         ("was steht im register", None),
         ("wer ist im KI-Register", None),
     ],
