@@ -55,7 +55,7 @@ class KnowledgeIndex:
         self._embedder_lock = threading.Lock()
         self._chunks: dict[str, ChunkRow] = {}  # read-through cache for queries, per lexical build
         self._chunks_stamp: str | None = None
-        self._asks: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}  # per language, per lexical build
+        self._asks: dict[str, tuple] = {}  # per language, per lexical build: (ids, matrix, owner, texts)
         self._asks_stamp: str | None = None
         self._follow_lock = threading.Lock()
         self._next_follow = 0.0
@@ -165,6 +165,10 @@ class KnowledgeIndex:
     def asked(self, language: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(chunk ids, the questions' vectors as rows, each row's index into the ids) of the chunks whose
         sections name the questions they answer, in `language` (None: all); read once per lexical build."""
+        return self.asked_with_texts(language)[:3]
+
+    def asked_with_texts(self, language: str | None) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+        """`asked`, and the questions themselves, one per row."""
         stamp = self.lexical.loaded_stamp
         if stamp is None or stamp != self._asks_stamp:
             self._asks, self._asks_stamp = {}, stamp
@@ -175,22 +179,24 @@ class KnowledgeIndex:
                 query = query.where(ChunkRow.language == language)
             ids: list[str] = []
             blocks: list[np.ndarray] = []
+            texts: list[str] = []
             with self.db.session() as s:
                 for cid, asks, raw in s.execute(query.order_by(ChunkRow.id)):
-                    count = len([q for q in asks.split("\n") if q])
+                    questions = [q for q in asks.split("\n") if q]
                     vectors = np.frombuffer(raw, np.float32)
-                    if not count or vectors.size % count:
+                    if not questions or vectors.size % len(questions):
                         continue
-                    blocks.append(vectors.reshape(count, -1))
+                    blocks.append(vectors.reshape(len(questions), -1))
                     ids.append(cid)
+                    texts += questions
             dims = {b.shape[1] for b in blocks}
             if len(dims) > 1:  # two models' vectors: none compare (the model record refuses such an index)
-                ids, blocks = [], []
+                ids, blocks, texts = [], [], []
             matrix = np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)
             owner = np.concatenate([np.full(len(b), i) for i, b in enumerate(blocks)]) if blocks else np.zeros(0, int)
             if stamp is None:
-                return ids, matrix, owner
-            self._asks[key] = (ids, matrix, owner)
+                return ids, matrix, owner, texts
+            self._asks[key] = (ids, matrix, owner, texts)
         return self._asks[key]
 
     # -- writing ----------------------------------------------------------------------------------

@@ -124,6 +124,7 @@ DOING = re.compile(  # verbs that do something (a dialog): "lass uns eine Bewert
 )
 PILOT_FEEDBACK = re.compile(r"\b(feedback|rueckmeldung|thoughts|erfahrung|erfahrungen|eindruecke|kritik|input)\b")
 FINAL_VERB = re.compile(r"(?<![\w-])(\w{3,}(?:en|ern|eln))(?:\s+(?:bitte|mal|pls|jetzt|danke))*\s*[.!]*$")
+CONTINUING = re.compile(r"^(und|and|aber|but|oder|or|auch|also|what about|how about|sowie|plus)\b")  # a follow-up
 SHOW = re.compile(r"\b(zeig|zeige|zeigt|anzeigen|sehen|show|see|display|gib mir|give me|list|auflisten)\b")
 SHOWING = re.compile(r"\b(zeig\w*|anzeigen|sehen|show|see|display|list\w*|ergebnis\w*|results?|bericht|report)\b")
 # about Lotse itself: what it stores, what it can do
@@ -344,7 +345,11 @@ class Understander:
             frozenset(live),
             howto,
             bool(ADDRESSED.search(said)),
-            words <= 6 and said.endswith("?") and not any(QUESTION.match(c) for c in clauses) and not howto,
+            words <= 6
+            and said.endswith("?")
+            and not any(QUESTION.match(c) for c in clauses)
+            and not howto
+            and not CONTINUING.match(said),
             bool(DOING.search(said)) and not SHOWING.search(said),
             bool(SHOW.search(said)) and not DOING.search(said),
         )

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from bot import metrics
 from bot.answering.conversation import is_follow_up, refers_back, rewrite, split_parts, topic_query
 from bot.answering.extractive import extractive_answer
@@ -31,6 +33,10 @@ History = list[tuple[str, str]]  # (role, text), oldest first
 FOLLOW_UP_WORDS = 8  # a question this short may lean on the previous one when it finds nothing sure alone
 # a refusal names the nearest sections when one is this close (cosine to the passage, or to a question it
 # answers: any question resembles another question, so that bar is higher); else it says what Lotse covers
+FOLLOW_UPS = 3  # Teams shows at most three suggested actions
+FOLLOW_UP_CANDIDATES = 60  # the guide's questions looked at, the closest first
+FOLLOW_UP_FLOOR = 0.55  # closer than this to the question (cosine): related enough to suggest
+FOLLOW_UP_REWORDING = 0.9  # closer than this: the same question in other words
 NEARBY_PASSAGE = 0.35
 NEARBY_ASKED = 0.62
 
@@ -47,6 +53,7 @@ class Answer:
     sources: list[Passage] = field(default_factory=list)
     note: str | None = None
     gap: bool = False  # refused for want of knowledge (not an empty or too long question): a knowledge gap
+    follow_ups: list[str] = field(default_factory=list)  # questions other sections answer, to ask next
 
     def used(self, number: int) -> bool:
         """Whether source `number` (1-based) is quoted in the answer; a refusal's sources are the nearest
@@ -165,8 +172,40 @@ class AnswerService:
         if self.settings.llm.enabled and any(f.decision.verdict != "refuse" for f in found):
             answer = self._llm_answer(question, found, language, history, on_text)
             if answer is not None:
-                return answer
-        return self._extractive(question, found, language)
+                return self._onward(answer, rewritten or question, asked_before)
+        return self._onward(self._extractive(question, found, language), rewritten or question, asked_before)
+
+    def _onward(self, answer: Answer, question: str, asked_before: list[str]) -> Answer:
+        """Up to `FOLLOW_UPS` questions to ask next (Teams shows them as suggested actions): those the
+        guide's other sections answer that are closest to this question — not the cited sections' own
+        (this answer gave them), not a rewording of the question, not one asked before."""
+        if not answer.answered:
+            return answer
+        ids, matrix, owner, texts = self.index.asked_with_texts(answer.language)
+        if not texts or matrix.shape[0] != len(texts):
+            return answer
+        vector = self.retriever.embed_query(question)
+        if matrix.shape[1] != vector.shape[0]:
+            return answer
+        similarity = matrix @ vector
+        cited = {(p.source, p.section) for number, p in enumerate(answer.sources, 1) if answer.used(number)}
+        nearest = np.argsort(-similarity)[:FOLLOW_UP_CANDIDATES]
+        rows = self.index.chunks_by_id(sorted({ids[owner[row]] for row in nearest}))
+        before = {" ".join(q.lower().split()) for q in asked_before} | {" ".join(question.lower().split())}
+        chosen: list[str] = []
+        places: set[tuple[str, str]] = set()
+        for row in nearest:
+            if similarity[row] < FOLLOW_UP_FLOOR or len(chosen) == FOLLOW_UPS:
+                break
+            chunk = rows.get(ids[owner[row]])
+            place = (chunk.source, chunk.section) if chunk is not None else ("", "")
+            text = texts[row]
+            if (chunk is None or place in cited or place in places or similarity[row] > FOLLOW_UP_REWORDING
+                    or " ".join(text.lower().split()) in before):  # fmt: skip
+                continue
+            chosen.append(text)
+            places.add(place)
+        return replace(answer, follow_ups=chosen) if chosen else answer
 
     def _language(self, question: str, detected: str, previous: str) -> str:
         """A message without a single function word ("next steps?", "risiken?") is told by the knowledge

@@ -31,7 +31,8 @@ def reply_for(answer: Answer) -> Reply:
         if p.source + p.section + p.text not in quoted
     ]
     kind = "answer" if answer.answered else "refusal"
-    return Reply(answer.answer, answer.language, cited, answer.answered, answer.mode, nearest=nearest, kind=kind)
+    return Reply(answer.answer, answer.language, cited, answer.answered, answer.mode, nearest=nearest, kind=kind,
+                 follow_ups=answer.follow_ups)  # fmt: skip
 
 
 def _cited(answer: Answer) -> list[Citation]:
@@ -85,6 +86,8 @@ class Handlers:
         if answer.gap:
             self.log_gap(text, answer.language, message, "refused")
         reply = reply_for(answer)
+        if not message.private:  # suggested next questions are sent as the user's own message: a mention is needed
+            reply = replace(reply, follow_ups=[])
         if hint and answer.answered:  # how to get this from the team's own results, under the guide's answer
             reply = replace(reply, text=f"{reply.text}\n\n{hint}")
         key = message.conversation_key

@@ -53,6 +53,10 @@ def render(reply: Reply) -> str:
             lines.append(f"  [{c.number}] {c.label} ({c.source})")
             if c.guide:
                 lines.append(f"      {c.reference(reply.language)}")
+    if reply.follow_ups:  # questions to ask next (in the terminal: to type or copy)
+        lines.append("")
+        lines.append(f"{i18n.text('slack_follow_ups_title', reply.language)}:")
+        lines.extend(f"  – {q}" for q in reply.follow_ups)
     if not reply.answered and reply.nearest:
         lines.append("")
         lines.append(f"{i18n.text('nearest_sections', reply.language)}:")
@@ -96,8 +100,8 @@ def _columns(rows: list[list[str]]) -> list[str]:
 
 def to_json(text: str, reply: Reply) -> dict:
     """One reply as `lotse chat --json` prints it: the fields of `lotse ask --json`, plus `kind` and
-    `action` ({"id": …, "arguments": {…}} for a request in plain words, else null). Cited sources come first,
-    marked used."""
+    `action` ({"id": …, "arguments": {…}} for a request in plain words, else null): the fields the
+    automation contract names, no more. Cited sources come first, marked used."""
     sources = [
         {
             "title": c.title,

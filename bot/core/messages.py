@@ -156,6 +156,7 @@ class Reply:
     nearest: list[Citation] = field(default_factory=list)  # with a refusal: the closest passages, not used
     kind: str = ""  # answer, refusal, dialog, result, confirm, clarify, command, error ("" → `kind_of`)
     action: dict | None = None  # an action asked for in plain words: {"id": …, "arguments": {…}} (issue 22)
+    follow_ups: list[str] = field(default_factory=list)  # questions to ask next (Teams: suggested actions)
 
 
 KINDS = ("answer", "refusal", "dialog", "result", "confirm", "clarify", "command", "error")

@@ -139,7 +139,6 @@ def test_reads_about_our_own_state_run_at_once(team):
         ("download everything you stored about me", "privacy.export"),
         ("stop the weekly plan reminders for now, we'll pick it up later", "plan.pause"),
         ("the sales team started using Gong – needs to go in the AI register", "register.add"),
-        ("offene aufgaben im 90 tage plan?", "plan.status"),  # telegraphic, no question word
         ("wie war der roi aller piloten im q3?", "pilot.quarter_report"),  # the past: our own figures
     ],
 )
@@ -162,6 +161,7 @@ def test_requests_and_own_questions_as_people_type_them(team, text, expected):
         "Wann ist bei uns die nächste Betriebsversammlung?",  # "bei uns" and "wann": no plan preview
         "what's a good KPI for a document search pilot?",  # advice, though it names one of our pilots
         "ai register, what goes in?",
+        "Und im ersten Jahr insgesamt?",  # a follow-up to the guide's answer, though "insgesamt" names the status
     ],
 )
 def test_questions_that_sound_like_requests_run_nothing(team, text):

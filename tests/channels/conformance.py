@@ -29,6 +29,7 @@ LIMITS = {
     "teams citation name": 80,
     "teams citation abstract": 160,
     "teams stream interval": 1.5,  # seconds between streamed updates (Microsoft asks 1.5–2 s)
+    "teams suggested actions": 3,  # Learn "suggested actions": Teams shows the first three only
 }
 DOUBLE_ESCAPED = re.compile(r"&amp;(amp|lt|gt);")
 SCHEMA = json.loads((importlib.resources.files("adaptive_cards") / "schemas" / "schema-1.5.json").read_text())
@@ -102,6 +103,16 @@ def teams_problems(activity: dict) -> list[str]:
     text = activity.get("text")
     if isinstance(text, str) and DOUBLE_ESCAPED.search(text):
         found.append(f"text escaped twice: {text[:80]!r}")
+    suggested = (activity.get("suggestedActions") or {}).get("actions")
+    if suggested is not None:
+        if not suggested or len(suggested) > LIMITS["teams suggested actions"]:
+            found.append(f"{len(suggested)} suggested actions")
+        found += [
+            f"suggested action without title or value: {a}"
+            for a in suggested
+            if not (a.get("title") and a.get("value"))
+        ]
+        found += [f"suggested action of type {a.get('type')!r}" for a in suggested if a.get("type") != "imBack"]
     for entity in activity.get("entities") or []:
         citations = entity.get("citation")
         if citations is None:

@@ -43,6 +43,12 @@ def test_teams_problems_are_found():
     assert conformance.teams_problems({"entities": [{"citation": []}]}) == ["an empty citation list"]
     bad_card = {"contentType": conformance.CARD, "content": {"type": "AdaptiveCard", "version": "1.5", "body": 3}}
     assert conformance.teams_problems({"attachments": [bad_card]})
+    four = {"actions": [{"type": "imBack", "title": "F", "value": "F?"}] * 4}
+    assert conformance.teams_problems({"suggestedActions": four}) == ["4 suggested actions"]
+    untitled = {"actions": [{"type": "imBack", "value": "F?"}]}
+    assert "without title" in " ".join(conformance.teams_problems({"suggestedActions": untitled}))
+    answered = Reply("Antwort [1]", "de", mode="extractive", follow_ups=["A?", "B?", "C?", "D?"])
+    assert conformance.teams_problems(cards.render(answered)) == []  # Lotse sends three of four
 
 
 @dataclass

@@ -43,6 +43,15 @@ from bot.settings import SlackSettings
 
 log = logging.getLogger(__name__)
 MENTIONED = re.compile(r"<[#@]([A-Z0-9]+)(?:\|[^>]*)?>")
+PROMPT_TITLE_LIMIT = 75  # a suggested prompt's title (the question itself is sent whole)
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut after a whole word (with "…")."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return head.rstrip(" ,;:–-") + "…"
 
 
 class SlackChannel:
@@ -229,12 +238,27 @@ class SlackChannel:
             )
         if reply.files:
             steps.append(partial(self.upload_private, client, reply, channel, thread, user))
+        if reply.follow_ups and channel.startswith("D"):
+            steps.append(partial(self.suggest, client, reply, channel, thread))
         for number, step in enumerate(steps, 1):
             if number <= skip:
                 continue
             await step()
             if on_posted is not None:
                 await on_posted(number, number == len(steps))
+
+    async def suggest(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None) -> None:
+        """An answer's follow-up questions as the direct message's suggested prompts (Slack shows them above
+        the composer of the app's assistant thread or Messages tab; a click sends the question). A DM
+        that is no assistant conversation refuses them: that is no failure of the answer."""
+        prompts = [{"title": shorten(q, PROMPT_TITLE_LIMIT), "message": q} for q in reply.follow_ups[:4]]
+        title = i18n.text("slack_follow_ups_title", reply.language)
+        try:
+            await client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel, prompts=prompts, title=title, **({"thread_ts": thread} if thread else {})
+            )
+        except Exception as exc:  # noqa: BLE001 — an extra, never worth an error message to the user
+            log.info("Slack did not take the follow-up prompts: %s", exc)
 
     async def upload_private(
         self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None, user: str | None

@@ -24,6 +24,8 @@ KEYWORD_LIMIT, KEYWORDS = 28, 3  # Microsoft's limits per citation: longer ones 
 # 👍/👎 under AI answers, with Lotse's own form (the same 👎 reasons as in Slack): Teams asks for it with a
 # `message/fetchTask` invoke and sends it back as `message/submitAction` (Learn: user feedback controls)
 FEEDBACK_LOOP = {"feedbackLoop": {"type": "custom"}}
+SUGGESTED_ACTIONS = 3  # Teams shows the first three suggested actions only (Learn: suggested actions)
+SUGGESTED_TITLE_LIMIT = 60  # a suggested action's button text; the whole question is sent
 
 
 def render(reply: Reply, public_url: str | None = None) -> dict:
@@ -41,6 +43,13 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
     if reply.mode == "llm" or (reply.mode == "extractive" and reply.answered):  # an LLM refusal is AI text too
         activity["entities"] = [ai_entity(reply)]
         activity["channelData"] = dict(FEEDBACK_LOOP)
+    if reply.follow_ups:  # what to ask next, as buttons above the compose box that send the question
+        activity["suggestedActions"] = {
+            "actions": [
+                {"type": "imBack", "title": _shorten(q, SUGGESTED_TITLE_LIMIT), "value": q}
+                for q in reply.follow_ups[:SUGGESTED_ACTIONS]
+            ]
+        }
     return activity
 
 

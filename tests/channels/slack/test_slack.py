@@ -353,6 +353,11 @@ async def test_the_assistant_thread_greets_and_answers_with_status_and_title(sla
     assert answer["thread_ts"] == thread and "Quellen:" in texts(answer)
     [title] = await slack.fake.wait_for("assistant.threads.setTitle")
     assert title["title"].startswith("Was passiert in Woche 3")
+    # the answer's follow-ups become the thread's suggested prompts: questions other sections answer
+    [_, follow_ups] = await slack.fake.wait_for("assistant.threads.setSuggestedPrompts", 2)
+    assert follow_ups["thread_ts"] == thread and follow_ups["title"] == "Weiterfragen"
+    assert 1 <= len(follow_ups["prompts"]) <= 4 and all(p["message"].endswith("?") for p in follow_ups["prompts"])
+    assert "Was passiert in Woche 3 des 90-Tage-Plans?" not in [p["message"] for p in follow_ups["prompts"]]
 
 
 async def test_app_home_shows_how_to_start_and_the_latest_results(slack):

@@ -34,6 +34,21 @@ async def test_a_question_gets_an_ai_labelled_answer_with_citations_and_feedback
     assert answer["replyToId"].startswith("msg-")
 
 
+async def test_an_answer_suggests_up_to_three_related_questions_that_ask_them_when_clicked(teams):
+    """Teams' suggested actions: questions other sections of the guide answer, closest to what was asked,
+    none the answer's own; a click sends the question as the user's message, and it is answered."""
+    await teams.say("Wie messe ich den ROI eines Piloten?")
+    [answer] = await teams.connector.wait_for()
+    actions = answer["suggestedActions"]["actions"]
+    assert 1 <= len(actions) <= 3 and all(a["type"] == "imBack" and a["title"] for a in actions)
+    assert all(a["value"].endswith("?") and a["value"] != "Wie messe ich den ROI eines Piloten?" for a in actions)
+    assert len({a["value"] for a in actions}) == len(actions)
+    await teams.say(actions[0]["value"])
+    [_, second] = await teams.connector.wait_for(2)
+    assert "[1]" in second["text"] and second["entities"][0]["citation"]
+    assert actions[0]["value"] not in [a["value"] for a in second.get("suggestedActions", {}).get("actions", [])]
+
+
 @both_databases
 async def test_native_feedback_is_stored_with_question_answer_and_reason(teams):
     await teams.say("Was passiert in Woche 3 des 90-Tage-Plans?")
@@ -195,6 +210,7 @@ async def test_a_mention_in_a_channel_is_answered_in_its_thread_without_the_ment
     await teams.post(activity)
     [answer] = await teams.connector.wait_for()
     assert "50.000" in answer["text"] and answer["conversation"]["id"] == thread
+    assert "suggestedActions" not in answer  # a click would post without the mention Lotse needs in a channel
     sent = [s for s in teams.connector.sent if s.activity.get("type") == "message"][0]
     assert sent.conversation == thread and sent.reply_to == activity["id"]
 
