@@ -52,7 +52,10 @@ class Handlers:
         if not self.settings.gaps:
             return
         try:
-            self.services.gaps.record(question, language, message.channel, kind, message.user_key, **detail)
+            reply_to = (message.reply_to or message.conversation) if message.private else None  # told once answered
+            self.services.gaps.record(
+                question, language, message.channel, kind, message.user_key, reply_to=reply_to, **detail
+            )
         except Exception:
             log.exception("could not log a knowledge gap")
 

@@ -40,6 +40,7 @@ def table(core: Lotse, s: Services) -> list[Route]:
         s.register.route(),
         s.audit_view.route(),
         *s.gap_commands.routes(),
+        *s.answer_notices.routes(),
         s.status.route(),
         s.privacy.route(s.dialogs),
         s.dialogs.route(),

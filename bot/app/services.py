@@ -173,6 +173,13 @@ class Services:
         return GapCommands(self.gaps, self.faq, self.dialogs, self.roles, plans=self.reminders.plans)
 
     @cached_property
+    def answer_notices(self):
+        """Askers told that their question has an answer now; `/hinweise aus|an`."""
+        from bot.gaps.notices import AnswerNotices
+
+        return AnswerNotices(self.gaps, self.faq)
+
+    @cached_property
     def answer_feedback(self):
         from bot.storage.answer_feedback import AnswerFeedbackStore
 
@@ -373,6 +380,7 @@ class Services:
         reminders = Reminders(self.db, self.plan_spec, self.clock) if self.clock else Reminders(self.db, self.plan_spec)
         if self.settings.gaps:  # the knowledge owners' weekly digest goes out with the plan's nudges (issue 25)
             reminders.digest = lambda language, since: self.gap_commands.digest(language, since)
+            reminders.notices = lambda now, channels: self.answer_notices.due(now, channels)  # askers told
         return reminders
 
     @cached_property

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
@@ -24,13 +24,16 @@ from sqlalchemy import delete, func, select, update
 
 from bot.safety.masking import Masker, Vault
 from bot.storage.db import Database
-from bot.storage.models import GapGroupRow, GapRow, utcnow
+from bot.storage.models import GapGroupRow, GapRow, NoticeRow, utcnow
 from ingest.analysis import stemmer_for, words
 
 JOIN = 0.65  # cosine + LEXICAL × shared stems at which a question joins a group (bench/gaps)
 LEXICAL = 0.35
 RECENT = 5000  # a new question is compared with this many latest ones (about 8 ms per thousand, SQLite)
 KINDS = ("refused", "downvoted")
+NOTICE_WINDOW = timedelta(days=14)  # who asked this recently is told once the group has an answer
+NOTICES_OFF = "gap-answers-off"  # the notices kind (table `notices`) of someone who wants no such messages
+NOTICE_BATCH = 200
 STATES = ("open", "answered", "ignored", "off_topic")
 _STOP = frozenset(
     "bei uns wir ich der die das ein eine und oder ist sind wie was wer wo wann mit fuer "
@@ -38,6 +41,19 @@ _STOP = frozenset(
     "who where when how can to for of on it my hier here mal denn eigentlich "
     "kurze frage hi hey hallo moin bitte please quick question".split()
 )
+
+
+@dataclass(frozen=True)
+class AnswerNotice:
+    """One asker to tell that their question has an answer now (in the company FAQ)."""
+
+    user_key: str
+    channel: str
+    address: str  # their direct chat, as the channel's sender takes it
+    language: str
+    asked: str  # what they asked (masked as logged)
+    faq_id: int
+    off: bool  # they asked for no such messages: claimed, not sent
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,7 @@ class GapLog:
         user_key: str | None = None,
         reason: str | None = None,
         answer_id: int | None = None,
+        reply_to: str | None = None,
     ) -> int | None:
         """Log one gap; returns its group's id (None for an empty question). A 👎 on the same answer again
         updates its reason instead of counting twice."""
@@ -124,6 +141,7 @@ class GapLog:
                     reason=reason,
                     answer_id=answer_id,
                     user_key=user_key,
+                    reply_to=reply_to[:300] if reply_to and user_key else None,
                     vector=vector.tobytes(),
                     created_at=now,
                 )
@@ -231,6 +249,82 @@ class GapLog:
             s.execute(
                 update(GapRow).where(GapRow.group_id == group_id, GapRow.user_key == user_key).values(notified=True)
             )
+
+    def claim_notices(self, channels: Iterable[str], now: datetime | None = None) -> list[AnswerNotice]:
+        """The askers to tell now: of answered groups, those who asked in a direct chat within
+        `NOTICE_WINDOW` and were not told yet — one notice per person and group, claimed (marked told)
+        before it is sent, so two processes never both send it; a notice lost with its process is not
+        sent again (at most once: it is a courtesy, not a record)."""
+        channels = list(channels)
+        if not channels:
+            return []
+        now = now or self.clock()
+        with self.db.session() as s:
+            rows = s.execute(
+                select(
+                    GapRow.id,
+                    GapRow.group_id,
+                    GapRow.user_key,
+                    GapRow.channel,
+                    GapRow.reply_to,
+                    GapRow.language,
+                    GapRow.question,
+                    GapGroupRow.faq_id,
+                )  # fmt: skip
+                .join(GapGroupRow, GapGroupRow.id == GapRow.group_id)
+                .where(
+                    GapGroupRow.state == "answered",
+                    GapGroupRow.faq_id.is_not(None),
+                    GapRow.notified.is_(False),
+                    GapRow.reply_to.is_not(None),
+                    GapRow.user_key.is_not(None),
+                    GapRow.channel.in_(channels),
+                    GapRow.created_at >= now - NOTICE_WINDOW,
+                )
+                .order_by(GapRow.id.desc())  # the latest wording of each person's question
+                .limit(NOTICE_BATCH)
+            ).all()
+            if not rows:
+                return []
+            claimed = set(
+                s.scalars(
+                    update(GapRow)
+                    .where(GapRow.id.in_([r.id for r in rows]), GapRow.notified.is_(False))
+                    .values(notified=True)
+                    .returning(GapRow.id)
+                ).all()
+            )
+            found: dict[tuple[int, str], AnswerNotice] = {}
+            for row in rows:
+                if row.id not in claimed or (row.group_id, row.user_key) in found:
+                    continue
+                found[(row.group_id, row.user_key)] = AnswerNotice(
+                    row.user_key, row.channel, row.reply_to, row.language, row.question, row.faq_id, False
+                )
+            for group_id, user_key in found:  # their other questions of the group: told with this one
+                s.execute(
+                    update(GapRow)
+                    .where(GapRow.group_id == group_id, GapRow.user_key == user_key, GapRow.notified.is_(False))
+                    .values(notified=True)
+                )
+            keys = {k for _, k in found}
+            off = set(
+                s.scalars(select(NoticeRow.user_key).where(NoticeRow.user_key.in_(keys), NoticeRow.kind == NOTICES_OFF))
+            )
+        return [n if n.user_key not in off else AnswerNotice(**{**n.__dict__, "off": True}) for n in found.values()]
+
+    def notices_off(self, user_key: str) -> bool:
+        with self.db.session() as s:
+            return s.get(NoticeRow, (user_key, NOTICES_OFF)) is not None
+
+    def set_notices(self, user_key: str, on: bool) -> None:
+        """Whether someone wants to hear that a question they asked has an answer now."""
+        with self.db.session() as s:
+            row = s.get(NoticeRow, (user_key, NOTICES_OFF))
+            if on and row is not None:
+                s.delete(row)
+            elif not on and row is None:
+                s.add(NoticeRow(user_key=user_key, kind=NOTICES_OFF, shown_at=self.clock()))
 
     def forget_empty(self, s) -> int:
         """Groups none of whose questions are left (after an erasure or a purge) go too."""

@@ -32,6 +32,7 @@ class Stats:
     failed: int = 0
     unknown: int = 0
     expired: int = 0
+    notices: int = 0  # askers told that their question has an answer now (issue 25)
     errors: list[str] = field(default_factory=list)
 
 
@@ -85,4 +86,23 @@ class Dispatcher:
                 metrics.NUDGES.labels(item.channel, outcome.status).inc()
                 if outcome.error and outcome.status != "sent":
                     stats.errors.append(outcome.error)
+        if self.reminders.notices is not None:
+            stats.notices = await self._notices(now, limit, stats)
         return stats
+
+    async def _notices(self, now: datetime, limit: asyncio.Semaphore, stats: Stats) -> int:
+        """Send the askers' notices (claimed before: at most once, whatever the outcome)."""
+        due = await asyncio.to_thread(self.reminders.notices, now, self.channels)
+
+        async def send(channel: str, address: str, reply: Reply) -> bool:
+            async with limit:
+                try:
+                    outcome = await self.senders[channel].send(address, reply)
+                except Exception as exc:  # noqa: BLE001 — one failed notice must not stop the others
+                    outcome = Outcome("unknown", error=f"{type(exc).__name__}: {exc}")
+            if outcome.status != "sent":
+                log.warning("an answer notice to %s:%s was not sent: %s", channel, address, outcome.error)
+                stats.errors.append(outcome.error or outcome.status)
+            return outcome.status == "sent"
+
+        return sum(await asyncio.gather(*(send(*item) for item in due)))

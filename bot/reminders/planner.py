@@ -68,6 +68,9 @@ class Reminders:
         # the knowledge owners' weekly digest (issue 25), set by the app: (language, since) → the reply, or
         # None when nothing new was asked that week (then nothing is sent)
         self.digest: Callable[[str, datetime], Reply | None] | None = None
+        # askers told that their question has an answer now (issue 25), set by the app: (now, channels) →
+        # (channel, address, reply) each, claimed so that no other process sends them
+        self.notices: Callable[[datetime, list[str]], list[tuple[str, str, Reply]]] | None = None
 
     # -- what is due ---------------------------------------------------------------------------------
 

@@ -541,6 +541,8 @@ class GapRow(Base):
     reason: Mapped[str | None] = mapped_column(String(32), nullable=True)  # 👎's reason
     answer_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)  # the rated answer
     user_key: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
+    # the asker's direct chat (channel address), where "there is an answer now" goes; None outside one
+    reply_to: Mapped[str | None] = mapped_column(String(300), nullable=True)
     notified: Mapped[bool] = mapped_column(Boolean, default=False)
     vector: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # its embedding (float32)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

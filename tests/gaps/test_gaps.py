@@ -243,3 +243,50 @@ def test_the_weekly_digest_reaches_the_owner_once_with_the_plans_nudges_and_only
     status = say(core, "/plan", "lead").text
     assert "Nächste Erinnerung: Do 2027-04-01 um 09:00 – Quartals-Review 2027-Q2" in status, status
     assert say(core, "/wissen digest aus", "lead").text.startswith("Die wöchentliche Übersicht ist abbestellt")
+
+
+def test_askers_are_told_once_when_their_question_gets_an_answer_unless_they_opted_out(own_kb):
+    """Who asked in a direct chat within 14 days gets one message there once the group is answered (one per
+    person, however often they asked); a question asked in a channel, an older one, and someone who said
+    `/hinweise aus` get none; a second pass sends nothing again."""
+    import asyncio
+
+    from bot.reminders.dispatch import Dispatcher
+    from tests.reminders.conftest import Clock, Collect
+
+    settings, index = own_kb
+    clock = Clock(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    core = build_core(settings, AnswerService(settings, index), clock=clock)
+
+    def ask(text: str, user: str, private: bool = True):
+        conversation = f"D-{user}" if private else "C-general"
+        message = Incoming(text, user, channel="console", workspace="w1", conversation=conversation, private=private)
+        return core.handle(message)
+
+    clock.now -= timedelta(days=20)
+    ask(PRICE, "old")  # three weeks ago: too long ago to be told
+    clock.now += timedelta(days=20)
+    ask(PRICE, "anna")
+    ask(PRICE_AGAIN, "anna")  # twice: told once
+    ask(PRICE_AGAIN, "ben", private=False)  # in a channel: told nowhere (a public reply would expose them)
+    ask(PRICE, "carl")
+    assert ask("/hinweise aus", "carl").text.startswith("Gut, ich sage Ihnen nicht mehr Bescheid")
+    assert ask("/hinweise", "carl").text.startswith("Hinweise sind abgeschaltet")
+    sender = Collect()
+    dispatcher = Dispatcher(core.services.reminders, [sender])
+    assert asyncio.run(dispatcher.run_once(clock.now)).notices == 0  # not answered yet
+
+    group = next(g for g in core.services.gaps.groups() if g.count >= 4)
+    answer = f"gap:answer:{group.id}"
+    core.handle(Incoming("", "lead", channel="console", workspace="w1", value=answer))
+    say(core, "behalten", "lead")
+    say(core, "Eine Lizenz kostet bei uns 30 € im Monat.", "lead")
+    say(core, "überspringen", "lead")
+    stats = asyncio.run(dispatcher.run_once(clock.now))
+    assert stats.notices == 1 and [address for address, _ in sender.sent] == ["D-anna"]
+    [(_, told)] = sender.sent
+    assert told.text.startswith("💡 Sie hatten gefragt: „") and "30 € im Monat" in told.text
+    assert "`/hinweise aus`" in told.notice
+    assert asyncio.run(dispatcher.run_once(clock.now + timedelta(minutes=1))).notices == 0  # once
+    assert len(sender.sent) == 1
+    assert ask("/notices on", "carl").text.startswith("✅ When a question")  # the English command: English

@@ -1,12 +1,14 @@
 """Knowledge gaps in Slack (issue 25), through signed events, a signed `/lotse wissen` and a real
 block_actions click: a refused question reaches the list in the knowledge owner's DM with its buttons,
-"Antwort hinterlegen" starts the dialog there, and the next person who asks gets the answer with the
-company FAQ's citation."""
+"Antwort hinterlegen" starts the dialog there, the next person who asks gets the answer with the
+company FAQ's citation, and the one who asked first is told once in their DM, by the nudge dispatcher as
+`lotse serve` builds it."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete
 
+from bot.app.server import build_app, build_scheduler
 from bot.storage.models import GapGroupRow, GapRow
 
 from .conftest import buttons, posted, texts
@@ -51,6 +53,13 @@ async def test_a_refused_question_is_answered_by_the_knowledge_owner_in_slack(sl
         await slack.dm("Was kostet bei der Slacktest GmbH eine Copilot-Lizenz?", user="U8", channel="DU8")
         answered = await wait_dm(slack, "DU8", 7)
         assert "30 € im Monat" in texts(answered) and "Unternehmens-FAQ" in str(answered["blocks"])
+
+        scheduler = build_scheduler(slack.core, build_app(slack.core, slack.core.settings))
+        stats = await scheduler.dispatcher.run_once()
+        assert stats.notices == 1
+        told = await wait_dm(slack, "DU7", 8)  # the first asker, in their DM
+        assert texts(told).startswith("💡 Sie hatten gefragt: „") and "30 € im Monat" in texts(told)
+        assert (await scheduler.dispatcher.run_once()).notices == 0  # once
     finally:  # the session's knowledge base is shared: the entry leaves it again
         for entry in faq.entries():
             faq.withdraw(entry.id, "test")

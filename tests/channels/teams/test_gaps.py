@@ -1,6 +1,7 @@
 """Knowledge gaps in Teams (issue 25), through signed Bot Framework activities: a refused question reaches
 the knowledge owner's list as Adaptive Card buttons, Action.Submit on "Antwort hinterlegen" starts the
-dialog, and the next person who asks gets the answer with the company FAQ's citation."""
+dialog, the next person who asks gets the answer with the company FAQ's citation, and the first asker is
+told once in their personal chat (the nudge dispatcher with the Teams sender, through the stored reference)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 
 from sqlalchemy import delete
 
+from bot.channels.teams.channel import TeamsSender
+from bot.reminders.dispatch import Dispatcher
 from bot.storage.models import GapGroupRow, GapRow
 
 from .test_teams import card_of, submits
@@ -47,6 +50,15 @@ async def test_a_refused_question_is_answered_by_the_knowledge_owner_in_teams(te
         answered = (await teams.connector.wait_for(7))[-1]
         shown = json.dumps(answered, ensure_ascii=False)
         assert "30 € im Monat" in shown and "Unternehmens-FAQ" in shown
+
+        dispatcher = Dispatcher(teams.core.services.reminders, [TeamsSender(teams.channel)])
+        assert (await dispatcher.run_once()).notices == 1
+        told = (await teams.connector.wait_for(8))[-1]
+        assert (
+            told["text"].startswith("💡 Sie hatten gefragt: „")
+            and told["conversation"]["id"] == refused["conversation"]["id"]
+        )
+        assert (await dispatcher.run_once()).notices == 0  # once
     finally:  # the session's knowledge base is shared: the entry leaves it again
         for entry in faq.entries():
             faq.withdraw(entry.id, "test")
