@@ -38,8 +38,9 @@ def render(reply: Reply) -> str:
             lines.append(f"  ({' · '.join(shown)})")
     for task in reply.tasks:
         lines.append(f"  {task.mark} {task.id}  {task.text}" + (f"  ({task.note})" if task.note else ""))
-    if reply.tasks and any(t.actions for t in reply.tasks):
-        lines.append(f"  ({i18n.text('plan_console_hint', reply.language)})")
+    if reply.tasks and any(t.actions for t in reply.tasks):  # the commands, with the first open task's number
+        example = next(t.id for t in reply.tasks if t.actions)
+        lines.append(f"  ({i18n.text('plan_console_hint', reply.language, task=example)})")
     if reply.footer:
         lines.append(plain(reply.footer))
     for image in reply.images:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.core import i18n
 from bot.pilots.forms import kpi_line, number
-from bot.pilots.report import MIN_ANONYMOUS, KpiFigure, PilotFigures, Report
+from bot.pilots.report import HORIZON_MONTHS, MIN_ANONYMOUS, KpiFigure, PilotFigures, Report
 
 
 def money(value: float, language: str) -> str:
@@ -98,7 +98,8 @@ def roi_lines(f: PilotFigures, language: str) -> list[str]:
             when = i18n.text("pilot_report_no_payback", language)
         else:
             month = add_months(f.start, payback - 1)
-            when = i18n.text("pilot_report_payback", language, month=payback, date=month.strftime("%m/%Y"))
+            key = "pilot_report_payback_late" if payback > HORIZON_MONTHS else "pilot_report_payback"
+            when = i18n.text(key, language, month=payback, date=month.strftime("%m/%Y"), horizon=HORIZON_MONTHS)
         lines.append(i18n.text("pilot_report_roi", language, roi=percent(f.roi_pct, language), payback=when))
     if f.roi_so_far is not None:  # what was measured, beside the projection: labelled, so they cannot be confused
         month, roi = f.roi_so_far
@@ -209,7 +210,11 @@ def quarter_text(report: Report, language: str) -> str:
                 improved=on_track,
                 measured=measured,
                 roi=percent(p.roi_pct, language),
-                payback=payback if payback is not None else "–",
+                payback="–"
+                if payback is None
+                else payback
+                if payback <= HORIZON_MONTHS
+                else i18n.text("pilot_payback_late", language, month=payback, horizon=HORIZON_MONTHS),
             )
         )
     a = report.answers

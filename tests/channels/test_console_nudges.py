@@ -34,6 +34,6 @@ def test_the_terminal_gets_the_due_nudge_once_and_can_tick_off_a_task(kb_setting
         time.sleep(0.5)
     printed = out.getvalue()
     assert printed.count("Woche 1 von 12 · ") == 2  # the heading and the progress line, once each
-    assert "☐ 1.1  " in printed and "/plan erledigt 3.1" in printed
+    assert "☐ 1.1  " in printed and "/plan erledigt 1.1" in printed  # the hint names a task of this week
     done = core.handle(Incoming("/plan erledigt 1.1", "lead", channel="console"))
     assert render(done).endswith("Woche 1 von 12 · 1/3 Aufgaben erledigt")

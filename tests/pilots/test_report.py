@@ -209,6 +209,23 @@ def test_roi_and_payback_in_the_report_text(store, reports):
 # -- anonymity -------------------------------------------------------------------------------------
 
 
+def test_a_payback_beyond_the_projection_says_so(store, reports):
+    """A pilot that pays back only after years: the month is named with what it means, not bare."""
+    p = pilot(store, "Langsam", users=2, hourly_rate=50, one_off_cost=30000, monthly_cost=100)
+    for user in ("anna", "ben", "carl"):
+        add(store, p.id, user, 4, 10)  # 10 min a week × 2 people: 1.44 h, 72 € a month
+    figures = reports.pilot(p.id)
+    assert figures.payback_month is None  # 72 € a month never cover 100 €
+    p = pilot(store, "Spaet", users=4, hourly_rate=50, one_off_cost=30000, monthly_cost=100)
+    for user in ("anna", "ben", "carl"):
+        add(store, p.id, user, 4, 60)  # 60 min × 4: 17.3 h, 867 € a month; 30,000 / 767 → month 40
+    figures = reports.pilot(p.id)
+    assert figures.payback_month == 40
+    text = pilot_text(figures, "de")
+    assert "Amortisation (Prognose) erst im 40. Monat (01/2030) – nach den 12 Monaten der Prognose" in text
+    assert "beyond the 12 months of the projection" in pilot_text(figures, "en")
+
+
 def test_figures_with_anonymous_entries_are_withheld_below_three_responses(store, reports):
     p = pilot(store, "Anonym", users=10, hourly_rate=50, anonymous=True, kpis=[Kpi("Suchzeit", "min", "lower", 15, 3)])
     (kpi,) = store.kpis(p.id)
