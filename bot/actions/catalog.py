@@ -68,10 +68,12 @@ class Action:
     answers_questions: bool = False
     # a prompt starter (Teams' manifest, at most 32 characters): a request in plain words that runs it
     starter: dict[str, str] = field(default_factory=dict)
+    command_en: str = ""  # the command in English words ("/pilot report {pilot}"), where they differ
 
-    def render(self, values: dict[str, str]) -> str:
-        """The command with the slot values in (missing optional slots leave nothing behind)."""
-        text = self.command
+    def render(self, values: dict[str, str], language: str = "de") -> str:
+        """The command with the slot values in (missing optional slots leave nothing behind), in the
+        words of the request's language: the commands answer in the language of their words."""
+        text = self.command_en if language == "en" and self.command_en else self.command
         for slot in self.slots:
             text = text.replace("{" + slot.name + "}", str(values.get(slot.name) or ""))
         return " ".join(text.split())
@@ -125,9 +127,13 @@ def _action(path: Path, number: int, entry) -> Action:
                 f"{where}: slot {name}: type {spec.get('type')!r} is not one of {', '.join(SLOT_TYPES)}"
             )
         slots.append(Slot(name, spec["type"], bool(spec.get("required", False))))
-    placeholders = set(re.findall(r"\{(\w+)\}", command))
-    if placeholders != {s.name for s in slots}:
-        raise ActionSpecError(f"{where}: the command's placeholders {sorted(placeholders)} and the slots differ")
+    command_en = entry.get("command_en") or ""
+    if not isinstance(command_en, str):
+        raise ActionSpecError(f"{where}: `command_en` is the command in English words, a string")
+    for text in filter(None, (command, command_en)):
+        placeholders = set(re.findall(r"\{(\w+)\}", text))
+        if placeholders != {s.name for s in slots}:
+            raise ActionSpecError(f"{where}: the command's placeholders {sorted(placeholders)} and the slots differ")
     description = entry.get("description") or {}
     if not all(isinstance(description.get(lang), str) for lang in ("de", "en")):
         raise ActionSpecError(f"{where}: needs a description in de and en")
@@ -143,6 +149,7 @@ def _action(path: Path, number: int, entry) -> Action:
     return Action(
         id=entry["id"],
         command=command.strip(),
+        command_en=command_en.strip(),
         effect=effect,
         roles=roles,
         dm=bool(entry.get("dm", False)),

@@ -37,7 +37,7 @@ LONE = {"zurueck", "back", "ueberspringen", "skip", "pause", "spaeter", "later",
 REFUSALS = ("admin_only", "pilot_champions_only", "register_admins_only", "pilot_private_only")
 ASKED = 1500  # characters of the message a "just answer my question" button carries (Slack allows 2,000)
 # run(message, command) → (the reply, whether the routing table refused it for the sender's role or place)
-Runner = Callable[[Incoming, str], tuple[Reply, bool]]
+Runner = Callable[[Incoming, str, str], tuple[Reply, bool]]  # (message, command, the request's language)
 
 
 class Actions:
@@ -77,7 +77,7 @@ class Actions:
 
     def route(self) -> Route:
         """Plain words: after the commands and an open dialog, before the guide."""
-        return Route("action", self.on_words, typed_only=True, language="turn")
+        return Route("action", self.on_words, typed_only=True, language="message")  # as the request was written
 
     def slot_route(self) -> Route:
         """The value an action asked for ("Ab welchem Tag?" — "ab nächsten Montag"): before plain words."""
@@ -205,13 +205,14 @@ class Actions:
             key = f"action_missing_{missing[0].type}"
             return Reply(i18n.text(key, language, what=action.description[language]), language, answered=False,
                          kind="clarify", action={"id": action.id, "arguments": arguments})  # fmt: skip
-        command = action.render(arguments)
+        command = action.render(arguments, language)
         if action.confirms:
             return self._propose(message, action, arguments, command, language)
-        return self._run(message, action, arguments, command)
+        return self._run(message, action, arguments, command, language)
 
-    def _run(self, message: Incoming, action: Action, arguments: dict[str, str], command: str) -> Reply:
-        reply, refused = self.run(replace(message, text=command, value=None), command)
+    def _run(self, message: Incoming, action: Action, arguments: dict[str, str], command: str, language: str) -> Reply:
+        """The command, answered in the language of the request (its command words are German)."""
+        reply, refused = self.run(replace(message, text=command, value=None), command, language)
         refused = refused or any(reply.text.startswith(i18n.text(k, reply.language)) for k in REFUSALS)
         kind = "refusal" if refused else "dialog" if reply.question is not None else "command"
         return replace(reply, kind=kind, action={"id": action.id, "arguments": arguments})
@@ -220,12 +221,13 @@ class Actions:
 
     def _propose(self, message: Incoming, action: Action, arguments: dict, command: str, language: str) -> Reply:
         if self.role_of(message) not in action.roles:  # the command refuses before it changes anything: its
-            return self._run(message, action, arguments, command)  # refusal, as for the typed command
+            return self._run(message, action, arguments, command, language)  # refusal, as for the typed command
         preview = None
         if command.startswith("/plan start"):  # what the plan would be, without starting it
-            preview, refused = self.run(replace(message, text=_preview(command), value=None), _preview(command))
+            asked = _preview(command, language)
+            preview, refused = self.run(replace(message, text=asked, value=None), asked, language)
             if refused or any(preview.text.startswith(i18n.text(k, preview.language)) for k in REFUSALS):
-                return self._run(message, action, arguments, command)
+                return self._run(message, action, arguments, command, language)
         pending = self.pending.propose(message.conversation_key, action.id, arguments, command, language)
         values = "\n".join(f"• {_label(name, language)}: {value}" for name, value in arguments.items())
         text = i18n.text("action_confirm", language, what=action.description[language], values=values or "–",
@@ -265,7 +267,7 @@ class Actions:
         if not yes:
             return Reply(i18n.text("action_cancelled", taken.language), taken.language, kind="command",
                          action={"id": taken.action, "arguments": taken.arguments})  # fmt: skip
-        return self._run(message, action, taken.arguments, taken.command)
+        return self._run(message, action, taken.arguments, taken.command, taken.language)
 
     # -- offering an action beside the guide's answer -------------------------------------------------
 
@@ -321,9 +323,9 @@ class Actions:
         return self.act(turn.message, found, arguments, language)
 
 
-def _preview(command: str) -> str:
-    """What a write would do, asked without doing it: `/plan start …` → `/plan vorschau …`."""
-    return re.sub(r"^/plan start\b", "/plan vorschau", command)
+def _preview(command: str, language: str = "de") -> str:
+    """What a write would do, asked without doing it: `/plan start …` → `/plan vorschau …` (`preview`)."""
+    return re.sub(r"^/plan start\b", "/plan preview" if language == "en" else "/plan vorschau", command)
 
 
 LABELS = {

@@ -97,13 +97,16 @@ class Lotse(Handlers, ChannelCalls):
                 reply = replace(reply, text=f"{reply.text}\n\n{waiting}")
         return reply
 
-    def run_command(self, message: Incoming, command: str) -> tuple[Reply, bool]:
+    def run_command(self, message: Incoming, command: str, language: str | None = None) -> tuple[Reply, bool]:
         """An action asked for in plain words, run as the command it stands for (issue 22): the routing
-        table decides, with its roles and direct-chat rules, before the natural-language route. (The
-        reply, whether the table refused it for the sender's role or place.)"""
+        table decides, with its roles and direct-chat rules, before the natural-language route; the reply
+        takes the request's `language` (the command's words would make it German). (The reply, whether the
+        table refused it for the sender's role or place.)"""
         message = replace(self.roles.apply(message), text=command, value=None)
         history = self.conversations.recent(message.conversation_key, HISTORY_TURNS)
         turn = Turn.of(message, history, role=self.roles.of(message))
+        if language:
+            turn = replace(turn, conversation_language=language, message_language=language, turn_language=language)
         found = self.router.route(turn, before="action")  # never plain words again: no loop
         if found is None:
             return self.question(turn, turn.message_language), False

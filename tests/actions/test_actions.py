@@ -48,6 +48,21 @@ def test_a_request_for_a_dialog_starts_it_with_the_named_pilot(team):
     assert reply.kind == "dialog" and reply.question is not None and "Dokumentensuche" in reply.text
 
 
+def test_a_request_in_english_is_answered_in_english_though_the_commands_words_are_german(team):
+    """The catalog's commands are German ("/pilot bericht …") and answer in the language of their words: an
+    English request runs their English words, so the report, the confirmation and its preview are English."""
+    core, workspace = team
+    core.services.pilot_store.create(f"slack:{workspace}", "Dokumentensuche", "slack:T:UADMIN",
+                                     start=date(2026, 11, 1), end=date(2027, 2, 28), users=10)  # fmt: skip
+    report = say(core, workspace, "show me the report of the Dokumentensuche pilot")
+    assert report.action["id"] == "pilot.report" and report.language == "en"
+    assert report.text.startswith('*Report on the pilot "Dokumentensuche"*')
+    confirm = say(core, workspace, "please set up the weekly plan reminders from 2026-12-14, we are in Bavaria")
+    assert confirm.kind == "confirm" and confirm.language == "en" and "Dates (every Monday" in confirm.text
+    german = say(core, workspace, "Zeig mir den Bericht zum Pilot Dokumentensuche")
+    assert german.text.startswith("*Bericht Pilot „Dokumentensuche“*")
+
+
 def test_a_write_is_confirmed_by_its_requester_once_and_only_then_done(team):
     core, workspace = team
     plans = core.services.reminders.plans
