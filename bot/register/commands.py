@@ -144,6 +144,9 @@ class RegisterCommands:
         if updated is None:
             return Reply(i18n.text("register_unknown", language, name=entry.name), language, answered=False)
         done = i18n.text("register_set_done", language)
+        if field in ("risk_class", "personal_data") and updated.risk_class == "high" and not updated.personal_data:
+            # as in the dialog: high-risk uses mostly concern people, so one of the two is likely wrong
+            done += "\n" + i18n.text("register_high_without_people_set", language, name=updated.name)
         return self._show(message, str(self._number(updated)), language, prefix=done)
 
     def _delete(self, message: Incoming, rest: str, language: str) -> Reply:

@@ -192,6 +192,16 @@ def test_an_admin_sets_a_field_and_the_audit_log_names_it(core, admin):
     assert len(audit_rows(core, "register.update")) == 3
 
 
+def test_setting_high_risk_without_personal_data_is_questioned_as_in_the_dialog(core, admin):
+    seed(core, "Bewerber-Screening")
+    admin.say("/register setze Bewerber-Screening personenbezug nein")
+    reply = admin.say("/register setze Bewerber-Screening risiko hoch")
+    assert reply.text.startswith("✅ Geändert.") and "Hochrisiko ohne personenbezogene Daten ist selten" in reply.text
+    assert "`/register setze Bewerber-Screening personenbezug ja`" in reply.text
+    fixed = admin.say("/register setze Bewerber-Screening personenbezug ja")
+    assert "ist selten" not in fixed.text and entries(core)["Bewerber-Screening"].personal_data is True
+
+
 def test_bad_values_are_refused_with_what_is_expected(core, admin):
     seed(core, "Copilot")
     hint = "Bitte eine der Antworten wählen: eine Zahl von 1 bis 4"
