@@ -158,9 +158,10 @@ def run(core: Core, user: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.s
         if not interactive and line == "":
             break
         line = line.strip()
-        if not line and interactive and core.in_dialog(Incoming(text="", user=user, channel="console")):
+        if not line and core.in_dialog(Incoming(text="", user=user, channel="console")):
             line = "skip" if language == "en" else "überspringen"  # an empty Enter at a question: skip it, visibly
-            print(f"  ({line})", file=stdout)
+            if interactive:  # piped, the transcript's "› überspringen" below shows it
+                print(f"  ({line})", file=stdout)
         if not line:
             continue
         if line.lower() in QUIT:

@@ -106,6 +106,13 @@ def test_an_empty_enter_at_a_question_skips_it_visibly(monkeypatch):
     console.run(core, "anna", stdin=Terminal(), stdout=out)
     assert core.said == ["Antwort", "überspringen"] and "  (überspringen)" in out.getvalue()
 
+    import io  # piped, a blank line at a question skips it too, and the transcript shows it
+
+    core.said.clear()
+    out = io.StringIO()
+    console.run(core, "anna", stdin=io.StringIO("Antwort\n\n"), stdout=out)
+    assert core.said == ["Antwort", "überspringen"] and "› überspringen" in out.getvalue()
+
 
 def test_a_number_picks_a_button_of_an_offer_or_confirm_in_the_terminal():
     import io
