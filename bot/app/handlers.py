@@ -14,6 +14,7 @@ from bot.app.routes import FEEDBACK, HELP
 from bot.core import i18n
 from bot.core.messages import Citation, Incoming, Reply
 from bot.core.routing import Turn
+from bot.gaps.faq import link_of
 
 log = logging.getLogger(__name__)
 HISTORY_TURNS = 6
@@ -40,7 +41,7 @@ def _cited(answer: Answer) -> list[Citation]:
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
     order = list(dict.fromkeys(n for n in numbers if 1 <= n <= len(answer.sources)))
     return [
-        Citation(n, p.title, p.source, p.section, p.text, p.score, p.guide)
+        Citation(n, p.title, p.source, p.section, p.text, p.score, p.guide, url=link_of(p.source, p.text))
         for n, p in ((n, answer.sources[n - 1]) for n in order)
     ]
 

@@ -51,7 +51,7 @@ def render(reply: Reply) -> str:
         lines.append("")
         lines.append(f"{i18n.text('sources', reply.language)}:")
         for c in reply.citations:
-            lines.append(f"  [{c.number}] {c.label} ({c.source})")
+            lines.append(f"  [{c.number}] {c.label} ({c.url or c.source})")
             if c.guide:
                 lines.append(f"      {c.reference(reply.language)}")
     if reply.follow_ups:  # questions to ask next (in the terminal: to type or copy)

@@ -56,6 +56,7 @@ class Citation:
     score: float
     guide: str = ""  # the guide's section this passage restates ("Leitfaden › Phase 1 › Quick Wins")
     used: bool = True  # False: a nearest passage offered with a refusal ("Meinten Sie …?"), not quoted
+    url: str = ""  # where the source can be read, if it has an address (a company-FAQ entry's link)
 
     @property
     def label(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,14 @@ class FaqError(ValueError):
 
 def doc_id(entry_id: int) -> str:
     return hashlib.sha1(f"{ROOT}/{entry_id}".encode()).hexdigest()
+
+
+def link_of(source: str, text: str) -> str:
+    """The link of a company-FAQ passage (its last line, as `index_entry` writes it), or ""."""
+    if source not in SOURCE.values():
+        return ""
+    last = text.rstrip().rsplit("\n", 1)[-1].strip()
+    return last if re.fullmatch(r"https://[^\s<>|]+", last) else ""
 
 
 def citation_title(entry: FaqRow) -> str:

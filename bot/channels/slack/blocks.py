@@ -138,7 +138,7 @@ def sources_block(reply: Reply) -> dict:
     """The cited passages under an answer: number, document title › section, and the guide's section it
     restates (so a manager can check it against the original)."""
     lines = [
-        f"[{c.number}] *{escape(c.title)}*"
+        (f"[{c.number}] *<{c.url}|{escape(c.title)}>*" if c.url else f"[{c.number}] *{escape(c.title)}*")
         + (f" › {escape(c.section)}" if c.section else "")
         + (f" — _{escape(c.reference(reply.language))}_" if c.guide else "")
         for c in reply.citations

@@ -80,6 +80,7 @@ def ai_entity(reply: Reply) -> dict:
                         f"{c.reference(reply.language)}: {c.text}" if c.guide else c.text, ABSTRACT_LIMIT
                     ),
                     "keywords": keywords(c.title, c.section),
+                    **({"url": c.url} if c.url else {}),  # where the source can be read
                 },
             }
             for c in reply.citations

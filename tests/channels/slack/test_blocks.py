@@ -25,6 +25,9 @@ def test_answer_text_is_escaped_and_sources_name_title_and_section():
     [(_, message_blocks)] = blocks.render(reply)
     assert message_blocks[0]["text"]["text"] == "A &amp; B &lt;script&gt; [1]"
     assert message_blocks[1]["elements"][0]["text"] == "Quellen:\n[1] *Leitfaden &lt;Teil 1&gt;* › Phase 1 › Daten"
+    linked = Citation(1, "Unternehmens-FAQ", "Unternehmens-FAQ", "Lizenzen", "…", 0.9, url="https://intranet.example/l")
+    [(_, message_blocks)] = blocks.render(Reply("Antwort [1]", "de", [linked]))
+    assert "[1] *<https://intranet.example/l|Unternehmens-FAQ>* › Lizenzen" in message_blocks[1]["elements"][0]["text"]
 
 
 def test_escaping_never_pushes_a_section_over_the_limit():

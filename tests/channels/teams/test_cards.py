@@ -70,6 +70,22 @@ def test_an_answer_carries_citations_the_ai_label_and_the_feedback_loop():
     assert "entities" not in refusal and "channelData" not in refusal
 
 
+def test_a_source_with_an_address_is_cited_with_its_url():
+    """A company-FAQ entry with a link: the core finds it, Teams' citation carries it as `url` (guide passages
+    have none, and a link that is no https address is not taken)."""
+    from bot.gaps.faq import link_of
+
+    text = "Eine Lizenz kostet 30 € im Monat.\nhttps://intranet.example/lizenzen"
+    assert link_of("Unternehmens-FAQ", text) == "https://intranet.example/lizenzen"
+    assert link_of("de/leitfaden.md", text) == "" and link_of("Unternehmens-FAQ", "nur Text\nhttp://x") == ""
+    faq = Citation(1, "Unternehmens-FAQ (Stand 05.12.2026, von Ida)", "Unternehmens-FAQ", "Lizenzen", text, 0.9,
+                   url=link_of("Unternehmens-FAQ", text))  # fmt: skip
+    guide = Citation(2, "Leitfaden", "de/leitfaden.md", "Phase 1", "Text", 0.8)
+    [entity] = cards.render(Reply("Antwort [1] [2]", "de", [faq, guide], mode="extractive"))["entities"]
+    first, second = (c["appearance"] for c in entity["citation"])
+    assert first["url"] == "https://intranet.example/lizenzen" and "url" not in second
+
+
 def test_the_feedback_form_is_a_valid_card():
     valid(cards.feedback_form("de"))
 
