@@ -24,6 +24,8 @@ KEYWORD_LIMIT, KEYWORDS = 28, 3  # Microsoft's limits per citation: longer ones 
 # 👍/👎 under AI answers, with Lotse's own form (the same 👎 reasons as in Slack): Teams asks for it with a
 # `message/fetchTask` invoke and sends it back as `message/submitAction` (Learn: user feedback controls)
 FEEDBACK_LOOP = {"feedbackLoop": {"type": "custom"}}
+EXECUTE_VERB = "lotse.choice"  # an action card's button (Action.Execute)
+REFRESH_VERB = "lotse.refresh"  # a group chat's action card asks for the requester's own view
 SUGGESTED_ACTIONS = 3  # Teams shows the first three suggested actions only (Learn: suggested actions)
 SUGGESTED_TITLE_LIMIT = 60  # a suggested action's button text; the whole question is sent
 
@@ -51,6 +53,38 @@ def render(reply: Reply, public_url: str | None = None) -> dict:
             ]
         }
     return activity
+
+
+def for_requester(activity: dict, user_id: str, name: str, language: str) -> dict:
+    """An action card in a group chat or channel: only the requester may confirm, so only the requester
+    sees the buttons (Teams asks for their view with a refresh, `userIds`); everyone else sees the card
+    without them, with whose confirmation it waits for."""
+    out = dict(activity)
+    attachments = []
+    for attachment in activity.get("attachments") or []:
+        content = attachment.get("content") or {}
+        if attachment.get("contentType") != CARD or not _buttons(content):
+            attachments.append(attachment)
+            continue
+        waiting = {"type": "TextBlock", "text": i18n.text("teams_waits_for", language, name=name or "–"),
+                   "isSubtle": True, "size": "Small", "wrap": True}  # fmt: skip
+        shared = {**content, "body": [e for e in content["body"] if e.get("type") != "ActionSet"] + [waiting]}
+        refresh = {"type": "Action.Execute", "verb": REFRESH_VERB, "data": {"lotse": "refresh", "for": user_id,
+                   "card": content}}  # fmt: skip
+        attachments.append({**attachment, "content": {**shared, "refresh": {"action": refresh, "userIds": [user_id]}}})
+    out["attachments"] = attachments
+    return out
+
+
+def without_buttons(content: dict) -> dict:
+    return {**content, "body": [e for e in content.get("body", []) if e.get("type") != "ActionSet"]}
+
+
+def _buttons(content: dict) -> bool:
+    return any(
+        a.get("type") == "Action.Execute" for e in content.get("body", []) if e.get("type") == "ActionSet"
+        for a in e.get("actions", [])
+    )  # fmt: skip
 
 
 def paragraphs(text: str) -> str:
@@ -200,12 +234,13 @@ def question_elements(question: Question, language: str, asked: str = "") -> lis
         submit = {"type": "Action.Submit", "title": i18n.text("teams_send", language),
                   "data": {"lotse": "input", "asked": asked}}  # fmt: skip
         elements.append({"type": "ActionSet", "actions": [submit]})
+    # an action's Confirm / Cancel (and its clarify and offer buttons) are Universal Actions: Teams sends an
+    # `adaptiveCard/action` invoke, and the card Lotse answers with replaces it for everyone at once
+    kind = (
+        {"type": "Action.Execute", "verb": EXECUTE_VERB} if question.dialog == "action" else {"type": "Action.Submit"}
+    )
     choices = [
-        {
-            "type": "Action.Submit",
-            "title": c.label,
-            "data": {"lotse": "choice", "value": c.value, "title": c.label, "asked": asked},
-        }
+        {**kind, "title": c.label, "data": {"lotse": "choice", "value": c.value, "title": c.label, "asked": asked}}
         for c in question.choices
     ]
     for start in range(0, len(choices), BUTTONS_PER_SET):

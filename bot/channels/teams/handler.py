@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
 from botbuilder.schema.teams import TaskModuleContinueResponse, TaskModuleResponse, TaskModuleTaskInfo
 from msrest.serialization import Model
 
@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EMPTY = Model()  # an invoke's body `{}` (botbuilder writes only msrest models; Microsoft's clients need a body)
+
+
+def card_response(card: dict) -> InvokeResponse:
+    """The answer to an `adaptiveCard/action` invoke: the card that replaces the clicked one."""
+    return InvokeResponse(status=200, body=AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD, value=card))
 
 
 def task_response(task: dict) -> TaskModuleResponse:
@@ -127,7 +132,11 @@ class LotseTeamsBot(TeamsActivityHandler):
             reply = await self.channel.core_call(self.core.handle, incoming)
             if reply.files and not incoming.private:
                 reply = Reply(i18n.text("teams_files_personal_only", reply.language), reply.language, answered=False)
-            final = to_activity(cards.render(reply, self.channel.settings.public_url))
+            data = cards.render(reply, self.channel.settings.public_url)
+            if reply.kind == "confirm" and not incoming.private and activity.from_property is not None:
+                sender = activity.from_property  # only the requester may confirm: only they see the buttons
+                data = cards.for_requester(data, sender.id, sender.name or "", reply.language)
+            final = to_activity(data)
         try:
             await worker.record(item_id, reply=reply_to_dict(reply))
         except TakenOver:
@@ -259,6 +268,8 @@ class LotseTeamsBot(TeamsActivityHandler):
         (`{}` after a submission: Microsoft's clients fail on an empty one). Lotse's cards submit as
         messages (Action.Submit), so no other invoke is for it: 400, where botbuilder would answer 501."""
         activity = turn_context.activity
+        if activity.name == "adaptiveCard/action":
+            return await self._execute(turn_context, activity)
         if activity.name == "message/fetchTask":
             reaction = feedback_reaction(activity.value)
             if reaction is None:
@@ -285,6 +296,28 @@ class LotseTeamsBot(TeamsActivityHandler):
             incoming = incoming_of(activity)
             await self.channel.core_call(self.core.rate_answer, answer_id, incoming, rating, reason, comment)
         return InvokeResponse(status=200, body=EMPTY)
+
+    async def _execute(self, turn_context: TurnContext, activity: Activity) -> InvokeResponse:
+        """A Universal Action of an action card: its button runs like a click (Confirm, Cancel, which one),
+        the reply follows as a message, and the card is replaced for everyone by the answered one; a group
+        chat's card asks for the requester's view (the buttons), and anyone else gets it without them."""
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        verb = action.get("verb")
+        if verb == cards.REFRESH_VERB and isinstance(data.get("card"), dict):
+            mine = activity.from_property is not None and activity.from_property.id == data.get("for")
+            return card_response(data["card"] if mine else cards.without_buttons(data["card"]))
+        if verb != cards.EXECUTE_VERB or data.get("lotse") != "choice" or not scalar(data.get("value")):
+            log.warning("refused a malformed adaptiveCard/action (verb %.40r)", verb)
+            return InvokeResponse(status=400, body=EMPTY)
+        clicked = Activity().deserialize({**activity.serialize(), "type": "message", "text": "", "value": data})
+        incoming = incoming_of(clicked, self.channel.teams.admins)
+        await self._remember(turn_context)
+        reply = await self.channel.core_call(self.core.handle, incoming)
+        await turn_context.send_activity(to_activity(cards.render(reply, self.channel.settings.public_url)))
+        label = data.get("title") if isinstance(data.get("title"), str) else scalar(data.get("value"))
+        return card_response(cards.answered_card(label, data.get("asked")))
 
     async def _remember(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

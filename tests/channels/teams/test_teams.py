@@ -316,8 +316,9 @@ async def test_review_cases_malformed_bodies_missing_tenant_foreign_clicks_and_u
 
 
 async def test_a_request_in_plain_words_is_confirmed_with_card_actions_updated_in_place(teams):
-    """Issue 22 in Teams: the write's values in a card with Confirm / Cancel; the submit does it and the
-    card is replaced by one without buttons."""
+    """Issue 22 in Teams: the write's values in a card with Confirm / Cancel as Universal Actions
+    (Action.Execute); the click's `adaptiveCard/action` invoke does it, the reply follows as a message, and
+    the invoke's answer is the card that replaces the clicked one for everyone — without buttons."""
     admin = {"from": {"id": "29:admin", "name": "Ada", "aadObjectId": "aad-admin"}}
     scope = f"teams:{TENANT}"
     await teams.say("Bitte die wöchentlichen Plan-Erinnerungen ab 11.1.2027 einrichten, wir sind in Bayern", **admin)
@@ -325,15 +326,46 @@ async def test_a_request_in_plain_words_is_confirmed_with_card_actions_updated_i
     card = card_of(proposal)
     assert "Start: 2027-01-11" in json.dumps(card, ensure_ascii=False)
     assert [a["title"] for a in submits(card)] == ["Bestätigen", "Abbrechen"]  # no dialog controls
+    assert {a["type"] for a in submits(card)} == {"Action.Execute"} and "refresh" not in card  # a personal chat
     assert teams.core.services.reminders.plans.current(scope) is None
     confirm = submits(card)[0]
-    await teams.post(teams.activity(None, value=confirm["data"], replyToId="activity-2", **admin))
+    execute = {"action": {"type": "Action.Execute", "verb": confirm["verb"], "data": confirm["data"]},
+               "trigger": "manual"}  # fmt: skip
+    response = await teams.post(teams.activity(None, type="invoke", name="adaptiveCard/action", value=execute,
+                                               replyToId="activity-2", **admin))  # fmt: skip
+    assert response.status == 200, response.body_text
+    answer = json.loads(response.body_text)
+    assert answer["statusCode"] == 200 and answer["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "✓ Bestätigen" in json.dumps(answer["value"], ensure_ascii=False) and not submits(answer["value"])
     await teams.connector.wait_for(2)
     assert "Der 90-Tage-Plan läuft" in json.dumps(teams.connector.messages()[-1], ensure_ascii=False)
     assert teams.core.services.reminders.plans.current(scope).state == "BY"
-    updates = [s for s in teams.connector.sent if s.method == "PUT"]
-    assert updates and "Bestätigen" in json.dumps(updates[-1].activity, ensure_ascii=False)
-    assert not submits(updates[-1].activity["attachments"][0]["content"])
+    again = await teams.post(teams.activity(None, type="invoke", name="adaptiveCard/action", value=execute, **admin))
+    assert again.status == 200  # a second click: the proposal is used up, nothing runs twice
+    assert "abgelaufen" in json.dumps(teams.connector.messages()[-1], ensure_ascii=False)
+    bad = {"action": {"type": "Action.Execute", "verb": "lotse.choice", "data": {"lotse": "choice"}}}
+    assert (await teams.post(teams.activity(None, type="invoke", name="adaptiveCard/action", value=bad))).status == 400
+
+
+async def test_in_a_group_chat_only_the_requester_sees_the_confirm_buttons(teams):
+    """Everyone in the chat sees the card; the buttons are in the requester's own view, which Teams asks
+    for with a refresh (`userIds`); anyone else asking gets the card without them."""
+    group = {"id": "19:group@thread.v2", "conversationType": "groupChat", "tenantId": TENANT}
+    admin = {"from": {"id": "29:admin", "name": "Ada", "aadObjectId": "aad-admin"}}
+    await teams.say("Bitte die wöchentlichen Plan-Erinnerungen ab 11.1.2027 einrichten, wir sind in Bayern",
+                    conversation=group, **admin)  # fmt: skip
+    [proposal] = await teams.connector.wait_for()
+    card = card_of(proposal)
+    assert not submits(card) and "Wartet auf die Bestätigung von Ada" in json.dumps(card, ensure_ascii=False)
+    refresh = card["refresh"]
+    assert refresh["userIds"] == ["29:admin"] and refresh["action"]["type"] == "Action.Execute"
+    asked = {"action": refresh["action"], "trigger": "automatic"}
+    own = await teams.post(teams.activity(None, type="invoke", name="adaptiveCard/action", value=asked,
+                                          conversation=group, **admin))  # fmt: skip
+    assert [a["title"] for a in submits(json.loads(own.body_text)["value"])] == ["Bestätigen", "Abbrechen"]
+    other = await teams.post(teams.activity(None, type="invoke", name="adaptiveCard/action", value=asked,
+                                            conversation=group))  # fmt: skip
+    assert not submits(json.loads(other.body_text)["value"])
 
 
 def streamed_at(connector) -> list[float]:
