@@ -249,6 +249,8 @@ def test_every_prompt_starter_of_the_catalog_runs_its_own_action(team):
     actions = core.services.actions
     starters = [(a, a.starter[lang]) for a in core.services.action_catalog if a.starter for lang in ("de", "en")]
     assert len(starters) >= 8
+    # and the whole request a Teams prompt starter puts into the compose box (lotse teams-package)
+    starters += [(a, a.examples["de"][0]) for a in core.services.action_catalog if a.starter]
     for action, text in starters:
         found = actions.understand(text, "slack:T")
         assert found.kind == "act" and found.action.id == action.id, (text, found.kind, found.action)

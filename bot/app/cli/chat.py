@@ -94,19 +94,21 @@ def cmd_teams_package(args, settings: Settings) -> int:
 
 def starters(manifest: dict, settings: Settings) -> None:
     """The personal chat's prompt starters from the action catalog (issue 22): requests in plain words
-    that run an action, after the manifest's own questions for the guide and before `/help`."""
+    that run an action, after the manifest's own questions for the guide and before `/help`. Each is a
+    `prompt` starter (manifest 1.27): a click puts the whole request into the compose box, not only its title."""
     from bot.actions.catalog import load_actions
 
     if not settings.actions:
         return
-    offered = [a.starter["de"] for a in load_actions(settings.actions_file) if a.starter]
+    offered = [a for a in load_actions(settings.actions_file) if a.starter]
     for group in manifest["bots"][0]["commandLists"]:
         if "personal" not in group["scopes"]:
             continue
         asked = [c for c in group["commands"] if not c["title"].startswith("/")]
         helped = [c for c in group["commands"] if c["title"] == "/help"]
-        made = [{"title": text, "description": text} for text in offered]
-        group["commands"] = (asked + made)[: 10 - len(helped)] + helped  # a list holds at most 10 in 1.17
+        made = [{"title": a.starter["de"], "description": a.description["de"], "type": "prompt",
+                 "prompt": a.examples["de"][0]} for a in offered]  # fmt: skip
+        group["commands"] = (asked + made)[: 10 - len(helped)] + helped  # Teams shows ten in a list
 
 
 def add(sub) -> None:
