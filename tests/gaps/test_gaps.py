@@ -284,10 +284,14 @@ def test_askers_are_told_once_when_their_question_gets_an_answer_unless_they_opt
     say(core, "Eine Lizenz kostet bei uns 30 € im Monat.", "lead")
     say(core, "überspringen", "lead")
     stats = asyncio.run(dispatcher.run_once(clock.now))
-    assert stats.notices == 1 and [address for address, _ in sender.sent] == ["D-anna"]
-    [(_, told)] = sender.sent
+
+    def notices():  # the copied database may hold other tests' plans, whose nudges go out beside them
+        return [(address, reply) for address, reply in sender.sent if reply.text.startswith("💡")]
+
+    assert stats.notices == 1 and [address for address, _ in notices()] == ["D-anna"]
+    [(_, told)] = notices()
     assert told.text.startswith("💡 Sie hatten gefragt: „") and "30 € im Monat" in told.text
     assert "`/hinweise aus`" in told.notice
     assert asyncio.run(dispatcher.run_once(clock.now + timedelta(minutes=1))).notices == 0  # once
-    assert len(sender.sent) == 1
+    assert len(notices()) == 1
     assert ask("/notices on", "carl").text.startswith("✅ When a question")  # the English command: English
