@@ -24,6 +24,7 @@ LIMITS = {
     "slack fallback text": 40000,  # chat.postMessage truncates longer text; Lotse keeps 3,000
     "slack block_id": 255,
     "slack button value": 2000,
+    "slack markdown per message": 12000,  # the markdown blocks of one message together
     "teams citation keyword": 28,
     "teams citation keywords": 3,
     "teams citation name": 80,
@@ -61,6 +62,11 @@ def slack_problems(method: str, params: dict) -> list[str]:
             found.append(f"{method}: text escaped twice: {text[:80]!r}")
     else:
         return found
+    if (
+        sum(len(b.get("text") or "") for b in blocks if b.get("type") == "markdown")
+        > LIMITS["slack markdown per message"]
+    ):
+        found.append(f"{method}: markdown blocks over 12,000 characters in one message")
     ids = [b.get("block_id") for b in blocks if b.get("block_id")]
     if len(ids) != len(set(ids)):
         found.append(f"{method}: a block_id twice in one message: {ids}")
@@ -74,6 +80,8 @@ def slack_problems(method: str, params: dict) -> list[str]:
         for text in _texts(block):
             if DOUBLE_ESCAPED.search(text):
                 found.append(f"{method}: escaped twice: {text[:80]!r}")
+        if block.get("type") == "markdown" and "&amp;" in block.get("text", ""):
+            found.append(f"{method}: markdown block escaped for mrkdwn: {block['text'][:80]!r}")
         if block.get("type") == "section" and len((block.get("text") or {}).get("text", "")) > 3000:
             found.append(f"{method}: section text over 3,000 characters")
         for element in block.get("elements") or []:

@@ -34,6 +34,12 @@ def test_lotses_own_slack_messages_pass():
         assert conformance.slack_problems("chat.postMessage", {"text": text, "blocks": message_blocks}) == []
 
 
+def test_markdown_blocks_over_slacks_limit_are_found():
+    big = [{"type": "markdown", "text": "x" * 6001}, {"type": "markdown", "text": "y" * 6000}]
+    found = conformance.slack_problems("chat.postMessage", {"text": "x", "blocks": big})
+    assert found == ["chat.postMessage: markdown blocks over 12,000 characters in one message"]
+
+
 def test_teams_problems_are_found():
     reply = Reply("Antwort", "de", mode="llm", answered=False)
     assert conformance.teams_problems(cards.render(reply)) == []  # an LLM refusal: no empty citation list

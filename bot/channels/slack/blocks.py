@@ -16,6 +16,8 @@ from bot.storage.answer_feedback import REASONS
 
 SECTION_LIMIT = 2900
 BLOCK_LIMIT = 50
+MARKDOWN_LIMIT = 12000  # Slack: the markdown blocks of one message hold at most this much text together
+MARKDOWN_PIECE = 3000  # one markdown block's text (four to a message)
 FALLBACK_LIMIT = 3000
 RATING = "lotse_rating"  # the action id of the 👍/👎 feedback buttons; values "up:<answer id>", "down:<answer id>"
 
@@ -86,6 +88,10 @@ def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
     return [*pieces, rest] if rest else pieces
 
 
+def markdown(text: str) -> dict:
+    return {"type": "markdown", "text": text}
+
+
 def section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
@@ -112,7 +118,12 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
     blocks: list[dict] = []
     if reply.question and reply.question.progress:
         blocks.append(context(f"*{escape(reply.question.progress)}*"))
-    blocks += [section(piece) for piece in split_text(escape(slash_commands(reply.text)))]  # escaping lengthens
+    if reply.mode == "llm" and reply.question is None:
+        # an LLM writes standard Markdown (**bold**, lists, headings): Slack's markdown block renders it, as the
+        # streamed answers' markdown_text does; mrkdwn would show its ** and #
+        blocks += [markdown(piece) for piece in split_text(slash_commands(reply.text), MARKDOWN_PIECE)]
+    else:
+        blocks += [section(piece) for piece in split_text(escape(slash_commands(reply.text)))]  # escaping lengthens
     if reply.citations:
         blocks.append(sources_block(reply))
     if not reply.answered and reply.kind == "refusal" and reply.nearest:
@@ -131,7 +142,23 @@ def render(reply: Reply) -> list[tuple[str, list[dict]]]:
         blocks.append(context(escape(reply.notice)))
     blocks = unique(blocks)
     fallback = fallback_text(reply.text)
-    return [(fallback, blocks[i : i + BLOCK_LIMIT]) for i in range(0, len(blocks), BLOCK_LIMIT)] or [(fallback, [])]
+    return [(fallback, part) for part in _messages(blocks)] or [(fallback, [])]
+
+
+def _messages(blocks: list[dict]) -> list[list[dict]]:
+    """Blocks cut into messages: at most `BLOCK_LIMIT` blocks, and markdown blocks of at most
+    `MARKDOWN_LIMIT` characters together, in each."""
+    messages: list[list[dict]] = []
+    current: list[dict] = []
+    markdown_chars = 0
+    for block in blocks:
+        size = len(block["text"]) if block["type"] == "markdown" else 0
+        if current and (len(current) == BLOCK_LIMIT or markdown_chars + size > MARKDOWN_LIMIT):
+            messages.append(current)
+            current, markdown_chars = [], 0
+        current.append(block)
+        markdown_chars += size
+    return [*messages, current] if current else messages
 
 
 def sources_block(reply: Reply) -> dict:

@@ -174,6 +174,8 @@ def texts(message: dict) -> str:
     for block in message["blocks"]:
         if block["type"] == "section":
             out.append(block["text"]["text"])
+        elif block["type"] == "markdown":
+            out.append(block["text"])
         elif block["type"] == "context":
             out += [e["text"] for e in block["elements"]]
     return "\n".join(out)

@@ -30,6 +30,24 @@ def test_answer_text_is_escaped_and_sources_name_title_and_section():
     assert "[1] *<https://intranet.example/l|Unternehmens-FAQ>* › Lizenzen" in message_blocks[1]["elements"][0]["text"]
 
 
+def test_an_llm_answer_goes_in_markdown_blocks_within_slacks_limit():
+    """An LLM writes standard Markdown: Slack's markdown block renders it (as the stream's markdown_text);
+    its text is not escaped for mrkdwn, and one message holds at most 12,000 characters of them."""
+    citation = Citation(1, "Leitfaden", "de/leitfaden.md", "Phase 1", "…", 0.9)
+    reply = Reply("**Budget:** 2.000 € & mehr pro Person [1]\n\n- Schulung\n- Coaching", "de", [citation], mode="llm")
+    [(fallback, message_blocks)] = blocks.render(reply)
+    assert message_blocks[0] == {"type": "markdown", "text": reply.text}
+    assert message_blocks[1]["type"] == "context" and "&amp;" in fallback  # sources and fallback stay mrkdwn
+    long = Reply(("Ein Absatz über KI-Schulungen mit allerlei Details. " * 40 + "\n\n") * 12, "de", mode="llm")
+    messages = blocks.render(long)  # about 25,000 characters
+    assert len(messages) == 3
+    shown = "".join(b["text"] for _, mb in messages for b in mb if b["type"] == "markdown")
+    assert shown.replace(" ", "").replace("\n", "") == long.text.replace(" ", "").replace("\n", "")
+    for _, message_blocks in messages:
+        assert sum(len(b["text"]) for b in message_blocks if b["type"] == "markdown") <= 12000
+    assert blocks.render(Reply("*Piloten*", "de"))[0][1][0]["type"] == "section"  # Lotse's own texts: mrkdwn
+
+
 def test_escaping_never_pushes_a_section_over_the_limit():
     [(_, message_blocks)] = blocks.render(Reply("F&E " * 1000, "de"))
     assert all(len(b["text"]["text"]) <= 3000 for b in message_blocks if b["type"] == "section")
