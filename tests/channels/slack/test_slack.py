@@ -398,6 +398,7 @@ async def test_with_an_llm_a_placeholder_comes_first_and_is_replaced_by_the_answ
     [update] = await slack.fake.wait_for("chat.update")
     assert update["ts"] == placeholder["ts"]
     assert "Pro Person sind 2.000 bis 5.000 Euro einzuplanen [1]." in texts(update) and "Quellen:" in texts(update)
+    assert update["blocks"][0]["type"] == "markdown"  # the LLM's Markdown, rendered by Slack
     assert len(slack.fake.of("chat.postMessage")) == 1 and slack.openai.requests
 
 
