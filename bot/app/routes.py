@@ -33,6 +33,7 @@ FEEDBACK = {"/feedback": None, "/rückmeldung": "de", "/rueckmeldung": "de"}  # 
 
 def table(core: Lotse, s: Services) -> list[Route]:
     return [
+        *s.documents.routes(),  # a file sent in chat (none: the route passes), and its buttons
         Route("admin", core.export_hint, words=ADMIN_COMMANDS, requires=frozenset({ADMIN}), dialog_waits=True),
         *s.actions.routes(),  # Confirm / Cancel of an action asked for in plain words, and an offered action
         *s.plan.routes(),

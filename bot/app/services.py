@@ -170,7 +170,16 @@ class Services:
         """`/wissen`: the knowledge gaps and the company FAQ in chat, for knowledge owners."""
         from bot.gaps.commands import GapCommands
 
-        return GapCommands(self.gaps, self.faq, self.dialogs, self.roles, plans=self.reminders.plans)
+        return GapCommands(
+            self.gaps, self.faq, self.dialogs, self.roles, plans=self.reminders.plans, documents=self.documents
+        )
+
+    @cached_property
+    def documents(self):
+        """Company documents a knowledge owner sends in chat (issue 25)."""
+        from bot.gaps.documents import CompanyDocuments
+
+        return CompanyDocuments(self.settings.data_dir, lambda: self.answers.index, self.roles, self.audit)
 
     @cached_property
     def answer_notices(self):

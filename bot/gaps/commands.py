@@ -20,11 +20,15 @@ SUBCOMMANDS = {"faq": "faq", "antworten": "answer", "answer": "answer", "antwort
                "new": "new", "ignorieren": "ignore", "ignore": "ignore", "nicht-hier": "off_topic",
                "off-topic": "off_topic", "zurückziehen": "withdraw", "zurueckziehen": "withdraw",
                "withdraw": "withdraw", "digest": "digest", "übersicht": "digest", "uebersicht": "digest",
-               "hilfe": "help", "help": "help"}  # fmt: skip
+               "hilfe": "help", "help": "help", "dokumente": "documents", "documents": "documents",
+               "dokument": "documents", "document": "documents"}  # fmt: skip
 
 
 class GapCommands:
-    def __init__(self, gaps: GapLog, faq: CompanyFaq, dialogs: DialogEngine, roles: Roles, plans=None) -> None:
+    def __init__(
+        self, gaps: GapLog, faq: CompanyFaq, dialogs: DialogEngine, roles: Roles, plans=None, documents=None
+    ) -> None:
+        self.documents = documents  # bot.gaps.documents.CompanyDocuments: files sent in chat
         self.gaps = gaps
         self.faq = faq
         self.dialogs = dialogs
@@ -64,6 +68,10 @@ class GapCommands:
             return self.listing(language)
         if what == "faq":
             return self.entries(language)
+        if what == "documents" and self.documents is not None:  # `/wissen dokumente [entfernen <Nr>]`
+            if len(words) == 3 and words[1].lower() in ("entfernen", "remove") and words[2].isdecimal():
+                return self.documents.remove(message, int(words[2][:5]), language)
+            return self.documents.listing(language)
         if what == "digest":
             return self._digest_subscription(message, words[1:], language)
         if what == "new":

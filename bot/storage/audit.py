@@ -31,6 +31,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "faq.add": ("Unternehmens-FAQ: Antwort hinterlegt", "company FAQ: answer added"),
     "faq.update": ("Unternehmens-FAQ: Antwort geändert", "company FAQ: answer changed"),
     "faq.withdraw": ("Unternehmens-FAQ: Antwort zurückgezogen", "company FAQ: answer withdrawn"),
+    "document.add": ("Unternehmensdokument aufgenommen", "company document added"),
+    "document.remove": ("Unternehmensdokument entfernt", "company document removed"),
     "gaps.state": ("Wissenslücke eingeordnet", "knowledge gap sorted"),
     "data.export": ("Daten exportiert", "data exported"),
     "data.erase": ("Daten gelöscht", "data erased"),
