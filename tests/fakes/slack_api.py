@@ -38,6 +38,7 @@ class FakeSlack:
         self.bot_user = bot_user
         self.calls: list[Call] = []
         self.uploads: dict[str, bytes] = {}
+        self.hosted: dict[str, bytes] = {}  # files users shared: served at /files/<name> to the bot token only
         self.rate_limited: dict[str, int] = {}  # method → Retry-After seconds for its next call
         self.failing: dict[str, str] = {}  # method → error of its next call that has blocks
         self.users: dict[str, dict] = {}  # user id → users.info's `user` object (real_name, profile)
@@ -69,6 +70,7 @@ class FakeSlack:
         app.router.add_get("/api/{method}", self._api)  # slack-sdk reads some methods with GET (users.info)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files/{name}", self._file)
         app.router.add_get("/socket", self._socket)
         self._runner, self.base_url = await serve_local(app)
         STARTED.append(self)
@@ -164,6 +166,19 @@ class FakeSlack:
     async def _respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json()))
         return web.Response(text="ok")
+
+    def host(self, name: str, data: bytes) -> str:
+        """A file a user shared: its url_private_download."""
+        self.hosted[name] = data
+        return f"{self.base_url}/files/{name}"
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """url_private_download: only with the bot token, as Slack asks (files:read)."""
+        self.calls.append(Call("file download", {"name": request.match_info["name"]}))
+        if request.headers.get("Authorization") != "Bearer xoxb-test-token":
+            return web.Response(status=403)
+        data = self.hosted.get(request.match_info["name"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]

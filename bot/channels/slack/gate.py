@@ -45,6 +45,7 @@ EVENT = {
     "thread_ts?": str, "text?": str, "subtype?": str, "bot_id?": str, "channel_type?": str, "tab?": str,
     "message?": {"subtype?": str, "thread_ts?": str}, "previous_message?": {"subtype?": str, "thread_ts?": str},
     "assistant_thread?": {"channel_id?": str, "thread_ts?": str}, "function_execution_id?": str,
+    "files?": [{"name?": str, "size?": int, "url_private_download?": str, "url_private?": str}],
 }  # fmt: skip
 EVENTS = {  # what the listeners of the events Lotse subscribes to read on top
     "message": {"channel": str, "ts": str, "user?": str},

@@ -73,3 +73,48 @@ def _line_of(message: dict, button: dict) -> str:
         if block["type"] == "actions" and button in block["elements"]:
             return str(blocks[n - 1])
     return ""
+
+
+POLICY = """# KI-Richtlinie der Slacktest GmbH
+
+## Freigabe von KI-Tools
+
+Neue KI-Tools gibt bei der Slacktest GmbH der KI-Beauftragte Jonas Weber frei. Anträge laufen über das
+Ticket-System, Kategorie „KI-Freigabe“.
+"""
+
+
+async def test_a_knowledge_owner_sends_a_document_in_a_dm_and_it_answers_questions_about_us(slack):
+    """A file shared in the owner's DM (message subtype file_share) is fetched with the bot token, checked,
+    confirmed with a click and ingested; the next question about "uns" is answered from it. A file from
+    someone who owns no knowledge is refused and not fetched into the index."""
+    url = slack.fake.host("KI-Richtlinie.md", POLICY.encode())
+    shared = {"subtype": "file_share", "files": [{"name": "KI-Richtlinie.md", "size": len(POLICY.encode()),
+                                                  "url_private_download": url}]}  # fmt: skip
+    response = await slack.dm("hier unsere Richtlinie", user="UADMIN", channel="DUADMIN", **shared)
+    assert response.status == 200, await response.text()
+    checked = await wait_dm(slack, "DUADMIN", 1)
+    assert texts(checked).startswith("📄 „KI-Richtlinie.md“ gelesen: „KI-Richtlinie der Slacktest GmbH“")
+    assert slack.fake.of("file download") == [{"name": "KI-Richtlinie.md"}]
+    add = next(b for b in buttons(checked) if b["text"]["text"] == "Aufnehmen")
+    documents = slack.core.services.documents
+    try:
+        await slack.click(checked, add, user="UADMIN", channel="DUADMIN")
+        done = (await slack.fake.wait_for("chat.postMessage", count=2, timeout=30.0))[-1]
+        assert texts(done).startswith("✅ „KI-Richtlinie.md“ ist aufgenommen")
+        await slack.dm("Wer gibt bei uns neue KI-Tools frei?", user="U9", channel="DU9")
+        answered = await wait_dm(slack, "DU9", 3)
+        assert "Jonas Weber" in texts(answered) and "[1] *KI-Richtlinie der Slacktest GmbH*" in texts(answered)
+        await slack.dm("und die hier", user="U9", channel="DU9", **shared)  # U9 owns no knowledge
+        refused = await wait_dm(slack, "DU9", 4)
+        assert texts(refused).startswith("Dokumente für das Wissen von Lotse nehmen die Wissensverantwortlichen auf")
+    finally:  # the session's knowledge base is shared: the document leaves it again
+        for number in range(len(documents.documents()), 0, -1):
+            documents.remove(_owner(), number, "de")
+        await settle(0.1)
+
+
+def _owner():
+    from bot.core.messages import Incoming
+
+    return Incoming("", "UADMIN", channel="slack", workspace="T1")

@@ -11,7 +11,9 @@ import logging
 import re
 from functools import partial
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
+import aiohttp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,6 +22,7 @@ from bot.channels.slack import blocks
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply, incoming_from_dict, reply_from_dict, reply_to_dict
+from bot.core.uploads import MAX_BYTES, pending_path
 from bot.storage.inbox import Item, error_text
 from bot.storage.models import utcnow
 
@@ -80,7 +83,9 @@ class MessageListener:
         """(dedupe key, message, inbox payload) of an event that asks for a turn, else None: direct
         messages; @-mentions, answered in the thread of the mention; in channels, thread replies to a
         running assessment (no mention needed)."""
-        if not event.get("user") or event.get("bot_id") or (event.get("type") == "message" and event.get("subtype")):
+        shared = event.get("subtype") == "file_share" and event.get("channel_type") == "im"  # a file sent in a DM
+        if not event.get("user") or event.get("bot_id") or (event.get("type") == "message" and event.get("subtype")
+                                                            and not shared):  # fmt: skip
             return None
         team = body.get("team_id") or ""
         channel, ts = event.get("channel") or "", event.get("ts") or ""
@@ -108,7 +113,47 @@ class MessageListener:
             "assistant": assistant,
             "event_id": body.get("event_id"),
         }
+        if shared:  # fetched when the turn is worked, not before the ack
+            payload["files"] = [
+                {"name": f.get("name") or "datei", "size": f.get("size") or 0,
+                 "url": f.get("url_private_download") or f.get("url_private") or ""}
+                for f in event.get("files") or []
+            ]  # fmt: skip
         return key, incoming, payload
+
+    async def _fetch(self, files: list[dict]) -> list[dict]:
+        """Files sent in a DM, fetched with the bot token into the data folder's uploads (for the core to
+        check); one larger than the core takes is not fetched, one that fails carries its error."""
+        out = []
+        token = self.channel.settings.bot_token
+        for file in files:
+            name, size, url = file["name"], int(file["size"] or 0), file["url"]
+            if not self._slacks(url):  # the bot token goes to Slack's file host only
+                out.append({"name": name, "size": size, "error": "no Slack file link"})
+                continue
+            if size > MAX_BYTES:
+                out.append({"name": name, "size": size})  # not fetched: the core says it is too large
+                continue
+            path = pending_path(self.channel.core.settings.data_dir, name)
+            try:
+                timeout = aiohttp.ClientTimeout(total=60)
+                headers = {"Authorization": f"Bearer {token}"}
+                async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url, headers=headers) as got:
+                    if got.status != 200:
+                        raise OSError(f"HTTP {got.status}")
+                    data = await got.content.read(MAX_BYTES + 1)
+                path.write_bytes(data)
+                out.append({"path": str(path), "name": name, "size": len(data)})
+            except (OSError, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("could not fetch a file sent in a DM: %s", exc)
+                out.append({"name": name, "size": size, "error": str(exc) or type(exc).__name__})
+        return out
+
+    def _slacks(self, url: str) -> bool:
+        """A link to Slack's file host (or to the Web API's own host, as a test's fake Slack serves files)."""
+        host = urlparse(url).netloc
+        api = urlparse(self.channel.app.client.base_url).netloc
+        return url.startswith("https://") and host == "files.slack.com" or bool(host) and host == api
 
     async def work(self, item: Item) -> None:
         """One turn of the inbox: the reply is made (unless an earlier attempt made it), recorded, then
@@ -126,6 +171,8 @@ class MessageListener:
         if reply_data is not None:
             reply = reply_from_dict(reply_data)
         else:
+            if payload.get("files"):
+                incoming = dataclasses.replace(incoming, uploads=await self._fetch(payload["files"]))
             if payload.get("assistant"):
                 top = self.channel.incoming(incoming.text, incoming.user, incoming.workspace, channel, None)
                 if await self.channel.core_call(
