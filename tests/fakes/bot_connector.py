@@ -44,6 +44,7 @@ class FakeConnector:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.hosted: dict[str, bytes] = {}  # files users sent: served at /files/<name> (Teams' downloadUrl)
 
     async def start(self) -> FakeConnector:
         """Runs on its own thread and event loop, apart from Lotse's like the real Bot Connector (that
@@ -68,8 +69,18 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
         app.router.add_get("/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/keys", self._keys)
+        app.router.add_get("/files/{name}", self._file)
         self._runner, base = await serve_local(app)
         self.url = f"{base}/"
+
+    def host(self, name: str, data: bytes) -> str:
+        """A file a user sent in a personal chat: its pre-authenticated downloadUrl."""
+        self.hosted[name] = data
+        return f"{self.url}files/{name}"
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self.hosted.get(request.match_info["name"])
+        return web.Response(body=data) if data is not None else web.Response(status=404)
 
     async def stop(self) -> None:
         if self._runner:

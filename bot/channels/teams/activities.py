@@ -52,6 +52,19 @@ class StreamInfo(Entity):
         self.stream_type, self.stream_sequence, self.stream_id = stream_type, sequence, stream_id
 
 
+FILE_INFO = "application/vnd.microsoft.teams.file.download.info"  # a file a user sent in a personal chat
+
+
+def files_of(activity: Activity) -> list[dict]:
+    """Files sent with a message (personal chats, `supportsFiles`): name and pre-authenticated download link."""
+    out = []
+    for attachment in activity.attachments or []:
+        content = attachment.content if isinstance(attachment.content, dict) else {}
+        if attachment.content_type == FILE_INFO and isinstance(content.get("downloadUrl"), str):
+            out.append({"name": attachment.name or "datei", "url": content["downloadUrl"]})
+    return out
+
+
 def to_activity(data: dict) -> Activity:
     entities = data.pop("entities", None)
     activity = Activity().deserialize(data)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlparse
 
+import aiohttp
 import jwt
 import requests
 from aiohttp import ClientConnectorError, web
@@ -39,6 +42,7 @@ from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Reply, incoming_from_dict, reply_from_dict, reply_to_dict
 from bot.core.ports import Core, Outcome
+from bot.core.uploads import MAX_BYTES, pending_path
 from bot.settings import Settings
 from bot.storage.inbox import Item
 
@@ -189,6 +193,34 @@ class TeamsChannel:
             return Outcome("failed", error=f"Teams: {type(failures[0]).__name__}: {failures[0]}")
         return Outcome("retry", error="Teams kept refusing")
 
+    async def fetch(self, files: list[dict], service_url: str | None) -> list[dict]:
+        """Files sent in a personal chat, fetched from Teams' pre-authenticated links (https; a test's
+        connector on its own host) into the data folder's uploads, for the core to check."""
+        out = []
+        local = urlparse(service_url or "").netloc
+        for file in files:
+            name, url = file["name"], file["url"]
+            parsed = urlparse(url)
+            if parsed.scheme != "https" and not (local and parsed.netloc == local):
+                out.append({"name": name, "size": 0, "error": "no https link"})
+                continue
+            path = pending_path(self.core.settings.data_dir, name)
+            try:
+                timeout = aiohttp.ClientTimeout(total=60)
+                async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as got:
+                    if got.status != 200:
+                        raise OSError(f"HTTP {got.status}")
+                    data = await got.content.read(MAX_BYTES + 1)
+                if len(data) > MAX_BYTES:  # the core says it is too large; nothing of it is kept
+                    out.append({"name": name, "size": len(data)})
+                    continue
+                path.write_bytes(data)
+                out.append({"path": str(path), "name": name, "size": len(data)})
+            except (OSError, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("could not fetch a file sent in Teams: %s", exc)
+                out.append({"name": name, "size": 0, "error": str(exc) or type(exc).__name__})
+        return out
+
     async def work(self, item: Item) -> None:
         """A turn taken over from the inbox (its replica died, or the database went away mid-turn): the
         reply is made unless an earlier attempt made it, and sent proactively to the stored reference."""
@@ -198,6 +230,9 @@ class TeamsChannel:
             await self.worker.finish(item)
             return
         reply_data = item.progress.get("reply")
+        if reply_data is None and payload.get("files"):  # a file sent with the message: fetched again here
+            service_url = (payload.get("reference") or {}).get("serviceUrl")
+            incoming = dataclasses.replace(incoming, uploads=await self.fetch(payload["files"], service_url))
         if reply_data is None:
             try:
                 reply = await self.core_call(self.core.handle, incoming)

@@ -20,6 +20,7 @@ from bot.channels.teams.activities import (
     StreamInfo,
     comment,
     feedback_reaction,
+    files_of,
     incoming_of,
     native_feedback,
     scalar,
@@ -93,6 +94,7 @@ class LotseTeamsBot(TeamsActivityHandler):
                 "reply_to_id": activity.reply_to_id,
                 "value": activity.value if isinstance(activity.value, dict) else None,
             },
+            "files": files_of(activity),  # fetched when the turn is worked
         }
         inbox = self.channel.worker.inbox
         try:
@@ -112,6 +114,8 @@ class LotseTeamsBot(TeamsActivityHandler):
 
     async def _turn(self, turn_context: TurnContext, activity: Activity, incoming: Incoming, item_id: int) -> None:
         worker = self.channel.worker
+        if files := files_of(activity):
+            incoming = dataclasses.replace(incoming, uploads=await self.channel.fetch(files, activity.service_url))
         llm = await self.channel.core_call(self.core.may_stream, incoming)
         await self._remember(turn_context)
         if await self._feedback_form(turn_context, activity, incoming):

@@ -62,3 +62,39 @@ async def test_a_refused_question_is_answered_by_the_knowledge_owner_in_teams(te
     finally:  # the session's knowledge base is shared: the entry leaves it again
         for entry in faq.entries():
             faq.withdraw(entry.id, "test")
+
+
+POLICY = """# KI-Richtlinie der Teamstest GmbH
+
+## Freigabe von KI-Tools
+
+Neue KI-Tools gibt bei der Teamstest GmbH die KI-Beauftragte Mira Schulz frei, über das Ticket-System.
+"""
+
+
+async def test_a_knowledge_owner_sends_a_document_in_the_personal_chat(teams):
+    """Teams delivers a file sent in a personal chat as a file.download.info attachment with a
+    pre-authenticated link: fetched, checked, confirmed with the card's button, and answered from."""
+    url = teams.connector.host("KI-Richtlinie.md", POLICY.encode())
+    sent = [{"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "KI-Richtlinie.md",
+             "contentUrl": "https://contoso.sharepoint.com/KI-Richtlinie.md",
+             "content": {"downloadUrl": url, "uniqueId": "1", "fileType": "md"}}]  # fmt: skip
+    await teams.say("", attachments=sent, **ADMIN)
+    [checked] = await teams.connector.wait_for()
+    card = card_of(checked)
+    assert "📄 „KI-Richtlinie.md“ gelesen" in json.dumps(card, ensure_ascii=False)
+    add = next(a for a in submits(card) if a["title"] == "Aufnehmen")
+    documents = teams.core.services.documents
+    try:
+        await teams.post(teams.activity(None, value=add["data"], replyToId="activity-1", **ADMIN))
+        done = (await teams.connector.wait_for(2))[-1]
+        assert "ist aufgenommen" in json.dumps(done, ensure_ascii=False)
+        await teams.say("Wer gibt bei uns neue KI-Tools frei?")
+        answered = (await teams.connector.wait_for(3))[-1]
+        assert "Mira Schulz" in answered["text"]
+    finally:  # the session's knowledge base is shared: the document leaves it again
+        from bot.core.messages import Incoming
+
+        owner = Incoming("", "29:admin", channel="teams", workspace="t", admin=True)
+        for number in range(len(documents.documents()), 0, -1):
+            documents.remove(owner, number, "de")
