@@ -8,8 +8,10 @@ kept in `company-docs/` under the data folder."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,6 +56,7 @@ class CompanyDocuments:
         """A message with files: checked and proposed for the index (knowledge owners, direct chat)."""
         if not message.uploads:
             return None
+        self.sweep()
         if not self.roles.knowledge_owner(message):
             self._discard(message)
             return Reply(i18n.text("documents_owners_only", language), language, answered=False)
@@ -102,6 +105,17 @@ class CompanyDocuments:
                    Choice(f"doc:drop:{token}", i18n.text("documents_button_drop", language))]  # fmt: skip
         question = Question("document", token, "choice", choices, steered=False)
         return Reply("\n".join(lines), language, question=question, kind="confirm")
+
+    def sweep(self, now: float | None = None) -> int:
+        """Uploads nobody confirmed or dropped within `KEPT` seconds are deleted (the next upload sweeps)."""
+        now = time.time() if now is None else now
+        gone = 0
+        for path in self.pending_dir.glob("*__*") if self.pending_dir.is_dir() else ():
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > KEPT:
+                    path.unlink()
+                    gone += 1
+        return gone
 
     def _discard(self, message: Incoming) -> None:
         for upload in message.uploads:

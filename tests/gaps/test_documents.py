@@ -77,3 +77,8 @@ def test_files_lotse_cannot_or_may_not_take_are_refused_with_the_reason(own_kb):
     assert "wie eine Anweisung an eine KI aussieht" in flagged.text
     dropped = click(core, flagged.question.choices[1].value)
     assert dropped.text.startswith("Verworfen: „notiz.md“")
+    forgotten, path = send(core, settings, "alt.md", POLICY.encode())  # never confirmed: gone after a day
+    import time
+
+    assert core.services.documents.sweep(time.time() + 2 * 24 * 3600) >= 1 and not path.exists()
+    assert click(core, forgotten.question.choices[0].value).text.startswith("Diese Datei liegt nicht mehr bereit")
