@@ -10,7 +10,7 @@ from bot.core.messages import Choice, Incoming, Reply, Task
 from bot.core.roles import Roles
 from bot.core.routing import Route
 from bot.dialogs.engine import DialogEngine
-from bot.gaps.faq import CompanyFaq
+from bot.gaps.faq import CompanyFaq, FaqError
 from bot.gaps.forms import answer_id
 from bot.gaps.store import GapLog
 
@@ -21,7 +21,10 @@ SUBCOMMANDS = {"faq": "faq", "antworten": "answer", "answer": "answer", "antwort
                "off-topic": "off_topic", "zurückziehen": "withdraw", "zurueckziehen": "withdraw",
                "withdraw": "withdraw", "digest": "digest", "übersicht": "digest", "uebersicht": "digest",
                "hilfe": "help", "help": "help", "dokumente": "documents", "documents": "documents",
-               "dokument": "documents", "document": "documents"}  # fmt: skip
+               "dokument": "documents", "document": "documents", "ändern": "edit", "aendern": "edit",
+               "edit": "edit"}  # fmt: skip
+EDIT_FIELDS = {"frage": "question", "question": "question", "antwort": "answer", "answer": "answer",
+               "link": "link"}  # fmt: skip
 
 
 class GapCommands:
@@ -72,6 +75,8 @@ class GapCommands:
             if len(words) == 3 and words[1].lower() in ("entfernen", "remove") and words[2].isdecimal():
                 return self.documents.remove(message, int(words[2][:5]), language)
             return self.documents.listing(language)
+        if what == "edit":  # `/wissen ändern <Nr> frage|antwort|link <text>`
+            return self._edit(message, words[1:], language)
         if what == "digest":
             return self._digest_subscription(message, words[1:], language)
         if what == "new":
@@ -109,6 +114,21 @@ class GapCommands:
             self.faq.audit.record(message.user_key, "gaps.state", group.example[:120], group=number, state=what)
             return Reply(i18n.text(f"gaps_{what}_done", language, question=group.example), language)
         return Reply(i18n.text("gaps_usage", language), language, answered=False)
+
+    def _edit(self, message: Incoming, rest: list[str], language: str) -> Reply:
+        """One field of an FAQ entry, changed in chat; re-indexed at once and in the audit log."""
+        if len(rest) < 2 or not rest[0].isdecimal() or len(rest[0]) > 9 or rest[1].lower() not in EDIT_FIELDS:
+            return Reply(i18n.text("faq_edit_usage", language), language, answered=False)
+        number, field, value = int(rest[0]), EDIT_FIELDS[rest[1].lower()], " ".join(rest[2:])
+        if not value and field != "link":
+            return Reply(i18n.text("faq_edit_usage", language), language, answered=False)
+        try:
+            entry = self.faq.edit(number, message.user_key, **{field: value})
+        except FaqError as problem:
+            return Reply(i18n.text(problem.key, language, **problem.values), language, answered=False)
+        if entry is None:
+            return Reply(i18n.text("faq_unknown", language, id=number), language, answered=False)
+        return Reply(i18n.text("faq_edited", language, id=entry.id, question=entry.question), language)
 
     # -- lists ----------------------------------------------------------------------------------------
 

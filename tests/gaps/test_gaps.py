@@ -174,6 +174,11 @@ def test_a_knowledge_owner_answers_a_gap_in_chat_and_the_next_asker_gets_it(own_
     assert done.text.startswith(f"✅ Im Unternehmens-FAQ (Eintrag {entry.id}): „{PRICE}“.")
     reply = say(core, PRICE_AGAIN, "carl")
     assert reply.answered and "nur ein Link" in reply.text
+    # an entry is changed in chat: answered with the new version at once, in the audit log
+    assert say(core, "/wissen ändern 1", "lead").text.startswith("So ändern Sie einen Eintrag")
+    edited = say(core, f"/wissen ändern {entry.id} antwort Eine Lizenz kostet bei uns 30 € im Monat.", "lead")
+    assert edited.text.startswith(f"✅ Eintrag {entry.id} geändert")
+    assert "30 € im Monat" in say(core, PRICE_AGAIN, "erik").text
     assert say(core, "/wissen", "lead").text.startswith("Keine offenen Wissenslücken")
     # the FAQ's entries, each with a button to withdraw it; withdrawn, it answers no more
     entries = say(core, "/wissen faq", "lead")
@@ -182,7 +187,7 @@ def test_a_knowledge_owner_answers_a_gap_in_chat_and_the_next_asker_gets_it(own_
     assert withdraw.text.startswith(f"Eintrag {entry.id} ist zurückgezogen")
     assert say(core, PRICE_AGAIN, "dora").kind == "refusal"
     actions = [r.action for r in core.services.audit.entries(10) if r.action.startswith("faq.")]
-    assert actions == ["faq.withdraw", "faq.add"]
+    assert actions == ["faq.withdraw", "faq.update", "faq.add"]
 
 
 def test_only_knowledge_owners_see_the_gaps_and_owners_can_set_a_group_aside(own_kb):

@@ -89,7 +89,8 @@ async def test_a_knowledge_owner_sends_a_document_in_the_personal_chat(teams):
         await teams.post(teams.activity(None, value=add["data"], replyToId="activity-1", **ADMIN))
         done = (await teams.connector.wait_for(2))[-1]
         assert "ist aufgenommen" in json.dumps(done, ensure_ascii=False)
-        await teams.say("Wer gibt bei uns neue KI-Tools frei?")
+        asker = {"from": {"id": "29:doc-asker", "name": "Dora", "aadObjectId": "aad-doc-asker"}}  # own rate limit
+        await teams.say("Wer gibt bei uns neue KI-Tools frei?", **asker)
         answered = (await teams.connector.wait_for(3))[-1]
         assert "Mira Schulz" in answered["text"]
     finally:  # the session's knowledge base is shared: the document leaves it again
