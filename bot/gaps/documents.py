@@ -46,7 +46,7 @@ class CompanyDocuments:
                 lambda turn, language: self.button(turn.message, language),
                 button="doc:",
                 language="conversation",
-            ),  # fmt: skip
+            ),
             Route("document-upload", lambda turn, language: self.received(turn.message, language)),
         ]
 
