@@ -36,7 +36,7 @@ FOLLOW_UP_WORDS = 8  # a question this short may lean on the previous one when i
 FOLLOW_UPS = 3  # Teams shows at most three suggested actions
 FOLLOW_UP_CANDIDATES = 60  # the guide's questions looked at, the closest first
 FOLLOW_UP_FLOOR = 0.55  # closer than this to the question (cosine): related enough to suggest
-FOLLOW_UP_REWORDING = 0.9  # closer than this: the same question in other words
+FOLLOW_UP_REWORDING = 0.8  # closer than this to the question or to one chosen: the same question in other words
 NEARBY_PASSAGE = 0.35
 NEARBY_ASKED = 0.62
 
@@ -91,6 +91,13 @@ class _Found:
     decision: Decision
     agreement: int = 0  # how many rankings put the first passage in their top 3 (Retrieval.agreement)
     companion: Passage | None = None  # Retrieval.companion
+
+
+def _same_words(a: set[str], b: set[str]) -> bool:
+    """Two questions with at least three content words in common, most of their words: "Budget pro Kopf für
+    KI-Schulungen?" and "Wie viel Budget brauchen wir pro Person für KI-Schulungen?"."""
+    shared = len(a & b)
+    return shared >= 3 and shared / max(len(a | b), 1) >= 0.6
 
 
 class AnswerService:
@@ -193,6 +200,9 @@ class AnswerService:
         rows = self.index.chunks_by_id(sorted({ids[owner[row]] for row in nearest}))
         before = {" ".join(q.lower().split()) for q in asked_before} | {" ".join(question.lower().split())}
         chosen: list[str] = []
+        picked: list[int] = []  # their rows, to leave out rewordings of one already chosen
+        analyzer = self.index.lexical.analyzer(answer.language)
+        seen_terms = [set(analyzer.terms(question))]  # and their words (the embedder misses German rewordings)
         places: set[tuple[str, str]] = set()
         for row in nearest:
             if similarity[row] < FOLLOW_UP_FLOOR or len(chosen) == FOLLOW_UPS:
@@ -200,10 +210,17 @@ class AnswerService:
             chunk = rows.get(ids[owner[row]])
             place = (chunk.source, chunk.section) if chunk is not None else ("", "")
             text = texts[row]
-            if (chunk is None or place in cited or place in places or similarity[row] > FOLLOW_UP_REWORDING
+            own = set(analyzer.terms(text))
+            alike = any(float(matrix[row] @ matrix[other]) > FOLLOW_UP_REWORDING for other in picked) or any(
+                _same_words(own, terms) for terms in seen_terms
+            )
+            if (chunk is None or place in cited or place in places or similarity[row] > FOLLOW_UP_REWORDING or alike
                     or " ".join(text.lower().split()) in before):  # fmt: skip
                 continue
             chosen.append(text)
+            picked.append(row)
+            seen_terms.append(own)
+            before.add(" ".join(text.lower().split()))  # the same question under another section: once
             places.add(place)
         return replace(answer, follow_ups=chosen) if chosen else answer
 

@@ -17,6 +17,7 @@ from bot.core.ports import Core, Outcome
 QUIT = ("/quit", "/exit", "/beenden")
 
 
+PLAN_TASK = re.compile(r"\d{1,2}\.\d{1,2}")  # a plan's task ("3.1"); other checklists have their own buttons
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 
 
@@ -38,9 +39,9 @@ def render(reply: Reply) -> str:
             lines.append(f"  ({' · '.join(shown)})")
     for task in reply.tasks:
         lines.append(f"  {task.mark} {task.id}  {task.text}" + (f"  ({task.note})" if task.note else ""))
-    if reply.tasks and any(t.actions for t in reply.tasks):  # the commands, with the first open task's number
-        example = next(t.id for t in reply.tasks if t.actions)
-        lines.append(f"  ({i18n.text('plan_console_hint', reply.language, task=example)})")
+    plan_tasks = [t for t in reply.tasks if t.actions and PLAN_TASK.fullmatch(t.id)]  # not a list of gaps
+    if plan_tasks:  # the commands, with the first open task's number
+        lines.append(f"  ({i18n.text('plan_console_hint', reply.language, task=plan_tasks[0].id)})")
     if reply.footer:
         lines.append(plain(reply.footer))
     for image in reply.images:

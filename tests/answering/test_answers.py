@@ -96,3 +96,17 @@ def test_empty_and_oversized_questions_get_a_clear_message(service):
     assert "Frage" in service.ask("   ").answer
     long = service.ask("Budget " * 600)
     assert not long.answered and "zu lang" in long.answer
+
+
+def test_an_answer_suggests_questions_that_lead_on_not_rewordings(service):
+    """Up to three questions other sections answer: none the one asked in other words (by meaning or by
+    most of its words), none twice, none from the cited sections."""
+    asked = "Wie viel Budget brauchen wir pro Person für KI-Schulungen?"
+    answer = service.ask(asked)
+    assert 1 <= len(answer.follow_ups) <= 3 and len(set(answer.follow_ups)) == len(answer.follow_ups)
+    assert "Budget pro Kopf für KI-Schulungen?" not in answer.follow_ups  # the same question, shorter
+    cited = {(p.source, p.section) for n, p in enumerate(answer.sources, 1) if answer.used(n)}
+    for follow_up in answer.follow_ups:
+        again = service.ask(follow_up)
+        assert again.answered and not {(p.source, p.section) for p in again.sources[:1]} <= cited, follow_up
+    assert service.ask("Wer ist bei uns der Betriebsrat?").follow_ups == []  # a refusal suggests nothing

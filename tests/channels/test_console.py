@@ -144,3 +144,14 @@ def test_the_terminal_names_only_the_words_a_question_takes():
     optional = Reply("Modell?", "de", question=Question("register_entry", "model", "text", optional=True))
     assert render(required).endswith("(zurück · pause · abbrechen)")  # no "überspringen" it would refuse
     assert render(optional).endswith("(überspringen · pause · abbrechen)")  # the first question: no "zurück"
+
+
+def test_only_a_plans_tasks_get_the_plan_commands_hint():
+    from bot.core.messages import Choice, Task
+
+    gaps = Reply(
+        "*Wissenslücken*", "de", tasks=[Task("4", "„Wer ist bei uns …?“", actions=[Choice("gap:answer:4", "Antwort")])]
+    )
+    assert "/plan erledigt" not in render(gaps)
+    week = Reply("*Woche 2*", "de", tasks=[Task("2.1", "Interviews", actions=[Choice("plan:done:2.1", "erledigt")])])
+    assert "/plan erledigt 2.1" in render(week)
