@@ -297,7 +297,7 @@ class PlanCommands:
         if failed:
             lines.append(i18n.text("plan_failed", language, count=failed, error=last_error))
         week = max(progress.week, 1)
-        reply = reminders.nudge(plan, f"W{week:02d}", tasks, now, last_week=week - 1, shown=True)
+        reply = reminders.nudge(plan, f"W{week:02d}", tasks, now, last_week=week - 1, shown=True, language=language)
         heading = "\n".join(lines)
         return Reply(
             f"{heading}\n\n{reply.text}", language, tasks=reply.tasks, footer=progress.line(language), mode="nudge"

@@ -173,15 +173,17 @@ class Reminders:
         last_week: int | None = None,
         tz: str | None = None,
         shown: bool = False,
+        language: str | None = None,
     ) -> Reply:
-        """A nudge as a reply. `shown` re-renders one already sent (after a button click): carried
-        tasks changed since it went out stay in the list, with their new state."""
+        """A nudge as a reply, in the plan's language unless `language` says (`/plan` asked in English).
+        `shown` re-renders one already sent (after a button click): carried tasks changed since it went
+        out stay in the list, with their new state."""
         now = now or self.clock()
         tasks = self.plans.tasks(plan.id) if tasks is None else tasks
-        language = plan.language
+        language = language or plan.language
         today = now.astimezone(ZoneInfo(tz or plan.tz)).date()
         if occurrence.startswith("W"):
-            return self._week_nudge(plan, int(occurrence[1:]), tasks, today, last_week, tz, shown)
+            return self._week_nudge(plan, int(occurrence[1:]), tasks, today, last_week, tz, shown, language)
         if occurrence.startswith("F"):
             f = self.spec.feedback
             text = f"*{f.title.get(language)}*\n{f.text.get(language)}\n{i18n.text('plan_feedback_how', language)}"
@@ -192,7 +194,7 @@ class Reminders:
         if occurrence.startswith("S"):
             day = date.fromisoformat(occurrence[1:])
             back = [
-                self._task(plan, task_id, tasks, today, occurrence)
+                self._task(plan, task_id, tasks, today, occurrence, language=language)
                 for task_id in self.spec.tasks
                 if (row := tasks.get(task_id)) and row.snoozed_until == day and (row.status == "snoozed" or shown)
             ]
@@ -208,9 +210,8 @@ class Reminders:
         return Reply("\n\n".join([text, "\n".join(reviews)]) if reviews else text, language, mode="nudge")
 
     def _week_nudge(
-        self, plan, n: int, tasks, today: date, last_week: int | None, tz: str | None, shown: bool
+        self, plan, n: int, tasks, today: date, last_week: int | None, tz: str | None, shown: bool, language: str
     ) -> Reply:
-        language = plan.language
         week = self.spec.week(n)
         occurrence = f"W{n:02d}"
         lines = [
@@ -226,7 +227,7 @@ class Reminders:
         lines.append(i18n.text("plan_done_means", language, done=week.done.get(language)))
         if week.action:
             lines.append(_action_hint(week.action, language))
-        items = [self._task(plan, t.id, tasks, today, occurrence) for t in week.tasks]
+        items = [self._task(plan, t.id, tasks, today, occurrence, language=language) for t in week.tasks]
         # open tasks of earlier weeks come along once: those of the previous week, and of any weeks whose
         # nudge was missed since the last one sent
         if last_week is not None and last_week >= n:
@@ -234,7 +235,7 @@ class Reminders:
         first = 1 if last_week is None else last_week
         sent_on = shifted.day if shifted else today
         carried = [
-            self._task(plan, task_id, tasks, today, occurrence, carried_from=w)
+            self._task(plan, task_id, tasks, today, occurrence, carried_from=w, language=language)
             for task_id, (w, _) in self.spec.tasks.items()
             if first <= w < n
             and (
@@ -252,8 +253,17 @@ class Reminders:
         progress = self.progress(plan, tasks, today, at_least=n)
         return Reply("\n".join(lines), language, mode="nudge", tasks=items + carried, footer=progress.line(language))
 
-    def _task(self, plan, task_id: str, tasks, today: date, occurrence: str, carried_from: int | None = None) -> Task:
-        language = plan.language
+    def _task(
+        self,
+        plan,
+        task_id: str,
+        tasks,
+        today: date,
+        occurrence: str,
+        carried_from: int | None = None,
+        language: str | None = None,
+    ) -> Task:
+        language = language or plan.language
         _, spec = self.spec.tasks[task_id]
         row = tasks.get(task_id)
         state = _state(row, today)

@@ -97,6 +97,12 @@ def test_english_commands_answer_in_english(reminders):
     assert say(reminders, "/plan done 1.1", language="en").text == "Task 1.1 is done. ✅"
 
 
+def test_a_german_plans_status_asked_in_english_is_english_throughout(reminders):
+    assert "Der 90-Tage-Plan läuft" in say(reminders, "/plan start 2026-11-30 mo BY", admin=True).text
+    status = say(reminders, "/plan status", language="en").text
+    assert "Week 1: Interviews with department heads" in status and "Interviews mit" not in status
+
+
 @both_databases
 def test_a_button_of_another_team_or_an_unknown_plan_changes_nothing(reminders):
     say(reminders, "/plan start 2026-11-30 BY", admin=True)
