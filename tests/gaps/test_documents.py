@@ -18,6 +18,26 @@ Ticket-System in der Kategorie „KI-Freigabe“; die Prüfung dauert höchstens
 """
 
 
+def pdf(lines: list[str]) -> bytes:
+    """A minimal one-page PDF of Helvetica text lines (ASCII), as pypdf reads them."""
+    content = "BT /F1 12 Tf 72 740 Td 16 TL " + " ".join(f"({line}) Tj T*" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = "%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n" + "".join(f"{o:010d} 00000 n \n" for o in offsets)
+    return (out + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").encode("latin-1")
+
+
 def send(core, settings, name: str, content: bytes, user: str = "lead", private: bool = True, size: int | None = None,
          channel: str = "console"):  # fmt: skip
     path = pending_path(settings.data_dir, name)
@@ -54,6 +74,21 @@ def test_a_knowledge_owner_adds_a_document_in_chat_and_it_answers_questions_abou
     assert "Petra Lang" not in say(core, asked, "carl").text
     actions = [r.action for r in core.services.audit.entries(10) if r.action.startswith("document.")]
     assert actions == ["document.remove", "document.add"]
+
+
+def test_an_uploaded_pdf_is_answered_from(own_kb):  # noqa: F811
+    settings, index = own_kb
+    core = core_on(settings, index)
+    lines = [
+        "Datenschutz-Regeln der Beispiel GmbH",
+        "Der Datenschutzbeauftragte der Beispiel GmbH ist Herr Karl Brandt.",
+        "Er prueft jede neue KI-Anwendung vor dem Einsatz.",
+    ]
+    checked, _ = send(core, settings, "Datenschutz.pdf", pdf(lines))
+    assert checked.text.startswith("📄 „Datenschutz.pdf“ gelesen")
+    assert click(core, checked.question.choices[0].value).text.startswith("✅ „Datenschutz.pdf“ ist aufgenommen")
+    answer = say(core, "Wer ist bei uns der Datenschutzbeauftragte?", "dora")
+    assert answer.answered and "Karl Brandt" in answer.text
 
 
 def test_files_lotse_cannot_or_may_not_take_are_refused_with_the_reason(own_kb):  # noqa: F811
