@@ -109,17 +109,32 @@ def _named_steps_first(question: str, candidates: list[str], rows) -> tuple[list
     return candidates, 0
 
 
-COMPANY_SIMILARITY = 0.3  # a company document's passage this close goes first for a question about "us"
+COMPANY_SIMILARITY = 0.3  # a company document's passage this close goes first for a question about "us" …
+COMPANY_MARGIN = 0.1  # … and no further behind the guide's closest passage (cosine)
+COMPANY_LEXICAL = 0.5  # … or found by its words at least half as strongly as the best passage
 
 
 def _company_first(question: str, candidates: list[str], rows, similarity: dict, lexical: dict) -> list[str]:
     """A question about the asker's own company ("Wer genehmigt bei uns KI-Tools?") wants the company's
-    own documents (ingested beside the guide, without guide sections) before the guide's general advice."""
+    own documents (ingested beside the guide, without guide sections) before the guide's general advice —
+    those that answer it about as well: as close in meaning as the guide's closest passage (within
+    `COMPANY_MARGIN`), or found by its words about as strongly. A company-FAQ entry on another matter ("Wer
+    ist bei uns der KI-Beauftragte?") does not push the guide's answer aside for "Wer darf bei uns
+    KI-Tools genehmigen?"."""
     if not about_us(question):
         return candidates
-    own = [
-        c for c in candidates if not rows[c].guide and (similarity.get(c, 0.0) >= COMPANY_SIMILARITY or c in lexical)
-    ]
+    guide_best = max((similarity.get(c, 0.0) for c in candidates if rows[c].guide), default=0.0)
+    lexical_best = max((lexical.get(c, 0.0) for c in candidates), default=0.0)
+
+    def answers_it(c: str) -> bool:
+        close = similarity.get(c, 0.0)
+        return (
+            close >= COMPANY_SIMILARITY
+            and close >= guide_best - COMPANY_MARGIN
+            or (lexical.get(c, 0.0) >= COMPANY_LEXICAL * lexical_best > 0)
+        )
+
+    own = [c for c in candidates if not rows[c].guide and answers_it(c)]
     return own + [c for c in candidates if c not in own]
 
 

@@ -300,3 +300,20 @@ def test_askers_are_told_once_when_their_question_gets_an_answer_unless_they_opt
     assert asyncio.run(dispatcher.run_once(clock.now + timedelta(minutes=1))).notices == 0  # once
     assert len(notices()) == 1
     assert ask("/notices on", "carl").text.startswith("✅ When a question")  # the English command: English
+
+
+def test_a_company_faq_entry_on_another_matter_does_not_push_the_guides_answer_aside(own_kb):
+    """A question about "uns" prefers the company's own passages only where they answer it about as well
+    as the guide: the entry on the AI officer is no answer to who approves AI tools."""
+    settings, index = own_kb
+    core = core_on(settings, index)
+    core.services.faq.add("Wer ist bei uns der KI-Beauftragte?", "Unser KI-Beauftragter ist Thomas Keller.", "",
+                          "Ida", "console:w1:ida")  # fmt: skip
+    try:
+        assert "Thomas Keller" in say(core, "Wer ist bei uns der KI-Beauftragte?", "anna").text
+        approve = say(core, "Wer darf bei uns KI-Tools genehmigen?", "ben")
+        assert "Thomas Keller" not in approve.text and approve.citations
+        assert not any(c.source == "Unternehmens-FAQ" for c in approve.citations)
+    finally:
+        for entry in core.services.faq.entries():
+            core.services.faq.withdraw(entry.id, "test")
