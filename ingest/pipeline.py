@@ -70,6 +70,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def flagged(loaded, chunks) -> list[str]:
+    """Text of a document that reads like an instruction to an AI (shown when it is ingested; never obeyed)."""
+    return instruction_like("\n".join([loaded.title, *(f"{c.section}\n{c.text}" for c in chunks)]))
+
+
 def ingest(index: KnowledgeIndex, paths: Iterable[Path], progress: bool | None = None) -> IngestReport:
     from tqdm import tqdm
 
@@ -123,7 +128,7 @@ def ingest(index: KnowledgeIndex, paths: Iterable[Path], progress: bool | None =
         )
         index.replace_document(doc, chunks)
         report.chunks += len(chunks)
-        phrases = instruction_like("\n".join([loaded.title, *(f"{c.section}\n{c.text}" for c in chunks)]))
+        phrases = flagged(loaded, chunks)
         if phrases:
             report.flagged.append((str(relative), "; ".join(f"„{p}“" for p in phrases[:3])))
         (report.updated if previous is not None else report.added).append(str(relative))

@@ -360,6 +360,28 @@ class Understander:
     def understand(self, text: str, live: frozenset[str] = frozenset()) -> Understanding:
         return self.decide(self.features(text, live))
 
+    def _by_verb(self, f: Features, ranked: list[tuple[str, float]], ident: str) -> tuple[str, float] | None:
+        """A request's verb against the likeliest action no word names: one that does ("lass uns mal ne
+        Bewertung machen", "Bewertung für den Ticket-Assistenten abgeben") asks for the dialog of its kind,
+        or for a dialog a word names close behind ("can we do the readiness thing now?"); one that shows
+        ("show me the assessment options …", "gib mir mal die Plan-Timeline") for a read a word names."""
+        if not f.request or f.general or ident in f.named:
+            return None
+        effect = self.actions[ident].effect
+        if f.doing and effect == "read":
+            family = ident.split(".")[0]
+            dialogs = [(i, sc) for i, sc in ranked if i.split(".")[0] == family and self.actions[i].effect == "dialog"]
+            dialogs = [d for d in dialogs if d[0] in f.named] or dialogs
+            if dialogs and dialogs[0][1] >= DOING_LEAST:
+                return dialogs[0]
+            wanted = "dialog"
+        elif f.showing and effect != "read":
+            wanted = "read"
+        else:
+            return None
+        named = [(i, sc) for i, sc in ranked[:3] if i in f.named and self.actions[i].effect == wanted]
+        return named[0] if named else None
+
     def decide(self, f: Features) -> Understanding:
         t = self.thresholds
         ranked = sorted(f.scores.items(), key=lambda item: item[1], reverse=True)
@@ -374,26 +396,8 @@ class Understander:
             if named_about:  # a live name and a word for the action: as sure as a request gets
                 score = max(score, t.request)
         cues = tuple(c for c, on in (("request", f.request), ("question", f.question), ("own", f.own)) if on)
-        if f.request and f.doing and not f.general and self.actions[ident].effect == "read" and ident not in f.named:
-            # "lass uns mal ne Bewertung machen", "Bewertung für den Ticket-Assistenten abgeben": a verb that
-            # does asks for the dialog of the likeliest action's kind, not for reading its results
-            family = ident.split(".")[0]
-            dialogs = [(i, sc) for i, sc in ranked if i.split(".")[0] == family and self.actions[i].effect == "dialog"]
-            named = [(i, sc) for i, sc in dialogs if i in f.named]
-            dialogs = named or dialogs
-            if dialogs and dialogs[0][1] >= DOING_LEAST:
-                ident, score = dialogs[0]
-                return Understanding("act", self.actions[ident], max(score, t.request), f.contrast, cues)
-        if f.request and f.doing and not f.general and self.actions[ident].effect == "read" and ident not in f.named:
-            # "can we do the readiness thing now?": a dialog a word names, close behind a read no word names
-            named = [(i, sc) for i, sc in ranked[:3] if i in f.named and self.actions[i].effect == "dialog"]
-            if named:
-                return Understanding("act", self.actions[named[0][0]], max(named[0][1], t.request), f.contrast, cues)
-        if f.request and f.showing and not f.general and self.actions[ident].effect != "read" and ident not in f.named:
-            # "show me the assessment options …", "gib mir mal die Plan-Timeline": a read a word names
-            named = [(i, sc) for i, sc in ranked[:3] if i in f.named and self.actions[i].effect == "read"]
-            if named:
-                return Understanding("act", self.actions[named[0][0]], max(named[0][1], t.request), f.contrast, cues)
+        if (by_verb := self._by_verb(f, ranked, ident)) is not None:
+            return Understanding("act", self.actions[by_verb[0]], max(by_verb[1], t.request), f.contrast, cues)
         action = self.actions[ident]
         if f.request and not f.general and score >= t.request:
             second, second_score = ranked[1]

@@ -20,11 +20,10 @@ from bot.core.messages import Choice, Incoming, Question, Reply, Task
 from bot.core.roles import Roles
 from bot.core.routing import Route
 from bot.core.uploads import MAX_BYTES
-from bot.safety.injection import instruction_like
 from bot.storage.audit import AuditLog
 from ingest.chunking import chunk_document
 from ingest.loaders import LOADERS, LoadError, load
-from ingest.pipeline import ingest
+from ingest.pipeline import flagged, ingest
 
 MAX_PAGES = 300  # a PDF's pages
 KEPT = 24 * 3600  # seconds an unconfirmed upload is kept
@@ -98,7 +97,7 @@ class CompanyDocuments:
         words = sum(len(c.text.split()) for c in chunks)
         lines = [i18n.text("documents_check", language, name=name, title=loaded.title, count=len(chunks),
                            words=words)]  # fmt: skip
-        phrases = instruction_like("\n".join([loaded.title, *(f"{c.section}\n{c.text}" for c in chunks)]))
+        phrases = flagged(loaded, chunks)
         if phrases:
             lines.append(i18n.text("documents_flagged", language, phrases="; ".join(f"„{p}“" for p in phrases[:3])))
         choices = [Choice(f"doc:add:{token}", i18n.text("documents_button_add", language)),

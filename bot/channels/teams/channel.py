@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse
 
-import aiohttp
 import jwt
 import requests
 from aiohttp import ClientConnectorError, web
@@ -29,6 +28,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ErrorResponseException
 
 from bot import metrics
+from bot.channels import uploads
 from bot.channels.bridge import CoreBridge
 from bot.channels.teams import cards, gate
 from bot.channels.teams.activities import (
@@ -42,7 +42,6 @@ from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Reply, incoming_from_dict, reply_from_dict, reply_to_dict
 from bot.core.ports import Core, Outcome
-from bot.core.uploads import MAX_BYTES, pending_path
 from bot.settings import Settings
 from bot.storage.inbox import Item
 
@@ -204,21 +203,7 @@ class TeamsChannel:
             if parsed.scheme != "https" and not (local and parsed.netloc == local):
                 out.append({"name": name, "size": 0, "error": "no https link"})
                 continue
-            path = pending_path(self.core.settings.data_dir, name)
-            try:
-                timeout = aiohttp.ClientTimeout(total=60)
-                async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as got:
-                    if got.status != 200:
-                        raise OSError(f"HTTP {got.status}")
-                    data = await got.content.read(MAX_BYTES + 1)
-                if len(data) > MAX_BYTES:  # the core says it is too large; nothing of it is kept
-                    out.append({"name": name, "size": len(data)})
-                    continue
-                path.write_bytes(data)
-                out.append({"path": str(path), "name": name, "size": len(data)})
-            except (OSError, aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("could not fetch a file sent in Teams: %s", exc)
-                out.append({"name": name, "size": 0, "error": str(exc) or type(exc).__name__})
+            out.append(await uploads.fetch(self.core.settings.data_dir, name, url))  # a pre-authenticated link
         return out
 
     async def work(self, item: Item) -> None:

@@ -13,16 +13,16 @@ from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import aiohttp
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
+from bot.channels import uploads
 from bot.channels.slack import blocks
 from bot.core import i18n
 from bot.core.language import detect_language
 from bot.core.messages import Incoming, Reply, incoming_from_dict, reply_from_dict, reply_to_dict
-from bot.core.uploads import MAX_BYTES, pending_path
+from bot.core.uploads import MAX_BYTES
 from bot.storage.inbox import Item, error_text
 from bot.storage.models import utcnow
 
@@ -134,19 +134,8 @@ class MessageListener:
             if size > MAX_BYTES:
                 out.append({"name": name, "size": size})  # not fetched: the core says it is too large
                 continue
-            path = pending_path(self.channel.core.settings.data_dir, name)
-            try:
-                timeout = aiohttp.ClientTimeout(total=60)
-                headers = {"Authorization": f"Bearer {token}"}
-                async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url, headers=headers) as got:
-                    if got.status != 200:
-                        raise OSError(f"HTTP {got.status}")
-                    data = await got.content.read(MAX_BYTES + 1)
-                path.write_bytes(data)
-                out.append({"path": str(path), "name": name, "size": len(data)})
-            except (OSError, aiohttp.ClientError, TimeoutError) as exc:
-                log.warning("could not fetch a file sent in a DM: %s", exc)
-                out.append({"name": name, "size": size, "error": str(exc) or type(exc).__name__})
+            data_dir = self.channel.core.settings.data_dir
+            out.append(await uploads.fetch(data_dir, name, url, {"Authorization": f"Bearer {token}"}))
         return out
 
     def _slacks(self, url: str) -> bool:
