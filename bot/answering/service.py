@@ -93,6 +93,12 @@ class _Found:
     companion: Passage | None = None  # Retrieval.companion
 
 
+def _guide_sections(guide: str) -> set[str]:
+    """The guide's subsections a passage restates ("Phase 1 › Team-Skills …"; not a whole phase, which
+    many passages share)."""
+    return {part.strip() for part in guide.split(" ; ") if "›" in part}
+
+
 def _same_words(a: set[str], b: set[str]) -> bool:
     """Two questions with at least three content words in common, most of their words: "Budget pro Kopf für
     KI-Schulungen?" and "Wie viel Budget brauchen wir pro Person für KI-Schulungen?"."""
@@ -195,7 +201,9 @@ class AnswerService:
         if matrix.shape[1] != vector.shape[0]:
             return answer
         similarity = matrix @ vector
-        cited = {(p.source, p.section) for number, p in enumerate(answer.sources, 1) if answer.used(number)}
+        used = [p for number, p in enumerate(answer.sources, 1) if answer.used(number)]
+        cited = {(p.source, p.section) for p in used}
+        restated = {part for p in used for part in _guide_sections(p.guide)}  # the guide's sections they restate
         nearest = np.argsort(-similarity)[:FOLLOW_UP_CANDIDATES]
         rows = self.index.chunks_by_id(sorted({ids[owner[row]] for row in nearest}))
         before = {" ".join(q.lower().split()) for q in asked_before} | {" ".join(question.lower().split())}
@@ -215,8 +223,9 @@ class AnswerService:
                 _same_words(own, terms) for terms in seen_terms
             )
             if (chunk is None or place in cited or place in places or similarity[row] > FOLLOW_UP_REWORDING or alike
-                    or " ".join(text.lower().split()) in before):  # fmt: skip
-                continue
+                    or " ".join(text.lower().split()) in before
+                    or restated & _guide_sections(chunk.guide)):  # fmt: skip
+                continue  # a section restating what the answer cited asks the same in other words
             chosen.append(text)
             picked.append(row)
             seen_terms.append(own)

@@ -110,3 +110,6 @@ def test_an_answer_suggests_questions_that_lead_on_not_rewordings(service):
         again = service.ask(follow_up)
         assert again.answered and not {(p.source, p.section) for p in again.sources[:1]} <= cited, follow_up
     assert service.ask("Wer ist bei uns der Betriebsrat?").follow_ups == []  # a refusal suggests nothing
+    # a section restating the same part of the guide asks the same in other words: no suggestion from it
+    typed = "hey, wir muessen unsere leute in sachen ki fit machen, mit welchen kosten pro kopf muss ich da rechnen?"
+    assert "Wie viel Geld sollen wir pro Person für Trainings einplanen?" not in service.ask(typed).follow_ups
