@@ -82,6 +82,25 @@ def _range_with(answer: str, unit: re.Pattern[str]) -> tuple[int, int] | None:
     return None
 
 
+_COST = re.compile(
+    r"kost|budget|teuer|preis|geld|euro|€|rechnen|invest|ausgeb|cost|price|spend|money|afford|expens", re.IGNORECASE
+)
+
+
+def figure_first(question: str, passages: list) -> list:
+    """The passages with, first, the one whose figure the asker's count applies to: "was kostet es, 6
+    Kollegen fit zu machen?" needs the per-person range, not the first year's budget that ranked above it
+    (among the first three only: a far passage is no answer)."""
+    people, systems = _PEOPLE.search(question), _SYSTEMS.search(question)
+    unit = _PER_PERSON if people else _PER_MONTH if systems else None
+    if unit is None or not passages or not _COST.search(question) or _range_with(passages[0].text, unit):
+        return passages
+    for number, passage in enumerate(passages[1:3], 1):
+        if _range_with(passage.text, unit):
+            return [passage, *passages[:number], *passages[number + 1 :]]
+    return passages
+
+
 def computed(question: str, answer: str, language: str) -> str | None:
     """A sentence applying the quoted figure or rule to the asker's numbers, or None."""
     return (

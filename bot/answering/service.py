@@ -19,7 +19,7 @@ import numpy as np
 from bot import metrics
 from bot.answering.conversation import is_follow_up, refers_back, rewrite, split_parts, topic_query
 from bot.answering.extractive import extractive_answer
-from bot.answering.facts import computed
+from bot.answering.facts import computed, figure_first
 from bot.answering.gate import Decision, decide, unknown_terms
 from bot.answering.retrieval import Passage, Retriever
 from bot.answering.scope import OutOfScope
@@ -283,7 +283,7 @@ class AnswerService:
         if context and re.search(r"\d", question):
             focus = None  # "und für unser 8-köpfiges Team?": the numbers are the asker's, the topic the last answer's
         retrieval = self.retriever.search(query, language, self.settings.top_k, focus=focus, context=context)
-        passages = list(retrieval.passages)  # the retrieval may be a kept one, shared: never changed here
+        passages = figure_first(question, list(retrieval.passages))  # a kept retrieval is shared: never changed
         vocabulary = self._vocabulary(language)
         understood = self.retriever.understanding.understand(question, language, vocabulary)
         scope = self._scope(understood.text, language)

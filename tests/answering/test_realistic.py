@@ -49,6 +49,20 @@ def test_a_colloquial_question_of_only_known_words_is_answered_with_the_askers_f
     assert answer.answered and "12.000 bis 30.000 Euro" in answer.answer
 
 
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("Was kostet die KI-Einführung im ersten Jahr?", "50.000"),
+        ("Mit welchen laufenden Kosten pro KI-System müssen wir rechnen?", "2.000"),
+        ("How much budget do we need for the first year?", "50,000"),
+    ],
+)
+def test_an_answer_states_a_figure_once(service, question, figure):
+    """Issue 24: "50.000 bis 150.000 Euro (50.000-150.000 Euro)" read as a stutter."""
+    answer = service.ask(question)
+    assert answer.answered and len(re.findall(rf"(?<![\d.,]){re.escape(figure)}", answer.answer)) == 1, answer.answer
+
+
 def test_the_guides_figure_is_applied_to_the_askers_numbers(service):
     answer = service.ask("Wir wollen 12 Leute im Vertrieb schulen – womit müssen wir rechnen?")
     assert answer.answered
