@@ -44,6 +44,7 @@ PAUSE = {"pause", "später", "spaeter", "later"}
 CANCEL = {"abbrechen", "cancel", "abbruch", "stop"}
 HELP = {"hilfe", "help", "?"}
 KEEP = {"behalten", "keep", "=", "unverändert", "unchanged"}  # a dialog that changes an entry: the earlier answer
+SAVE = {"speichern", "save", "ja", "j", "yes", "y", "1", "ok", "okay", "passt", "fertig", "done", "jawohl", "👍"}
 DONE = {"fertig", "done", "keine", "keine weiteren", "nein", "no", "ende", "finished", "das wars", "das war's"}
 NAME_LIMIT = 120
 # a button's value: "<dialog>.<answers before the question>:<value>" (older buttons: without the dialog)
@@ -54,6 +55,14 @@ QUESTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 NEW_RUN = {"neu", "new", "restart", "neustart"}
+# "weiß ich nicht", "keine Ahnung", "k. A.", "don't know": no answer, never stored as one — an optional
+# question is skipped, a required one asks for an estimate or a pause
+UNKNOWN = re.compile(
+    r"(?:(?:das |ich )?wei(?:ss|s) (?:ich |man )?(?:es |das )?(?:noch |leider |gerade )?nicht(?: genau)?|"
+    r"keine ahnung|k\.? ?a\.?|keine angabe|unbekannt|(?:noch )?unklar|(?:noch )?offen|kann ich nicht sagen|"
+    r"(?:i )?(?:do not|don't|dont) know|no idea|unknown|not sure|(?:still )?unclear|n/?a|tbd)",
+    re.IGNORECASE,
+)
 # typed with a slash inside a dialog ("/pause", "/hilfe") these still steer it; any other slash command is
 # never taken as an answer (issue 21): the core answers the command, and the dialog waits
 CONTROL = BACK | SKIP | PAUSE | CANCEL | HELP | KEEP | DONE
@@ -103,6 +112,9 @@ class Forms(Protocol):
     def previous(self, row: DialogRow, spec: AssessmentSpec, path: str) -> tuple[bool, object]:
         """(True, value) if the question at `path` has an earlier answer that "behalten" keeps (a dialog
         that changes a stored entry); (False, None) otherwise."""
+
+    # optional: `draft(spec, answers, language) -> str | None` — what will be stored, shown with a Save
+    # button once every question is answered (a pilot, a register entry); None finishes at once
 
 
 class DialogEngine:
@@ -274,7 +286,7 @@ class DialogEngine:
             return self._gone(row, spec)
         trail, notice = loaded
         at = Flow(spec, trail, language).current()
-        if at is None:  # answered to the end but not finished (the file lost its last questions)
+        if at is None and self._summary(spec, trail, language) is None:  # answered to the end, not finished
             return self._finish(spec, row, trail)
         if notice:
             return self._ask(spec, row, trail, prefix=notice)
@@ -297,6 +309,10 @@ class DialogEngine:
             return Reply(i18n.text("dialog_paused", language, title=spec.title.get(language)), language, mode="dialog")
         if word in HELP:
             return self._ask(spec, row, trail, prefix=i18n.text("dialog_help", language))
+        if at is None:  # every question answered: the summary waits for "speichern"
+            if word in SAVE:
+                return self._finish(spec, row, trail)
+            return self._ask(spec, row, trail, prefix=i18n.text("dialog_confirm_hint", language), answered=False)
         try:
             kept = self.forms.previous(row, spec, step_path(spec, at)) if turn.word in KEEP and self.forms else None
             value = kept[1] if kept and kept[0] else self._value(spec, trail, at, turn, language)
@@ -324,7 +340,7 @@ class DialogEngine:
             return self._ask(spec, row, trail, prefix=problem.hint, answered=False)
         metrics.DIALOG_STEPS.labels("answered").inc()
         trail.append(Entry(at, value, step_path(spec, at)))
-        if Flow(spec, trail, language).current() is None:
+        if Flow(spec, trail, language).current() is None and self._summary(spec, trail, language) is None:
             return self._finish(spec, row, trail)
         self.store.save(row, _dump(trail))
         note = None  # a form may say something about the answer now, not only when it is saved
@@ -346,6 +362,8 @@ class DialogEngine:
                 return None
             if not turn.text or len(turn.text) > NAME_LIMIT:
                 raise InvalidAnswer(i18n.text("dialog_hint_name", language, limit=NAME_LIMIT))
+            if unknown(turn.text):
+                raise InvalidAnswer(i18n.text("dialog_unknown_required", language))
             if re.fullmatch(r"[\d.,\s]+", turn.text):  # "2" is a rating typed too early, not a system's name
                 raise InvalidAnswer(i18n.text("dialog_hint_name_number", language, item=step.item.get(language)))
             return turn.text
@@ -353,7 +371,17 @@ class DialogEngine:
             if not step.optional:
                 raise InvalidAnswer(i18n.text("dialog_not_optional", language))
             return None
+        if unknown(turn.text) and not (isinstance(step, ChoiceStep) and _is_choice(step, turn.text, language)):
+            if not step.optional:
+                raise InvalidAnswer(i18n.text("dialog_unknown_required", language))
+            return None
         return parse(step, turn.text, language)
+
+    def _summary(self, spec: AssessmentSpec, trail: list[Entry], language: str) -> str | None:
+        """What a form will store, to be confirmed before it is (None: a form that stores at once)."""
+        if self.forms is None or self.catalog.get(spec.id) is not None or not hasattr(self.forms, "draft"):
+            return None
+        return self.forms.draft(spec, Flow(spec, trail, language).final_answers(), language)
 
     def _finish(self, spec: AssessmentSpec, row: DialogRow, trail: list[Entry]) -> Reply:
         answers = Flow(spec, trail, row.language).final_answers()
@@ -383,7 +411,16 @@ class DialogEngine:
         flow = Flow(spec, trail, language)
         at = flow.current()
         if at is None:
-            return self._finish(spec, row, trail)
+            summary = self._summary(spec, trail, language)
+            if summary is None:
+                return self._finish(spec, row, trail)
+            tag = f"{row.id}.{len(trail)}"
+            save = Choice(f"{tag}:save", i18n.text("dialog_save_button", language))
+            progress = i18n.text("dialog_progress_summary", language)
+            question = Question(spec.id, "_save", "choice", [save], False, True, progress, tag)
+            parts = (prefix, i18n.text("dialog_summary", language), summary, i18n.text("dialog_confirm", language))
+            text = "\n\n".join(x for x in parts if x)
+            return Reply(text, language, answered=answered, mode="dialog", question=question)
         question, text = self._question(spec, flow, at, language, bool(trail), f"{row.id}.{len(trail)}")
         return Reply(
             "\n\n".join(x for x in (prefix, text) if x), language, answered=answered, mode="dialog", question=question
@@ -398,6 +435,7 @@ class DialogEngine:
             done = Choice(f"{tag}:done", i18n.text("dialog_done_button", language))
             choices = [done] if allowed_done else []
             progress = i18n.text("dialog_progress_new_item", language, item=step.item.get(language), number=item + 1)
+            progress = _of_all(spec, top, language, progress)
             question = Question(spec.id, step.id, "name", choices, allowed_done, can_go_back, progress, tag)
             return question, prompt.get(language)
         name = flow.item_context(top, item).get("name", "") if item is not None else ""
@@ -409,12 +447,22 @@ class DialogEngine:
             progress = i18n.text(
                 "dialog_progress_item", language, item=block.item.get(language), number=item + 1, name=name
             )
+            progress = _of_all(spec, top, language, progress)
         else:
-            asked = [s for s in spec.steps if not isinstance(s, RepeatStep)]
-            progress = i18n.text("dialog_progress", language, number=asked.index(step) + 1, total=len(asked))
+            progress = _of_all(spec, top, language)
         choices = [Choice(f"{tag}:{c.value}", c.label) for c in _choices(step, language)]
         question = Question(spec.id, step.id, step.type, choices, step.optional, can_go_back, progress, tag)
         return question, text
+
+
+def _of_all(spec: AssessmentSpec, top: int, language: str, within: str | None = None) -> str:
+    """ "Frage 3 von 11"; a list's questions say where they stand in it too ("Frage 11 von 11 · KPI 1:
+    Suchzeit"): a list counts as one question of a dialog that has others, so "Frage 10 von 10" is
+    never followed by more. A dialog that is one list counts its items only ("System 2: ERP")."""
+    if within is not None and len(spec.steps) == 1:
+        return within
+    progress = i18n.text("dialog_progress", language, number=top + 1, total=len(spec.steps))
+    return f"{progress} · {within}" if within else progress
 
 
 def _choices(step, language: str) -> list[Choice]:
@@ -432,6 +480,19 @@ def _dump(trail: list[Entry]) -> list:
 
 
 __all__ = ["ACTIVE", "DialogEngine"]
+
+
+def _is_choice(step: ChoiceStep, text: str, language: str) -> bool:
+    try:
+        parse(step, text, language)
+    except InvalidAnswer:
+        return False
+    return True
+
+
+def unknown(text: str) -> bool:
+    """ "Weiß ich nicht.", "keine Ahnung", "k. A.", "don't know" — the user has no answer."""
+    return UNKNOWN.fullmatch(text.strip().lower().replace("ß", "ss").replace("’", "'").rstrip(".!… ")) is not None
 
 
 def _asks_something(text: str) -> bool:

@@ -41,3 +41,9 @@ class FormSet:
     def previous(self, row: DialogRow, spec: AssessmentSpec, path: str) -> tuple[bool, object]:
         owner = self._owner(spec.id)
         return owner.previous(row, spec, path) if owner is not None else (False, None)
+
+    def draft(self, spec: AssessmentSpec, answers: dict, language: str) -> str | None:
+        """What a form will store, confirmed before it is (a form without a summary stores at once)."""
+        owner = self._owner(spec.id)
+        summarised = getattr(owner, "draft", None)
+        return summarised(spec, answers, language) if summarised is not None else None

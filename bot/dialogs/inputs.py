@@ -22,6 +22,12 @@ SCALE = {"k": 1e3, "tsd": 1e3, "tausend": 1e3, "thousand": 1e3, "mio": 1e6, "mil
          "mrd": 1e9, "milliarden": 1e9}  # fmt: skip
 _NUMBER = re.compile(r"^[-+]?[0-9][0-9.,'\s]*")
 _AFTER_NUMBER = re.compile(r"\s*(?:(?:[€$%£/]|[^\W\d_]+\.?)\s*)*")  # units: "€", "Mio. €", "Min. pro Woche", "€/h"
+# "ca. 15 Leute", "etwa 20", "rund 1.500 €", "~30 min", "about 40": an estimate is taken as the number
+APPROXIMATELY = re.compile(
+    r"^(?:(?:ca|circa|zirka|etwa|ungefähr|ungefaehr|rund|knapp|grob|so|gut|schätzungsweise|schaetzungsweise|"
+    r"geschätzt|geschaetzt|um die|about|approx|approximately|around|roughly|some)\b\.?|~|≈)\s*",
+    re.IGNORECASE,
+)
 PERCENT_WORD = re.compile(r"\s*\b(?:prozent|percent|pct)\b\.?", re.IGNORECASE)
 HOURS = {"h", "std", "stunde", "stunden", "hour", "hours", "hr", "hrs"}
 # the largest figure a number question takes when it sets no `max` (costs, KPI values): far beyond any
@@ -77,6 +83,7 @@ def parse_rating(step: RatingStep, text: str, language: str) -> int:
 def parse_number(step: NumberStep, text: str, language: str) -> float | int | str:
     """German and English notation: "1.500", "1,5", "1,500.75", "2 000 €", "15 min". A step with
     `percent` also takes a change in per cent ("-40 %", "−40%"), returned as the text "-40%"."""
+    text = APPROXIMATELY.sub("", text.strip(), count=1)
     text = PERCENT_WORD.sub("%", text.strip().lstrip("€$£ ").replace("\u2212", "-"))
     if step.percent and text.endswith("%") and text[:1] in ("+", "-"):  # a signed per cent: a change
         value = _to_float(text[:-1].strip(), language)

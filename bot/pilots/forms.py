@@ -186,19 +186,38 @@ class PilotForms:
         anonymous = i18n.text("pilot_feedback_anonymous", language) if entry.anonymous else ""
         return Reply(i18n.text(key, language, number=saved.id, anonymous=anonymous), language, mode="dialog")
 
-    def _register(self, store: DialogStore, row, trail, answers: dict, user_key: str, language: str) -> Reply:
-        kpis = [
-            Kpi(
-                name=k["name"],
-                unit=k.get("unit") or "",
-                direction=k["direction"],
-                baseline=float(k["baseline"]),
-                target=target_value(k["target"], k["baseline"]),
-                target_change=float(k["target"][:-1]) if isinstance(k["target"], str) else None,
-                method=k.get("method") or "",
+    def draft(self, spec: AssessmentSpec, answers: dict, language: str) -> str | None:
+        """A new pilot as it will be saved, to confirm before it is; feedback is saved at once."""
+        if spec.id != SETUP:
+            return None
+
+        def day(value: str) -> str:
+            parsed = date.fromisoformat(value)
+            return parsed.strftime("%d.%m.%Y") if language == "de" else parsed.isoformat()
+
+        def money(value) -> str:
+            return f"{number(round(float(value)), language)} €"
+
+        lines = [
+            i18n.text(
+                "pilot_summary",
+                language,
+                name=answers["name"],
+                use_case=answers["use_case"],
+                owner=answers["owner"],
+                start=day(answers["start"]),
+                end=day(answers["end"]),
+                users=answers["users"],
+                anonymous=i18n.text("dialog_yes" if answers["anonymous"] else "dialog_no", language),
+                one_off=money(answers["one_off_cost"]),
+                monthly=money(answers["monthly_cost"]),
+                rate=money(answers["hourly_rate"]),
             )
-            for k in answers["kpis"]
         ]
+        return "\n".join(lines + [kpi_line(k, language) for k in _kpis(answers)])
+
+    def _register(self, store: DialogStore, row, trail, answers: dict, user_key: str, language: str) -> Reply:
+        kpis = _kpis(answers)
         fields = dict(
             start=date.fromisoformat(answers["start"]),
             end=date.fromisoformat(answers["end"]),
@@ -218,6 +237,21 @@ class PilotForms:
         lines += [kpi_line(k, language) for k in kpis]
         lines.append(i18n.text("pilot_registered_next", language, name=pilot.name))
         return Reply("\n".join(lines), language, mode="dialog")
+
+
+def _kpis(answers: dict) -> list[Kpi]:
+    return [
+        Kpi(
+            name=k["name"],
+            unit=k.get("unit") or "",
+            direction=k["direction"],
+            baseline=float(k["baseline"]),
+            target=target_value(k["target"], k["baseline"]),
+            target_change=float(k["target"][:-1]) if isinstance(k["target"], str) else None,
+            method=k.get("method") or "",
+        )
+        for k in answers["kpis"]
+    ]
 
 
 def _with_earlier(step, value):

@@ -105,6 +105,10 @@ class RegisterForms:
             lines.append(i18n.text("register_high_without_people", language))
         return "\n".join(lines) or None
 
+    def draft(self, spec: AssessmentSpec, answers: dict, language: str) -> str:
+        """The entry as it will be saved, to confirm before it is."""
+        return draft_text(" ".join(clean(answers["name"]).split()), answers, language)
+
     def finish(self, store: DialogStore, row: DialogRow, trail: list, answers: dict, language: str) -> Reply:
         actor = f"{row.scope}:{row.author}"
         name = " ".join(clean(answers["name"]).split())
@@ -121,6 +125,24 @@ class RegisterForms:
         lines += warnings(entry.risk_class, entry.status, language)
         lines.append(i18n.text("register_added_next", language, name=entry.name))
         return Reply("\n".join(lines), language, mode="dialog")
+
+
+def draft_text(name: str, answers: dict, language: str) -> str:
+    review = date.fromisoformat(answers["next_review"])
+    return i18n.text(
+        "register_draft",
+        language,
+        name=name,
+        purpose=clean(answers.get("purpose") or "") or "–",
+        owner=clean(answers.get("owner") or "") or "–",
+        model=clean(answers.get("model") or "") or "–",
+        provider=clean(answers.get("provider") or "") or "–",
+        data_sources=clean(answers.get("data_sources") or "") or "–",
+        personal_data=i18n.text("dialog_yes" if answers.get("personal_data") else "dialog_no", language),
+        risk=i18n.text(f"register_risk_{answers['risk_class']}", language),
+        status=i18n.text(f"register_status_{answers['status']}", language),
+        review=review.strftime("%d.%m.%Y") if language == "de" else review.isoformat(),
+    )  # the risk class's warning came when it was chosen, and comes again with the saving
 
 
 def warnings(risk_class: str, status: str, language: str) -> list[str]:

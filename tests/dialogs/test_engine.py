@@ -225,7 +225,7 @@ def test_a_question_added_to_the_file_mid_run_is_asked_and_earlier_answers_are_k
     assert reply.text.startswith("Hinweis: Diese Bewertung wurde geändert") and "(0 davon" in reply.text
     assert reply.question.step == "owner"
     reply = chat.say("Anna")
-    assert reply.question.step == "rating" and reply.question.progress == "System 2: ERP"
+    assert reply.question.step == "rating" and reply.question.progress == "Frage 2 von 2 · System 2: ERP"
     reply = chat.script("5", "-", "fertig")
     assert "ERP (5), CRM (4)" in reply.text
     answers = json.loads(chat.engine.results.store.all("systems")[0].answers)

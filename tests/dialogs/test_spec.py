@@ -145,7 +145,7 @@ def test_a_block_may_depend_on_top_level_answers_and_fully_preset_items_are_kept
     write(tmp_path / "assessments", TOOLS, "tools.yaml")
     chat = Chat(make_engine(database_url, tmp_path / "charts", tmp_path / "assessments"))
     reply = chat.script("/check tools", "nein")  # no cloud: the cloud_plan questions are not asked
-    assert reply.question.progress == "Werkzeug 2: ERP" and reply.question.step == "used"  # CRM: all pre-answered
+    assert reply.question.progress == "Frage 2 von 2 · Werkzeug 2: ERP" and reply.question.step == "used"  # CRM: preset
     reply = chat.script("ja", "4", "fertig")
     [result] = chat.engine.results.store.all("tools")
     answers = json.loads(result.answers)

@@ -16,7 +16,7 @@ from bot.dialogs.spec import L10n, NumberStep
 from bot.pilots.report import parse_quarter
 from bot.storage.models import KpiRow, KpiValueRow, PilotFeedbackRow, PilotRow
 from tests.conftest import both_databases
-from tests.pilots.test_chat import Person, core, seed_pilot, workspace  # noqa: F401  (fixtures)
+from tests.pilots.test_chat import Person, core, seed_pilot, step, workspace  # noqa: F401  (fixtures)
 
 TEXT = L10n(de="x", en="x")
 
@@ -90,6 +90,7 @@ def test_a_kpi_with_unit_per_cent_keeps_an_absolute_target(core, workspace):  # 
         "60 %",
         "-",
         "fertig",
+        "speichern",
     )
     with core.services.pilot_store.db.session() as s:
         kpi = s.scalars(
@@ -248,3 +249,57 @@ def test_a_group_meeting_is_asked_about_the_group(core, workspace):  # noqa: F81
     assert "einer Person der Runde pro Woche" in minutes.text
     own = Person(core, "UEMMA", workspace, "slack").say("/pilot feedback Dokumentensuche")
     assert "Wie zufrieden sind Sie mit dem Pilot?" in own.text  # one person's feedback is asked as before
+
+
+# -- a new IT lead's run (issue 24): estimates, "weiß ich nicht", where the dialog stands, a summary ---
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [("ca. 15 Leute", 15), ("ca 15", 15), ("etwa 20 Personen", 20), ("rund 1.500", 1500), ("~30", 30),
+     ("about 40 people", 40), ("some 40", 40), ("approx. 7", 7), ("ungefaehr 12", 12)],
+)  # fmt: skip
+def test_an_estimate_is_taken_as_the_number(typed, expected):
+    step = NumberStep(id="u", type="number", integer=True, min=1, text=TEXT)
+    assert parse_number(step, typed, "de") == expected
+
+
+def test_sonst_or_a_word_alone_is_still_no_number():
+    step = NumberStep(id="u", type="number", integer=True, min=1, text=TEXT)
+    for typed in ("sonst 15", "ca.", "etwa viele"):
+        with pytest.raises(InvalidAnswer):
+            parse_number(step, typed, "de")
+
+
+def test_not_knowing_is_never_stored_and_the_kpi_questions_say_where_they_stand(core, workspace):  # noqa: F811
+    admin = Person(core, "UADMIN", workspace, "slack")
+    reply = admin.script("/pilot neu Wissenssuche", "Handbücher durchsuchen")
+    assert step(reply) == "owner" and reply.question.progress == "Frage 3 von 11"
+    reply = admin.say("weiß ich nicht")  # a required answer: asked again, with what to do
+    assert step(reply) == "owner" and reply.answered is False
+    assert reply.text.startswith("Diese Angabe brauche ich – bei einer Zahl genügt eine Schätzung")
+    reply = admin.script("Jana", "1.3.2027", "30.6.2027")
+    assert step(reply) == "users"
+    reply = admin.say("keine Ahnung")
+    assert step(reply) == "users" and reply.answered is False
+    reply = admin.script("ca. 15 Leute", "nein", "0", "400", "55")
+    assert step(reply) == "kpis" and reply.question.progress == "Frage 11 von 11 · KPI 1"  # not "10 von 10", then more
+    reply = admin.say("weiss nicht")  # no KPI of that name
+    assert step(reply) == "kpis" and reply.answered is False
+    reply = admin.script("Suchzeit", "min", "niedriger", "10")
+    assert reply.question.progress == "Frage 11 von 11 · KPI 1: Suchzeit"
+    reply = admin.script("-30 %", "k. A.")  # the optional method: skipped, not stored as "k. A."
+    assert step(reply) == "kpis"
+    reply = admin.say("fertig")
+    assert step(reply) == "_save" and "Nutzer: 15" in reply.text
+    admin.say("pause")  # nothing saved; /weiter shows the summary again
+    reply = admin.say("/weiter")
+    assert step(reply) == "_save" and "Bitte prüfen – so speichere ich es:" in reply.text
+    button = reply.question.choices[0]
+    assert button.label == "💾 Speichern"
+    reply = core.handle(Incoming("", "UADMIN", channel="slack", workspace=workspace, value=button.value))
+    assert reply.text.startswith("✅ Pilot „Wissenssuche“ ist angelegt")
+    with core.services.pilot_store.db.session() as s:
+        pilot = s.scalars(select(PilotRow).where(PilotRow.name == "Wissenssuche")).one()
+        kpi = s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot.id)).one()
+    assert (pilot.owner, pilot.users, kpi.method) == ("Jana", 15, "")

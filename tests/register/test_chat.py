@@ -73,6 +73,12 @@ def test_an_admin_registers_an_application_with_bad_answers_asked_again(core, ad
     assert reply.text.startswith("Bitte ein Datum eingeben") and step(reply) == "next_review"
     assert [r.target for r in audit_rows(core, "register.add")] == ["Lotse"]  # nothing stored before the end
     reply = admin.say("in 3 Monaten")
+    # issue 24: the entry as it will be saved, confirmed before anything is stored
+    assert step(reply) == "_save" and reply.text.startswith("Bitte prüfen – so speichere ich es:")
+    assert "*Microsoft 365 Copilot*\nZweck: Texte entwerfen und zusammenfassen\nVerantwortlich: IT-" in reply.text
+    assert "Modell: GPT-4o · Anbieter: –" in reply.text and "Risikoklasse (EU AI Act): begrenzt" in reply.text
+    assert [r.target for r in audit_rows(core, "register.add")] == ["Lotse"]
+    reply = admin.say("ja")
     assert reply.question is None and reply.text.startswith("✅ „Microsoft 365 Copilot“ steht jetzt im KI-Register.")
 
     entry = entries(core)["Microsoft 365 Copilot"]
@@ -99,7 +105,7 @@ def test_an_admin_registers_an_application_with_bad_answers_asked_again(core, ad
     ]
     assert "Texte entwerfen" not in added.detail  # field names, not contents
 
-    again = admin.say("in 3 Monaten")  # the same last answer once more: nothing is stored twice
+    again = admin.say("ja")  # the same last answer once more: nothing is stored twice
     assert again.mode != "dialog" or again.question is None
     assert len(audit_rows(core, "register.add")) == 2 and len(entries(core)) == 2
 
@@ -110,6 +116,9 @@ def test_the_name_can_come_with_the_command_and_english_works_too(core, admin):
     reply = admin.script("Pre-fill incoming invoices", "Finance", "-", "Own server", "-", "no", "3", "production")
     assert "Which risk class" not in reply.text and step(reply) == "next_review"
     reply = admin.say("in 1 year")
+    assert reply.text.startswith("Please check – this is what I will save:")
+    assert "Risk class (EU AI Act): high" in reply.text
+    reply = admin.say("save")
     assert reply.text.startswith('✅ "Invoice AI" is now in the AI register.')
     assert "⚠️ High-risk AI: as its deployer you have duties under Art. 26" in reply.text
     entry = entries(core)["Invoice AI"]
@@ -324,7 +333,7 @@ def test_control_characters_are_dropped_not_stored(core, admin):
     admin.say("/register neu")
     reply = admin.script("Über\x00setzer", "Texte\x00 übersetzen", "IT", "-", "-", "-", "nein", "minimal", "idee")
     assert step(reply) == "next_review"
-    admin.say("in 1 Jahr")
+    admin.script("in 1 Jahr", "speichern")
     entry = entries(core)["Übersetzer"]
     assert entry.purpose == "Texte übersetzen"
     assert admin.say("/register setze Über\x00setzer status pilot").answered is False  # no such name: listed
