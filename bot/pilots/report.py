@@ -38,6 +38,7 @@ MIN_ANONYMOUS = 3
 BERLIN = ZoneInfo("Europe/Berlin")  # quarters run from midnight to midnight in German time
 HORIZON_MONTHS = 12
 WEEKS_PER_MONTH = 52 / 12
+FEW_FOR_ROI = 5  # fewer people behind the time saved: the ROI is flagged as extrapolated from a handful
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class PilotFigures:
     withheld: bool = False  # anonymous entries and fewer than MIN_ANONYMOUS responses: no figures shown
     ratings: dict[int, int] = field(default_factory=dict)  # 1..5 → count
     minutes_per_week: float | None = None  # per person
+    time_basis: int = 0  # the people whose answers give the time saved (a group counts its size)
     kpis: list[KpiFigure] = field(default_factory=list)
     works: list[str] = field(default_factory=list)
     not_working: list[str] = field(default_factory=list)
@@ -126,6 +128,12 @@ class PilotFigures:
         if benefit is None or self.cost_horizon <= 0:
             return None
         return (HORIZON_MONTHS * benefit - self.cost_horizon) / self.cost_horizon * 100
+
+    @property
+    def thin_basis(self) -> bool:
+        """The time saved of fewer than `FEW_FOR_ROI` people, extrapolated to all the pilot's users: the
+        ROI and payback then stand on a handful of answers and are flagged as such."""
+        return self.minutes_per_week is not None and self.time_basis < min(FEW_FOR_ROI, self.users or FEW_FOR_ROI)
 
     @property
     def payback_month(self) -> int | None:
@@ -360,6 +368,7 @@ class Reports:
                     **base,
                     ratings={r: t["ratings"][r] for r in range(1, 6)},
                     minutes_per_week=t["minutes"] / t["weight"] if t["weight"] else None,
+                    time_basis=int(t["weight"]),
                     kpis=kpi_figures,
                     works=good,
                     not_working=bad,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.core import i18n
 from bot.pilots.forms import kpi_line, number
-from bot.pilots.report import HORIZON_MONTHS, MIN_ANONYMOUS, KpiFigure, PilotFigures, Report
+from bot.pilots.report import FEW_FOR_ROI, HORIZON_MONTHS, MIN_ANONYMOUS, KpiFigure, PilotFigures, Report
 
 
 def money(value: float, language: str) -> str:
@@ -101,6 +101,9 @@ def roi_lines(f: PilotFigures, language: str) -> list[str]:
             key = "pilot_report_payback_late" if payback > HORIZON_MONTHS else "pilot_report_payback"
             when = i18n.text(key, language, month=payback, date=month.strftime("%m/%Y"), horizon=HORIZON_MONTHS)
         lines.append(i18n.text("pilot_report_roi", language, roi=percent(f.roi_pct, language), payback=when))
+        if f.thin_basis:
+            lines.append(i18n.text("pilot_report_thin", language, count=f.time_basis, users=f.users or f.people,
+                                   minimum=FEW_FOR_ROI))  # fmt: skip
     if f.roi_so_far is not None:  # what was measured, beside the projection: labelled, so they cannot be confused
         month, roi = f.roi_so_far
         lines.append(i18n.text("pilot_report_roi_so_far", language, month=month, roi=percent(roi, language)))
@@ -216,6 +219,7 @@ def quarter_text(report: Report, language: str) -> str:
                 if payback <= HORIZON_MONTHS
                 else i18n.text("pilot_payback_late", language, month=payback, horizon=HORIZON_MONTHS),
             )
+            + (i18n.text("pilot_quarter_thin", language, count=p.time_basis) if p.thin_basis else "")
         )
     a = report.answers
     if a.up or a.down or a.general:
@@ -267,7 +271,7 @@ def quarter_markdown(report: Report, language: str, images: list[Path]) -> str:
         benefit = money(p.benefit_per_month, language) if p.benefit_per_month is not None else "–"
         out.append(
             f"| {p.name} | {p.responses} | {mean} | {benefit} | {money(p.monthly_cost, language)} | "
-            f"{percent(p.roi_pct, language)} | {p.payback_month or '–'} |"
+            f"{percent(p.roi_pct, language)}{' ⚠️' if p.thin_basis else ''} | {p.payback_month or '–'} |"
         )
     out.append("")
     out += [f"![{path.stem}]({path.name})" for path in images]

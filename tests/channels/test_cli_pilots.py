@@ -174,7 +174,8 @@ def test_quarter_report_writes_markdown_and_charts(data_dir, guard_dir, tmp_path
         "gemessenen Nutzen): +6,7 %. Die Zahlen je Pilot unten sind Prognosen über 12 Monate zum heutigen Nutzen "
         "– vor der Amortisation ist das bisherige ROI noch negativ.",
         "• Dokumentensuche: Rückmeldungen: 3 · Ø 4 · KPIs verbessert (von den gemessenen): 2/2 · "
-        "ROI-Prognose 12 Monate +278,2 % · Amortisation (Prognose): Monat 2",
+        "ROI-Prognose 12 Monate +278,2 % · Amortisation (Prognose): Monat 2 (⚠️ hochgerechnet aus den Angaben von 3 "
+        "Personen)",
     ]
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert pngs == ["roi-2026-Q4-kpis.png", "roi-2026-Q4-ratings.png", "roi-2026-Q4-roi.png"]

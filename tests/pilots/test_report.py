@@ -459,3 +459,30 @@ def test_the_cost_of_a_pilot_yet_to_start_is_corrected_without_a_history(store):
     later = pilot(store, "Später", start=date(2027, 2, 1), end=date(2027, 6, 30), monthly_cost=100)
     store.update(later.id, "monthly_cost", 250.0, actor="lead", today=date(2026, 12, 5))
     assert store.get(later.id).monthly_cost == 250.0 and store.cost_history(later.id) == []
+
+
+# -- issue 24: a ROI from a handful of answers says so ---------------------------------------------------
+
+
+def _figures(basis: int, users: int = 25):
+    from bot.pilots.report import PilotFigures
+
+    return PilotFigures(
+        id=1, name="Suche", use_case="x", owner="y", start=date(2026, 10, 1), end=date(2027, 3, 31), users=users,
+        one_off_cost=5000, monthly_cost=500, hourly_rate=55, responses=basis, people=basis,
+        ratings={4: basis}, minutes_per_week=60, time_basis=basis,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_roi_extrapolated_from_one_answer_is_flagged(language):
+    text = pilot_text(_figures(1), language)
+    assert ("von einer einzigen Person" if language == "de" else "from a single person") in text
+    assert ("auf alle 25 Nutzer hochgerechnet" if language == "de" else "extrapolated to all 25 users") in text
+    three = pilot_text(_figures(3), language)
+    assert ("stammt von 3 Personen" if language == "de" else "comes from 3 people") in three
+
+
+def test_enough_answers_or_every_user_answering_is_not_flagged():
+    assert "Vorsicht" not in pilot_text(_figures(5), "de")
+    assert "Vorsicht" not in pilot_text(_figures(3, users=3), "de")  # all of a small pilot's users answered
