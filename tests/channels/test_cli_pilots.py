@@ -183,7 +183,7 @@ def test_quarter_report_writes_markdown_and_charts(data_dir, guard_dir, tmp_path
         data = (out / name).read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000
     markdown = (out / "report.md").read_text(encoding="utf-8")
-    assert "| Dokumentensuche | 3 | 4 | 3.467 € | 500 € | +278,2 % | 2 |" in markdown
+    assert "| Dokumentensuche | 3 | 4 | 3.467 € | 500 € | +278,2 % ⚠️ | 2 |" in markdown
     assert all(f"![{Path(n).stem}]({n})" in markdown for n in pngs)
     assert f"wrote {out / 'report.md'} and 3 charts" in result.stderr
     # the heading is the report's title, without the chat's bold markers
