@@ -44,6 +44,7 @@ OUT_OF_SCOPE_MARGIN = -0.05
 OUT_OF_SCOPE_PLAIN = 0.0  # … when it names nothing specific, only words the guide happens not to use
 OUT_OF_SCOPE_CLEAR = 0.03  # … and clearly closer when a section's question is itself close (STRONG_ASKED)
 STRONG_ASKED = 0.65
+OUT_OF_SCOPE_DECISIVE = 0.15  # this much closer to a counter-example: refused without a word the guide lacks
 
 # asking for a specific person, date, rule, setting or price — what only the company (or a vendor) knows
 _SPECIFIC = re.compile(
@@ -218,6 +219,10 @@ def decide(
     # word it does not use ("senken", "riesig") marks little, so such a question must come clearly closer
     named = [w for w in unknown if not in_dictionary(w, language)]
     evident = bool(named) or about_us(question) or bool(_PRICE.search(question) or _STATISTIC.search(question))
+    # far closer to a counter-example than to any question a section answers ("Welche Risikoklassen kennt
+    # der EU AI Act?"): out of scope even in words the guide happens to use
+    decisive = scope is not None and scope[0] - scope[1] >= OUT_OF_SCOPE_DECISIVE
+    specific, evident = evident, evident or decisive
     beyond = scope is not None and _beyond(*scope, lenient=evident)
     if beyond and not evident and _agreed(retrieval):
         beyond = False  # plain words, and the rankings agree on a passage holding most of them: it is about that
@@ -226,6 +231,8 @@ def decide(
             return Decision("answer", "company-document")
         if _STATISTIC.search(question) and not about_us(question):
             return Decision("refuse", "far")  # other companies' figures: not ours to know, not the guide's either
+        if not specific and not company_specific(question, unknown):
+            return Decision("refuse", "far")  # beyond the guide (the law, say), but nothing of the company's own
         return Decision("refuse", "company")
     asked, similarity, coverage = retrieval.best_asked, retrieval.best_similarity, retrieval.coverage
     if asked >= ASKED and (similarity >= ASKED_SIMILARITY or coverage >= ASKED_COVERAGE or retrieval.agreement == 3):

@@ -102,6 +102,17 @@ def test_a_market_statistic_is_refused_without_claiming_it_depends_on_our_compan
     assert not answer.answered and "eigenen Unternehmen" not in answer.answer, answer.answer
 
 
+@pytest.mark.parametrize(
+    "question", ["Welche Risikoklassen kennt der EU AI Act?", "Welche Pflichten hat ein Betreiber nach dem AI Act?"]
+)
+def test_the_law_the_guide_does_not_cover_is_refused_not_answered_off_topic(service, question):
+    """Issue 24's newcomer: the AI Act's risk classes were answered with "prefer EU-based AI services" —
+    every word of the question is one the guide uses, but it is far closer to a counter-example."""
+    answer = service.ask(question)
+    assert not answer.answered and answer.gap, answer.answer
+    assert "eigenen Unternehmen" not in answer.answer and "own company" not in answer.answer
+
+
 def test_plain_words_the_rankings_agree_on_are_answered_though_they_resemble_a_counter_example(service):
     answer = service.ask("Um wieviel Prozent könnte man die Bearbeitungszeit von Standardanfragen als Ziel senken?")
     assert answer.answered and "40" in answer.answer, answer.answer
