@@ -478,7 +478,9 @@ def _figures(basis: int, users: int = 25):
 def test_a_roi_extrapolated_from_one_answer_is_flagged(language):
     text = pilot_text(_figures(1), language)
     assert ("von einer einzigen Person" if language == "de" else "from a single person") in text
-    assert ("auf alle 25 Nutzer hochgerechnet" if language == "de" else "extrapolated to all 25 users") in text
+    assert (
+        "auf alle Nutzer des Pilots (25) hochgerechnet" if language == "de" else "to all the pilot's users (25)"
+    ) in text
     three = pilot_text(_figures(3), language)
     assert ("stammt von 3 Personen" if language == "de" else "comes from 3 people") in three
 
