@@ -92,6 +92,7 @@ class Question:
     progress: str = ""  # e.g. "Frage 3 von 4" or "System 2 · Frage 5"
     tag: str = ""  # "<dialog>.<answers so far>": ties this question's buttons to it, so old ones are recognised
     steered: bool = True  # a dialog's question, with its back / skip / pause / cancel buttons (not a Confirm)
+    text: str = ""  # the question's own words, without the hints and notes before it (an answered card shows them)
 
     def controls(self, language: str) -> list[Choice]:
         """Back (not on the first question), skip (optional questions only), pause, cancel."""

@@ -417,7 +417,7 @@ class DialogEngine:
             tag = f"{row.id}.{len(trail)}"
             save = Choice(f"{tag}:save", i18n.text("dialog_save_button", language))
             progress = i18n.text("dialog_progress_summary", language)
-            question = Question(spec.id, "_save", "choice", [save], False, True, progress, tag)
+            question = Question(spec.id, "_save", "choice", [save], False, True, progress, tag, text=summary)
             parts = (prefix, i18n.text("dialog_summary", language), summary, i18n.text("dialog_confirm", language))
             text = "\n\n".join(x for x in parts if x)
             return Reply(text, language, answered=answered, mode="dialog", question=question)
@@ -436,8 +436,9 @@ class DialogEngine:
             choices = [done] if allowed_done else []
             progress = i18n.text("dialog_progress_new_item", language, item=step.item.get(language), number=item + 1)
             progress = _of_all(spec, top, language, progress)
-            question = Question(spec.id, step.id, "name", choices, allowed_done, can_go_back, progress, tag)
-            return question, prompt.get(language)
+            text = prompt.get(language)
+            question = Question(spec.id, step.id, "name", choices, allowed_done, can_go_back, progress, tag, text=text)
+            return question, text
         name = flow.item_context(top, item).get("name", "") if item is not None else ""
         text = step.text.get(language).replace("{item}", name)
         if step.hint:
@@ -451,7 +452,7 @@ class DialogEngine:
         else:
             progress = _of_all(spec, top, language)
         choices = [Choice(f"{tag}:{c.value}", c.label) for c in _choices(step, language)]
-        question = Question(spec.id, step.id, step.type, choices, step.optional, can_go_back, progress, tag)
+        question = Question(spec.id, step.id, step.type, choices, step.optional, can_go_back, progress, tag, text=text)
         return question, text
 
 

@@ -67,6 +67,11 @@ def test_help_mentions_the_assessments(lotse):
     assert "/check" in say(lotse, "/help", "routing-4").text
 
 
+def test_help_names_the_feedback_form(lotse):
+    """The Agents Playground run (issue 23): /feedback worked but /help never said so."""
+    assert "/feedback – Lotse bewerten" in say(lotse, "/help", "routing-4").text
+
+
 @both_databases
 def test_admin_commands_and_feedback_work_the_same_in_every_channel(lotse):
     """The console's operator is an admin; /export and /feedback are the core's, not one channel's."""

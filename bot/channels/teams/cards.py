@@ -33,7 +33,11 @@ SUGGESTED_TITLE_LIMIT = 60  # a suggested action's button text; the whole questi
 def render(reply: Reply, public_url: str | None = None) -> dict:
     """One message activity (as JSON) for a reply."""
     if reply.form == "feedback":
-        return {"type": "message", "attachments": [{"contentType": CARD, "content": feedback_form(reply.language)}]}
+        return {
+            "type": "message",
+            "attachments": [{"contentType": CARD, "content": feedback_form(reply.language)}],
+            "summary": i18n.text("feedback_form_title", reply.language),  # what a notification shows
+        }
     if reply.question is not None or reply.images or reply.tasks or reply.files:
         return {  # the card holds the text: said once, not also as the message's text (notifications: summary)
             "type": "message",
@@ -110,9 +114,7 @@ def ai_entity(reply: Reply) -> dict:
                 "appearance": {
                     "@type": "DigitalDocument",
                     "name": _shorten(c.label, NAME_LIMIT),
-                    "abstract": _shorten(
-                        f"{c.reference(reply.language)}: {c.text}" if c.guide else c.text, ABSTRACT_LIMIT
-                    ),
+                    "abstract": abstract(c, reply.language),
                     "keywords": keywords(c.title, c.section),
                     **({"url": c.url} if c.url else {}),  # where the source can be read
                 },
@@ -123,6 +125,16 @@ def ai_entity(reply: Reply) -> dict:
     if not entity["citation"]:
         del entity["citation"]
     return entity
+
+
+def abstract(citation, language: str) -> str:
+    """The passage's own words first, then where the guide says it, by its subsection's name only: the
+    whole path ("Leitfaden › Phase 1: … › Team-Skills …: ") took most of Teams' 160 characters."""
+    if not citation.guide:
+        return _shorten(citation.text, ABSTRACT_LIMIT)
+    section = citation.guide.split(" ; ")[0].split(" › ")[-1].strip()
+    where = f" ({i18n.text('guide_reference', language)}: {_shorten(section, 40)})"
+    return _shorten(citation.text, ABSTRACT_LIMIT - len(where)) + where
 
 
 def keywords(*texts: str | None) -> list[str]:
@@ -172,7 +184,7 @@ def card(reply: Reply, public_url: str | None = None) -> dict:
         body.append({"type": "TextBlock", "text": question.progress, "isSubtle": True, "size": "Small", "wrap": True})
     body.append({"type": "TextBlock", "text": bold(reply.text), "wrap": True})
     if question is not None:
-        body += question_elements(question, reply.language, _shorten(reply.text, ASKED_LIMIT))
+        body += question_elements(question, reply.language, _shorten(question.text or reply.text, ASKED_LIMIT))
     body += task_elements(reply)
     if reply.footer:
         body.append({"type": "TextBlock", "text": reply.footer, "weight": "Bolder", "wrap": True, "spacing": "Medium"})

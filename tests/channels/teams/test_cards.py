@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from bot.channels.teams import cards
+from bot.core import i18n
 from bot.core.messages import Choice, Citation, Image, Question, Reply
 
 SCHEMA = json.loads((importlib.resources.files("adaptive_cards") / "schemas" / "schema-1.5.json").read_text())
@@ -118,3 +119,8 @@ def test_the_feedback_dialog_asks_slacks_reasons_after_a_thumbs_down():
 def test_single_line_breaks_become_paragraphs_teams_does_not_run_together():
     activity = cards.render(Reply("Befehle:\n/help – Hilfe\n/plan – der Plan\n\nEnde\n```\na\nb\n```", "de"))
     assert activity["text"] == "Befehle:\n\n/help – Hilfe\n\n/plan – der Plan\n\nEnde\n\n```\na\nb\n```"
+
+
+def test_the_feedback_form_has_a_summary_for_notifications():
+    activity = cards.render(Reply("", "de", form="feedback"))
+    assert activity["summary"] == i18n.text("feedback_form_title", "de") and activity["summary"]

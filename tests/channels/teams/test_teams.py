@@ -33,7 +33,11 @@ async def test_a_question_gets_an_ai_labelled_answer_with_citations_and_feedback
     [entity] = answer["entities"]
     assert entity["type"] == "https://schema.org/Message" and entity["additionalType"] == ["AIGeneratedContent"]
     assert entity["citation"][0]["position"] == 1 and entity["citation"][0]["appearance"]["name"]
-    assert len(entity["citation"][0]["appearance"]["abstract"]) <= 160
+    abstract = entity["citation"][0]["appearance"]["abstract"]
+    assert len(abstract) <= 160
+    # the passage's words first, the guide's subsection after them: the path took most of the 160 characters
+    assert "2.000 bis 5.000 Euro pro Person" in abstract and abstract.endswith(")"), abstract
+    assert not abstract.startswith("Leitfaden ›") and "(Leitfaden: " in abstract, abstract
     assert answer["channelData"] == {"feedbackLoop": {"type": "custom"}}  # Lotse's own form, Slack's reasons
     assert answer["replyToId"].startswith("msg-")
 
@@ -111,6 +115,10 @@ async def test_a_whole_assessment_through_action_submit_values(teams):
     assert image["url"].startswith("data:image/png;base64,") and len(image["url"]) > 5000
     updates = [s for s in teams.connector.sent if s.method == "PUT"]
     assert len(updates) == 4 and "✓" in json.dumps(updates[0].activity, ensure_ascii=False)
+    # the answered card keeps the question in its own words, not the dialog's introduction cut off (issue 23)
+    answered = card_of(updates[0].activity)["body"]
+    assert answered[0]["text"].startswith("Liegen Ihre wichtigsten Daten in strukturierten Datenbanken")
+    assert "(APIs) erreichbar sind?" in answered[0]["text"]
 
 
 async def test_typed_answers_come_from_an_input_field_too(teams):
