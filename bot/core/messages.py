@@ -30,6 +30,9 @@ class Incoming:
     # (a plan nudge) reaches this conversation, and the mentions in `text` (as written there → address)
     reply_to: str | None = None
     mentions: dict[str, str] = field(default_factory=dict)
+    # the conversation the user has open beside Lotse (Slack's assistant thread context), as an address like
+    # `reply_to`: where the team's nudges go when a plan is started from the assistant panel
+    viewing: str | None = None
     # files sent with the message, fetched by the channel: {"path": local copy, "name": as sent, "size": bytes};
     # {"name", "size", "error"} for one it could not fetch
     uploads: list[dict] = field(default_factory=list)

@@ -184,8 +184,10 @@ class PlanCommands:
             text = i18n.text("plan_start_replaces", language, start=day_label(running.start, language),
                              status=i18n.text(f"plan_state_{running.status}", language), command=command)  # fmt: skip
             return Reply(text, language, answered=False)
+        viewed = None
         if not any(role == "team" for _, _, role in targets):
-            targets.insert(0, (message.channel, address_of(message), "team"))
+            viewed = message.viewing  # started from Slack's assistant panel: the channel the user looks at
+            targets.insert(0, (message.channel, viewed or address_of(message), "team"))
         first = week_occurrences(schedule, 1)[0]
         # a plan that starts in the past sends the current week's nudge now; earlier weeks are summarised in it
         active_from = min(now, datetime.combine(schedule.start, time(0), tzinfo=zone(schedule.tz)))
@@ -213,7 +215,11 @@ class PlanCommands:
             state=schedule.state or "–",
             targets=where,
         )
-        text = "\n".join([text, *start_hints(schedule, language)])
+        viewing = []
+        if viewed:
+            label = _target_label(message.channel, viewed, "team", language)
+            viewing.append(i18n.text("plan_target_viewing", language, target=label))
+        text = "\n".join([text, *viewing, *start_hints(schedule, language)])
         return Reply(text + "\n\n" + self._preview(schedule, language), language)
 
     def change(self, plan: PlanRow, message: Incoming, sub: str, words: list[str], language: str) -> Reply:

@@ -32,6 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import metrics
 from bot.channels.bridge import CoreBridge
 from bot.channels.slack import blocks, gate, listeners
+from bot.channels.slack.context import ThreadContexts
 from bot.channels.slack.names import ProfileNames
 from bot.channels.slack.payload import team_of
 from bot.channels.worker import DATABASE_AWAY, InboxWorker, TakenOver
@@ -72,6 +73,7 @@ class SlackChannel:
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))  # honours Retry-After
         self.names = ProfileNames(client)  # for masking: Teams sends from.name, Slack needs users.info
+        self.contexts = ThreadContexts(self)  # the channel a user has open beside the assistant panel
         self.app = AsyncApp(
             client=client,  # carries the bot token
             signing_secret=settings.signing_secret or "socket-mode",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from bot.core.messages import Incoming
 from tests.conftest import both_databases
 
 from .conftest import buttons, next_ts, posted, rating, texts
@@ -587,3 +588,41 @@ async def test_with_an_llm_a_mention_shows_slacks_loading_status_not_a_one_momen
     assert status["channel_id"] == "C9" and status["thread_ts"] == ts and status["loading_messages"]
     await slack.fake.wait_for("chat.stopStream")
     assert not [m for m in slack.fake.of("chat.postMessage") if "Einen Moment" in (m.get("text") or "")]
+
+
+async def test_a_plan_started_from_the_assistant_panel_nudges_the_channel_the_user_has_open(slack):
+    """Issue 23: Slack's thread context (the channel open beside the assistant panel) is kept in Lotse's
+    database from `assistant_thread_started` and `assistant_thread_context_changed`; a plan started in that
+    thread sends the team's nudges to that channel and says so; erasing the user's data removes it."""
+    scope = f"slack:{slack.team}"
+    thread = next_ts()
+    started = {"user_id": "UADMIN", "channel_id": "D7", "thread_ts": thread, "context": {"channel_id": "C0ITTEAM"}}
+    await slack.event({"type": "assistant_thread_started", "assistant_thread": started, "event_ts": thread})
+    await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
+    moved = {**started, "context": {"channel_id": "C0KIPROJ", "team_id": slack.team}}
+    await slack.event({"type": "assistant_thread_context_changed", "assistant_thread": moved, "event_ts": next_ts()})
+    await slack.dm(
+        "Richte bitte die wöchentlichen Plan-Erinnerungen ab 11.1.2027 ein, wir sind in Sachsen",
+        user="UADMIN", channel="D7", thread_ts=thread,
+    )  # fmt: skip
+    proposal = (await slack.fake.wait_for("chat.postMessage", 2))[-1]
+    confirm, _ = buttons(proposal)
+    await slack.click(proposal, {**confirm, "block_id": "lotse_choices_0"}, user="UADMIN", channel="D7")
+    done = (await slack.fake.wait_for("chat.postMessage", 3))[-1]
+    assert "Empfänger: <#C0KIPROJ>" in texts(done) and "den Kanal, den Sie neben mir geöffnet haben" in texts(done)
+    plan = slack.core.services.reminders.plans.current(scope)
+    assert [t.address for t in slack.core.services.reminders.plans.targets(plan.id)] == ["C0KIPROJ"]
+    assert slack.core.address("slack-context:D7:" + thread) is not None
+    slack.core.handle(Incoming("lösche meine Daten", "UADMIN", channel="slack", workspace=slack.team))
+    erased = slack.core.handle(Incoming("ja", "UADMIN", channel="slack", workspace=slack.team))
+    assert erased.answered and slack.core.address("slack-context:D7:" + thread) is None
+
+
+async def test_a_plan_started_in_a_plain_dm_still_nudges_the_dm(slack):
+    thread = next_ts()
+    started = {"user_id": "UADMIN", "channel_id": "D8", "thread_ts": thread, "context": {}}  # opened from a DM
+    await slack.event({"type": "assistant_thread_started", "assistant_thread": started, "event_ts": thread})
+    await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
+    await slack.dm("/plan start 11.1.2027 SN", user="UADMIN", channel="D8", thread_ts=thread)
+    done = (await slack.fake.wait_for("chat.postMessage", 2))[-1]
+    assert "Der 90-Tage-Plan läuft" in texts(done) and "neben mir" not in texts(done)

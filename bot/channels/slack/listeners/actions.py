@@ -39,6 +39,7 @@ class ActionListener:
         channel = body["channel"]["id"]
         thread = message.get("thread_ts")
         incoming = self.channel.incoming("", body["user"]["id"], team_of(body), channel, thread, value=action["value"])
+        incoming = await self.channel.contexts.beside(incoming, channel, thread)  # a Confirm in the assistant panel
         async with self.channel.worker.in_order(incoming.conversation_key):
             reply = await self.channel.reply_to(incoming)
             if reply.answered and message.get("ts"):  # show what was picked, and take the buttons away

@@ -29,8 +29,9 @@ class HomeListener:
 
     def register(self) -> None:
         self.channel.app.event("app_home_opened")(self.on_home_opened)
-        assistant = AsyncAssistant()
+        assistant = AsyncAssistant(thread_context_store=self.channel.contexts)
         assistant.thread_started(self.on_assistant_thread_started)
+        assistant.thread_context_changed(self.on_assistant_context_changed)
         self.channel.app.assistant(assistant)
 
     async def on_home_opened(self, event: dict, body: dict, client: AsyncWebClient) -> None:
@@ -54,6 +55,7 @@ class HomeListener:
 
     async def on_assistant_thread_started(self, payload: dict, body: dict, say, set_suggested_prompts) -> None:
         thread = payload.get("assistant_thread") or {}
+        await self._keep_context(body, thread)  # the channel the panel was opened beside
         key = f"slack:{body.get('team_id', '')}:greeting:{thread.get('channel_id')}:{thread.get('thread_ts')}"
         if not await self.channel.quick_call(self.channel.core.first_delivery, key):
             return
@@ -61,3 +63,14 @@ class HomeListener:
         await set_suggested_prompts(
             prompts=prompts(self.channel.core, "de"), title=i18n.text("slack_prompts_title", "de")
         )
+
+    async def on_assistant_context_changed(self, payload: dict, body: dict) -> None:
+        """The user moved to another channel with the panel open: the plan's nudges would go there now."""
+        await self._keep_context(body, payload.get("assistant_thread") or {})
+
+    async def _keep_context(self, body: dict, thread: dict) -> None:
+        context = thread.get("context") or {}
+        if context.get("channel_id") and thread.get("channel_id") and thread.get("thread_ts"):
+            context = {"team_id": body.get("team_id") or "", **context, "user_id": thread.get("user_id") or ""}
+            await self.channel.contexts.save(channel_id=thread["channel_id"], thread_ts=thread["thread_ts"],
+                                             context=context)  # fmt: skip

@@ -163,6 +163,7 @@ class MessageListener:
             if payload.get("files"):
                 incoming = dataclasses.replace(incoming, uploads=await self._fetch(payload["files"]))
             if payload.get("assistant"):
+                incoming = await self.channel.contexts.beside(incoming, channel, thread)
                 top = self.channel.incoming(incoming.text, incoming.user, incoming.workspace, channel, None)
                 if await self.channel.core_call(
                     lambda: not self.channel.core.in_dialog(incoming) and self.channel.core.in_dialog(top)
