@@ -275,8 +275,8 @@ class Actions:
         if self.answer is None:
             return None
         reply = self.answer(turn, language)
-        if action.effect == "destructive" or reply.question is not None:
-            return reply
+        if action.effect == "destructive" or reply.question is not None or not reply.answered:
+            return reply  # under a refusal the offer was a guess from a stray word ("copilot" → pilot feedback)
         label = i18n.text("action_offer", reply.language, what=action.description[reply.language])
         choices = [Choice(f"offer:{action.id}:{json.dumps(arguments, ensure_ascii=False)}", label)]
         return replace(reply, question=Question("action", "offer", "choice", choices, steered=False))

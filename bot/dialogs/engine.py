@@ -27,7 +27,7 @@ from bot.dialogs.catalog import Catalog
 from bot.dialogs.flow import Entry, Flow, Position, fits, realign, step_path
 from bot.dialogs.inputs import InvalidAnswer, parse
 from bot.dialogs.results import Results
-from bot.dialogs.spec import AssessmentSpec, ChoiceStep, RatingStep, RepeatStep, YesNoStep
+from bot.dialogs.spec import AssessmentSpec, ChoiceStep, NumberStep, RatingStep, RepeatStep, TextStep, YesNoStep
 from bot.storage.db import Database
 from bot.storage.dialogs import ACTIVE, CANCELLED, PAUSED, DialogStore, StaleDialog
 from bot.storage.models import DialogRow
@@ -157,6 +157,9 @@ class DialogEngine:
             command, _, argument = text.partition(" ")
             command = command.lower()
             if command in CHECK:
+                word = argument.strip().lower()
+                if word in CANCEL | PAUSE and self.store.active(message.conversation_key) is not None:
+                    return self.handle(replace(message, text=word), language)  # "/check abbrechen": the running one
                 return self.check(message, argument.strip(), CHECK[command] or language)
             if command in RESUME:
                 return self.resume(message, RESUME[command])
@@ -373,8 +376,13 @@ class DialogEngine:
             return None
         if unknown(turn.text) and not (isinstance(step, ChoiceStep) and _is_choice(step, turn.text, language)):
             if not step.optional:
-                raise InvalidAnswer(i18n.text("dialog_unknown_required", language))
+                estimate = isinstance(step, NumberStep | RatingStep)  # an estimate helps only where a figure is asked
+                raise InvalidAnswer(
+                    i18n.text("dialog_unknown_estimate" if estimate else "dialog_unknown_required", language)
+                )
             return None
+        if step.optional and isinstance(step, TextStep) and turn.word in DONE:
+            return None  # "fertig" at "Kurze Notiz zu SAP ERP? (optional)": no note, not the note "fertig"
         return parse(step, turn.text, language)
 
     def _summary(self, spec: AssessmentSpec, trail: list[Entry], language: str) -> str | None:

@@ -73,7 +73,7 @@ def parse_choice(step: ChoiceStep, text: str, language: str) -> str:
 
 
 def parse_rating(step: RatingStep, text: str, language: str) -> int:
-    raw = text.strip().rstrip(".")
+    raw = APPROXIMATELY.sub("", text.strip(), count=1).rstrip(".")  # "ca. 3": a rating is an estimate anyway
     raw = re.sub(r"\s*(/|von|of)\s*\d+$", "", raw)  # "4/5", "4 von 5"
     if re.fullmatch(r"[-+]?[0-9]{1,3}", raw) and step.min <= int(raw) <= step.max:
         return int(raw)

@@ -237,6 +237,9 @@ class PilotCommands:
         pilot = self._pilot(message, rest, language)
         if isinstance(pilot, Reply):
             return pilot
+        if date.today() < pilot.start:  # feedback on a pilot nobody uses yet would count in no report
+            text = i18n.text("pilot_not_started", language, name=pilot.name, start=day_text(pilot.start, language))
+            return Reply(text, language, answered=False)
         spec = self.dialogs.spec(f"pilot_{'group' if group else 'feedback'}_{pilot.id}")
         intro = i18n.text("pilot_group_intro" if group else "pilot_feedback_intro", language, name=pilot.name)
         return self.dialogs.begin(message, spec, language, restart=True, intro=intro)

@@ -286,6 +286,6 @@ def kpi_line(kpi, language: str) -> str:
 
 def target_value(value, baseline) -> float:
     """A target given as "-40%" is 40 % below the baseline."""
-    if isinstance(value, str) and value.endswith("%"):
-        return float(baseline) * (1 + float(value[:-1]) / 100)
+    if isinstance(value, str) and value.endswith("%"):  # rounded: −80 % of 15 is 3, not 2.999999999999999
+        return round(float(baseline) * (1 + float(value[:-1]) / 100), 9)
     return float(value)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from bot.core.commands import years_in_reach
 from bot.pilots.store import cost_in
@@ -223,10 +223,13 @@ class Reports:
         return self._figures(ids, since, until, texts)
 
     def quarter(self, scope: str | None, label: str) -> Report:
-        """Every pilot running in the quarter, with the quarter's feedback, and ROI month by month from
-        the first pilot's start to the quarter's end."""
+        """Every pilot running in the quarter or with feedback given in it (after its end, or before a start
+        that was moved), with the quarter's feedback, and ROI month by month from the first pilot's start
+        to the quarter's end."""
         since, until = quarter_window(label)
-        query = select(PilotRow.id).where(PilotRow.start < until.date(), PilotRow.end >= since.date())
+        given = select(PilotFeedbackRow.pilot_id).where(*_window(PilotFeedbackRow.created_at, since, until))
+        running = and_(PilotRow.start < until.date(), PilotRow.end >= since.date())
+        query = select(PilotRow.id).where(or_(running, PilotRow.id.in_(given)))
         if scope is not None:
             query = query.where(PilotRow.scope == scope)
         with self.db.session() as s:

@@ -127,6 +127,17 @@ def test_a_question_about_an_action_gets_the_guide_with_the_action_offered(team)
     assert started.action["id"] == "pilot.feedback"
 
 
+@pytest.mark.parametrize(
+    "question", ["was kostet copilot", "wie ist das wetter morgen", "was verdient ein admin bei uns"]
+)
+def test_a_refusal_offers_no_action_guessed_from_a_stray_word(team, question):
+    """The newcomer's run (issue 24): "was kostet copilot" was refused with "Direkt erledigen: Rückmeldung zu
+    einem Pilotprojekt geben" beneath it."""
+    core, workspace = team
+    reply = say(core, workspace, question, "U9", False)
+    assert not reply.answered and reply.question is None, reply.text
+
+
 def test_reads_about_our_own_state_run_at_once(team):
     core, workspace = team
     status = say(core, workspace, "Wie weit sind wir mit dem 90-Tage-Plan?", "U1", False)

@@ -172,7 +172,7 @@ def test_quarter_report_writes_markdown_and_charts(data_dir, guard_dir, tmp_path
         "Rückmeldungen: 3 · Zufriedenheit Ø 4 · Nutzen 3.467 € im Monat",
         "ROI bisher (kumuliert vom Start bis 2026-12, Kosten einschließlich der einmaligen gegen den bisher "
         "gemessenen Nutzen): +6,7 %. Die Zahlen je Pilot unten sind Prognosen über 12 Monate zum heutigen Nutzen "
-        "– vor der Amortisation ist das bisherige ROI noch negativ.",
+        "– vor der Amortisation ist der bisherige ROI noch negativ.",
         "• Dokumentensuche: Rückmeldungen: 3 · Ø 4 · KPIs verbessert (von den gemessenen): 2/2 · "
         "ROI-Prognose 12 Monate +278,2 % · Amortisation (Prognose): Monat 2 (⚠️ hochgerechnet aus den Angaben von 3 "
         "Personen)",

@@ -127,7 +127,7 @@ def test_an_admin_registers_a_pilot_answer_by_answer(core, workspace):
     # issue 24: what will be saved is shown first, and nothing is stored until it is confirmed
     assert step(reply) == "_save" and reply.text.startswith("Bitte prüfen – so speichere ich es:")
     assert "Verantwortlich: Frau Berg · 01.02.2027 bis 31.05.2027 · Nutzer: 25" in reply.text
-    assert "Kosten: einmalig 6.000 € · pro Monat 500 € · Stundensatz 55 €" in reply.text
+    assert "Kosten: einmalig 6.000 € · pro Monat 500 € · Stundensatz 55 €/h" in reply.text
     assert "• Erstlösungsquote: Ausgangswert 40 %, Ziel 60 % (+50 %; höher ist besser)" in reply.text
     with core.services.pilot_store.db.session() as s:
         assert s.scalars(select(PilotRow).where(PilotRow.scope == f"slack:{workspace}")).all() == []

@@ -5,6 +5,7 @@ write them."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -277,11 +278,12 @@ def test_not_knowing_is_never_stored_and_the_kpi_questions_say_where_they_stand(
     assert step(reply) == "owner" and reply.question.progress == "Frage 3 von 11"
     reply = admin.say("weiß ich nicht")  # a required answer: asked again, with what to do
     assert step(reply) == "owner" and reply.answered is False
-    assert reply.text.startswith("Diese Angabe brauche ich – bei einer Zahl genügt eine Schätzung")
+    assert reply.text.startswith("Diese Angabe brauche ich. Wenn Sie erst nachfragen müssen: „pause“")
     reply = admin.script("Jana", "1.3.2027", "30.6.2027")
     assert step(reply) == "users"
     reply = admin.say("keine Ahnung")
     assert step(reply) == "users" and reply.answered is False
+    assert reply.text.startswith("Diese Angabe brauche ich – eine Schätzung genügt (z. B. „ca. 15“)")
     reply = admin.script("ca. 15 Leute", "nein", "0", "400", "55")
     assert step(reply) == "kpis" and reply.question.progress == "Frage 11 von 11 · KPI 1"  # not "10 von 10", then more
     reply = admin.say("weiss nicht")  # no KPI of that name
@@ -303,3 +305,30 @@ def test_not_knowing_is_never_stored_and_the_kpi_questions_say_where_they_stand(
         pilot = s.scalars(select(PilotRow).where(PilotRow.name == "Wissenssuche")).one()
         kpi = s.scalars(select(KpiRow).where(KpiRow.pilot_id == pilot.id)).one()
     assert (pilot.owner, pilot.users, kpi.method) == ("Jana", 15, "")
+
+
+def test_a_rating_may_be_an_estimate_and_done_skips_an_optional_note(core, workspace):  # noqa: F811
+    """The newcomer's run: "ca. 3" on a 1–5 rating was refused, and "fertig" at an optional note was
+    stored as the note; "/check abbrechen" was taken for an assessment named "abbrechen"."""
+    user = Person(core, "UNOTE", workspace, "slack")
+    reply = user.script("/check systems", "SAP ERP")
+    assert step(reply) == "rating"
+    reply = user.say("ca. 3")
+    assert step(reply) == "note", reply.text
+    reply = user.say("fertig")
+    assert step(reply) == "systems" and reply.answered  # the next system's name: the note was skipped
+    trail = json.loads(core.services.dialogs.store.active(f"slack:{workspace}:UNOTE:default").trail)
+    assert [e[1] for e in trail] == ["SAP ERP", 3, None]
+    reply = user.say("/check abbrechen")
+    assert reply.text.startswith("Abgebrochen: ") and reply.question is None, reply.text
+    assert core.services.dialogs.store.active(f"slack:{workspace}:UNOTE:default") is None
+
+
+def test_feedback_on_a_pilot_that_has_not_started_says_when_it_can_be_given(core, workspace):  # noqa: F811
+    """The newcomer's run: entries on a planned pilot were taken and then showed in no quarter's report."""
+    scope = f"console:{workspace}"
+    seed_pilot(core, scope, "Zukunft", start=date(2099, 1, 4), end=date(2099, 3, 31))
+    user = Person(core, "UFUTURE", workspace)
+    reply = user.say("/pilot feedback Zukunft")
+    assert reply.text.startswith("Der Pilot „Zukunft“ beginnt erst am 04.01.2099 – Rückmeldungen sind ab dann")
+    assert reply.question is None and reply.answered is False
