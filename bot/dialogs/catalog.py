@@ -26,6 +26,11 @@ class Catalog:
     def get(self, assessment_id: str) -> AssessmentSpec | None:
         return self._by_id.get(assessment_id)
 
+    def number(self, assessment_id: str) -> str:
+        """What to type after /check for an assessment: its number as listed ("3"), the same in every
+        language (the id, "data_quality", is English in German text); the id if it is not listed."""
+        return next((str(n) for n, s in enumerate(self.specs, 1) if s.id == assessment_id), assessment_id)
+
     def find(self, name: str) -> AssessmentSpec | None:
         """By number (1-based, as listed), id, alias, title, or an unambiguous beginning of one."""
         wanted = _squash(name)

@@ -278,7 +278,7 @@ class DialogEngine:
         language = row.language
         if spec is None:
             return Reply(i18n.text("dialog_gone", language, name=row.assessment), language, answered=False)
-        text = i18n.text("dialog_changed", language, title=spec.title.get(language), id=spec.id)
+        text = i18n.text("dialog_changed", language, title=spec.title.get(language), id=self.catalog.number(spec.id))
         return Reply(text, language, answered=False, mode="dialog")
 
     def _step(self, row: DialogRow, turn: _Turn, message: Incoming | None = None) -> Reply:

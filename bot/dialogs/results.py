@@ -143,7 +143,7 @@ class Results:
     def latest(self, spec: AssessmentSpec, scope: str, language: str) -> Reply:
         rows = self.store.latest(spec.id, scope, count=1)
         if not rows:
-            text = i18n.text("result_none", language, title=spec.title.get(language), id=spec.id)
+            text = i18n.text("result_none", language, title=spec.title.get(language), id=self.catalog.number(spec.id))
             return Reply(text, language, answered=False, mode="dialog")
         return self.present(spec, rows[0].id, language)
 
@@ -155,7 +155,8 @@ class Results:
                 headline = self.outcome(spec, rows[0], language).headline
                 lines.append(f"  • {spec.title.get(language)} ({_date(rows[0].created_at, language)}): {headline}")
             else:
-                lines.append(f"  • {spec.title.get(language)}: {i18n.text('result_not_yet', language, id=spec.id)}")
+                missing = i18n.text("result_not_yet", language, id=self.catalog.number(spec.id))
+                lines.append(f"  • {spec.title.get(language)}: {missing}")
         return Reply("\n".join(lines), language, mode="dialog")
 
     def match(self, text: str) -> AssessmentSpec | None:
@@ -179,7 +180,9 @@ class Results:
             return None, None
         rows = self.store.latest(spec.id, scope, count=1)
         if not rows:
-            return None, i18n.text("result_hint", language, title=spec.title.get(language), id=spec.id)
+            return None, i18n.text(
+                "result_hint", language, title=spec.title.get(language), id=self.catalog.number(spec.id)
+            )
         pointed = self.pointed(spec, rows[0], text, language)
         return (pointed or self.present(spec, rows[0].id, language)), None
 
@@ -204,7 +207,7 @@ class Results:
         lines = [
             i18n.text(key, language, title=title, date=date, name=pick[name], value=value),
             "",
-            i18n.text("result_whole", language, id=spec.id),
+            i18n.text("result_whole", language, id=self.catalog.number(spec.id)),
         ]
         return Reply("\n".join(lines), language, mode="dialog", kind="result")
 

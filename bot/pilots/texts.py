@@ -107,6 +107,11 @@ def roi_lines(f: PilotFigures, language: str) -> list[str]:
     if f.roi_so_far is not None:  # what was measured, beside the projection: labelled, so they cannot be confused
         month, roi = f.roi_so_far
         lines.append(i18n.text("pilot_report_roi_so_far", language, month=month, roi=percent(roi, language)))
+        payback = f.payback_month if f.roi_pct is not None else None
+        if payback is not None and roi < 0 and add_months(f.start, payback - 1).strftime("%Y-%m") <= month:
+            # "Amortisation im 2. Monat (11/2026)" beside a negative ROI in 12/2026: the projection assumes
+            # today's benefit from the first day, which the first months did not have
+            lines.append(i18n.text("pilot_report_payback_not_yet", language, month=month))
     return lines
 
 

@@ -181,8 +181,11 @@ class PlanCommands:
         running = self.reminders.plans.current(message.scope)
         if running is not None and not replacing:  # a second start would end the running plan: say so, ask
             command = " ".join(["/plan start", *words, "ersetzen" if language == "de" else "replace"])
-            text = i18n.text("plan_start_replaces", language, start=day_label(running.start, language),
-                             status=i18n.text(f"plan_state_{running.status}", language), command=command)  # fmt: skip
+            first = schedule_of(running).first_week()  # as `/plan` says it: the first reminder day, "startet erst"
+            upcoming = first > self._today() and running.status == "active"
+            status = i18n.text("plan_state_upcoming" if upcoming else f"plan_state_{running.status}", language)
+            text = i18n.text("plan_start_replaces", language, start=day_label(first, language), status=status,
+                             command=command)  # fmt: skip
             return Reply(text, language, answered=False)
         viewed = None
         if not any(role == "team" for _, _, role in targets):

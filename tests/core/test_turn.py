@@ -26,7 +26,7 @@ def test_our_systems_question_is_answered_from_the_stored_result(lotse):
     before = say(lotse, "Welche unserer Systeme sind KI-bereit?", workspace)
     assert before.mode != "dialog" and before.citations  # nothing assessed yet: the guide answers …
     assert before.text.endswith(
-        "Tipp: Mit /check systems bewerten Sie das für Ihr Unternehmen („Systemlandschaft“); "
+        "Tipp: Mit /check 2 bewerten Sie das für Ihr Unternehmen („Systemlandschaft“); "
         "danach beantworte ich diese Frage aus Ihren Ergebnissen."
     )  # … with a hint
     for line in ("/check systeme", "SAP ERP", "5", "-", "Fileserver", "2", "-", "CRM", "4", "-", "fertig"):
@@ -105,7 +105,7 @@ def test_a_question_for_the_top_or_bottom_of_our_ranking_names_that_item_with_it
     best = say(lotse, "Welches System nehmen wir zuerst für die KI-Integration?", workspace)
     assert best.kind == "result" and "„SAP ERP“ mit 5,0" in best.text and "Fileserver" not in best.text
     worst = say(lotse, "Which of our systems is the weakest candidate for AI integration?", workspace)
-    assert '"Fileserver" with 2.0' in worst.text and "/results systems" in worst.text
+    assert '"Fileserver" with 2.0' in worst.text and "/results 2" in worst.text
 
 
 def test_a_command_typed_inside_an_assessment_is_answered_and_never_stored_as_an_answer(lotse):
@@ -148,11 +148,12 @@ def test_status_shows_the_plan_the_latest_results_and_the_running_pilots(lotse):
     workspace = "routing-status"
     before = say(lotse, "/status", workspace)
     assert before.text.startswith("*Stand Ihres Teams*") and "läuft noch nicht" in before.text
-    assert "Laufende Piloten: keine" in before.text and "noch nicht bewertet (/check readiness)" in before.text
+    # named by its number, as /check lists them: "/check data_quality" was English in German text
+    assert "Laufende Piloten: keine" in before.text and "noch nicht bewertet (/check 1)" in before.text
     for line in ("/check systeme", "CRM", "4", "-", "fertig"):
         say(lotse, line, workspace)
     after = say(lotse, "/Stand", workspace)  # its German word, in any case
-    assert "Systemlandschaft (" in after.text and "noch nicht bewertet (/check systems)" not in after.text
+    assert "Systemlandschaft (" in after.text and "noch nicht bewertet (/check 2)" not in after.text
     english = say(lotse, "/status of our team", workspace)
     assert english.text.startswith("*Where your team stands*")
 

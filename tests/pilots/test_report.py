@@ -491,3 +491,16 @@ def test_a_roi_extrapolated_from_one_answer_is_flagged(language):
 def test_enough_answers_or_every_user_answering_is_not_flagged():
     assert "Vorsicht" not in pilot_text(_figures(5), "de")
     assert "Vorsicht" not in pilot_text(_figures(3, users=3), "de")  # all of a small pilot's users answered
+
+
+def test_a_projected_payback_already_past_while_the_roi_so_far_is_negative_says_so():
+    """The newcomer's run: "Amortisation (Prognose) im 2. Monat (11/2026)" beside "ROI bisher (bis 2026-12):
+    −48,8 %" reads as paid back in November."""
+    from dataclasses import replace
+
+    figures = replace(_figures(10), start=date(2026, 10, 1), roi_so_far=("2026-12", -48.8))
+    assert figures.payback_month is not None and figures.payback_month <= 3
+    text = pilot_text(figures, "de")
+    assert "tatsächlich ist sie bis 2026-12 noch nicht erreicht" in text
+    measured = pilot_text(replace(figures, roi_so_far=("2026-12", 12.0)), "de")
+    assert "noch nicht erreicht" not in measured

@@ -44,7 +44,9 @@ def test_a_second_start_says_it_replaces_the_running_plan_and_waits_for_the_word
     say(reminders, "/plan start 2026-11-30 BY", admin=True)
     first = reminders.plans.current("console:local")
     again = say(reminders, "/plan start 2026-12-14 BY", admin=True)
-    assert not again.answered and "`/plan start 2026-12-14 BY ersetzen`" in again.text and "läuft" in again.text
+    assert not again.answered and "`/plan start 2026-12-14 BY ersetzen`" in again.text
+    # the clock stands on 2026-11-25: the plan has not begun, as `/plan` says too (the newcomer saw "läuft")
+    assert "(Start Mo 2026-11-30, startet erst)" in again.text
     assert reminders.plans.current("console:local").id == first.id  # nothing replaced yet
     replaced = say(reminders, "/plan start 2026-12-14 BY ersetzen", admin=True)
     assert replaced.answered and reminders.plans.current("console:local").start.isoformat() == "2026-12-14"
@@ -57,6 +59,8 @@ def test_a_start_that_is_no_reminder_day_says_when_the_weeks_begin(reminders):
     )
     # the plan's status names the day its weeks begin, not the date typed (the clock: 2026-11-25)
     assert say(reminders, "/plan", admin=True).text.startswith("Plan ab 2026-12-07 (startet erst)")
+    again = say(reminders, "/plan start 2026-12-21 BY", admin=True)  # named by its first reminder day, as above
+    assert "(Start Mo 2026-12-07, startet erst)" in again.text
     assert "kein Erinnerungstag" not in say(reminders, "/plan start 2026-12-14 BY ersetzen", admin=True).text
 
 
