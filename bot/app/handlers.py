@@ -46,6 +46,10 @@ def _cited(answer: Answer) -> list[Citation]:
     ]
 
 
+# a bare yes or no with no dialog, confirmation or question of Lotse's open (those routes take it first)
+STRAY_YES_NO = frozenset("ja nein yes no jo jep nö noe nope yep".split())
+
+
 class Handlers:
     def log_gap(self, question: str, language: str, message: Incoming, kind: str, **detail) -> None:
         """A question the guide could not answer, or an answer rated 👎, to the gap log (issue 25). The
@@ -76,6 +80,9 @@ class Handlers:
         """A question: about the team's own results if it is one, else for the knowledge base."""
         message, text, history, on_text = turn.message, turn.text, turn.history, turn.on_text
         last_language = turn.conversation_language
+        word = text.strip(" .!?").lower()
+        if word in STRAY_YES_NO:  # "ja" with nothing open that asked: no question for the guide, nor a gap
+            return Reply(i18n.text("stray_yes_no", language, word=text.strip()), language, answered=False)
         reply, hint = self.results.answer_question(text, message.scope, turn.message_language)
         if reply is not None:
             return reply

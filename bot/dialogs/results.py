@@ -14,8 +14,9 @@ import io
 import json
 import logging
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.core import i18n
 from bot.core.messages import Image, Reply
@@ -30,6 +31,7 @@ from bot.storage.personal import REMOVED
 from bot.storage.secrets import load_key
 
 log = logging.getLogger(__name__)
+BERLIN = ZoneInfo("Europe/Berlin")  # exports and dates shown in German time, as the pilot and register exports
 
 # "our systems" is about the company's own results; "systems" alone is a question for the guide
 OURS = re.compile(r"\b(unser|unsere|unserer|unseren|unserem|unseres|our|ours)\b", re.IGNORECASE)
@@ -228,7 +230,7 @@ class Results:
             "version": row.spec_version,
             "scope": row.scope,
             "author": author_shown(row.author, language),
-            "created_at": row.created_at.isoformat(),
+            "created_at": berlin(row.created_at).isoformat(),
             "answers": json.loads(row.answers),
             "metrics": json.loads(row.metrics),
         }
@@ -257,7 +259,7 @@ class Results:
                             row.assessment,
                             row.scope,
                             author_shown(row.author, language),
-                            row.created_at.isoformat(),
+                            berlin(row.created_at).isoformat(),
                             index,
                             column,
                             "" if value is None else value,
@@ -272,7 +274,12 @@ def _starts_a_word(keyword: str, text: str) -> bool:
 
 
 def _date(moment: datetime, language: str) -> str:
-    return moment.strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
+    return berlin(moment).strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
+
+
+def berlin(moment: datetime) -> datetime:
+    """A stored time in German time, as every export gives it (SQLite hands back UTC without its zone)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BERLIN)
 
 
 def _fmt(value: float, language: str) -> str:

@@ -1,8 +1,9 @@
 """The AI register as a file: CSV (UTF-8 with BOM, so Excel shows umlauts), XLSX (one sheet, bold frozen
 header) or JSON. Values are the register's own (risk class `limited`, status `production`), so a file
-reads the same in every language; text that a spreadsheet would take for a formula gets an apostrophe
-(as the pilot exports do). Times are Europe/Berlin, as in every export: ISO 8601 with the offset in CSV
-and JSON, Berlin wall time in the workbook (its header says so)."""
+reads the same in every language; a workbook exported from chat shows them as the chat does ("begrenzt").
+Text that a spreadsheet would take for a formula gets an apostrophe (as the pilot exports do). Times are
+Europe/Berlin, as in every export: ISO 8601 with the offset in CSV and JSON, Berlin wall time in the
+workbook (its header says so)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bot.core import i18n
 from bot.core.clock import BERLIN, local
 from bot.pilots.export import csv_cell, new_sheet, xlsx_row
 from bot.register.store import FIELDS, RegisterStore
@@ -119,8 +121,22 @@ def _write_xlsx(data: list[dict], path: Path, language: str | None = None) -> No
         sheet.title = "KI-Register" if language == "de" else "AI register"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(data) + 1}"
     for row in data:
-        sheet.append(xlsx_row((row[c] for c in COLUMNS), BERLIN))
+        shown = _for_people(row, language) if language else row
+        sheet.append(xlsx_row((shown[c] for c in COLUMNS), BERLIN))
     book.save(path)
+
+
+def _for_people(row: dict, language: str) -> dict:
+    """A workbook for people (exported from chat): the values in its headers' language ("ja", "begrenzt",
+    "produktiv"), as the chat shows them; the CSV, JSON and `lotse register export` keep the register's own."""
+    yes_no = {"yes": i18n.text("dialog_yes", language).lower(), "no": i18n.text("dialog_no", language).lower()}
+    return {
+        **row,
+        "personal_data": yes_no[row["personal_data"]],
+        "review_overdue": yes_no[row["review_overdue"]],
+        "risk_class": i18n.text(f"register_risk_{row['risk_class']}", language),
+        "status": i18n.text(f"register_status_{row['status']}", language),
+    }
 
 
 def _utc(value: datetime) -> datetime:

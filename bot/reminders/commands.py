@@ -307,6 +307,8 @@ class PlanCommands:
             lines.append(i18n.text("plan_failed", language, count=failed, error=last_error))
         week = max(progress.week, 1)
         reply = reminders.nudge(plan, f"W{week:02d}", tasks, now, last_week=week - 1, shown=True, language=language)
+        if progress.week < 1:  # not begun: the week shown is what comes, not where the team stands
+            lines.append(i18n.text("plan_first_week_preview", language, day=day_label(first, language)))
         heading = "\n".join(lines)
         return Reply(
             f"{heading}\n\n{reply.text}", language, tasks=reply.tasks, footer=progress.line(language), mode="nudge"

@@ -17,6 +17,7 @@ The report figures are worked out by hand for this data:
 from __future__ import annotations
 
 import getpass
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -233,6 +234,20 @@ def test_feedback_export_csv(data_dir, guard_dir, tmp_path):  # noqa: F811
     [entry] = AuditLog(Database(f"sqlite:///{data_dir / 'lotse.db'}")).entries(action="data.export")
     assert (entry.actor, entry.target) == (f"cli:{getpass.getuser()}", "pilot_feedback")  # who exported, logged
     assert json.loads(entry.detail) == {"format": "csv", "scope": "all"}
+
+
+def test_feedback_export_to_stdout_with_a_dash(data_dir, guard_dir, tmp_path):  # noqa: F811
+    """The newcomer's run: `lotse feedback export --format csv | head` wrote a file and printed nothing to
+    read; `-o -` writes the file's bytes to stdout, and no file is left behind."""
+    import csv
+
+    result = run(["feedback", "export", "--format", "csv", "-o", "-"], data_dir, guard_dir)
+    assert result.returncode == 0 and "wrote" not in result.stderr, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout.removeprefix("\ufeff"))))
+    assert [(r["author"], r["satisfaction"]) for r in rows] == [("ben", "4"), ("cem", "5"), ("", "3")]
+    assert not list(Path.cwd().glob("lotse-feedback.*"))
+    written = run(["feedback", "export", "--format", "csv", "-o", str(tmp_path / "f.csv")], data_dir, guard_dir)
+    assert "(-o - writes it to stdout)" in written.stderr
 
 
 @both_databases

@@ -7,6 +7,7 @@ import pytest
 
 from bot.app.lotse import Lotse
 from bot.app.services import build_core
+from bot.core import i18n
 from bot.core.messages import Incoming
 from tests.conftest import both_databases
 
@@ -208,3 +209,16 @@ def test_may_stream_follows_the_table(lotse):
     assert lotse.may_stream(typed("Wie viel Budget brauchen wir für Schulungen?"))
     for claimed in ("/plan", "/Status", "meine Daten", "Was speicherst du über mich?", "/gibtsnicht"):
         assert not lotse.may_stream(typed(claimed)), claimed
+
+
+def test_a_stray_yes_or_no_asks_what_it_refers_to_and_is_no_knowledge_gap(lotse):
+    """The newcomer's run (issue 24): a "ja" after a hint with nothing open got the knowledge base's refusal
+    (and went to the gap log as an unanswered question)."""
+    before = len(lotse.services.gaps.groups(states=None))
+    for word, language in (("ja", "de"), ("Nein.", "de"), ("yes", "de")):  # one word: the conversation's language
+        reply = say(lotse, word, "routing-stray", user="stray")
+        assert not reply.answered and reply.text == i18n.text("stray_yes_no", language, word=word), reply.text
+    assert len(lotse.services.gaps.groups(states=None)) == before
+    erase = say(lotse, "lösche meine Daten", "routing-stray", user="stray")  # an open question still takes "ja"
+    assert "ja" in erase.text.lower() and "Gelöscht" not in erase.text
+    assert "Gelöscht" in say(lotse, "ja", "routing-stray", user="stray").text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 
 import pytest
@@ -204,6 +205,9 @@ def test_export_as_json_and_csv(chat, engine):
     rows = list(csv.DictReader(io.StringIO(engine.results.export("csv"))))
     assert {(r["row"], r["field"], r["value"]) for r in rows} >= {("1", "system", "CRM"), ("2", "rating", "2")}
     assert all(r["scope"] == "test:T1" and r["assessment"] == "systems" for r in rows)
+    # German time with its offset, as the pilot and register exports (the newcomer found naive UTC here)
+    assert re.search(r"T\d\d:\d\d:\d\d(\.\d+)?\+0[12]:00$", records[0]["created_at"]), records[0]["created_at"]
+    assert all(r["created_at"] == records[0]["created_at"] for r in rows)
 
 
 @both_databases

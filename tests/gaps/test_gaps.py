@@ -57,8 +57,12 @@ def test_refused_questions_are_logged_masked_and_grouped_by_meaning(database_ser
     say(core, PRICE_AGAIN, "u-gaps-2")
     say(core, f"{OTHER} Ich bin unter max.muster@firma.de erreichbar.", "u-gaps-3")
     say(core, "Wie funktioniert ein Pilotprojekt?", "u-gaps-4")  # answered: no gap
-    new = [g for g in gaps.groups() if g.count > before.get(g.id, 0)]
-    price = next(g for g in new if "Copilot-Lizenz" in g.example)
+    new = [g for g in gaps.groups(states=None) if g.count > before.get(g.id, 0)]
+    # the group the price question went to, by its asker: another test of the session may have started that
+    # group with its own wording ("was kostet copilot"), which is then the group's example
+    with database_service.index.db.session() as s:
+        group = s.scalar(select(GapRow.group_id).where(GapRow.user_key == "console:w1:u-gaps-1"))
+    price = next(g for g in new if g.id == group)
     assert price.count - before.get(price.id, 0) == 2 and price.kinds["refused"] >= 2
     meeting = next(g for g in new if "Betriebsversammlung" in g.example)
     assert "max.muster@firma.de" not in meeting.example and "«EMAIL_1»" in meeting.example

@@ -316,6 +316,11 @@ def test_the_xlsx_export_opens_with_openpyxl(core, admin):
     copilot = dict(zip(header, rows[2], strict=True))
     assert copilot["Name"] == "Copilot" and copilot["Zweck"] == "'=1+1" and copilot["Nr."] == 2
     assert copilot["Nächstes Review"].date() == date.today() + timedelta(days=90)
+    # values as the chat shows them, under German headers (the newcomer saw "yes", "limited", "production")
+    assert (copilot["Personenbezogene Daten"], copilot["Risikoklasse"], copilot["Review überfällig"]) == (
+        "ja", "begrenzt", "nein",
+    )  # fmt: skip
+    assert copilot["Status"] == "Pilot"
     berlin_now = datetime.now(ZoneInfo("Europe/Berlin")).replace(tzinfo=None)  # its wall time, the header says whose
     assert abs(copilot["Angelegt (Europe/Berlin)"] - berlin_now) < timedelta(minutes=5)
     assert sheet.freeze_panes == "A2"

@@ -173,13 +173,15 @@ def test_audit_filters_and_refuses_bad_options(cli, sqlite_url):
                        "--lang", "en")  # fmt: skip
     assert code == 0 and out.splitlines()[0].endswith("· aad-1 (teams) · pilot changed · Dokumentensuche (users)")
     assert len(out.splitlines()) == 1
+    german = (date.today() - timedelta(days=1)).strftime("%d.%m.%Y")  # the chat's form of a date works too
+    assert cli("audit", "--action", "pilot", "--since", german, "--lang", "en")[1] == out
     assert cli("audit", "--action", "pilot.delete", "--lang", "de")[1] == (
         "10.01.2026 13:00 · UADMIN (slack) · Pilot gelöscht · Altpilot\n"
     )
     code, _, err = cli("audit", "--action", "register")
     assert code == 0 and err == "Im Audit-Protokoll steht dazu noch nichts.\n"  # the terminal speaks German
     for args, message in (
-        (["--since", "gestern"], "--since wants YYYY-MM-DD"),
+        (["--since", "gestern"], "--since wants a day like 2026-12-06 or 06.12.2026"),
         (["--limit", "0"], "--limit must be at least 1"),
         (["--action", "kaffee"], "no action starts with 'kaffee'"),
     ):

@@ -58,7 +58,11 @@ def test_a_start_that_is_no_reminder_day_says_when_the_weeks_begin(reminders):
         started.text
     )
     # the plan's status names the day its weeks begin, not the date typed (the clock: 2026-11-25)
-    assert say(reminders, "/plan", admin=True).text.startswith("Plan ab 2026-12-07 (startet erst)")
+    status = say(reminders, "/plan", admin=True)
+    assert status.text.startswith("Plan ab 2026-12-07 (startet erst)")
+    # the first week is shown as what comes (the newcomer read "Woche 1 von 12" beside "Noch vor Woche 1 von 12")
+    assert "Der Plan hat noch nicht begonnen – so sieht seine erste Woche aus (ab Mo 2026-12-07):" in status.text
+    assert status.footer.startswith("Noch vor Woche 1 von 12")
     again = say(reminders, "/plan start 2026-12-21 BY", admin=True)  # named by its first reminder day, as above
     assert "(Start Mo 2026-12-07, startet erst)" in again.text
     assert "kein Erinnerungstag" not in say(reminders, "/plan start 2026-12-14 BY ersetzen", admin=True).text

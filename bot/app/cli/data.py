@@ -24,18 +24,25 @@ def terminal_language() -> str:
 
 def cmd_audit(args, settings: Settings) -> int:
     """`lotse audit`: who changed plans, roles, pilots and the register, and who exported or erased data."""
-    from datetime import date, datetime, time
+    from datetime import datetime, time
 
     from bot.audit.view import BERLIN, line, when
     from bot.storage.audit import ACTIONS, label
 
     since = None
     if args.since:
-        try:
-            since = datetime.combine(date.fromisoformat(args.since), time(0), BERLIN)
-        except ValueError:
-            print(f"lotse audit: --since wants YYYY-MM-DD (got {args.since!r})", file=sys.stderr)
+        day = None
+        for pattern in ("%Y-%m-%d", "%d.%m.%Y"):  # as the chat and `lotse plan preview` take dates
+            try:
+                day = datetime.strptime(args.since.strip(), pattern).date()
+                break
+            except ValueError:
+                continue
+        if day is None:
+            print(f"lotse audit: --since wants a day like 2026-12-06 or 06.12.2026 (got {args.since!r})",
+                  file=sys.stderr)  # fmt: skip
             return 2
+        since = datetime.combine(day, time(0), BERLIN)
     if args.limit < 1:
         print(f"lotse audit: --limit must be at least 1 (got {args.limit})", file=sys.stderr)
         return 2
@@ -116,7 +123,7 @@ def add(sub) -> None:
     audit = sub.add_parser("audit", help="the audit log: who changed what, who exported or erased data")
     audit.add_argument("--limit", type=int, default=50, help="the newest N entries (default 50)")
     audit.add_argument("--action", help="only actions starting with this, e.g. pilot, register, data.export")
-    audit.add_argument("--since", help="only entries from this day on, YYYY-MM-DD (Berlin time)")
+    audit.add_argument("--since", help="only entries from this day on, YYYY-MM-DD or DD.MM.YYYY (Berlin time)")
     audit.add_argument("--json", action="store_true", help="print a JSON array")
     audit.add_argument(
         "--lang", choices=("de", "en"), default=None, help="language of the lines (default: the terminal's, LANG)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.app.cli.common import cli_actor, counted, plain
+from bot.app.cli.common import cli_actor, counted, plain, write_out
 from bot.app.services import Services
 from bot.settings import Settings
 
@@ -102,10 +102,11 @@ def cmd_feedback(args, settings: Settings) -> int:
     from bot.pilots.export import export_feedback
 
     store = Services(settings).pilot_store
-    out = Path(args.output or f"lotse-feedback.{args.format}")
-    export_feedback(store.db, args.format, out, scope=args.scope)
+    out, _ = write_out(args.output, f"lotse-feedback.{args.format}",
+                       lambda path: export_feedback(store.db, args.format, path, scope=args.scope))  # fmt: skip
     store.audit.record(cli_actor(), "data.export", "pilot_feedback", format=args.format, scope=args.scope or "all")
-    print(f"wrote {out}", file=sys.stderr)
+    if out is not None:
+        print(f"wrote {out} (-o - writes it to stdout)", file=sys.stderr)
     return 0
 
 
@@ -123,6 +124,6 @@ def add(sub) -> None:
     feedback = sub.add_parser("feedback", help="pilot feedback: export as CSV or XLSX")
     feedback.add_argument("action", choices=("export",))
     feedback.add_argument("--format", choices=("csv", "xlsx"), default="xlsx", help="file format (default xlsx)")
-    feedback.add_argument("--output", "-o", help="file to write (default lotse-feedback.<format>)")
+    feedback.add_argument("--output", "-o", help="file to write (default lotse-feedback.<format>; - for stdout)")
     feedback.add_argument("--scope", help="only feedback of this team, e.g. slack:T0123")
     feedback.set_defaults(func=cmd_feedback)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from bot.app.cli.common import cli_actor, counted
+from bot.app.cli.common import cli_actor, counted, write_out
 from bot.app.services import Services
 from bot.settings import Settings
 
@@ -41,9 +40,12 @@ def cmd_register(args, settings: Settings) -> int:
         sys.stdout.write(export.json_text(rows))
         count = len(rows)
     else:
-        out = Path(args.output or f"lotse-register.{fmt}")
-        count = export.export_register(store, fmt, out)
-        print(f"wrote {out}: {counted(count, 'application', 'applications')}", file=sys.stderr)
+        out, count = write_out(
+            args.output, f"lotse-register.{fmt}", lambda path: export.export_register(store, fmt, path)
+        )
+        if out is not None:
+            print(f"wrote {out}: {counted(count, 'application', 'applications')} (-o - writes it to stdout)",
+                  file=sys.stderr)  # fmt: skip
     store.audit.record(cli_actor(), "data.export", "ai_register", format=fmt, entries=count)
     return 0
 
@@ -118,7 +120,9 @@ def add(sub) -> None:
         choices=("csv", "xlsx", "json"),
         help="export: default xlsx; json without -o prints to stdout; list: json too",
     )
-    register.add_argument("--output", "-o", help="export: file to write (default lotse-register.<format>)")
+    register.add_argument(
+        "--output", "-o", help="export: file to write (default lotse-register.<format>; - for stdout)"
+    )
     for field, flag in REGISTER_FLAGS.items():
         register.add_argument(
             flag,
