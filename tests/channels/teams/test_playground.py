@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -73,13 +72,14 @@ def rows(database: Path, sql: str, *params) -> list[tuple]:
         return db.execute(sql, params).fetchall()
 
 
-async def test_a_teams_user_in_the_playground_gets_answers_cards_and_gives_feedback(kb_settings, tmp_path):
+async def test_a_teams_user_in_the_playground_gets_answers_cards_and_gives_feedback(tmp_path):
     check_tools()
     from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import async_playwright, expect
 
+    # a data folder of its own, indexed by `lotse serve` at its first start (a few seconds): a copy of the
+    # session's folder would be taken while other tests of this process write to its database
     data = tmp_path / "data"
-    shutil.copytree(kb_settings.data_dir, data)  # the session's index, and a database of this test's own
     database = data / "lotse.db"
     guard = tmp_path / "guard"
     guard.mkdir()
