@@ -14,11 +14,11 @@ import io
 import json
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.core import i18n
+from bot.core.clock import local
 from bot.core.messages import Image, Reply
 from bot.dialogs import charts
 from bot.dialogs.catalog import Catalog
@@ -31,7 +31,6 @@ from bot.storage.personal import REMOVED
 from bot.storage.secrets import load_key
 
 log = logging.getLogger(__name__)
-BERLIN = ZoneInfo("Europe/Berlin")  # exports and dates shown in German time, as the pilot and register exports
 
 # "our systems" is about the company's own results; "systems" alone is a question for the guide
 OURS = re.compile(r"\b(unser|unsere|unserer|unseren|unserem|unseres|our|ours)\b", re.IGNORECASE)
@@ -230,7 +229,7 @@ class Results:
             "version": row.spec_version,
             "scope": row.scope,
             "author": author_shown(row.author, language),
-            "created_at": berlin(row.created_at).isoformat(),
+            "created_at": local(row.created_at).isoformat(),
             "answers": json.loads(row.answers),
             "metrics": json.loads(row.metrics),
         }
@@ -259,7 +258,7 @@ class Results:
                             row.assessment,
                             row.scope,
                             author_shown(row.author, language),
-                            berlin(row.created_at).isoformat(),
+                            local(row.created_at).isoformat(),
                             index,
                             column,
                             "" if value is None else value,
@@ -274,12 +273,7 @@ def _starts_a_word(keyword: str, text: str) -> bool:
 
 
 def _date(moment: datetime, language: str) -> str:
-    return berlin(moment).strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
-
-
-def berlin(moment: datetime) -> datetime:
-    """A stored time in German time, as every export gives it (SQLite hands back UTC without its zone)."""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BERLIN)
+    return local(moment).strftime("%d.%m.%Y" if language == "de" else "%Y-%m-%d")
 
 
 def _fmt(value: float, language: str) -> str:

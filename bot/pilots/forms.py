@@ -190,13 +190,10 @@ class PilotForms:
         """A new pilot as it will be saved, to confirm before it is; feedback is saved at once."""
         if spec.id != SETUP:
             return None
+        from bot.pilots.texts import day_text, money  # texts imports this module
 
         def day(value: str) -> str:
-            parsed = date.fromisoformat(value)
-            return parsed.strftime("%d.%m.%Y") if language == "de" else parsed.isoformat()
-
-        def money(value) -> str:
-            return f"{number(round(float(value)), language)} €"
+            return day_text(date.fromisoformat(value), language)
 
         lines = [
             i18n.text(
@@ -209,9 +206,9 @@ class PilotForms:
                 end=day(answers["end"]),
                 users=answers["users"],
                 anonymous=i18n.text("dialog_yes" if answers["anonymous"] else "dialog_no", language),
-                one_off=money(answers["one_off_cost"]),
-                monthly=money(answers["monthly_cost"]),
-                rate=money(answers["hourly_rate"]),
+                one_off=money(float(answers["one_off_cost"]), language),
+                monthly=money(float(answers["monthly_cost"]), language),
+                rate=money(float(answers["hourly_rate"]), language),
             )
         ]
         return "\n".join(lines + [kpi_line(k, language) for k in _kpis(answers)])

@@ -17,6 +17,7 @@ from bot.core import i18n
 from bot.core.clock import BERLIN, local
 from bot.pilots.export import csv_cell, new_sheet, xlsx_row
 from bot.register.store import FIELDS, RegisterStore
+from bot.register.view import risk_label, status_label
 from bot.storage.models import RegisterEntryRow
 
 FORMATS = ("csv", "xlsx", "json")
@@ -134,8 +135,8 @@ def _for_people(row: dict, language: str) -> dict:
         **row,
         "personal_data": yes_no[row["personal_data"]],
         "review_overdue": yes_no[row["review_overdue"]],
-        "risk_class": i18n.text(f"register_risk_{row['risk_class']}", language),
-        "status": i18n.text(f"register_status_{row['status']}", language),
+        "risk_class": risk_label(row["risk_class"], language),
+        "status": status_label(row["status"], language),
     }
 
 

@@ -17,6 +17,7 @@ from bot.dialogs.flow import Flow, Position
 from bot.dialogs.inputs import InvalidAnswer, parse
 from bot.dialogs.spec import AssessmentSpec, AssessmentSpecError, ChoiceStep, parse_assessment
 from bot.register.store import FIELDS, RISK_CLASSES, STATUSES, RegisterStore
+from bot.register.view import day, risk_label, status_label
 from bot.settings import PROJECT_ROOT
 from bot.storage.dialogs import CANCELLED, DialogStore
 from bot.storage.models import DialogRow
@@ -128,20 +129,17 @@ class RegisterForms:
 
 
 def draft_text(name: str, answers: dict, language: str) -> str:
-    review = date.fromisoformat(answers["next_review"])
+    """The entry as it will be saved (the labels as `/register zeige` shows them)."""
+    fields = {f: clean(answers.get(f) or "") or "–" for f in ("purpose", "owner", "model", "provider", "data_sources")}
     return i18n.text(
         "register_draft",
         language,
         name=name,
-        purpose=clean(answers.get("purpose") or "") or "–",
-        owner=clean(answers.get("owner") or "") or "–",
-        model=clean(answers.get("model") or "") or "–",
-        provider=clean(answers.get("provider") or "") or "–",
-        data_sources=clean(answers.get("data_sources") or "") or "–",
+        **fields,
         personal_data=i18n.text("dialog_yes" if answers.get("personal_data") else "dialog_no", language),
-        risk=i18n.text(f"register_risk_{answers['risk_class']}", language),
-        status=i18n.text(f"register_status_{answers['status']}", language),
-        review=review.strftime("%d.%m.%Y") if language == "de" else review.isoformat(),
+        risk=risk_label(answers["risk_class"], language),
+        status=status_label(answers["status"], language),
+        review=day(date.fromisoformat(answers["next_review"]), language),
     )  # the risk class's warning came when it was chosen, and comes again with the saving
 
 
