@@ -24,7 +24,8 @@ number to every question, so no two questions are the same text.
 Measured: the ack latency Slack sees, events answered per second inside the window, how far the last
 answer trails the last delivery (kept up or not), lost and doubled events, refusals (answers without a
 citation: a replica without vectors refuses everything), and the CPU share of each process, with
-what other processes on the machine used meanwhile ("others").
+what other processes on the machine used meanwhile ("others"), and the time the hypervisor gave the
+machine's CPUs to other guests ("steal", from /proc/stat).
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ class CpuMeter:
         groups = {**self.groups, "postgres": self.postgres()}
         sample = {name: {p: cpu_seconds(p) for p in pids} for name, pids in groups.items()}
         busy = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        sample["machine"] = {0: (sum(busy) - busy[3] - busy[4]) / TICK}  # all but idle and iowait
+        # all but idle, iowait and steal: `steal` is time the hypervisor gave this machine's CPUs to others
+        sample["machine"] = {0: (sum(busy[:8]) - busy[3] - busy[4] - busy[7]) / TICK}
+        sample["steal"] = {0: busy[7] / TICK}
         return sample
 
     def start(self) -> None:
@@ -126,8 +129,9 @@ class CpuMeter:
             name: 100 * sum(t - self._before.get(name, {}).get(p, 0.0) for p, t in pids.items()) / elapsed
             for name, pids in after.items()
         }
-        machine = shares.pop("machine")
+        machine, steal = shares.pop("machine"), shares.pop("steal")
         shares["others"] = max(0.0, machine - sum(shares.values()))
+        shares["steal"] = steal
         return shares
 
 
@@ -453,13 +457,13 @@ def report(results: list[dict], args) -> None:
     print("\nCPU in the window, % of one core (the machine has", os.cpu_count(), "cores):\n")
     names = list(dict.fromkeys(name for r in results for name in r["cpu"]))
     print(
-        "| layout | " + " | ".join(names) + " | CPU ms per answered event (without others) | questions per replica "
+        "| layout | " + " | ".join(names) + " | CPU ms per answered event (without others and steal) | questions per replica "
         "| errors logged |"
     )
     print("|---|" + "---|" * (len(names) + 3))
     for r in results:
         cells = " | ".join(f"{r['cpu'][n]:.0f}" if n in r["cpu"] else "–" for n in names)
-        ours = sum(v for n, v in r["cpu"].items() if n != "others")  # % of a core, over the window
+        ours = sum(v for n, v in r["cpu"].items() if n not in ("others", "steal"))  # % of a core, over the window
         per_event = 10 * ours / r["answered_in_window"] if r["answered_in_window"] else float("nan")
         print(
             f"| {r['layout']} | {cells} | {per_event:.1f} | {' / '.join(map(str, r['per_replica']))} "

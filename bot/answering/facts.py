@@ -155,8 +155,8 @@ def _plan_dates(question: str, answer: str, language: str) -> str | None:
     ("Wir starten am 1. Juli" → Woche 7–8: 12.08.–25.08.)."""
     import datetime as dt
 
-    date, weeks = _DATE.search(question), _WEEKS_IN_ANSWER.search(answer)
-    if not date or not weeks or not _START.search(question):
+    date = _DATE.search(question)  # the asker's words first: they are short, the answer is not
+    if not date or not _START.search(question) or not (weeks := _WEEKS_IN_ANSWER.search(answer)):
         return None
     day = int(date.group(1) or date.group(5))
     month_text = date.group(2) or date.group(3) or date.group(4)
@@ -192,8 +192,10 @@ def _months_after(question: str, answer: str, language: str) -> str | None:
     2026 begonnen" + 12 bis 18 Monate → Januar 2027 bis Juli 2027)."""
     import datetime as dt
 
-    start, span = _MONTH_YEAR.search(question), _MONTHS_RANGE.search(answer)
-    if not start or not span or not _START.search(question) or _DATE.search(question):
+    start = _MONTH_YEAR.search(question)
+    if not start or not _START.search(question) or _DATE.search(question):
+        return None
+    if not (span := _MONTHS_RANGE.search(answer)):
         return None
     month = _MONTHS[start.group(1).lower()]
     today = dt.date.today()
@@ -213,8 +215,7 @@ def _months_after(question: str, answer: str, language: str) -> str | None:
 def _per_person(question: str, answer: str, language: str) -> str | None:
     match = _PEOPLE.search(question)
     people = _count(match.group(1)) if match else None
-    figure = _range_with(answer, _PER_PERSON)
-    if not people or people < 2 or figure is None:
+    if not people or people < 2 or (figure := _range_with(answer, _PER_PERSON)) is None:
         return None
     low, high = (_money(people * v, language) for v in figure)
     return i18n.text("facts_people", language, count=people, low=low, high=high)
@@ -223,8 +224,7 @@ def _per_person(question: str, answer: str, language: str) -> str | None:
 def _per_system(question: str, answer: str, language: str) -> str | None:
     match = _SYSTEMS.search(question)
     systems = _count(match.group(1)) if match else None
-    figure = _range_with(answer, _PER_MONTH)
-    if not systems or figure is None:
+    if not systems or (figure := _range_with(answer, _PER_MONTH)) is None:
         return None
     low, high = (systems * v for v in figure)
     text = i18n.text("facts_systems", language, count=systems, low=_money(low, language), high=_money(high, language))
@@ -237,8 +237,7 @@ def _per_system(question: str, answer: str, language: str) -> str | None:
 
 def _reduction(question: str, answer: str, language: str) -> str | None:
     minutes = _MINUTES.search(question)
-    percent = _PERCENT.search(answer)
-    if not minutes or not percent or _PERCENT.search(question):
+    if not minutes or _PERCENT.search(question) or not (percent := _PERCENT.search(answer)):
         return None
     before, share = int(minutes.group(1)), int(percent.group(1))
     after = f"{before * (100 - share) / 100:g}"

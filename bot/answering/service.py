@@ -37,6 +37,7 @@ FOLLOW_UPS = 3  # Teams shows at most three suggested actions
 FOLLOW_UP_CANDIDATES = 60  # the guide's questions looked at, the closest first
 FOLLOW_UP_FLOOR = 0.55  # closer than this to the question (cosine): related enough to suggest
 FOLLOW_UP_REWORDING = 0.8  # closer than this to the question or to one chosen: the same question in other words
+ASKED_TERMS = 8192  # terms of the guide's questions kept per process (a few hundred per build)
 NEARBY_PASSAGE = 0.35
 NEARBY_ASKED = 0.62
 
@@ -115,6 +116,7 @@ class AnswerService:
         self.people = None  # the core shares its People, so a name it learns is masked at once
         self._analyzers: dict[str, Analyzer] = {}
         self.scope = OutOfScope(lambda: self.index.embedder)
+        self._asked: dict[tuple[Analyzer, str], frozenset[str]] = {}  # see _asked_terms
 
     @property
     def mode(self) -> str:
@@ -204,7 +206,7 @@ class AnswerService:
         used = [p for number, p in enumerate(answer.sources, 1) if answer.used(number)]
         cited = {(p.source, p.section) for p in used}
         restated = {part for p in used for part in _guide_sections(p.guide)}  # the guide's sections they restate
-        nearest = np.argsort(-similarity)[:FOLLOW_UP_CANDIDATES]
+        nearest = np.argsort(-similarity)[:FOLLOW_UP_CANDIDATES].tolist()
         rows = self.index.chunks_by_id(sorted({ids[owner[row]] for row in nearest}))
         before = {" ".join(q.lower().split()) for q in asked_before} | {" ".join(question.lower().split())}
         chosen: list[str] = []
@@ -218,7 +220,7 @@ class AnswerService:
             chunk = rows.get(ids[owner[row]])
             place = (chunk.source, chunk.section) if chunk is not None else ("", "")
             text = texts[row]
-            own = set(analyzer.terms(text))
+            own = self._asked_terms(analyzer, text)
             alike = any(float(matrix[row] @ matrix[other]) > FOLLOW_UP_REWORDING for other in picked) or any(
                 _same_words(own, terms) for terms in seen_terms
             )
@@ -232,6 +234,17 @@ class AnswerService:
             before.add(" ".join(text.lower().split()))  # the same question under another section: once
             places.add(place)
         return replace(answer, follow_ups=chosen) if chosen else answer
+
+    def _asked_terms(self, analyzer: Analyzer, text: str) -> frozenset[str]:
+        """The terms of one of the guide's questions, kept per analyzer (a new build has a new one): the
+        same few hundred are looked at for every answer; all are dropped at `ASKED_TERMS`."""
+        key = (analyzer, text)
+        terms = self._asked.get(key)
+        if terms is None:
+            if len(self._asked) >= ASKED_TERMS:
+                self._asked = {}
+            terms = self._asked[key] = frozenset(analyzer.terms(text))
+        return terms
 
     def _language(self, question: str, detected: str, previous: str) -> str:
         """A message without a single function word ("next steps?", "risiken?") is told by the knowledge

@@ -54,9 +54,11 @@ class InboxWorker:
         self._slots = asyncio.Semaphore(CONCURRENT)
         self._watch: asyncio.Task | None = None
         self._beaten = 0.0  # when this process last renewed its heartbeat (time.monotonic)
-        # the inbox's statements (and Slack's intake, which records before its ack) run on two threads of
-        # their own, never behind a turn: few connections, and few threads to share the GIL with the core's
+        # the inbox's statements run on two threads of their own, never behind a turn: few connections, and
+        # few threads to share the GIL with the core's. Recording before an ack (`intake`) has two more, so
+        # that Slack's ack never waits behind a flood's progress and finish writes
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lotse-inbox")
+        self._intake = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lotse-intake")
         # the heartbeat has a thread of its own: queued behind a flood's writes it could go stale, and the
         # other replicas would take over turns this live process is still working
         self._heart = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-heartbeat")
@@ -71,6 +73,10 @@ class InboxWorker:
 
     async def call(self, function: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._threads, function, *args)
+
+    async def intake(self, function: Callable, *args: Any) -> Any:
+        """A message recorded before its ack: on the intake's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._intake, function, *args)
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -114,6 +120,7 @@ class InboxWorker:
         if released:
             log.warning("handed back %d unfinished turn(s) to the other replicas", released)
         self._threads.shutdown(wait=False)  # nothing is recorded after the stop (draining answers 503)
+        self._intake.shutdown(wait=False)
         self._heart.shutdown(wait=False)
         self._stopped = released
         return released

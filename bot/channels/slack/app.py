@@ -187,10 +187,11 @@ class SlackChannel:
         user: str | None = None,
         skip: int = 0,
         on_posted: Callable[[int, bool], Awaitable[None]] | None = None,
+        suggest: bool = True,
     ) -> None:
         """`post`, and if Slack refuses it, a short plain message instead of silence."""
         try:
-            await self.post(client, reply, channel, thread, replace, user, skip, on_posted)
+            await self.post(client, reply, channel, thread, replace, user, skip, on_posted, suggest)
         except (TakenOver, *DATABASE_AWAY):
             raise
         except Exception as exc:
@@ -210,11 +211,14 @@ class SlackChannel:
         user: str | None = None,
         skip: int = 0,
         on_posted: Callable[[int, bool], Awaitable[None]] | None = None,
+        suggest: bool = True,
     ) -> None:
         """Send a reply: its messages in order (the first one replacing the message `replace`, if
         given), then its images as file uploads in the same place. Files (exports of personal data or
         feedback) go only to the user's direct messages, wherever they were asked for. `skip`: how many
-        of these steps an earlier attempt completed; `on_posted(n, last)` records each step before the next."""
+        of these steps an earlier attempt completed; `on_posted(n, last)` records each step before the next.
+        `suggest=False`: the follow-up prompts are left to the caller (`follow_ups`), which sets them once
+        the turn is finished: setting them again does no harm, so they need no record of their own."""
         steps: list[Callable[[], Awaitable[Any]]] = []
         for text, message_blocks in blocks.render(reply):
             if replace:
@@ -240,7 +244,7 @@ class SlackChannel:
             )
         if reply.files:
             steps.append(partial(self.upload_private, client, reply, channel, thread, user))
-        if reply.follow_ups and channel.startswith("D"):
+        if suggest and reply.follow_ups and channel.startswith("D"):
             steps.append(partial(self.suggest, client, reply, channel, thread))
         for number, step in enumerate(steps, 1):
             if number <= skip:
@@ -248,6 +252,11 @@ class SlackChannel:
             await step()
             if on_posted is not None:
                 await on_posted(number, number == len(steps))
+
+    async def follow_ups(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None) -> None:
+        """An answer's follow-up questions, in a direct message (`suggest`); nothing elsewhere."""
+        if reply.follow_ups and channel.startswith("D"):
+            await self.suggest(client, reply, channel, thread)
 
     async def suggest(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None) -> None:
         """An answer's follow-up questions as the direct message's suggested prompts (Slack shows them above

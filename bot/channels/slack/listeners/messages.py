@@ -55,7 +55,7 @@ class MessageListener:
             metrics.INBOX_REFUSED.labels("slack", "stopping").inc()
             return BoltResponse(status=503, body="This Lotse is stopping; another replica takes the event.")
         try:  # one trip to a thread: deciding and recording (the ack waits for both)
-            turn, item = await self.channel.worker.call(self._intake, body, event)
+            turn, item = await self.channel.worker.intake(self._intake, body, event)
             if turn is None:
                 return BoltResponse(status=200, body="")  # not for Lotse (a bot's message, other thread talk)
             key, incoming, payload = turn
@@ -215,8 +215,10 @@ class MessageListener:
             user=incoming.user,
             skip=posted,
             on_posted=counted,
+            suggest=False,
         )
         await self.channel.worker.finish(item)
+        await self.channel.follow_ups(client, reply, channel, thread)  # after the finish: one UPDATE less
 
     async def loading(self, client: AsyncWebClient, channel: str, thread: str, language: str) -> bool:
         """Slack's loading status under a thread ("Lotse sucht in der Roadmap …" with rotating messages),
