@@ -39,6 +39,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,7 @@ PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 USERS = 2000  # askers: at 200 events/s nobody asks more than 6 questions a minute (no per-user limit is hit)
 RETRY_WITHIN = 1.0  # a retry reaches the other replica up to this many seconds after the first delivery
 FLOOD_SENDERS = 32
+SLOW_ACK = 100  # ms: acks slower than this are counted by the second of the window they fell in
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -154,6 +156,7 @@ class Run:
     events: list[Event] = field(default_factory=list)
     by_channel: dict[str, Event] = field(default_factory=dict)
     acks: list[float] = field(default_factory=list)
+    slow: list[float] = field(default_factory=list)  # when (time.monotonic) each ack over SLOW_ACK ms was sent
     statuses: dict[int, int] = field(default_factory=dict)
     send_lag: list[float] = field(default_factory=list)  # how late the generator sent (paced runs)
     deliveries: int = 0
@@ -209,6 +212,8 @@ async def deliver(session: aiohttp.ClientSession, url: str, run: Run, event: Eve
     except aiohttp.ClientError:
         status = 0
     run.acks.append((time.monotonic() - started) * 1000)
+    if run.acks[-1] > SLOW_ACK:
+        run.slow.append(started)
     run.statuses[status] = run.statuses.get(status, 0) + 1
 
 
@@ -423,6 +428,7 @@ async def load(fake: FakeSlack, urls: list[str], bases: list[str], processes, ch
         "latency": np.percentile(latencies, [50, 95, 100]) if latencies else [float("nan")] * 3,
         "ack": np.percentile(run.acks, [50, 95, 99, 100]),
         "send_lag_max": max(run.send_lag, default=0.0) * 1000,
+        "slow": sorted(Counter(int(t - started) for t in run.slow).items()),
         "lost": sum(not e.answers for e in events),
         "doubled": sum(len(e.answers) > 1 for e in events),
         "refused": sum(bool(e.answers) and not e.cited for e in events),
@@ -457,8 +463,8 @@ def report(results: list[dict], args) -> None:
     print("\nCPU in the window, % of one core (the machine has", os.cpu_count(), "cores):\n")
     names = list(dict.fromkeys(name for r in results for name in r["cpu"]))
     print(
-        "| layout | " + " | ".join(names) + " | CPU ms per answered event (without others and steal) | questions per replica "
-        "| errors logged |"
+        "| layout | " + " | ".join(names) + " | CPU ms per answered event (without others and steal) "
+        "| questions per replica | errors logged |"
     )
     print("|---|" + "---|" * (len(names) + 3))
     for r in results:
@@ -469,6 +475,9 @@ def report(results: list[dict], args) -> None:
             f"| {r['layout']} | {cells} | {per_event:.1f} | {' / '.join(map(str, r['per_replica']))} "
             f"| {r['log_errors']} |"
         )
+    for r in results:
+        seconds = ", ".join(f"{second}: {count}" for second, count in r["slow"]) or "none"
+        print(f"\n{r['layout']}: acks over {SLOW_ACK} ms by second of the window (second: count): {seconds}")
     worst_lag = max(r["send_lag_max"] for r in results)
     print(f"\nload generator: latest delivery {worst_lag:.0f} ms behind its schedule")
     if args.rate:

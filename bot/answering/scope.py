@@ -30,6 +30,9 @@ class OutOfScope:
                 self._vectors = {lang: embedder.embed(list(qs)) for lang, qs in (data or {}).items() if qs}
             return self._vectors
 
+    def warm_up(self) -> None:
+        self._load()
+
     def closeness(self, embedding: np.ndarray, language: str) -> float | None:
         """The cosine similarity of the nearest counter-example in `language`; None without any."""
         vectors = self._load().get(language)

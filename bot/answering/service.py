@@ -235,6 +235,16 @@ class AnswerService:
             places.add(place)
         return replace(answer, follow_ups=chosen) if chosen else answer
 
+    def warm_up(self) -> None:
+        """Load what the first question would wait for: embedder, vector store, BM25, the counter-examples
+        of the out-of-scope check, the guide's questions."""
+        self.retriever.warm_up()
+        self.scope.warm_up()
+        for language in self.index.lexical.languages:
+            self.index.asked_with_texts(language)
+            vocabulary = self.index.lexical.analyzer(language).vocabulary
+            self.retriever.understanding.speller(vocabulary, language).warm_up()
+
     def _asked_terms(self, analyzer: Analyzer, text: str) -> frozenset[str]:
         """The terms of one of the guide's questions, kept per analyzer (a new build has a new one): the
         same few hundred are looked at for every answer; all are dropped at `ASKED_TERMS`."""

@@ -53,6 +53,12 @@ class Lotse(Handlers, ChannelCalls):
         self.dialogs.interrupt = s.actions.inside_dialog  # a request typed there: a read runs, others offered
         s.actions.busy = self.in_dialog
 
+    def warm_up(self) -> None:
+        """Load and build now what the first message would otherwise wait for (seconds: the action
+        classifier is trained once per data folder); `lotse serve` calls it before it takes events."""
+        self.answers.warm_up()
+        self.services.actions.understander.model()
+
     def handle(self, message: Incoming, on_text: Callable[[str], None] | None = None) -> Reply:
         """The reply to one message (see `_turn`). A message over the length limit is refused before
         anything is stored or searched; the first answer to something a person typed says that Lotse is

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import threading
@@ -264,6 +265,21 @@ async def serve(settings: Settings, build_core: Callable[[], Lotse], host: str, 
                     return  # stopped while waiting
                 except TimeoutError:
                     delay = min(delay * 2, START_RETRY_MAX)
+        waiting["database"], waiting["core"] = "ok", "warming up"
+        await asyncio.to_thread(_ready_for_load, core)
     finally:
         await runner.cleanup()
     await run(core, settings, host, port, stop)
+
+
+def _ready_for_load(core: Lotse) -> None:
+    """Before the first event: the core warmed up, then everything built so far moved out of the garbage
+    collector's sight (`gc.freeze`). The models, indexes and libraries are several hundred thousand
+    objects that live as long as the process; a full collection walked them all, and stopped every thread
+    for 100–300 ms every half minute under load — the slowest acks Slack saw."""
+    try:
+        core.warm_up()
+    except Exception:  # a cold start is slower, not broken: the first question loads what is missing
+        log.exception("warming up failed; the first question loads what it needs")
+    gc.collect()
+    gc.freeze()

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -85,9 +86,23 @@ class InboxWorker:
         dead process's), then keep saying so."""
         try:
             await self.beat()
+            await self._prime()
         except DATABASE_AWAY as exc:
             log.warning("could not renew the inbox heartbeat at start (%s); trying again every second", exc)
         self._watch = asyncio.get_running_loop().create_task(self._watching(), name="lotse-inbox-watch")
+
+    async def _prime(self) -> None:
+        """Start the intake's and the inbox's threads, each with a database connection of its own, before
+        the first event: opened at once by a burst of events, they held up the first acks for 0.2–0.4 s."""
+        threads = [self._intake] * 2 + [self._threads] * 2
+        barrier = threading.Barrier(len(threads))
+
+        def connected() -> None:
+            with self.inbox.db.autocommit.connect():
+                barrier.wait(timeout=5)  # every thread holds a connection at the same time: the pool keeps them all
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(executor, connected) for executor in threads))
 
     async def stop(self, grace: float) -> int:
         """Stop taking work, let the turns in flight finish within `grace` seconds, then hand back what
