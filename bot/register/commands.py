@@ -41,11 +41,13 @@ FIELDS = {
     "modell": "model", "model": "model",
     "anbieter": "provider", "provider": "provider",
     "daten": "data_sources", "datenquellen": "data_sources", "data": "data_sources", "sources": "data_sources",
-    "personenbezug": "personal_data", "personal": "personal_data",
+    "personenbezug": "personal_data", "personenbezogene": "personal_data", "personal": "personal_data",
     "risiko": "risk_class", "risikoklasse": "risk_class", "risk": "risk_class",
     "status": "status",
     "review": "next_review", "prüfung": "next_review", "pruefung": "next_review",
 }  # fmt: skip
+# "personenbezogene Daten ja", "personal data yes": the field's name in two words, "Daten" no field of its own
+SECOND_WORD = {"personenbezogene": ("daten",), "personal": ("data",)}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -126,7 +128,10 @@ class RegisterCommands:
         entry = self._entry(named, language)
         if isinstance(entry, Reply):
             return entry
-        field, value = FIELDS[words[at].lower()], " ".join(words[at + 1 :])
+        value_at = at + 1
+        if words[at].lower() in SECOND_WORD and words[value_at].lower() in SECOND_WORD[words[at].lower()]:
+            value_at += 1
+        field, value = FIELDS[words[at].lower()], " ".join(words[value_at:])
         if not named.isdigit() and entry.name.lower() != named.lower():  # found by a beginning: which one?
             command = " ".join(["/register", message.text.split()[1], entry.name, *words[at:]])
             return Reply(i18n.text("register_set_which", language, name=entry.name, command=command), language,

@@ -211,6 +211,21 @@ def test_setting_high_risk_without_personal_data_is_questioned_as_in_the_dialog(
     assert "ist selten" not in fixed.text and entries(core)["Bewerber-Screening"].personal_data is True
 
 
+def test_the_personal_data_field_may_be_named_in_two_words(core, admin):
+    """ "personenbezogene Daten ja" names the field, as the entry shows it: "Daten" is not the data sources
+    field, and "X personenbezogene" not the entry's name."""
+    seed(core, "Chatbot Intranet")
+    reply = admin.say("/register setze Chatbot Intranet personenbezogene Daten ja")
+    assert reply.text.startswith("✅ Geändert."), reply.text
+    assert entries(core)["Chatbot Intranet"].personal_data is True
+    admin.say("/register set Chatbot Intranet personal data no")
+    assert entries(core)["Chatbot Intranet"].personal_data is False
+    admin.say("/register setze Chatbot Intranet personenbezogene nein")  # the first word alone, too
+    assert entries(core)["Chatbot Intranet"].personal_data is False
+    admin.say("/register setze Chatbot Intranet daten CRM, Ticketsystem")  # "Daten" alone: the sources
+    assert entries(core)["Chatbot Intranet"].data_sources == "CRM, Ticketsystem"
+
+
 def test_bad_values_are_refused_with_what_is_expected(core, admin):
     seed(core, "Copilot")
     hint = "Bitte eine der Antworten wählen: eine Zahl von 1 bis 4"
