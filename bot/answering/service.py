@@ -37,7 +37,6 @@ FOLLOW_UPS = 3  # Teams shows at most three suggested actions
 FOLLOW_UP_CANDIDATES = 60  # the guide's questions looked at, the closest first
 FOLLOW_UP_FLOOR = 0.55  # closer than this to the question (cosine): related enough to suggest
 FOLLOW_UP_REWORDING = 0.8  # closer than this to the question or to one chosen: the same question in other words
-ASKED_TERMS = 8192  # terms of the guide's questions kept per process (a few hundred per build)
 NEARBY_PASSAGE = 0.35
 NEARBY_ASKED = 0.62
 
@@ -116,7 +115,7 @@ class AnswerService:
         self.people = None  # the core shares its People, so a name it learns is masked at once
         self._analyzers: dict[str, Analyzer] = {}
         self.scope = OutOfScope(lambda: self.index.embedder)
-        self._asked: dict[tuple[Analyzer, str], frozenset[str]] = {}  # see _asked_terms
+        self._asked: dict[str, tuple[Analyzer, dict[str, frozenset[str]]]] = {}  # see _asked_terms
 
     @property
     def mode(self) -> str:
@@ -220,7 +219,7 @@ class AnswerService:
             chunk = rows.get(ids[owner[row]])
             place = (chunk.source, chunk.section) if chunk is not None else ("", "")
             text = texts[row]
-            own = self._asked_terms(analyzer, text)
+            own = self._asked_terms(answer.language, analyzer, text)
             alike = any(float(matrix[row] @ matrix[other]) > FOLLOW_UP_REWORDING for other in picked) or any(
                 _same_words(own, terms) for terms in seen_terms
             )
@@ -245,15 +244,15 @@ class AnswerService:
             vocabulary = self.index.lexical.analyzer(language).vocabulary
             self.retriever.understanding.speller(vocabulary, language).warm_up()
 
-    def _asked_terms(self, analyzer: Analyzer, text: str) -> frozenset[str]:
-        """The terms of one of the guide's questions, kept per analyzer (a new build has a new one): the
-        same few hundred are looked at for every answer; all are dropped at `ASKED_TERMS`."""
-        key = (analyzer, text)
-        terms = self._asked.get(key)
+    def _asked_terms(self, language: str, analyzer: Analyzer, text: str) -> frozenset[str]:
+        """The terms of one of the guide's questions, kept: the same few hundred are looked at for every
+        answer. A new build brings a new analyzer, and with it an empty memory."""
+        kept = self._asked.get(language)
+        if kept is None or kept[0] is not analyzer:
+            kept = self._asked[language] = (analyzer, {})
+        terms = kept[1].get(text)
         if terms is None:
-            if len(self._asked) >= ASKED_TERMS:
-                self._asked = {}
-            terms = self._asked[key] = frozenset(analyzer.terms(text))
+            terms = kept[1][text] = frozenset(analyzer.terms(text))
         return terms
 
     def _language(self, question: str, detected: str, previous: str) -> str:

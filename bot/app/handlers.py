@@ -14,6 +14,7 @@ from bot.app.routes import FEEDBACK, HELP
 from bot.core import i18n
 from bot.core.messages import Citation, Incoming, Reply
 from bot.core.routing import Turn
+from bot.dialogs.inputs import NO, YES
 from bot.gaps.faq import link_of
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def _cited(answer: Answer) -> list[Citation]:
 
 
 # a bare yes or no with no dialog, confirmation or question of Lotse's open (those routes take it first)
-STRAY_YES_NO = frozenset("ja nein yes no jo jep nö noe nope yep".split())
+STRAY_YES_NO = frozenset(w for w in YES | NO if w.isalpha() and len(w) > 1)  # a dialog's yes and no words
 
 
 class Handlers:

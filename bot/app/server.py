@@ -277,9 +277,12 @@ def _ready_for_load(core: Lotse) -> None:
     collector's sight (`gc.freeze`). The models, indexes and libraries are several hundred thousand
     objects that live as long as the process; a full collection walked them all, and stopped every thread
     for 100–300 ms every half minute under load — the slowest acks Slack saw."""
+    charts = threading.Thread(target=warm_up, name="lotse-warm-charts", daemon=True)  # matplotlib: ~1 s
+    charts.start()
     try:
         core.warm_up()
     except Exception:  # a cold start is slower, not broken: the first question loads what is missing
         log.exception("warming up failed; the first question loads what it needs")
+    charts.join()
     gc.collect()
     gc.freeze()

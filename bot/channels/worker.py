@@ -86,9 +86,10 @@ class InboxWorker:
         dead process's), then keep saying so."""
         try:
             await self.beat()
-            await self._prime()
         except DATABASE_AWAY as exc:
             log.warning("could not renew the inbox heartbeat at start (%s); trying again every second", exc)
+        else:
+            await self._prime()
         self._watch = asyncio.get_running_loop().create_task(self._watching(), name="lotse-inbox-watch")
 
     async def _prime(self) -> None:
@@ -98,11 +99,22 @@ class InboxWorker:
         barrier = threading.Barrier(len(threads))
 
         def connected() -> None:
-            with self.inbox.db.autocommit.connect():
-                barrier.wait(timeout=5)  # every thread holds a connection at the same time: the pool keeps them all
+            try:
+                with self.inbox.db.autocommit.connect():
+                    barrier.wait(timeout=5)  # every thread holds a connection at once: the pool keeps them all
+            except Exception:
+                barrier.abort()  # the others stop waiting at once
+                raise
 
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(executor, connected) for executor in threads))
+        outcomes = await asyncio.gather(
+            *(loop.run_in_executor(executor, connected) for executor in threads), return_exceptions=True
+        )
+        if failed := [
+            o for o in outcomes if isinstance(o, Exception) and not isinstance(o, threading.BrokenBarrierError)
+        ]:
+            # a cold pool is slower, not broken: the first events open what is missing
+            log.warning("could not open the inbox's connections at start (%s)", type(failed[0]).__name__)
 
     async def stop(self, grace: float) -> int:
         """Stop taking work, let the turns in flight finish within `grace` seconds, then hand back what

@@ -4,7 +4,7 @@ SQLite gives them back without a zone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -19,3 +19,16 @@ def local(value: datetime) -> datetime:
 def stamp(value: datetime | None) -> str | None:
     """A stored time as ISO 8601 in Berlin time with its offset, to the second; None stays None."""
     return None if value is None else local(value).isoformat(timespec="seconds")
+
+
+DAY_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")  # "2026-12-07" and "7.12.2026", wherever a day is typed
+
+
+def read_day(token: str) -> date | None:
+    """The day `token` names in one of `DAY_FORMATS`, or None."""
+    for pattern in DAY_FORMATS:
+        try:
+            return datetime.strptime(token.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None

@@ -16,7 +16,7 @@ from bot.core.commands import in_reach, years_in_reach
 from bot.dialogs.spec import ChoiceStep, DateStep, NumberStep, RatingStep, TextStep, YesNoStep
 
 YES = frozenset("ja j jo jep jawohl yes y yep yeah true 1 ✓ 👍".split())
-NO = frozenset("nein n nö no nope false 2 ✗ 👎".split())
+NO = frozenset("nein n nö noe no nope false 2 ✗ 👎".split())
 # multipliers after a number ("1,5 Mio. €"); "m" and "billion" are left out as ambiguous
 SCALE = {"k": 1e3, "tsd": 1e3, "tausend": 1e3, "thousand": 1e3, "mio": 1e6, "million": 1e6, "millionen": 1e6,
          "mrd": 1e9, "milliarden": 1e9}  # fmt: skip

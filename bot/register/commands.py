@@ -47,7 +47,7 @@ FIELDS = {
     "review": "next_review", "prüfung": "next_review", "pruefung": "next_review",
 }  # fmt: skip
 # "personenbezogene Daten ja", "personal data yes": the field's name in two words, "Daten" no field of its own
-SECOND_WORD = {"personenbezogene": ("daten",), "personal": ("data",)}
+SECOND_WORD = {"personenbezogene": "daten", "personal": "data"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -128,9 +128,7 @@ class RegisterCommands:
         entry = self._entry(named, language)
         if isinstance(entry, Reply):
             return entry
-        value_at = at + 1
-        if words[at].lower() in SECOND_WORD and words[value_at].lower() in SECOND_WORD[words[at].lower()]:
-            value_at += 1
+        value_at = at + 2 if words[at + 1].lower() == SECOND_WORD.get(words[at].lower()) else at + 1
         field, value = FIELDS[words[at].lower()], " ".join(words[value_at:])
         if not named.isdigit() and entry.name.lower() != named.lower():  # found by a beginning: which one?
             command = " ".join(["/register", message.text.split()[1], entry.name, *words[at:]])

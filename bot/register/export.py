@@ -21,7 +21,7 @@ from bot.register.view import risk_label, status_label
 from bot.storage.models import RegisterEntryRow
 
 FORMATS = ("csv", "xlsx", "json")
-LABELS = {  # a workbook for people, exported from chat: (German, English); the values stay the register's own
+LABELS = {  # a workbook for people, exported from chat: (German, English), values as the chat shows them
     "number": ("Nr.", "No."), "name": ("Name", "Name"), "purpose": ("Zweck", "Purpose"),
     "owner": ("Verantwortlich", "Owner"), "model": ("Modell", "Model"), "provider": ("Anbieter", "Provider"),
     "data_sources": ("Datenquellen", "Data sources"), "personal_data": ("Personenbezogene Daten", "Personal data"),

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import i18n
+from bot.core.clock import read_day
 from bot.core.commands import id_number, in_reach, years_in_reach
 from bot.core.messages import Incoming, Reply
 from bot.core.routing import Route
@@ -57,16 +58,11 @@ def parse_date(token: str, today: date, language: str = "de") -> date | None:
     low = token.lower()
     if low in ("heute", "today"):
         return today
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            day = datetime.strptime(token, pattern).date()
-        except ValueError:
-            continue
-        if not in_reach(day, today):
-            first, last = years_in_reach(today)
-            raise PlanError(i18n.text("plan_date_out_of_reach", language, word=token, first=first, last=last))
-        return day
-    return None
+    day = read_day(token)
+    if day is not None and not in_reach(day, today):
+        first, last = years_in_reach(today)
+        raise PlanError(i18n.text("plan_date_out_of_reach", language, word=token, first=first, last=last))
+    return day
 
 
 def parse_time(token: str) -> time | None:

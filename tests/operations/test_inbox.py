@@ -154,3 +154,29 @@ async def test_a_worker_stopped_twice_hands_back_once_and_logs_no_failure(sqlite
     assert await worker.stop(0) == 1  # the SIGTERM path …
     assert await worker.stop(0) == 1  # … then the server's cleanup: nothing more
     assert "could not hand back" not in caplog.text
+
+
+async def test_a_connection_that_cannot_be_opened_at_start_neither_stops_nor_holds_up_the_worker(sqlite_url, caplog):
+    """The intake's and inbox's connections are opened at start; one that fails leaves the pool cold (the
+    first events open what is missing), and the threads waiting for it stop waiting at once."""
+    from bot.channels.worker import InboxWorker
+
+    worker = InboxWorker(Inbox(Database(sqlite_url), "one"))
+    engine, opened = worker.inbox.db.autocommit, []
+    connect = engine.connect
+
+    def failing_connect():
+        opened.append(threading.current_thread().name)
+        if len(opened) == 2:  # one of the four threads, while the others hold theirs
+            raise OperationalError("connect", {}, sqlite3.OperationalError("unable to open database file"))
+        return connect()
+
+    engine.connect = failing_connect
+    started = time.monotonic()
+    await worker.start()
+    assert time.monotonic() - started < 2  # not the barrier's 5 s
+    assert "could not open the inbox's connections at start (OperationalError)" in caplog.text
+    del engine.connect
+    item = worker.inbox.record("slack:T:D1:4.1", "slack", "c1", payload("Hallo"))
+    assert worker.inbox.get(item) is not None
+    await worker.stop(0)

@@ -27,17 +27,12 @@ def cmd_audit(args, settings: Settings) -> int:
     from datetime import datetime, time
 
     from bot.audit.view import BERLIN, line, when
+    from bot.core.clock import read_day
     from bot.storage.audit import ACTIONS, label
 
     since = None
     if args.since:
-        day = None
-        for pattern in ("%Y-%m-%d", "%d.%m.%Y"):  # as the chat and `lotse plan preview` take dates
-            try:
-                day = datetime.strptime(args.since.strip(), pattern).date()
-                break
-            except ValueError:
-                continue
+        day = read_day(args.since)  # as the chat and `lotse plan preview` take dates
         if day is None:
             print(f"lotse audit: --since wants a day like 2026-12-06 or 06.12.2026 (got {args.since!r})",
                   file=sys.stderr)  # fmt: skip

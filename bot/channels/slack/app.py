@@ -244,7 +244,7 @@ class SlackChannel:
             )
         if reply.files:
             steps.append(partial(self.upload_private, client, reply, channel, thread, user))
-        if suggest and reply.follow_ups and channel.startswith("D"):
+        if suggest and self._suggests(reply, channel):
             steps.append(partial(self.suggest, client, reply, channel, thread))
         for number, step in enumerate(steps, 1):
             if number <= skip:
@@ -253,9 +253,14 @@ class SlackChannel:
             if on_posted is not None:
                 await on_posted(number, number == len(steps))
 
+    @staticmethod
+    def _suggests(reply: Reply, channel: str) -> bool:
+        """Follow-up questions are suggested prompts in a direct message only."""
+        return bool(reply.follow_ups) and channel.startswith("D")
+
     async def follow_ups(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None) -> None:
         """An answer's follow-up questions, in a direct message (`suggest`); nothing elsewhere."""
-        if reply.follow_ups and channel.startswith("D"):
+        if self._suggests(reply, channel):
             await self.suggest(client, reply, channel, thread)
 
     async def suggest(self, client: AsyncWebClient, reply: Reply, channel: str, thread: str | None) -> None:

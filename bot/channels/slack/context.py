@@ -23,11 +23,12 @@ class ThreadContexts(AsyncAssistantThreadContextStore):
         self.channel = channel
 
     async def save(self, *, channel_id: str, thread_ts: str, context: dict[str, str]) -> None:
-        """`context` as Slack sends it, with the thread's `user_id` added by Lotse's handlers: the row is
-        the user's, so erasing their data removes it."""
+        """`context` as Slack sends it, with the thread's `user_id` and the user's own `user_team_id` added
+        by Lotse's handlers: the row is the user's, so erasing their data removes it."""
         if not context.get("channel_id"):
             return  # the panel opened beside no channel (a DM, the app's own page): nothing to keep
-        owner = f"slack:{context.get('team_id') or ''}:{context.get('user_id') or ''}"
+        team = context.get("user_team_id") or context.get("team_id") or ""
+        owner = f"slack:{team}:{context.get('user_id') or ''}"
         key = KEY.format(channel=channel_id, thread=thread_ts)
         await self.channel.quick_call(self.channel.core.remember_address, key, owner, dict(context))
 

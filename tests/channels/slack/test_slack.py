@@ -385,6 +385,8 @@ async def test_tokens_never_reach_the_logs(slack, caplog):
     import logging
 
     caplog.set_level(logging.DEBUG)
+    for name in ("slack_sdk", "slack_bolt"):  # `lotse …` run in this process earlier quiets them (cli.main)
+        caplog.set_level(logging.DEBUG, logger=name)
     await slack.dm("Was kostet KI im ersten Jahr?")
     await slack.fake.wait_for("chat.postMessage")
     assert caplog.records and "xoxb-test-token" not in caplog.text
@@ -616,6 +618,20 @@ async def test_a_plan_started_from_the_assistant_panel_nudges_the_channel_the_us
     slack.core.handle(Incoming("lösche meine Daten", "UADMIN", channel="slack", workspace=slack.team))
     erased = slack.core.handle(Incoming("ja", "UADMIN", channel="slack", workspace=slack.team))
     assert erased.answered and slack.core.address("slack-context:D7:" + thread) is None
+
+
+async def test_the_context_of_a_channel_from_another_workspace_is_still_the_users_and_erased_with_their_data(slack):
+    """Slack Connect or Enterprise Grid: the context's team_id is the viewed channel's workspace, not the
+    user's; the row still belongs to the user (it was stored under the other team and never erased)."""
+    thread = next_ts()
+    started = {"user_id": "UCONNECT", "channel_id": "D9", "thread_ts": thread,
+               "context": {"channel_id": "C0SHARED", "team_id": "T0PARTNER"}}  # fmt: skip
+    await slack.event({"type": "assistant_thread_started", "assistant_thread": started, "event_ts": thread})
+    await slack.fake.wait_for("assistant.threads.setSuggestedPrompts")
+    assert slack.core.address("slack-context:D9:" + thread) is not None
+    slack.core.handle(Incoming("lösche meine Daten", "UCONNECT", channel="slack", workspace=slack.team))
+    erased = slack.core.handle(Incoming("ja", "UCONNECT", channel="slack", workspace=slack.team))
+    assert erased.answered and slack.core.address("slack-context:D9:" + thread) is None
 
 
 async def test_a_plan_started_in_a_plain_dm_still_nudges_the_dm(slack):

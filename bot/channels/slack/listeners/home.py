@@ -71,6 +71,8 @@ class HomeListener:
     async def _keep_context(self, body: dict, thread: dict) -> None:
         context = thread.get("context") or {}
         if context.get("channel_id") and thread.get("channel_id") and thread.get("thread_ts"):
-            context = {"team_id": body.get("team_id") or "", **context, "user_id": thread.get("user_id") or ""}
+            # the user's own workspace: the context's team_id is the viewed channel's (Slack Connect, Grid)
+            user = {"user_id": thread.get("user_id") or "", "user_team_id": body.get("team_id") or ""}
+            context = {"team_id": body.get("team_id") or "", **context, **user}
             await self.channel.contexts.save(channel_id=thread["channel_id"], thread_ts=thread["thread_ts"],
                                              context=context)  # fmt: skip
