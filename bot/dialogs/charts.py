@@ -4,10 +4,16 @@ Four kinds cover the six assessments: `bars` (readiness profile, system ratings,
 `matrix` (use cases: value over effort), `heatmap` (risks: likelihood × impact), `table` (data
 quality per source and dimension). matplotlib is imported on first use; it costs about half a
 second, which chat turns that draw no chart should not pay.
+
+Figures are made without pyplot: its registry of open figures is global and unlocked, and turns of
+different users draw on several threads at once (bot/channels/bridge.py). Two threads could be handed
+the same pyplot figure and draw two teams' data into one picture; a `Figure` of one's own cannot.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -16,31 +22,66 @@ from bot.dialogs.outcome import Chart
 GREEN, AMBER, RED, GREY = "#2e7d32", "#f9a825", "#c62828", "#9e9e9e"
 
 
-def load_pyplot():
-    import matplotlib
+class Drawing:
+    """The little of pyplot's interface the charts use, on figures of their own (Agg, in no registry)."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def __init__(self) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Rectangle
 
-    return plt
+        self.Figure, self.Canvas, self.Rectangle = Figure, FigureCanvasAgg, Rectangle
+
+    def figure(self, figsize: tuple[float, float]):
+        figure = self.Figure(figsize=figsize)
+        self.Canvas(figure)  # the figure's canvas from now on: PNGs, and text sizes for the layout
+        return figure
+
+    def subplots(self, figsize: tuple[float, float]):
+        figure = self.figure(figsize)
+        return figure, figure.subplots()
+
+    def close(self, figure) -> None:
+        """Nothing to close: the figure is in no registry and goes with its last reference."""
+
+
+_drawing: Drawing | None = None
+
+
+def load_drawing() -> Drawing:
+    """matplotlib, imported once (Drawing's construction is idempotent: two threads at once make two)."""
+    global _drawing
+    if _drawing is None:
+        _drawing = Drawing()
+    return _drawing
 
 
 def warm_up() -> None:
     """Import matplotlib now (a server does this at start, on a thread, so no report waits for it)."""
-    load_pyplot()
+    load_drawing()
 
 
 def render(chart: Chart, path: Path) -> Path:
-    """Draw `chart` into `path` (PNG) and return the path."""
-    plt = load_pyplot()
+    """Draw `chart` into `path` (PNG) and return the path; the file appears whole or not at all."""
+    plt = load_drawing()
     draw = {"bars": _bars, "matrix": _matrix, "heatmap": _heatmap, "table": _table}[chart.kind]
     figure = draw(plt, chart)
     figure.suptitle(chart.title, fontsize=12, fontweight="bold")
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format="png", dpi=110)
-    plt.close(figure)
+    save(figure, path, dpi=110)
     return path
+
+
+def save(figure, path: Path, **options) -> None:
+    """The figure as a PNG at `path`, written beside it and then renamed: a reader (an upload, the
+    /charts route, another thread drawing the same chart) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{threading.get_ident()}.part")
+    try:
+        figure.savefig(partial, format="png", **options)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def number(value: float, language: str) -> str:

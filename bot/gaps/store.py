@@ -14,6 +14,7 @@ question asked in several words as a few groups, each answered once the FAQ entr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -92,6 +93,10 @@ class GapLog:
         self.embed = embed
         self.names = names  # people's display names, masked as for an external LLM
         self.clock = clock
+        # one gap logged at a time in this process: two askers of the same new question at once would
+        # each open a group of one (the join reads the groups, then writes); across replicas that can
+        # still happen, and the digest then shows two groups for one question
+        self._joining = threading.Lock()
 
     def mask(self, text: str) -> str:
         return Masker(tuple(self.names())).mask(" ".join(text.split()), Vault())
@@ -116,7 +121,7 @@ class GapLog:
         vector = np.asarray(self.embed(masked), np.float32)
         own = stems(masked, language)
         now = self.clock()
-        with self.db.session() as s:
+        with self._joining, self.db.session() as s:
             if answer_id is not None:
                 again = s.scalars(select(GapRow).where(GapRow.answer_id == answer_id)).first()
                 if again is not None:

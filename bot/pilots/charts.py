@@ -16,7 +16,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from bot.dialogs.charts import AMBER, GREEN, GREY, RED, load_pyplot
+from bot.dialogs.charts import AMBER, GREEN, GREY, RED, load_drawing
 from bot.pilots.report import KpiFigure, PilotFigures, Report
 
 BLUE = "#1565c0"
@@ -75,7 +75,7 @@ def render_pilot(figures: PilotFigures, folder: Path, language: str, stem: str) 
     if figures.withheld:
         return []
     labels = _labels(language)
-    plt = load_pyplot()
+    plt = load_drawing()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     kpis = [(_kpi_label(kpi, labels), kpi) for kpi in figures.kpis]
@@ -101,7 +101,7 @@ def render_quarter(report: Report, folder: Path, language: str, stem: str) -> li
     timeline = report.roi_timeline
     if not kpis and not sum(ratings.values()) and all(value is None for _, value in timeline):
         return []
-    plt = load_pyplot()
+    plt = load_drawing()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     if kpis:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 
 from bot.core.clock import stamp
 from bot.core.commands import pick
@@ -62,6 +62,7 @@ class PilotStore:
         if len(self.key) < 32:
             raise ValueError("the author key must have at least 32 bytes")
         self._names: dict[str | None, tuple[float, list[str]]] = {}
+        self._renamed = 0  # counts `_forget_names`: a read that began before one is not kept
 
     def author_key(self, user_key: str, pilot_id: int | None = None, anonymous: bool = False) -> str:
         """The key of the user's named entries, or of their anonymous entries in one pilot."""
@@ -111,7 +112,8 @@ class PilotStore:
         )
         session.add(pilot)
         session.flush()
-        self._names.clear()
+        # forgotten once the caller commits: a read by another thread before that would keep the old names
+        event.listen(session, "after_commit", lambda _session: self._forget_names(), once=True)
         for position, kpi in enumerate(kpis):
             session.add(KpiRow(pilot_id=pilot.id, position=position, **kpi.__dict__))
         self.audit.record(created_by, "pilot.create", name, session=session, pilot=pilot.id, kpis=len(kpis))
@@ -139,9 +141,16 @@ class PilotStore:
             query = select(PilotRow.name).order_by(PilotRow.id)
             if scope is not None:
                 query = query.where(PilotRow.scope == scope)
+            renamed = self._renamed
             with self.db.autocommit.connect() as connection:
-                kept = self._names[scope] = (now, list(connection.scalars(query)))
+                kept = (now, list(connection.scalars(query)))
+            if renamed == self._renamed:  # no pilot was created, renamed or deleted while reading
+                self._names[scope] = kept
         return kept[1]
+
+    def _forget_names(self) -> None:
+        self._renamed += 1
+        self._names.clear()
 
     def get(self, pilot_id: int) -> PilotRow | None:
         with self.db.session() as s:
@@ -162,7 +171,7 @@ class PilotStore:
             return self._update(pilot_id, field, value, kpi_id, **options)
         finally:
             if field == "name":
-                self._names.clear()
+                self._forget_names()
 
     def _update(
         self,
@@ -263,7 +272,7 @@ class PilotStore:
             entries = s.scalar(select(func.count()).where(PilotFeedbackRow.pilot_id == pilot_id)) or 0
             self.audit.record(actor, "pilot.delete", pilot.name, session=s, pilot=pilot_id, feedback=entries)
             s.execute(delete(PilotRow).where(PilotRow.id == pilot_id))
-        self._names.clear()
+        self._forget_names()
 
     def kpis(self, pilot_id: int) -> list[KpiRow]:
         with self.db.session() as s:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.ports import Outcome
 from bot.storage.audit import AuditLog
-from bot.storage.db import Database
+from bot.storage.db import Database, raced
 from bot.storage.models import NudgeRow, PlanRow, PlanTargetRow, PlanTaskRow
 
 STALE_CLAIM = timedelta(minutes=5)  # a claim older than this belongs to a sender that died mid-send
@@ -219,23 +219,26 @@ class PlanStore:
     def set_task(
         self, plan_id: int, task: str, status: str, by: str, now: datetime, snoozed_until: date | None = None
     ) -> None:
-        with self.db.session() as s:
-            row = s.get(PlanTaskRow, (plan_id, task))
-            if row is None:
-                s.add(
-                    PlanTaskRow(
-                        plan_id=plan_id,
-                        task=task,
-                        status=status,
-                        snoozed_until=snoozed_until,
-                        updated_by=by,
-                        updated_at=naive_utc(now),
+        def write() -> None:  # two team members may tick the same task at once
+            with self.db.session() as s:
+                row = s.get(PlanTaskRow, (plan_id, task))
+                if row is None:
+                    s.add(
+                        PlanTaskRow(
+                            plan_id=plan_id,
+                            task=task,
+                            status=status,
+                            snoozed_until=snoozed_until,
+                            updated_by=by,
+                            updated_at=naive_utc(now),
+                        )
                     )
-                )
-            else:  # the snooze day stays when a snoozed task is ticked off: its reminder still shows it
-                row.status, row.updated_by = status, by
-                row.snoozed_until = snoozed_until if status == "snoozed" else row.snoozed_until
-                row.updated_at = naive_utc(now)
+                else:  # the snooze day stays when a snoozed task is ticked off: its reminder still shows it
+                    row.status, row.updated_by = status, by
+                    row.snoozed_until = snoozed_until if status == "snoozed" else row.snoozed_until
+                    row.updated_at = naive_utc(now)
+
+        raced(write)
 
     def snooze_days(self, plan_id: int) -> list[date]:
         with self.db.session() as s:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.storage import migrate
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -22,6 +26,15 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def raced(write: Callable[[], T]) -> T:
+    """`write`, a get-or-insert in a transaction of its own, once more if another writer (a thread, a
+    replica) inserted the same key between its read and its insert: the second time updates that row."""
+    try:
+        return write()
+    except IntegrityError:
+        return write()
 
 
 POOL_SIZE = 12

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select, update
 
-from bot.storage.db import Database
+from bot.storage.db import Database, raced
 from bot.storage.models import AnswerLinkRow, ConversationRefRow, utcnow
 
 
@@ -16,17 +16,21 @@ class ReferenceStore:
 
     def save(self, key: str, user_key: str, reference: dict) -> None:
         """Insert or refresh a reference (the latest serviceUrl wins) and mark it active again."""
-        with self.db.session() as s:
-            row = s.get(ConversationRefRow, key)
-            if row is None:
-                s.add(ConversationRefRow(key=key, user_key=user_key, reference=json.dumps(reference), active=True))
-            else:
-                row.user_key, row.reference, row.active, row.updated_at = (
-                    user_key,
-                    json.dumps(reference),
-                    True,
-                    utcnow(),
-                )
+
+        def write() -> None:  # a channel's members share its reference, and may write at once
+            with self.db.session() as s:
+                row = s.get(ConversationRefRow, key)
+                if row is None:
+                    s.add(ConversationRefRow(key=key, user_key=user_key, reference=json.dumps(reference), active=True))
+                else:
+                    row.user_key, row.reference, row.active, row.updated_at = (
+                        user_key,
+                        json.dumps(reference),
+                        True,
+                        utcnow(),
+                    )
+
+        raced(write)
 
     def get(self, key: str) -> tuple[dict, bool] | None:
         """(reference, active) or None."""

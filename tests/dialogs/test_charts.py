@@ -13,7 +13,7 @@ def test_figures_read_with_a_decimal_comma_in_german_and_two_decimals_at_most():
 
 
 def test_bars_in_german_show_decimal_commas():
-    plt = charts.load_pyplot()
+    plt = charts.load_drawing()
     chart = Chart("bars", "Skills", {"labels": ["KI", "Daten"], "values": [2.67, 3.5], "max": 5}, language="de")
     figure = charts._bars(plt, chart)
     shown = [t.get_text() for t in figure.axes[0].texts]
@@ -22,7 +22,7 @@ def test_bars_in_german_show_decimal_commas():
 
 
 def test_the_risk_matrix_has_a_legend_for_its_colours_and_names_its_numbered_risks():
-    plt = charts.load_pyplot()
+    plt = charts.load_drawing()
     data = {
         "risks": [{"number": 1, "x": 4, "y": 5, "name": "Datenleck"}, {"number": 2, "x": 2, "y": 2, "name": "Bias"}],
         "levels": ["hoch", "mittel", "niedrig"],
@@ -41,7 +41,7 @@ def test_the_risk_matrix_has_a_legend_for_its_colours_and_names_its_numbered_ris
 def test_the_quick_win_area_is_the_scorings_rule_and_no_two_texts_of_eight_use_cases_overlap():
     from bot.dialogs.scoring.use_cases import is_quick_win
 
-    plt = charts.load_pyplot()
+    plt = charts.load_drawing()
     names = ["Ticket-Kategorisierung", "Intelligente Dokumentensuche", "Chatbot für interne IT-Anfragen",
              "Automatische Monatsberichte für Controlling und Geschäftsführung", "E-Mail-Klassifizierung, Vertrieb",
              "Vertragsanalyse", "Bestellungen automatisch erfassen und prüfen", "Protokolle"]  # fmt: skip
@@ -105,8 +105,44 @@ def test_the_skills_chart_shows_each_person_and_the_team_mean():
     chart = skills(spec, {"members": members}, "de").chart
     assert chart.kind == "table" and chart.data["rows"] == ["Anna", "Ben", "Ø Team"]
     assert chart.data["values"][0][0] == 2 and chart.data["values"][2][0] == 2.5
-    plt = charts.load_pyplot()
+    plt = charts.load_drawing()
     figure = charts._table(plt, chart)
     shown = [c.get_text().get_text() for c in figure.axes[0].tables[0].get_celld().values()]
     plt.close(figure)
     assert "2,5" in shown and "Anna" in shown  # German decimal comma, a row per person
+
+
+def test_charts_drawn_on_several_threads_at_once_never_share_a_figure():
+    """Turns of different users draw at once (LOTSE_CORE_THREADS): each gets a figure of its own. With
+    pyplot's shared registry of figures, two threads were at times handed the same one."""
+    import sys
+    import threading
+
+    drawing = charts.load_drawing()
+    shared: list[int] = []
+    failed: list[Exception] = []
+    start = threading.Barrier(4)
+
+    def draw(n: int) -> None:
+        start.wait()
+        try:
+            for i in range(100):
+                figure, axes = drawing.subplots(figsize=(2, 2))
+                axes.set_title(f"{n}-{i}")
+                if len(figure.axes) != 1 or figure.axes[0].get_title() != f"{n}-{i}":
+                    shared.append(n)
+                drawing.close(figure)
+        except Exception as exc:  # pyplot: "OrderedDict mutated during iteration" in its registry
+            failed.append(exc)
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+    try:
+        threads = [threading.Thread(target=draw, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert shared == [] and failed == []

@@ -1,6 +1,7 @@
 """A fake OpenAI-compatible chat completions server on 127.0.0.1, for the real `openai` client.
 
-Tests set `behaviour` ("answer", "no_answer", "error", "slow", "obey") and `reply`, then read `requests`.
+Tests set `behaviour` ("answer", "no_answer", "error", "slow", "obey") and `reply`, then read `requests`;
+`slow_for` makes only the requests that contain a text slow.
 
 "obey" is a worst-case model for the red-team tests: it follows whatever instruction reaches it, in any
 message — the system message, earlier turns, the question or a passage (`obedient_reply`). Asked to say
@@ -26,6 +27,7 @@ class FakeOpenAI:
         self.status = 500
         self.delay = 5.0
         self.stream_delay = 0.0  # seconds between streamed chunks
+        self.slow_for: str | None = None  # a request whose messages contain this waits `delay` seconds first
         self.requests: list[dict] = []
         self.obeyed: list[str] = []  # the replies of behaviour "obey"
         # asked with `tools` (issue 22): the tool call to answer with, (name, arguments); None: plain text
@@ -54,7 +56,9 @@ class FakeOpenAI:
                         },
                     )
                     return
-                if fake.behaviour == "slow":
+                if fake.behaviour == "slow" or (
+                    fake.slow_for and fake.slow_for in json.dumps(fake.requests[-1]["json"], ensure_ascii=False)
+                ):
                     time.sleep(fake.delay)
                 if fake.behaviour == "error":
                     self._send(fake.status, {"error": {"message": "boom", "type": "server_error"}})

@@ -4,8 +4,9 @@ surface (`Assistant`). A translator only: every decision is the core's.
 
 A message or mention is committed to the durable inbox before Slack gets its ack, and its turn is
 worked from there (bot/channels/worker.py); a replica that dies leaves it to another. Actions and
-commands call `ack()` first (Slack does not retry them). The core is synchronous, so it runs on a
-one-thread executor: turns are processed one at a time, while the event loop keeps acknowledging.
+commands call `ack()` first (Slack does not retry them). The core is synchronous, so it runs on the
+core's executor (bot/channels/bridge.py: one user's turns one at a time), while the event loop keeps
+acknowledging.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class SlackChannel:
     ) -> None:
         self.core = core
         self.settings = settings
-        self.bridge = CoreBridge(executor)  # turns on one thread; short reads (dedupe, ratings) on another
+        self.bridge = CoreBridge(executor)  # turns on the core's threads; short reads (dedupe, ratings) on another
         self.core_call, self.quick_call = self.bridge.call, self.bridge.quick
         self.worker = worker or InboxWorker(core.inbox())
         client = AsyncWebClient(token=settings.bot_token, base_url=settings.api_url)

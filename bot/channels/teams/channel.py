@@ -65,7 +65,7 @@ class TeamsChannel:
         self.core = core
         self.settings = settings
         self.teams = settings.teams
-        self.bridge = CoreBridge(executor)  # the same bridge as Slack's: turns on one thread, in order
+        self.bridge = CoreBridge(executor)  # the same bridge as Slack's: one user's turns one at a time
         self.core_call = self.bridge.call
         self.worker = worker or InboxWorker(core.inbox())
         self.worker.register("teams", self.work, self.apologise)
@@ -143,7 +143,7 @@ class TeamsChannel:
         """Send a reply to a stored conversation (nudges use this): failed if there is no active
         reference, or on a 403 (the user removed Lotse; the reference is marked inactive); 429, 412,
         502 and 504 are retried with exponential back-off and jitter, then reported as retry."""
-        # not through the core's one thread: a batch of nudges must not queue in front of users' turns
+        # not through the core's threads: a batch of nudges must not queue in front of users' turns
         found = await asyncio.to_thread(self.core.address, conversation_key)
         if found is None or not found[1]:
             return Outcome(

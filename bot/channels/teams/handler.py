@@ -105,7 +105,8 @@ class LotseTeamsBot(TeamsActivityHandler):
             log.info("skipped a repeated delivery of activity %s", activity.id)
             return
         try:
-            await self._turn(turn_context, activity, incoming, item_id)
+            async with self.channel.worker.in_order(incoming.conversation_key):  # a user's quick second message
+                await self._turn(turn_context, activity, incoming, item_id)  # is answered after the first
         except DATABASE_AWAY:  # the database went away mid-turn: the worker waits for it, then answers proactively
             log.warning("the database went away during Teams turn %d: it is answered when it is back", item_id)
             self.channel.worker.submit(item_id)
@@ -318,8 +319,9 @@ class LotseTeamsBot(TeamsActivityHandler):
         clicked = Activity().deserialize({**activity.serialize(), "type": "message", "text": "", "value": data})
         incoming = incoming_of(clicked, self.channel.teams.admins)
         await self._remember(turn_context)
-        reply = await self.channel.core_call(self.core.handle, incoming)
-        await turn_context.send_activity(to_activity(cards.render(reply, self.channel.settings.public_url)))
+        async with self.channel.worker.in_order(incoming.conversation_key):
+            reply = await self.channel.core_call(self.core.handle, incoming)
+            await turn_context.send_activity(to_activity(cards.render(reply, self.channel.settings.public_url)))
         label = data.get("title") if isinstance(data.get("title"), str) else scalar(data.get("value"))
         return card_response(cards.answered_card(label, data.get("asked")))
 

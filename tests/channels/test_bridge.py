@@ -1,0 +1,63 @@
+"""The bridge to the core's threads: turns of different users run at once, one user's one after another."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.channels.bridge import CoreBridge
+from bot.core.messages import Incoming
+
+
+def message(user: str, conversation: str = "D1") -> Incoming:
+    return Incoming(text="hallo", user=user, channel="slack", workspace="T1", conversation=conversation)
+
+
+async def test_turns_of_different_users_overlap_on_the_cores_threads():
+    bridge = CoreBridge(ThreadPoolExecutor(max_workers=2))
+    second_started = threading.Event()
+
+    def first(_incoming):  # waits for the other user's turn: on one thread this would never end
+        return second_started.wait(timeout=5)
+
+    def second(_incoming):
+        second_started.set()
+        return True
+
+    results = await asyncio.gather(bridge.call(first, message("U1")), bridge.call(second, message("U2")))
+    assert results == [True, True]
+
+
+async def test_one_users_turns_run_one_after_another_even_in_different_conversations():
+    bridge = CoreBridge(ThreadPoolExecutor(max_workers=4))
+    spans: list[tuple[str, float, float]] = []
+
+    def turn(incoming: Incoming, name: str) -> None:
+        started = time.monotonic()
+        time.sleep(0.05)
+        spans.append((name, started, time.monotonic()))
+
+    await asyncio.gather(
+        *(
+            bridge.call(turn, message("U1", conversation), f"{conversation}-{n}")
+            for n in range(3)
+            for conversation in ("D1", "C7")
+        )  # fmt: skip
+    )
+    spans.sort(key=lambda span: span[1])
+    assert len(spans) == 6
+    assert all(later[1] >= earlier[2] for earlier, later in zip(spans, spans[1:], strict=False))
+    assert [name for name, _, _ in spans] == ["D1-0", "C7-0", "D1-1", "C7-1", "D1-2", "C7-2"]  # in call order
+    assert not len(bridge.askers)  # nobody waits: the user's lock is forgotten
+
+
+async def test_calls_without_a_message_are_not_held_up_by_a_users_turn():
+    bridge = CoreBridge(ThreadPoolExecutor(max_workers=2))
+    release = threading.Event()
+    slow = asyncio.ensure_future(bridge.call(lambda _incoming: release.wait(timeout=5), message("U1")))
+    await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(bridge.call(lambda answer: answer + 1, 41), timeout=2) == 42
+    release.set()
+    assert await slow

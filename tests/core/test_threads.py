@@ -1,0 +1,75 @@
+"""Turns of different users run on several threads at once (LOTSE_CORE_THREADS), and several replicas
+write to one database: what they share is written and read without losing or mixing anything."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
+
+from bot.storage.models import ConversationRefRow
+from bot.storage.references import ReferenceStore
+
+
+def test_a_row_inserted_by_another_writer_between_the_read_and_the_insert_is_updated_not_refused(db):
+    """A channel's members share its Teams reference: two of them writing at once both get through."""
+    store = ReferenceStore(db)
+    other, wrote = db.autocommit, []
+
+    def another_writer_first(session, _context, _instances) -> None:
+        if not wrote and any(isinstance(row, ConversationRefRow) for row in session.new):
+            wrote.append(True)  # once
+            with other.connect() as connection:
+                connection.execute(
+                    insert(ConversationRefRow).values(key="teams:C1", user_key="teams:T:U2", reference="{}")
+                )
+
+    event.listen(Session, "before_flush", another_writer_first)
+    try:
+        store.save("teams:C1", "teams:T:U1", {"serviceUrl": "https://smba.example/emea/"})
+    finally:
+        event.remove(Session, "before_flush", another_writer_first)
+    reference, active = store.get("teams:C1")
+    assert wrote and reference == {"serviceUrl": "https://smba.example/emea/"} and active
+
+
+def test_the_vectors_of_sentences_are_read_whole_while_another_thread_empties_their_cache(monkeypatch):
+    """The extractive answerer keeps sentence vectors for all threads and empties the cache when it is
+    full; a thread reading it at that moment once failed with a KeyError (and the user got an apology)."""
+    from bot.answering import extractive
+
+    class Embedder:
+        name = "test"
+
+        def embed(self, texts):
+            return [np.full(4, float(len(t)), np.float32) for t in texts]
+
+    monkeypatch.setattr(extractive, "_VECTORS", {})
+    monkeypatch.setattr(extractive, "VECTORS_KEPT", 8)
+    failed: list[Exception] = []
+    start = threading.Barrier(4)
+
+    def answer(n: int) -> None:
+        start.wait()
+        try:
+            for i in range(300):
+                texts = [f"Satz {n} {i} {k}" + "x" * k for k in range(5)]
+                vectors = extractive._embedded(Embedder(), texts)
+                assert [v[0] for v in vectors] == [float(len(t)) for t in texts]
+        except Exception as exc:
+            failed.append(exc)
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=answer, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert failed == []
