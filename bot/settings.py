@@ -170,7 +170,14 @@ class Settings:
     rate_per_hour: int = 100  # questions per user and hour (0: no limit)
     inbox_lease: float = 10.0  # seconds before another replica takes over the turns of one that went silent
     stop_grace: float = 20.0  # seconds a SIGTERM leaves the turns in flight to finish (then they are handed over)
-    core_threads: int = 4  # `lotse serve`: turns of different users worked at once (one user's turns: one at a time)
+    # `lotse serve`: turns of different users worked at once (one user's turns: one at a time); None: 4 with an
+    # LLM (its turns wait seconds for the endpoint), else 2 (one computes while the other waits for the database)
+    core_threads: int | None = None
+
+    @property
+    def turn_threads(self) -> int:
+        """The core's threads in `lotse serve` (`core_threads`, or its default for this configuration)."""
+        return self.core_threads or (4 if self.llm.enabled else 2)
 
     @property
     def charts_dir(self) -> Path:
@@ -227,6 +234,10 @@ def _limit(name: str, raw: Any, minimum: int = 0) -> int:
     if value < minimum:
         raise ConfigError(f"{name}={value}: use a whole number of at least {minimum}")
     return value
+
+
+def _core_threads(raw: Any) -> int | None:
+    return None if raw is None else _limit("LOTSE_CORE_THREADS", raw, 1)
 
 
 def _daily_budget(name: str, raw: Any) -> int | None:
@@ -311,7 +322,7 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         rate_per_hour=_limit("LOTSE_RATE_PER_HOUR", pick("LOTSE_RATE_PER_HOUR", conf.get("rate_per_hour"), 100)),
         inbox_lease=_seconds("LOTSE_INBOX_LEASE", pick("LOTSE_INBOX_LEASE", conf.get("inbox_lease"), 10), 1.0),
         stop_grace=_seconds("LOTSE_STOP_GRACE", pick("LOTSE_STOP_GRACE", conf.get("stop_grace"), 20), 0.0),
-        core_threads=_limit("LOTSE_CORE_THREADS", pick("LOTSE_CORE_THREADS", conf.get("core_threads"), 4), 1),
+        core_threads=_core_threads(pick("LOTSE_CORE_THREADS", conf.get("core_threads"))),
     )
 
 

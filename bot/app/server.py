@@ -44,7 +44,7 @@ def build_app(
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz(core, settings, app))
     app.router.add_get("/metrics", _metrics)
-    executor = executor or ThreadPoolExecutor(max_workers=settings.core_threads, thread_name_prefix="lotse-core")
+    executor = executor or ThreadPoolExecutor(max_workers=settings.turn_threads, thread_name_prefix="lotse-core")
     app[EXECUTOR] = executor
     worker = InboxWorker(core.services.inbox(settings.inbox_lease))
     app[WORKER] = worker

@@ -7,6 +7,7 @@ import sys
 import threading
 
 import numpy as np
+import pytest
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
@@ -73,3 +74,14 @@ def test_the_vectors_of_sentences_are_read_whole_while_another_thread_empties_th
     finally:
         sys.setswitchinterval(switching)
     assert failed == []
+
+
+def test_the_cores_threads_are_two_without_an_llm_four_with_one_or_as_configured(tmp_path):
+    from bot.settings import ConfigError, load_settings
+
+    nothing = tmp_path / "none.yaml"
+    assert load_settings({}, nothing).turn_threads == 2  # one computes while the other waits for the database
+    assert load_settings({"OPENAI_API_KEY": "sk-test"}, nothing).turn_threads == 4  # turns wait on the LLM
+    assert load_settings({"LOTSE_CORE_THREADS": "6"}, nothing).turn_threads == 6
+    with pytest.raises(ConfigError, match="LOTSE_CORE_THREADS=0"):
+        load_settings({"LOTSE_CORE_THREADS": "0"}, nothing)
