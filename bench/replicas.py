@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -377,6 +378,41 @@ async def measure(layout: str, args) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def latency_by_time(events: list, started: float, step: float = 5.0) -> list[tuple[int, float, float]]:
+    """(second of the window, answer latency p50, p95 in ms) of the events first delivered in each `step`."""
+    buckets: dict[int, list[float]] = {}
+    for e in events:
+        if e.answers and e.delivered is not None:
+            second = int((e.delivered - started) // step * step)
+            buckets.setdefault(second, []).append((min(e.answers) - e.delivered) * 1000)
+    return [(second, *np.percentile(values, [50, 95])) for second, values in sorted(buckets.items())]
+
+
+class CollectorPauses:
+    """This process's own garbage collections (gc.callbacks): while one runs, the load generator and the
+    fake Slack stand still, and the acks in flight look slower than the replicas made them."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[int, float]] = []  # (generation, ms)
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], (time.perf_counter() - self._started) * 1000))
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+        full = [ms for generation, ms in self.pauses if generation == 2]
+        print(
+            f"bench's own garbage collections in the window: {len(self.pauses)}, {len(full)} full "
+            f"(longest {max(full, default=0):.0f} ms), all together {sum(ms for _, ms in self.pauses):.0f} ms",
+            flush=True,
+        )
+
+
 async def load(fake: FakeSlack, urls: list[str], bases: list[str], processes, chroma, postgres, args) -> dict:
     random.seed(8)
     pool = questions()
@@ -398,8 +434,17 @@ async def load(fake: FakeSlack, urls: list[str], bases: list[str], processes, ch
             groups["chroma server"] = [chroma.pid]
         meter = CpuMeter(groups, postgres)
         meter.start()
-        started, window_end = await (paced if args.rate else flood)(session, urls, run, pool, args)
+        # no collections of this process's own in the window: a full one stopped the load generator and the
+        # fake Slack for up to 185 ms (four in 60 s), and the acks in flight then looked that much slower
+        gc.collect()
+        gc.disable()
+        pauses = CollectorPauses()
+        try:
+            started, window_end = await (paced if args.rate else flood)(session, urls, run, pool, args)
+        finally:
+            gc.enable()
         cpu = meter.stop()  # over the offered window (plus the last deliveries' acks)
+        pauses.stop()
         drain_deadline = time.monotonic() + args.drain
         last_progress, answered = time.monotonic(), run.answered
         while run.answered < len(run.events) and time.monotonic() < drain_deadline:
@@ -428,6 +473,7 @@ async def load(fake: FakeSlack, urls: list[str], bases: list[str], processes, ch
         "answered_overall": len(answer_times) / (max(answer_times) - started) if answer_times else 0.0,
         "lag": max(answer_times) - run.last_delivery if answer_times else float("nan"),
         "latency": np.percentile(latencies, [50, 95, 100]) if latencies else [float("nan")] * 3,
+        "latency_by_time": latency_by_time(events, started),
         "ack": np.percentile(run.acks, [50, 95, 99, 100]),
         "send_lag_max": max(run.send_lag, default=0.0) * 1000,
         "slow": sorted(Counter(int(t - started) for t in run.slow).items()),
@@ -481,6 +527,9 @@ def report(results: list[dict], args) -> None:
     for r in results:
         seconds = ", ".join(f"{second}: {count}" for second, count in r["slow"]) or "none"
         print(f"\n{r['layout']}: acks over {SLOW_ACK} ms by second of the window (second: count): {seconds}")
+    for r in results:
+        spans = ", ".join(f"{second}: {p50:.0f}/{p95:.0f}" for second, p50, p95 in r["latency_by_time"])
+        print(f"\n{r['layout']}: answer latency p50/p95 ms by the second the event went out: {spans}")
     worst_lag = max(r["send_lag_max"] for r in results)
     print(f"\nload generator: latest delivery {worst_lag:.0f} ms behind its schedule")
     if args.rate:
