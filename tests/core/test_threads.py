@@ -3,9 +3,6 @@ write to one database: what they share is written and read without losing or mix
 
 from __future__ import annotations
 
-import sys
-import threading
-
 import numpy as np
 import pytest
 from sqlalchemy import event, insert
@@ -13,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.storage.models import ConversationRefRow
 from bot.storage.references import ReferenceStore
+from tests.threads import at_once
 
 
 def test_a_row_inserted_by_another_writer_between_the_read_and_the_insert_is_updated_not_refused(db):
@@ -50,30 +48,14 @@ def test_the_vectors_of_sentences_are_read_whole_while_another_thread_empties_th
 
     monkeypatch.setattr(extractive, "_VECTORS", {})
     monkeypatch.setattr(extractive, "VECTORS_KEPT", 8)
-    failed: list[Exception] = []
-    start = threading.Barrier(4)
 
     def answer(n: int) -> None:
-        start.wait()
-        try:
-            for i in range(300):
-                texts = [f"Satz {n} {i} {k}" + "x" * k for k in range(5)]
-                vectors = extractive._embedded(Embedder(), texts)
-                assert [v[0] for v in vectors] == [float(len(t)) for t in texts]
-        except Exception as exc:
-            failed.append(exc)
+        for i in range(300):
+            texts = [f"Satz {n} {i} {k}" + "x" * k for k in range(5)]
+            vectors = extractive._embedded(Embedder(), texts)
+            assert [v[0] for v in vectors] == [float(len(t)) for t in texts]
 
-    switching = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=answer, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switching)
-    assert failed == []
+    assert at_once(answer) == []
 
 
 def test_the_cores_threads_are_two_without_an_llm_four_with_one_or_as_configured(tmp_path):

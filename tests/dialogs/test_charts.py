@@ -115,34 +115,18 @@ def test_the_skills_chart_shows_each_person_and_the_team_mean():
 def test_charts_drawn_on_several_threads_at_once_never_share_a_figure():
     """Turns of different users draw at once (LOTSE_CORE_THREADS): each gets a figure of its own. With
     pyplot's shared registry of figures, two threads were at times handed the same one."""
-    import sys
-    import threading
+    from tests.threads import at_once
 
     drawing = charts.load_drawing()
     shared: list[int] = []
-    failed: list[Exception] = []
-    start = threading.Barrier(4)
 
     def draw(n: int) -> None:
-        start.wait()
-        try:
-            for i in range(100):
-                figure, axes = drawing.subplots(figsize=(2, 2))
-                axes.set_title(f"{n}-{i}")
-                if len(figure.axes) != 1 or figure.axes[0].get_title() != f"{n}-{i}":
-                    shared.append(n)
-                drawing.close(figure)
-        except Exception as exc:  # pyplot: "OrderedDict mutated during iteration" in its registry
-            failed.append(exc)
+        for i in range(100):
+            figure, axes = drawing.subplots(figsize=(2, 2))
+            axes.set_title(f"{n}-{i}")
+            if len(figure.axes) != 1 or figure.axes[0].get_title() != f"{n}-{i}":
+                shared.append(n)
+            drawing.close(figure)
 
-    switching = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
-    try:
-        threads = [threading.Thread(target=draw, args=(n,)) for n in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switching)
+    failed = at_once(draw)  # pyplot failed here with "OrderedDict mutated during iteration" in its registry
     assert shared == [] and failed == []
