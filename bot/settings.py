@@ -236,8 +236,18 @@ def _limit(name: str, raw: Any, minimum: int = 0) -> int:
     return value
 
 
+CORE_THREADS_MOST = 8  # the database pool (bot/storage/db.py) is shared with the inbox, intake and scheduler
+
+
 def _core_threads(raw: Any) -> int | None:
-    return None if raw is None else _limit("LOTSE_CORE_THREADS", raw, 1)
+    if raw is None:
+        return None
+    value = _limit("LOTSE_CORE_THREADS", raw, 1)
+    if value > CORE_THREADS_MOST:
+        raise ConfigError(
+            f"LOTSE_CORE_THREADS={value}: use at most {CORE_THREADS_MOST} (more would wait for database connections)"
+        )
+    return value
 
 
 def _daily_budget(name: str, raw: Any) -> int | None:

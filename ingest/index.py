@@ -53,6 +53,7 @@ class KnowledgeIndex:
         self.lexical = LexicalIndex(settings.data_dir / "bm25")
         self._vectors: VectorStore | None = None
         self._embedder_lock = threading.Lock()
+        self._opening = threading.RLock()
         # caches per lexical build, each (build stamp, cache) in one attribute: turns on several threads
         # read them while one of them swaps in the next build's
         self._chunks: tuple[str | None, dict[str, ChunkRow]] = (None, {})  # read-through cache for queries
@@ -82,24 +83,30 @@ class KnowledgeIndex:
         """The vector store, opened on first use after `check_model`. A store of this data folder that holds
         another model's vectors than the database records is rebuilt from the database; a Chroma server that
         does is refused, since it is every replica's."""
-        if self._vectors is None:
-            current = self.embedder.name
-            recorded = self.check_model()
-            store = self._open_store()
+        if self._vectors is not None:
+            return self._vectors
+        with self._opening:  # turns on several threads: one opens (or rebuilds) the store, the others wait
+            return self._vectors if self._vectors is not None else self._open_vectors()
+
+    def _open_vectors(self) -> VectorStore:
+        current = self.embedder.name
+        recorded = self.check_model()
+        store = self._open_store()
+        if store.embedder_name not in (None, current):
+            if recorded is None or (self.settings.chroma_url and store.count()):
+                raise ModelMismatch(_mismatch(store.embedder_name, current))
+            log.warning(
+                "this data folder's vector store holds vectors of %s: rebuilding it with %s",
+                store.embedder_name,
+                current,
+            )
             self._vectors = store
-            if store.embedder_name not in (None, current):
-                if recorded is None or (self.settings.chroma_url and store.count()):
-                    self._vectors = None
-                    raise ModelMismatch(_mismatch(store.embedder_name, current))
-                log.warning(
-                    "this data folder's vector store holds vectors of %s: rebuilding it with %s",
-                    store.embedder_name,
-                    current,
-                )
-                self.rebuild_vectors()  # opens the store anew, with this model
-            if recorded is None and self.chunk_count():
-                self._record_model(current)  # a database from before the record, whose chunks fit this model
-        return self._vectors
+            self.rebuild_vectors()  # opens the store anew, with this model
+            store = self._vectors
+        if recorded is None and self.chunk_count():
+            self._record_model(current)  # a database from before the record, whose chunks fit this model
+        self._vectors = store
+        return store
 
     def check_model(self) -> str | None:
         """The embedding model the database records for its chunks (their heading vectors, and so every

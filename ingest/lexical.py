@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Iterable
@@ -19,12 +20,11 @@ import numpy as np
 from bot.storage.locking import file_lock
 from ingest.analysis import Analyzer, words
 
+log = logging.getLogger(__name__)
 SOURCE = ".source"  # <stamp>.source beside the build <stamp>/: the documents it was made from
 
 
 def _quiet_bm25s() -> None:
-    import logging
-
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG by itself
 
 
@@ -117,14 +117,17 @@ class LexicalIndex:
                     return
                 except FileNotFoundError:  # a newer build replaced this one while it was read: load that
                     continue
-            raise FileNotFoundError(f"{self.directory}: the BM25 build changed three times while it was loaded")
+            log.warning("%s: the BM25 build %s cannot be read; searching without it", self.directory, stamp)
+            self._loaded = (stamp, None, {})
 
     def _load(self, stamp: str | None) -> tuple[str | None, dict[str, tuple[object, list[str], Analyzer]]]:
         import bm25s
 
         indexes, source = {}, None
         base = self.directory / stamp if stamp else None
-        if base and base.is_dir():
+        if base and not base.is_dir():
+            raise FileNotFoundError(base)  # replaced by a newer build between reading CURRENT and here
+        if base:
             with contextlib.suppress(FileNotFoundError):
                 source = (self.directory / f"{stamp}{SOURCE}").read_text(encoding="utf-8") or None
             for folder in base.iterdir():

@@ -63,7 +63,12 @@ class CoreBridge:
         if asker is None:
             return await loop.run_in_executor(self.executor, context.run, function, *args)
         async with self.askers.held(asker):
-            return await loop.run_in_executor(self.executor, context.run, function, *args)
+            running = loop.run_in_executor(self.executor, context.run, function, *args)
+            try:
+                return await asyncio.shield(running)
+            except asyncio.CancelledError:  # (a stop's grace ran out) the thread goes on with the call: the
+                await asyncio.wait({running})  # user's next call waits until it is really over
+                raise
 
     async def quick(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.quick_executor, function, *args)

@@ -13,7 +13,7 @@ the same pyplot figure and draw two teams' data into one picture; a `Figure` of 
 from __future__ import annotations
 
 import os
-import threading
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -74,11 +74,13 @@ def render(chart: Chart, path: Path) -> Path:
 
 def save(figure, path: Path, **options) -> None:
     """The figure as a PNG at `path`, written beside it and then renamed: a reader (an upload, the
-    /charts route, another thread drawing the same chart) never sees half a file."""
+    /charts route, another thread or replica drawing the same chart) never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{threading.get_ident()}.part")
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    partial = Path(name)
     try:
-        figure.savefig(partial, format="png", **options)
+        with os.fdopen(handle, "wb") as file:
+            figure.savefig(file, format="png", **options)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

@@ -61,3 +61,27 @@ async def test_calls_without_a_message_are_not_held_up_by_a_users_turn():
     assert await asyncio.wait_for(bridge.call(lambda answer: answer + 1, 41), timeout=2) == 42
     release.set()
     assert await slow
+
+
+async def test_a_cancelled_turn_holds_its_user_until_its_thread_is_done():
+    """A stop whose grace ran out cancels the turns in flight, but a thread cannot be stopped: the user's
+    next call waits until the cancelled one is really over, as it would on one thread."""
+    bridge = CoreBridge(ThreadPoolExecutor(max_workers=2))
+    release, order = threading.Event(), []
+
+    def first(_incoming) -> None:
+        release.wait(timeout=5)
+        order.append("first")
+
+    def second(_incoming) -> None:
+        order.append("second")
+
+    cancelled = asyncio.ensure_future(bridge.call(first, message("U1")))
+    await asyncio.sleep(0.05)
+    cancelled.cancel()
+    following = asyncio.ensure_future(bridge.call(second, message("U1")))
+    await asyncio.sleep(0.1)
+    assert order == []  # the first still runs on its thread, so the second has not begun
+    release.set()
+    await following
+    assert order == ["first", "second"] and cancelled.cancelled()

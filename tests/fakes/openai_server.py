@@ -1,7 +1,7 @@
 """A fake OpenAI-compatible chat completions server on 127.0.0.1, for the real `openai` client.
 
 Tests set `behaviour` ("answer", "no_answer", "error", "slow", "obey") and `reply`, then read `requests`;
-`slow_for` makes only the requests that contain a text slow.
+`slow_for` holds only the requests that contain a text, until `release` is set.
 
 "obey" is a worst-case model for the red-team tests: it follows whatever instruction reaches it, in any
 message — the system message, earlier turns, the question or a passage (`obedient_reply`). Asked to say
@@ -27,7 +27,9 @@ class FakeOpenAI:
         self.status = 500
         self.delay = 5.0
         self.stream_delay = 0.0  # seconds between streamed chunks
-        self.slow_for: str | None = None  # a request whose messages contain this waits `delay` seconds first
+        # a request that contains this text waits until `release` is set (at most `delay` seconds)
+        self.slow_for: str | None = None
+        self.release = threading.Event()
         self.requests: list[dict] = []
         self.obeyed: list[str] = []  # the replies of behaviour "obey"
         # asked with `tools` (issue 22): the tool call to answer with, (name, arguments); None: plain text
@@ -40,9 +42,10 @@ class FakeOpenAI:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
+                asked = json.loads(body)  # this request's own: another thread may append the next meanwhile
+                fake.requests.append({"path": self.path, "headers": dict(self.headers), "json": asked})
                 if self.path.endswith("/embeddings"):
-                    texts = fake.requests[-1]["json"]["input"]
+                    texts = asked["input"]
                     self._send(
                         200,
                         {
@@ -56,14 +59,13 @@ class FakeOpenAI:
                         },
                     )
                     return
-                if fake.behaviour == "slow" or (
-                    fake.slow_for and fake.slow_for in json.dumps(fake.requests[-1]["json"], ensure_ascii=False)
-                ):
+                if fake.behaviour == "slow":
                     time.sleep(fake.delay)
+                elif fake.slow_for and fake.slow_for in json.dumps(asked, ensure_ascii=False):
+                    fake.release.wait(timeout=fake.delay)
                 if fake.behaviour == "error":
                     self._send(fake.status, {"error": {"message": "boom", "type": "server_error"}})
                     return
-                asked = fake.requests[-1]["json"]
                 if asked.get("tools") and fake.tool_call is not None:
                     name, arguments = fake.tool_call
                     call = {"id": "call_1", "type": "function",
@@ -77,10 +79,10 @@ class FakeOpenAI:
                     return
                 content = "NOT_IN_SOURCES" if fake.behaviour == "no_answer" else fake.reply
                 if fake.behaviour == "obey":
-                    content = obedient_reply(fake.requests[-1]["json"]["messages"])
+                    content = obedient_reply(asked["messages"])
                     fake.obeyed.append(content)
-                if fake.requests[-1]["json"].get("stream"):
-                    usage = (fake.requests[-1]["json"].get("stream_options") or {}).get("include_usage")
+                if asked.get("stream"):
+                    usage = (asked.get("stream_options") or {}).get("include_usage")
                     self._stream(content, usage=bool(usage))
                     return
                 self._send(
@@ -89,7 +91,7 @@ class FakeOpenAI:
                         "id": "chatcmpl-test",
                         "object": "chat.completion",
                         "created": int(time.time()),
-                        "model": fake.requests[-1]["json"].get("model", "test"),
+                        "model": asked.get("model", "test"),
                         "choices": [
                             {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
                         ],

@@ -333,5 +333,5 @@ class LotseTeamsBot(TeamsActivityHandler):
         conversation = activity.conversation.id.split(";messageid=")[0]
         reference["conversation"]["id"] = conversation
         user_key = f"teams:{tenant_of(activity.serialize()) or ''}:{user_id(activity)}"
-        # off the core's thread: keeping an address current need not wait behind another user's LLM turn
+        # off the core's threads: keeping an address current need not wait behind other users' LLM turns
         await asyncio.to_thread(self.core.remember_address, f"teams:{conversation}", user_key, reference)

@@ -648,12 +648,14 @@ async def test_one_users_slow_llm_answer_does_not_hold_up_another_users(slack_ll
     """`lotse serve` works turns of different users on several threads (LOTSE_CORE_THREADS): while the LLM
     takes its time for one asker, another asker's answer comes."""
     slack = slack_llm
-    slack.openai.slow_for, slack.openai.delay = "Datenschutz-Folgenabschätzung", 4.0
-    started = time.monotonic()
-    await slack.dm("Wann brauchen wir eine Datenschutz-Folgenabschätzung?", user="U1", channel="D1")
-    await slack.dm("Wie viel Budget brauchen wir pro Person für KI-Schulungen?", user="U2", channel="D2")
-    [first] = await slack.fake.wait_for("chat.update")
-    assert first["channel"] == "D2" and "2.000 bis 5.000 Euro" in texts(first)
-    assert time.monotonic() - started < 3.0  # not after the slow one's 4 s
+    slack.openai.slow_for, slack.openai.delay = "Datenschutz-Folgenabschätzung", 60.0  # held until released
+    try:
+        await slack.dm("Wann brauchen wir eine Datenschutz-Folgenabschätzung?", user="U1", channel="D1")
+        await slack.dm("Wie viel Budget brauchen wir pro Person für KI-Schulungen?", user="U2", channel="D2")
+        [first] = await slack.fake.wait_for("chat.update")  # on one thread: only after the first one's 60 s
+        assert first["channel"] == "D2" and "2.000 bis 5.000 Euro" in texts(first)
+        assert not slack.openai.release.is_set()
+    finally:
+        slack.openai.release.set()
     [_, slow] = await slack.fake.wait_for("chat.update", count=2)
     assert slow["channel"] == "D1"
