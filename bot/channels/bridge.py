@@ -4,8 +4,8 @@ The core blocks (the database, an LLM), so it runs on executors: `call` on the t
 event loop keeps acknowledging, and `quick` on a thread of its own for short reads (dedupe, ratings, "is
 a dialog running?") that must not wait behind an LLM turn. The turn executor has `LOTSE_CORE_THREADS`
 threads in `lotse serve`: turns of different users overlap (one waits for the database or an LLM while
-another computes), one user's turns never do — a call with a message among its arguments waits for
-that user's call before it, whatever the conversation, as on the one thread of old. `stream` runs a
+another computes), one user's never do — a call with a message among its arguments waits until that
+user's call before it is over, whatever the conversation, as on the one thread of old. `stream` runs a
 turn whose answer is written piece by piece and hands each piece to the channel as it comes (Slack's
 chat streams, Teams' streaming typing activities).
 """
@@ -52,23 +52,42 @@ class CoreBridge:
     def __init__(self, executor: ThreadPoolExecutor | None = None) -> None:
         self.executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-core")
         self.quick_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotse-quick")
-        self.askers = KeyedLocks()  # one call at a time per user (calls with a message among their arguments)
+        # the last call of each user that is not over, as a future done when its thread is done with it
+        self.askers: dict[str, asyncio.Future] = {}
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """On the turn executor; the request id (a context variable) goes along into the core's thread.
-        With a message among `args` (a turn, a rating), after the calls of its user that came before."""
+        With a message among `args` (a turn, a rating), after the calls of its user that came before: each
+        waits until the one before it is over on its thread — also when that one's caller was cancelled
+        (a stop's grace ran out), since a thread cannot be stopped. A cancelled caller itself returns at
+        once: what its thread still makes is dropped, never posted."""
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
         asker = next((arg.user_key for arg in args if isinstance(arg, Incoming)), None)
         if asker is None:
             return await loop.run_in_executor(self.executor, context.run, function, *args)
-        async with self.askers.held(asker):
-            running = loop.run_in_executor(self.executor, context.run, function, *args)
+        before, over = self.askers.get(asker), loop.create_future()
+        self.askers[asker] = over
+
+        def forget(_: asyncio.Future) -> None:
+            if self.askers.get(asker) is over:  # nobody came after it
+                del self.askers[asker]
+
+        over.add_done_callback(forget)
+
+        def hand_on(_: asyncio.Future) -> None:
+            if not over.done():
+                over.set_result(None)
+
+        if before is not None:
             try:
-                return await asyncio.shield(running)
-            except asyncio.CancelledError:  # (a stop's grace ran out) the thread goes on with the call: the
-                await asyncio.wait({running})  # user's next call waits until it is really over
+                await asyncio.shield(before)
+            except asyncio.CancelledError:  # never ran: the next one waits for the one before, as this did
+                before.add_done_callback(hand_on)
                 raise
+        running = loop.run_in_executor(self.executor, context.run, function, *args)
+        running.add_done_callback(hand_on)  # the shield keeps `running` from being cancelled with the caller
+        return await asyncio.shield(running)
 
     async def quick(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.quick_executor, function, *args)

@@ -34,6 +34,7 @@ from bot.storage.inbox import Inbox, Item
 log = logging.getLogger(__name__)
 POLL = 1.0  # seconds between heartbeats, and between looks for the items of silent processes
 RETRY = 0.25  # seconds between tries of a turn while the database is away
+POSTING = 10.0  # seconds a stop still gives turns that are posting their reply (after the grace)
 CONCURRENT = 64  # turns in flight at once (most of them wait for the core's threads or for Slack)
 DATABASE_AWAY = (OperationalError, InterfaceError)
 
@@ -68,6 +69,7 @@ class InboxWorker:
         # progress as this process knows it: a step done while the database was away (a message posted,
         # then the write saying so failed) is not done again when the turn is tried again
         self._known: dict[int, dict] = {}
+        self._posting: set[asyncio.Task] = set()  # turns between their first message out and their finish
 
     def register(self, channel: str, handler: Handler, apology: Callable[[Item], Awaitable[None]]) -> None:
         self.handlers[channel] = handler
@@ -127,9 +129,14 @@ class InboxWorker:
             return self._stopped
         self.draining = True
         if self._running:
-            done, pending = await asyncio.wait(set(self._running), timeout=max(grace, 0.0))
-            for task in pending:
+            _, pending = await asyncio.wait(set(self._running), timeout=max(grace, 0.0))
+            posting = pending & self._posting  # a reply going out: cut off, it would be posted again
+            for task in pending - posting:  # the rest has posted nothing yet: the next replica makes it
                 task.cancel()
+            if posting:
+                _, late = await asyncio.wait(posting, timeout=POSTING)
+                for task in late:
+                    task.cancel()
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -174,6 +181,18 @@ class InboxWorker:
         if not await self.call(self.inbox.finish, item_id, state):
             raise TakenOver
         self._known.pop(item_id, None)
+
+    @contextlib.asynccontextmanager
+    async def posting(self):
+        """Around a turn's messages going out and its finish: a stop whose grace ran out lets this part end
+        (for up to `POSTING` seconds more) instead of cancelling it between a message sent and the record
+        that says so, after which the replica taking the turn over would post that message again."""
+        task = asyncio.current_task()
+        self._posting.add(task)
+        try:
+            yield
+        finally:
+            self._posting.discard(task)
 
     def submit(self, item_id: int, item: Item | None = None) -> None:
         """Work an item this process recorded (`item`: as recorded, saving a read)."""

@@ -50,7 +50,7 @@ async def test_one_users_turns_run_one_after_another_even_in_different_conversat
     assert len(spans) == 6
     assert all(later[1] >= earlier[2] for earlier, later in zip(spans, spans[1:], strict=False))
     assert [name for name, _, _ in spans] == ["D1-0", "C7-0", "D1-1", "C7-1", "D1-2", "C7-2"]  # in call order
-    assert not len(bridge.askers)  # nobody waits: the user's lock is forgotten
+    assert not bridge.askers  # nobody waits: the user is forgotten
 
 
 async def test_calls_without_a_message_are_not_held_up_by_a_users_turn():
@@ -63,9 +63,10 @@ async def test_calls_without_a_message_are_not_held_up_by_a_users_turn():
     assert await slow
 
 
-async def test_a_cancelled_turn_holds_its_user_until_its_thread_is_done():
-    """A stop whose grace ran out cancels the turns in flight, but a thread cannot be stopped: the user's
-    next call waits until the cancelled one is really over, as it would on one thread."""
+async def test_a_cancelled_turn_returns_at_once_and_holds_its_user_until_its_thread_is_done():
+    """A stop whose grace ran out cancels the turns in flight: the cancelled turn returns at once (what its
+    thread still makes is never posted: another replica answers), but a thread cannot be stopped, so the
+    user's next call waits until the cancelled one is really over, as it would on one thread."""
     bridge = CoreBridge(ThreadPoolExecutor(max_workers=2))
     release, order = threading.Event(), []
 
@@ -81,7 +82,29 @@ async def test_a_cancelled_turn_holds_its_user_until_its_thread_is_done():
     cancelled.cancel()
     following = asyncio.ensure_future(bridge.call(second, message("U1")))
     await asyncio.sleep(0.1)
-    assert order == []  # the first still runs on its thread, so the second has not begun
+    assert cancelled.cancelled()  # returned while its thread still runs
+    assert order == []  # … and the second has not begun
     release.set()
     await following
-    assert order == ["first", "second"] and cancelled.cancelled()
+    assert order == ["first", "second"] and not bridge.askers
+
+
+async def test_a_call_cancelled_while_it_waits_for_its_users_turn_never_runs_and_keeps_the_order():
+    bridge = CoreBridge(ThreadPoolExecutor(max_workers=3))
+    release, order = threading.Event(), []
+
+    def turn(_incoming, name: str) -> None:
+        if name == "first":
+            release.wait(timeout=5)
+        order.append(name)
+
+    first = asyncio.ensure_future(bridge.call(turn, message("U1"), "first"))
+    waiting = asyncio.ensure_future(bridge.call(turn, message("U1"), "second"))
+    third = asyncio.ensure_future(bridge.call(turn, message("U1"), "third"))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    await asyncio.sleep(0.05)
+    assert order == []  # the third still waits for the first
+    release.set()
+    await asyncio.gather(first, third)
+    assert order == ["first", "third"] and waiting.cancelled()

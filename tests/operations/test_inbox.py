@@ -180,3 +180,34 @@ async def test_a_connection_that_cannot_be_opened_at_start_neither_stops_nor_hol
     item = worker.inbox.record("slack:T:D1:4.1", "slack", "c1", payload("Hallo"))
     assert worker.inbox.get(item) is not None
     await worker.stop(0)
+
+
+async def test_a_stop_whose_grace_ran_out_lets_a_reply_that_is_going_out_finish_and_cancels_the_rest(sqlite_url):
+    """A turn cut off between a message sent and the record that says so would be posted again by the
+    replica that takes it over; a turn that has posted nothing yet is handed over."""
+    import asyncio
+
+    from bot.channels.worker import InboxWorker
+
+    worker = InboxWorker(Inbox(Database(sqlite_url), "one"))
+    await worker.start()
+    sending, thinking, done = asyncio.Event(), asyncio.Event(), []
+
+    async def turn(item) -> None:
+        if item.payload["text"] == "posting":
+            async with worker.posting():
+                sending.set()
+                await asyncio.sleep(0.3)  # Slack takes its time to answer the post
+                await worker.finish(item)
+                done.append(item.payload["text"])
+        else:
+            thinking.set()
+            await asyncio.sleep(30)  # an LLM that takes long
+            done.append(item.payload["text"])
+
+    worker.register("slack", turn, lambda item: asyncio.sleep(0))
+    for n, text in enumerate(("posting", "thinking")):
+        worker.submit(worker.inbox.record(f"slack:T:D{n}:3.1", "slack", f"c{n}", {"text": text}))
+    await asyncio.wait_for(asyncio.gather(sending.wait(), thinking.wait()), 5)
+    assert await worker.stop(0) == 1  # the thinking turn, handed back; the posting one finished
+    assert done == ["posting"]

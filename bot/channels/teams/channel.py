@@ -231,13 +231,15 @@ class TeamsChannel:
             reply = reply_from_dict(reply_data)
         if reply.files and not incoming.private:
             reply = Reply(i18n.text("teams_files_personal_only", reply.language), reply.language, answered=False)
-        outcome = await self.send_to(payload["reference"], to_activity(cards.render(reply, self.settings.public_url)))
-        if outcome.status == "retry":
-            raise RuntimeError(f"Teams did not take the reply: {outcome.error}")
-        if outcome.status == "failed":
-            log.error("a Teams reply taken over from the inbox could not be sent: %s", outcome.error)
-        await self.worker.record(item, sent=True)
-        await self.worker.finish(item, "done" if outcome.status != "failed" else "failed")
+        async with self.worker.posting():
+            activity = to_activity(cards.render(reply, self.settings.public_url))
+            outcome = await self.send_to(payload["reference"], activity)
+            if outcome.status == "retry":
+                raise RuntimeError(f"Teams did not take the reply: {outcome.error}")
+            if outcome.status == "failed":
+                log.error("a Teams reply taken over from the inbox could not be sent: %s", outcome.error)
+            await self.worker.record(item, sent=True)
+            await self.worker.finish(item, "done" if outcome.status != "failed" else "failed")
 
     async def apologise(self, item: Item) -> None:
         language = detect_language(item.payload["incoming"].get("text") or "")

@@ -206,18 +206,19 @@ class MessageListener:
             else:
                 await record(posted=number)
 
-        await self.channel.deliver(
-            client,
-            reply,
-            channel,
-            thread,
-            replace=replace if not posted else None,
-            user=incoming.user,
-            skip=posted,
-            on_posted=counted,
-            suggest=False,
-        )
-        await self.channel.worker.finish(item)
+        async with self.channel.worker.posting():
+            await self.channel.deliver(
+                client,
+                reply,
+                channel,
+                thread,
+                replace=replace if not posted else None,
+                user=incoming.user,
+                skip=posted,
+                on_posted=counted,
+                suggest=False,
+            )
+            await self.channel.worker.finish(item)
         await self.channel.follow_ups(client, reply, channel, thread)  # after the finish: one UPDATE less
 
     async def loading(self, client: AsyncWebClient, channel: str, thread: str, language: str) -> bool:
