@@ -23,7 +23,8 @@ EXPOSE 3978
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3978/readyz', timeout=4)"]
 # `docker stop` sends SIGTERM: Lotse stops taking events, finishes or hands over its turns within
-# LOTSE_STOP_GRACE (20 s) and exits 0; give it longer than that (docker stop -t 30, compose stop_grace_period)
+# LOTSE_STOP_GRACE (20 s; a reply going out up to 10 s more) and exits 0; give it longer than that
+# (docker stop -t 35, compose stop_grace_period)
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["lotse"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "3978"]
