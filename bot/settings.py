@@ -229,10 +229,13 @@ def _seconds(name: str, raw: Any, minimum: float) -> float:
     return value
 
 
-def _limit(name: str, raw: Any, minimum: int = 0) -> int:
+def _limit(name: str, raw: Any, minimum: int = 0, maximum: int | None = None, why: str = "") -> int:
+    """A whole number from `minimum` up to `maximum` (`why`: what more would do)."""
     value = _number(name, raw, int)
     if value < minimum:
         raise ConfigError(f"{name}={value}: use a whole number of at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={value}: use at most {maximum}" + (f" ({why})" if why else ""))
     return value
 
 
@@ -240,14 +243,10 @@ CORE_THREADS_MOST = 8  # the database pool (bot/storage/db.py) is shared with th
 
 
 def _core_threads(raw: Any) -> int | None:
+    """Unset: the default for the configuration (`Settings.turn_threads`)."""
     if raw is None:
         return None
-    value = _limit("LOTSE_CORE_THREADS", raw, 1)
-    if value > CORE_THREADS_MOST:
-        raise ConfigError(
-            f"LOTSE_CORE_THREADS={value}: use at most {CORE_THREADS_MOST} (more would wait for database connections)"
-        )
-    return value
+    return _limit("LOTSE_CORE_THREADS", raw, 1, CORE_THREADS_MOST, "more would wait for database connections")
 
 
 def _daily_budget(name: str, raw: Any) -> int | None:

@@ -13,7 +13,6 @@ chat streams, Teams' streaming typing activities).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,28 +23,6 @@ from bot.core.messages import Incoming
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class KeyedLocks:
-    """One asyncio lock per key, made when first asked for and forgotten when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # key → (lock, [holders and waiters])
-
-    @contextlib.asynccontextmanager
-    async def held(self, key: str):
-        lock, users = self._locks.setdefault(key, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if not users[0]:
-                self._locks.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 class CoreBridge:

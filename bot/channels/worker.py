@@ -28,7 +28,6 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot import metrics
-from bot.channels.bridge import KeyedLocks
 from bot.storage.inbox import Inbox, Item
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ class InboxWorker:
         self.handlers: dict[str, Handler] = {}
         self.apologies: dict[str, Callable[[Item], Awaitable[None]]] = {}
         self.draining = False
-        self._chains = KeyedLocks()  # one turn at a time per conversation
+        self._chains: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # conversation → (lock, [users])
         self._running: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(CONCURRENT)
         self._watch: asyncio.Task | None = None
@@ -220,8 +219,15 @@ class InboxWorker:
         """One turn of a conversation at a time in this process — inbox turns and button clicks alike —
         so that replies are posted in the order they were made (a second click on an old button is
         answered after the first click's reply, not before it)."""
-        async with self._chains.held(conversation):
-            yield
+        lock, users = self._chains.setdefault(conversation, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if not users[0]:  # nobody holds or waits for it: forget the conversation
+                self._chains.pop(conversation, None)
 
     def _may_have_lost_items(self) -> bool:
         """Whether this process's heartbeat may look stale to the others (it could not renew it for half
